@@ -1,0 +1,19 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../core/errors.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** parseArgs with its errors turned into UsageError (exit 64) with the command named. */
+export function parseCommandArgs<O extends Options>(command: string, argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.replace(/\. To specify a positional argument.*$/s, '') : String(err);
+    throw new UsageError(`${command}: ${msg}`, { hint: `see diag ${command} --help` });
+  }
+}
+
+export const COMMON_OPTIONS = {
+  root: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;

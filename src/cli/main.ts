@@ -1,0 +1,80 @@
+import { DiagError, UsageError } from '../core/errors.js';
+import { diagVersion } from './version.js';
+
+/** A subcommand: its module is imported only when it runs, to keep startup fast. */
+interface Command {
+  readonly summary: string;
+  readonly load: () => Promise<{ run(argv: string[]): Promise<number>; HELP: string }>;
+}
+
+/** Every subcommand, in the order --help lists them. Adding one is one line here. */
+const COMMANDS: Readonly<Record<string, Command>> = {
+  collectors: { summary: 'list collectors with their availability on this host', load: () => import('./commands/collectors.js') },
+  collect: { summary: "print one collector's record: diag collect <id> [--json] [--window 1s]", load: () => import('./commands/collect.js') },
+};
+
+export const EXIT_USAGE = 64;
+export const EXIT_SOFTWARE = 70;
+
+function help(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return `diag ${diagVersion()} - Linux troubleshooting: from "something is slow" to a named cause
+
+Usage: diag [command] [options]
+
+With no command: measure the host over a 1 s window and print what every collector sees.
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([n, c]) => `  ${n.padEnd(w)}  ${c.summary}`)
+  .join('\n')}
+
+Options for every command:
+  --root DIR   read the host's /proc and /sys under DIR (diag in a container)
+  --help, -h   help for a command
+  --version    print diag's version
+
+Exit codes: 0 ok, 1 warning, 2 critical, 3 could not judge, 64 usage error.
+`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '--version' || first === '-V') {
+    process.stdout.write(`${diagVersion()}\n`);
+    return 0;
+  }
+  if (first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(help());
+    return 0;
+  }
+  if (first === undefined || first.startsWith('-')) {
+    const overview = await import('./commands/overview.js');
+    return overview.run(argv);
+  }
+  const cmd = COMMANDS[first];
+  if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(first)}`, { hint: 'see diag --help' });
+  const mod = await cmd.load();
+  return mod.run(rest);
+}
+
+/** Run main and turn every failure into a message and an exit code, never a stack trace for an expected condition. */
+export async function runCli(argv: string[]): Promise<void> {
+  let code: number;
+  try {
+    code = await main(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`diag: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
+      code = EXIT_USAGE;
+    } else if (err instanceof DiagError) {
+      process.stderr.write(`diag: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
+      code = 3;
+    } else {
+      const e = err instanceof Error ? err : new Error(String(err));
+      process.stderr.write(`diag: internal error: ${e.message}\nThis is a bug in diag; please report it with the trace below.\n${e.stack ?? ''}\n`);
+      code = EXIT_SOFTWARE;
+    }
+  }
+  process.exitCode = code;
+}

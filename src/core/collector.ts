@@ -1,0 +1,81 @@
+import type { DerivedSpec, FieldSpec } from './fields.js';
+import type { Outcome } from './outcome.js';
+import type { Clock, Source } from './source.js';
+
+/** USE resources (ARCHITECTURE.md report contract). */
+export const RESOURCES = ['cpu', 'memory', 'disk', 'filesystem', 'network', 'tasks', 'fds'] as const;
+export type Resource = (typeof RESOURCES)[number];
+
+export type Origin = 'procfs' | 'sysfs' | 'cgroup' | 'namespaces' | 'commands' | 'bpf';
+
+/** One entity's raw numbers (a CPU, a device, an interface, a process...). */
+export interface Row {
+  /** Identity within its table, used to pair the two samples of a window (e.g. "sda", "1234"). */
+  readonly key: string;
+  /** Text attributes: names, states, paths. Untrusted host text: sanitise before display. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Raw values of the declared fields; a field the input lacked stays undefined. */
+  readonly values: Readonly<Record<string, number | undefined>>;
+}
+
+/** How a row pairs across two samples and computes what only a window can tell. */
+export interface RowWindow {
+  readonly cur: Row;
+  readonly prev: Row | undefined;
+  /** Length of the window in seconds (> 0). */
+  readonly seconds: number;
+  /** Increase of a counter over the window: undefined when missing, reset or new. */
+  delta(field: string): number | undefined;
+  /** delta / seconds. */
+  rate(field: string): number | undefined;
+  /** Current raw value (gauges). */
+  value(field: string): number | undefined;
+}
+
+export interface TableSpec {
+  readonly title: string;
+  /**
+   * Scope kind of this table's rows for findings: "host" (one row), or a prefix such as
+   * "cpu", "device", "interface", "mount", "process", "cgroup", "netns", "swap".
+   */
+  readonly scope: string;
+  readonly fields: Readonly<Record<string, FieldSpec>>;
+  readonly derived?: Readonly<Record<string, DerivedSpec>>;
+  /** Computes the derived fields of one row from its window. */
+  readonly derive?: (w: RowWindow) => Readonly<Record<string, number | undefined>>;
+  /** Labels that must be equal in both samples for a row to count as the same entity
+   * (e.g. a process's start time, so a reused PID is never mistaken for the old process). */
+  readonly identity?: readonly string[];
+}
+
+export type TableOutcomes = Record<string, Outcome<Row[]>>;
+
+export interface CollectContext {
+  /** 0 for the first sample of a window, 1 for the second. */
+  readonly sampleIndex: number;
+}
+
+export interface Collector {
+  /** Short id used on the command line: `diag collect <id>`. */
+  readonly id: string;
+  readonly title: string;
+  readonly origin: Origin;
+  readonly resources: readonly Resource[];
+  /** What it reads, for `diag collectors` and the docs (e.g. "/proc/stat"). */
+  readonly inputs: readonly string[];
+  /** Tables it produces; ids are unique across all collectors (metric = "table.field"). */
+  readonly tables: Readonly<Record<string, TableSpec>>;
+  collect(src: Source, ctx: CollectContext): TableOutcomes | Promise<TableOutcomes>;
+}
+
+/** One collector's part of a sample. */
+export interface CollectorSample {
+  readonly clock: Clock;
+  readonly durationMs: number;
+  readonly tables: TableOutcomes;
+}
+
+export interface Sample {
+  readonly clock: Clock;
+  readonly collectors: Readonly<Record<string, Outcome<CollectorSample>>>;
+}

@@ -1,0 +1,132 @@
+import type { Collector, Row, RowWindow, Sample, TableSpec } from './collector.js';
+import type { WindowSamples } from './sample.js';
+import { failed, ok, type Outcome } from './outcome.js';
+
+const TWO_32 = 2 ** 32;
+
+/**
+ * Increase of a counter between two readings. A counter the kernel keeps in 32 bits may wrap
+ * once; anything else that went down was reset (device re-added, module reloaded, process
+ * replaced) and yields undefined: never a negative number, never an invented zero.
+ */
+export function counterDelta(prev: number | undefined, cur: number | undefined, bits?: 32 | 64): number | undefined {
+  if (prev === undefined || cur === undefined || !Number.isFinite(prev) || !Number.isFinite(cur)) return undefined;
+  if (cur >= prev) return cur - prev;
+  if (bits === 32 && prev < TWO_32 && cur < TWO_32) {
+    const d = cur + TWO_32 - prev;
+    // A real wrap leaves a delta far below the counter range; a larger one is a reset.
+    if (d < TWO_32 / 2) return d;
+  }
+  return undefined;
+}
+
+/** One row of a Model: counters read as per-second rates, gauges as their latest value. */
+export interface ModelRow {
+  readonly key: string;
+  /** Where, for findings: "host", "device:sda", "process:1234"... */
+  readonly scope: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly values: Readonly<Record<string, number | undefined>>;
+  /** Counter increases over the window (for evidence: "412 retransmits in 1.0 s"). */
+  readonly deltas: Readonly<Record<string, number | undefined>>;
+}
+
+export interface ModelTable {
+  readonly id: string;
+  readonly collector: string;
+  readonly spec: TableSpec;
+  readonly rows: Outcome<ModelRow[]>;
+  /** Length of the window this table's rates cover, in seconds (undefined: single sample). */
+  readonly seconds: number | undefined;
+}
+
+export interface Model {
+  readonly start: Sample['clock'];
+  readonly end: Sample['clock'];
+  readonly tables: Readonly<Record<string, ModelTable>>;
+}
+
+function scopeOf(spec: TableSpec, key: string): string {
+  return spec.scope === 'host' ? 'host' : `${spec.scope}:${key}`;
+}
+
+function sameEntity(spec: TableSpec, a: Row, b: Row): boolean {
+  if (!spec.identity) return true;
+  return spec.identity.every((l) => a.labels?.[l] === b.labels?.[l]);
+}
+
+export function deriveRow(spec: TableSpec, cur: Row, prev: Row | undefined, seconds: number | undefined): ModelRow {
+  const p = prev && sameEntity(spec, prev, cur) ? prev : undefined;
+  const delta = (f: string): number | undefined => (p ? counterDelta(p.values[f], cur.values[f], spec.fields[f]?.bits) : undefined);
+  const rate = (f: string): number | undefined => {
+    const d = delta(f);
+    return d === undefined || seconds === undefined || seconds <= 0 ? undefined : d / seconds;
+  };
+  const values: Record<string, number | undefined> = {};
+  const deltas: Record<string, number | undefined> = {};
+  for (const [name, f] of Object.entries(spec.fields)) {
+    if (f.kind === 'gauge') values[name] = cur.values[name];
+    else {
+      deltas[name] = delta(name);
+      values[name] = rate(name);
+    }
+  }
+  if (spec.derive && seconds !== undefined && seconds > 0) {
+    const w: RowWindow = { cur, prev: p, seconds, delta, rate, value: (f) => cur.values[f] };
+    const d = spec.derive(w);
+    for (const name of Object.keys(spec.derived ?? {})) {
+      const v = d[name];
+      values[name] = v === undefined || !Number.isFinite(v) ? undefined : v;
+    }
+  } else if (spec.derive) {
+    // Without a window only derived values that need no rate can exist; the derive function
+    // sees no previous row and returns undefined for the rest.
+    const w: RowWindow = { cur, prev: undefined, seconds: 0, delta: () => undefined, rate: () => undefined, value: (f) => cur.values[f] };
+    const d = spec.derive(w);
+    for (const name of Object.keys(spec.derived ?? {})) {
+      const v = d[name];
+      values[name] = v === undefined || !Number.isFinite(v) ? undefined : v;
+    }
+  }
+  return { key: cur.key, scope: scopeOf(spec, cur.key), labels: cur.labels ?? {}, values, deltas };
+}
+
+/** Derive a Model from one sample (gauges only) or a window of two samples (rates too). */
+export function deriveModel(collectors: readonly Collector[], samples: WindowSamples | Sample): Model {
+  const w = 'second' in samples ? samples : undefined;
+  const last = w ? w.second : (samples as Sample);
+  const tables: Record<string, ModelTable> = {};
+  for (const c of collectors) {
+    const curC = last.collectors[c.id];
+    const prevC = w?.first.collectors[c.id];
+    for (const [tid, spec] of Object.entries(c.tables)) {
+      if (curC === undefined) continue;
+      if (curC.status !== 'ok') {
+        tables[tid] = { id: tid, collector: c.id, spec, rows: curC.status === 'unavailable' ? curC : failed(curC.reason), seconds: undefined };
+        continue;
+      }
+      const curT = curC.value.tables[tid];
+      if (curT === undefined) {
+        tables[tid] = { id: tid, collector: c.id, spec, rows: failed(`collector ${c.id} returned no table ${tid}`), seconds: undefined };
+        continue;
+      }
+      if (curT.status !== 'ok') {
+        tables[tid] = { id: tid, collector: c.id, spec, rows: curT, seconds: undefined };
+        continue;
+      }
+      let seconds: number | undefined;
+      let prevRows: Map<string, Row> | undefined;
+      if (prevC?.status === 'ok') {
+        const prevT = prevC.value.tables[tid];
+        const dt = (curC.value.clock.monoMs - prevC.value.clock.monoMs) / 1000;
+        if (prevT?.status === 'ok' && dt > 0) {
+          seconds = dt;
+          prevRows = new Map(prevT.value.map((r) => [r.key, r]));
+        }
+      }
+      const rows = curT.value.map((r) => deriveRow(spec, r, prevRows?.get(r.key), seconds));
+      tables[tid] = { id: tid, collector: c.id, spec, rows: ok(rows), seconds };
+    }
+  }
+  return { start: w ? w.first.clock : last.clock, end: last.clock, tables };
+}

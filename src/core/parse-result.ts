@@ -1,0 +1,47 @@
+import { ParseError } from './errors.js';
+
+/** What every pure parser returns: a typed record or a typed parse error, never a throw. */
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: ParseError };
+
+export const parsed = <T>(value: T): ParseResult<T> => ({ ok: true, value });
+
+export const parseFail = <T = never>(input: string, message: string, line?: number): ParseResult<T> => ({
+  ok: false,
+  error: new ParseError(input, message, line),
+});
+
+/**
+ * Parse a non-negative decimal integer field from kernel text. Returns undefined for anything
+ * else (so a garbled field stays missing instead of becoming NaN or zero).
+ */
+export function uint(text: string | undefined): number | undefined {
+  if (text === undefined || text.length === 0 || text.length > 20) return undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  return Number(text);
+}
+
+/** Signed integer (some kernel fields, e.g. nice or pressure totals, may be negative). */
+export function int(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (text.startsWith('-')) {
+    const v = uint(text.slice(1));
+    return v === undefined ? undefined : -v;
+  }
+  return uint(text);
+}
+
+/** Finite decimal number such as "0.52" or "12.5"; undefined otherwise. */
+export function decimal(text: string | undefined): number | undefined {
+  if (text === undefined || text.length === 0 || text.length > 32) return undefined;
+  if (!/^-?\d+(\.\d+)?$/.test(text)) return undefined;
+  const v = Number(text);
+  return Number.isFinite(v) ? v : undefined;
+}
+
+/** Split on runs of blanks (spaces and tabs), dropping empty pieces. */
+export function fields(line: string): string[] {
+  return line.split(/[ \t]+/).filter((s) => s.length > 0);
+}

@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import type { Outcome } from './outcome.js';
+
+/**
+ * The Source seam: every raw input diag uses is read through one of these.
+ * File and directory reads are synchronous on purpose: procfs and sysfs are generated in memory
+ * and never block on a disk, and synchronous reads are 25-50x cheaper from Node than
+ * fs.promises (shared/notes/procfs-scan-cost.md). Commands are asynchronous.
+ */
+export interface Source {
+  readonly kind: 'live' | 'fixture' | 'bundle' | 'recording';
+  /** Human description for messages, e.g. "live host" or "fixture test/fixtures/host-a". */
+  readonly description: string;
+  /** Text of a file, by its absolute path on the observed host (e.g. "/proc/stat"). */
+  readFile(path: string): Outcome<string>;
+  /** Entry names of a directory (no "." or ".."), unsorted. */
+  readDir(path: string): Outcome<string[]>;
+  /** Target of a symbolic link (e.g. /proc/PID/ns/net -> "net:[4026531840]"). */
+  readLink(path: string): Outcome<string>;
+  /** statfs(2) of a mount point. */
+  statfs(path: string): Outcome<StatFs>;
+  /** Output of a command; never through a shell. */
+  run(spec: CommandSpec): Promise<Outcome<CommandResult>>;
+  /** When this source's data was read: monotonic ms for rates, wall clock for reports. */
+  now(): Clock;
+}
+
+export interface CommandSpec {
+  readonly cmd: string;
+  readonly args: readonly string[];
+  /** Run inside the network namespace of this PID (nsenter --target PID --net). */
+  readonly netnsPid?: number;
+  /** Kill the command after this long (default 5 s). */
+  readonly timeoutMs?: number;
+  /** Refuse output larger than this (default 16 MiB). */
+  readonly maxBytes?: number;
+}
+
+export interface CommandResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+}
+
+export interface StatFs {
+  readonly type: number;
+  readonly bsize: number;
+  readonly blocks: number;
+  readonly bfree: number;
+  readonly bavail: number;
+  readonly files: number;
+  readonly ffree: number;
+}
+
+export interface Clock {
+  /** Monotonic milliseconds (only differences are meaningful). */
+  readonly monoMs: number;
+  /** Wall-clock time, ISO 8601. */
+  readonly wall: string;
+}
+
+/** Debian package that provides each command diag runs, for "apt-get install X" hints. */
+export const COMMAND_PACKAGES: Readonly<Record<string, string>> = {
+  ss: 'iproute2',
+  ip: 'iproute2',
+  tc: 'iproute2',
+  nft: 'nftables',
+  iptables: 'iptables',
+  'iptables-save': 'iptables',
+  'iptables-legacy-save': 'iptables',
+  'iptables-nft-save': 'iptables',
+  ip6tables: 'iptables',
+  'ip6tables-save': 'iptables',
+  ethtool: 'ethtool',
+  conntrack: 'conntrack',
+  nsenter: 'util-linux',
+  bpftool: 'bpftool',
+  mpstat: 'sysstat',
+  iostat: 'sysstat',
+  sar: 'sysstat',
+};
+
+/**
+ * A stable, filesystem-safe name for a command's answer, shared by the fixture, bundle and
+ * recording sources. Readable prefix + hash of the exact argv, so two different argument lists
+ * never collide and nothing from the argv can escape the directory.
+ */
+export function commandKey(spec: Pick<CommandSpec, 'cmd' | 'args' | 'netnsPid'>): string {
+  const argv = [spec.cmd, ...spec.args];
+  const readable = argv
+    .join('_')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[._]+/, '')
+    .slice(0, 60);
+  const hash = createHash('sha1')
+    .update(JSON.stringify({ argv, netns: spec.netnsPid ?? null }))
+    .digest('hex')
+    .slice(0, 12);
+  const ns = spec.netnsPid === undefined ? '' : `netns${spec.netnsPid}-`;
+  return `${ns}${readable}-${hash}`;
+}
+
+/** Where a fixture or bundle tree keeps answers that are not plain files. */
+export const META_DIR = '.diag';

@@ -1,0 +1,21 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { FixtureSource } from '../../src/core/fixture-source.js';
+import { META_DIR } from '../../src/core/source.js';
+
+/** Build a throwaway fixture tree from a map of host paths to contents. */
+export function fixtureTree(files: Record<string, string>, meta: Record<string, unknown> = {}): { dir: string; source: FixtureSource; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'diag-fixture-'));
+  for (const [path, text] of Object.entries(files)) {
+    const p = join(dir, path);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, text);
+  }
+  for (const [name, value] of Object.entries(meta)) {
+    const p = join(dir, META_DIR, name);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, JSON.stringify(value));
+  }
+  return { dir, source: new FixtureSource(dir), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
