@@ -9,6 +9,6 @@ export default defineConfig({
     // compare against reference tools on the same 2-core host: running them in parallel would
     // disturb the measurements, so files run one at a time.
     fileParallelism: false,
-    reporters: ['default'],
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
