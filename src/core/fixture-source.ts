@@ -34,6 +34,8 @@ const statfsRecord = z.object({
   ffree: z.number(),
 });
 const clockRecord = z.object({ monoMs: z.number(), wall: z.string() });
+/** One clock for every reading, or one per label ("sample", "collector:cpu"...) as recorded. */
+const clockFile = z.union([clockRecord, z.record(z.string(), clockRecord)]);
 
 function readJson<T>(file: string, schema: z.ZodType<T>, fallback: T): T {
   if (!existsSync(file)) return fallback;
@@ -50,7 +52,7 @@ export class FixtureSource implements Source {
   private readonly dirs: Record<string, string[]>;
   private readonly missing: Record<string, z.infer<typeof outcomeRecord>>;
   private readonly statfsMap: Record<string, StatFs>;
-  private readonly clock: Clock;
+  private readonly clocks: Record<string, Clock>;
 
   constructor(tree: string, kind: 'fixture' | 'bundle' = 'fixture') {
     this.tree = tree;
@@ -61,7 +63,8 @@ export class FixtureSource implements Source {
     this.dirs = readJson(join(meta, 'dirs.json'), z.record(z.string(), z.array(z.string())), {});
     this.missing = readJson(join(meta, 'missing.json'), z.record(z.string(), outcomeRecord), {});
     this.statfsMap = readJson(join(meta, 'statfs.json'), z.record(z.string(), statfsRecord), {});
-    this.clock = readJson(join(meta, 'clock.json'), clockRecord, { monoMs: 0, wall: '1970-01-01T00:00:00.000Z' });
+    const c = readJson(join(meta, 'clock.json'), clockFile, { monoMs: 0, wall: '1970-01-01T00:00:00.000Z' });
+    this.clocks = 'monoMs' in c && typeof c.monoMs === 'number' ? { sample: c as Clock } : (c as Record<string, Clock>);
   }
 
   /** Map a host path into the tree; refuses anything that would leave it. */
@@ -117,8 +120,8 @@ export class FixtureSource implements Source {
     return this.recorded(`statfs:${path}`) ?? unavailable(`statfs(${path}) was not recorded`);
   }
 
-  now(): Clock {
-    return this.clock;
+  now(label = 'sample'): Clock {
+    return this.clocks[label] ?? this.clocks.sample ?? Object.values(this.clocks)[0] ?? { monoMs: 0, wall: '1970-01-01T00:00:00.000Z' };
   }
 
   run(spec: CommandSpec): Promise<Outcome<CommandResult>> {

@@ -64,7 +64,7 @@ export class LiveSource implements Source {
     }
   }
 
-  now(): Clock {
+  now(_label?: string): Clock {
     return { monoMs: Number(process.hrtime.bigint()) / 1e6, wall: new Date().toISOString() };
   }
 

@@ -19,7 +19,7 @@ export class RecordingSource implements Source {
   readonly statfsMap = new Map<string, StatFs>();
   readonly missing = new Map<string, NotOk>();
   readonly commands = new Map<string, { spec: CommandSpec; answer: CommandResult | NotOk }>();
-  private clock: Clock | undefined;
+  readonly clocks = new Map<string, Clock>();
 
   constructor(private readonly inner: Source) {
     this.description = `recording of ${inner.description}`;
@@ -58,9 +58,10 @@ export class RecordingSource implements Source {
     return o;
   }
 
-  now(): Clock {
-    this.clock = this.inner.now();
-    return this.clock;
+  now(label = 'sample'): Clock {
+    const c = this.inner.now(label);
+    this.clocks.set(label, c);
+    return c;
   }
 
   async run(spec: CommandSpec): Promise<Outcome<CommandResult>> {
@@ -88,7 +89,7 @@ export class RecordingSource implements Source {
     writeFileSync(join(meta, 'links.json'), JSON.stringify(Object.fromEntries(this.links)));
     writeFileSync(join(meta, 'statfs.json'), JSON.stringify(Object.fromEntries(this.statfsMap)));
     writeFileSync(join(meta, 'missing.json'), JSON.stringify(Object.fromEntries(this.missing)));
-    if (this.clock) writeFileSync(join(meta, 'clock.json'), JSON.stringify(this.clock));
+    if (this.clocks.size > 0) writeFileSync(join(meta, 'clock.json'), JSON.stringify(Object.fromEntries(this.clocks)));
     for (const [key, { spec, answer }] of this.commands) {
       writeFileSync(join(meta, 'commands', `${key}.json`), JSON.stringify({ argv: [spec.cmd, ...spec.args], netnsPid: spec.netnsPid ?? null, ...answer }));
     }

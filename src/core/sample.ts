@@ -7,11 +7,11 @@ import type { Source } from './source.js';
  * collector and becomes an `error` outcome for it alone; the others go on.
  */
 export async function collectSample(collectors: readonly Collector[], src: Source, ctx: CollectContext = { sampleIndex: 0 }): Promise<Sample> {
-  const clock = src.now();
+  const clock = src.now('sample');
   const out: Record<string, Outcome<CollectorSample>> = {};
   for (const c of collectors) {
     const started = performance.now();
-    const cClock = src.now();
+    const cClock = src.now(`collector:${c.id}`);
     try {
       const tables = await c.collect(src, ctx);
       out[c.id] = ok({ clock: cClock, durationMs: performance.now() - started, tables });

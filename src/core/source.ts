@@ -21,8 +21,11 @@ export interface Source {
   statfs(path: string): Outcome<StatFs>;
   /** Output of a command; never through a shell. */
   run(spec: CommandSpec): Promise<Outcome<CommandResult>>;
-  /** When this source's data was read: monotonic ms for rates, wall clock for reports. */
-  now(): Clock;
+  /**
+   * When this source's data was read: monotonic ms for rates, wall clock for reports. `label`
+   * names the reading (e.g. "collector:cpu") so a recording can replay each clock exactly.
+   */
+  now(label?: string): Clock;
 }
 
 export interface CommandSpec {

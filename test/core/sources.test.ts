@@ -63,7 +63,8 @@ describe('FixtureSource and RecordingSource', () => {
     const missing = rec.readFile('/proc/nope');
     const fs = rec.statfs('/');
     const cmd = await rec.run({ cmd: 'uname', args: ['-r'] });
-    rec.now();
+    const c1 = rec.now('sample');
+    const c2 = rec.now('collector:cpu');
     const out = mkdtempSync(join(tmpdir(), 'diag-rec-'));
     cleanups.push(() => rmSync(out, { recursive: true, force: true }));
     rec.writeTree(out);
@@ -75,6 +76,10 @@ describe('FixtureSource and RecordingSource', () => {
     expect(fx.statfs('/')).toEqual(fs);
     expect(await fx.run({ cmd: 'uname', args: ['-r'] })).toEqual(cmd);
     expect((await fx.run({ cmd: 'uname', args: ['-a'] })).status).toBe('unavailable');
+    // every clock reading replays exactly, by label, so replayed rates equal the live ones
+    expect(fx.now('sample')).toEqual(c1);
+    expect(fx.now('collector:cpu')).toEqual(c2);
+    expect(c2.monoMs).toBeGreaterThan(c1.monoMs);
   });
   it('never reads outside its tree', () => {
     const f = fixtureTree({ '/proc/stat': 'cpu 1 2 3 4\n' });
