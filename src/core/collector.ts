@@ -53,6 +53,12 @@ export type TableOutcomes = Record<string, Outcome<Row[]>>;
 export interface CollectContext {
   /** 0 for the first sample of a window, 1 for the second. */
   readonly sampleIndex: number;
+  /**
+   * Observe the network namespace of this process instead of diag's own: commands run through
+   * `Source.run({ netnsPid })` (nsenter --target PID --net) and per-netns files are read from
+   * /proc/PID/net/. Only collectors with `netns: true` honour it; the others ignore it.
+   */
+  readonly netnsPid?: number;
 }
 
 export interface Collector {
@@ -65,6 +71,8 @@ export interface Collector {
   readonly inputs: readonly string[];
   /** Tables it produces; ids are unique across all collectors (metric = "table.field"). */
   readonly tables: Readonly<Record<string, TableSpec>>;
+  /** Honours `CollectContext.netnsPid` (can observe another network namespace: `--netns`). */
+  readonly netns?: boolean;
   collect(src: Source, ctx: CollectContext): TableOutcomes | Promise<TableOutcomes>;
 }
 
