@@ -1,5 +1,7 @@
 import type { Collector } from '../src/core/collector.js';
 import { cpuCollector } from './procfs/cpu/collector.js';
+import { netdevCollector } from './procfs/netdev/collector.js';
+import { netstackCollector } from './procfs/netstack/collector.js';
 
 /**
  * The registry: every collector, in the order `diag collectors` lists them. Explicit on purpose
@@ -7,6 +9,8 @@ import { cpuCollector } from './procfs/cpu/collector.js';
  */
 export const COLLECTORS: readonly Collector[] = [
   cpuCollector,
+  netdevCollector,
+  netstackCollector,
 ];
 
 export function findCollector(id: string): Collector | undefined {
