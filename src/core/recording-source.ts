@@ -3,6 +3,9 @@ import { dirname, join, normalize } from 'node:path';
 import type { Outcome } from './outcome.js';
 import { commandKey, META_DIR, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs } from './source.js';
 
+/** Rewrites recorded text on its way into a tree; undefined drops it. */
+export type TextTransform = (kind: 'file' | 'command', pathOrCommand: string, text: string) => string | undefined;
+
 type NotOk = { status: 'unavailable' | 'error'; reason: string; hint?: string };
 
 /**
@@ -72,9 +75,21 @@ export class RecordingSource implements Source {
     return o;
   }
 
-  /** Write everything recorded as a fixture tree under dir. */
-  writeTree(dir: string): void {
-    for (const [path, text] of this.files) {
+  /**
+   * Write everything recorded as a fixture tree under dir. `transform` may rewrite the text of a
+   * file or command output (redaction) or drop it (return undefined: it is then recorded as
+   * unavailable, so a replay says "not recorded" instead of inventing anything).
+   */
+  writeTree(dir: string, transform?: TextTransform): number {
+    let dropped = 0;
+    const missing = new Map(this.missing);
+    for (const [path, raw] of this.files) {
+      const text = transform ? transform('file', path, raw) : raw;
+      if (text === undefined) {
+        dropped++;
+        missing.set(path, { status: 'unavailable', reason: `${path} is not stored in snapshots` });
+        continue;
+      }
       const n = normalize('/' + path);
       if (n.split('/').includes('..')) continue;
       const target = join(dir, n);
@@ -88,10 +103,16 @@ export class RecordingSource implements Source {
     writeFileSync(join(meta, 'dirs.json'), JSON.stringify(Object.fromEntries(this.dirs)));
     writeFileSync(join(meta, 'links.json'), JSON.stringify(Object.fromEntries(this.links)));
     writeFileSync(join(meta, 'statfs.json'), JSON.stringify(Object.fromEntries(this.statfsMap)));
-    writeFileSync(join(meta, 'missing.json'), JSON.stringify(Object.fromEntries(this.missing)));
+    writeFileSync(join(meta, 'missing.json'), JSON.stringify(Object.fromEntries(missing)));
     if (this.clocks.size > 0) writeFileSync(join(meta, 'clock.json'), JSON.stringify(Object.fromEntries(this.clocks)));
     for (const [key, { spec, answer }] of this.commands) {
-      writeFileSync(join(meta, 'commands', `${key}.json`), JSON.stringify({ argv: [spec.cmd, ...spec.args], netnsPid: spec.netnsPid ?? null, ...answer }));
+      const shown = [spec.cmd, ...spec.args].join(' ');
+      const a =
+        transform && 'stdout' in answer
+          ? { stdout: transform('command', shown, answer.stdout) ?? '', stderr: transform('command', shown, answer.stderr) ?? '', exitCode: answer.exitCode }
+          : answer;
+      writeFileSync(join(meta, 'commands', `${key}.json`), JSON.stringify({ argv: [spec.cmd, ...spec.args], netnsPid: spec.netnsPid ?? null, ...a }));
     }
+    return dropped;
   }
 }
