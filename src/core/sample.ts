@@ -1,25 +1,66 @@
 import type { CollectContext, Collector, CollectorSample, Sample } from './collector.js';
-import { failed, ok, type Outcome } from './outcome.js';
+import { failed, ok, unavailable, type Outcome } from './outcome.js';
 import type { Source } from './source.js';
 
+export interface SampleOptions {
+  /** An asynchronous collector (commands, BPF) still running after this long is reported as timed out. */
+  readonly collectorTimeoutMs?: number;
+}
+
+function timeout(ms: number, id: string): { promise: Promise<Outcome<never>>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<Outcome<never>>((resolve) => {
+    timer = setTimeout(() => resolve(unavailable(`collector ${id} timed out after ${ms} ms`, 'the host may be overloaded; its other collectors were kept')), ms);
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
 /**
- * Take one sample: every collector through the source. A collector that throws is a bug in that
- * collector and becomes an `error` outcome for it alone; the others go on.
+ * Take one sample: every collector through the source. Synchronous collectors (procfs, sysfs)
+ * run one after another; asynchronous ones (commands, BPF) overlap, each bounded by a timeout.
+ * A collector that throws is a bug in that collector and becomes an `error` outcome for it alone;
+ * the others go on.
  */
-export async function collectSample(collectors: readonly Collector[], src: Source, ctx: CollectContext = { sampleIndex: 0 }): Promise<Sample> {
+export async function collectSample(collectors: readonly Collector[], src: Source, ctx: CollectContext = { sampleIndex: 0 }, opts: SampleOptions = {}): Promise<Sample> {
   const clock = src.now('sample');
   const out: Record<string, Outcome<CollectorSample>> = {};
+  const pending: Array<Promise<void>> = [];
+  const crashed = (c: Collector, err: unknown) => failed(`collector ${c.id} crashed: ${err instanceof Error ? err.message : String(err)}`, err);
   for (const c of collectors) {
     const started = performance.now();
     const cClock = src.now(`collector:${c.id}`);
+    let result: ReturnType<Collector['collect']>;
     try {
-      const tables = await c.collect(src, ctx);
-      out[c.id] = ok({ clock: cClock, durationMs: performance.now() - started, tables });
+      result = c.collect(src, ctx);
     } catch (err) {
-      out[c.id] = failed(`collector ${c.id} crashed: ${err instanceof Error ? err.message : String(err)}`, err);
+      out[c.id] = crashed(c, err);
+      continue;
+    }
+    if (!(result instanceof Promise)) {
+      out[c.id] = ok({ clock: cClock, durationMs: performance.now() - started, tables: result });
+      continue;
+    }
+    const done = result.then(
+      (tables): Outcome<CollectorSample> => ok({ clock: cClock, durationMs: performance.now() - started, tables }),
+      (err: unknown) => crashed(c, err),
+    );
+    if (opts.collectorTimeoutMs === undefined) {
+      pending.push(done.then((o) => void (out[c.id] = o)));
+    } else {
+      const t = timeout(opts.collectorTimeoutMs, c.id);
+      pending.push(
+        Promise.race([done, t.promise]).then((o) => {
+          t.cancel();
+          out[c.id] = o;
+        }),
+      );
     }
   }
-  return { clock, collectors: out };
+  await Promise.all(pending);
+  // Keep the registry's order whatever finished first.
+  const ordered: Record<string, Outcome<CollectorSample>> = {};
+  for (const c of collectors) if (out[c.id]) ordered[c.id] = out[c.id]!;
+  return { clock, collectors: ordered };
 }
 
 export interface WindowSamples {
@@ -33,14 +74,14 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * Two samples `windowMs` apart. Give two sources to replay a fixture or bundle (each holds the
  * raw inputs of one sample); give one live source to measure now.
  */
-export async function collectWindow(collectors: readonly Collector[], sources: Source | readonly [Source, Source], windowMs: number): Promise<WindowSamples> {
+export async function collectWindow(collectors: readonly Collector[], sources: Source | readonly [Source, Source], windowMs: number, opts: SampleOptions = {}): Promise<WindowSamples> {
   const [a, b] = Array.isArray(sources) ? (sources as readonly [Source, Source]) : [sources as Source, sources as Source];
   const t0 = performance.now();
-  const first = await collectSample(collectors, a, { sampleIndex: 0 });
+  const first = await collectSample(collectors, a, { sampleIndex: 0 }, opts);
   if (a.kind === 'live' || a.kind === 'recording') {
     const wait = windowMs - (performance.now() - t0);
     if (wait > 0) await sleep(wait);
   }
-  const second = await collectSample(collectors, b, { sampleIndex: 1 });
+  const second = await collectSample(collectors, b, { sampleIndex: 1 }, opts);
   return { first, second };
 }
