@@ -146,7 +146,8 @@ export const netdevCollector: Collector = {
   resources: ['network'],
   inputs: ['/proc/net/dev', '/sys/class/net/*/{operstate,speed,duplex,mtu,carrier,carrier_changes,tx_queue_len,type,ifindex}'],
   tables: { netdev: NETDEV_TABLE },
-  collect(src) {
-    return { netdev: collectNetdev(src) };
+  netns: true,
+  collect(src, ctx) {
+    return { netdev: ctx.netnsPid === undefined ? collectNetdev(src) : collectNetdev(src, `/proc/${ctx.netnsPid}/net`) };
   },
 };

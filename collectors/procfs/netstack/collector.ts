@@ -3,7 +3,7 @@ import { counter, derived, gauge, type FieldSpec } from '../../../src/core/field
 import { map, ok, unavailable, type Outcome } from '../../../src/core/outcome.js';
 import { readParsed } from '../../../src/core/read-parsed.js';
 import type { Source } from '../../../src/core/source.js';
-import { parseSnmp, parseSockstat, parseSoftnetStat, parseSysctlInts, type SnmpTables, type SockStat } from './parse.js';
+import { parseSnmp, parseSockstat, parseSoftnetStat, parseSysctlInts, parseSysctlOutput, type SnmpTables, type SockStat } from './parse.js';
 
 /*
  * Field names are the kernel's own (Tcp.RetransSegs is metric tcp.RetransSegs, nstat's
@@ -277,25 +277,50 @@ export function collectSoftnet(src: Source): Outcome<Row[]> {
   );
 }
 
-/** Limits from /proc/sys/net (of the namespace diag runs in). */
-export function collectNetSysctl(src: Source, procSysNet = '/proc/sys/net'): Outcome<Row[]> {
+const SYSCTL_VECTORS = ['tcp_mem', 'udp_mem'] as const;
+
+/** Spread the sysctl values (one number, or tcp_mem/udp_mem's three) into the table's fields. */
+function sysctlRow(get: (rel: string) => number[] | undefined): Row {
   const values: Record<string, number | undefined> = {};
+  for (const [field, rel] of Object.entries(SYSCTL_FILES)) values[field] = get(rel)?.[0];
+  for (const name of SYSCTL_VECTORS) {
+    const v = get(`ipv4/${name}`);
+    values[`${name}_min`] = v?.[0];
+    values[`${name}_pressure`] = v?.[1];
+    values[`${name}_max`] = v?.[2];
+  }
+  return { key: 'host', values };
+}
+
+const SYSCTL_RELS = [...Object.values(SYSCTL_FILES), ...SYSCTL_VECTORS.map((n) => `ipv4/${n}`)];
+
+/** Limits from /proc/sys/net of the namespace diag runs in. */
+export function collectNetSysctl(src: Source, procSysNet = '/proc/sys/net'): Outcome<Row[]> {
   let found = 0;
-  const read = (rel: string): number[] | undefined => {
+  const row = sysctlRow((rel) => {
     const r = readParsed(src, `${procSysNet}/${rel}`, parseSysctlInts);
     if (r.status !== 'ok') return undefined;
     found++;
     return r.value;
-  };
-  for (const [field, rel] of Object.entries(SYSCTL_FILES)) values[field] = read(rel)?.[0];
-  for (const proto of ['tcp', 'udp'] as const) {
-    const v = read(`ipv4/${proto}_mem`);
-    values[`${proto}_mem_min`] = v?.[0];
-    values[`${proto}_mem_pressure`] = v?.[1];
-    values[`${proto}_mem_max`] = v?.[2];
-  }
+  });
   if (found === 0) return unavailable(`${procSysNet} is not readable`, 'mount /proc, or run diag on the host rather than in a restricted container');
-  return ok([{ key: 'host', values }]);
+  return ok([row]);
+}
+
+/**
+ * The same limits in another network namespace. /proc/sys/net shows the namespace of the process
+ * reading it, so diag cannot read another one's through files: `sysctl` runs inside it (nsenter).
+ * Per-namespace: somaxconn, tcp_max_syn_backlog, tcp_syncookies, tcp_max_tw_buckets; the rest are
+ * global and read the same everywhere.
+ */
+export async function collectNetSysctlInNetns(src: Source, netnsPid: number): Promise<Outcome<Row[]>> {
+  const keys = SYSCTL_RELS.map((rel) => `net.${rel.replace(/\//g, '.')}`);
+  const r = await src.run({ cmd: 'sysctl', args: keys, netnsPid, timeoutMs: 3_000 });
+  if (r.status !== 'ok') return r;
+  const p = parseSysctlOutput(r.value.stdout);
+  if (!p.ok) return unavailable(`sysctl in the network namespace of PID ${netnsPid} printed no values (exit ${r.value.exitCode})`, 'run diag as root');
+  const values = p.value;
+  return ok([sysctlRow((rel) => values.get(`net.${rel.replace(/\//g, '.')}`))]);
 }
 
 export const netstackCollector: Collector = {
@@ -305,7 +330,12 @@ export const netstackCollector: Collector = {
   resources: ['network'],
   inputs: ['/proc/net/snmp', '/proc/net/netstat', '/proc/net/sockstat', '/proc/net/sockstat6', '/proc/net/softnet_stat', '/proc/sys/net/{core,ipv4}/*'],
   tables: { ...NETSTACK_NETNS_TABLES, softnet: SOFTNET_TABLE, netsysctl: NETSYSCTL_TABLE },
-  collect(src) {
+  netns: true,
+  async collect(src, ctx) {
+    // softnet_stat is per CPU and global: the same in every namespace.
+    if (ctx.netnsPid !== undefined) {
+      return { ...collectNetstack(src, `/proc/${ctx.netnsPid}/net`), softnet: collectSoftnet(src), netsysctl: await collectNetSysctlInNetns(src, ctx.netnsPid) };
+    }
     return { ...collectNetstack(src), softnet: collectSoftnet(src), netsysctl: collectNetSysctl(src) };
   },
 };

@@ -118,3 +118,21 @@ export function parseSysctlInts(text: string): ParseResult<number[]> {
   if (f.length === 0 || v.some((x) => x === undefined)) return parseFail('sysctl', `expected integers, got ${JSON.stringify(text.slice(0, 40))}`);
   return parsed(v as number[]);
 }
+
+/**
+ * Output of `sysctl KEY...` ("net.core.somaxconn = 4096", tcp_mem's three values separated by
+ * tabs), used to read /proc/sys/net of another network namespace through nsenter. Lines that are
+ * not "key = integers" are ignored (sysctl prints errors for keys this kernel lacks on stderr).
+ */
+export function parseSysctlOutput(text: string): ParseResult<ReadonlyMap<string, number[]>> {
+  const out = new Map<string, number[]>();
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf(' = ');
+    if (eq <= 0) continue;
+    const key = line.slice(0, eq).trim();
+    const v = parseSysctlInts(line.slice(eq + 3));
+    if (/^[a-z0-9_.]+$/.test(key) && v.ok) out.set(key, v.value);
+  }
+  if (out.size === 0) return parseFail('sysctl', `no "key = value" lines in ${JSON.stringify(text.slice(0, 60))}`);
+  return parsed(out);
+}
