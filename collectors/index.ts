@@ -1,7 +1,10 @@
 import type { Collector } from '../src/core/collector.js';
 import { cpuCollector } from './procfs/cpu/collector.js';
+import { memoryCollector } from './procfs/memory/collector.js';
 import { netdevCollector } from './procfs/netdev/collector.js';
 import { netstackCollector } from './procfs/netstack/collector.js';
+import { processesCollector } from './procfs/processes/collector.js';
+import { tasksCollector } from './procfs/tasks/collector.js';
 
 /**
  * The registry: every collector, in the order `diag collectors` lists them. Explicit on purpose
@@ -9,8 +12,11 @@ import { netstackCollector } from './procfs/netstack/collector.js';
  */
 export const COLLECTORS: readonly Collector[] = [
   cpuCollector,
+  memoryCollector,
   netdevCollector,
   netstackCollector,
+  tasksCollector,
+  processesCollector,
 ];
 
 export function findCollector(id: string): Collector | undefined {

@@ -21,7 +21,7 @@ export function modelToJson(model: Model, collector: string) {
             ...Object.fromEntries(Object.entries(t.spec.derived ?? {}).map(([n, f]) => [n, { title: f.title, kind: 'derived', unit: f.unit }])),
           },
           ...(t.rows.status === 'ok'
-            ? { status: 'ok', rows: t.rows.value.map((r) => ({ key: r.key, scope: r.scope, labels: r.labels, values: nullify(r.values), deltas: nullify(r.deltas) })) }
+            ? { status: 'ok', ...(t.rows.notes ? { notes: t.rows.notes } : {}), rows: t.rows.value.map((r) => ({ key: r.key, scope: r.scope, labels: r.labels, values: nullify(r.values), deltas: nullify(r.deltas) })) }
             : { status: t.rows.status, reason: t.rows.reason, ...(t.rows.status === 'unavailable' && t.rows.hint ? { hint: t.rows.hint } : {}) }),
         },
       ]),

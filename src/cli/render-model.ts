@@ -44,5 +44,6 @@ export function renderTable(t: ModelTable, opts: RenderOptions = {}): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (cells: string[]) => '  ' + cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   const more = total > rows.length ? `\n  ... ${total - rows.length} more rows (use --json for all)` : '';
-  return `${head}${hasWindow ? ` (rates over ${t.seconds!.toFixed(2)} s)` : ''}\n${line(header)}\n${body.map(line).join('\n')}${more}\n`;
+  const notes = (t.rows.notes ?? []).map((n) => `\n  note: ${sanitizeForTerminal(n)}`).join('');
+  return `${head}${hasWindow ? ` (rates over ${t.seconds!.toFixed(2)} s)` : ''}\n${line(header)}\n${body.map(line).join('\n')}${more}${notes}\n`;
 }

@@ -125,7 +125,7 @@ export function deriveModel(collectors: readonly Collector[], samples: WindowSam
         }
       }
       const rows = curT.value.map((r) => deriveRow(spec, r, prevRows?.get(r.key), seconds));
-      tables[tid] = { id: tid, collector: c.id, spec, rows: ok(rows), seconds };
+      tables[tid] = { id: tid, collector: c.id, spec, rows: ok(rows, curT.notes), seconds };
     }
   }
   return { start: w ? w.first.clock : last.clock, end: last.clock, tables };

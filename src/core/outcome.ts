@@ -8,6 +8,11 @@ export type Outcome<T> = Ok<T> | Unavailable | Failed;
 export interface Ok<T> {
   readonly status: 'ok';
   readonly value: T;
+  /**
+   * Caveats about a value that is still usable, said once instead of once per row, e.g.
+   * "I/O bytes unreadable for 12 processes (run diag as root)". Absent when there are none.
+   */
+  readonly notes?: readonly string[];
 }
 
 export interface Unavailable {
@@ -24,7 +29,7 @@ export interface Failed {
   readonly cause?: unknown;
 }
 
-export const ok = <T>(value: T): Ok<T> => ({ status: 'ok', value });
+export const ok = <T>(value: T, notes?: readonly string[]): Ok<T> => (notes === undefined || notes.length === 0 ? { status: 'ok', value } : { status: 'ok', value, notes });
 
 export const unavailable = (reason: string, hint?: string): Unavailable =>
   hint === undefined ? { status: 'unavailable', reason } : { status: 'unavailable', reason, hint };

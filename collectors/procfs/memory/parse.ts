@@ -1,0 +1,123 @@
+import { int, parsed, parseFail, uint, type ParseResult } from '../../../src/core/parse-result.js';
+
+/**
+ * /proc/meminfo, every key as the kernel names it ("MemTotal", "Active(anon)", "HugePages_Free").
+ * Values in "kB" are converted to bytes; unit-less values (HugePages_* counts) are kept as they are.
+ * A key the kernel does not print (older or differently configured kernels) is simply absent.
+ */
+export type Meminfo = Readonly<Record<string, number>>;
+
+/** Parse /proc/meminfo: "Key:   value [kB]" per line. Garbled lines are skipped; MemTotal is required. */
+export function parseMeminfo(text: string): ParseResult<Meminfo> {
+  const out: Record<string, number> = {};
+  let start = 0;
+  const n = text.length;
+  while (start < n) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = n;
+    const line = text.slice(start, end);
+    const colon = line.indexOf(':');
+    if (colon > 0) {
+      const key = line.slice(0, colon);
+      // value: first blank-separated word after the colon, then an optional unit word.
+      const len = line.length;
+      let i = colon + 1;
+      while (i < len && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+      let j = i;
+      while (j < len && line.charCodeAt(j) !== 32 && line.charCodeAt(j) !== 9) j++;
+      const v = uint(line.slice(i, j));
+      const unit = line.slice(j).trim();
+      if (v !== undefined && (unit === '' || unit === 'kB') && key.indexOf(' ') < 0) {
+        out[key] = unit === 'kB' ? v * 1024 : v;
+      }
+    }
+    start = end + 1;
+  }
+  if (out.MemTotal === undefined) return parseFail('/proc/meminfo', 'no MemTotal line');
+  return parsed(out);
+}
+
+/** /proc/vmstat: "name value" per line, every counter the kernel prints. */
+export type Vmstat = Readonly<Record<string, number>>;
+
+export function parseVmstat(text: string): ParseResult<Vmstat> {
+  const out: Record<string, number> = {};
+  let count = 0;
+  let start = 0;
+  const n = text.length;
+  while (start < n) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = n;
+    const line = text.slice(start, end);
+    const sp = line.indexOf(' ');
+    if (sp > 0) {
+      // A few vmstat items are signed on some kernels (nr_* per-cpu drift); keep them signed.
+      const v = int(line.slice(sp + 1).trim());
+      if (v !== undefined) {
+        out[line.slice(0, sp)] = v;
+        count++;
+      }
+    }
+    start = end + 1;
+  }
+  if (count === 0) return parseFail('/proc/vmstat', 'no "name value" lines');
+  return parsed(out);
+}
+
+/**
+ * The total of a vmstat event whose name changed across kernels: the plain name when present
+ * (e.g. "allocstall" before 4.8 or "pgscan_kswapd" since 4.8), else the sum of the per-zone or
+ * per-type variants ("pgscan_kswapd_normal" + "pgscan_kswapd_dma32", "allocstall_normal" + ...).
+ * Undefined when neither exists.
+ */
+export function vmstatTotal(v: Vmstat, name: string, variants: readonly string[]): number | undefined {
+  const plain = v[name];
+  if (plain !== undefined) return plain;
+  let sum: number | undefined;
+  for (const s of variants) {
+    const x = v[`${name}_${s}`];
+    if (x !== undefined) sum = (sum ?? 0) + x;
+  }
+  return sum;
+}
+
+export interface SwapDevice {
+  /** Path of the swap file or partition (octal escapes such as "\040" decoded). */
+  readonly filename: string;
+  /** "partition" or "file". */
+  readonly type: string;
+  readonly sizeBytes: number;
+  readonly usedBytes: number;
+  readonly priority: number;
+}
+
+/** Undo the kernel's seq_file escaping of " \t\n\\" as 3-digit octal (\040). */
+export function unescapeOctal(s: string): string {
+  if (s.indexOf('\\') < 0) return s;
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/**
+ * Parse /proc/swaps:
+ *   Filename    Type        Size      Used    Priority
+ *   /dev/vda2   partition   2097148   1024    -2
+ * Size and Used are in KiB. No swap configured = the header alone = an empty list.
+ */
+export function parseSwaps(text: string): ParseResult<SwapDevice[]> {
+  const lines = text.split('\n');
+  if (!(lines[0] ?? '').startsWith('Filename')) return parseFail('/proc/swaps', 'missing "Filename Type Size Used Priority" header', 1);
+  const out: SwapDevice[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (line.trim() === '') continue;
+    const f = line.split(/[ \t]+/).filter((s) => s.length > 0);
+    const size = uint(f[2]);
+    const used = uint(f[3]);
+    const prio = int(f[4]);
+    if (f.length !== 5 || f[0] === undefined || f[1] === undefined || size === undefined || used === undefined || prio === undefined) {
+      return parseFail('/proc/swaps', `expected "filename type size used priority", got ${JSON.stringify(line.slice(0, 120))}`, i + 1);
+    }
+    out.push({ filename: unescapeOctal(f[0]), type: f[1], sizeBytes: size * 1024, usedBytes: used * 1024, priority: prio });
+  }
+  return parsed(out);
+}

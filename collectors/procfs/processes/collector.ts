@@ -1,0 +1,225 @@
+import type { Collector, Row, RowWindow, TableOutcomes } from '../../../src/core/collector.js';
+import { counter, derived, gauge } from '../../../src/core/fields.js';
+import { ok, unavailable, type Failed, type Unavailable } from '../../../src/core/outcome.js';
+import type { Source } from '../../../src/core/source.js';
+import { cgroupLabel, cmdlineText, parseOpenFilesLimit, parsePidCgroup, parsePidIo, parsePidStat, parsePidStatus } from './parse.js';
+import { isPidName } from './pids.js';
+
+/**
+ * USER_HZ: the unit of every tick count in /proc/PID/stat. The kernel fixes it at 100 on every
+ * architecture Linux exposes to user space through /proc (sysconf(_SC_CLK_TCK)), so one tick per
+ * second is exactly 1 % of one CPU.
+ */
+export const USER_HZ = 100;
+
+function processDerive(w: RowWindow): Record<string, number | undefined> {
+  const u = w.rate('utime');
+  const s = w.rate('stime');
+  const fds = w.value('fds');
+  const limit = w.value('fd_limit');
+  const pct = (ticksPerSecond: number | undefined) => (ticksPerSecond === undefined ? undefined : (100 * ticksPerSecond) / USER_HZ);
+  return {
+    // % of one CPU, like top and pidstat (a process using two CPUs fully shows 200).
+    cpu_pct: u === undefined || s === undefined ? undefined : pct(u + s),
+    usr_pct: pct(u),
+    sys_pct: pct(s),
+    fd_pct: fds !== undefined && limit ? (100 * fds) / limit : undefined,
+  };
+}
+
+/** What one scan could not read although the process was there (not root, hidepid...). */
+export interface ScanGaps {
+  io: number;
+  fd: number;
+  other: number;
+  garbled: number;
+  /** The first reason seen for each kind of gap (with its hint), for the table's note. */
+  first: { io?: string; fd?: string; other?: string };
+}
+
+function because(o: Unavailable | Failed): string {
+  return o.status === 'unavailable' && o.hint ? `${o.reason}; ${o.hint}` : o.reason;
+}
+
+/** True when /proc/PID no longer holds the process that had this start time (it exited). */
+function vanished(src: Source, pid: string, starttime: number): boolean {
+  const again = src.readFile(`/proc/${pid}/stat`);
+  if (again.status !== 'ok') return true;
+  const p = parsePidStat(again.value);
+  return !p.ok || p.value.starttime !== starttime;
+}
+
+/**
+ * Read one process. Returns undefined when it vanished mid-scan (ENOENT/ESRCH on any file, or
+ * the PID now belongs to a younger process): its numbers are dropped whole, so nothing read from
+ * one process can end up in another's row. The identity (PID + start time) is read first.
+ */
+export function readProcess(src: Source, pid: string, gaps: ScanGaps): Row | undefined {
+  const base = `/proc/${pid}/`;
+  const statText = src.readFile(base + 'stat');
+  if (statText.status !== 'ok') return undefined;
+  const stat = parsePidStat(statText.value);
+  if (!stat.ok) {
+    gaps.garbled++;
+    return undefined;
+  }
+  const st = stat.value;
+  const start = st.starttime;
+
+  const statusText = src.readFile(base + 'status');
+  if (statusText.status !== 'ok' && vanished(src, pid, start)) return undefined;
+  const status = statusText.status === 'ok' ? parsePidStatus(statusText.value) : undefined;
+
+  const limitsText = src.readFile(base + 'limits');
+  if (limitsText.status !== 'ok' && vanished(src, pid, start)) return undefined;
+  const limit = limitsText.status === 'ok' ? parseOpenFilesLimit(limitsText.value) : undefined;
+
+  const cgText = src.readFile(base + 'cgroup');
+  if (cgText.status !== 'ok' && vanished(src, pid, start)) return undefined;
+  const cg = cgText.status === 'ok' ? parsePidCgroup(cgText.value) : undefined;
+
+  const cmdText = src.readFile(base + 'cmdline');
+  if (cmdText.status !== 'ok' && vanished(src, pid, start)) return undefined;
+
+  // io and fd need ptrace-read access: root, or the same user as the process.
+  // A zombie (or a process being torn down) has no files and may refuse io: not a gap to report.
+  const dead = st.state === 'Z' || st.state === 'X' || st.state === 'x';
+  const ioText = src.readFile(base + 'io');
+  if (ioText.status !== 'ok') {
+    if (vanished(src, pid, start)) return undefined;
+    if (!dead) {
+      gaps.io++;
+      gaps.first.io ??= because(ioText);
+    }
+  }
+  const io = ioText.status === 'ok' ? parsePidIo(ioText.value) : undefined;
+
+  const fdDir = src.readDir(base + 'fd');
+  if (fdDir.status !== 'ok') {
+    if (vanished(src, pid, start)) return undefined;
+    if (!dead) {
+      gaps.fd++;
+      gaps.first.fd ??= because(fdDir);
+    }
+  }
+  const otherMiss =
+    statusText.status !== 'ok' ? statusText : limitsText.status !== 'ok' ? limitsText : cgText.status !== 'ok' ? cgText : cmdText.status !== 'ok' ? cmdText : undefined;
+  if (otherMiss !== undefined && !dead) {
+    gaps.other++;
+    gaps.first.other ??= because(otherMiss);
+  }
+
+  const sv = status?.ok ? status.value : undefined;
+  const lim = limit?.ok ? limit.value : undefined;
+  const iov = io?.ok ? io.value : undefined;
+  // Kernel threads have no VmRSS line; their stat rss is 0, which is the truth for them.
+  const rss = sv?.rssBytes ?? (st.rssPages === 0 ? 0 : undefined);
+
+  const labels: Record<string, string> = { comm: st.comm, state: st.state, starttime: String(start) };
+  if (sv?.uid !== undefined) labels.uid = String(sv.uid);
+  const cgPath = cg?.ok ? cgroupLabel(cg.value) : undefined;
+  if (cgPath !== undefined) labels.cgroup = cgPath;
+  if (cmdText.status === 'ok' && cmdText.value.length > 0) labels.cmdline = cmdlineText(cmdText.value);
+
+  return {
+    key: pid,
+    labels,
+    values: {
+      ppid: st.ppid,
+      utime: st.utime,
+      stime: st.stime,
+      minflt: st.minflt,
+      majflt: st.majflt,
+      nice: st.nice,
+      threads: st.numThreads,
+      rss,
+      swap: sv?.swapBytes,
+      vol_ctxsw: sv?.voluntaryCtxt,
+      nonvol_ctxsw: sv?.nonvoluntaryCtxt,
+      fds: fdDir.status === 'ok' ? fdDir.value.length : undefined,
+      fd_limit: lim?.soft,
+      fd_limit_hard: lim?.hard,
+      rchar: iov?.rchar,
+      wchar: iov?.wchar,
+      read_bytes: iov?.readBytes,
+      write_bytes: iov?.writeBytes,
+    },
+  };
+}
+
+/** Scan every process under /proc. */
+export function scanProcesses(src: Source): { rows: Row[]; gaps: ScanGaps } | undefined {
+  const dir = src.readDir('/proc');
+  if (dir.status !== 'ok') return undefined;
+  const gaps: ScanGaps = { io: 0, fd: 0, other: 0, garbled: 0, first: {} };
+  const rows: Row[] = [];
+  for (const name of dir.value) {
+    if (!isPidName(name)) continue;
+    const row = readProcess(src, name, gaps);
+    if (row) rows.push(row);
+  }
+  return { rows, gaps };
+}
+
+/** One line per kind of gap, said once per table rather than once per process. */
+export function gapNotes(g: ScanGaps): string[] {
+  const notes: string[] = [];
+  if (g.io > 0) notes.push(`I/O bytes unreadable for ${g.io} processes (first: ${g.first.io ?? '?'})`);
+  if (g.fd > 0) notes.push(`open file descriptors unreadable for ${g.fd} processes (first: ${g.first.fd ?? '?'})`);
+  if (g.other > 0) notes.push(`status, limits, cgroup or cmdline unreadable for ${g.other} processes (first: ${g.first.other ?? '?'})`);
+  if (g.garbled > 0) notes.push(`${g.garbled} processes skipped: /proc/PID/stat did not parse`);
+  return notes;
+}
+
+export const processesCollector: Collector = {
+  id: 'processes',
+  title: 'Every process: state, CPU, memory, threads, open files vs limit, I/O, cgroup, command line',
+  origin: 'procfs',
+  resources: ['cpu', 'memory', 'tasks', 'fds'],
+  inputs: ['/proc/PID/stat', '/proc/PID/status', '/proc/PID/limits', '/proc/PID/cgroup', '/proc/PID/cmdline', '/proc/PID/io', '/proc/PID/fd/'],
+  tables: {
+    processes: {
+      title: 'Processes (key: PID; a PID reused by a new process is a new row)',
+      scope: 'process',
+      identity: ['starttime'],
+      fields: {
+        ppid: gauge('parent PID'),
+        utime: counter('user CPU time', 'ticks'),
+        stime: counter('system CPU time', 'ticks'),
+        minflt: counter('minor page faults'),
+        majflt: counter('major page faults (needed I/O)'),
+        nice: gauge('nice value'),
+        threads: gauge('threads'),
+        rss: gauge('resident set size', 'bytes'),
+        swap: gauge('swapped out', 'bytes'),
+        vol_ctxsw: counter('voluntary context switches (waits)'),
+        nonvol_ctxsw: counter('involuntary context switches (preempted: CPU contention)'),
+        fds: gauge('open file descriptors'),
+        fd_limit: gauge('RLIMIT_NOFILE soft limit'),
+        fd_limit_hard: gauge('RLIMIT_NOFILE hard limit'),
+        rchar: counter('bytes read through syscalls (incl. page cache)', 'bytes'),
+        wchar: counter('bytes written through syscalls', 'bytes'),
+        read_bytes: counter('bytes read from storage', 'bytes'),
+        write_bytes: counter('bytes written to storage', 'bytes'),
+      },
+      derived: {
+        cpu_pct: derived('CPU % of one CPU (user + system, like top/pidstat)', 'percent'),
+        usr_pct: derived('user CPU % of one CPU', 'percent'),
+        sys_pct: derived('system CPU % of one CPU', 'percent'),
+        fd_pct: derived('open fds % of the soft RLIMIT_NOFILE', 'percent'),
+      },
+      derive: processDerive,
+    },
+  },
+  collect(src) {
+    const out: TableOutcomes = {};
+    const scan = scanProcesses(src);
+    if (!scan) {
+      out.processes = unavailable('/proc cannot be listed', 'is procfs mounted (or --root pointing at a host root)?');
+      return out;
+    }
+    const notes = gapNotes(scan.gaps);
+    out.processes = notes.length > 0 ? ok(scan.rows, notes) : ok(scan.rows);
+    return out;
+  },
+};
