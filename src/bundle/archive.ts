@@ -57,7 +57,11 @@ async function validate(file: string): Promise<void> {
       },
     });
   } catch (err) {
-    throw new BundleError(`${file} is not a readable diag bundle: ${err instanceof Error ? err.message : String(err)} (corrupt or truncated?)`, { cause: err, hint: 'check the file was copied completely (compare sizes), or take a new snapshot' });
+    const msg = err instanceof Error ? err.message : String(err);
+    if (/decompression ratio/.test(msg)) {
+      throw new BundleError(`${file} expands more than 1000x when unpacked: refused as a possible decompression bomb (${msg})`, { cause: err, hint: 'nothing was extracted' });
+    }
+    throw new BundleError(`${file} is not a readable diag bundle: ${msg} (corrupt or truncated?)`, { cause: err, hint: 'check the file was copied completely (compare sizes), or take a new snapshot' });
   }
   if (problem) throw problem;
   if (count === 0) throw new BundleError(`${file} is empty: not a diag bundle`);
