@@ -1,0 +1,52 @@
+import { failed, ok, unavailable, type Outcome } from '../../src/core/outcome.js';
+import type { Source } from '../../src/core/source.js';
+
+/** Default bounds for the network commands: a few seconds and a few MiB are plenty. */
+export const COMMAND_TIMEOUT_MS = 4_000;
+export const COMMAND_MAX_BYTES = 8 * 1024 * 1024;
+
+export interface ToolRun {
+  readonly cmd: string;
+  readonly args: readonly string[];
+  /** Run inside this process's network namespace (nsenter --target PID --net). */
+  readonly netnsPid?: number | undefined;
+  readonly timeoutMs?: number;
+  readonly maxBytes?: number;
+  /** Exit codes that still mean "the output is valid" (besides 0). */
+  readonly okExitCodes?: readonly number[];
+}
+
+const NOT_SUPPORTED = /not supported|no stats available|no such device/i;
+const NO_PERMISSION = /operation not permitted|permission denied|must be root|you must be root/i;
+const NO_PROCESS = /^nsenter: .*(?:no such file or directory|no such process)/im;
+
+/** First line of a command's stderr, bounded, for messages. Untrusted text: sanitise on display. */
+export function firstLine(text: string): string {
+  const line = text.split('\n').find((l) => l.trim().length > 0) ?? '';
+  return line.trim().slice(0, 200);
+}
+
+/**
+ * Run one diagnostic command through the Source with bounded time and output, and turn its
+ * ending into an Outcome: stdout when it worked; `unavailable` for a missing tool (with the apt
+ * package, from the Source), a missing privilege, an unsupported device or a vanished process;
+ * `error` only for an unexpected failure.
+ */
+export async function runTool(src: Source, t: ToolRun): Promise<Outcome<string>> {
+  const r = await src.run({
+    cmd: t.cmd,
+    args: t.args,
+    ...(t.netnsPid === undefined ? {} : { netnsPid: t.netnsPid }),
+    timeoutMs: t.timeoutMs ?? COMMAND_TIMEOUT_MS,
+    maxBytes: t.maxBytes ?? COMMAND_MAX_BYTES,
+  });
+  if (r.status !== 'ok') return r;
+  const { stdout, stderr, exitCode } = r.value;
+  if (exitCode === 0 || t.okExitCodes?.includes(exitCode)) return ok(stdout);
+  const msg = firstLine(stderr) || firstLine(stdout) || `exit code ${exitCode}`;
+  const shown = `${t.cmd} ${t.args.join(' ')}`.slice(0, 120);
+  if (t.netnsPid !== undefined && NO_PROCESS.test(stderr)) return unavailable(`process ${t.netnsPid} has exited: its network namespace is gone (${msg})`);
+  if (NO_PERMISSION.test(stderr)) return unavailable(`${shown}: ${msg}`, 'run diag as root');
+  if (NOT_SUPPORTED.test(stderr) || NOT_SUPPORTED.test(stdout)) return unavailable(`${shown}: ${msg}`);
+  return failed(`${shown} exited with code ${exitCode}: ${msg}`);
+}
