@@ -11,6 +11,8 @@ interface Command {
 const COMMANDS: Readonly<Record<string, Command>> = {
   collectors: { summary: 'list collectors with their availability on this host', load: () => import('./commands/collectors.js') },
   collect: { summary: "print one collector's record: diag collect <id> [--json] [--window 1s]", load: () => import('./commands/collect.js') },
+  probes: { summary: 'list BPF probes with availability, the hook in use and why not', load: () => import('./commands/probes.js') },
+  probe: { summary: 'run one BPF probe: diag probe <name> [--duration 5s] [--json] [--pid PID | --cgroup PATH]', load: () => import('./commands/probe.js') },
 };
 
 export const EXIT_USAGE = 64;

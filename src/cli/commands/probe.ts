@@ -1,0 +1,74 @@
+import { findProbe, PROBES } from '../../../collectors/bpf/probes.js';
+import { cgroupMembers, runProbe, type ProbeRun } from '../../../collectors/bpf/probe.js';
+import { parseDuration } from '../../core/duration.js';
+import { DiagError, UsageError } from '../../core/errors.js';
+import { LiveSource } from '../../core/live-source.js';
+import { parseCommandArgs } from '../args.js';
+
+export const HELP = `Usage: diag probe <name> [--duration 5s] [--json] [--pid PID | --cgroup PATH]
+
+Run one BPF probe on this host for the duration (it never runs longer; Ctrl-C stops it early
+and still prints what it saw). Events lost in the kernel (ring buffer or map full) are always
+reported, zero included. Needs root (CAP_BPF+CAP_PERFMON) and kernel BTF.
+  --pid PID       only this process (probes that support it)
+  --cgroup PATH   only the processes in this cgroup when the probe starts
+                  (e.g. /sys/fs/cgroup/memory/mygroup; v1 or v2)
+Probes: ${PROBES.map((p) => p.id).join(', ')}`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('probe', argv, {
+    help: { type: 'boolean', short: 'h' },
+    json: { type: 'boolean' },
+    duration: { type: 'string' },
+    pid: { type: 'string' },
+    cgroup: { type: 'string' },
+  });
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  const ids = PROBES.map((p) => p.id).join(', ');
+  const id = positionals[0];
+  if (id === undefined) throw new UsageError('probe: which probe?', { hint: `one of: ${ids}` });
+  if (positionals.length > 1) throw new UsageError(`probe: unexpected argument ${JSON.stringify(positionals[1])}`);
+  const def = findProbe(id);
+  if (!def) throw new UsageError(`probe: no probe named ${JSON.stringify(id)}`, { hint: `one of: ${ids}` });
+  const durationMs = parseDuration(values.duration ?? '5s', '--duration');
+  if (values.pid !== undefined && values.cgroup !== undefined) throw new UsageError('probe: --pid and --cgroup cannot be combined');
+  const src = new LiveSource();
+  let tgids: number[] | undefined;
+  if (values.pid !== undefined) {
+    if (!/^\d+$/.test(values.pid) || Number(values.pid) <= 0) throw new UsageError(`probe: --pid expects a process id, got ${JSON.stringify(values.pid)}`);
+    tgids = [Number(values.pid)];
+  } else if (values.cgroup !== undefined) {
+    const members = cgroupMembers(src, values.cgroup);
+    if (members.status !== 'ok') throw new UsageError(members.reason, members.status === 'unavailable' && members.hint ? { hint: members.hint } : undefined);
+    tgids = members.value;
+  }
+  // Stop early (and still print, then detach) on SIGINT/SIGTERM.
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let r;
+  try {
+    r = await runProbe(def, src, { durationMs, signal: abort.signal, ...(tgids === undefined ? {} : { tgids }) });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (r.status !== 'ok') throw new DiagError(`probe ${id} unavailable: ${r.reason}`, r.status === 'unavailable' && r.hint ? { hint: r.hint } : undefined);
+  const run: ProbeRun<unknown> = r.value;
+  if (values.json) {
+    const { result, progStats, ...meta } = run;
+    process.stdout.write(JSON.stringify({ schema: 'diag.probe/v1', ...meta, attachMs: round(meta.attachMs), durationMs: round(meta.durationMs), progStats, result }, null, 2) + '\n');
+  } else {
+    process.stdout.write(`probe ${run.probe}: hook ${run.hook}, attached in ${round(run.attachMs)} ms, ran ${(run.durationMs / 1000).toFixed(2)} s${run.stoppedBy === 'signal' ? ' (stopped early)' : ''}\n`);
+    for (const f of run.fallbacks) process.stdout.write(`(${f.hook} not usable: ${f.reason})\n`);
+    process.stdout.write(def.render(run.result));
+    process.stdout.write(`lost events: ${run.lost.ring} (ring buffer full), ${run.lost.map} (map full)\n`);
+  }
+  return 0;
+}
+
+const round = (ms: number): number => Math.round(ms * 10) / 10;
