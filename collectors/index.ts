@@ -5,6 +5,7 @@ import { netdevCollector } from './procfs/netdev/collector.js';
 import { netstackCollector } from './procfs/netstack/collector.js';
 import { processesCollector } from './procfs/processes/collector.js';
 import { tasksCollector } from './procfs/tasks/collector.js';
+import { cgroupCollector } from './cgroup/collector.js';
 
 /**
  * The registry: every collector, in the order `diag collectors` lists them. Explicit on purpose
@@ -17,6 +18,7 @@ export const COLLECTORS: readonly Collector[] = [
   netstackCollector,
   tasksCollector,
   processesCollector,
+  cgroupCollector,
 ];
 
 export function findCollector(id: string): Collector | undefined {

@@ -1,0 +1,453 @@
+import type { Collector, Row, RowWindow, TableOutcomes } from '../../src/core/collector.js';
+import { counter, derived, gauge } from '../../src/core/fields.js';
+import { ok, unavailable } from '../../src/core/outcome.js';
+import type { ParseResult } from '../../src/core/parse-result.js';
+import { readParsed } from '../../src/core/read-parsed.js';
+import type { Source } from '../../src/core/source.js';
+import { parsePressure, type Pressure } from '../procfs/cpu/parse.js';
+import { detectCgroupLayout, type CgroupLayout, type Hierarchy } from './layout.js';
+import { parseMountinfo } from './mountinfo.js';
+import { nameCgroup } from './naming.js';
+import { parseBlkio, parseCpuMax, parseFlatKeyed, parseIntFile, parseIoStat, parseLimit, parsePidList, parseUintFile } from './parse.js';
+import { newBudget, walkHierarchy } from './walk.js';
+
+/** Bounds of one collection: cgroups deeper or beyond the count are reported as skipped. */
+export const CGROUP_MAX_DEPTH = 16;
+export const CGROUP_MAX_COUNT = 2000;
+/** PIDs listed per cgroup in the inventory label (the count is always complete). */
+const PIDS_SHOWN = 16;
+
+/** Hierarchies worth walking: the ones with numbers, plus systemd's named one and v2 for membership. */
+const WALKED_V1 = new Set(['cpu', 'cpuacct', 'memory', 'pids', 'blkio', 'name=systemd']);
+
+interface Member {
+  readonly hier: Hierarchy;
+  /** Absolute directory of this cgroup under the mount. */
+  readonly dir: string;
+  readonly entries: ReadonlySet<string>;
+}
+
+interface Node {
+  readonly path: string;
+  readonly members: Member[];
+  readErrors: string[];
+}
+
+/** Hierarchy path of a walked directory: the mount's root joined with the relative path. */
+function cgroupPath(root: string, rel: string): string {
+  if (root === '/') return rel;
+  return rel === '/' ? root : root + rel;
+}
+
+function hierName(h: Hierarchy): string {
+  return h.version === 2 ? 'v2' : h.controllers.join(',');
+}
+
+const has = (m: Member, c: string) => m.hier.version === 1 && m.hier.controllers.includes(c);
+
+/** Read an interface file of one cgroup if the directory lists it; a parse error is remembered on the node. */
+function read<T>(src: Source, node: Node, m: Member | undefined, file: string, parse: (t: string, input: string) => ParseResult<T>): T | undefined {
+  if (!m || !m.entries.has(file)) return undefined;
+  const path = `${m.dir}/${file}`;
+  const o = readParsed(src, path, (t) => parse(t, path));
+  if (o.status === 'ok') return o.value;
+  if (o.status === 'error' && node.readErrors.length < 3) node.readErrors.push(o.reason);
+  return undefined;
+}
+
+const firstDefined = (...v: Array<number | undefined>) => v.find((x) => x !== undefined);
+const anyDefined = (v: Record<string, number | undefined>) => Object.values(v).some((x) => x !== undefined);
+const div = (a: number | undefined, b: number | undefined, k = 1) => (a === undefined || b === undefined || b === 0 ? undefined : (k * a) / b);
+const nsToUs = (v: number | undefined) => (v === undefined ? undefined : v / 1000);
+const limitValue = (l: number | null | undefined) => (l === null ? undefined : l);
+
+function cpuRow(src: Source, n: Node, v1cpu?: Member, v1acct?: Member, v2?: Member): Row | undefined {
+  const s1 = read(src, n, v1cpu, 'cpu.stat', parseFlatKeyed);
+  const s2 = read(src, n, v2, 'cpu.stat', parseFlatKeyed);
+  const quota = read(src, n, v1cpu, 'cpu.cfs_quota_us', parseIntFile);
+  const period = read(src, n, v1cpu, 'cpu.cfs_period_us', parseUintFile);
+  const max = read(src, n, v2, 'cpu.max', parseCpuMax);
+  let quotaCores: number | undefined;
+  let limited: boolean | undefined;
+  if (quota !== undefined && period !== undefined) {
+    limited = quota > 0;
+    quotaCores = quota > 0 ? div(quota, period) : undefined;
+  } else if (max) {
+    limited = max.quotaUs !== null;
+    quotaCores = max.quotaUs === null ? undefined : max.quotaUs / max.periodUs;
+  }
+  const values = {
+    usage: firstDefined(nsToUs(read(src, n, v1acct, 'cpuacct.usage', parseUintFile)), s1?.usage_usec, s2?.usage_usec),
+    user: firstDefined(nsToUs(read(src, n, v1acct, 'cpuacct.usage_user', parseUintFile)), s1?.user_usec, s2?.user_usec),
+    system: firstDefined(nsToUs(read(src, n, v1acct, 'cpuacct.usage_sys', parseUintFile)), s1?.system_usec, s2?.system_usec),
+    nr_periods: firstDefined(s1?.nr_periods, s2?.nr_periods),
+    nr_throttled: firstDefined(s1?.nr_throttled, s2?.nr_throttled),
+    throttled: firstDefined(nsToUs(s1?.throttled_time), s1?.throttled_usec, s2?.throttled_usec),
+    quota_cores: quotaCores,
+  };
+  if (!anyDefined(values) && limited === undefined) return undefined;
+  return { key: n.path, labels: limited === undefined ? {} : { limited: limited ? 'yes' : 'no' }, values };
+}
+
+/** memory.stat keys we keep, v2 name -> v1 (hierarchical "total_") name. */
+const MEMSTAT: Record<string, string | undefined> = {
+  anon: 'total_rss',
+  file: 'total_cache',
+  shmem: 'total_shmem',
+  kernel: undefined,
+  sock: undefined,
+  file_dirty: 'total_dirty',
+  file_writeback: 'total_writeback',
+  pgfault: 'total_pgfault',
+  pgmajfault: 'total_pgmajfault',
+};
+
+function memoryRow(src: Source, n: Node, v1?: Member, v2?: Member): Row | undefined {
+  const values: Record<string, number | undefined> = {};
+  if (v1) {
+    values.current = read(src, n, v1, 'memory.usage_in_bytes', parseUintFile);
+    values.limit = limitValue(read(src, n, v1, 'memory.limit_in_bytes', parseLimit));
+    values.failcnt = read(src, n, v1, 'memory.failcnt', parseUintFile);
+    const oc = read(src, n, v1, 'memory.oom_control', parseFlatKeyed);
+    values.under_oom = oc?.under_oom;
+    values.oom_kill = oc?.oom_kill;
+    const st = read(src, n, v1, 'memory.stat', parseFlatKeyed);
+    for (const [k, v1k] of Object.entries(MEMSTAT)) if (v1k) values[k] = st?.[v1k];
+    values.workingset_refault = firstDefined(st?.total_workingset_refault_file, st?.total_workingset_refault);
+  } else if (v2) {
+    values.current = read(src, n, v2, 'memory.current', parseUintFile);
+    values.limit = limitValue(read(src, n, v2, 'memory.max', parseLimit));
+    values.high = limitValue(read(src, n, v2, 'memory.high', parseLimit));
+    values.swap_current = read(src, n, v2, 'memory.swap.current', parseUintFile);
+    const ev = read(src, n, v2, 'memory.events', parseFlatKeyed);
+    values.events_low = ev?.low;
+    values.events_high = ev?.high;
+    values.events_max = ev?.max;
+    values.oom = ev?.oom;
+    values.oom_kill = ev?.oom_kill;
+    const st = read(src, n, v2, 'memory.stat', parseFlatKeyed);
+    for (const k of Object.keys(MEMSTAT)) values[k] = st?.[k];
+    const wa = st?.workingset_refault_anon;
+    const wf = st?.workingset_refault_file;
+    values.workingset_refault = wa !== undefined && wf !== undefined ? wa + wf : firstDefined(st?.workingset_refault, wf);
+  }
+  return anyDefined(values) ? { key: n.path, values } : undefined;
+}
+
+function pidsRow(src: Source, n: Node, m?: Member): Row | undefined {
+  if (!m) return undefined;
+  const max = read(src, n, m, 'pids.max', parseLimit);
+  const values = {
+    current: read(src, n, m, 'pids.current', parseUintFile),
+    max: limitValue(max),
+    fork_fail: read(src, n, m, 'pids.events', parseFlatKeyed)?.max,
+  };
+  return anyDefined(values) ? { key: n.path, labels: max === undefined ? {} : { limited: max === null ? 'no' : 'yes' }, values } : undefined;
+}
+
+function ioRow(src: Source, n: Node, v1?: Member, v2?: Member): Row | undefined {
+  const sums: Record<string, number | undefined> = {};
+  const devs = new Set<string>();
+  const add = (k: string, v: number | undefined) => {
+    if (v !== undefined) sums[k] = (sums[k] ?? 0) + v;
+  };
+  let seen = false;
+  if (v1) {
+    const pick = (base: string) => (v1.entries.has(`${base}_recursive`) ? `${base}_recursive` : base);
+    const bytes = read(src, n, v1, pick('blkio.throttle.io_service_bytes'), parseBlkio);
+    const ios = read(src, n, v1, pick('blkio.throttle.io_serviced'), parseBlkio);
+    for (const d of bytes?.devices ?? []) {
+      devs.add(d.dev);
+      add('rbytes', d.values.read);
+      add('wbytes', d.values.write);
+      add('dbytes', d.values.discard);
+    }
+    for (const d of ios?.devices ?? []) {
+      devs.add(d.dev);
+      add('rios', d.values.read);
+      add('wios', d.values.write);
+      add('dios', d.values.discard);
+    }
+    seen = bytes !== undefined || ios !== undefined;
+  } else if (v2) {
+    const st = read(src, n, v2, 'io.stat', (t) => parseIoStat(t));
+    for (const d of st ?? []) {
+      devs.add(d.dev);
+      for (const k of ['rbytes', 'wbytes', 'rios', 'wios', 'dbytes', 'dios']) add(k, d.values[k]);
+    }
+    seen = st !== undefined;
+  }
+  if (!seen) return undefined;
+  // A file that lists no device means no I/O at all since the cgroup was made: real zeros.
+  const values: Record<string, number | undefined> = {};
+  for (const k of ['rbytes', 'wbytes', 'rios', 'wios', 'dbytes', 'dios']) values[k] = sums[k] ?? (devs.size === 0 ? 0 : undefined);
+  return { key: n.path, labels: { devices: [...devs].sort().join(' ') }, values };
+}
+
+function psiRow(src: Source, n: Node): Row | undefined {
+  const values: Record<string, number | undefined> = {};
+  let any = false;
+  for (const res of ['cpu', 'memory', 'io'] as const) {
+    const m = n.members.find((x) => x.entries.has(`${res}.pressure`));
+    const p: Pressure | undefined = read(src, n, m, `${res}.pressure`, parsePressure);
+    if (!p) continue;
+    any = true;
+    values[`${res}_some_avg10`] = p.some?.avg10;
+    values[`${res}_some_total`] = p.some?.total;
+    values[`${res}_full_avg10`] = p.full?.avg10;
+    values[`${res}_full_total`] = p.full?.total;
+  }
+  return any ? { key: n.path, values } : undefined;
+}
+
+function inventoryRow(src: Source, n: Node): Row {
+  const pids = new Set<number>();
+  for (const m of n.members) {
+    const list = read(src, n, m, 'cgroup.procs', parsePidList);
+    for (const p of list ?? []) pids.add(p);
+  }
+  const sorted = [...pids].sort((a, b) => a - b);
+  const shown = sorted.slice(0, PIDS_SHOWN).join(' ') + (sorted.length > PIDS_SHOWN ? ` +${sorted.length - PIDS_SHOWN} more` : '');
+  const nm = nameCgroup(n.path);
+  const labels: Record<string, string> = { kind: nm.kind, name: nm.name, hierarchies: n.members.map((m) => hierName(m.hier)).join(' '), pids: shown };
+  if (nm.runtime) labels.runtime = nm.runtime;
+  if (nm.containerId) labels.container_id = nm.containerId;
+  if (nm.podUid) labels.pod_uid = nm.podUid;
+  if (nm.qos) labels.qos = nm.qos;
+  if (n.readErrors.length > 0) labels.read_errors = n.readErrors.join('; ');
+  return { key: n.path, labels, values: { procs: sorted.length, depth: n.path === '/' ? 0 : n.path.split('/').length - 1 } };
+}
+
+function pct(a: number | undefined, b: number | undefined): number | undefined {
+  return div(a, b, 100);
+}
+
+function psiPct(w: RowWindow, f: string): number | undefined {
+  const r = w.rate(f);
+  return r === undefined ? undefined : r / 1e4;
+}
+
+export interface CgroupCollectOptions {
+  readonly maxDepth?: number;
+  readonly maxCount?: number;
+}
+
+/** Walk every hierarchy and merge the directories by cgroup path. */
+export function discoverCgroups(src: Source, layout: CgroupLayout, opts: CgroupCollectOptions = {}) {
+  const budget = newBudget(opts.maxDepth ?? CGROUP_MAX_DEPTH, opts.maxCount ?? CGROUP_MAX_COUNT);
+  const nodes = new Map<string, Node>();
+  const hiers: Hierarchy[] = [...(layout.v2 ? [layout.v2] : []), ...layout.v1.filter((h) => h.controllers.some((c) => WALKED_V1.has(c)))];
+  // Controller hierarchies first: with a count bound, numbers matter more than membership.
+  const membershipOnly = (h: Hierarchy) => Number(h.version === 2 || h.controllers.includes('name=systemd'));
+  hiers.sort((a, b) => membershipOnly(a) - membershipOnly(b));
+  for (const h of hiers) {
+    for (const d of walkHierarchy(src, h.mountPoint, budget)) {
+      const path = cgroupPath(h.root, d.rel);
+      let node = nodes.get(path);
+      if (!node) nodes.set(path, (node = { path, members: [], readErrors: [] }));
+      node.members.push({ hier: h, dir: d.rel === '/' ? h.mountPoint : h.mountPoint + d.rel, entries: d.entries });
+    }
+  }
+  return { nodes, budget, walked: hiers };
+}
+
+export function readLayout(src: Source) {
+  const mi = readParsed(src, '/proc/self/mountinfo', parseMountinfo);
+  return mi.status === 'ok' ? ok(detectCgroupLayout(mi.value)) : mi;
+}
+
+const TABLE_IDS = ['cgroups', 'cgroup_cpu', 'cgroup_memory', 'cgroup_pids', 'cgroup_io', 'cgroup_psi', 'cgroup_layout'] as const;
+
+export function collectCgroups(src: Source, opts: CgroupCollectOptions = {}): TableOutcomes {
+  const layout = readLayout(src);
+  if (layout.status !== 'ok') return Object.fromEntries(TABLE_IDS.map((t) => [t, layout]));
+  const L = layout.value;
+  if (L.mode === 'none') {
+    const u = unavailable('no cgroup filesystem is mounted (no cgroup or cgroup2 line in /proc/self/mountinfo)', 'mount cgroup2 at /sys/fs/cgroup, or run diag with --root pointing at the host');
+    return Object.fromEntries(TABLE_IDS.map((t) => [t, u]));
+  }
+  const { nodes, budget, walked } = discoverCgroups(src, L, opts);
+  const rows: Record<(typeof TABLE_IDS)[number], Row[]> = { cgroups: [], cgroup_cpu: [], cgroup_memory: [], cgroup_pids: [], cgroup_io: [], cgroup_psi: [], cgroup_layout: [] };
+  const push = (t: keyof typeof rows, r: Row | undefined) => {
+    if (r) rows[t].push(r);
+  };
+  for (const n of nodes.values()) {
+    const v2 = n.members.find((m) => m.hier.version === 2);
+    const by = (c: string) => n.members.find((m) => has(m, c));
+    push('cgroup_cpu', cpuRow(src, n, by('cpu'), by('cpuacct'), v2));
+    push('cgroup_memory', memoryRow(src, n, by('memory'), v2));
+    push('cgroup_pids', pidsRow(src, n, by('pids') ?? v2));
+    push('cgroup_io', ioRow(src, n, by('blkio'), v2));
+    push('cgroup_psi', psiRow(src, n));
+    rows.cgroups.push(inventoryRow(src, n));
+  }
+  const v2controllers = L.v2 ? src.readFile(`${L.v2.mountPoint}/cgroup.controllers`) : undefined;
+  rows.cgroup_layout.push({
+    key: 'host',
+    labels: {
+      mode: L.mode,
+      v2_mount: L.v2?.mountPoint ?? '',
+      v2_controllers: v2controllers?.status === 'ok' ? v2controllers.value.trim() : '',
+      v1: L.v1.map((h) => `${h.controllers.join(',')}=${h.mountPoint}`).join(' '),
+      walked: walked.map(hierName).join(' '),
+    },
+    values: {
+      hierarchies: L.v1.length + (L.v2 ? 1 : 0),
+      cgroups: nodes.size,
+      truncated: budget.skippedCount + budget.skippedDepth > 0 ? 1 : 0,
+      skipped_depth: budget.skippedDepth,
+      skipped_count: budget.skippedCount,
+      max_depth: budget.maxDepth,
+      max_count: opts.maxCount ?? CGROUP_MAX_COUNT,
+    },
+  });
+  const out: TableOutcomes = {};
+  for (const t of TABLE_IDS) out[t] = ok(rows[t]);
+  return out;
+}
+
+const psiFields = Object.fromEntries(
+  (['cpu', 'memory', 'io'] as const).flatMap((r) => [
+    [`${r}_some_avg10`, gauge(`${r} some: % of time stalled, 10 s average`, 'percent')],
+    [`${r}_some_total`, counter(`${r} some: stall time`, 'us')],
+    [`${r}_full_avg10`, gauge(`${r} full: % of time all tasks stalled, 10 s average`, 'percent')],
+    [`${r}_full_total`, counter(`${r} full: stall time`, 'us')],
+  ]),
+);
+
+export const cgroupCollector: Collector = {
+  id: 'cgroups',
+  title: 'cgroups (v1, v2, hybrid): CPU, throttling, memory, pids, I/O and pressure per cgroup, with the processes in each',
+  origin: 'cgroup',
+  resources: ['cpu', 'memory', 'disk', 'tasks'],
+  inputs: ['/proc/self/mountinfo', '/sys/fs/cgroup/**/{cpu.stat,cpu.max,cpu.cfs_quota_us,cpuacct.usage,memory.*,pids.*,io.stat,blkio.throttle.*,*.pressure,cgroup.procs}'],
+  tables: {
+    cgroups: {
+      title: 'cgroups with their names and processes',
+      scope: 'cgroup',
+      fields: { procs: gauge('processes in the cgroup (any hierarchy)'), depth: gauge('depth below the root') },
+    },
+    cgroup_cpu: {
+      title: 'CPU usage, limit and throttling per cgroup',
+      scope: 'cgroup',
+      fields: {
+        usage: counter('CPU time used (cgroup and descendants)', 'us'),
+        user: counter('user CPU time', 'us'),
+        system: counter('system CPU time', 'us'),
+        nr_periods: counter('enforcement periods elapsed'),
+        nr_throttled: counter('periods in which the cgroup was throttled'),
+        throttled: counter('time throttled', 'us'),
+        quota_cores: gauge('CPU limit in cores (quota / period); missing = no limit', 'count'),
+      },
+      derived: {
+        cpu_pct: derived('CPU used, % of one core', 'percent'),
+        limit_used_pct: derived('CPU used, % of the limit', 'percent'),
+        throttled_pct: derived('% of periods throttled', 'percent'),
+        throttled_ms: derived('time throttled per second', 'ms'),
+      },
+      derive: (w) => {
+        const use = w.rate('usage');
+        const cpuPct = use === undefined ? undefined : use / 1e4;
+        const t = w.rate('throttled');
+        return {
+          cpu_pct: cpuPct,
+          limit_used_pct: div(cpuPct, w.value('quota_cores')),
+          throttled_pct: pct(w.delta('nr_throttled'), w.delta('nr_periods')),
+          throttled_ms: t === undefined ? undefined : t / 1000,
+        };
+      },
+    },
+    cgroup_memory: {
+      title: 'Memory usage, limits and pressure events per cgroup',
+      scope: 'cgroup',
+      fields: {
+        current: gauge('memory in use (cgroup and descendants)', 'bytes'),
+        limit: gauge('hard limit (memory.max / limit_in_bytes); missing = no limit', 'bytes'),
+        high: gauge('throttle limit memory.high (v2); missing = none', 'bytes'),
+        swap_current: gauge('swap in use (v2)', 'bytes'),
+        events_low: counter('reclaimed below memory.low (v2)'),
+        events_high: counter('throttled over memory.high (v2)'),
+        events_max: counter('usage hit memory.max (v2)'),
+        failcnt: counter('usage hit the limit (v1 failcnt)'),
+        oom: counter('OOM situations (v2)'),
+        oom_kill: counter('processes killed by the OOM killer'),
+        under_oom: gauge('under OOM right now (v1 oom_control)', 'boolean'),
+        anon: gauge('anonymous memory', 'bytes'),
+        file: gauge('page cache', 'bytes'),
+        shmem: gauge('shared memory', 'bytes'),
+        kernel: gauge('kernel memory (v2)', 'bytes'),
+        sock: gauge('socket buffers (v2)', 'bytes'),
+        file_dirty: gauge('dirty page cache', 'bytes'),
+        file_writeback: gauge('page cache under writeback', 'bytes'),
+        pgfault: counter('page faults'),
+        pgmajfault: counter('major page faults'),
+        workingset_refault: counter('refaults of evicted pages (thrashing)'),
+      },
+      derived: {
+        used_pct: derived('memory used, % of the limit', 'percent'),
+        high_used_pct: derived('memory used, % of memory.high', 'percent'),
+      },
+      derive: (w) => ({ used_pct: pct(w.value('current'), w.value('limit')), high_used_pct: pct(w.value('current'), w.value('high')) }),
+    },
+    cgroup_pids: {
+      title: 'Tasks and fork failures per cgroup (pids controller)',
+      scope: 'cgroup',
+      fields: {
+        current: gauge('tasks (processes and threads)'),
+        max: gauge('pids.max; missing = no limit'),
+        fork_fail: counter('forks refused at pids.max (pids.events max)'),
+      },
+      derived: { used_pct: derived('tasks, % of pids.max', 'percent') },
+      derive: (w) => ({ used_pct: pct(w.value('current'), w.value('max')) }),
+    },
+    cgroup_io: {
+      title: 'Block I/O per cgroup (summed over devices)',
+      scope: 'cgroup',
+      fields: {
+        rbytes: counter('bytes read', 'bytes'),
+        wbytes: counter('bytes written', 'bytes'),
+        rios: counter('read operations'),
+        wios: counter('write operations'),
+        dbytes: counter('bytes discarded', 'bytes'),
+        dios: counter('discard operations'),
+      },
+    },
+    cgroup_psi: {
+      title: 'Pressure stall information per cgroup (cgroup2)',
+      scope: 'cgroup',
+      fields: psiFields,
+      derived: {
+        cpu_some_pct: derived('cpu some: % of the window stalled', 'percent'),
+        cpu_full_pct: derived('cpu full: % of the window stalled', 'percent'),
+        memory_some_pct: derived('memory some: % of the window stalled', 'percent'),
+        memory_full_pct: derived('memory full: % of the window stalled', 'percent'),
+        io_some_pct: derived('io some: % of the window stalled', 'percent'),
+        io_full_pct: derived('io full: % of the window stalled', 'percent'),
+      },
+      derive: (w) => ({
+        cpu_some_pct: psiPct(w, 'cpu_some_total'),
+        cpu_full_pct: psiPct(w, 'cpu_full_total'),
+        memory_some_pct: psiPct(w, 'memory_some_total'),
+        memory_full_pct: psiPct(w, 'memory_full_total'),
+        io_some_pct: psiPct(w, 'io_some_total'),
+        io_full_pct: psiPct(w, 'io_full_total'),
+      }),
+    },
+    cgroup_layout: {
+      title: 'cgroup layout (unified, hybrid, legacy) and walk bounds',
+      scope: 'host',
+      fields: {
+        hierarchies: gauge('mounted hierarchies'),
+        cgroups: gauge('cgroups found (merged by path)'),
+        truncated: gauge('walk stopped at a bound', 'boolean'),
+        skipped_depth: gauge('cgroups not walked: too deep'),
+        skipped_count: gauge('cgroups not walked: count bound reached'),
+        max_depth: gauge('depth bound'),
+        max_count: gauge('count bound'),
+      },
+    },
+  },
+  collect(src) {
+    return collectCgroups(src);
+  },
+};

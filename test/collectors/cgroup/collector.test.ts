@@ -1,0 +1,129 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { cgroupCollector, collectCgroups } from '../../../collectors/cgroup/collector.js';
+import type { ModelRow } from '../../../src/core/derive.js';
+import { deriveModel } from '../../../src/core/derive.js';
+import { collectWindow } from '../../../src/core/sample.js';
+import { fixtureTree } from '../../helpers/fixture-host.js';
+import { CRI_ID, DOCKER_ID, POD_UID, v2Host } from './v2-files.js';
+
+const clock = (ms: number) => ({ 'clock.json': { monoMs: ms, wall: new Date(ms).toISOString() } });
+const trees: Array<{ cleanup: () => void }> = [];
+afterAll(() => trees.forEach((t) => t.cleanup()));
+
+function tree(files: Record<string, string>, ms = 0) {
+  const t = fixtureTree(files, clock(ms));
+  trees.push(t);
+  return t.source;
+}
+
+const DOCKER = `/system.slice/docker-${DOCKER_ID}.scope`;
+const POD = `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${POD_UID.replace(/-/g, '_')}.slice`;
+
+function rowsOf(m: ReturnType<typeof deriveModel>, table: string): Map<string, ModelRow> {
+  const t = m.tables[table]!.rows;
+  if (t.status !== 'ok') throw new Error(`${table}: ${t.status} ${t.reason}`);
+  return new Map(t.value.map((r) => [r.key, r]));
+}
+
+describe('cgroups collector on a unified (cgroup v2) fixture host', async () => {
+  const m = deriveModel([cgroupCollector], await collectWindow([cgroupCollector], [tree(v2Host(0), 0), tree(v2Host(1), 1000)], 1000));
+
+  it('detects the layout and walks every cgroup', () => {
+    const layout = rowsOf(m, 'cgroup_layout').get('host')!;
+    expect(layout.labels).toMatchObject({ mode: 'unified', v2_mount: '/sys/fs/cgroup', v2_controllers: 'cpuset cpu io memory hugetlb pids rdma misc' });
+    expect(layout.values).toMatchObject({ cgroups: 8, truncated: 0 });
+  });
+
+  it('names cgroups and lists their processes', () => {
+    const inv = rowsOf(m, 'cgroups');
+    expect(inv.get(DOCKER)!.labels).toMatchObject({ kind: 'container', runtime: 'docker', container_id: DOCKER_ID, pids: '4242 4243 4244', hierarchies: 'v2' });
+    expect(inv.get(DOCKER)!.values.procs).toBe(3);
+    expect(inv.get(`${POD}/cri-containerd-${CRI_ID}.scope`)!.labels).toMatchObject({ kind: 'container', runtime: 'containerd', pod_uid: POD_UID, qos: 'burstable', pids: '9001' });
+    expect(inv.get(POD)!.labels).toMatchObject({ kind: 'pod', name: `pod:${POD_UID}` });
+    expect(inv.get('/system.slice/nginx.service')!.labels).toMatchObject({ kind: 'service', name: 'nginx.service', pids: '800 801' });
+    expect(inv.get('/')!.values.procs).toBe(2);
+  });
+
+  it('CPU: usage %, limit in cores, throttled periods and time', () => {
+    const d = rowsOf(m, 'cgroup_cpu').get(DOCKER)!;
+    expect(d.labels.limited).toBe('yes');
+    expect(d.values.quota_cores).toBeCloseTo(0.5);
+    expect(d.values.cpu_pct).toBeCloseTo(45);
+    expect(d.values.limit_used_pct).toBeCloseTo(90);
+    expect(d.deltas.nr_throttled).toBe(8);
+    expect(d.values.throttled_pct).toBeCloseTo(80);
+    expect(d.values.throttled_ms).toBeCloseTo(200);
+    const sys = rowsOf(m, 'cgroup_cpu').get('/system.slice')!;
+    expect(sys.labels.limited).toBe('no');
+    expect(sys.values.quota_cores).toBeUndefined();
+    expect(sys.values.throttled_pct).toBeUndefined(); // no period elapsed: not 0 %, unknown
+    // the root has only usage: no limit, no throttling fields invented
+    const root = rowsOf(m, 'cgroup_cpu').get('/')!;
+    expect(root.values.cpu_pct).toBeCloseTo(150);
+    expect(root.values.nr_throttled).toBeUndefined();
+  });
+
+  it('memory: usage vs limit and high, events as counters, "max" is no limit', () => {
+    const d = rowsOf(m, 'cgroup_memory').get(DOCKER)!;
+    expect(d.values).toMatchObject({ current: 201326592, limit: 268435456, high: 251658240, anon: 104857600, file: 52428800, kernel: 8388608, sock: 4096 });
+    expect(d.values.used_pct).toBeCloseTo(75);
+    expect(d.deltas).toMatchObject({ events_max: 2, oom_kill: 1, oom: 1, events_high: 0 });
+    const sys = rowsOf(m, 'cgroup_memory').get('/system.slice')!;
+    expect(sys.values.limit).toBeUndefined();
+    expect(sys.values.used_pct).toBeUndefined();
+    expect(rowsOf(m, 'cgroup_memory').get(`${POD}/cri-containerd-${CRI_ID}.scope`)!.values.used_pct).toBeCloseTo(50);
+  });
+
+  it('pids: current/max and fork failures per second', () => {
+    const d = rowsOf(m, 'cgroup_pids').get(DOCKER)!;
+    expect(d.values).toMatchObject({ current: 4, max: 100, used_pct: 4 });
+    expect(d.deltas.fork_fail).toBe(7);
+    expect(rowsOf(m, 'cgroup_pids').get('/system.slice')!.values.max).toBeUndefined();
+  });
+
+  it('io: summed over devices; an empty io.stat is zero I/O, not missing', () => {
+    const d = rowsOf(m, 'cgroup_io').get(DOCKER)!;
+    expect(d.labels.devices).toBe('8:0 8:16');
+    expect(d.values.wbytes).toBe(1048576);
+    expect(d.deltas.rios).toBe(0);
+    expect(rowsOf(m, 'cgroup_io').get(`${POD}/cri-containerd-${CRI_ID}.scope`)!.deltas.rbytes).toBe(0);
+  });
+
+  it('PSI per cgroup', () => {
+    const d = rowsOf(m, 'cgroup_psi').get(DOCKER)!;
+    expect(d.values.cpu_some_pct).toBeCloseTo(30);
+    expect(d.values.cpu_full_pct).toBeCloseTo(10);
+    expect(d.values.cpu_some_avg10).toBe(12.5);
+  });
+});
+
+describe('cgroups collector: bounds, garbage and missing input', () => {
+  it('reports truncation when the count or depth bound is reached', () => {
+    const out = collectCgroups(tree(v2Host(0)), { maxCount: 3 });
+    const l = out.cgroup_layout!;
+    expect(l.status === 'ok' && l.value[0]!.values).toMatchObject({ cgroups: 3, truncated: 1 });
+    expect(l.status === 'ok' && l.value[0]!.values.skipped_count).toBeGreaterThan(0);
+    const deep = collectCgroups(tree(v2Host(0)), { maxDepth: 1 }).cgroup_layout!;
+    expect(deep.status === 'ok' && deep.value[0]!.values).toMatchObject({ cgroups: 3, truncated: 1, skipped_depth: 3 });
+  });
+  it('a garbled file leaves its values missing and names the error on the cgroup', () => {
+    const files = v2Host(0);
+    files[`/sys/fs/cgroup${DOCKER}/cpu.stat`] = 'usage_usec 12 13\n';
+    files[`/sys/fs/cgroup${DOCKER}/memory.max`] = 'lots\n';
+    const out = collectCgroups(tree(files));
+    const cpu = out.cgroup_cpu!.status === 'ok' ? out.cgroup_cpu!.value.find((r) => r.key === DOCKER) : undefined;
+    expect(cpu?.values.usage).toBeUndefined();
+    expect(cpu?.values.quota_cores).toBeCloseTo(0.5);
+    const mem = out.cgroup_memory!.status === 'ok' ? out.cgroup_memory!.value.find((r) => r.key === DOCKER) : undefined;
+    expect(mem?.values.limit).toBeUndefined();
+    expect(mem?.values.current).toBe(201326592);
+    const inv = out.cgroups!.status === 'ok' ? out.cgroups!.value.find((r) => r.key === DOCKER) : undefined;
+    expect(inv?.labels?.read_errors).toMatch(/cpu\.stat/);
+  });
+  it('without mountinfo every table is unavailable, with no cgroup mount it says so', () => {
+    const none = collectCgroups(tree({ '/proc/stat': 'cpu 1 2 3 4\n' }));
+    expect(none.cgroups!.status).toBe('unavailable');
+    const nomount = collectCgroups(tree({ '/proc/self/mountinfo': '22 27 0:21 / /proc rw,relatime - proc proc rw\n' }));
+    expect(nomount.cgroup_cpu).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/no cgroup filesystem/) });
+  });
+});
