@@ -1,0 +1,243 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freeLikeMemory, memoryCollector } from '../../../collectors/procfs/memory/collector.js';
+import { parseMeminfo, parseSwaps, parseVmstat, unescapeOctal, vmstatTotal } from '../../../collectors/procfs/memory/parse.js';
+import { deriveModel, type ModelRow } from '../../../src/core/derive.js';
+import { collectSample, collectWindow } from '../../../src/core/sample.js';
+import { liveRequirement } from '../../helpers/capabilities.js';
+import { fixtureTree } from '../../helpers/fixture-host.js';
+import { fuzzParser } from '../../helpers/fuzz.js';
+
+const fixture = (name: string) => readFileSync(new URL(`../../fixtures/procfs/${name}`, import.meta.url), 'utf8');
+const meminfo618 = fixture('meminfo-6.18.txt');
+const meminfo2632 = fixture('meminfo-2.6.32.txt');
+const vmstat618 = fixture('vmstat-6.18.txt');
+const vmstat310 = fixture('vmstat-3.10.txt');
+const swaps2 = fixture('swaps-2.txt');
+const swapsNone = 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n';
+
+describe('parseMeminfo', () => {
+  it('reads every key, kB values in bytes, page counts as counts', () => {
+    const r = parseMeminfo(meminfo618);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.MemTotal).toBe(24684084 * 1024);
+    expect(r.value['Active(anon)']).toBe(1608 * 1024);
+    expect(r.value.HugePages_Total).toBe(0);
+    expect(r.value.Hugepagesize).toBe(2048 * 1024);
+    expect(r.value.VmallocTotal).toBe(34359738367 * 1024);
+  });
+  it('leaves keys an older kernel lacks undefined (2.6.32: no MemAvailable, KReclaimable)', () => {
+    const r = parseMeminfo(meminfo2632);
+    expect(r.ok && r.value.MemTotal).toBe(3924512 * 1024);
+    expect(r.ok && r.value.MemAvailable).toBeUndefined();
+    expect(r.ok && r.value.KReclaimable).toBeUndefined();
+  });
+  it('rejects empty, truncated and garbled input; skips garbled lines', () => {
+    expect(parseMeminfo('').ok).toBe(false);
+    expect(parseMeminfo('MemTot').ok).toBe(false);
+    expect(parseMeminfo('MemTotal: lots kB\n').ok).toBe(false);
+    const r = parseMeminfo('MemTotal: 100 kB\nMemFree: x kB\nBuffers: 5 MB\nCached 7 kB\n');
+    expect(r).toEqual({ ok: true, value: { MemTotal: 102400 } });
+  });
+  it('survives fuzzing', () => fuzzParser(parseMeminfo, [meminfo618, meminfo2632]));
+});
+
+describe('parseVmstat', () => {
+  it('reads counters by name', () => {
+    const r = parseVmstat(vmstat618);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(typeof r.value.pgfault).toBe('number');
+    expect(r.value.oom_kill).toBeDefined();
+  });
+  it('sums per-zone counters of old kernels and prefers the plain name', () => {
+    const r = parseVmstat(vmstat310);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(vmstatTotal(r.value, 'pgscan_kswapd', ['dma', 'dma32', 'normal'])).toBe(1205830);
+    expect(vmstatTotal(r.value, 'pgsteal_direct', ['dma', 'dma32', 'normal'])).toBe(18304);
+    expect(vmstatTotal(r.value, 'allocstall', ['dma', 'normal'])).toBe(134);
+    // oom_kill appeared in 4.13: missing, never 0
+    expect(vmstatTotal(r.value, 'oom_kill', [])).toBeUndefined();
+    expect(vmstatTotal({ allocstall_normal: 3, allocstall_movable: 4 }, 'allocstall', ['dma', 'normal', 'movable'])).toBe(7);
+  });
+  it('rejects empty and garbled input', () => {
+    expect(parseVmstat('').ok).toBe(false);
+    expect(parseVmstat('pgfault\nfoo bar\n').ok).toBe(false);
+    expect(parseVmstat('pgfault 12\nfoo bar\n')).toEqual({ ok: true, value: { pgfault: 12 } });
+  });
+  it('survives fuzzing', () => fuzzParser(parseVmstat, [vmstat618, vmstat310]));
+});
+
+describe('parseSwaps', () => {
+  it('reads devices in bytes, negative priorities and escaped names', () => {
+    const r = parseSwaps(swaps2);
+    expect(r).toEqual({
+      ok: true,
+      value: [
+        { filename: '/dev/vda2', type: 'partition', sizeBytes: 2097148 * 1024, usedBytes: 1024 * 1024, priority: -2 },
+        { filename: '/var/swap file', type: 'file', sizeBytes: 1048572 * 1024, usedBytes: 0, priority: 10 },
+      ],
+    });
+  });
+  it('no swap = the header alone = no devices; garbage is an error', () => {
+    expect(parseSwaps(swapsNone)).toEqual({ ok: true, value: [] });
+    expect(parseSwaps('').ok).toBe(false);
+    expect(parseSwaps(swapsNone + '/dev/sda2 partition 12\n').ok).toBe(false);
+    expect(unescapeOctal('a\\040b\\134c')).toBe('a b\\c');
+  });
+  it('survives fuzzing', () => fuzzParser(parseSwaps, [swaps2, swapsNone]));
+});
+
+describe('free-like derivation', () => {
+  it('used = total - available; falls back to MemFree without MemAvailable or when it exceeds total', () => {
+    expect(freeLikeMemory({ total: 100, free: 30, available: 60, buffers: 5, cached: 20, sreclaimable: 4 })).toEqual({ used: 40, buffCache: 29, available: 60 });
+    expect(freeLikeMemory({ total: 100, free: 30, buffers: 5, cached: 20 })).toEqual({ used: 70, buffCache: 25, available: 30 });
+    expect(freeLikeMemory({ total: 100, free: 30, available: 130, buffers: 0, cached: 0 }).used).toBe(70);
+    expect(freeLikeMemory({ free: 30 })).toEqual({ used: undefined, buffCache: undefined, available: 30 });
+  });
+});
+
+function rowsOf(m: ReturnType<typeof deriveModel>, table: string): ModelRow[] {
+  const t = m.tables[table]!.rows;
+  if (t.status !== 'ok') throw new Error(`${table}: ${t.status} ${t.reason}`);
+  return t.value;
+}
+
+describe('memory collector on fixture trees', () => {
+  it('derives reclaim rates and scan efficiency over a window; missing keys stay missing', async () => {
+    const vm = (scan: number, steal: number, direct: number) =>
+      `pgscan_kswapd ${scan}\npgscan_direct ${direct}\npgsteal_kswapd ${steal}\npgsteal_direct 0\npswpin 10\npswpout ${scan}\npgmajfault 5\npgfault 100\n`;
+    const a = fixtureTree({ '/proc/meminfo': meminfo2632, '/proc/vmstat': vm(1000, 900, 0), '/proc/swaps': swaps2 }, { 'clock.json': { monoMs: 0, wall: '2026-01-01T00:00:00Z' } });
+    const b = fixtureTree({ '/proc/meminfo': meminfo2632, '/proc/vmstat': vm(3000, 1900, 1000), '/proc/swaps': swaps2 }, { 'clock.json': { monoMs: 2000, wall: '2026-01-01T00:00:02Z' } });
+    try {
+      const m = deriveModel([memoryCollector], await collectWindow([memoryCollector], [a.source, b.source], 2000));
+      const v = rowsOf(m, 'vmstat')[0]!.values;
+      expect(v.pgscan_kswapd).toBe(1000); // 2000 pages in 2 s
+      expect(v.pgscan).toBe(1500); // (2000 + 1000) / 2
+      expect(v.pgsteal).toBe(500);
+      expect(v.scan_efficiency_pct).toBeCloseTo(33.33, 1);
+      expect(v.direct_scan_pct).toBeCloseTo(33.33, 1);
+      expect(v.oom_kill).toBeUndefined();
+      const mem = rowsOf(m, 'meminfo')[0]!.values;
+      expect(mem.available).toBeUndefined();
+      expect(mem.used).toBe((3924512 - 260124) * 1024); // procps-ng 4 without MemAvailable
+      expect(mem.swap_used_pct).toBeCloseTo((100 * (4194296 - 4180088)) / 4194296, 6);
+      expect(mem.kreclaimable).toBeUndefined();
+      const sw = rowsOf(m, 'swaps');
+      expect(sw.map((r) => [r.key, r.scope, r.labels.type, r.values.used_pct])).toEqual([
+        ['/dev/vda2', 'swap:/dev/vda2', 'partition', (100 * 1024) / 2097148],
+        ['/var/swap file', 'swap:/var/swap file', 'file', 0],
+      ]);
+    } finally {
+      a.cleanup();
+      b.cleanup();
+    }
+  });
+  it('no reclaim activity: efficiency is missing, not 0 or 100', async () => {
+    const vm = 'pgscan_kswapd 5\npgscan_direct 0\npgsteal_kswapd 5\npgsteal_direct 0\n';
+    const a = fixtureTree({ '/proc/meminfo': meminfo618, '/proc/vmstat': vm, '/proc/swaps': swapsNone }, { 'clock.json': { monoMs: 0, wall: '2026-01-01T00:00:00Z' } });
+    const b = fixtureTree({ '/proc/meminfo': meminfo618, '/proc/vmstat': vm, '/proc/swaps': swapsNone }, { 'clock.json': { monoMs: 1000, wall: '2026-01-01T00:00:01Z' } });
+    try {
+      const m = deriveModel([memoryCollector], await collectWindow([memoryCollector], [a.source, b.source], 1000));
+      expect(rowsOf(m, 'vmstat')[0]!.values.scan_efficiency_pct).toBeUndefined();
+      expect(rowsOf(m, 'vmstat')[0]!.values.pgscan).toBe(0);
+      // no swap configured: swap_used_pct is not a percentage of nothing
+      expect(rowsOf(m, 'meminfo')[0]!.values.swap_used_pct).toBeUndefined();
+      expect(rowsOf(m, 'swaps')).toEqual([]);
+    } finally {
+      a.cleanup();
+      b.cleanup();
+    }
+  });
+  it('missing files are unavailable tables, not zeros', async () => {
+    const a = fixtureTree({ '/proc/meminfo': meminfo618 });
+    try {
+      const s = await collectSample([memoryCollector], a.source);
+      const c = s.collectors.memory;
+      expect(c?.status).toBe('ok');
+      if (c?.status !== 'ok') return;
+      expect(c.value.tables.meminfo?.status).toBe('ok');
+      expect(c.value.tables.vmstat?.status).toBe('unavailable');
+      expect(c.value.tables.swaps?.status).toBe('unavailable');
+    } finally {
+      a.cleanup();
+    }
+  });
+});
+
+/** `free -b` as numbers: Mem: total used free shared buff/cache available; Swap: total used free. */
+function freeBytes(): { total: number; used: number; free: number; shared: number; buffCache: number; available: number; swapTotal: number; swapUsed: number } {
+  const out = execFileSync('free', ['-b'], { encoding: 'utf8', env: { LC_ALL: 'C', PATH: process.env.PATH } });
+  const mem = out.split('\n').find((l) => l.startsWith('Mem:'))!.split(/\s+/).slice(1).map(Number);
+  const swap = out.split('\n').find((l) => l.startsWith('Swap:'))!.split(/\s+/).slice(1).map(Number);
+  return { total: mem[0]!, used: mem[1]!, free: mem[2]!, shared: mem[3]!, buffCache: mem[4]!, available: mem[5]!, swapTotal: swap[0]!, swapUsed: swap[1]! };
+}
+
+describe('memory collector live', () => {
+  it('matches free -b read at the same moment', async () => {
+    const { LiveSource } = await import('../../../src/core/live-source.js');
+    const src = new LiveSource();
+    // free and diag cannot read /proc/meminfo at the very same instant while other work runs:
+    // take free before and after, and require diag to be within the pair (plus a small slack).
+    const before = freeBytes();
+    const s = await collectSample([memoryCollector], src);
+    const after = freeBytes();
+    const m = deriveModel([memoryCollector], s);
+    const v = rowsOf(m, 'meminfo')[0]!.values;
+    const slack = 16 * 1024 * 1024;
+    const within = (x: number | undefined, a: number, b: number) => {
+      expect(x).toBeDefined();
+      expect(x!).toBeGreaterThanOrEqual(Math.min(a, b) - slack);
+      expect(x!).toBeLessThanOrEqual(Math.max(a, b) + slack);
+    };
+    expect(v.total).toBe(before.total);
+    within(v.used, before.used, after.used);
+    within(v.free, before.free, after.free);
+    within(v.available, before.available, after.available);
+    within(v.buff_cache, before.buffCache, after.buffCache);
+    within(v.shmem, before.shared, after.shared);
+    expect(v.swap_total).toBe(before.swapTotal);
+    within(v.swap_used, before.swapUsed, after.swapUsed);
+  });
+});
+
+describe('swap devices live', () => {
+  const need = liveRequirement('root', 'cmd:swapon', 'cmd:mkswap', 'cmd:swapoff');
+  it.skipIf(need.skip)('shows a planted swap file (with a space in its name) like swapon --show', async () => {
+    const { LiveSource } = await import('../../../src/core/live-source.js');
+    const dir = mkdtempSync(join(tmpdir(), `diagt-memory-${process.pid}-`));
+    const file = join(dir, 'swap file');
+    let on = false;
+    try {
+      writeFileSync(file, Buffer.alloc(8 * 1024 * 1024));
+      chmodSync(file, 0o600);
+      execFileSync('mkswap', [file], { stdio: 'ignore' });
+      execFileSync('swapon', ['-p', '3', file]);
+      on = true;
+      const m = deriveModel([memoryCollector], await collectSample([memoryCollector], new LiveSource()));
+      const row = rowsOf(m, 'swaps').find((r) => r.key === file);
+      expect(row, `row for ${file}`).toBeDefined();
+      const shown = execFileSync('swapon', ['--show=NAME,SIZE,USED,PRIO', '--bytes', '--raw', '--noheadings'], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => l.split(' '))
+        .find((f) => f[0] === file.replace(/ /g, '\\x20'));
+      expect(shown, 'swapon --show lists the file').toBeDefined();
+      expect(row!.labels.type).toBe('file');
+      expect(row!.values.size).toBe(Number(shown![1]));
+      expect(row!.values.used).toBe(Number(shown![2]));
+      expect(row!.values.priority).toBe(3);
+      expect(row!.values.used_pct).toBe((100 * Number(shown![2])) / Number(shown![1]));
+      // the host totals include it
+      const mem = rowsOf(m, 'meminfo')[0]!.values;
+      expect(mem.swap_total).toBeGreaterThanOrEqual(row!.values.size!);
+    } finally {
+      if (on) execFileSync('swapoff', [file]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
