@@ -1,5 +1,7 @@
 import type { Collector } from '../src/core/collector.js';
 import { cpuCollector } from './procfs/cpu/collector.js';
+import { diskCollector } from './procfs/disk/collector.js';
+import { filesystemCollector } from './procfs/filesystems/collector.js';
 import { memoryCollector } from './procfs/memory/collector.js';
 import { netdevCollector } from './procfs/netdev/collector.js';
 import { netstackCollector } from './procfs/netstack/collector.js';
@@ -14,6 +16,8 @@ import { cgroupCollector } from './cgroup/collector.js';
 export const COLLECTORS: readonly Collector[] = [
   cpuCollector,
   memoryCollector,
+  diskCollector,
+  filesystemCollector,
   netdevCollector,
   netstackCollector,
   tasksCollector,
