@@ -1,0 +1,95 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { diffModels, diffReports, type BundleDiff, type MetricChange } from '../../bundle/diff.js';
+import { openBundle, type OpenBundle } from '../../bundle/reader.js';
+import { UsageError } from '../../core/errors.js';
+import { sanitizeForTerminal } from '../../core/sanitize.js';
+import { parseCommandArgs } from '../args.js';
+import { fmtNumber } from '../render-model.js';
+
+export const HELP = `Usage: diag diff BUNDLE_A BUNDLE_B [--json] [--all]
+
+Compare two snapshot bundles (A before, B after), finding by finding and metric by metric:
+findings that appeared, were resolved, or got worse or better; metrics by relative change;
+rows (devices, interfaces, processes...) that appeared or disappeared.
+  --all    list every changed metric (text shows the 30 largest changes)
+Exit code: 0 when no finding appeared or got worse, 1 when one did.`;
+
+function records(b: OpenBundle): unknown {
+  const p = join(b.dir, 'records', 'model.json');
+  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as unknown) : { tables: {} };
+}
+
+function fmtRel(m: MetricChange): string {
+  if (!Number.isFinite(m.relative)) return m.relative > 0 ? 'from 0' : 'to 0';
+  const pct = m.relative * 100;
+  return `${pct > 0 ? '+' : ''}${pct.toFixed(pct > -10 && pct < 10 ? 1 : 0)}%`;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('diff', argv, { json: { type: 'boolean' }, all: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  if (positionals.length !== 2) throw new UsageError('diff: give exactly two bundles, the older first', { hint: 'diag diff before.tar.gz after.tar.gz' });
+  const a = await openBundle(positionals[0]!);
+  let b: OpenBundle | undefined;
+  try {
+    b = await openBundle(positionals[1]!);
+    const diff: BundleDiff = { ...diffReports(a.report, b.report), ...diffModels(records(a), records(b)) };
+    if (values.json) {
+      const rel = (m: MetricChange) => (Number.isFinite(m.relative) ? m.relative : null);
+      process.stdout.write(
+        JSON.stringify(
+          {
+            schema: 'diag.diff/v1',
+            before: { file: a.file, createdAt: a.manifest.createdAt, host: a.manifest.host },
+            after: { file: b.file, createdAt: b.manifest.createdAt, host: b.manifest.host },
+            ...diff,
+            metrics: diff.metrics.map((m) => ({ ...m, relative: rel(m) })),
+          },
+          null,
+          2,
+        ) + '\n',
+      );
+    } else {
+      const out: string[] = [];
+      out.push(`before: ${a.file} (${a.manifest.createdAt}, ${sanitizeForTerminal(a.manifest.host.hostname)})`);
+      out.push(`after:  ${b.file} (${b.manifest.createdAt}, ${sanitizeForTerminal(b.manifest.host.hostname)})`);
+      out.push(`status: ${diff.statusBefore} -> ${diff.statusAfter}`, '');
+      const changed = diff.findings.filter((f) => f.change !== 'unchanged');
+      out.push(changed.length === 0 ? 'findings: no change' : 'findings:');
+      for (const f of changed) {
+        const x = f.after ?? f.before!;
+        const sev = f.before && f.after && f.before.severity !== f.after.severity ? `${f.before.severity} -> ${f.after.severity}` : x.severity;
+        out.push(`  ${f.change.padEnd(9)} ${sev.padEnd(8)} ${x.resource}/${x.kind} ${sanitizeForTerminal(x.scope)}: ${sanitizeForTerminal(x.title)}`);
+      }
+      const unchanged = diff.findings.length - changed.length;
+      if (unchanged > 0) out.push(`  (${unchanged} findings unchanged)`);
+      // Noise filter for people: ignore changes between tiny values.
+      const shown = diff.metrics.filter((m) => values.all || Math.max(Math.abs(m.before), Math.abs(m.after)) >= 1);
+      const limit = values.all ? shown.length : 30;
+      out.push('', `metrics: ${diff.metrics.length} values changed${shown.length > limit ? `, the ${limit} largest relative changes:` : ':'}`);
+      for (const m of shown.slice(0, limit)) {
+        out.push(`  ${fmtRel(m).padStart(8)}  ${m.metric} ${sanitizeForTerminal(m.scope)}: ${fmtNumber(m.before)} -> ${fmtNumber(m.after)} ${m.unit}`);
+      }
+      if (diff.rowsAppeared.length || diff.rowsDisappeared.length) {
+        out.push('', `rows: ${diff.rowsAppeared.length} appeared, ${diff.rowsDisappeared.length} disappeared`);
+        const list = (rows: Array<{ table: string; key: string }>) => {
+          const byTable = new Map<string, string[]>();
+          for (const r of rows) byTable.set(r.table, [...(byTable.get(r.table) ?? []), r.key]);
+          return [...byTable].map(([t, keys]) => `    ${t}: ${keys.slice(0, 12).map(sanitizeForTerminal).join(', ')}${keys.length > 12 ? `, ... (${keys.length})` : ''}`);
+        };
+        if (diff.rowsAppeared.length) out.push('  appeared:', ...list(diff.rowsAppeared));
+        if (diff.rowsDisappeared.length) out.push('  disappeared:', ...list(diff.rowsDisappeared));
+      }
+      process.stdout.write(out.join('\n') + '\n');
+    }
+    const worse = diff.findings.some((f) => f.change === 'appeared' || f.change === 'worse');
+    return worse ? 1 : 0;
+  } finally {
+    a.close();
+    b?.close();
+  }
+}
