@@ -1,0 +1,267 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { processesCollector } from '../../../collectors/procfs/processes/collector.js';
+import {
+  cgroupLabel,
+  CMDLINE_MAX,
+  cmdlineText,
+  parseCmdline,
+  parseOpenFilesLimit,
+  parsePidCgroup,
+  parsePidIo,
+  parsePidStat,
+  parsePidStatus,
+} from '../../../collectors/procfs/processes/parse.js';
+import { isPidName } from '../../../collectors/procfs/processes/pids.js';
+import { parseFileNr, parseSysctlUint } from '../../../collectors/procfs/tasks/parse.js';
+import { tasksCollector } from '../../../collectors/procfs/tasks/collector.js';
+import { deriveModel, type ModelRow } from '../../../src/core/derive.js';
+import { collectSample, collectWindow } from '../../../src/core/sample.js';
+import { fixtureTree } from '../../helpers/fixture-host.js';
+import { fuzzParser } from '../../helpers/fuzz.js';
+
+const real = (f: string) => readFileSync(new URL(`../../fixtures/procfs/pid-6.18-odd-comm/${f}`, import.meta.url), 'utf8');
+// A real /proc/PID/stat, status... of a process whose command name is "a b) (c\nd" (Linux 6.18).
+const oddStat = real('stat');
+const oddStatus = real('status');
+const oddIo = real('io');
+const oddLimits = real('limits');
+const oddCgroup = real('cgroup');
+const oddCmdline = real('cmdline');
+
+/** A plausible stat line for tests: fields after the command name in kernel order. */
+function statLine(pid: number, comm: string, o: { state?: string; ppid?: number; utime?: number; stime?: number; threads?: number; start?: number; rss?: number } = {}): string {
+  const after = [o.state ?? 'S', o.ppid ?? 1, pid, pid, 0, -1, 4194304, 100, 0, 2, 0, o.utime ?? 0, o.stime ?? 0, 0, 0, 20, 0, o.threads ?? 1, 0, o.start ?? 1000, 2990080, o.rss ?? 429];
+  return `${pid} (${comm}) ${after.join(' ')} 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n`;
+}
+const kthreadStatus = 'Name:\tkworker/0:1\nUmask:\t0000\nState:\tI (idle)\nTgid:\t11\nPid:\t11\nPPid:\t2\nUid:\t0\t0\t0\t0\nThreads:\t1\nvoluntary_ctxt_switches:\t5\nnonvoluntary_ctxt_switches:\t0\n';
+// 2.6.32 (RHEL 6): no VmSwap (2.6.34), no Kthread, no NStgid.
+const status2632 = 'Name:\tsshd\nState:\tS (sleeping)\nTgid:\t1234\nPid:\t1234\nPPid:\t1\nTracerPid:\t0\nUid:\t74\t74\t74\t74\nGid:\t74\t74\t74\t74\nVmPeak:\t   66236 kB\nVmRSS:\t    1204 kB\nThreads:\t1\nvoluntary_ctxt_switches:\t17\nnonvoluntary_ctxt_switches:\t3\n';
+const limitsHead = 'Limit                     Soft Limit           Hard Limit           Units     \n';
+
+describe('parsePidStat', () => {
+  it('cuts the command name between the first "(" and the last ")": spaces, ")" and newlines', () => {
+    const r = parsePidStat(oddStat);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value).toMatchObject({ pid: 16591, comm: 'a b) (c\nd', state: 'S', ppid: 16590, utime: 0, stime: 0, numThreads: 1, starttime: 82454, rssPages: 429, nice: 0, minflt: 189 });
+  });
+  it('handles names that look like fields and empty names', () => {
+    const tricky = parsePidStat(statLine(7, ') S 1 2 3 (x', { utime: 55, start: 777 }));
+    expect(tricky.ok && tricky.value).toMatchObject({ pid: 7, comm: ') S 1 2 3 (x', state: 'S', utime: 55, starttime: 777 });
+    expect(parsePidStat(statLine(8, '')).ok && parsePidStat(statLine(8, ''))).toMatchObject({ value: { comm: '', starttime: 1000 } });
+  });
+  it('reads an old kernel line with fewer trailing fields (2.6.18: 44 fields)', () => {
+    const old = '1 (init) S 0 1 1 0 -1 4202752 2093 1247717 13 2111 4 227 9573 12034 15 0 1 0 22 10346496 175 18446744073709551615 4194304 4235276 140736944195040 18446744073709551615 210460624595 0 0 4096 536962595 18446744073709551615 0 0 0 3 0 0 0\n';
+    const r = parsePidStat(old);
+    expect(r.ok && r.value).toMatchObject({ pid: 1, comm: 'init', utime: 4, stime: 227, starttime: 22, rssPages: 175 });
+  });
+  it('rejects empty, truncated and garbled lines', () => {
+    expect(parsePidStat('').ok).toBe(false);
+    expect(parsePidStat('1234 (bash').ok).toBe(false);
+    expect(parsePidStat('1234 (bash) S 1 2 3').ok).toBe(false); // no starttime
+    expect(parsePidStat('x (bash) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21\n').ok).toBe(false);
+    expect(parsePidStat(statLine(9, 'ok').replace(') S ', ') SS ')).ok).toBe(false);
+    expect(parsePidStat(oddStat.slice(0, oddStat.indexOf(' 82454'))).ok).toBe(false);
+  });
+  it('leaves a garbled counter missing instead of zero', () => {
+    const r = parsePidStat(statLine(10, 'x').replace(' 0 0 0 0 20 ', ' 0 zz 0 0 20 '));
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.value.stime).toBeUndefined();
+  });
+  it('survives fuzzing', () => fuzzParser(parsePidStat, [oddStat, statLine(1, 'a b) c'), statLine(2, '')]));
+});
+
+describe('parsePidStatus', () => {
+  it('reads uid, RSS, swap and context switches; the escaped Name cannot forge lines', () => {
+    expect(parsePidStatus(oddStatus)).toEqual({ ok: true, value: { uid: 0, rssBytes: 1828 * 1024, swapBytes: 0, voluntaryCtxt: 3, nonvoluntaryCtxt: 0 } });
+    const forged = 'Name:\tx\\nVmRSS:\t999 kB\nUid:\t1000\t1000\t1000\t1000\n';
+    expect(parsePidStatus(forged).ok && parsePidStatus(forged)).toMatchObject({ value: { uid: 1000, rssBytes: undefined } });
+  });
+  it('kernel threads have no RSS line; 2.6.32 has no VmSwap: both stay missing', () => {
+    expect(parsePidStatus(kthreadStatus)).toEqual({ ok: true, value: { uid: 0, rssBytes: undefined, swapBytes: undefined, voluntaryCtxt: 5, nonvoluntaryCtxt: 0 } });
+    expect(parsePidStatus(status2632)).toEqual({ ok: true, value: { uid: 74, rssBytes: 1204 * 1024, swapBytes: undefined, voluntaryCtxt: 17, nonvoluntaryCtxt: 3 } });
+  });
+  it('rejects what is not a status file', () => {
+    expect(parsePidStatus('').ok).toBe(false);
+    expect(parsePidStatus('Uid:\t0\n').ok).toBe(false);
+  });
+  it('survives fuzzing', () => fuzzParser(parsePidStatus, [oddStatus, kthreadStatus, status2632]));
+});
+
+describe('parsePidIo, parseOpenFilesLimit, parsePidCgroup, cmdline', () => {
+  it('parses /proc/PID/io', () => {
+    expect(parsePidIo(oddIo)).toEqual({ ok: true, value: { rchar: 6985, wchar: 9, readBytes: 0, writeBytes: 0, cancelledWriteBytes: 0 } });
+    // 2.6.18 without the storage lines (CONFIG_TASK_IO_ACCOUNTING off): rchar only
+    expect(parsePidIo('rchar: 5\nwchar: 6\nsyscr: 1\nsyscw: 1\n')).toEqual({ ok: true, value: { rchar: 5, wchar: 6, readBytes: undefined, writeBytes: undefined, cancelledWriteBytes: undefined } });
+    expect(parsePidIo('').ok).toBe(false);
+    expect(parsePidIo('rchar: x\n').ok).toBe(false);
+    fuzzParser(parsePidIo, [oddIo]);
+  });
+  it('parses the open files limit', () => {
+    expect(parseOpenFilesLimit(oddLimits)).toEqual({ ok: true, value: { soft: 20000, hard: 20000 } });
+    expect(parseOpenFilesLimit(`${limitsHead}Max open files            unlimited            unlimited            files     \n`)).toEqual({ ok: true, value: {} });
+    expect(parseOpenFilesLimit(`${limitsHead}Max open files            1024                 524288               files`)).toEqual({ ok: true, value: { soft: 1024, hard: 524288 } });
+    expect(parseOpenFilesLimit(limitsHead).ok).toBe(false);
+    expect(parseOpenFilesLimit('').ok).toBe(false);
+    expect(parseOpenFilesLimit(`${limitsHead}Max open files            many                 1                    files\n`).ok).toBe(false);
+    fuzzParser(parseOpenFilesLimit, [oddLimits]);
+  });
+  it('parses cgroup v1, v2 and hybrid files and picks the path shown', () => {
+    const hybrid = parsePidCgroup(oddCgroup);
+    expect(hybrid.ok && hybrid.value).toEqual({ unified: '/', memory: '/process_api/59ca81390d9b1b628ca84fabc0a31979', firstV1: '/' });
+    expect(hybrid.ok && cgroupLabel(hybrid.value)).toBe('/process_api/59ca81390d9b1b628ca84fabc0a31979');
+    const v2 = parsePidCgroup('0::/system.slice/my:odd service.service\n');
+    expect(v2.ok && cgroupLabel(v2.value)).toBe('/system.slice/my:odd service.service');
+    const v1 = parsePidCgroup('4:cpu,cpuacct:/a\n3:memory,hugetlb:/b\n');
+    expect(v1.ok && cgroupLabel(v1.value)).toBe('/b');
+    expect(parsePidCgroup('').ok).toBe(false);
+    expect(parsePidCgroup('garbage\n').ok).toBe(false);
+    fuzzParser(parsePidCgroup, [oddCgroup, '0::/user.slice\n']);
+  });
+  it('turns a NUL-separated command line into one line', () => {
+    expect(cmdlineText(oddCmdline)).toBe('/tmp/diagt-x/a b) (c\nd 30');
+    expect(cmdlineText('')).toBe('');
+    expect(cmdlineText('nginx: worker process\u0000\u0000')).toBe('nginx: worker process');
+    const long = cmdlineText('x'.repeat(CMDLINE_MAX + 50));
+    expect(long.length).toBe(CMDLINE_MAX + 1);
+    fuzzParser(parseCmdline, [oddCmdline]);
+  });
+  it('recognises PID directory names only', () => {
+    expect(['1', '4194304', 'self', 'thread-self', '12a', '', '01234567890'].map(isPidName)).toEqual([true, true, false, false, false, false, false]);
+  });
+});
+
+describe('parseFileNr and parseSysctlUint', () => {
+  it('parse the capacity files', () => {
+    expect(parseFileNr('1236\t0\t2466170\n')).toEqual({ ok: true, value: { allocated: 1236, free: 0, max: 2466170 } });
+    expect(parseFileNr('1236\t0\n').ok).toBe(false);
+    expect(parseFileNr('').ok).toBe(false);
+    expect(parseSysctlUint('32768\n')).toEqual({ ok: true, value: 32768 });
+    expect(parseSysctlUint('-1\n').ok).toBe(false);
+    fuzzParser(parseFileNr, ['1236\t0\t2466170\n']);
+    fuzzParser((t) => parseSysctlUint(t), ['4194304\n']);
+  });
+});
+
+function rowsOf(m: ReturnType<typeof deriveModel>, table: string): { rows: ModelRow[]; notes: readonly string[] } {
+  const t = m.tables[table]!.rows;
+  if (t.status !== 'ok') throw new Error(`${table}: ${t.status} ${t.reason}`);
+  return { rows: t.value, notes: t.notes ?? [] };
+}
+
+const limits1024 = `${limitsHead}Max open files            1024                 4096                 files     \n`;
+
+/** One sample of a small host: PID 100 (busy), 200 (reused by a new process in sample 2), 300 (the odd name). */
+function host(sample: 0 | 1) {
+  const files: Record<string, string> = {
+    '/proc/sys/fs/file-nr': '1236\t0\t2466170\n',
+    '/proc/sys/kernel/pid_max': '32768\n',
+    '/proc/sys/kernel/threads-max': '192730\n',
+    '/proc/meminfo': 'MemTotal: 100 kB\n',
+    '/proc/100/stat': statLine(100, 'busy worker', { state: 'R', utime: sample === 0 ? 1000 : 1150, stime: sample === 0 ? 200 : 250, threads: 4, start: 5000 }),
+    '/proc/100/status': oddStatus,
+    '/proc/100/limits': limits1024,
+    '/proc/100/cgroup': '0::/system.slice/busy.service\n',
+    '/proc/100/cmdline': 'busy\u0000--flag\u0000',
+    '/proc/200/stat': statLine(200, sample === 0 ? 'old' : 'new', { utime: sample === 0 ? 9000 : 10, start: sample === 0 ? 6000 : 9000 }),
+    '/proc/200/status': kthreadStatus,
+    '/proc/200/limits': limits1024,
+    '/proc/200/cgroup': '0::/\n',
+    '/proc/200/cmdline': '',
+    '/proc/200/io': oddIo,
+    '/proc/300/stat': oddStat,
+    '/proc/300/status': oddStatus,
+    '/proc/300/limits': oddLimits,
+    '/proc/300/cgroup': oddCgroup,
+    '/proc/300/cmdline': oddCmdline,
+    '/proc/300/io': oddIo,
+    '/proc/self/stat': statLine(1, 'not a pid dir'),
+  };
+  return fixtureTree(files, {
+    'clock.json': { monoMs: sample * 2000, wall: `2026-01-01T00:00:0${sample * 2}Z` },
+    // 400 was listed but exited before its files were read; 100's io needs root here.
+    'dirs.json': { '/proc': ['100', '200', '300', '400', 'self', 'sys', 'meminfo'], '/proc/100/fd': ['0', '1', '2', '3', '4'], '/proc/200/fd': [], '/proc/300/fd': ['0', '1', '2'] },
+    'missing.json': { '/proc/100/io': { status: 'unavailable', reason: '/proc/100/io: permission denied', hint: 'run diag as root' } },
+  });
+}
+
+describe('processes and tasks collectors on fixture trees', () => {
+  it('computes CPU % and fd %, skips vanished processes and never pairs a reused PID', async () => {
+    const a = host(0);
+    const b = host(1);
+    try {
+      const m = deriveModel([processesCollector], await collectWindow([processesCollector], [a.source, b.source], 2000));
+      const { rows, notes } = rowsOf(m, 'processes');
+      expect(rows.map((r) => r.key).sort()).toEqual(['100', '200', '300']);
+      const busy = rows.find((r) => r.key === '100')!;
+      expect(busy.scope).toBe('process:100');
+      expect(busy.labels).toEqual({ comm: 'busy worker', state: 'R', starttime: '5000', uid: '0', cgroup: '/system.slice/busy.service', cmdline: 'busy --flag' });
+      // (150 + 50) ticks in 2 s at USER_HZ 100 = 100 % of one CPU
+      expect(busy.values.cpu_pct).toBeCloseTo(100);
+      expect(busy.values.usr_pct).toBeCloseTo(75);
+      expect(busy.values.fds).toBe(5);
+      expect(busy.values.fd_limit).toBe(1024);
+      expect(busy.values.fd_pct).toBeCloseTo((100 * 5) / 1024);
+      expect(busy.values.read_bytes).toBeUndefined();
+      expect(busy.values.threads).toBe(4);
+      expect(busy.values.rss).toBe(1828 * 1024);
+      const reused = rows.find((r) => r.key === '200')!;
+      expect(reused.labels.comm).toBe('new');
+      expect(reused.values.cpu_pct).toBeUndefined(); // not 10 - 9000, not paired with "old"
+      expect(reused.deltas.utime).toBeUndefined();
+      expect(reused.values.rss).toBeUndefined(); // status without VmRSS and a non-zero stat rss: unknown, not 0
+      expect(reused.labels.cmdline).toBeUndefined();
+      expect(reused.values.fds).toBe(0);
+      const odd = rows.find((r) => r.key === '300')!;
+      expect(odd.labels.comm).toBe('a b) (c\nd');
+      expect(odd.values.cpu_pct).toBe(0);
+      expect(odd.values.read_bytes).toBe(0);
+      expect(notes).toEqual(['I/O bytes unreadable for 1 processes (first: /proc/100/io: permission denied; run diag as root)']);
+    } finally {
+      a.cleanup();
+      b.cleanup();
+    }
+  });
+  it('counts processes, threads and states for the host table', async () => {
+    const a = host(0);
+    try {
+      const m = deriveModel([tasksCollector], await collectSample([tasksCollector], a.source));
+      const { rows, notes } = rowsOf(m, 'tasks');
+      expect(notes).toEqual([]);
+      expect(rows[0]!.values).toMatchObject({
+        files_allocated: 1236, files_free: 0, files_max: 2466170, pid_max: 32768, threads_max: 192730,
+        procs: 3, threads: 6, procs_running: 1, procs_sleeping: 2, procs_zombie: 0, procs_blocked: 0,
+      });
+      expect(rows[0]!.values.pids_pct).toBeCloseTo((100 * 6) / 32768);
+      expect(rows[0]!.values.files_pct).toBeCloseTo((100 * 1236) / 2466170);
+    } finally {
+      a.cleanup();
+    }
+  });
+  it('a kernel without threads-max keeps the rest and says what is missing', async () => {
+    const t = fixtureTree({ '/proc/sys/fs/file-nr': '10\t0\t100\n', '/proc/1/stat': statLine(1, 'init', { state: 'Z' }) });
+    try {
+      const m = deriveModel([tasksCollector], await collectSample([tasksCollector], t.source));
+      const { rows, notes } = rowsOf(m, 'tasks');
+      expect(rows[0]!.values).toMatchObject({ files_allocated: 10, procs: 1, procs_zombie: 1, pid_max: undefined, threads_max: undefined });
+      expect(rows[0]!.values.threads_pct).toBeUndefined();
+      expect(notes.join('\n')).toMatch(/pid_max does not exist[\s\S]*threads-max does not exist/);
+    } finally {
+      t.cleanup();
+    }
+  });
+  it('no /proc at all: unavailable with a hint', async () => {
+    const t = fixtureTree({ '/etc/hostname': 'x\n' });
+    try {
+      const s = await collectSample([processesCollector, tasksCollector], t.source);
+      for (const id of ['processes', 'tasks']) {
+        const c = s.collectors[id];
+        expect(c?.status).toBe('ok');
+        if (c?.status === 'ok') expect(Object.values(c.value.tables)[0]!.status).toBe('unavailable');
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+});
