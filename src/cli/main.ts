@@ -9,6 +9,10 @@ interface Command {
 
 /** Every subcommand, in the order --help lists them. Adding one is one line here. */
 const COMMANDS: Readonly<Record<string, Command>> = {
+  run: { summary: 'judge the host with a playbook: diag run playbook <name> [--json | --markdown] [--window 1s] [--pid PID | --cgroup PATH]', load: () => import('./commands/run.js') },
+  playbooks: { summary: 'list playbooks (and invalid playbook files with file, line and field)', load: () => import('./commands/playbooks.js') },
+  metrics: { summary: 'list the metric catalogue playbooks refer to: diag metrics [PREFIX] [--json]', load: () => import('./commands/metrics.js') },
+  overview: { summary: "print every collector's view over a window (raw tables)", load: () => import('./commands/overview.js') },
   collectors: { summary: 'list collectors with their availability on this host', load: () => import('./commands/collectors.js') },
   collect: { summary: "print one collector's record: diag collect <id> [--json] [--window 1s]", load: () => import('./commands/collect.js') },
   probes: { summary: 'list BPF probes with availability, the hook in use and why not', load: () => import('./commands/probes.js') },
@@ -24,7 +28,8 @@ function help(): string {
 
 Usage: diag [command] [options]
 
-With no command: measure the host over a 1 s window and print what every collector sees.
+With no command: run the 'use' playbook over a 1 s window and print its report (exit code
+from the report); 'diag overview' prints every collector's raw view.
 
 Commands:
 ${Object.entries(COMMANDS)
@@ -51,8 +56,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (first === undefined || first.startsWith('-')) {
-    const overview = await import('./commands/overview.js');
-    return overview.run(argv);
+    const use = await import('./commands/default.js');
+    return use.run(argv);
   }
   const cmd = COMMANDS[first];
   if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(first)}`, { hint: 'see diag --help' });

@@ -1,0 +1,106 @@
+import { UsageError } from '../../core/errors.js';
+import { parseDuration } from '../../core/duration.js';
+import { EXIT_CODES } from '../../engine/report-schema.js';
+import { runPlaybook } from '../../engine/run.js';
+import { openSession } from '../../engine/session.js';
+import { renderMarkdown } from '../../report/markdown.js';
+import { renderText } from '../../report/text.js';
+import { renderJson } from '../../report/json.js';
+import { parseCommandArgs, COMMON_OPTIONS } from '../args.js';
+import { liveSourceFor } from '../source-options.js';
+import { probeRunnerForCli } from '../probe-runner.js';
+
+export const HELP = `Usage: diag run playbook <name> [--json | --markdown] [--window 1s]
+                         [--pid PID | --cgroup PATH] [--playbook-dir DIR] [--root DIR]
+
+Measure the host over a window and judge it with a playbook (see \`diag playbooks\`).
+Text for a terminal (default), --markdown for a ticket, --json for a bot (one
+diag.report/v1 document on stdout, schema in schemas/report.schema.json).
+Progress and warnings go to stderr.
+
+  --pid PID, --cgroup PATH   what the container playbook judges (a process's cgroup and
+                             network namespace, or a cgroup path such as /system.slice/x)
+  --playbook-dir DIR         also load playbooks from DIR (after the built-in ones,
+                             /etc/diag/playbooks and ~/.config/diag/playbooks)
+
+Exit codes: 0 ok, 1 warning, 2 critical, 3 could not judge (essential inputs unavailable),
+64 usage error.`;
+
+export const RUN_OPTIONS = {
+  ...COMMON_OPTIONS,
+  json: { type: 'boolean' },
+  markdown: { type: 'boolean' },
+  window: { type: 'string' },
+  pid: { type: 'string' },
+  cgroup: { type: 'string' },
+  'playbook-dir': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
+export interface RunFlags {
+  readonly json?: boolean | undefined;
+  readonly markdown?: boolean | undefined;
+  readonly window?: string | undefined;
+  readonly pid?: string | undefined;
+  readonly cgroup?: string | undefined;
+  readonly 'playbook-dir'?: string | undefined;
+  readonly root?: string | undefined;
+  readonly quiet?: boolean | undefined;
+}
+
+/** Run one playbook and print its report; returns the exit code. Shared with the default `diag`. */
+export async function runNamedPlaybook(name: string, values: RunFlags): Promise<number> {
+  if (values.json && values.markdown) throw new UsageError('run playbook: --json and --markdown exclude each other');
+  if (values.pid !== undefined && values.cgroup !== undefined) throw new UsageError('run playbook: give --pid or --cgroup, not both');
+  let pid: number | undefined;
+  if (values.pid !== undefined) {
+    if (!/^\d+$/.test(values.pid) || Number(values.pid) <= 0 || Number(values.pid) > 2 ** 22) throw new UsageError(`--pid: expected a process id, got ${JSON.stringify(values.pid)}`);
+    pid = Number(values.pid);
+  }
+  if (values.cgroup !== undefined && (values.cgroup.length === 0 || values.cgroup.includes('\0') || values.cgroup.split('/').includes('..'))) {
+    throw new UsageError(`--cgroup: expected a cgroup path such as /system.slice/nginx.service, got ${JSON.stringify(values.cgroup)}`);
+  }
+  const windowMs = parseDuration(values.window ?? '1s', '--window');
+  const log = (m: string) => {
+    if (!values.quiet) process.stderr.write(`diag: ${m}\n`);
+  };
+  const session = openSession(values['playbook-dir']);
+  for (const e of session.loaded.errors) process.stderr.write(`diag: warning: playbook ${e.toString()}\n`);
+  const playbook = session.loaded.playbooks.get(name);
+  if (!playbook) {
+    const bad = session.loaded.errors.filter((e) => e.file.endsWith(`/${name}.yaml`) || e.file.endsWith(`/${name}.yml`));
+    if (bad.length > 0) {
+      process.stderr.write(`diag: playbook ${JSON.stringify(name)} is invalid (errors above)\n`);
+      return EXIT_CODES.unknown;
+    }
+    throw new UsageError(`run playbook: no playbook named ${JSON.stringify(name)}`, { hint: `one of: ${[...session.loaded.playbooks.keys()].sort().join(', ')}` });
+  }
+  const target = pid !== undefined ? { pid } : values.cgroup !== undefined ? { cgroup: values.cgroup } : undefined;
+  if (playbook.target === 'required' && !target) throw new UsageError(`run playbook ${name}: needs --pid PID or --cgroup PATH`);
+  if (playbook.target === 'none' && target) throw new UsageError(`run playbook ${name}: takes no --pid/--cgroup (try the container playbook)`);
+  const report = await runPlaybook({
+    playbook,
+    catalogue: session.catalogue,
+    collectors: session.collectors,
+    sources: liveSourceFor(values.root),
+    windowMs,
+    ...(target ? { target } : {}),
+    probes: await probeRunnerForCli(),
+    log,
+  });
+  process.stdout.write(values.json ? renderJson(report) : values.markdown ? renderMarkdown(report) : renderText(report));
+  return EXIT_CODES[report.status];
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('run', argv, RUN_OPTIONS);
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  if (positionals[0] !== 'playbook') throw new UsageError(`run: expected "run playbook <name>", got ${JSON.stringify(positionals.join(' '))}`, { hint: 'diag run playbook use' });
+  const name = positionals[1];
+  if (name === undefined) throw new UsageError('run playbook: which playbook?', { hint: 'see diag playbooks' });
+  if (positionals.length > 2) throw new UsageError(`run playbook: unexpected argument ${JSON.stringify(positionals[2])}`);
+  return runNamedPlaybook(name, values);
+}

@@ -1,0 +1,121 @@
+import type { Collector } from '../core/collector.js';
+import { deriveModel, type Model, type ModelRow } from '../core/derive.js';
+import { unavailable, type Outcome } from '../core/outcome.js';
+import { collectWindow } from '../core/sample.js';
+import type { Source } from '../core/source.js';
+import type { LoadedCheck } from './loader.js';
+import type { NextStep } from './playbook-schema.js';
+import type { DrilldownResult, Finding } from './report-schema.js';
+import { rowInTarget, type Target } from './target.js';
+
+/**
+ * Drill-downs: next steps diag runs itself once a cheaper check has found something, under the
+ * playbook's time budget. A collector drill-down reuses the run's model when the collector was
+ * already sampled, else samples it over a short window; a probe drill-down asks the BPF probe
+ * runner for a few seconds of data.
+ */
+
+/** What runs a BPF probe for the engine (collectors/bpf provides the real one). */
+export interface ProbeRunner {
+  run(name: string, durationMs: number): Promise<Outcome<unknown>>;
+}
+
+export const absentProbeRunner: ProbeRunner = {
+  run: () => Promise.resolve(unavailable('probe runner not present', 'this diag build has no BPF probe runner')),
+};
+
+export interface DrilldownContext {
+  readonly model: Model;
+  readonly collectors: readonly Collector[];
+  readonly source: Source;
+  readonly target?: Target;
+  readonly probes: ProbeRunner;
+  readonly budgetMs: number;
+  readonly windowMs: number;
+  readonly log?: (msg: string) => void;
+}
+
+type CollectorStep = Extract<NextStep, { run: 'collector' }>;
+type ProbeStep = Extract<NextStep, { run: 'probe' }>;
+
+function topRows(rows: readonly ModelRow[], step: CollectorStep, target: Target | undefined, scope: string): unknown[] {
+  let list = [...rows];
+  if (step.same_target && target && (scope === 'process' || scope === 'cgroup')) list = list.filter((r) => rowInTarget(scope, r, target));
+  if (step.sort_by) {
+    const f = step.sort_by;
+    list.sort((a, b) => (b.values[f] ?? -Infinity) - (a.values[f] ?? -Infinity));
+  }
+  return list.slice(0, step.top).map((r) => ({
+    scope: r.scope,
+    labels: r.labels,
+    values: Object.fromEntries(Object.entries(r.values).filter(([, v]) => v !== undefined)),
+  }));
+}
+
+/** Run the drill-downs of the checks that found something; returns them attached to findings. */
+export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<string, LoadedCheck>, ctx: DrilldownContext): Promise<Finding[]> {
+  const deadline = performance.now() + ctx.budgetMs;
+  const cache = new Map<string, Promise<DrilldownResult>>();
+  const extraModels = new Map<string, Model>();
+
+  const collectorStep = async (step: CollectorStep): Promise<DrilldownResult> => {
+    const started = performance.now();
+    const base = { type: 'collector' as const, name: step.table ? `${step.collector}/${step.table}` : step.collector, why: step.why };
+    const c = ctx.collectors.find((x) => x.id === step.collector);
+    if (!c) return { ...base, status: 'unavailable', reason: `collector ${step.collector} is not registered` };
+    const tableId = step.table ?? Object.keys(c.tables)[0];
+    if (tableId === undefined) return { ...base, status: 'unavailable', reason: `collector ${step.collector} has no tables` };
+    let model: Model | undefined = ctx.model.tables[tableId] ? ctx.model : extraModels.get(c.id);
+    if (!model) {
+      const left = deadline - performance.now();
+      const win = Math.min(ctx.windowMs, 1000, left - 100);
+      if (win < 100) return { ...base, status: 'skipped', reason: 'drill-down time budget used up' };
+      ctx.log?.(`drill-down: sampling ${c.id} for ${(win / 1000).toFixed(1)} s`);
+      model = deriveModel([c], await collectWindow([c], ctx.source, win));
+      extraModels.set(c.id, model);
+    }
+    const t = model.tables[tableId];
+    if (!t) return { ...base, status: 'error', reason: `collector ${c.id} produced no table ${tableId}` };
+    if (t.rows.status !== 'ok') return { ...base, status: t.rows.status, reason: t.rows.reason };
+    return { ...base, status: 'ok', durationMs: Math.round(performance.now() - started), data: topRows(t.rows.value, step, ctx.target, t.spec.scope) };
+  };
+
+  const probeStep = async (step: ProbeStep): Promise<DrilldownResult> => {
+    const base = { type: 'probe' as const, name: step.probe, why: step.why };
+    const left = deadline - performance.now();
+    const ms = Math.min(step.seconds * 1000, left - 200);
+    if (ms < 100) return { ...base, status: 'skipped', reason: 'drill-down time budget used up' };
+    const started = performance.now();
+    ctx.log?.(`drill-down: probe ${step.probe} for ${(ms / 1000).toFixed(1)} s`);
+    const r = await ctx.probes.run(step.probe, ms);
+    const durationMs = Math.round(performance.now() - started);
+    if (r.status === 'ok') return { ...base, status: 'ok', durationMs, data: r.value };
+    return { ...base, status: r.status, durationMs, reason: r.status === 'unavailable' && r.hint ? `${r.reason} (hint: ${r.hint})` : r.reason };
+  };
+
+  const out: Finding[] = [];
+  // Critical findings get the budget first.
+  const order = [...findings].sort((a, b) => (a.severity === 'critical' ? 0 : 1) - (b.severity === 'critical' ? 0 : 1));
+  const results = new Map<string, DrilldownResult[]>();
+  for (const f of order) {
+    const check = checks.get(f.check);
+    const steps = (check?.next ?? []).filter((n): n is CollectorStep | ProbeStep => typeof n !== 'string');
+    if (steps.length === 0 || f.severity === 'info') continue;
+    const list: DrilldownResult[] = [];
+    for (const s of steps) {
+      const key = s.run === 'collector' ? `c:${s.collector}:${s.table ?? ''}:${s.sort_by ?? ''}:${s.top}:${s.same_target}` : `p:${s.probe}`;
+      let p = cache.get(key);
+      if (!p) {
+        p = s.run === 'collector' ? collectorStep(s) : probeStep(s);
+        cache.set(key, p);
+      }
+      list.push(await p);
+    }
+    results.set(f.id, list);
+  }
+  for (const f of findings) {
+    const list = results.get(f.id);
+    out.push(list ? { ...f, evidence: { ...f.evidence, drilldown: list } } : f);
+  }
+  return out;
+}

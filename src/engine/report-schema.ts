@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { RESOURCES } from '../core/collector.js';
+import { USE_KINDS } from './playbook-schema.js';
+
+/**
+ * The report of `diag run playbook` (diag.report/v1, ARCHITECTURE.md): what --json prints, what
+ * a bundle keeps as report.json. Fields may be added, never renamed. Published as
+ * schemas/report.schema.json.
+ */
+
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export const STATUSES = ['ok', 'warning', 'critical', 'unknown'] as const;
+export type ReportStatus = (typeof STATUSES)[number];
+
+const thresholdOut = z.object({
+  value: z.number(),
+  source: z.string().describe('Source key'),
+  sourceTitle: z.string(),
+  sourceUrl: z.string().optional(),
+  note: z.string().optional(),
+});
+
+export const drilldownResultSchema = z.object({
+  type: z.enum(['collector', 'probe']),
+  name: z.string().describe('Collector id (table) or probe name'),
+  why: z.string(),
+  status: z.enum(['ok', 'unavailable', 'error', 'skipped']),
+  reason: z.string().optional(),
+  durationMs: z.number().optional(),
+  data: z.unknown().optional().describe('Rows (collector) or the probe result'),
+});
+export type DrilldownResult = z.infer<typeof drilldownResultSchema>;
+
+export const evidenceSchema = z.object({
+  metric: z.string().describe('table.field checked'),
+  value: z.number().describe('The value judged (after divide_by / scale / aggregate)'),
+  unit: z.string(),
+  measure: z.enum(['rate', 'delta', 'value']),
+  when: z.enum(['above', 'below']),
+  threshold: z.object({ warning: thresholdOut.optional(), critical: thresholdOut.optional() }),
+  fields: z.record(z.string(), z.number().nullable()).describe('Raw values behind it: the metric, the divisor, their deltas over the window'),
+  labels: z.record(z.string(), z.string()).optional().describe('Labels of the row (untrusted host text)'),
+  rows: z.int().optional().describe('Rows aggregated'),
+  windowSeconds: z.number().nullable(),
+  collector: z.string(),
+  inputs: z.array(z.string()).describe('Raw inputs the value came from'),
+  drilldown: z.array(drilldownResultSchema).optional(),
+});
+
+export const findingSchema = z.object({
+  id: z.string().describe('check id @ scope: stable across runs'),
+  check: z.string(),
+  resource: z.enum(RESOURCES),
+  kind: z.enum(USE_KINDS),
+  severity: z.enum(SEVERITIES),
+  scope: z.string().describe('host, cpu:0, device:sda, interface:eth0, mount:/, cgroup:/path, process:PID, netns:ID'),
+  title: z.string(),
+  explanation: z.string(),
+  evidence: evidenceSchema,
+  next: z.array(z.string()),
+});
+export type Finding = z.infer<typeof findingSchema>;
+
+export const checkResultSchema = z.object({
+  id: z.string(),
+  status: z.enum(['ok', 'finding', 'unknown']),
+  reason: z.string().optional(),
+  scopes: z.int().describe('Scopes (rows) judged'),
+});
+export type CheckResult = z.infer<typeof checkResultSchema>;
+
+export const coverageCellSchema = z.object({
+  resource: z.enum(RESOURCES),
+  kind: z.enum(USE_KINDS),
+  status: z.enum(['ok', 'finding', 'unknown']),
+  reason: z.string().optional(),
+  checks: z.array(checkResultSchema).describe('The checks behind this cell'),
+});
+export type CoverageCell = z.infer<typeof coverageCellSchema>;
+
+export const unavailableSchema = z.object({
+  collector: z.string(),
+  table: z.string().optional(),
+  status: z.enum(['unavailable', 'error']),
+  reason: z.string(),
+  hint: z.string().optional(),
+});
+export type UnavailableEntry = z.infer<typeof unavailableSchema>;
+
+export const reportSchema = z
+  .object({
+    schema: z.literal('diag.report/v1'),
+    playbook: z.string(),
+    playbookTitle: z.string(),
+    host: z.object({
+      hostname: z.string(),
+      kernel: z.string().optional(),
+      cpus: z.int().optional(),
+      source: z.string().describe('live host, fixture, bundle'),
+    }),
+    target: z
+      .object({ pid: z.int().optional(), cgroup: z.string().optional(), netns: z.string().optional(), reason: z.string().optional() })
+      .optional(),
+    startedAt: z.string(),
+    durationMs: z.number(),
+    windowSeconds: z.number().nullable(),
+    status: z.enum(STATUSES),
+    statusReason: z.string(),
+    findings: z.array(findingSchema),
+    coverage: z.array(coverageCellSchema),
+    unavailable: z.array(unavailableSchema),
+  })
+  .describe('diag run playbook report (diag.report/v1)');
+export type Report = z.infer<typeof reportSchema>;
+
+/** Exit codes of `diag run playbook` (Nagios/Icinga plugin convention). */
+export const EXIT_CODES: Readonly<Record<ReportStatus, number>> = { ok: 0, warning: 1, critical: 2, unknown: 3 };

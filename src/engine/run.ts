@@ -1,0 +1,205 @@
+import type { Collector, Sample } from '../core/collector.js';
+import { deriveModel, type Model } from '../core/derive.js';
+import { isOk } from '../core/outcome.js';
+import { collectSample, type WindowSamples } from '../core/sample.js';
+import type { Source } from '../core/source.js';
+import { absentProbeRunner, runDrilldowns, type ProbeRunner } from './drilldown.js';
+import { evaluatePlaybook } from './evaluate.js';
+import type { LoadedCheck, LoadedPlaybook } from './loader.js';
+import type { MetricCatalogue } from './metrics.js';
+import type { Report, ReportStatus, UnavailableEntry } from './report-schema.js';
+import { netnsOfPid, resolveTarget, type Target } from './target.js';
+
+/**
+ * One playbook run: sample what its checks need over a window, derive, judge, drill down, and
+ * put it all in a diag.report/v1 document.
+ */
+export interface RunOptions {
+  readonly playbook: LoadedPlaybook;
+  readonly catalogue: MetricCatalogue;
+  readonly collectors: readonly Collector[];
+  /** One live source, or two (first and second sample) to replay a fixture or bundle. */
+  readonly sources: Source | readonly [Source, Source];
+  readonly windowMs: number;
+  readonly target?: { readonly pid?: number; readonly cgroup?: string };
+  readonly probes?: ProbeRunner;
+  /** Progress messages (the CLI sends them to stderr). */
+  readonly log?: (msg: string) => void;
+}
+
+/** Collectors whose tables the playbook's checks and essentials read. */
+export function collectorsFor(playbook: LoadedPlaybook, cat: MetricCatalogue, onlyNetns = false): Collector[] {
+  const tables = new Set<string>();
+  const checks: readonly LoadedCheck[] = onlyNetns ? playbook.checks.filter((c) => c.target === 'netns') : playbook.checks.filter((c) => c.target !== 'netns');
+  for (const c of checks) {
+    for (const metric of [c.metric, c.divide_by]) {
+      if (metric === undefined) continue;
+      const m = cat.metrics.get(metric);
+      if (m) tables.add(m.table);
+    }
+  }
+  if (!onlyNetns) for (const e of playbook.essential) tables.add(e);
+  const ids = new Set([...tables].map((t) => cat.tables.get(t)?.collector.id).filter((x): x is string => x !== undefined));
+  return [...new Set([...cat.tables.values()].map((t) => t.collector))].filter((c) => ids.has(c.id));
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The host view and (for a container target) the view inside its network namespace, over one window. */
+async function sampleWindow(
+  host: readonly Collector[],
+  netns: readonly Collector[],
+  netnsPid: number | undefined,
+  sources: readonly [Source, Source],
+  windowMs: number,
+): Promise<{ host: WindowSamples; netns?: WindowSamples }> {
+  const [a, b] = sources;
+  const take = async (src: Source, i: number): Promise<[Sample, Sample | undefined]> => {
+    const h = await collectSample(host, src, { sampleIndex: i });
+    const n = netnsPid !== undefined && netns.length > 0 ? await collectSample(netns, src, { sampleIndex: i, netnsPid }) : undefined;
+    return [h, n];
+  };
+  const t0 = performance.now();
+  const [h1, n1] = await take(a, 0);
+  if (a.kind === 'live' || a.kind === 'recording') {
+    const wait = windowMs - (performance.now() - t0);
+    if (wait > 0) await sleep(wait);
+  }
+  const [h2, n2] = await take(b, 1);
+  return { host: { first: h1, second: h2 }, ...(n1 && n2 ? { netns: { first: n1, second: n2 } } : {}) };
+}
+
+function hostInfo(src: Source, model: Model): Report['host'] {
+  const read = (p: string) => {
+    const r = src.readFile(p);
+    return isOk(r) ? r.value.trim() : undefined;
+  };
+  const ncpu = model.tables.sched?.rows.status === 'ok' ? model.tables.sched.rows.value[0]?.values.ncpu : undefined;
+  const kernel = read('/proc/sys/kernel/osrelease');
+  return {
+    hostname: read('/proc/sys/kernel/hostname') ?? 'unknown',
+    ...(kernel ? { kernel } : {}),
+    ...(ncpu !== undefined ? { cpus: ncpu } : {}),
+    source: src.description,
+  };
+}
+
+function unavailableOf(model: Model, prefix = ''): UnavailableEntry[] {
+  const out: UnavailableEntry[] = [];
+  for (const t of Object.values(model.tables)) {
+    if (t.rows.status === 'ok') continue;
+    out.push({
+      collector: prefix + t.collector,
+      table: t.id,
+      status: t.rows.status,
+      reason: t.rows.reason,
+      ...(t.rows.status === 'unavailable' && t.rows.hint ? { hint: t.rows.hint } : {}),
+    });
+  }
+  return out;
+}
+
+export async function runPlaybook(opts: RunOptions): Promise<Report> {
+  const started = performance.now();
+  const { playbook, catalogue } = opts;
+  const sources: readonly [Source, Source] = Array.isArray(opts.sources) ? (opts.sources as readonly [Source, Source]) : [opts.sources as Source, opts.sources as Source];
+  const startedAt = sources[0].now('run').wall;
+
+  let target: Target | undefined;
+  if (opts.target && (opts.target.pid !== undefined || opts.target.cgroup !== undefined)) target = resolveTarget(sources[0], opts.target);
+
+  const hostCollectors = collectorsFor(playbook, catalogue);
+  const netnsCollectors = collectorsFor(playbook, catalogue, true);
+  let netnsPid: number | undefined;
+  let netnsProblem: string | undefined;
+  let sameNetns = false;
+  if (netnsCollectors.length > 0) {
+    if (!target) netnsProblem = 'no target: run with --pid PID or --cgroup PATH';
+    else {
+      const pid = target.pid ?? (target.pids.size > 0 ? Number([...target.pids][0]) : undefined);
+      const own = netnsOfPid(sources[0], process.pid);
+      if (pid === undefined) netnsProblem = target.problems.join('; ') || 'the target has no process to enter the network namespace of';
+      else if (target.netns !== undefined && own !== undefined && target.netns === own && sources[0].kind === 'live') sameNetns = true;
+      else netnsPid = pid;
+    }
+  }
+  // When the target shares diag's network namespace, its view is the host view.
+  const hostSet = sameNetns ? [...new Set([...hostCollectors, ...netnsCollectors])] : hostCollectors;
+  opts.log?.(`measuring for ${(opts.windowMs / 1000).toFixed(1)} s (${hostSet.map((c) => c.id).join(', ')}${netnsPid !== undefined ? `; in netns of PID ${netnsPid}: ${netnsCollectors.map((c) => c.id).join(', ')}` : ''})`);
+  const win = await sampleWindow(hostSet, netnsPid === undefined ? [] : netnsCollectors, netnsPid, sources, opts.windowMs);
+  const model = deriveModel(hostSet, win.host);
+  const netnsModel = sameNetns ? model : win.netns ? deriveModel(netnsCollectors, win.netns) : undefined;
+
+  const evaluation = evaluatePlaybook({
+    playbook,
+    model,
+    catalogue,
+    ...(target ? { target } : {}),
+    ...(netnsModel ? { netnsModel } : {}),
+    ...(netnsProblem ? { netnsProblem } : {}),
+  });
+  const checks = new Map(playbook.checks.map((c) => [c.id, c]));
+  const findings = await runDrilldowns(evaluation.findings, checks, {
+    model,
+    collectors: opts.collectors,
+    source: sources[1],
+    ...(target ? { target } : {}),
+    probes: opts.probes ?? absentProbeRunner,
+    budgetMs: sources[0].kind === 'live' ? playbook.budgetSeconds * 1000 : 0,
+    windowMs: opts.windowMs,
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+
+  const unavailable = [...unavailableOf(model), ...(netnsModel && netnsModel !== model ? unavailableOf(netnsModel, 'netns:') : [])];
+  const { status, reason } = judgeStatus(playbook, model, findings, target);
+  const windowSeconds = Object.values(model.tables).find((t) => t.seconds !== undefined)?.seconds ?? null;
+  return {
+    schema: 'diag.report/v1',
+    playbook: playbook.name,
+    playbookTitle: playbook.title,
+    host: hostInfo(sources[1], model),
+    ...(target
+      ? {
+          target: {
+            ...(target.pid !== undefined ? { pid: target.pid } : {}),
+            ...(target.cgroup !== undefined ? { cgroup: target.cgroup } : {}),
+            ...(target.netns !== undefined ? { netns: target.netns } : {}),
+            ...(target.problems.length ? { reason: target.problems.join('; ') } : {}),
+          },
+        }
+      : {}),
+    startedAt,
+    durationMs: Math.round(performance.now() - started),
+    windowSeconds: windowSeconds === null ? null : Math.round(windowSeconds * 1000) / 1000,
+    status,
+    statusReason: reason,
+    findings,
+    coverage: evaluation.coverage,
+    unavailable,
+  };
+}
+
+/**
+ * Status like a monitoring plugin: critical or warning when a finding says so (what was found
+ * stands even when other inputs are missing); otherwise unknown when an essential table is
+ * unavailable or the target could not be resolved; otherwise ok.
+ */
+export function judgeStatus(playbook: LoadedPlaybook, model: Model, findings: Report['findings'], target: Target | undefined): { status: ReportStatus; reason: string } {
+  const crit = findings.filter((f) => f.severity === 'critical').length;
+  const warn = findings.filter((f) => f.severity === 'warning').length;
+  if (crit > 0) return { status: 'critical', reason: `${crit} critical and ${warn} warning findings` };
+  if (warn > 0) return { status: 'warning', reason: `${warn} warning findings` };
+  const missing = playbook.essential.filter((t) => {
+    const mt = model.tables[t];
+    return !mt || mt.rows.status !== 'ok';
+  });
+  if (missing.length > 0) {
+    const why = missing.map((t) => {
+      const mt = model.tables[t];
+      return mt && mt.rows.status !== 'ok' ? `${t} (${mt.rows.reason})` : `${t} (not collected)`;
+    });
+    return { status: 'unknown', reason: `essential inputs unavailable: ${why.join('; ')}` };
+  }
+  if (playbook.target === 'required' && target && target.problems.length > 0) return { status: 'unknown', reason: `target: ${target.problems.join('; ')}` };
+  return { status: 'ok', reason: 'no findings' };
+}

@@ -1,0 +1,16 @@
+import { COLLECTORS } from '../../collectors/index.js';
+import type { Collector } from '../core/collector.js';
+import { defaultPlaybookDirs, loadPlaybooks, type LoadResult } from './loader.js';
+import { buildCatalogue, type MetricCatalogue } from './metrics.js';
+
+/** The registered collectors, their metric catalogue and the playbooks loaded against it. */
+export interface EngineSession {
+  readonly collectors: readonly Collector[];
+  readonly catalogue: MetricCatalogue;
+  readonly loaded: LoadResult;
+}
+
+export function openSession(playbookDir?: string, collectors: readonly Collector[] = COLLECTORS): EngineSession {
+  const catalogue = buildCatalogue(collectors);
+  return { collectors, catalogue, loaded: loadPlaybooks(catalogue, defaultPlaybookDirs(playbookDir)) };
+}

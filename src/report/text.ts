@@ -1,0 +1,107 @@
+import { sanitizeForTerminal as clean } from '../core/sanitize.js';
+import type { CoverageCell, DrilldownResult, Finding, Report } from '../engine/report-schema.js';
+import { formatValue } from '../engine/template.js';
+
+/**
+ * The report for a person at a terminal. Every string that can come from the host (titles built
+ * from labels, scopes, reasons, drill-down rows) goes through sanitizeForTerminal.
+ */
+
+const SEV = { critical: 'CRITICAL', warning: 'WARNING', info: 'info' } as const;
+
+function wrap(textIn: string, width: number, indent: string): string {
+  const words = textIn.replace(/\s+/g, ' ').trim().split(' ');
+  const lines: string[] = [];
+  let cur = '';
+  for (const w of words) {
+    if (cur.length > 0 && cur.length + 1 + w.length > width) {
+      lines.push(cur);
+      cur = w;
+    } else cur = cur ? `${cur} ${w}` : w;
+  }
+  if (cur) lines.push(cur);
+  return lines.map((l) => indent + l).join('\n');
+}
+
+function thresholdLine(f: Finding): string {
+  const op = f.evidence.when === 'below' ? '<=' : '>=';
+  const parts: string[] = [];
+  for (const lvl of ['warning', 'critical'] as const) {
+    const t = f.evidence.threshold[lvl];
+    if (t) parts.push(`${lvl} ${op} ${formatValue(t.value)} (${t.sourceTitle})`);
+  }
+  return parts.join('; ');
+}
+
+function drilldownText(d: DrilldownResult): string {
+  const head = `${d.type} ${clean(d.name)}: ${clean(d.why)}`;
+  if (d.status !== 'ok') return `${head}: ${d.status}${d.reason ? `: ${clean(d.reason)}` : ''}`;
+  if (Array.isArray(d.data)) {
+    const rows = d.data.map((r) => {
+      const row = r as { scope?: string; labels?: Record<string, string>; values?: Record<string, number> };
+      const labels = Object.entries(row.labels ?? {})
+        .slice(0, 3)
+        .map(([k, v]) => `${k}=${clean(v).slice(0, 40)}`)
+        .join(' ');
+      const vals = Object.entries(row.values ?? {})
+        .slice(0, 6)
+        .map(([k, v]) => `${k}=${formatValue(v)}`)
+        .join(' ');
+      return `          ${clean(row.scope ?? '')} ${labels} ${vals}`.trimEnd();
+    });
+    return `${head}\n${rows.join('\n')}`;
+  }
+  return `${head}\n          ${clean(JSON.stringify(d.data)).slice(0, 400)}`;
+}
+
+function findingText(f: Finding): string {
+  const e = f.evidence;
+  const lines = [`  ${SEV[f.severity].padEnd(8)} ${f.resource} ${f.kind}  ${clean(f.scope)}`, `           ${clean(f.title)}`];
+  const raw = Object.entries(e.fields)
+    .map(([k, v]) => `${k}=${formatValue(v)}`)
+    .join(' ');
+  lines.push(`           value ${formatValue(e.value)} ${e.unit} (${e.metric}${e.rows !== undefined ? `, ${e.rows} rows` : ''}${e.windowSeconds !== null ? `, window ${e.windowSeconds.toFixed(2)} s` : ''})${raw ? `: ${raw}` : ''}`);
+  lines.push(`           threshold: ${thresholdLine(f)}`);
+  lines.push(`           from: ${e.inputs.map(clean).join(', ')}`);
+  lines.push(wrap(f.explanation, 88, '           '));
+  for (const n of f.next) lines.push(wrap(`- ${clean(n)}`, 88, '           '));
+  for (const d of e.drilldown ?? []) lines.push(`           drill-down ${drilldownText(d)}`);
+  return lines.join('\n');
+}
+
+function coverageTable(cells: readonly CoverageCell[]): string {
+  const resources = [...new Set(cells.map((c) => c.resource))];
+  const get = (r: string, k: string) => cells.find((c) => c.resource === r && c.kind === k);
+  const word = (c: CoverageCell | undefined) => (c === undefined ? '' : c.status === 'finding' ? 'FINDING' : c.status === 'unknown' ? 'unknown' : c.reason ? 'ok (partly)' : 'ok');
+  const out = [`  ${'resource'.padEnd(12)}${'utilization'.padEnd(14)}${'saturation'.padEnd(14)}errors`];
+  for (const r of resources) out.push(`  ${r.padEnd(12)}${word(get(r, 'utilization')).padEnd(14)}${word(get(r, 'saturation')).padEnd(14)}${word(get(r, 'errors'))}`);
+  return out.join('\n');
+}
+
+export function renderText(r: Report): string {
+  const out: string[] = [];
+  const counts = `${r.findings.filter((f) => f.severity === 'critical').length} critical, ${r.findings.filter((f) => f.severity === 'warning').length} warning`;
+  out.push(`diag ${r.playbook}: ${clean(r.playbookTitle)}`);
+  out.push(`status: ${r.status.toUpperCase()} (${clean(r.statusReason)})`);
+  out.push(`host: ${clean(r.host.hostname)}${r.host.kernel ? `, Linux ${clean(r.host.kernel)}` : ''}${r.host.cpus !== undefined ? `, ${r.host.cpus} CPUs` : ''}; ${r.startedAt}; window ${r.windowSeconds === null ? '-' : `${r.windowSeconds.toFixed(2)} s`}; took ${r.durationMs} ms`);
+  if (r.target) {
+    const t = r.target;
+    out.push(`target: ${[t.pid !== undefined ? `pid ${t.pid}` : '', t.cgroup ? `cgroup ${clean(t.cgroup)}` : '', t.netns ? `netns ${t.netns}` : ''].filter(Boolean).join(', ')}${t.reason ? ` (${clean(t.reason)})` : ''}`);
+  }
+  out.push('');
+  out.push(`Findings (${counts}):`);
+  if (r.findings.length === 0) out.push('  none');
+  for (const f of r.findings) out.push(findingText(f), '');
+  out.push('Coverage (USE: resource x utilization / saturation / errors):');
+  out.push(coverageTable(r.coverage));
+  const notes = r.coverage.filter((c) => c.reason && c.status !== 'finding');
+  if (notes.length > 0) {
+    out.push('', 'Not fully judged:');
+    for (const c of notes) out.push(wrap(`${c.resource} ${c.kind}: ${clean(c.reason ?? '')}`, 100, '  '));
+  }
+  if (r.unavailable.length > 0) {
+    out.push('', 'Unavailable inputs:');
+    for (const u of r.unavailable) out.push(wrap(`${u.collector}/${u.table ?? '*'}: ${clean(u.reason)}${u.hint ? ` (hint: ${clean(u.hint)})` : ''}`, 100, '  '));
+  }
+  return out.join('\n') + '\n';
+}
