@@ -207,7 +207,9 @@ function collectDisks(src: Source): TableOutcomes[string] {
     if (usedKeys.has(key)) key = d.name;
     if (usedKeys.has(key)) continue;
     usedKeys.add(key);
-    const labels: Record<string, string> = { kernel: d.name, dev: `${d.major}:${d.minor}`, kind };
+    const labels: Record<string, string> = { kernel: d.name, dev: `${d.major}:${d.minor}` };
+    // Without /sys/block (a container without sysfs) a partition cannot be told from a disk.
+    if (block.status === 'ok') labels.kind = kind;
     if (parent !== undefined) labels.parent = parent;
     if (attrs !== undefined) {
       for (const [k, v] of Object.entries(attrs.labels)) {
