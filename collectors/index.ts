@@ -8,6 +8,7 @@ import { netstackCollector } from './procfs/netstack/collector.js';
 import { processesCollector } from './procfs/processes/collector.js';
 import { tasksCollector } from './procfs/tasks/collector.js';
 import { cgroupCollector } from './cgroup/collector.js';
+import { namespacesCollector } from './namespaces/collector.js';
 
 /**
  * The registry: every collector, in the order `diag collectors` lists them. Explicit on purpose
@@ -23,6 +24,7 @@ export const COLLECTORS: readonly Collector[] = [
   tasksCollector,
   processesCollector,
   cgroupCollector,
+  namespacesCollector,
 ];
 
 export function findCollector(id: string): Collector | undefined {

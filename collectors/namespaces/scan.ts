@@ -1,0 +1,108 @@
+import { ok, unavailable, type Outcome } from '../../src/core/outcome.js';
+import type { Source } from '../../src/core/source.js';
+import { parseProcCgroup } from '../cgroup/layout.js';
+import { parseMountinfo } from '../cgroup/mountinfo.js';
+import { namedNamespaces, NS_TYPES, parseNsLink, type NsType } from './parse.js';
+
+/** One namespace and who lives in it. */
+export interface NsEntry {
+  readonly type: NsType;
+  readonly inode: string;
+  /** Member processes (thread group leaders), ascending. */
+  readonly pids: number[];
+  /** cgroup paths of the members (any hierarchy; "/" only when that is all there is). */
+  readonly cgroups: Set<string>;
+  /** Bind-mount names (net: /run/netns/NAME). */
+  names: string[];
+  /** diag's own namespace of this type. */
+  self: boolean;
+}
+
+export interface NsScan {
+  /** Keyed "TYPE:INODE". */
+  readonly entries: Map<string, NsEntry>;
+  readonly processes: number;
+  /** Processes whose ns links could not be read (permission: ptrace access mode checks). */
+  readonly denied: number;
+  /** Processes that exited during the scan. */
+  readonly exited: number;
+}
+
+export const nsKey = (type: string, inode: string) => `${type}:${inode}`;
+
+/** Distinct non-root cgroup paths of a process; "/" when it sits at the root everywhere. */
+function cgroupsOf(src: Source, pid: number): string[] {
+  const t = src.readFile(`/proc/${pid}/cgroup`);
+  if (t.status !== 'ok') return [];
+  const p = parseProcCgroup(t.value);
+  if (!p.ok) return [];
+  const paths = new Set(p.value.map((l) => l.path));
+  if (paths.size > 1) paths.delete('/');
+  return [...paths];
+}
+
+/**
+ * Enumerate net, pid and mnt namespaces from /proc/PID/ns/* (readlink gives "net:[INODE]"), with
+ * their member processes and cgroups, plus network namespaces that only a bind mount keeps alive
+ * (from /proc/self/mountinfo, no stat needed). Reading another process's ns links needs ptrace
+ * read access: without root, most are denied and counted, not guessed.
+ */
+export function scanNamespaces(src: Source): Outcome<NsScan> {
+  const dir = src.readDir('/proc');
+  if (dir.status !== 'ok') return dir;
+  const pids = dir.value
+    .filter((n) => /^\d{1,7}$/.test(n))
+    .map(Number)
+    .sort((a, b) => a - b);
+  const entries = new Map<string, NsEntry>();
+  let denied = 0;
+  let exited = 0;
+  let processes = 0;
+  for (const pid of pids) {
+    let cgroups: string[] | undefined;
+    let any = false;
+    for (const type of NS_TYPES) {
+      const link = src.readLink(`/proc/${pid}/ns/${type}`);
+      if (link.status !== 'ok') {
+        if (link.status === 'unavailable' && /permission/i.test(link.reason)) {
+          denied++;
+        } else exited++;
+        break;
+      }
+      const ref = parseNsLink(link.value);
+      if (!ref.ok) continue;
+      any = true;
+      const key = nsKey(type, ref.value.inode);
+      let e = entries.get(key);
+      if (!e) entries.set(key, (e = { type, inode: ref.value.inode, pids: [], cgroups: new Set(), names: [], self: false }));
+      e.pids.push(pid);
+      cgroups ??= cgroupsOf(src, pid);
+      for (const c of cgroups) e.cgroups.add(c);
+    }
+    if (any) processes++;
+  }
+  for (const type of NS_TYPES) {
+    const self = src.readLink(`/proc/self/ns/${type}`);
+    const ref = self.status === 'ok' ? parseNsLink(self.value) : undefined;
+    if (ref?.ok) {
+      const e = entries.get(nsKey(type, ref.value.inode));
+      if (e) e.self = true;
+    }
+  }
+  const mi = src.readFile('/proc/self/mountinfo');
+  const mounts = mi.status === 'ok' ? parseMountinfo(mi.value) : undefined;
+  if (mounts?.ok) {
+    for (const [inode, names] of namedNamespaces(mounts.value, 'net')) {
+      const key = nsKey('net', inode);
+      const e = entries.get(key);
+      if (e) e.names = names;
+      else entries.set(key, { type: 'net', inode, pids: [], cgroups: new Set(), names, self: false });
+    }
+  }
+  if (processes === 0) {
+    return denied > 0
+      ? unavailable('no /proc/PID/ns link is readable (permission denied)', 'run diag as root')
+      : unavailable('no process lists its namespaces in /proc/*/ns (is /proc mounted?)');
+  }
+  return ok({ entries, processes, denied, exited });
+}
