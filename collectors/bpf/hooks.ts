@@ -22,10 +22,10 @@ const PROBE_PROGRAMS: Readonly<Record<HookFeature, string>> = {
  * What this kernel and these credentials allow, found by loading and attaching a trivial program
  * per hook type (`bpftool feature probe` reports tp_btf as unavailable on kernels where it works).
  */
-export function detectHooks(addon: NativeAddon): HookSupport[] {
+export function detectHooks(addon: NativeAddon, tracefsMounted: boolean): HookSupport[] {
   return (Object.keys(PROBE_PROGRAMS) as HookFeature[]).map((feature) => {
     const hook: Hook = feature === 'ringbuf' ? 'raw_tp' : feature;
-    const r = openFirstWorking({ addon, object: 'hooks', variants: [{ hook, programs: [PROBE_PROGRAMS[feature]] }], perfHz: 1 });
+    const r = openFirstWorking({ addon, object: 'hooks', variants: [{ hook, programs: [PROBE_PROGRAMS[feature]] }], perfHz: 1, tracefsMounted });
     if (r.status === 'ok') {
       closeObject(r.value.obj);
       return { feature, works: true };

@@ -12,6 +12,8 @@ export interface ProbeOptions {
   readonly tgids?: readonly number[];
   /** Stops the probe early (SIGINT/SIGTERM in the CLI). */
   readonly signal?: AbortSignal;
+  /** Called once the probe is attached, right before its window starts (benchmarks, tests). */
+  readonly onAttached?: () => void;
 }
 
 export interface ProbeContext {
@@ -20,6 +22,8 @@ export interface ProbeContext {
   readonly privileges: BpfPrivileges;
   readonly options: ProbeOptions;
   readonly ncpus: number;
+  /** tracefs is mounted (classic tracepoints need it). */
+  readonly tracefs: boolean;
 }
 
 /** A running probe, handed to its definition to read maps and stream events. */
@@ -80,7 +84,7 @@ export function probeContext(src: Source, options: ProbeOptions): Outcome<ProbeC
   if (priv.status !== 'ok') return priv;
   const btf = kernelBtf(src);
   if (btf.status !== 'ok') return btf;
-  return ok({ src, addon: addon.value, privileges: priv.value, options, ncpus: addon.value.possibleCpus() });
+  return ok({ src, addon: addon.value, privileges: priv.value, options, ncpus: addon.value.possibleCpus(), tracefs: src.readDir('/sys/kernel/tracing/events').status === 'ok' });
 }
 
 function wait(ms: number, signal: AbortSignal | undefined): Promise<'duration' | 'signal'> {
@@ -111,6 +115,7 @@ export async function runProbe<R>(def: ProbeDefinition<R>, src: Source, options:
     addon: ctx.addon,
     object: def.object,
     variants: def.variants,
+    tracefsMounted: ctx.tracefs,
     ...(def.perfHz === undefined ? {} : { perfHz: def.perfHz }),
     configure: (obj) => {
       if (filter !== undefined) obj.setGlobal('filter_tgid', Buffer.from([1]));
@@ -138,6 +143,7 @@ export async function runProbe<R>(def: ProbeDefinition<R>, src: Source, options:
   const t0 = performance.now();
   try {
     def.start?.(session);
+    options.onAttached?.();
     const stoppedBy = await wait(options.durationMs, options.signal);
     await Promise.all(streams.map((s) => s.stop()));
     const durationMs = performance.now() - t0;

@@ -28,12 +28,14 @@ function track(obj: NativeBpfObject): void {
 }
 
 /** Why a variant could not load or attach, in the user's terms. */
-export function describeFailure(err: unknown, variant: HookVariant, section: string | undefined): string {
+export function describeFailure(err: unknown, variant: HookVariant, section: string | undefined, tracefsMounted = true): string {
   const e = asNativeError(err);
   if (!e) return err instanceof Error ? err.message : String(err);
   const where = section ?? variant.hook;
   const log = usefulLog(e.log, 3);
   const tail = log === '' ? '' : ` (libbpf: ${log.replace(/\n/g, ' | ')})`;
+  if (e.op === 'attach' && e.code === 'ENOENT' && variant.hook === 'tp' && !tracefsMounted)
+    return 'classic tracepoints need tracefs, which is not mounted (mount -t tracefs tracefs /sys/kernel/tracing)';
   if (e.op === 'attach' && e.code === 'ENOENT') return `kernel lacks the tracepoint ${where}`;
   if (e.op === 'load' && (e.code === 'ESRCH' || e.code === 'ENOENT') && variant.hook === 'tp_btf') return `kernel lacks the BTF tracepoint ${where}`;
   if (variant.hook === 'tp' && (e.code === 'EACCES' || e.code === 'EPERM')) return `classic tracepoints need tracefs access (root or CAP_DAC_READ_SEARCH): ${e.code}`;
@@ -66,6 +68,8 @@ export interface OpenRequest {
   readonly loaded?: (obj: NativeBpfObject) => void;
   /** perf_event sampling frequency (Hz). */
   readonly perfHz?: number;
+  /** Whether /sys/kernel/tracing/events exists (to explain classic tracepoint failures). */
+  readonly tracefsMounted?: boolean;
 }
 
 /** Open, configure, load and attach the first variant this kernel accepts. */
@@ -94,7 +98,7 @@ export function openFirstWorking(req: OpenRequest): Outcome<OpenedObject> {
       }
       return ok({ obj, hook: variant.hook, attachMs: performance.now() - t0, failed });
     } catch (err) {
-      failed.push({ hook: variant.hook, reason: describeFailure(err, variant, section) });
+      failed.push({ hook: variant.hook, reason: describeFailure(err, variant, section, req.tracefsMounted) });
       if (obj) {
         obj.close();
         OPEN.delete(obj);

@@ -1,0 +1,72 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { runqlatProbe } from '../../../collectors/bpf/runqlat.js';
+import { runProbe } from '../../../collectors/bpf/probe.js';
+import { LiveSource } from '../../../src/core/live-source.js';
+import { liveRequirement } from '../../helpers/capabilities.js';
+import { background, Bpftrace, ensureTracefs, shapeDistance } from '../../helpers/bpf.js';
+
+const req = liveRequirement('root', 'cmd:bpftrace', 'cmd:stress-ng');
+
+// The same definition as diag's probe, written in bpftrace on classic tracepoints: a task is
+// queued on wakeup, on wakeup of a new task, and when switched out while still runnable
+// (classic prev_state of a preempted task is 0x100, so "runnable" is (prev_state & 0xff) == 0).
+// The window is gated by the test: each getppid() of this process toggles it, so bpftrace
+// counts exactly from diag's attach to the end of diag's window.
+const RUNQLAT_BT = `
+tracepoint:syscalls:sys_enter_getppid /pid == ${process.pid}/ { @on = @on ? 0 : 1; }
+tracepoint:sched:sched_wakeup, tracepoint:sched:sched_wakeup_new { if (@on && args->pid != 0) { @qtime[args->pid] = nsecs; } }
+tracepoint:sched:sched_switch {
+  if (@on) {
+    if ((args->prev_state & 0xff) == 0 && args->prev_pid != 0) { @qtime[args->prev_pid] = nsecs; }
+    $ns = @qtime[args->next_pid];
+    if ($ns) { @usecs = hist((nsecs - $ns) / 1000); }
+    delete(@qtime[args->next_pid]);
+  }
+}
+END { clear(@qtime); clear(@on); }`;
+
+/** A getppid() system call: the window marker bpftrace watches. */
+const toggleWindow = (): number => process.ppid;
+
+describe.skipIf(req.skip)('runqlat probe (live)', () => {
+  const cleanups: Array<() => void> = [];
+  afterAll(() => {
+    for (const c of cleanups.reverse()) c();
+  });
+
+  it('under CPU saturation gives the same histogram as bpftrace over the same window', async () => {
+    cleanups.push(ensureTracefs());
+    // 4 busy workers on 2 CPUs: every tick preempts one, so the run queues are never empty.
+    const load = background('stress-ng', ['--cpu', '4', '--cpu-method', 'int64', '--timeout', '6s', '--quiet']);
+    cleanups.push(load.end);
+    const bt = new Bpftrace(RUNQLAT_BT);
+    cleanups.push(() => bt.kill());
+    await bt.attached;
+    const stop = new AbortController();
+    const r = await runProbe(runqlatProbe, new LiveSource(), {
+      durationMs: 3000,
+      signal: stop.signal,
+      onAttached: () => {
+        toggleWindow();
+        setTimeout(() => {
+          toggleWindow();
+          stop.abort();
+        }, 1500);
+      },
+    });
+    const reference = await bt.stopHistogram('@usecs');
+    load.end();
+    expect(r.status).toBe('ok');
+    if (r.status !== 'ok') return;
+    const ours = r.value.result.histogram.counts;
+    const oursTotal = r.value.result.histogram.total;
+    const refTotal = reference.reduce((a, b) => a + b, 0);
+    const both = `diag ${JSON.stringify(ours)} vs bpftrace ${JSON.stringify(reference)}`;
+    expect(r.value.hook).toBe('tp_btf');
+    expect(r.value.lost).toEqual({ ring: 0, map: 0 });
+    // Saturated: latencies of milliseconds (a tick or more) must be there.
+    expect(ours.slice(10).reduce((a, b) => a + b, 0)).toBeGreaterThan(50);
+    expect(Math.abs(oursTotal - refTotal) / refTotal, both).toBeLessThan(0.1);
+    expect(shapeDistance(ours, reference), both).toBeLessThan(0.1);
+  });
+});

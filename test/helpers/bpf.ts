@@ -1,0 +1,92 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * Classic tracepoints (and bpftrace, our reference) need tracefs. Mounts it when it is not
+ * mounted and returns the cleanup that unmounts what this call mounted (nothing otherwise).
+ */
+export function ensureTracefs(): () => void {
+  if (existsSync('/sys/kernel/tracing/events')) return () => {};
+  const r = spawnSync('mount', ['-t', 'tracefs', 'tracefs', '/sys/kernel/tracing'], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error('could not mount tracefs on /sys/kernel/tracing');
+  return () => {
+    spawnSync('umount', ['/sys/kernel/tracing'], { stdio: 'ignore' });
+  };
+}
+
+const histShape = z.object({
+  type: z.literal('hist'),
+  data: z.record(z.string(), z.array(z.object({ min: z.number().optional(), max: z.number().optional(), count: z.number() }))),
+});
+
+/** A bpftrace script running in the background, reporting with -f json. */
+export class Bpftrace {
+  private readonly child: ChildProcess;
+  private out = '';
+  private err = '';
+  readonly attached: Promise<void>;
+  private readonly exited: Promise<number | null>;
+
+  constructor(script: string) {
+    this.child = spawn('bpftrace', ['-f', 'json', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.attached = new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`bpftrace did not attach in 10 s: ${this.err}`)), 10_000);
+      this.child.stdout?.on('data', (d: Buffer) => {
+        this.out += d.toString();
+        if (this.out.includes('"attached_probes"')) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+      this.child.stderr?.on('data', (d: Buffer) => (this.err += d.toString()));
+      void this.exited.then(() => {
+        clearTimeout(t);
+        reject(new Error(`bpftrace exited early: ${this.err}`));
+      });
+    });
+  }
+
+  /** SIGINT, wait for the exit, and return the log2 histogram of `map` as slots like diag's
+   * (slot k = [2^k, 2^(k+1)), with bpftrace's [0] and [1] both in slot 0). */
+  async stopHistogram(map: string): Promise<number[]> {
+    this.child.kill('SIGINT');
+    await this.exited;
+    const counts: number[] = [];
+    for (const line of this.out.split('\n')) {
+      if (!line.startsWith('{"type": "hist"')) continue;
+      const h = histShape.parse(JSON.parse(line));
+      for (const b of h.data[map] ?? []) {
+        const low = b.min ?? 0;
+        const slot = low <= 1 ? 0 : Math.floor(Math.log2(low));
+        counts[slot] = (counts[slot] ?? 0) + b.count;
+      }
+    }
+    return Array.from(counts, (c) => c ?? 0);
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+/** Total variation distance between two histograms' shapes (0 = same, 1 = disjoint). */
+export function shapeDistance(a: readonly number[], b: readonly number[]): number {
+  const ta = a.reduce((x, y) => x + y, 0);
+  const tb = b.reduce((x, y) => x + y, 0);
+  let d = 0;
+  for (let k = 0; k < Math.max(a.length, b.length); k++) d += Math.abs((a[k] ?? 0) / ta - (b[k] ?? 0) / tb);
+  return d / 2;
+}
+
+/** A background process bounded in time; end() kills it by its PID. */
+export function background(cmd: string, args: readonly string[]): { child: ChildProcess; end: () => void } {
+  const child = spawn(cmd, args, { stdio: 'ignore' });
+  return {
+    child,
+    end: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+}
