@@ -1,0 +1,90 @@
+import { COLLECTORS } from '../../../collectors/index.js';
+import { deriveModel } from '../../core/derive.js';
+import { parseDuration } from '../../core/duration.js';
+import { DiagError, UsageError } from '../../core/errors.js';
+import { collectWindow } from '../../core/sample.js';
+import type { Source } from '../../core/source.js';
+import { writeSnapshot } from '../../bundle/writer.js';
+import { runPlaybook } from '../../engine/run.js';
+import { openSession } from '../../engine/session.js';
+import { renderMarkdown } from '../../report/markdown.js';
+import { parseCommandArgs, COMMON_OPTIONS } from '../args.js';
+import { modelToJson } from '../model-json.js';
+import { liveSourceFor } from '../source-options.js';
+import { diagVersion } from '../version.js';
+
+export const HELP = `Usage: diag snapshot [-o FILE.tar.gz] [--window 1s] [--force] [--no-redact] [--obfuscate] [--root DIR]
+
+Record everything diag reads over a window into a bundle to attach to a ticket:
+the raw inputs of both samples, the parsed records, report.json and report.md (the
+'use' playbook) and manifest.json. Replay it anywhere with
+  diag run playbook <name> --from FILE     (same findings, offline)
+  diag diff OLD.tar.gz NEW.tar.gz          (what changed)
+
+Secrets in command lines and files are masked by default (the manifest lists each
+rule and its hits); environment variables are never collected.
+  --obfuscate   also replace IP and MAC addresses and host names, consistently,
+                keeping their class and length
+  --no-redact   store everything as read (only for bundles that stay private)
+  --force       replace FILE if it exists`;
+
+function defaultName(src: Source): string {
+  const h = src.readFile('/proc/sys/kernel/hostname');
+  const host = (h.status === 'ok' ? h.value.trim() : 'host').replace(/[^A-Za-z0-9.-]+/g, '_').slice(0, 40) || 'host';
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `diag-${host}-${t}.tar.gz`;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('snapshot', argv, {
+    ...COMMON_OPTIONS,
+    output: { type: 'string', short: 'o' },
+    window: { type: 'string' },
+    force: { type: 'boolean' },
+    'no-redact': { type: 'boolean' },
+    obfuscate: { type: 'boolean' },
+    timeout: { type: 'string' },
+  });
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`snapshot: unexpected argument ${JSON.stringify(positionals[0])}`, { hint: 'the output file is given with -o FILE' });
+  const windowMs = parseDuration(values.window ?? '1s', '--window');
+  const snapshotTimeoutMs = parseDuration(values.timeout ?? '30s', '--timeout');
+  const live = liveSourceFor(values.root);
+  const output = values.output ?? defaultName(live);
+  if (!output.endsWith('.tar.gz') && !output.endsWith('.tgz')) throw new UsageError(`snapshot: ${JSON.stringify(output)} should end in .tar.gz`);
+
+  const session = openSession();
+  const say = (m: string) => process.stderr.write(`diag snapshot: ${m}\n`);
+  const result = await writeSnapshot({
+    live,
+    collectors: COLLECTORS,
+    windowMs,
+    output,
+    force: values.force ?? false,
+    redact: !(values['no-redact'] ?? false),
+    obfuscate: values.obfuscate ?? false,
+    diagVersion: diagVersion(),
+    collectorTimeoutMs: Math.min(10_000, snapshotTimeoutMs),
+    snapshotTimeoutMs,
+    progress: say,
+    makeReport: async (sources, win) => {
+      const use = session.loaded.playbooks.get('use');
+      if (!use) throw new DiagError(`the built-in 'use' playbook did not load: ${session.loaded.errors.map(String).join('; ') || 'not found'}`);
+      const report = await runPlaybook({ playbook: use, catalogue: session.catalogue, collectors: session.collectors, sources, windowMs: win });
+      const model = deriveModel(COLLECTORS, await collectWindow(COLLECTORS, sources, win));
+      return { report, markdown: renderMarkdown(report), model: modelToJson(model, 'all') };
+    },
+  });
+  const r = result.report as { status?: string; findings?: unknown[] };
+  const hits = result.manifest.redaction.rules.reduce((a, x) => a + x.hits, 0);
+  say(
+    `wrote ${result.file} (${(result.bytes / 1024).toFixed(0)} KiB, ${result.manifest.durationMs} ms): status ${r.status ?? '?'}, ${r.findings?.length ?? 0} findings; ` +
+      (result.manifest.redaction.enabled ? `${hits} secrets masked` : 'NOT redacted') +
+      (result.manifest.redaction.obfuscated ? ', addresses and host names obfuscated' : ''),
+  );
+  process.stdout.write(result.file + '\n');
+  return 0;
+}
