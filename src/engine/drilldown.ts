@@ -17,7 +17,8 @@ import { rowInTarget, type Target } from './target.js';
 
 /** What runs a BPF probe for the engine (collectors/bpf provides the real one). */
 export interface ProbeRunner {
-  run(name: string, durationMs: number): Promise<Outcome<unknown>>;
+  /** Run probe `name` for durationMs; tgids limits it to these processes (a container target). */
+  run(name: string, durationMs: number, tgids?: readonly number[]): Promise<Outcome<unknown>>;
 }
 
 export const absentProbeRunner: ProbeRunner = {
@@ -87,7 +88,8 @@ export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<str
     if (ms < 100) return { ...base, status: 'skipped', reason: 'drill-down time budget used up' };
     const started = performance.now();
     ctx.log?.(`drill-down: probe ${step.probe} for ${(ms / 1000).toFixed(1)} s`);
-    const r = await ctx.probes.run(step.probe, ms);
+    const tgids = ctx.target && ctx.target.pids.size > 0 ? [...ctx.target.pids].map(Number) : undefined;
+    const r = await ctx.probes.run(step.probe, ms, tgids);
     const durationMs = Math.round(performance.now() - started);
     if (r.status === 'ok') return { ...base, status: 'ok', durationMs, data: r.value };
     return { ...base, status: r.status, durationMs, reason: r.status === 'unavailable' && r.hint ? `${r.reason} (hint: ${r.hint})` : r.reason };

@@ -21,6 +21,8 @@ export interface EvaluateInput {
   readonly netnsModel?: Model;
   /** Why there is no netnsModel. */
   readonly netnsProblem?: string;
+  /** Values of `$name` filter variables (host_netns, target_netns, target_cgroup). */
+  readonly vars?: Readonly<Record<string, string>>;
 }
 
 export interface CheckOutcome {
@@ -56,7 +58,13 @@ function read(row: ModelRow, field: string, measure: Measure): number | undefine
   return v === undefined || !Number.isFinite(v) ? undefined : v;
 }
 
-function filterRow(f: Filter, row: ModelRow): boolean {
+function resolveVar(v: string, vars: Readonly<Record<string, string>>): string | undefined {
+  return v.startsWith('$') ? vars[v.slice(1)] : v;
+}
+
+function filterRow(f0: Filter, row: ModelRow, vars: Readonly<Record<string, string>>): boolean {
+  // A variable that has no value here (no target, unknown netns) matches nothing: eq fails, ne holds.
+  const f = { ...f0, value: typeof f0.value === 'string' ? (resolveVar(f0.value, vars) ?? '\u0000unset') : Array.isArray(f0.value) ? f0.value.map((x) => resolveVar(x, vars) ?? '\u0000unset') : f0.value };
   let subject: string | number | undefined;
   if (f.on === 'key') subject = row.key;
   else if (f.on.startsWith('label.')) subject = row.labels[f.on.slice(6)];
@@ -117,13 +125,18 @@ function inputsFor(model: Model, cat: MetricCatalogue, table: string, key: strin
 export function evaluateCheck(check: LoadedCheck, input: EvaluateInput): CheckOutcome {
   const { catalogue: cat, target } = input;
   let model = input.model;
-  if (check.target === 'netns') {
-    if (!target) return unknown(check, 'no target: run with --pid PID or --cgroup PATH');
-    if (!input.netnsModel) return unknown(check, input.netnsProblem ?? 'the target\'s network namespace could not be observed');
-    model = input.netnsModel;
-  }
   const m = cat.metrics.get(check.metric);
   if (!m) return unknown(check, `metric ${check.metric} is not provided by any registered collector`);
+  // target: netns on a per-netns table filters its rows; on a netns-aware collector's table it
+  // reads the view taken inside the target's namespace.
+  const insideNetns = check.target === 'netns' && m.scope !== 'netns';
+  if (check.target === 'netns') {
+    if (!target) return unknown(check, 'no target: run with --pid PID or --cgroup PATH');
+    if (insideNetns) {
+      if (!input.netnsModel) return unknown(check, input.netnsProblem ?? 'the target\'s network namespace could not be observed');
+      model = input.netnsModel;
+    } else if (target.netns === undefined) return unknown(check, 'the target\'s network namespace is unknown');
+  }
   const t = model.tables[m.table];
   if (!t) return unknown(check, `collector ${m.collector} was not run`);
   if (t.rows.status !== 'ok') return unknown(check, tableReason(t));
@@ -152,13 +165,14 @@ export function evaluateCheck(check: LoadedCheck, input: EvaluateInput): CheckOu
   }
 
   let rows = t.rows.value;
-  if (check.where) rows = rows.filter((r) => check.where!.every((f) => filterRow(f, r)));
-  if (check.target && check.target !== 'netns') {
+  const vars = input.vars ?? {};
+  if (check.where) rows = rows.filter((r) => check.where!.every((f) => filterRow(f, r, vars)));
+  if (check.target && !insideNetns) {
     if (!target) return unknown(check, `no target: run with --pid PID or --cgroup PATH`);
     const kind = check.target;
     if (kind === 'cgroup' && target.cgroup === undefined) return unknown(check, 'the target has no cgroup');
     rows = rows.filter((r) => rowInTarget(kind, r, target));
-    if (rows.length === 0) return unknown(check, `no ${m.table} row for the target (${kind === 'cgroup' ? `cgroup ${target.cgroup}` : `${target.pids.size} processes`})`);
+    if (rows.length === 0) return unknown(check, `no ${m.table} row for the target (${kind === 'cgroup' ? `cgroup ${target.cgroup}` : kind === 'netns' ? `netns ${target.netns}` : `${target.pids.size} processes`})`);
   }
 
   const judged: Judged[] = [];
@@ -188,7 +202,7 @@ export function evaluateCheck(check: LoadedCheck, input: EvaluateInput): CheckOu
       value = v / d;
     }
     value *= scale;
-    const scope = check.target === 'netns' ? netnsScope(target?.netns, row.scope) : row.scope;
+    const scope = insideNetns ? netnsScope(target?.netns, row.scope) : row.scope;
     judged.push({ scope, key: row.key, value, fields, labels: row.labels });
   }
 

@@ -73,6 +73,9 @@ export interface PlaybookDir {
 
 const MAX_FILE_BYTES = 1024 * 1024;
 
+/** Values a `where` filter may name instead of a literal (filled in at run time). */
+export const FILTER_VARS = ['$host_netns', '$target_netns', '$target_cgroup'];
+
 /** The repository's playbooks/ folder, from src/engine (tests) or dist/src/engine (built). */
 export function builtinPlaybookDir(): string {
   let d = dirname(fileURLToPath(import.meta.url));
@@ -176,8 +179,12 @@ function semanticErrors(p: Parsed, cat: MetricCatalogue): PlaybookError[] {
         if (!table || (!(name in table.spec.fields) && !(name in (table.spec.derived ?? {})))) err([...base, 'where', j, 'on'], `table ${m.table} has no field ${JSON.stringify(name)}`);
       }
     });
+    c.where?.forEach((f, j) => {
+      const vals = Array.isArray(f.value) ? f.value : [f.value];
+      for (const v of vals) if (typeof v === 'string' && v.startsWith('$') && !FILTER_VARS.includes(v)) err([...base, 'where', j, 'value'], `unknown variable ${JSON.stringify(v)} (known: ${FILTER_VARS.join(', ')})`);
+    });
     if (c.target === 'netns') {
-      if (table && table.collector.netns !== true) err([...base, 'target'], `target netns needs a collector that can observe another network namespace; ${table.collector.id} cannot`);
+      if (table && m.scope !== 'netns' && table.collector.netns !== true) err([...base, 'target'], `target netns needs a table of scope netns or a collector that can observe another network namespace; ${table.collector.id} cannot`);
     } else if (c.target !== undefined && m.scope !== c.target) {
       err([...base, 'target'], `target ${c.target} needs a table of scope ${c.target}; ${m.table} has scope ${m.scope}`);
     }

@@ -30,7 +30,8 @@ export interface RunOptions {
 /** Collectors whose tables the playbook's checks and essentials read. */
 export function collectorsFor(playbook: LoadedPlaybook, cat: MetricCatalogue, onlyNetns = false): Collector[] {
   const tables = new Set<string>();
-  const checks: readonly LoadedCheck[] = onlyNetns ? playbook.checks.filter((c) => c.target === 'netns') : playbook.checks.filter((c) => c.target !== 'netns');
+  const inside = (c: LoadedCheck) => c.target === 'netns' && cat.metrics.get(c.metric)?.scope !== 'netns';
+  const checks: readonly LoadedCheck[] = playbook.checks.filter((c) => inside(c) === onlyNetns);
   for (const c of checks) {
     for (const metric of [c.metric, c.divide_by]) {
       if (metric === undefined) continue;
@@ -67,6 +68,13 @@ async function sampleWindow(
   }
   const [h2, n2] = await take(b, 1);
   return { host: { first: h1, second: h2 }, ...(n1 && n2 ? { netns: { first: n1, second: n2 } } : {}) };
+}
+
+/** diag's own network namespace through /proc/self (what a fixture or bundle recorded). */
+function selfNetns(src: Source): string | undefined {
+  const l = src.readLink('/proc/self/ns/net');
+  const m = l.status === 'ok' ? /^net:\[(\d+)\]$/.exec(l.value) : null;
+  return m ? m[1] : undefined;
 }
 
 function hostInfo(src: Source, model: Model): Report['host'] {
@@ -130,8 +138,15 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   const model = deriveModel(hostSet, win.host);
   const netnsModel = sameNetns ? model : win.netns ? deriveModel(netnsCollectors, win.netns) : undefined;
 
+  const hostNetns = selfNetns(sources[1]);
+  const vars: Record<string, string> = {
+    ...(hostNetns ? { host_netns: hostNetns } : {}),
+    ...(target?.netns ? { target_netns: target.netns } : {}),
+    ...(target?.cgroup ? { target_cgroup: target.cgroup } : {}),
+  };
   const evaluation = evaluatePlaybook({
     playbook,
+    vars,
     model,
     catalogue,
     ...(target ? { target } : {}),

@@ -78,14 +78,15 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
   const target = pid !== undefined ? { pid } : values.cgroup !== undefined ? { cgroup: values.cgroup } : undefined;
   if (playbook.target === 'required' && !target) throw new UsageError(`run playbook ${name}: needs --pid PID or --cgroup PATH`);
   if (playbook.target === 'none' && target) throw new UsageError(`run playbook ${name}: takes no --pid/--cgroup (try the container playbook)`);
+  const source = liveSourceFor(values.root);
   const report = await runPlaybook({
     playbook,
     catalogue: session.catalogue,
     collectors: session.collectors,
-    sources: liveSourceFor(values.root),
+    sources: source,
     windowMs,
     ...(target ? { target } : {}),
-    probes: await probeRunnerForCli(),
+    probes: await probeRunnerForCli(source),
     log,
   });
   process.stdout.write(values.json ? renderJson(report) : values.markdown ? renderMarkdown(report) : renderText(report));
