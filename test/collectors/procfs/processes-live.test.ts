@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { processesCollector } from '../../../collectors/procfs/processes/collector.js';
 import { parsePidStat } from '../../../collectors/procfs/processes/parse.js';
 import { tasksCollector } from '../../../collectors/procfs/tasks/collector.js';
@@ -249,6 +250,35 @@ describe.skipIf(need.skip)('processes and tasks collectors live', () => {
     expect(scans).toBeGreaterThanOrEqual(4);
     // the premise held: processes listed in /proc were gone when their files were read
     expect(counting.vanished).toBeGreaterThan(0);
+  });
+});
+
+describe('processes collector without root', () => {
+  const needRoot = liveRequirement('root', 'cmd:setpriv');
+  it.skipIf(needRoot.skip)('leaves io and fds of other users missing and says so once; own processes stay complete', async () => {
+    // diag as "nobody" (the compiled CLI, as a user would run it), next to a process of nobody's own.
+    const own = spawn('sleep', ['30'], { stdio: ['ignore', 'ignore', 'ignore'], uid: 65534, gid: 65534 });
+    children.push(own);
+    try {
+      await until('the unprivileged sleep', () => statNow(own.pid!)?.comm === 'sleep');
+      const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, 'bin/diag.js', 'collect', 'processes', '--json', '--window', '300ms'], { encoding: 'utf8', cwd: new URL('../../../', import.meta.url).pathname });
+      const doc = z
+        .object({ tables: z.object({ processes: z.object({ status: z.literal('ok'), notes: z.array(z.string()), rows: z.array(z.object({ key: z.string(), labels: z.record(z.string(), z.string()), values: z.record(z.string(), z.number().nullable()) })) }) }) })
+        .parse(JSON.parse(out));
+      const t = doc.tables.processes;
+      expect(t.notes.filter((n) => n.startsWith('I/O bytes unreadable')).length).toBe(1);
+      expect(t.notes.some((n) => /open file descriptors unreadable for \d+ processes .*permission denied; run diag as root/.test(n))).toBe(true);
+      const init = t.rows.find((r) => r.key === '1')!;
+      expect(init.values.fds).toBeNull();
+      expect(init.values.read_bytes).toBeNull();
+      expect(init.values.cpu_pct).not.toBeNull(); // stat is world-readable: the row is still there
+      const mine = t.rows.find((r) => r.key === String(own.pid))!;
+      expect(mine.labels.uid).toBe('65534');
+      expect(mine.values.fds).toBeGreaterThanOrEqual(3);
+      expect(mine.values.rchar).not.toBeNull();
+    } finally {
+      stop(own);
+    }
   });
 });
 
