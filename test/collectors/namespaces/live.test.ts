@@ -89,7 +89,7 @@ describe.skipIf(req.skip)('namespaces collector on live network namespaces', () 
     };
     const ns = get('namespaces', `net:${inode}`);
     expect(ns.labels.names).toBe(name);
-    expect(ns.labels.pids.split(' ')).toContain(String(pid));
+    expect(ns.labels.pids?.split(' ')).toContain(String(pid));
     expect(ns.labels.stack_pid).toBe(String(pid));
     expect(ns.values.procs).toBeGreaterThanOrEqual(1);
     const lo = get('netns_netdev', `${inode}/lo`);
