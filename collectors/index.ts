@@ -9,6 +9,7 @@ import { processesCollector } from './procfs/processes/collector.js';
 import { tasksCollector } from './procfs/tasks/collector.js';
 import { cgroupCollector } from './cgroup/collector.js';
 import { namespacesCollector } from './namespaces/collector.js';
+import { kernelLogCollector } from './commands/kernel-log/collector.js';
 
 /**
  * The registry: every collector, in the order `diag collectors` lists them. Explicit on purpose
@@ -25,6 +26,7 @@ export const COLLECTORS: readonly Collector[] = [
   processesCollector,
   cgroupCollector,
   namespacesCollector,
+  kernelLogCollector,
 ];
 
 export function findCollector(id: string): Collector | undefined {
