@@ -1,4 +1,4 @@
-import { findProbe, PROBES } from '../../../collectors/bpf/probes.js';
+import { findProbe, probeIds } from '../../../collectors/bpf/probes.js';
 import { cgroupMembers, runProbe, type ProbeRun } from '../../../collectors/bpf/probe.js';
 import { parseDuration } from '../../core/duration.js';
 import { DiagError, UsageError } from '../../core/errors.js';
@@ -13,7 +13,7 @@ reported, zero included. Needs root (CAP_BPF+CAP_PERFMON) and kernel BTF.
   --pid PID       only this process (probes that support it)
   --cgroup PATH   only the processes in this cgroup when the probe starts
                   (e.g. /sys/fs/cgroup/memory/mygroup; v1 or v2)
-Probes: ${PROBES.map((p) => p.id).join(', ')}`;
+Probes: ${probeIds().join(', ')}`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('probe', argv, {
@@ -27,7 +27,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
-  const ids = PROBES.map((p) => p.id).join(', ');
+  const ids = probeIds().join(', ');
   const id = positionals[0];
   if (id === undefined) throw new UsageError('probe: which probe?', { hint: `one of: ${ids}` });
   if (positionals.length > 1) throw new UsageError(`probe: unexpected argument ${JSON.stringify(positionals[1])}`);

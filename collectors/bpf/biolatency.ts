@@ -1,0 +1,92 @@
+import type { ProbeDefinition } from './probe.js';
+import { histogramFromCounts, percentileUpperBound, renderHistogram, type Log2Histogram } from './histogram.js';
+import type { MapDump } from './addon.js';
+import type { Source } from '../../src/core/source.js';
+import { sanitizeForTerminal } from '../../src/core/sanitize.js';
+
+/** MKDEV as the kernel's dev_t inside the kernel: major << 20 | minor. */
+export const kernelDev = (major: number, minor: number): number => ((major << 20) | minor) >>> 0;
+export const devMajor = (dev: number): number => dev >>> 20;
+export const devMinor = (dev: number): number => dev & 0xfffff;
+
+export interface DeviceLatency {
+  readonly dev: string; // "7:0"
+  readonly name: string | undefined; // "loop0"
+  readonly histogram: Log2Histogram;
+  readonly p50Us: number | undefined;
+  readonly p99Us: number | undefined;
+}
+
+export interface BiolatencyResult {
+  readonly devices: readonly DeviceLatency[];
+}
+
+/** Decode the `hist` map (native/bpf/biolatency.h: key {u32 dev, u32 slot}, value u64). */
+export function decodeBioHist(d: MapDump): Map<number, number[]> {
+  const per = new Map<number, number[]>();
+  for (let i = 0; i < d.count; i++) {
+    const dev = d.keys.readUInt32LE(i * d.keySize);
+    const slot = d.keys.readUInt32LE(i * d.keySize + 4);
+    if (slot >= 64) continue;
+    const count = Number(d.values.readBigUInt64LE(i * d.valueStride));
+    const counts = per.get(dev) ?? [];
+    counts[slot] = (counts[slot] ?? 0) + count;
+    per.set(dev, counts);
+  }
+  return per;
+}
+
+/** Device names from /proc/diskstats ("   7       0 loop0 ..."). */
+export function deviceNames(src: Source): Map<string, string> {
+  const names = new Map<string, string>();
+  const r = src.readFile('/proc/diskstats');
+  if (r.status !== 'ok') return names;
+  for (const line of r.value.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 3 && /^\d+$/.test(f[0] ?? '') && /^\d+$/.test(f[1] ?? '')) names.set(`${f[0]}:${f[1]}`, f[2] ?? '');
+  }
+  return names;
+}
+
+/** Options: only one device (major:minor). */
+export interface BiolatencyOptions {
+  readonly major?: number;
+  readonly minor?: number;
+}
+
+export function biolatencyProbe(opts: BiolatencyOptions = {}): ProbeDefinition<BiolatencyResult> {
+  return {
+    id: 'biolatency',
+    title: 'block I/O latency per device, issue to completion (log2 histogram, µs)',
+    object: 'biolatency',
+    variants: [
+      { hook: 'tp_btf', programs: ['issue_btf', 'complete_btf'] },
+      { hook: 'raw_tp', programs: ['issue_raw', 'complete_raw'] },
+    ],
+    filter: false,
+    configure(obj) {
+      if (opts.major !== undefined && opts.minor !== undefined) {
+        const b = Buffer.alloc(4);
+        b.writeUInt32LE(kernelDev(opts.major, opts.minor));
+        obj.setGlobal('target_dev', b);
+      }
+    },
+    finish(s) {
+      const names = deviceNames(s.ctx.src);
+      const devices = [...decodeBioHist(s.obj.dump('hist')).entries()]
+        .map(([dev, counts]) => {
+          const histogram = histogramFromCounts(counts, 'usecs');
+          const id = `${devMajor(dev)}:${devMinor(dev)}`;
+          return { dev: id, name: names.get(id), histogram, p50Us: percentileUpperBound(histogram, 0.5), p99Us: percentileUpperBound(histogram, 0.99) };
+        })
+        .sort((a, b) => b.histogram.total - a.histogram.total);
+      return { devices };
+    },
+    render(r) {
+      if (r.devices.length === 0) return 'no block I/O completed in the window\n';
+      return r.devices
+        .map((d) => `device ${sanitizeForTerminal(d.name ?? '?')} (${d.dev}): ${d.histogram.total} I/Os, p50 <= ${d.p50Us} µs, p99 <= ${d.p99Us} µs\n${renderHistogram(d.histogram)}`)
+        .join('\n');
+    },
+  };
+}

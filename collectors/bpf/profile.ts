@@ -1,0 +1,170 @@
+import type { ProbeDefinition } from './probe.js';
+import type { MapDump, NativeBpfObject } from './addon.js';
+import { cString } from './cstring.js';
+import { elfSymbolAt, readElfSymbols, type ElfSymbols } from './elf.js';
+import { kernelSymbol, parseKallsyms, type KernelSymbols } from './kallsyms.js';
+import { parseProcMaps, type Mapping } from './proc-maps.js';
+import type { Source } from '../../src/core/source.js';
+import { sanitizeForTerminal } from '../../src/core/sanitize.js';
+
+/** native/bpf/profile.h */
+export const PROFILE_STACK_DEPTH = 127;
+export const EFAULT = 14;
+
+export interface SampleKey {
+  readonly tgid: number;
+  readonly pid: number;
+  readonly kstack: number;
+  readonly ustack: number;
+  readonly comm: string;
+}
+
+export function decodeSampleKeys(d: MapDump): Array<SampleKey & { count: number }> {
+  const out: Array<SampleKey & { count: number }> = [];
+  for (let i = 0; i < d.count; i++) {
+    const k = d.keys.subarray(i * d.keySize, (i + 1) * d.keySize);
+    if (k.length < 32) continue;
+    out.push({ tgid: k.readUInt32LE(0), pid: k.readUInt32LE(4), kstack: k.readInt32LE(8), ustack: k.readInt32LE(12), comm: cString(k, 16, 16), count: Number(d.values.readBigUInt64LE(i * d.valueStride)) });
+  }
+  return out;
+}
+
+/** The addresses of one stack (leaf first), from a `stacks` map value. */
+export function stackAddresses(value: Buffer): bigint[] {
+  const out: bigint[] = [];
+  for (let o = 0; o + 8 <= value.length; o += 8) {
+    const a = value.readBigUInt64LE(o);
+    if (a === 0n) break;
+    out.push(a);
+  }
+  return out;
+}
+
+export interface ProfileStack {
+  readonly tgid: number;
+  readonly pid: number;
+  readonly comm: string;
+  /** Frames root first (user, then kernel with a `_[k]` suffix). */
+  readonly frames: readonly string[];
+  readonly count: number;
+}
+
+export interface ProfileResult {
+  readonly hz: number;
+  readonly samples: number;
+  readonly stacks: readonly ProfileStack[];
+  /** flamegraph.pl input: "comm;frame;frame count" lines. */
+  readonly folded: string;
+  /** speedscope file (https://www.speedscope.app/file-format-schema.json). */
+  readonly speedscope: SpeedscopeFile;
+}
+
+export interface SpeedscopeFile {
+  readonly $schema: string;
+  readonly exporter: string;
+  readonly name: string;
+  readonly shared: { readonly frames: ReadonlyArray<{ name: string }> };
+  readonly profiles: ReadonlyArray<{ type: 'sampled'; name: string; unit: 'none'; startValue: number; endValue: number; samples: number[][]; weights: number[] }>;
+}
+
+/** Symbolises user addresses of one process through /proc/PID/maps and the mapped ELF files. */
+class UserSymbolizer {
+  private readonly maps = new Map<number, Mapping[] | undefined>();
+  private readonly elfs = new Map<string, ElfSymbols | undefined>();
+  constructor(private readonly src: Source) {}
+
+  symbol(tgid: number, addr: bigint): string {
+    let maps = this.maps.get(tgid);
+    if (!this.maps.has(tgid)) {
+      const r = this.src.readFile(`/proc/${tgid}/maps`);
+      const p = r.status === 'ok' ? parseProcMaps(r.value) : undefined;
+      maps = p?.ok ? p.value : undefined;
+      this.maps.set(tgid, maps);
+    }
+    const m = maps?.find((x) => addr >= x.start && addr < x.end);
+    if (!m) return `[unknown]`;
+    const base = m.path.split('/').pop() ?? m.path;
+    if (!m.path.startsWith('/')) return m.path === '' ? '[anon]' : m.path;
+    const key = `${tgid}:${m.path}`;
+    if (!this.elfs.has(key)) this.elfs.set(key, readElfSymbols(`/proc/${tgid}/root${m.path}`));
+    const elf = this.elfs.get(key);
+    const name = elf ? elfSymbolAt(elf, addr - m.start + m.offset) : undefined;
+    return name ?? `[${base}]`;
+  }
+}
+
+function stackOf(obj: NativeBpfObject, cache: Map<number, bigint[]>, id: number): bigint[] {
+  if (id < 0) return [];
+  const hit = cache.get(id);
+  if (hit) return hit;
+  const key = Buffer.alloc(4);
+  key.writeUInt32LE(id);
+  const v = obj.lookup('stacks', key);
+  const addrs = v ? stackAddresses(v) : [];
+  cache.set(id, addrs);
+  return addrs;
+}
+
+export function foldedLines(stacks: readonly ProfileStack[]): string {
+  const merged = new Map<string, number>();
+  for (const s of stacks) {
+    const line = [s.comm, ...s.frames].map((f) => f.replace(/[;\s]/g, '_')).join(';');
+    merged.set(line, (merged.get(line) ?? 0) + s.count);
+  }
+  return [...merged.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([l, c]) => `${l} ${c}`)
+    .join('\n');
+}
+
+export function toSpeedscope(stacks: readonly ProfileStack[], name: string): SpeedscopeFile {
+  const frames: Array<{ name: string }> = [];
+  const index = new Map<string, number>();
+  const frameId = (f: string): number => {
+    let i = index.get(f);
+    if (i === undefined) {
+      i = frames.length;
+      frames.push({ name: f });
+      index.set(f, i);
+    }
+    return i;
+  };
+  const samples = stacks.map((s) => [s.comm, ...s.frames].map(frameId));
+  const weights = stacks.map((s) => s.count);
+  return {
+    $schema: 'https://www.speedscope.app/file-format-schema.json',
+    exporter: 'diag',
+    name,
+    shared: { frames },
+    profiles: [{ type: 'sampled', name, unit: 'none', startValue: 0, endValue: weights.reduce((a, b) => a + b, 0), samples, weights }],
+  };
+}
+
+export function profileProbe(opts: { hz?: number } = {}): ProbeDefinition<ProfileResult> {
+  const hz = Math.min(99, Math.max(49, opts.hz ?? 49));
+  return {
+    id: 'profile',
+    title: `CPU profile: kernel and user stacks sampled at ${hz} Hz (folded stacks, speedscope)`,
+    object: 'profile',
+    variants: [{ hook: 'perf_event', programs: ['sample'] }],
+    perfHz: hz,
+    filter: true,
+    finish(s) {
+      const k = s.ctx.src.readFile('/proc/kallsyms');
+      const p = k.status === 'ok' ? parseKallsyms(k.value) : undefined;
+      const ksyms: KernelSymbols | undefined = p?.ok ? p.value : undefined;
+      const users = new UserSymbolizer(s.ctx.src);
+      const cache = new Map<number, bigint[]>();
+      const stacks: ProfileStack[] = decodeSampleKeys(s.obj.dump('counts')).map((key) => {
+        const kernel = stackOf(s.obj, cache, key.kstack).map((a) => `${(ksyms && kernelSymbol(ksyms, a)) ?? `0x${a.toString(16)}`}_[k]`);
+        const user = stackOf(s.obj, cache, key.ustack).map((a) => users.symbol(key.tgid, a));
+        return { tgid: key.tgid, pid: key.pid, comm: key.comm, frames: [...user.reverse(), ...kernel.reverse()], count: key.count };
+      });
+      stacks.sort((a, b) => b.count - a.count);
+      return { hz, samples: stacks.reduce((a, x) => a + x.count, 0), stacks, folded: foldedLines(stacks), speedscope: toSpeedscope(stacks, `diag profile ${hz} Hz`) };
+    },
+    render(r) {
+      return `${r.folded.split('\n').map(sanitizeForTerminal).join('\n')}\n${r.samples} samples at ${r.hz} Hz (folded stacks: pipe into flamegraph.pl; --json has a speedscope file under result.speedscope)\n`;
+    },
+  };
+}
