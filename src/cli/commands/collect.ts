@@ -1,5 +1,8 @@
+import { acrossNetns, isValidPid, listNetns, netnsInode, netnsOfPid } from '../../../collectors/commands/netns.js';
 import { COLLECTORS, findCollector } from '../../../collectors/index.js';
 import type { Collector } from '../../core/collector.js';
+import { DiagError } from '../../core/errors.js';
+import type { Source } from '../../core/source.js';
 import { deriveModel, type Model } from '../../core/derive.js';
 import { parseDuration } from '../../core/duration.js';
 import { UsageError } from '../../core/errors.js';
@@ -9,11 +12,33 @@ import { renderTable } from '../render-model.js';
 import { modelToJson } from '../model-json.js';
 import { liveSourceFor } from '../source-options.js';
 
-export const HELP = `Usage: diag collect <collector> [--json] [--window 1s] [--root DIR]
+export const HELP = `Usage: diag collect <collector> [--json] [--window 1s] [--root DIR] [--netns PID|all]
 
 Print one collector's record. Counters become per-second rates and derived values
 (busy %, await, %util...) appear only with a window, e.g. --window 1s.
+--netns PID observes the network namespace of process PID (files from /proc/PID/net,
+commands through nsenter); --netns all observes every namespace that has a process,
+rows keyed "<netns inode>/<key>". Collectors that can: ${COLLECTORS.filter((c) => c.netns).map((c) => c.id).join(', ')}
 Collectors: ${COLLECTORS.map((c) => c.id).join(', ')}`;
+
+/** The collector as seen from one network namespace (--netns PID) or all of them (--netns all). */
+function inNetns(collector: Collector, spec: string, src: Source): Collector {
+  if (!collector.netns) {
+    const can = COLLECTORS.filter((c) => c.netns).map((c) => c.id).join(', ');
+    throw new UsageError(`collect: ${collector.id} does not observe other network namespaces`, { hint: `--netns works with: ${can}; diag collect namespaces lists every namespace` });
+  }
+  if (spec === 'all') {
+    const targets = listNetns(src);
+    if (targets.status !== 'ok') throw new DiagError(`--netns all: ${targets.reason}`, targets.status === 'unavailable' && targets.hint ? { hint: targets.hint } : {});
+    return acrossNetns(collector, targets.value);
+  }
+  const pid = /^\d{1,7}$/.test(spec) ? Number(spec) : NaN;
+  if (!isValidPid(pid)) throw new UsageError(`collect: --netns wants a PID or "all", got ${JSON.stringify(spec)}`);
+  const inode = netnsOfPid(src, pid);
+  if (inode.status !== 'ok') throw new DiagError(`--netns ${pid}: ${inode.reason}`, inode.status === 'unavailable' && inode.hint ? { hint: inode.hint } : {});
+  const self = src.readLink('/proc/self/ns/net');
+  return acrossNetns(collector, [{ inode: inode.value, pid, self: self.status === 'ok' && netnsInode(self.value) === inode.value }]);
+}
 
 /** Rows shown per table in text mode, and how they are ordered, for tables that can be long. */
 const TEXT_LIMITS: Record<string, { maxRows: number; sortBy?: string }> = {
@@ -21,7 +46,7 @@ const TEXT_LIMITS: Record<string, { maxRows: number; sortBy?: string }> = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('collect', argv, { ...COMMON_OPTIONS, json: { type: 'boolean' }, window: { type: 'string' } });
+  const { values, positionals } = parseCommandArgs('collect', argv, { ...COMMON_OPTIONS, json: { type: 'boolean' }, window: { type: 'string' }, netns: { type: 'string' } });
   if (values.help) {
     process.stdout.write(HELP + '\n');
     return 0;
@@ -34,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!collector) throw new UsageError(`collect: no collector named ${JSON.stringify(id)}`, { hint: `one of: ${ids}` });
   const windowMs = values.window === undefined ? undefined : parseDuration(values.window, '--window');
   const src = liveSourceFor(values.root);
-  const list: Collector[] = [collector];
+  const list: Collector[] = [values.netns === undefined ? collector : inNetns(collector, values.netns, src)];
   const model: Model =
     windowMs === undefined ? deriveModel(list, await collectSample(list, src)) : deriveModel(list, await collectWindow(list, src, windowMs));
   if (values.json) {
