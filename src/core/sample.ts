@@ -26,6 +26,10 @@ export async function collectSample(collectors: readonly Collector[], src: Sourc
   const out: Record<string, Outcome<CollectorSample>> = {};
   const pending: Array<Promise<void>> = [];
   const crashed = (c: Collector, err: unknown) => failed(`collector ${c.id} crashed: ${err instanceof Error ? err.message : String(err)}`, err);
+  // An asynchronous collector's promise can only settle once the synchronous ones below have
+  // run, so its duration is its own synchronous part plus what it added after them: not the
+  // time the others took.
+  let syncDoneAt = Infinity;
   for (const c of collectors) {
     const started = performance.now();
     const cClock = src.now(`collector:${c.id}`);
@@ -40,8 +44,9 @@ export async function collectSample(collectors: readonly Collector[], src: Sourc
       out[c.id] = ok({ clock: cClock, durationMs: performance.now() - started, tables: result });
       continue;
     }
+    const syncMs = performance.now() - started;
     const done = result.then(
-      (tables): Outcome<CollectorSample> => ok({ clock: cClock, durationMs: performance.now() - started, tables }),
+      (tables): Outcome<CollectorSample> => ok({ clock: cClock, durationMs: syncMs + Math.max(0, performance.now() - syncDoneAt), tables }),
       (err: unknown) => crashed(c, err),
     );
     if (opts.collectorTimeoutMs === undefined) {
@@ -56,6 +61,7 @@ export async function collectSample(collectors: readonly Collector[], src: Sourc
       );
     }
   }
+  syncDoneAt = performance.now();
   await Promise.all(pending);
   // Keep the registry's order whatever finished first.
   const ordered: Record<string, Outcome<CollectorSample>> = {};
