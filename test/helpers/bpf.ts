@@ -90,3 +90,56 @@ export function background(cmd: string, args: readonly string[]): { child: Child
     },
   };
 }
+
+/** Run a command synchronously (argument array, no shell); throw with its stderr on failure. */
+export function run(cmd: string, args: readonly string[], input?: string): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 15_000, ...(input === undefined ? {} : { input }) });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A network namespace of our own with loopback up; remove() deletes it (idempotent). */
+export function makeNetns(name: string): { name: string; inode: number; remove: () => void } {
+  run('ip', ['netns', 'add', name]);
+  const remove = () => {
+    spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+  };
+  try {
+    run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+    const link = run('ip', ['netns', 'exec', name, 'readlink', '/proc/self/ns/net']).trim();
+    const inode = Number(/net:\[(\d+)\]/.exec(link)?.[1]);
+    return { name, inode, remove };
+  } catch (err) {
+    remove();
+    throw err;
+  }
+}
+
+/** One counter of /proc/net/snmp ("Tcp" "RetransSegs") inside a network namespace. */
+export function snmpCounter(netns: string, group: string, field: string): number {
+  const text = run('ip', ['netns', 'exec', netns, 'cat', '/proc/net/snmp']);
+  const lines = text.split('\n').filter((l) => l.startsWith(`${group}:`));
+  const names = lines[0]?.split(/\s+/) ?? [];
+  const values = lines[1]?.split(/\s+/) ?? [];
+  const i = names.indexOf(field);
+  const v = Number(values[i]);
+  if (i < 0 || !Number.isFinite(v)) throw new Error(`no ${group} ${field} in /proc/net/snmp of ${netns}`);
+  return v;
+}
+
+/** Run a node script as a child (optionally in a netns) and wait for it, bounded in time. */
+export function nodeScript(script: string, opts: { netns?: string; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const argv = opts.netns === undefined ? [process.execPath, '-e', script] : ['ip', 'netns', 'exec', opts.netns, process.execPath, '-e', script];
+  return new Promise((resolve) => {
+    const child = spawn(argv[0] ?? 'node', argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 10_000);
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
