@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { startSleepers, processCounts } from './lib/sleepers.mjs';
 import { planFromTrace, ReplaySource, TraceSource } from './lib/trace-source.mjs';
 import { profiled, summarise, writeProfile } from './lib/profile.mjs';
@@ -35,42 +35,109 @@ function buildProcscan(ctx) {
 const round2 = (v) => Math.round(v * 100) / 100;
 const fmt = (v) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
 
+/** Median wall ms of `runs` runs of fn after `warmup` unmeasured ones. */
+async function medianOf(ctx, fn, runs, warmup = 2) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const ms = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  return ctx.stats(ms).median;
+}
+
+/** Trace one scan of `collectors`, write the C plan; returns { trace, plan, planFile }. */
+async function tracePlan(ctx, env, collectors, name) {
+  const trace = new TraceSource(env.live);
+  await env.collectSample(collectors, trace);
+  const plan = planFromTrace(trace.calls);
+  const planFile = join(ctx.buildDir, `scan-plan-${name}.txt`);
+  writeFileSync(planFile, plan.text);
+  return { trace, plan, planFile };
+}
+
+function runC(env, planFile, runs, warmup = 2) {
+  return JSON.parse(execFileSync(env.bin, [planFile, String(runs), String(warmup)], { encoding: 'utf8', timeout: 120_000 }));
+}
+
+/**
+ * Each collector alone: diag live, diag replayed from memory, and the C reader on that
+ * collector's own inputs. Shows the owners of each collector where a scan's time goes.
+ */
+async function perCollector(ctx, env, label, runs) {
+  const out = {};
+  for (const c of env.COLLECTORS) {
+    const { trace, plan, planFile } = await tracePlan(ctx, env, [c], `${label}-${c.id}`);
+    const live = await medianOf(ctx, () => env.collectSample([c], env.live), runs);
+    const replaySrc = new ReplaySource(trace, env.live);
+    const replay = await medianOf(ctx, () => env.collectSample([c], replaySrc), runs);
+    const cOut = runC(env, planFile, runs);
+    const cMed = ctx.stats(cOut.runs_ms).median;
+    out[c.id] = {
+      diagMs: round3(live),
+      replayMs: round3(replay),
+      cMs: round3(cMed),
+      ratio: round2(live / cMed),
+      inputs: cOut.files,
+      duplicateReads: plan.duplicates,
+      commandsRun: trace.commands.length,
+    };
+  }
+  return out;
+}
+
+const round3 = (v) => Math.round(v * 1000) / 1000;
+
 async function measurePhase(ctx, env, label) {
-  const { LiveSource, collectSample, deriveModel, COLLECTORS, bin, runs } = env;
-  const live = new LiveSource();
+  const { collectSample, deriveModel, COLLECTORS, live, runs } = env;
   const counts = processCounts();
 
   // One traced scan: the C reader's plan and the answers for the in-memory replay.
-  const trace = new TraceSource(live);
-  await collectSample(COLLECTORS, trace);
-  const plan = planFromTrace(trace.calls);
-  const planFile = join(ctx.buildDir, `scan-plan-${label}.txt`);
-  writeFileSync(planFile, plan.text);
+  const { trace, plan, planFile } = await tracePlan(ctx, env, COLLECTORS, label);
 
+  // Wall-clock ms, CPU ms of the whole process (all threads: GC helpers count too), sample.
   const timeDiag = async (src) => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const s = await collectSample(COLLECTORS, src);
-    return [performance.now() - t0, s];
+    const wall = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    return [wall, (c.user + c.system) / 1000, s];
   };
   // Warm-up (JIT), keeping two samples for the derive figure.
   const warm = [];
-  for (let i = 0; i < WARMUP; i++) warm.push((await timeDiag(live))[1]);
+  for (let i = 0; i < WARMUP; i++) warm.push((await timeDiag(live))[2]);
 
+  // Alternating rounds, so load from elsewhere on the host hits both readers alike. GC pauses
+  // that fall inside diag's runs are summed: with many processes they are a real part of a scan.
+  const gcEntries = [];
+  const gcObs = new PerformanceObserver((list) => gcEntries.push(...list.getEntries()));
+  gcObs.observe({ entryTypes: ['gc'] });
+  const diagIntervals = [];
   const diagMs = [];
+  const diagCpuMs = [];
   const cMs = [];
-  const perCollector = new Map(COLLECTORS.map((c) => [c.id, []]));
+  const cCpuMs = [];
   let cInfo;
   const perRound = Math.max(1, Math.ceil(runs / ROUNDS));
   for (let r = 0; r < ROUNDS; r++) {
-    const out = JSON.parse(execFileSync(bin, [planFile, String(perRound), '2'], { encoding: 'utf8', timeout: 120_000 }));
+    const out = runC(env, planFile, perRound);
     cMs.push(...out.runs_ms);
+    cCpuMs.push(...out.runs_cpu_ms);
     cInfo = out;
     for (let i = 0; i < perRound; i++) {
-      const [ms, s] = await timeDiag(live);
+      const from = performance.now();
+      const [ms, cpu] = await timeDiag(live);
+      diagIntervals.push([from, performance.now()]);
       diagMs.push(ms);
-      for (const [id, o] of Object.entries(s.collectors)) if (o.status === 'ok') perCollector.get(id)?.push(o.value.durationMs);
+      diagCpuMs.push(cpu);
     }
   }
+
+  await new Promise((r) => setTimeout(r, 0));
+  gcObs.disconnect();
+  const gcMs = gcEntries.filter((e) => diagIntervals.some(([a, b]) => e.startTime >= a && e.startTime < b)).reduce((sum, e) => sum + e.duration, 0);
 
   // diag without the syscalls: the traced answers replayed from memory.
   const replay = new ReplaySource(trace, live);
@@ -80,26 +147,29 @@ async function measurePhase(ctx, env, label) {
 
   // deriveModel over a window of two live samples.
   const window = { first: warm[warm.length - 2] ?? warm[0], second: warm[warm.length - 1] };
-  for (let i = 0; i < WARMUP; i++) deriveModel(COLLECTORS, window);
-  const deriveMs = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    deriveModel(COLLECTORS, window);
-    deriveMs.push(performance.now() - t0);
-  }
+  const deriveMed = await medianOf(ctx, () => deriveModel(COLLECTORS, window), runs, WARMUP);
 
+  const collectors = await perCollector(ctx, env, label, Math.max(5, Math.ceil(runs / 2)));
+
+  // --profile: the live scan (where the whole time goes) and the replay (diag's own work).
   let profile;
   if (ctx.profile) {
-    const { profile: p } = await profiled(async () => {
-      for (let i = 0; i < Math.max(runs, 20); i++) await collectSample(COLLECTORS, live);
-    });
-    const file = join(ctx.buildDir, `scan-${label}.cpuprofile`);
-    writeProfile(file, p);
-    profile = { file, ...summarise(p, ctx.root) };
+    profile = {};
+    for (const [what, src] of [['live', live], ['replay', replay]]) {
+      const { profile: p } = await profiled(async () => {
+        for (let i = 0; i < Math.max(runs, 20); i++) await collectSample(COLLECTORS, src);
+      });
+      const file = join(ctx.buildDir, `scan-${label}-${what}.cpuprofile`);
+      writeProfile(file, p);
+      profile[what] = { file, ...summarise(p, ctx.root) };
+    }
   }
 
   const diag = ctx.stats(diagMs);
   const c = ctx.stats(cMs);
+  const diagCpu = ctx.stats(diagCpuMs);
+  const cCpu = ctx.stats(cCpuMs);
+  const replayStats = ctx.stats(replayMs);
   const res = {
     processes: counts.processes,
     threads: counts.threads,
@@ -107,9 +177,13 @@ async function measurePhase(ctx, env, label) {
     cMs: c,
     ratio: round2(diag.median / c.median),
     ratioOfMins: round2(diag.min / c.min),
-    replayMs: ctx.stats(replayMs),
-    deriveMs: ctx.stats(deriveMs),
-    perCollectorMedianMs: Object.fromEntries([...perCollector].map(([id, v]) => [id, ctx.stats(v).median])),
+    diagCpuMs: diagCpu,
+    cCpuMs: cCpu,
+    cpuRatio: round2(diagCpu.median / cCpu.median),
+    gcMsPerScan: round3(gcMs / diagMs.length),
+    replayMs: replayStats,
+    deriveMs: round3(deriveMed),
+    perCollector: collectors,
     plan: { hostItems: plan.hostItems, perPid: plan.templates, pidsSeen: plan.pidsSeen, duplicateReads: plan.duplicates, commandsRun: trace.commands.length, skipped: plan.skipped.length },
     cReader: { pids: cInfo?.pids, inputs: cInfo?.files, bytes: cInfo?.bytes, gone: cInfo?.gone },
     ...(profile ? { profile } : {}),
@@ -119,15 +193,21 @@ async function measurePhase(ctx, env, label) {
   ctx.log(`  diag scan  ${fmt(diag.median)} ms median (p10 ${fmt(diag.p10)}, p90 ${fmt(diag.p90)}, n=${diag.n})`);
   ctx.log(`  C reader   ${fmt(c.median)} ms median (p10 ${fmt(c.p10)}, p90 ${fmt(c.p90)}, n=${c.n})`);
   ctx.log(`  ratio      ${res.ratio}x (min/min ${res.ratioOfMins}x); goal <= ${GOAL_RATIO}x: ${res.ratio <= GOAL_RATIO ? 'met' : 'NOT met'}`);
-  ctx.log(`  replay from memory (no syscalls) ${fmt(res.replayMs.median)} ms; deriveModel of 2 samples ${fmt(res.deriveMs.median)} ms`);
-  ctx.log(`  per collector (median ms): ${Object.entries(res.perCollectorMedianMs).map(([id, v]) => `${id} ${fmt(v)}`).join(', ')}`);
-  if (plan.duplicates > 0) ctx.log(`  note: diag read ${plan.duplicates} inputs more than once in one scan`);
+  ctx.log(`  CPU time   diag ${fmt(diagCpu.median)} ms, C ${fmt(cCpu.median)} ms: ${res.cpuRatio}x (less disturbed by other load on the host)`);
+  ctx.log(`  GC         ${fmt(res.gcMsPerScan)} ms per diag scan on average (inside the wall time above)`);
+  ctx.log(`  split      diag replayed from memory (decode + parse + rows, no syscalls) ${fmt(replayStats.median)} ms; deriveModel of 2 samples ${fmt(res.deriveMs)} ms`);
+  ctx.log('  per collector, each alone (median ms):  diag   replay      C  ratio  inputs');
+  for (const [id, v] of Object.entries(collectors)) {
+    const extra = [v.duplicateReads > 0 ? `${v.duplicateReads} read twice` : '', v.commandsRun > 0 ? `${v.commandsRun} commands` : ''].filter(Boolean).join(', ');
+    ctx.log(`    ${id.padEnd(12)} ${fmt(v.diagMs).padStart(12)} ${fmt(v.replayMs).padStart(8)} ${fmt(v.cMs).padStart(6)} ${`${v.ratio}x`.padStart(6)} ${String(v.inputs).padStart(7)}${extra ? `  (${extra})` : ''}`);
+  }
+  if (plan.duplicates > 0) ctx.log(`  note: diag read ${plan.duplicates} inputs more than once in one scan (the C reader reads each once)`);
   if (trace.commands.length > 0) ctx.log(`  note: the scan ran ${trace.commands.length} command(s) (${[...new Set(trace.commands.map((s) => s.cmd))].join(', ')}); the C reader runs none`);
-  if (profile) {
-    ctx.log(`  profile: ${profile.file} (${profile.samples} samples); self time by file:`);
-    for (const f of profile.files.slice(0, 8)) ctx.log(`    ${String(f.selfPct).padStart(5)} %  ${f.what}`);
+  for (const [what, p] of Object.entries(profile ?? {})) {
+    ctx.log(`  profile of the ${what === 'live' ? 'live scan' : 'replay from memory'}: ${p.file} (${p.samples} samples); self time by file:`);
+    for (const f of p.files.slice(0, 10)) ctx.log(`    ${String(f.selfPct).padStart(5)} %  ${f.what}`);
     ctx.log('  hottest functions (self time):');
-    for (const f of profile.functions.slice(0, 12)) ctx.log(`    ${String(f.selfPct).padStart(5)} %  ${f.what}`);
+    for (const f of p.functions.slice(0, 15)) ctx.log(`    ${String(f.selfPct).padStart(5)} %  ${f.what}`);
   }
   return res;
 }
@@ -144,7 +224,7 @@ export async function run(ctx) {
   const runs = ctx.runs ?? 25;
   const bin = buildProcscan(ctx);
   ctx.log(`collectors: ${COLLECTORS.map((c) => c.id).join(', ')} (${COLLECTORS.length})`);
-  const env = { LiveSource, collectSample, deriveModel, COLLECTORS, bin, runs };
+  const env = { live: new LiveSource(), collectSample, deriveModel, COLLECTORS, bin, runs };
 
   const normal = await measurePhase(ctx, env, 'normal');
   ctx.log(`  C plan: ${normal.plan.hostItems} host inputs + per PID: ${normal.plan.perPid.join(', ') || '(nothing)'}`);
