@@ -4,6 +4,7 @@ import { ok, unavailable, type Failed, type Unavailable } from '../../../src/cor
 import type { Source } from '../../../src/core/source.js';
 import { cgroupLabel, cmdlineText, parseOpenFilesLimit, parsePidCgroup, parsePidIo, parsePidStat, parsePidStatus } from './parse.js';
 import { isPidName } from './pids.js';
+import { processStatesRow, processStatesTable } from './states.js';
 
 /**
  * USER_HZ: the unit of every tick count in /proc/PID/stat. The kernel fixes it at 100 on every
@@ -173,7 +174,7 @@ export function gapNotes(g: ScanGaps): string[] {
 
 export const processesCollector: Collector = {
   id: 'processes',
-  title: 'Every process: state, CPU, memory, threads, open files vs limit, I/O, cgroup, command line',
+  title: 'Every process (state, CPU, memory, threads, open files vs limit, I/O, cgroup, command line) and counts by state',
   origin: 'procfs',
   resources: ['cpu', 'memory', 'tasks', 'fds'],
   inputs: ['/proc/PID/stat', '/proc/PID/status', '/proc/PID/limits', '/proc/PID/cgroup', '/proc/PID/cmdline', '/proc/PID/io', '/proc/PID/fd/'],
@@ -210,16 +211,18 @@ export const processesCollector: Collector = {
       },
       derive: processDerive,
     },
+    process_states: processStatesTable,
   },
   collect(src) {
     const out: TableOutcomes = {};
     const scan = scanProcesses(src);
     if (!scan) {
       out.processes = unavailable('/proc cannot be listed', 'is procfs mounted (or --root pointing at a host root)?');
+      out.process_states = out.processes;
       return out;
     }
-    const notes = gapNotes(scan.gaps);
-    out.processes = notes.length > 0 ? ok(scan.rows, notes) : ok(scan.rows);
+    out.processes = ok(scan.rows, gapNotes(scan.gaps));
+    out.process_states = ok([processStatesRow(scan.rows)], scan.gaps.garbled > 0 ? [`${scan.gaps.garbled} processes not counted: /proc/PID/stat did not parse`] : undefined);
     return out;
   },
 };

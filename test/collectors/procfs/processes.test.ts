@@ -159,6 +159,7 @@ function host(sample: 0 | 1) {
     '/proc/sys/kernel/pid_max': '32768\n',
     '/proc/sys/kernel/threads-max': '192730\n',
     '/proc/meminfo': 'MemTotal: 100 kB\n',
+    '/proc/loadavg': '0.52 0.58 0.59 3/612 12345\n',
     '/proc/100/stat': statLine(100, 'busy worker', { state: 'R', utime: sample === 0 ? 1000 : 1150, stime: sample === 0 ? 200 : 250, threads: 4, start: 5000 }),
     '/proc/100/status': oddStatus,
     '/proc/100/limits': limits1024,
@@ -223,30 +224,52 @@ describe('processes and tasks collectors on fixture trees', () => {
       b.cleanup();
     }
   });
-  it('counts processes, threads and states for the host table', async () => {
+  it('tasks: capacity from file-nr, pid_max, threads-max and the kernel thread count', async () => {
     const a = host(0);
     try {
       const m = deriveModel([tasksCollector], await collectSample([tasksCollector], a.source));
       const { rows, notes } = rowsOf(m, 'tasks');
       expect(notes).toEqual([]);
-      expect(rows[0]!.values).toMatchObject({
-        files_allocated: 1236, files_free: 0, files_max: 2466170, pid_max: 32768, threads_max: 192730,
-        procs: 3, threads: 6, procs_running: 1, procs_sleeping: 2, procs_zombie: 0, procs_blocked: 0,
-      });
-      expect(rows[0]!.values.pids_pct).toBeCloseTo((100 * 6) / 32768);
+      expect(rows[0]!.values).toMatchObject({ files_allocated: 1236, files_free: 0, files_max: 2466170, pid_max: 32768, threads_max: 192730, threads: 612 });
+      expect(rows[0]!.values.pids_pct).toBeCloseTo((100 * 612) / 32768);
+      expect(rows[0]!.values.threads_pct).toBeCloseTo((100 * 612) / 192730);
       expect(rows[0]!.values.files_pct).toBeCloseTo((100 * 1236) / 2466170);
     } finally {
       a.cleanup();
     }
   });
-  it('a kernel without threads-max keeps the rest and says what is missing', async () => {
-    const t = fixtureTree({ '/proc/sys/fs/file-nr': '10\t0\t100\n', '/proc/1/stat': statLine(1, 'init', { state: 'Z' }) });
+  it('process_states: processes and threads by state from the same scan as the process rows', async () => {
+    const a = host(0);
     try {
-      const m = deriveModel([tasksCollector], await collectSample([tasksCollector], t.source));
+      const m = deriveModel([processesCollector], await collectSample([processesCollector], a.source));
+      const { rows, notes } = rowsOf(m, 'process_states');
+      expect(notes).toEqual([]);
+      expect(rows[0]!.values).toEqual({
+        procs: 3, threads: 6, procs_running: 1, procs_sleeping: 2, procs_blocked: 0, procs_zombie: 0,
+        procs_stopped: 0, procs_traced: 0, procs_idle: 0, procs_other: 0,
+      });
+    } finally {
+      a.cleanup();
+    }
+  });
+  it('a kernel without threads-max keeps the rest and says what is missing; odd states count as other', async () => {
+    const t = fixtureTree({
+      '/proc/sys/fs/file-nr': '10\t0\t100\n',
+      '/proc/1/stat': statLine(1, 'init', { state: 'Z' }),
+      '/proc/2/stat': statLine(2, 'dying', { state: 'X' }),
+      '/proc/3/stat': statLine(3, 'garbled').replace(' 1000 ', ' x '),
+    });
+    try {
+      const m = deriveModel([tasksCollector, processesCollector], await collectSample([tasksCollector, processesCollector], t.source));
       const { rows, notes } = rowsOf(m, 'tasks');
-      expect(rows[0]!.values).toMatchObject({ files_allocated: 10, procs: 1, procs_zombie: 1, pid_max: undefined, threads_max: undefined });
+      expect(rows[0]!.values).toMatchObject({ files_allocated: 10, files_max: 100, pid_max: undefined, threads_max: undefined, threads: undefined });
       expect(rows[0]!.values.threads_pct).toBeUndefined();
-      expect(notes.join('\n')).toMatch(/pid_max does not exist[\s\S]*threads-max does not exist/);
+      expect(rows[0]!.values.files_pct).toBe(10);
+      expect(notes.join('\n')).toMatch(/pid_max does not exist[\s\S]*threads-max does not exist[\s\S]*loadavg does not exist/);
+      const states = rowsOf(m, 'process_states');
+      expect(states.rows[0]!.values).toMatchObject({ procs: 2, procs_zombie: 1, procs_other: 1 });
+      expect(states.notes).toEqual(['1 processes not counted: /proc/PID/stat did not parse']);
+      expect(rowsOf(m, 'processes').notes).toContain('1 processes skipped: /proc/PID/stat did not parse');
     } finally {
       t.cleanup();
     }
