@@ -107,7 +107,7 @@ export const checkSchema = z
       .optional()
       .describe('Divide by this metric: a field of the same row, or of a host-wide table (e.g. per CPU, per segment sent)'),
     scale: z.number().positive().optional().describe('Multiply after dividing (e.g. 100 for a percentage)'),
-    unit: text(32).optional().describe('Unit of the checked value for display (default: the metric\'s unit)'),
+    unit: text(64).optional().describe('Unit of the checked value for display (default: the metric\'s unit)'),
     where: z.array(filterSchema).max(16).optional().describe('Rows to check (all must match)'),
     aggregate: z
       .enum(['max', 'min', 'sum', 'avg', 'count'])
