@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { profileProbe } from '../../../collectors/bpf/profile.js';
+import { runProbe } from '../../../collectors/bpf/probe.js';
+import { LiveSource } from '../../../src/core/live-source.js';
+import { liveRequirement } from '../../helpers/capabilities.js';
+import { background, run } from '../../helpers/bpf.js';
+
+const req = liveRequirement('root', 'cmd:clang');
+
+// A program whose time is spent in one known function (bounded: it exits after 4 s).
+const BUSY_C = `
+#include <time.h>
+volatile unsigned long sink;
+__attribute__((noinline)) void diagt_busy_spin(void) {
+  for (unsigned long i = 0; i < 1000000; i++) sink += i * i;
+}
+int main(void) {
+  time_t end = time(0) + 4;
+  while (time(0) < end) diagt_busy_spin();
+  return 0;
+}
+`;
+
+describe.skipIf(req.skip)('profile probe (live)', () => {
+  const cleanups: Array<() => void> = [];
+  afterAll(() => {
+    for (const c of cleanups.reverse()) c();
+  });
+
+  it('finds the busy function of a process, in folded stacks and speedscope', async () => {
+    const dir = mkdtempSync(join(tmpdir(), `diagt-bpf-${process.pid}-`));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'busy.c'), BUSY_C);
+    run('clang', ['-O1', '-g0', '-fno-omit-frame-pointer', '-o', join(dir, 'busy'), join(dir, 'busy.c')]);
+    const busy = background(join(dir, 'busy'), []);
+    cleanups.push(busy.end);
+    const pid = busy.child.pid ?? 0;
+    await new Promise((r) => setTimeout(r, 100));
+    const r = await runProbe(profileProbe({ hz: 99 }), new LiveSource(), { durationMs: 1000, tgids: [pid] });
+    busy.end();
+    expect(r.status).toBe('ok');
+    if (r.status !== 'ok') return;
+    const { stacks, samples, folded, speedscope } = r.value.result;
+    expect(stacks.every((s) => s.tgid === pid)).toBe(true);
+    // ~99 samples in 1 s on a CPU the process keeps busy (other load may take some)
+    expect(samples).toBeGreaterThan(30);
+    const inBusy = stacks.filter((s) => s.frames.includes('diagt_busy_spin')).reduce((a, s) => a + s.count, 0);
+    expect(inBusy / samples).toBeGreaterThan(0.8);
+    expect(stacks.some((s) => s.frames.join(';').includes('main;diagt_busy_spin'))).toBe(true);
+    expect(folded).toMatch(/^busy;.*diagt_busy_spin.* \d+$/m);
+    expect(speedscope.shared.frames.some((f) => f.name === 'diagt_busy_spin')).toBe(true);
+    expect(speedscope.profiles[0]?.weights.reduce((a, b) => a + b, 0)).toBe(samples);
+  });
+});
