@@ -3,7 +3,7 @@ import { counter, derived, gauge, type FieldSpec } from '../../../src/core/field
 import { map, ok, unavailable, type Outcome } from '../../../src/core/outcome.js';
 import { readParsed } from '../../../src/core/read-parsed.js';
 import type { Source } from '../../../src/core/source.js';
-import { parseSnmp, parseSockstat, parseSoftnetStat, parseSysctlInts, parseSysctlOutput, type SnmpTables, type SockStat } from './parse.js';
+import { parseSnmp, parseSnmp6, parseSockstat, parseSoftnetStat, parseSysctlInts, parseSysctlOutput, type SnmpTables, type SockStat } from './parse.js';
 
 /*
  * Field names are the kernel's own (Tcp.RetransSegs is metric tcp.RetransSegs, nstat's
@@ -117,8 +117,28 @@ const IPEXT_FIELDS: Record<string, FieldSpec> = {
   ReasmOverlaps: c('overlapping fragments dropped'),
 };
 
+const IP6_FIELDS: Record<string, FieldSpec> = {
+  InReceives: c('IPv6 packets received'),
+  InHdrErrors: c('dropped: header errors'),
+  InTooBigErrors: c('dropped: bigger than the MTU of the next hop'),
+  InNoRoutes: c('dropped: no route'),
+  InAddrErrors: c('dropped: bad destination address'),
+  InUnknownProtos: c('dropped: unknown protocol'),
+  InTruncatedPkts: c('truncated packets received'),
+  InDiscards: c('received packets discarded (no buffer...)'),
+  InDelivers: c('packets delivered to protocols'),
+  OutForwDatagrams: c('packets forwarded'),
+  OutRequests: c('packets sent by local protocols'),
+  OutDiscards: c('outgoing packets discarded'),
+  OutNoRoutes: c('outgoing packets without a route'),
+  ReasmFails: c('reassembly failures'),
+  FragFails: c('fragmentation failures'),
+  InOctets: counter('IPv6 bytes received', 'bytes'),
+  OutOctets: counter('IPv6 bytes sent', 'bytes'),
+};
+
 /** Table id -> the protocol line it comes from and which file holds it. */
-const PROTOCOL_TABLES: Readonly<Record<string, { proto: string; file: 'snmp' | 'netstat'; spec: TableSpec }>> = {
+const PROTOCOL_TABLES: Readonly<Record<string, { proto: string; file: 'snmp' | 'netstat' | 'snmp6'; spec: TableSpec }>> = {
   tcp: {
     proto: 'Tcp',
     file: 'snmp',
@@ -138,6 +158,8 @@ const PROTOCOL_TABLES: Readonly<Record<string, { proto: string; file: 'snmp' | '
   ip: { proto: 'Ip', file: 'snmp', spec: { title: 'IPv4 (/proc/net/snmp Ip)', scope: 'host', fields: IP_FIELDS } },
   tcpext: { proto: 'TcpExt', file: 'netstat', spec: { title: 'TCP extended counters (/proc/net/netstat TcpExt)', scope: 'host', fields: TCPEXT_FIELDS } },
   ipext: { proto: 'IpExt', file: 'netstat', spec: { title: 'IP extended counters (/proc/net/netstat IpExt)', scope: 'host', fields: IPEXT_FIELDS } },
+  udp6: { proto: 'Udp6', file: 'snmp6', spec: { title: 'UDP over IPv6 (/proc/net/snmp6 Udp6*)', scope: 'host', fields: UDP_FIELDS } },
+  ip6: { proto: 'Ip6', file: 'snmp6', spec: { title: 'IPv6 (/proc/net/snmp6 Ip6*)', scope: 'host', fields: IP6_FIELDS } },
 };
 
 const SOCKSTAT_TABLE: TableSpec = {
@@ -212,6 +234,11 @@ export const NETSTACK_NETNS_TABLES: Readonly<Record<string, TableSpec>> = {
   sockstat: SOCKSTAT_TABLE,
 };
 
+/** No /proc/net/snmp6 means IPv6 is off (ipv6.disable=1 or no IPv6 module): say so. */
+function ipv6Missing<T>(o: Outcome<T>): Outcome<T> {
+  return o.status === 'unavailable' ? unavailable(`${o.reason} (IPv6 disabled on this host or namespace)`, o.hint) : o;
+}
+
 function protocolRow(tables: SnmpTables, proto: string, spec: TableSpec, path: string): Outcome<Row[]> {
   const t = tables.get(proto);
   if (t === undefined) return unavailable(`${path} has no ${proto} lines (older kernel?)`);
@@ -243,8 +270,8 @@ function sockstatRow(v4: SockStat, v6: SockStat | undefined): Row {
 }
 
 /**
- * The per-namespace tables (tcp, udp, ip, tcpext, ipext, sockstat) from `<procNetDir>/{snmp,
- * netstat,sockstat,sockstat6}`. Host: collectNetstack(src). Another network namespace:
+ * The per-namespace tables (tcp, udp, ip, tcpext, ipext, udp6, ip6, sockstat) from
+ * `<procNetDir>/{snmp,netstat,snmp6,sockstat,sockstat6}`. Host: collectNetstack(src). Another network namespace:
  * collectNetstack(src, `/proc/${pid}/net`).
  */
 export function collectNetstack(src: Source, procNetDir = '/proc/net'): TableOutcomes {
@@ -252,6 +279,7 @@ export function collectNetstack(src: Source, procNetDir = '/proc/net'): TableOut
   const files = {
     snmp: readParsed(src, `${procNetDir}/snmp`, (t) => parseSnmp(t, `${procNetDir}/snmp`)),
     netstat: readParsed(src, `${procNetDir}/netstat`, (t) => parseSnmp(t, `${procNetDir}/netstat`)),
+    snmp6: ipv6Missing(readParsed(src, `${procNetDir}/snmp6`, (t) => parseSnmp6(t, `${procNetDir}/snmp6`))),
   };
   for (const [id, t] of Object.entries(PROTOCOL_TABLES)) {
     const f = files[t.file];
@@ -328,7 +356,7 @@ export const netstackCollector: Collector = {
   title: 'Network stack: TCP/UDP/IP counters, retransmits, listen drops, sockets, softnet backlog drops',
   origin: 'procfs',
   resources: ['network'],
-  inputs: ['/proc/net/snmp', '/proc/net/netstat', '/proc/net/sockstat', '/proc/net/sockstat6', '/proc/net/softnet_stat', '/proc/sys/net/{core,ipv4}/*'],
+  inputs: ['/proc/net/snmp', '/proc/net/netstat', '/proc/net/snmp6', '/proc/net/sockstat', '/proc/net/sockstat6', '/proc/net/softnet_stat', '/proc/sys/net/{core,ipv4}/*'],
   tables: { ...NETSTACK_NETNS_TABLES, softnet: SOFTNET_TABLE, netsysctl: NETSYSCTL_TABLE },
   netns: true,
   async collect(src, ctx) {

@@ -38,6 +38,27 @@ export function parseSnmp(text: string, input = '/proc/net/snmp'): ParseResult<S
   return parsed(out);
 }
 
+/**
+ * Parse /proc/net/snmp6: one "Ip6InReceives <blanks> 85" per line. Names are grouped by their
+ * protocol prefix (Ip6, Icmp6, Udp6, UdpLite6: everything up to the first "6") into the same shape
+ * as parseSnmp, with the prefix removed (Udp6NoPorts -> Udp6 / NoPorts).
+ */
+export function parseSnmp6(text: string, input = '/proc/net/snmp6'): ParseResult<SnmpTables> {
+  const out = new Map<string, Map<string, number | undefined>>();
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const f = fields(lines[i] ?? '');
+    if (f.length === 0) continue;
+    const m = f.length === 2 ? /^([A-Za-z]+6)([A-Za-z0-9]+)$/.exec(f[0]!) : null;
+    if (!m) return parseFail(input, `expected "Proto6Name value", got ${JSON.stringify((lines[i] ?? '').slice(0, 60))}`, i + 1);
+    let t = out.get(m[1]!);
+    if (!t) out.set(m[1]!, (t = new Map()));
+    t.set(m[2]!, int(f[1]));
+  }
+  if (out.size === 0) return parseFail(input, 'empty file');
+  return parsed(out);
+}
+
 export interface SockStat {
   /** Section ("sockets", "TCP", "UDP", "UDPLITE", "RAW", "FRAG", "TCP6"...) -> key -> value. */
   readonly sections: ReadonlyMap<string, ReadonlyMap<string, number | undefined>>;

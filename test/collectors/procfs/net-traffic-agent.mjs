@@ -4,7 +4,7 @@
 // 60 s at the latest. Commands:
 //   {"op":"flood","dest":"10.x.y.z","port":9,"pps":4000,"size":800,"ms":3000}
 //       datagrams paced to pps (totals follow pps * elapsed, so any window sees a steady rate)
-//   {"op":"burst","dest":"127.0.0.1","port":9,"count":500}
+//   {"op":"burst","dest":"127.0.0.1","port":9,"count":500}   (or "::1": IPv6)
 //       count datagrams as fast as possible
 import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
@@ -12,16 +12,20 @@ import { createInterface } from 'node:readline';
 
 const MAX_LIFETIME_MS = 60_000;
 const sock = createSocket('udp4');
+const sock6 = createSocket('udp6');
 sock.on('error', () => {});
+sock6.on('error', () => {});
 const reply = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 const bye = () => {
   sock.close();
+  sock6.close();
   process.exit(0);
 };
 setTimeout(bye, MAX_LIFETIME_MS).unref();
 
 function send(buf, port, dest) {
-  return new Promise((resolve) => sock.send(buf, port, dest, () => resolve()));
+  const s = dest.includes(':') ? sock6 : sock;
+  return new Promise((resolve) => s.send(buf, port, dest, () => resolve()));
 }
 
 async function burst({ dest, port, count }) {

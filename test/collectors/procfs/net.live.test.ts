@@ -155,10 +155,17 @@ function sarAverage(stdout: string, iface: string): Record<string, number> {
   return Object.fromEntries(head.slice(2).map((h, i) => [h, Number(vals[i + 2])]));
 }
 
-function udpNoPorts(pid: number): number {
-  const lines = readFileSync(`/proc/${pid}/net/snmp`, 'utf8').split('\n').filter((l) => l.startsWith('Udp: '));
+/** One counter read straight from /proc/PID/net/{snmp,snmp6}, independently of diag's parsers. */
+function snmpValue(pid: number, file: 'snmp' | 'snmp6', proto: string, name: string): number {
+  const text = readFileSync(`/proc/${pid}/net/${file}`, 'utf8');
+  if (file === 'snmp6') {
+    const m = new RegExp(`^${proto}${name}\\s+(\\d+)$`, 'm').exec(text);
+    if (!m) throw new Error(`no ${proto}${name} in snmp6`);
+    return Number(m[1]);
+  }
+  const lines = text.split('\n').filter((l) => l.startsWith(`${proto}: `));
   const names = lines[0]!.split(/\s+/);
-  return Number(lines[1]!.split(/\s+/)[names.indexOf('NoPorts')]);
+  return Number(lines[1]!.split(/\s+/)[names.indexOf(name)]);
 }
 
 describe.skipIf(need.skip)('netdev and netstack live, in a pair of network namespaces', () => {
@@ -241,19 +248,24 @@ describe.skipIf(need.skip)('netdev and netstack live, in a pair of network names
     expect(util).toBeGreaterThan(0.3);
   });
 
-  it('counts UDP datagrams to a closed loopback port as Udp.NoPorts, equal to the /proc/PID/net/snmp delta', async () => {
+  it('counts UDP datagrams to a closed loopback port as Udp.NoPorts and Udp6.NoPorts, equal to the /proc/PID/net deltas', async () => {
     const N = 500;
-    const before = udpNoPorts(a.pid);
+    const N6 = 300;
+    const before = { v4: snmpValue(a.pid, 'snmp', 'Udp', 'NoPorts'), v6: snmpValue(a.pid, 'snmp6', 'Udp6', 'NoPorts') };
     const m = await netnsWindow(netstackCollector, a.pid, 600, async () => {
       a.send({ op: 'burst', dest: '127.0.0.1', port: CLOSED_PORT, count: N });
       expect((await a.done('burst')).done).toBe('burst');
+      a.send({ op: 'burst', dest: '::1', port: CLOSED_PORT, count: N6 });
+      expect((await a.done('burst')).done).toBe('burst');
     });
-    const after = udpNoPorts(a.pid);
-    expect(after - before).toBe(N);
+    const after = { v4: snmpValue(a.pid, 'snmp', 'Udp', 'NoPorts'), v6: snmpValue(a.pid, 'snmp6', 'Udp6', 'NoPorts') };
+    expect(after.v4 - before.v4).toBe(N);
+    expect(after.v6 - before.v6).toBe(N6);
     const udp = row(m, 'udp', 'host');
     expect(udp.deltas.NoPorts).toBe(N);
     expect(udp.deltas.InDatagrams).toBe(0);
     expect(udp.values.NoPorts).toBeGreaterThan(0);
+    expect(row(m, 'udp6', 'host').deltas.NoPorts).toBe(N6);
   });
 
   it("reads the namespace's own stack limits through sysctl inside it, not the host's", async () => {

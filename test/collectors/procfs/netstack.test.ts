@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { collectNetstack, collectNetSysctl, collectSoftnet, netstackCollector } from '../../../collectors/procfs/netstack/collector.js';
-import { parseSnmp, parseSockstat, parseSoftnetStat, parseSysctlInts, parseSysctlOutput } from '../../../collectors/procfs/netstack/parse.js';
+import { parseSnmp, parseSnmp6, parseSockstat, parseSoftnetStat, parseSysctlInts, parseSysctlOutput } from '../../../collectors/procfs/netstack/parse.js';
 import { deriveModel } from '../../../src/core/derive.js';
 import { collectWindow } from '../../../src/core/sample.js';
 import { fuzzParser } from '../../helpers/fuzz.js';
@@ -11,6 +11,7 @@ const fx = (name: string) => readFileSync(new URL(`../../fixtures/procfs/net/${n
 const snmp618 = fx('snmp-6.18.txt');
 const snmp2632 = fx('snmp-2.6.32.txt');
 const netstat618 = fx('netstat-6.18.txt');
+const snmp6618 = fx('snmp6-6.18.txt');
 const sockstat618 = fx('sockstat-6.18.txt');
 const sockstat6618 = fx('sockstat6-6.18.txt');
 const softnet = {
@@ -79,6 +80,27 @@ describe('parseSnmp', () => {
     fuzzParser(parseSnmp, [snmp618, snmp2632]);
     fuzzParser(parseSnmp, [netstat618], 200);
   });
+});
+
+describe('parseSnmp6', () => {
+  it('groups "Proto6Name value" lines by protocol prefix', () => {
+    const r = parseSnmp6(snmp6618);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect([...r.value.keys()]).toEqual(['Ip6', 'Icmp6', 'Udp6', 'UdpLite6']);
+    expect(r.value.get('Udp6')!.has('NoPorts')).toBe(true);
+    expect(r.value.get('Ip6')!.get('InReceives')).toBe(85);
+    expect(r.value.get('UdpLite6')!.has('IgnoredMulti')).toBe(false);
+  });
+  it('rejects empty and garbled input; a garbled value stays missing', () => {
+    expect(parseSnmp6('').ok).toBe(false);
+    expect(parseSnmp6('Ip6InReceives 1 2\n').ok).toBe(false);
+    expect(parseSnmp6('NoDigitHere 1\n').ok).toBe(false);
+    const r = parseSnmp6('Udp6NoPorts\tx\nUdp6InErrors 3\n');
+    expect(r.ok && r.value.get('Udp6')!.get('NoPorts')).toBeUndefined();
+    expect(r.ok && r.value.get('Udp6')!.get('InErrors')).toBe(3);
+  });
+  it('survives fuzzing', () => fuzzParser(parseSnmp6, [snmp6618]));
 });
 
 describe('parseSockstat', () => {
@@ -201,6 +223,9 @@ describe('netstack collector on fixture trees', () => {
       // no /proc/net/netstat in this tree: its tables are unavailable, the others unaffected
       expect(m.tables.tcpext!.rows.status).toBe('unavailable');
       expect(m.tables.ipext!.rows.status).toBe('unavailable');
+      // no /proc/net/snmp6: IPv6 off, said so
+      const u6 = m.tables.udp6!.rows;
+      expect(u6.status === 'unavailable' && u6.reason).toMatch(/IPv6 disabled/);
     } finally {
       for (const t of [a2, b2]) t.cleanup();
     }
