@@ -10,6 +10,11 @@ import { tasksCollector } from './procfs/tasks/collector.js';
 import { cgroupCollector } from './cgroup/collector.js';
 import { namespacesCollector } from './namespaces/collector.js';
 import { kernelLogCollector } from './commands/kernel-log/collector.js';
+import { socketsCollector } from './commands/sockets/collector.js';
+import { qdiscsCollector } from './commands/qdiscs/collector.js';
+import { firewallCollector } from './commands/firewall/collector.js';
+import { nicCollector } from './commands/nic/collector.js';
+import { conntrackCollector } from './commands/conntrack/collector.js';
 
 /**
  * The registry: every collector, in the order `diag collectors` lists them. Explicit on purpose
@@ -27,6 +32,11 @@ export const COLLECTORS: readonly Collector[] = [
   cgroupCollector,
   namespacesCollector,
   kernelLogCollector,
+  socketsCollector,
+  qdiscsCollector,
+  firewallCollector,
+  nicCollector,
+  conntrackCollector,
 ];
 
 export function findCollector(id: string): Collector | undefined {

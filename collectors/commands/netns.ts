@@ -2,6 +2,8 @@ import type { CollectContext, Collector, Row, TableOutcomes, TableSpec } from '.
 import { gauge } from '../../src/core/fields.js';
 import { ok, unavailable, type Outcome } from '../../src/core/outcome.js';
 import type { Source } from '../../src/core/source.js';
+import { parseNsLink } from '../namespaces/parse.js';
+import { scanNamespaces } from '../namespaces/scan.js';
 import { DEFAULT_COMMAND_CONCURRENCY, mapLimited, withCommandLimit } from './limit.js';
 
 /** Largest PID Linux can hand out (PID_MAX_LIMIT on 64-bit). */
@@ -15,12 +17,14 @@ export interface NetnsTarget {
   readonly pid: number;
   /** diag's own namespace: no nsenter needed. */
   readonly self: boolean;
+  /** Names it is mounted under (`ip netns add NAME` -> NAME), when any. */
+  readonly names?: readonly string[];
 }
 
 /** "net:[4026531840]" -> "4026531840". */
 export function netnsInode(link: string): string | undefined {
-  const m = /^net:\[(\d{1,20})\]$/.exec(link.trim());
-  return m?.[1];
+  const r = parseNsLink(link);
+  return r.ok && r.value.type === 'net' ? r.value.inode : undefined;
 }
 
 /** Validate a PID given on the command line or by a caller before it reaches nsenter. */
@@ -38,32 +42,21 @@ export function netnsOfPid(src: Source, pid: number): Outcome<string> {
 }
 
 /**
- * Every network namespace that has at least one process, from /proc/PID/ns/net: one target per
- * namespace (its lowest PID). Namespaces held only by a bind mount (ip netns add with no process
- * inside) have no process to enter and are not listed. A process that exits mid-scan is skipped.
+ * Every network namespace that has at least one process (one target each: its lowest PID),
+ * from the namespaces collector's scan of /proc/PID/ns/* (one enumeration in diag). Namespaces
+ * held only by a bind mount (`ip netns add` with no process inside) have no process to enter
+ * and are left out.
  */
 export function listNetns(src: Source): Outcome<NetnsTarget[]> {
-  const dir = src.readDir('/proc');
-  if (dir.status !== 'ok') return dir;
-  const selfLink = src.readLink('/proc/self/ns/net');
-  const selfInode = selfLink.status === 'ok' ? netnsInode(selfLink.value) : undefined;
-  const pids = dir.value.map((n) => (/^\d{1,7}$/.test(n) ? Number(n) : NaN)).filter((p) => isValidPid(p));
-  pids.sort((a, b) => a - b);
-  const byInode = new Map<string, number>();
-  let denied = 0;
-  for (const pid of pids) {
-    const link = src.readLink(`/proc/${pid}/ns/net`);
-    if (link.status !== 'ok') {
-      if (link.status === 'unavailable' && /permission/i.test(link.reason)) denied++;
-      continue;
-    }
-    const inode = netnsInode(link.value);
-    if (inode !== undefined && !byInode.has(inode)) byInode.set(inode, pid);
+  const scan = scanNamespaces(src);
+  if (scan.status !== 'ok') return scan;
+  const out: NetnsTarget[] = [];
+  for (const e of scan.value.entries.values()) {
+    if (e.type !== 'net' || e.pids.length === 0) continue;
+    out.push({ inode: e.inode, pid: e.pids[0]!, self: e.self, ...(e.names.length > 0 ? { names: [...e.names] } : {}) });
   }
-  if (byInode.size === 0) {
-    return unavailable(denied > 0 ? 'no network namespace is readable in /proc/*/ns/net (permission denied)' : 'no process lists a network namespace in /proc/*/ns/net', denied > 0 ? 'run diag as root' : undefined);
-  }
-  return ok([...byInode].map(([inode, pid]) => ({ inode, pid, self: inode === selfInode })));
+  if (out.length === 0) return unavailable('no process lists a network namespace in /proc/*/ns/net');
+  return ok(out.sort((a, b) => a.pid - b.pid));
 }
 
 /** /proc/net/<rel> for diag's own namespace, /proc/PID/net/<rel> for another. */
@@ -164,7 +157,8 @@ function mergeNetnsResults(inner: Collector, targets: readonly NetnsTarget[], re
         return;
       }
       anyOk = true;
-      for (const row of o.value) rows.push({ key: `${t.inode}/${row.key}`, labels: { netns: t.inode, ...row.labels }, values: row.values });
+      const nsLabels: Record<string, string> = { netns: t.inode, ...(t.names?.length ? { netns_name: t.names.join(',') } : {}) };
+      for (const row of o.value) rows.push({ key: `${t.inode}/${row.key}`, labels: { ...nsLabels, ...row.labels }, values: row.values });
     });
     out[tid] = anyOk ? ok(rows) : (firstBad ?? unavailable('no network namespace could be collected', `see table ${statusId}`));
   }
@@ -180,7 +174,7 @@ function mergeNetnsResults(inner: Collector, targets: readonly NetnsTarget[], re
     } else problems.push(r.reason);
     statusRows.push({
       key: t.inode,
-      labels: { netns: t.inode, pid: String(t.pid), status: r.status === 'ok' ? (problems.length > 0 ? 'partial' : 'ok') : r.status, ...(problems.length > 0 ? { reason: problems.join('; ').slice(0, 500) } : {}) },
+      labels: { netns: t.inode, ...(t.names?.length ? { netns_name: t.names.join(',') } : {}), pid: String(t.pid), status: r.status === 'ok' ? (problems.length > 0 ? 'partial' : 'ok') : r.status, ...(problems.length > 0 ? { reason: problems.join('; ').slice(0, 500) } : {}) },
       values: { duration_ms: Math.round(r.ms * 10) / 10, rows: r.status === 'ok' ? count : undefined },
     });
   });

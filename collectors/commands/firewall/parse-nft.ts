@@ -91,7 +91,7 @@ function statement(s: unknown): string {
   }
   if (k === 'counter') return typeof x === 'string' ? `counter name ${word(x)}` : 'counter';
   if (k === 'jump' || k === 'goto') return `${k} ${isRecord(x) ? word(x.target) : '?'}`;
-  if (k === 'reject') return isRecord(x) && x.type !== undefined ? `reject with ${word(x.type)}${x.expr !== undefined ? ` ${word(x.expr)}` : ''}` : 'reject';
+  if (k === 'reject') return isRecord(x) && typeof x.type === 'string' ? `reject with ${x.type}${typeof x.expr === 'string' ? ` ${x.expr}` : ''}` : 'reject';
   if (k === 'limit' && isRecord(x)) return `limit rate ${word(x.rate)}/${word(x.per)}`;
   if (k === 'xt' && isRecord(x)) return `xt ${word(x.type)} ${word(x.name)}`;
   if (k === 'vmap' && isRecord(x)) return `${expr(x.key)} vmap ${expr(x.data)}`.slice(0, 120);
