@@ -20,6 +20,8 @@ const BUILD = join(NATIVE, 'build');
 const STAMP = join(BUILD, '.diag-stamp');
 const UNBUILT = join(BUILD, '.diag-unbuilt');
 const quiet = process.argv.includes('--quiet');
+// --check: only report missing prerequisites (exit 1 when any), build and write nothing.
+const checkOnly = process.argv.includes('--check');
 const say = (msg) => process.stderr.write(`build-native: ${msg}\n`);
 
 function has(cmd) {
@@ -142,7 +144,12 @@ function main() {
   const missing = missingPrerequisites(arch);
   if (missing.length > 0) {
     for (const m of missing) say(`missing: ${m.what} -> ${m.fix}`);
+    if (checkOnly) process.exit(1);
     fail(`addon not built because ${missing.map((m) => m.what).join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing; fix: ${[...new Set(missing.map((m) => m.fix))].join('; ')}`);
+  }
+  if (checkOnly) {
+    say('every build prerequisite is present');
+    return;
   }
   const nodeGyp = findNodeGyp();
   const nodedir = nodeHeadersDir();
