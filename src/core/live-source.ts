@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readlinkSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTextSync } from './fast-read.js';
 import { failed, ok, outcomeFromErrno, unavailable, type Outcome } from './outcome.js';
-import { COMMAND_PACKAGES, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs } from './source.js';
+import { COMMAND_PACKAGES, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs, type StatFsOptions } from './source.js';
 
 export interface LiveSourceOptions {
   /** Root of the observed host's filesystem; "/" normally, e.g. "/host" inside a container. */
@@ -13,6 +14,7 @@ export interface LiveSourceOptions {
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
+const DEFAULT_STATFS_TIMEOUT_MS = 2_000;
 
 /** Reads the running host (optionally under --root) and runs commands with execa, no shell. */
 export class LiveSource implements Source {
@@ -55,13 +57,52 @@ export class LiveSource implements Source {
     }
   }
 
-  statfs(path: string): Outcome<StatFs> {
+  statfs(path: string, opts: StatFsOptions = {}): Outcome<StatFs> {
+    if (opts.mayHang) return this.boundedStatfs(path, opts.timeoutMs ?? DEFAULT_STATFS_TIMEOUT_MS);
     try {
       const s = statfsSync(this.at(path));
       return ok({ type: s.type, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree });
     } catch (err) {
       return outcomeFromErrno(path, err);
     }
+  }
+
+  /** Mount points whose statfs did not answer in time: not asked again by this source. */
+  private readonly hungStatfs = new Set<string>();
+
+  /**
+   * statfs through `stat -f` in a child process killed (SIGKILL: NFS and CIFS waits are
+   * TASK_KILLABLE) after timeoutMs, so a dead server costs at most timeoutMs once. A wait the
+   * kernel does not let even SIGKILL end would still block here.
+   */
+  private boundedStatfs(path: string, timeoutMs: number): Outcome<StatFs> {
+    if (this.hungStatfs.has(path)) return unavailable(`statfs(${path}) did not answer within ${timeoutMs} ms earlier: not asked again`, 'the server or FUSE daemon behind this mount is not responding');
+    const r = spawnSync('stat', ['-f', '-c', '%S %b %f %a %c %d %t', '--', this.at(path)], {
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 * 1024,
+      env: { LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+    });
+    const code = (r.error as { code?: string } | undefined)?.code;
+    if (code === 'ETIMEDOUT' || (r.signal === 'SIGKILL' && r.status === null)) {
+      this.hungStatfs.add(path);
+      return unavailable(`statfs(${path}) did not answer within ${timeoutMs} ms`, 'the server or FUSE daemon behind this mount is not responding');
+    }
+    if (code === 'ENOENT') return unavailable(`stat is not installed: statfs(${path}) was not attempted (it could hang)`, 'apt-get install coreutils');
+    if (r.error) return failed(`stat -f ${path} could not run: ${r.error.message}`, r.error);
+    if (r.status !== 0) {
+      const why = r.stderr.split('\n')[0]?.replace(/^stat: /, '') ?? '';
+      return unavailable(`statfs(${path}) failed: ${why}`);
+    }
+    const v = r.stdout.trim().split(' ');
+    const n = v.slice(0, 6).map((x) => (/^\d{1,20}$/.test(x) ? Number(x) : NaN));
+    const type = /^[0-9a-f]{1,16}$/.test(v[6] ?? '') ? parseInt(v[6]!, 16) : NaN;
+    if (v.length !== 7 || n.some((x) => !Number.isFinite(x)) || !Number.isFinite(type)) return failed(`stat -f ${path} printed ${JSON.stringify(r.stdout.slice(0, 120))}`);
+    // %S is the unit of the block counts (f_frsize), which is what df multiplies by.
+    const [frsize, blocks, bfree, bavail, files, ffree] = n as [number, number, number, number, number, number];
+    return ok({ type, bsize: frsize, blocks, bfree, bavail, files, ffree });
   }
 
   now(_label?: string): Clock {

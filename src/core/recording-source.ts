@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import type { Outcome } from './outcome.js';
-import { commandKey, META_DIR, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs } from './source.js';
+import { commandKey, META_DIR, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs, type StatFsOptions } from './source.js';
 
 /** Rewrites recorded text on its way into a tree; undefined drops it. */
 export type TextTransform = (kind: 'file' | 'command', pathOrCommand: string, text: string) => string | undefined;
@@ -54,8 +54,8 @@ export class RecordingSource implements Source {
     return o;
   }
 
-  statfs(path: string): Outcome<StatFs> {
-    const o = this.inner.statfs(path);
+  statfs(path: string, opts?: StatFsOptions): Outcome<StatFs> {
+    const o = this.inner.statfs(path, opts);
     if (o.status === 'ok') this.statfsMap.set(path, o.value);
     else this.miss(`statfs:${path}`, o);
     return o;

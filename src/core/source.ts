@@ -18,7 +18,7 @@ export interface Source {
   /** Target of a symbolic link (e.g. /proc/PID/ns/net -> "net:[4026531840]"). */
   readLink(path: string): Outcome<string>;
   /** statfs(2) of a mount point. */
-  statfs(path: string): Outcome<StatFs>;
+  statfs(path: string, opts?: StatFsOptions): Outcome<StatFs>;
   /** Output of a command; never through a shell. */
   run(spec: CommandSpec): Promise<Outcome<CommandResult>>;
   /**
@@ -43,6 +43,17 @@ export interface CommandResult {
   readonly stdout: string;
   readonly stderr: string;
   readonly exitCode: number;
+}
+
+export interface StatFsOptions {
+  /**
+   * The filesystem can block statfs(2) for as long as its server or daemon is gone (NFS, CIFS,
+   * FUSE): the live source bounds the call by asking a child process (`stat -f`, killed after
+   * `timeoutMs`) instead of calling statfs in-process, which would block diag itself.
+   */
+  readonly mayHang?: boolean;
+  /** Bound for a mayHang call, ms (default 2000). */
+  readonly timeoutMs?: number;
 }
 
 export interface StatFs {

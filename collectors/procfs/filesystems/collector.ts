@@ -25,8 +25,10 @@ import { parseMountinfo, parseProcFilesystems, type MountInfo } from './parse.js
  * 6. Like df without -a, a filesystem whose statfs reports 0 blocks (ramfs, unlimited tmpfs) has
  *    no capacity to watch and is skipped.
  *
- * statfs(2) is synchronous in Node (Source.statfs): on a hard-mounted NFS/CIFS filesystem whose
- * server is gone it can block until the server returns. See the issue notes.
+ * statfs(2) is synchronous in Node and, on a hard-mounted NFS/CIFS filesystem whose server is
+ * gone or a FUSE filesystem whose daemon is stuck, blocks until they answer: for the types in
+ * MAY_HANG_TYPES (and every fuse.*) the statfs is bounded (Source.statfs mayHang: a child
+ * process killed after 2 s) and a mount that does not answer is reported with its reason.
  */
 
 export const PSEUDO_TYPES: ReadonlySet<string> = new Set([
@@ -41,6 +43,13 @@ export const NODEV_STORAGE: ReadonlySet<string> = new Set([
   'tmpfs', 'devtmpfs', 'shm', 'nfs', 'nfs4', 'cifs', 'smb3', 'smbfs', '9p', 'virtiofs', 'ceph', 'glusterfs',
   'lustre', 'gpfs', 'beegfs', 'afs', 'ocfs2', 'gfs2', 'fuse', 'zfs', 'overlay', 'aufs', 'vboxsf',
 ]);
+
+/** Filesystems whose statfs waits on a server or a user-space daemon. */
+export const MAY_HANG_TYPES: ReadonlySet<string> = new Set([
+  'nfs', 'nfs4', 'cifs', 'smb3', 'smbfs', '9p', 'ceph', 'glusterfs', 'lustre', 'gpfs', 'beegfs', 'afs', 'ocfs2', 'gfs2', 'fuse', 'fuseblk', 'vboxsf',
+]);
+
+export const mayHang = (fsType: string): boolean => MAY_HANG_TYPES.has(fsType) || fsType.startsWith('fuse.');
 
 /** Which of these mounts is storage worth watching (rules 1-3 above). */
 export function isStorageMount(m: MountInfo, nodevTypes: ReadonlySet<string>): boolean {
@@ -118,7 +127,7 @@ function collectFilesystems(src: Source): TableOutcomes[string] {
         sameRoot.mountPoints++;
         continue;
       }
-      const st = src.statfs(m.mountPoint);
+      const st = src.statfs(m.mountPoint, mayHang(m.fsType) ? { mayHang: true } : undefined);
       const sameNumbers = st.status === 'ok' ? shown.find((e) => e.st.status === 'ok' && sameStatfs(e.st.value, st.value)) : undefined;
       if (sameNumbers) sameNumbers.mountPoints++;
       else shown.push({ mount: m, st, mountPoints: 1 });
