@@ -29,6 +29,8 @@ export interface SnapshotOptions {
    */
   readonly makeReport: (sources: readonly [Source, Source], windowMs: number) => Promise<{ report: unknown; markdown: string; model: unknown }>;
   readonly progress?: (msg: string) => void;
+  /** Extra JSON documents stored at the bundle root, e.g. investigation.json from the TUI. */
+  readonly extraFiles?: Readonly<Record<string, unknown>>;
 }
 
 export interface SnapshotResult {
@@ -171,6 +173,11 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
     writeFileSync(join(stage, 'report.json'), JSON.stringify(report, null, 2) + '\n');
     writeFileSync(join(stage, 'report.md'), markdown);
     writeFileSync(join(stage, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    for (const [name, doc] of Object.entries(opts.extraFiles ?? {})) {
+      if (!/^[a-z][a-z0-9-]*\.json$/.test(name) || ['manifest.json', 'report.json'].includes(name)) throw new BundleError(`invalid extra bundle file name ${JSON.stringify(name)}`);
+      const text = JSON.stringify(doc, null, 2);
+      writeFileSync(join(stage, name), (opts.redact ? redactor.text(text) : text) + '\n');
+    }
 
     say(`packing ${basename(output)}`);
     await packDir(stage, partial);

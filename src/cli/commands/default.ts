@@ -3,7 +3,8 @@ import { runNamedPlaybook, RUN_OPTIONS } from './run.js';
 
 export const HELP = `Usage: diag [--json | --markdown] [--window 1s] [--playbook-dir DIR] [--root DIR]
 
-With no command, diag runs the 'use' playbook (every resource: utilization, saturation,
+With no command on a terminal, diag opens the terminal UI (press ? for its keys).
+Otherwise (or with --json / --markdown, or DIAG_NO_TUI=1) it runs the 'use' playbook (every resource: utilization, saturation,
 errors) and prints its report; the exit code follows the report (0 ok, 1 warning,
 2 critical, 3 could not judge). \`diag overview\` prints every collector's raw view instead.`;
 
@@ -14,6 +15,11 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) return 64;
-  // A TTY gets the same text report for now (the TUI is a later issue).
+  // On a terminal (and asked for no report format): the TUI. Otherwise the 'use' report.
+  if (process.stdout.isTTY && process.stdin.isTTY && !values.json && !values.markdown && process.env.DIAG_NO_TUI !== '1') {
+    const { launchLiveTui } = await import('../tui-launch.js');
+    const { liveSourceFor } = await import('../source-options.js');
+    return launchLiveTui(liveSourceFor(values.root), 1000, values['playbook-dir']);
+  }
   return runNamedPlaybook('use', values);
 }

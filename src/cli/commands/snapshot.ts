@@ -35,6 +35,48 @@ function defaultName(src: Source): string {
   return `diag-${host}-${t}.tar.gz`;
 }
 
+export interface TakeSnapshotOptions {
+  readonly live: Source;
+  readonly windowMs: number;
+  readonly output: string;
+  readonly force: boolean;
+  readonly redact: boolean;
+  readonly obfuscate: boolean;
+  readonly snapshotTimeoutMs: number;
+  readonly progress?: (msg: string) => void;
+  readonly extraFiles?: Readonly<Record<string, unknown>>;
+}
+
+/** A snapshot of every registered collector with the 'use' report (the CLI command and the TUI's `s`). */
+export function takeSnapshot(o: TakeSnapshotOptions): ReturnType<typeof writeSnapshot> {
+  const session = openSession();
+  return writeSnapshot({
+    live: o.live,
+    collectors: COLLECTORS,
+    windowMs: o.windowMs,
+    output: o.output,
+    force: o.force,
+    redact: o.redact,
+    obfuscate: o.obfuscate,
+    diagVersion: diagVersion(),
+    collectorTimeoutMs: Math.min(10_000, o.snapshotTimeoutMs),
+    snapshotTimeoutMs: o.snapshotTimeoutMs,
+    ...(o.progress ? { progress: o.progress } : {}),
+    ...(o.extraFiles ? { extraFiles: o.extraFiles } : {}),
+    makeReport: async (sources, win) => {
+      const use = session.loaded.playbooks.get('use');
+      if (!use) throw new DiagError(`the built-in 'use' playbook did not load: ${session.loaded.errors.map(String).join('; ') || 'not found'}`);
+      const report = await runPlaybook({ playbook: use, catalogue: session.catalogue, collectors: session.collectors, sources, windowMs: win });
+      const model = deriveModel(COLLECTORS, await collectWindow(COLLECTORS, sources, win));
+      return { report, markdown: renderMarkdown(report), model: modelToJson(model, 'all') };
+    },
+  });
+}
+
+export function defaultSnapshotName(src: Source): string {
+  return defaultName(src);
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('snapshot', argv, {
     ...COMMON_OPTIONS,
@@ -56,27 +98,16 @@ export async function run(argv: string[]): Promise<number> {
   const output = values.output ?? defaultName(live);
   if (!output.endsWith('.tar.gz') && !output.endsWith('.tgz')) throw new UsageError(`snapshot: ${JSON.stringify(output)} should end in .tar.gz`);
 
-  const session = openSession();
   const say = (m: string) => process.stderr.write(`diag snapshot: ${m}\n`);
-  const result = await writeSnapshot({
+  const result = await takeSnapshot({
     live,
-    collectors: COLLECTORS,
     windowMs,
     output,
     force: values.force ?? false,
     redact: !(values['no-redact'] ?? false),
     obfuscate: values.obfuscate ?? false,
-    diagVersion: diagVersion(),
-    collectorTimeoutMs: Math.min(10_000, snapshotTimeoutMs),
     snapshotTimeoutMs,
     progress: say,
-    makeReport: async (sources, win) => {
-      const use = session.loaded.playbooks.get('use');
-      if (!use) throw new DiagError(`the built-in 'use' playbook did not load: ${session.loaded.errors.map(String).join('; ') || 'not found'}`);
-      const report = await runPlaybook({ playbook: use, catalogue: session.catalogue, collectors: session.collectors, sources, windowMs: win });
-      const model = deriveModel(COLLECTORS, await collectWindow(COLLECTORS, sources, win));
-      return { report, markdown: renderMarkdown(report), model: modelToJson(model, 'all') };
-    },
   });
   const r = result.report as { status?: string; findings?: unknown[] };
   const hits = result.manifest.redaction.rules.reduce((a, x) => a + x.hits, 0);

@@ -1,0 +1,50 @@
+import { resolve } from 'node:path';
+import { openBundle } from '../bundle/reader.js';
+import { DiagError } from '../core/errors.js';
+import type { Source } from '../core/source.js';
+import { openSession } from '../engine/session.js';
+import { runTui } from '../tui/app.js';
+import { BundleFeed, LiveFeed } from '../tui/feed.js';
+import { createGuide } from '../tui/guide.js';
+import { probeRunnerForCli } from './probe-runner.js';
+import { defaultSnapshotName, takeSnapshot } from './commands/snapshot.js';
+
+/** `diag` on a terminal: the dashboard on the live host, refreshing every refreshMs. */
+export async function launchLiveTui(source: Source, refreshMs: number, playbookDir?: string): Promise<number> {
+  const session = openSession(playbookDir);
+  const use = session.loaded.playbooks.get('use');
+  if (!use) throw new DiagError(`the 'use' playbook did not load: ${session.loaded.errors.map(String).join('; ') || 'not found'}`);
+  const probes = await probeRunnerForCli(source);
+  const guide = createGuide({ session, source, probes, live: true, windowMs: 1000 });
+  return runTui({
+    feed: new LiveFeed(source, session, use),
+    refreshMs,
+    guide,
+    snapshot: async (investigation) => {
+      const output = resolve(defaultSnapshotName(source));
+      const r = await takeSnapshot({ live: source, windowMs: 1000, output, force: false, redact: true, obfuscate: false, snapshotTimeoutMs: 30_000, extraFiles: { 'investigation.json': { schema: 'diag.investigation/v1', steps: investigation } } });
+      return `snapshot written: ${r.file} (${Math.round(r.bytes / 1024)} KiB, with ${Array.isArray(investigation) ? investigation.length : 0} investigation steps)`;
+    },
+  });
+}
+
+/** `diag open BUNDLE`: the same UI on a snapshot, time frozen at the capture. */
+export async function launchBundleTui(file: string, playbookDir?: string): Promise<number> {
+  const bundle = await openBundle(file);
+  try {
+    const session = openSession(playbookDir);
+    const use = session.loaded.playbooks.get('use');
+    if (!use) throw new DiagError(`the 'use' playbook did not load: ${session.loaded.errors.map(String).join('; ') || 'not found'}`);
+    const guide = createGuide({
+      session,
+      source: bundle.sources[1],
+      sources: bundle.sources,
+      probes: { run: () => Promise.resolve({ status: 'unavailable', reason: 'probes run on a live host, not on a snapshot' }) },
+      live: false,
+      windowMs: bundle.manifest.windowMs,
+    });
+    return await runTui({ feed: new BundleFeed(bundle.sources, session, use, bundle.manifest.windowMs), refreshMs: 1000, guide });
+  } finally {
+    bundle.close();
+  }
+}

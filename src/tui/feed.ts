@@ -1,0 +1,82 @@
+import type { Collector, Sample } from '../core/collector.js';
+import { deriveModel } from '../core/derive.js';
+import { collectSample, collectWindow } from '../core/sample.js';
+import type { Source } from '../core/source.js';
+import { evaluatePlaybook } from '../engine/evaluate.js';
+import type { LoadedPlaybook } from '../engine/loader.js';
+import type { EngineSession } from '../engine/session.js';
+import type { Frame } from './frame.js';
+
+/**
+ * Collectors the dashboard refreshes every second: procfs, sysfs and cgroup readers. Command
+ * collectors (ss, tc, nft...) and BPF cost a process or a probe each: the guided investigation
+ * runs them when a step asks for them.
+ */
+export function dashboardCollectors(all: readonly Collector[]): Collector[] {
+  return all.filter((c) => c.origin === 'procfs' || c.origin === 'sysfs' || c.origin === 'cgroup');
+}
+
+function readHost(src: Source): Frame['host'] {
+  const h = src.readFile('/proc/sys/kernel/hostname');
+  const k = src.readFile('/proc/sys/kernel/osrelease');
+  const u = src.readFile('/proc/uptime');
+  const up = u.status === 'ok' ? Number(u.value.split(' ')[0]) : undefined;
+  return {
+    hostname: h.status === 'ok' ? h.value.trim() : 'unknown',
+    ...(k.status === 'ok' ? { kernel: k.value.trim() } : {}),
+    ...(up !== undefined && Number.isFinite(up) ? { uptimeSeconds: up } : {}),
+  };
+}
+
+export interface Feed {
+  /** The next frame: for a live host, the window since the previous call. */
+  next(): Promise<Frame>;
+  readonly live: boolean;
+  readonly source: Source;
+  readonly playbook: LoadedPlaybook;
+}
+
+/** Live: one sample per call; each frame judges the window since the previous sample. */
+export class LiveFeed implements Feed {
+  readonly live = true;
+  private prev: Sample | undefined;
+  private tick = 0;
+  constructor(
+    readonly source: Source,
+    private readonly session: EngineSession,
+    readonly playbook: LoadedPlaybook,
+    private readonly collectors: readonly Collector[] = dashboardCollectors(session.collectors),
+  ) {}
+
+  async next(): Promise<Frame> {
+    const s = await collectSample(this.collectors, this.source, { sampleIndex: this.tick });
+    const model = this.prev ? deriveModel(this.collectors, { first: this.prev, second: s }) : deriveModel(this.collectors, s);
+    this.prev = s;
+    const evaluation = evaluatePlaybook({ playbook: this.playbook, model, catalogue: this.session.catalogue });
+    return { model, evaluation, playbook: this.playbook.name, host: readHost(this.source), at: s.clock.wall, source: 'live', tick: this.tick++ };
+  }
+}
+
+/** A snapshot bundle: one frame, time frozen at the capture. */
+export class BundleFeed implements Feed {
+  readonly live = false;
+  private frame: Frame | undefined;
+  constructor(
+    private readonly sources: readonly [Source, Source],
+    private readonly session: EngineSession,
+    readonly playbook: LoadedPlaybook,
+    private readonly windowMs: number,
+  ) {}
+  get source(): Source {
+    return this.sources[1];
+  }
+
+  async next(): Promise<Frame> {
+    if (this.frame) return this.frame;
+    const collectors = this.session.collectors;
+    const model = deriveModel(collectors, await collectWindow(collectors, this.sources, this.windowMs));
+    const evaluation = evaluatePlaybook({ playbook: this.playbook, model, catalogue: this.session.catalogue });
+    this.frame = { model, evaluation, playbook: this.playbook.name, host: readHost(this.sources[1]), at: model.end.wall, source: 'bundle', tick: 0 };
+    return this.frame;
+  }
+}

@@ -1,0 +1,31 @@
+import type { Model, ModelRow } from '../core/derive.js';
+import type { Evaluation } from '../engine/evaluate.js';
+
+/** Everything one screen refresh shows: the model of the last window and its judgement. */
+export interface Frame {
+  readonly model: Model;
+  readonly evaluation: Evaluation;
+  readonly playbook: string;
+  readonly host: { readonly hostname: string; readonly kernel?: string; readonly uptimeSeconds?: number };
+  /** Wall-clock time of the frame's data (frozen for a bundle). */
+  readonly at: string;
+  readonly source: 'live' | 'bundle';
+  readonly tick: number;
+}
+
+/** Rows of a model table, or [] when the table is missing or unavailable. */
+export function rowsOf(model: Model, table: string): readonly ModelRow[] {
+  const t = model.tables[table];
+  return t && t.rows.status === 'ok' ? t.rows.value : [];
+}
+
+/** Why a table has no rows (unavailable reason), or undefined when it has them. */
+export function whyMissing(model: Model, table: string): string | undefined {
+  const t = model.tables[table];
+  if (!t) return `${table}: not collected`;
+  return t.rows.status === 'ok' ? undefined : `${t.rows.reason}${t.rows.status === 'unavailable' && t.rows.hint ? ` (${t.rows.hint})` : ''}`;
+}
+
+export function hostRow(model: Model, table: string): ModelRow | undefined {
+  return rowsOf(model, table)[0];
+}

@@ -1,0 +1,274 @@
+import { unavailable } from '../core/outcome.js';
+import { deriveModel } from '../core/derive.js';
+import { collectWindow } from '../core/sample.js';
+import type { Source } from '../core/source.js';
+import type { ProbeRunner } from '../engine/drilldown.js';
+import type { LoadedCheck, LoadedPlaybook } from '../engine/loader.js';
+import type { NextStep } from '../engine/playbook-schema.js';
+import type { Report } from '../engine/report-schema.js';
+import { runPlaybook } from '../engine/run.js';
+import type { EngineSession } from '../engine/session.js';
+import type { Frame } from './frame.js';
+import { safe } from './text.js';
+import type { Theme } from './theme.js';
+import { findingDetail } from './view-models/findings.js';
+
+/** One step of the path an engineer took; saved into the snapshot so the ticket shows it. */
+export interface PathStep {
+  readonly at: string;
+  readonly playbook: string;
+  readonly step?: string;
+  readonly action: string;
+  readonly result: string;
+}
+
+interface OverlayLike {
+  lines: string[];
+  selectable: number;
+  selected: number;
+  scroll: number;
+  onEnter?: (index: number) => void;
+  onBack?: () => boolean;
+}
+
+/** What the guide needs from the app: overlays, the current frame and the footer. */
+export interface GuideHost {
+  push(o: { title: string; lines: string[]; selectable: number; onEnter?: (i: number) => void; onBack?: () => boolean }): void;
+  top(): OverlayLike | undefined;
+  pop(): void;
+  redraw(): void;
+  frame(): Frame | undefined;
+  setMessage(m: string): void;
+  readonly theme: Theme;
+}
+
+export interface Guide {
+  open(host: GuideHost): void;
+  setTarget(t: { pid?: number; cgroup?: string } | undefined): void;
+  path(): PathStep[];
+  close(): void;
+}
+
+export interface GuideOptions {
+  readonly session: EngineSession;
+  readonly source: Source;
+  readonly probes: ProbeRunner;
+  /** Live host (steps can measure and run probes) or a bundle (evidence only). */
+  readonly live: boolean;
+  readonly windowMs: number;
+  /** Bundle: the two recorded samples. */
+  readonly sources?: readonly [Source, Source];
+}
+
+/** Deferred probes: in the guide the engineer chooses to run them from the step. */
+const deferredProbes: ProbeRunner = { run: () => Promise.resolve(unavailable('not run yet: choose it in the step to run it')) };
+
+const RESOURCE_PLAYBOOK: Record<string, string> = { cpu: 'cpu', memory: 'memory', disk: 'disk', filesystem: 'disk', network: 'network' };
+
+function stepLabel(s: NextStep): string {
+  if (typeof s === 'string') return s;
+  return s.run === 'probe' ? `run BPF probe ${s.probe} for ${s.seconds} s: ${s.why}` : `run collector ${s.collector}${s.table ? `/${s.table}` : ''}: ${s.why}`;
+}
+
+/**
+ * The guided investigation: pick a playbook (the findings recommend one), walk its checks one
+ * by one (what is checked and why, the evidence), and choose where to go next: a collector or a
+ * BPF probe runs on the spot, live with a countdown. Every step taken is remembered.
+ */
+export function createGuide(opts: GuideOptions): Guide {
+  const steps: PathStep[] = [];
+  let target: { pid?: number; cgroup?: string } | undefined;
+  let running: { cancel: () => void } | undefined;
+  const now = () => new Date().toISOString();
+  const record = (s: Omit<PathStep, 'at'>) => steps.push({ at: now(), ...s });
+
+  function recommended(frame: Frame | undefined): string {
+    if (target) return 'container';
+    const worst = frame?.evaluation.findings.find((f) => f.severity === 'critical') ?? frame?.evaluation.findings[0];
+    return (worst && RESOURCE_PLAYBOOK[worst.resource]) ?? 'use';
+  }
+
+  function open(host: GuideHost): void {
+    const t = host.theme;
+    const all = [...opts.session.loaded.playbooks.values()];
+    const rec = recommended(host.frame());
+    const list = [...all.filter((p) => p.name === rec), ...all.filter((p) => p.name !== rec)];
+    const lines = list.map((p) => {
+      const needs = p.target === 'required' && !target ? ' (select a cgroup or process first: Enter on it)' : '';
+      return `${safe(p.name.padEnd(10))} ${safe(p.title, 70)}${p.name === rec ? ' ' + t.tone('accent', '<- recommended') : ''}${needs}`;
+    });
+    const errors = opts.session.loaded.errors.map((e) => t.tone('warning', safe(`invalid playbook: ${String(e)}`)));
+    host.push({
+      title: `Investigate${target ? ` ${target.cgroup ?? `PID ${target.pid}`}` : ''}: pick a playbook`,
+      lines: [...lines, '', ...errors],
+      selectable: lines.length,
+      onEnter: (i) => {
+        const pb = list[i];
+        if (!pb) return;
+        if (pb.target === 'required' && !target) {
+          host.setMessage('this playbook judges one cgroup or process: select it in the Cgroups or Processes panel (Enter), then press i');
+          return;
+        }
+        record({ playbook: pb.name, action: 'chose playbook', result: pb.title });
+        void walk(host, pb);
+      },
+    });
+  }
+
+  async function walk(host: GuideHost, pb: LoadedPlaybook): Promise<void> {
+    const t = host.theme;
+    host.push({ title: `${pb.name}: measuring`, lines: [opts.live ? `measuring for ${(opts.windowMs / 1000).toFixed(1)} s…` : 'judging the snapshot…'], selectable: 0 });
+    let report: Report;
+    try {
+      report = await runPlaybook({
+        playbook: pb,
+        catalogue: opts.session.catalogue,
+        collectors: opts.session.collectors,
+        sources: opts.sources ?? opts.source,
+        windowMs: opts.windowMs,
+        ...(target && pb.target !== 'none' ? { target } : {}),
+        probes: deferredProbes,
+      });
+    } catch (err) {
+      host.pop();
+      host.setMessage(`${pb.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    host.pop();
+    record({ playbook: pb.name, action: 'ran playbook', result: `${report.status}: ${report.statusReason}` });
+    const results = new Map(report.coverage.flatMap((c) => c.checks.map((r) => [r.id, r])));
+    const checks = [...pb.checks];
+    const mark = (c: LoadedCheck) => {
+      const found = report.findings.filter((f) => f.check === c.id);
+      if (found.some((f) => f.severity === 'critical')) return t.tone('critical', '[CRIT]');
+      if (found.some((f) => f.severity === 'warning')) return t.tone('warning', '[WARN]');
+      if (found.length) return t.tone('info', '[info]');
+      const r = results.get(c.id);
+      return r?.status === 'ok' ? t.tone('ok', '[ ok ]') : t.tone('unknown', '[ ?  ]');
+    };
+    // Findings first: that is where the path leads.
+    checks.sort((a, b) => Number(report.findings.some((f) => f.check === b.id)) - Number(report.findings.some((f) => f.check === a.id)));
+    const lines = checks.map((c) => `${mark(c)} ${safe(`${c.resource}/${c.kind}`.padEnd(22))} ${safe(c.id)}`);
+    host.push({
+      title: `${pb.name}: ${report.status.toUpperCase()} - steps (Enter: evidence and next steps)`,
+      lines: [...lines, '', safe(report.statusReason)],
+      selectable: lines.length,
+      onEnter: (i) => {
+        const c = checks[i];
+        if (c) showStep(host, pb, c, report);
+      },
+    });
+  }
+
+  function showStep(host: GuideHost, pb: LoadedPlaybook, c: LoadedCheck, report: Report): void {
+    const found = report.findings.filter((f) => f.check === c.id);
+    const r = [...report.coverage.flatMap((x) => x.checks)].find((x) => x.id === c.id);
+    record({ playbook: pb.name, step: c.id, action: 'opened step', result: found.length ? `${found.length} findings` : (r?.status ?? 'unknown') });
+    const runnable = c.next.filter((n) => typeof n !== 'string');
+    const advice = c.next.filter((n): n is string => typeof n === 'string');
+    const canRun = opts.live;
+    const choices = runnable.map((n, i) => `${i + 1}. ${safe(stepLabel(n))}${canRun ? '' : ' (live host only)'}`);
+    const lines = [
+      ...choices,
+      ...(choices.length ? [''] : []),
+      host.theme.bold('What is checked'),
+      safe(`${c.metric}${c.divide_by ? ` / ${c.divide_by}` : ''} (${c.resource} ${c.kind}): ${c.when} ${c.warning ? `warning ${c.warning.value}` : ''} ${c.critical ? `critical ${c.critical.value}` : ''}`),
+      '',
+      host.theme.bold('Why'),
+      safe(c.explain),
+      '',
+      host.theme.bold('Evidence'),
+      ...(found.length
+        ? found.flatMap((f) => [...findingDetail(f).slice(0, 7).map((l) => safe(l)), ''])
+        : [safe(r?.status === 'ok' ? `ok: below the thresholds on ${r.scopes} scopes` : `unknown: ${r?.reason ?? 'not judged'}`)]),
+      ...(advice.length ? ['', host.theme.bold('Also'), ...advice.map((a) => safe(`- ${a}`))] : []),
+    ];
+    host.push({
+      title: `${pb.name} / ${c.id}`,
+      lines,
+      selectable: choices.length,
+      onEnter: (i) => {
+        const n = runnable[i];
+        if (!n || !canRun) return;
+        if (n.run === 'probe') void runProbe(host, pb, c, n.probe, n.seconds);
+        else void runCollector(host, pb, c, n.collector, n.table, n.sort_by, n.top);
+      },
+    });
+  }
+
+  async function runCollector(host: GuideHost, pb: LoadedPlaybook, c: LoadedCheck, id: string, table: string | undefined, sortBy: string | undefined, top: number): Promise<void> {
+    const col = opts.session.collectors.find((x) => x.id === id);
+    if (!col) return host.setMessage(`no collector ${id}`);
+    host.push({ title: `collector ${id}`, lines: ['measuring for 1 s…'], selectable: 0 });
+    const model = deriveModel([col], await collectWindow([col], opts.source, 1000));
+    const tid = table ?? Object.keys(col.tables)[0]!;
+    const t = model.tables[tid];
+    const o = host.top();
+    if (!o) return;
+    if (!t || t.rows.status !== 'ok') {
+      o.lines = [safe(t ? `${t.rows.status}: ${t.rows.status === 'ok' ? '' : t.rows.reason}` : `no table ${tid}`)];
+    } else {
+      const rows = [...t.rows.value];
+      if (sortBy) rows.sort((a, b) => (b.values[sortBy] ?? -Infinity) - (a.values[sortBy] ?? -Infinity));
+      o.lines = rows.slice(0, Math.max(top, 15)).flatMap((row) => [
+        safe(`${row.scope}  ${Object.entries(row.labels).map(([k, v]) => `${k}=${v}`).join(' ')}`, 200),
+        safe(
+          '    ' +
+            Object.entries(row.values)
+              .filter(([, v]) => v !== undefined)
+              .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : (v as number).toFixed(2)}`)
+              .join(' '),
+          400,
+        ),
+      ]);
+    }
+    record({ playbook: pb.name, step: c.id, action: `ran collector ${id}`, result: `${t && t.rows.status === 'ok' ? t.rows.value.length : 0} rows` });
+    host.redraw();
+  }
+
+  async function runProbe(host: GuideHost, pb: LoadedPlaybook, c: LoadedCheck, probe: string, seconds: number): Promise<void> {
+    const total = Math.max(1, Math.round(seconds));
+    const deadline = performance.now() + total * 1000;
+    let latest = 'attaching…';
+    let cancelled = false;
+    host.push({ title: `probe ${probe}`, lines: [], selectable: 0, onBack: () => ((cancelled = true), false) });
+    const o = host.top();
+    const paint = () => {
+      if (!o) return;
+      const left = Math.max(0, (deadline - performance.now()) / 1000);
+      o.lines = [host.theme.bold(`${probe}: ${left > 0 && !cancelled ? `${left.toFixed(1)} s left` : 'done'}  (live, one-second slices; Esc stops)`), '', ...latest.split('\n').map((l) => safe(l))];
+      host.redraw();
+    };
+    const ticker = setInterval(paint, 250);
+    running = { cancel: () => (cancelled = true) };
+    const tgids = target?.pid !== undefined ? [target.pid] : undefined;
+    let summary = '';
+    try {
+      for (let i = 0; i < total && !cancelled; i++) {
+        const r = await opts.probes.run(probe, 1000, tgids);
+        if (r.status !== 'ok') {
+          latest = `${r.status}: ${r.reason}${r.status === 'unavailable' && r.hint ? `\nhint: ${r.hint}` : ''}`;
+          summary = latest.split('\n')[0]!;
+          break;
+        }
+        const v = r.value as { text?: string; lost?: { ring: number; map: number } };
+        latest = `${v.text ?? JSON.stringify(v).slice(0, 2000)}\nlost events: ring ${v.lost?.ring ?? 0}, map ${v.lost?.map ?? 0}`;
+        summary = (v.text ?? '').split('\n').find((l) => l.trim()) ?? 'ran';
+      }
+    } finally {
+      clearInterval(ticker);
+      running = undefined;
+      paint();
+    }
+    record({ playbook: pb.name, step: c.id, action: `ran probe ${probe} for ${total} s`, result: summary.slice(0, 200) });
+  }
+
+  return {
+    open,
+    setTarget: (t) => {
+      target = t;
+    },
+    path: () => [...steps],
+    close: () => running?.cancel(),
+  };
+}

@@ -1,0 +1,37 @@
+import type { Finding } from '../../engine/report-schema.js';
+
+const RANK = { critical: 0, warning: 1, info: 2 } as const;
+
+/** Findings worst first, then by resource. */
+export function findingsVM(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort((a, b) => RANK[a.severity] - RANK[b.severity] || a.resource.localeCompare(b.resource) || a.scope.localeCompare(b.scope));
+}
+
+/** The detail of a finding as plain lines (host text still to be made safe by the pane). */
+export function findingDetail(f: Finding): string[] {
+  const e = f.evidence;
+  const th = [e.threshold.warning ? `warning ${e.when === 'below' ? '<=' : '>='} ${e.threshold.warning.value} (${e.threshold.warning.sourceTitle})` : '', e.threshold.critical ? `critical ${e.when === 'below' ? '<=' : '>='} ${e.threshold.critical.value} (${e.threshold.critical.sourceTitle})` : '']
+    .filter(Boolean)
+    .join('; ');
+  const lines = [
+    `${f.severity.toUpperCase()}  ${f.resource} ${f.kind}  ${f.scope}`,
+    f.title,
+    '',
+    `value: ${e.value} ${e.unit} (${e.metric}${e.windowSeconds ? `, over ${e.windowSeconds.toFixed(2)} s` : ''})`,
+    `threshold: ${th || '-'}`,
+    `raw: ${Object.entries(e.fields)
+      .map(([k, v]) => `${k}=${v ?? '-'}`)
+      .join(' ')}`,
+    `from: ${e.inputs.join(', ')}`,
+    '',
+    'Why it matters:',
+    f.explanation,
+    '',
+    'Next steps:',
+    ...f.next.map((n) => `- ${n}`),
+  ];
+  for (const d of e.drilldown ?? []) {
+    lines.push('', `drill-down ${d.type} ${d.name}: ${d.status}${d.reason ? ` (${d.reason})` : ''}`);
+  }
+  return lines;
+}

@@ -1,0 +1,45 @@
+import type { Frame } from '../frame.js';
+import { hostRow } from '../frame.js';
+import type { Tone } from '../theme.js';
+
+export interface HeaderVM {
+  readonly hostname: string;
+  readonly kernel: string;
+  readonly uptime: string;
+  readonly load: string;
+  readonly cpus: string;
+  readonly status: 'ok' | 'warning' | 'critical' | 'unknown';
+  readonly statusTone: Tone;
+  readonly counts: { critical: number; warning: number };
+  readonly when: string;
+}
+
+export function fmtUptime(s: number | undefined): string {
+  if (s === undefined || !Number.isFinite(s)) return '-';
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return d > 0 ? `${d}d ${h}h` : h > 0 ? `${h}h ${m}m` : `${m}m`;
+}
+
+/** Overall status: the worst finding; unknown when nothing could be judged. */
+export function headerVM(f: Frame): HeaderVM {
+  const la = hostRow(f.model, 'loadavg');
+  const sched = hostRow(f.model, 'sched');
+  const critical = f.evaluation.findings.filter((x) => x.severity === 'critical').length;
+  const warning = f.evaluation.findings.filter((x) => x.severity === 'warning').length;
+  const judged = f.evaluation.coverage.some((c) => c.status !== 'unknown');
+  const status = critical > 0 ? 'critical' : warning > 0 ? 'warning' : judged ? 'ok' : 'unknown';
+  const l = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(2));
+  return {
+    hostname: f.host.hostname,
+    kernel: f.host.kernel ?? '-',
+    uptime: fmtUptime(f.host.uptimeSeconds),
+    load: `${l(la?.values.load1)} ${l(la?.values.load5)} ${l(la?.values.load15)}`,
+    cpus: sched?.values.ncpu === undefined ? '-' : String(sched.values.ncpu),
+    status,
+    statusTone: status,
+    counts: { critical, warning },
+    when: f.source === 'bundle' ? `snapshot ${f.at}` : f.at.replace('T', ' ').replace(/\..*$/, ''),
+  };
+}

@@ -1,0 +1,97 @@
+import type { Model, ModelRow } from '../../core/derive.js';
+import { rowsOf } from '../frame.js';
+
+export type ProcessSort = 'cpu' | 'mem' | 'io' | 'pid' | 'fds';
+
+export interface ProcessRowVM {
+  readonly pid: number;
+  readonly ppid?: number;
+  readonly comm: string;
+  readonly cmdline: string;
+  readonly state: string;
+  readonly cpu?: number;
+  readonly rss?: number;
+  readonly io?: number;
+  readonly threads?: number;
+  readonly fds?: number;
+  readonly fdPct?: number;
+  readonly cgroup: string;
+  /** Depth in tree view (0 otherwise). */
+  readonly depth: number;
+}
+
+export interface ProcessQuery {
+  readonly sort: ProcessSort;
+  /** Case-insensitive substring of comm or command line (or "pid:123"). */
+  readonly filter?: string;
+  /** Only processes in this cgroup or below. */
+  readonly cgroup?: string;
+  readonly tree: boolean;
+}
+
+function toVM(r: ModelRow, depth = 0): ProcessRowVM {
+  const io = (r.values.read_bytes ?? 0) + (r.values.write_bytes ?? 0);
+  const hasIo = r.values.read_bytes !== undefined || r.values.write_bytes !== undefined;
+  return {
+    pid: Number(r.key),
+    ppid: r.values.ppid,
+    comm: r.labels.comm ?? '',
+    cmdline: r.labels.cmdline || `[${r.labels.comm ?? ''}]`,
+    state: r.labels.state ?? '?',
+    cpu: r.values.cpu_pct,
+    rss: r.values.rss,
+    io: hasIo ? io : undefined,
+    threads: r.values.threads,
+    fds: r.values.fds,
+    fdPct: r.values.fd_pct,
+    cgroup: r.labels.cgroup ?? '',
+    depth,
+  };
+}
+
+const SORTS: Record<ProcessSort, (p: ProcessRowVM) => number> = {
+  cpu: (p) => p.cpu ?? -1,
+  mem: (p) => p.rss ?? -1,
+  io: (p) => p.io ?? -1,
+  fds: (p) => p.fds ?? -1,
+  pid: (p) => -p.pid,
+};
+
+export function inCgroup(path: string, cgroup: string): boolean {
+  if (cgroup === '/' || cgroup === '') return true;
+  return path === cgroup || path.startsWith(cgroup.endsWith('/') ? cgroup : cgroup + '/');
+}
+
+/** Processes sorted, filtered, optionally as a tree (children under their parent, sorted within). */
+export function processesVM(m: Model, q: ProcessQuery): ProcessRowVM[] {
+  let rows = rowsOf(m, 'processes').map((r) => toVM(r));
+  if (q.cgroup !== undefined) rows = rows.filter((p) => inCgroup(p.cgroup, q.cgroup!));
+  const f = q.filter?.trim().toLowerCase();
+  if (f) {
+    const pidMatch = /^pid:(\d+)$/.exec(f);
+    rows = pidMatch ? rows.filter((p) => p.pid === Number(pidMatch[1])) : rows.filter((p) => p.comm.toLowerCase().includes(f) || p.cmdline.toLowerCase().includes(f));
+  }
+  const key = SORTS[q.sort];
+  const order = (a: ProcessRowVM, b: ProcessRowVM) => key(b) - key(a) || a.pid - b.pid;
+  if (!q.tree) return rows.sort(order);
+  const byPid = new Map(rows.map((p) => [p.pid, p]));
+  const children = new Map<number, ProcessRowVM[]>();
+  const roots: ProcessRowVM[] = [];
+  for (const p of rows) {
+    if (p.ppid !== undefined && p.ppid !== p.pid && byPid.has(p.ppid)) {
+      const list = children.get(p.ppid) ?? [];
+      list.push(p);
+      children.set(p.ppid, list);
+    } else roots.push(p);
+  }
+  const out: ProcessRowVM[] = [];
+  const seen = new Set<number>();
+  const walk = (p: ProcessRowVM, depth: number) => {
+    if (seen.has(p.pid)) return; // a PID cycle cannot loop
+    seen.add(p.pid);
+    out.push({ ...p, depth });
+    for (const c of (children.get(p.pid) ?? []).sort(order)) walk(c, depth + 1);
+  };
+  for (const r of roots.sort(order)) walk(r, 0);
+  return out;
+}
