@@ -1,0 +1,216 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { MapDump } from '../../../collectors/bpf/addon.js';
+import { usefulLog } from '../../../collectors/bpf/addon.js';
+import { addressText } from '../../../collectors/bpf/addresses.js';
+import { decodeBioHist, kernelDev } from '../../../collectors/bpf/biolatency.js';
+import { decodeDrops, reasonNames } from '../../../collectors/bpf/drops.js';
+import { decodeExecEvent, EXEC_EVENT_SIZE } from '../../../collectors/bpf/execsnoop.js';
+import { histogramFromCounts, histogramFromPerCpuArray, percentileUpperBound, renderHistogram } from '../../../collectors/bpf/histogram.js';
+import { parseKallsyms } from '../../../collectors/bpf/kallsyms.js';
+import { decodeOomEvent } from '../../../collectors/bpf/oomkill.js';
+import { parseCapEff, hasCap, CAP_BPF, CAP_PERFMON } from '../../../collectors/bpf/privileges.js';
+import { decodeSampleKeys, foldedLines, stackAddresses, toSpeedscope } from '../../../collectors/bpf/profile.js';
+import { decodeRetrans } from '../../../collectors/bpf/tcpretrans.js';
+import { describeFailure, ringRecords, sumPerCpu } from '../../../collectors/bpf/session.js';
+
+const FIX = join(import.meta.dirname, '../../fixtures/bpf');
+
+/** A map dump captured from the live kernel (test/fixtures/bpf/<name>.{json,keys.bin,values.bin}). */
+function captured(name: string): { dump: MapDump; ncpus: number } {
+  const meta = JSON.parse(readFileSync(join(FIX, `${name}.json`), 'utf8')) as { count: number; keySize: number; valueStride: number; ncpus: number };
+  return {
+    ncpus: meta.ncpus,
+    dump: { count: meta.count, keySize: meta.keySize, valueStride: meta.valueStride, batched: true, keys: readFileSync(join(FIX, `${name}.keys.bin`)), values: readFileSync(join(FIX, `${name}.values.bin`)) },
+  };
+}
+
+function dump(keySize: number, valueStride: number, entries: Array<[Buffer, Buffer]>): MapDump {
+  return { count: entries.length, keySize, valueStride, batched: true, keys: Buffer.concat(entries.map((e) => e[0])), values: Buffer.concat(entries.map((e) => e[1])) };
+}
+const u64 = (n: number | bigint): Buffer => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(n));
+  return b;
+};
+const u32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+};
+
+describe('runqlat histogram (captured per-CPU array)', () => {
+  it('sums both CPUs per slot', () => {
+    const { dump: d, ncpus } = captured('runqlat.hist');
+    const h = histogramFromPerCpuArray(d, ncpus, 'usecs');
+    let expected = 0;
+    for (let i = 0; i < d.count; i++) expected += Number(d.values.readBigUInt64LE(i * 16)) + Number(d.values.readBigUInt64LE(i * 16 + 8));
+    expect(h.total).toBe(expected);
+    expect(h.total).toBeGreaterThan(0);
+    expect(h.counts.length).toBeLessThanOrEqual(32);
+    expect(h.counts[h.counts.length - 1]).not.toBe(0);
+  });
+
+  it('percentiles, rendering and empty histograms', () => {
+    const h = histogramFromCounts([1, 0, 2, 7, 0, 0], 'usecs');
+    expect(h.counts).toEqual([1, 0, 2, 7]);
+    expect(h.total).toBe(10);
+    expect(percentileUpperBound(h, 0.5)).toBe(15);
+    expect(percentileUpperBound(h, 0.1)).toBe(1);
+    expect(renderHistogram(h)).toMatch(/8 -> 15\s+: 7\s+\|\*{40}\|/);
+    expect(percentileUpperBound(histogramFromCounts([], 'usecs'), 0.5)).toBeUndefined();
+    expect(renderHistogram(histogramFromCounts([], 'usecs'))).toMatch(/no samples/);
+  });
+
+  it('lost counters (captured): both zero', () => {
+    const { dump: d, ncpus } = captured('runqlat.lost');
+    expect(d.count).toBe(2);
+    expect(sumPerCpu(d.values, 0, d.valueStride, ncpus)).toBe(0);
+    expect(sumPerCpu(d.values, 1, d.valueStride, ncpus)).toBe(0);
+  });
+});
+
+describe('drops (captured: 5 UDP datagrams to a closed port in a netns)', () => {
+  it('names the reason from BTF and the location from kallsyms', () => {
+    const reasons = reasonNames(JSON.parse(readFileSync(join(FIX, 'skb_drop_reason.json'), 'utf8')) as Array<{ name: string; value: number }>);
+    const k = parseKallsyms(readFileSync(join(FIX, 'kallsyms.txt'), 'utf8'));
+    const drops = decodeDrops(captured('drops').dump, reasons, k.ok ? k.value : undefined);
+    expect(drops).toEqual([{ reason: 'NO_SOCKET', reasonCode: 3, location: '__udp4_lib_rcv', netns: 4026532317, protocol: 'IPv4', count: 5 }]);
+  });
+
+  it('without symbols or reason names it shows numbers, never invents names', () => {
+    const drops = decodeDrops(captured('drops').dump, new Map(), undefined);
+    expect(drops[0]?.reason).toBe('reason 3');
+    expect(drops[0]?.location).toBe('0xffffffff820490cc');
+  });
+
+  it('a short key is skipped', () => {
+    expect(decodeDrops(dump(8, 8, [[u64(1), u64(1)]]), new Map(), undefined)).toEqual([]);
+  });
+});
+
+describe('execsnoop records (captured ring batch)', () => {
+  it('splits the batch and decodes every record', () => {
+    const batch = readFileSync(join(FIX, 'execsnoop.batch.bin'));
+    const events = [...ringRecords(batch)].map(decodeExecEvent);
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    const echo = events.find((e) => e?.filename === '/bin/echo');
+    expect(echo?.comm).toBe('echo');
+    expect(echo?.uid).toBe(0);
+    expect(echo?.tgid).toBe(echo?.pid);
+  });
+
+  it('truncated records and batches', () => {
+    const batch = readFileSync(join(FIX, 'execsnoop.batch.bin'));
+    expect([...ringRecords(batch.subarray(0, 8 + EXEC_EVENT_SIZE - 1))]).toEqual([]);
+    expect(decodeExecEvent(Buffer.alloc(EXEC_EVENT_SIZE - 1))).toBeUndefined();
+    expect([...ringRecords(Buffer.alloc(0))]).toEqual([]);
+    // a length that points past the end
+    const bad = Buffer.alloc(16);
+    bad.writeUInt32LE(1000, 0);
+    expect([...ringRecords(bad)]).toEqual([]);
+  });
+});
+
+describe('oomkill records', () => {
+  it('decodes the layout of oomkill.h', () => {
+    const rec = Buffer.alloc(64);
+    rec.writeBigUInt64LE(123n, 0);
+    rec.writeUInt32LE(4242, 8);
+    rec.writeUInt32LE(4240, 12);
+    rec.writeUInt32LE(4242, 16);
+    rec.writeUInt32LE(4240, 20);
+    rec.writeInt32LE(-17, 24);
+    rec.write('hog\0junk', 32);
+    rec.write('hog', 48);
+    expect(decodeOomEvent(rec)).toEqual({ tsNs: 123, victimPid: 4242, victimTgid: 4240, triggerPid: 4242, triggerTgid: 4240, oomScoreAdj: -17, victimComm: 'hog', triggerComm: 'hog' });
+    expect(decodeOomEvent(rec.subarray(0, 63))).toBeUndefined();
+  });
+});
+
+describe('tcpretrans keys', () => {
+  it('IPv4 and IPv6 connections with ports in the right byte order', () => {
+    const v4 = Buffer.alloc(48);
+    v4.writeUInt32LE(4026531840, 0);
+    v4.writeUInt16LE(2, 4);
+    v4.writeUInt16LE(43210, 6);
+    v4.writeUInt16BE(443, 8);
+    v4.writeUInt8(1, 10);
+    Buffer.from([127, 0, 0, 1]).copy(v4, 16);
+    Buffer.from([10, 1, 2, 3]).copy(v4, 32);
+    const v6 = Buffer.alloc(48);
+    v6.writeUInt16LE(10, 4);
+    v6.writeUInt16LE(22, 6);
+    v6.writeUInt16BE(50000, 8);
+    v6.writeUInt8(4, 10);
+    Buffer.from('20010db8000000000000000000000001', 'hex').copy(v6, 16);
+    Buffer.from('00000000000000000000ffff0a000001', 'hex').copy(v6, 32);
+    const r = decodeRetrans(dump(48, 8, [[v4, u64(3)], [v6, u64(7)]]));
+    expect(r).toEqual([
+      { netns: 0, family: 'ipv6', sport: 22, dport: 50000, state: 'FIN_WAIT1', saddr: '2001:db8::1', daddr: '::ffff:10.0.0.1', count: 7 },
+      { netns: 4026531840, family: 'ipv4', sport: 43210, dport: 443, state: 'ESTABLISHED', saddr: '127.0.0.1', daddr: '10.1.2.3', count: 3 },
+    ]);
+  });
+
+  it('address text', () => {
+    expect(addressText(Buffer.alloc(16), 10)).toBe('::');
+    expect(addressText(Buffer.from('fe800000000000000000000000000001', 'hex'), 10)).toBe('fe80::1');
+    expect(addressText(Buffer.from('00010002000300040005000600070008', 'hex'), 10)).toBe('1:2:3:4:5:6:7:8');
+  });
+});
+
+describe('biolatency keys', () => {
+  it('per device (MKDEV) and slot', () => {
+    const key = (dev: number, slot: number) => Buffer.concat([u32(dev), u32(slot)]);
+    const per = decodeBioHist(dump(8, 8, [[key(kernelDev(7, 3), 4), u64(10)], [key(kernelDev(7, 3), 6), u64(2)], [key(kernelDev(254, 0), 0), u64(1)], [key(1, 99), u64(5)]]));
+    expect(per.get(kernelDev(7, 3))).toEqual([undefined, undefined, undefined, undefined, 10, undefined, 2]);
+    expect(per.get(kernelDev(254, 0))).toEqual([1]);
+    expect(per.has(1)).toBe(false);
+  });
+});
+
+describe('profile', () => {
+  it('sample keys, stacks, folded lines and speedscope', () => {
+    const k = Buffer.alloc(32);
+    k.writeUInt32LE(100, 0);
+    k.writeUInt32LE(101, 4);
+    k.writeInt32LE(5, 8);
+    k.writeInt32LE(-14, 12);
+    k.write('my prog', 16);
+    expect(decodeSampleKeys(dump(32, 8, [[k, u64(9)]]))).toEqual([{ tgid: 100, pid: 101, kstack: 5, ustack: -14, comm: 'my prog', count: 9 }]);
+    expect(stackAddresses(Buffer.concat([u64(0xffffffff81000010n), u64(0xffffffff81000020n), u64(0), u64(7)]))).toEqual([0xffffffff81000010n, 0xffffffff81000020n]);
+    const stacks = [
+      { tgid: 1, pid: 1, comm: 'my prog', frames: ['main', 'spin'], count: 3 },
+      { tgid: 1, pid: 2, comm: 'my prog', frames: ['main', 'spin'], count: 2 },
+      { tgid: 1, pid: 1, comm: 'my prog', frames: ['main', 'read;x', 'vfs_read_[k]'], count: 1 },
+    ];
+    expect(foldedLines(stacks)).toBe('my_prog;main;spin 5\nmy_prog;main;read_x;vfs_read_[k] 1');
+    const s = toSpeedscope(stacks, 'p');
+    expect(s.shared.frames.map((f) => f.name)).toEqual(['my prog', 'main', 'spin', 'read;x', 'vfs_read_[k]']);
+    expect(s.profiles[0]?.samples).toEqual([[0, 1, 2], [0, 1, 2], [0, 1, 3, 4]]);
+    expect(s.profiles[0]?.endValue).toBe(6);
+  });
+});
+
+describe('privileges and errors', () => {
+  it('CapEff of root and of nobody', () => {
+    const root = parseCapEff('Name:\tx\nCapEff:\t000001ffffffffff\n');
+    expect(root !== undefined && hasCap(root, CAP_BPF) && hasCap(root, CAP_PERFMON)).toBe(true);
+    const nobody = parseCapEff('CapEff:\t0000000000000000\n');
+    expect(nobody !== undefined && hasCap(nobody, CAP_BPF)).toBe(false);
+    expect(parseCapEff('CapEff: zz')).toBeUndefined();
+    expect(parseCapEff('')).toBeUndefined();
+  });
+
+  it('native errors become reasons, never libbpf memlock advice', () => {
+    const err = (op: string, code: string, log = '') => Object.assign(new Error(`${op}: x`), { op, code, errno: 1, log });
+    const tp = { hook: 'tp' as const, programs: ['p'] };
+    const btf = { hook: 'tp_btf' as const, programs: ['p'] };
+    expect(describeFailure(err('attach', 'ENOENT'), tp, 'tp/sched/x', false)).toMatch(/tracefs, which is not mounted/);
+    expect(describeFailure(err('attach', 'ENOENT'), tp, 'tp/sched/x', true)).toBe('kernel lacks the tracepoint tp/sched/x');
+    expect(describeFailure(err('load', 'ESRCH'), btf, 'tp_btf/foo')).toBe('kernel lacks the BTF tracepoint tp_btf/foo');
+    expect(describeFailure(err('load', 'EPERM', 'libbpf: Error in bpf_create_map_xattr\nlibbpf: try raising RLIMIT_MEMLOCK\n'), btf, 'tp_btf/foo')).not.toMatch(/MEMLOCK/i);
+    expect(usefulLog('a\n\nconsider raising memlock\nb\n')).toBe('a\nb');
+  });
+});
