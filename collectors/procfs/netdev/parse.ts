@@ -56,7 +56,8 @@ export function parseNetDev(text: string): ParseResult<NetdevInterface[]> {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? '';
     if (line.trim().length === 0) continue;
-    if (line.includes('|')) {
+    // Header lines have bars and no colon; every data line has a colon (a name may hold a bar).
+    if (line.includes('|') && !line.includes(':')) {
       const l = layoutFromHeader(line);
       if (l) layout = l;
       sawHeader = true;

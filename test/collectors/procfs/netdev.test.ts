@@ -42,11 +42,12 @@ describe('parseNetDev', () => {
       'verylongname015:1234567890 12 0 0 0 0 0 0 99 3 0 0 0 0 0 0\n' +
       devLine('my if:0', nums(10, 1, 20, 2)) +
       devLine('tab\there', nums(30, 3, 40, 4)) +
-      devLine('\u00e9th\u00f8', nums(50, 5, 60, 6));
+      devLine('\u00e9th\u00f8', nums(50, 5, 60, 6)) +
+      devLine('a|b', nums(70, 7, 80, 8));
     const r = parseNetDev(text);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.value.map((i) => i.name)).toEqual(['verylongname015', 'my if:0', 'tab\there', '\u00e9th\u00f8']);
+    expect(r.value.map((i) => i.name)).toEqual(['verylongname015', 'my if:0', 'tab\there', '\u00e9th\u00f8', 'a|b']);
     expect(r.value[0]!.counters).toMatchObject({ rx_bytes: 1234567890, rx_packets: 12, tx_bytes: 99, tx_packets: 3 });
     expect(r.value[1]!.counters).toMatchObject({ rx_bytes: 10, tx_packets: 2 });
   });
