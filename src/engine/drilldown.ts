@@ -78,7 +78,7 @@ export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<str
     const t = model.tables[tableId];
     if (!t) return { ...base, status: 'error', reason: `collector ${c.id} produced no table ${tableId}` };
     if (t.rows.status !== 'ok') return { ...base, status: t.rows.status, reason: t.rows.reason };
-    return { ...base, status: 'ok', durationMs: Math.round(performance.now() - started), data: topRows(t.rows.value, step, ctx.target, t.spec.scope) };
+    return { ...base, status: 'ok', durationMs: Math.round(performance.now() - started), ...(step.sort_by ? { sortBy: step.sort_by } : {}), data: topRows(t.rows.value, step, ctx.target, t.spec.scope) };
   };
 
   const probeStep = async (step: ProbeStep): Promise<DrilldownResult> => {

@@ -28,6 +28,7 @@ export const drilldownResultSchema = z.object({
   status: z.enum(['ok', 'unavailable', 'error', 'skipped']),
   reason: z.string().optional(),
   durationMs: z.number().optional(),
+  sortBy: z.string().optional().describe('Field the rows are ordered by (collector drill-downs)'),
   data: z.unknown().optional().describe('Rows (collector) or the probe result'),
 });
 export type DrilldownResult = z.infer<typeof drilldownResultSchema>;

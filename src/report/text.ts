@@ -25,33 +25,37 @@ function wrap(textIn: string, width: number, indent: string): string {
 
 function thresholdLine(f: Finding): string {
   const op = f.evidence.when === 'below' ? '<=' : '>=';
+  const w = f.evidence.threshold.warning;
+  const c = f.evidence.threshold.critical;
+  if (w && c && w.sourceTitle === c.sourceTitle) return `warning ${op} ${formatValue(w.value)}, critical ${op} ${formatValue(c.value)} (${w.sourceTitle})`;
   const parts: string[] = [];
-  for (const lvl of ['warning', 'critical'] as const) {
-    const t = f.evidence.threshold[lvl];
-    if (t) parts.push(`${lvl} ${op} ${formatValue(t.value)} (${t.sourceTitle})`);
-  }
+  for (const [lvl, t] of [['warning', w], ['critical', c]] as const) if (t) parts.push(`${lvl} ${op} ${formatValue(t.value)} (${t.sourceTitle})`);
   return parts.join('; ');
 }
+
+const SHOWN_LABELS = ['comm', 'name', 'state', 'kind', 'what', 'last'];
 
 function drilldownText(d: DrilldownResult): string {
   const head = `${d.type} ${clean(d.name)}: ${clean(d.why)}`;
   if (d.status !== 'ok') return `${head}: ${d.status}${d.reason ? `: ${clean(d.reason)}` : ''}`;
+  const pad = '             ';
   if (Array.isArray(d.data)) {
     const rows = d.data.map((r) => {
       const row = r as { scope?: string; labels?: Record<string, string>; values?: Record<string, number> };
-      const labels = Object.entries(row.labels ?? {})
-        .slice(0, 3)
-        .map(([k, v]) => `${k}=${clean(v).slice(0, 40)}`)
+      const labels = SHOWN_LABELS.filter((k) => row.labels?.[k] !== undefined)
+        .slice(0, 2)
+        .map((k) => `${k}=${clean(row.labels![k]!).slice(0, 60)}`)
         .join(' ');
-      const vals = Object.entries(row.values ?? {})
-        .slice(0, 6)
-        .map(([k, v]) => `${k}=${formatValue(v)}`)
-        .join(' ');
-      return `          ${clean(row.scope ?? '')} ${labels} ${vals}`.trimEnd();
+      const values = row.values ?? {};
+      const keys = d.sortBy !== undefined && d.sortBy in values ? [d.sortBy] : Object.keys(values).slice(0, 4);
+      const vals = keys.map((k) => `${k}=${formatValue(values[k])}`).join(' ');
+      return `${pad}${clean(row.scope ?? '')} ${labels} ${vals}`.trimEnd();
     });
     return `${head}\n${rows.join('\n')}`;
   }
-  return `${head}\n          ${clean(JSON.stringify(d.data)).slice(0, 400)}`;
+  const textOut = (d.data as { text?: unknown } | undefined)?.text;
+  if (typeof textOut === 'string') return `${head}\n${textOut.trimEnd().split('\n').map((l) => pad + clean(l)).join('\n')}`;
+  return `${head}\n${pad}${clean(JSON.stringify(d.data)).slice(0, 400)}`;
 }
 
 function findingText(f: Finding): string {
