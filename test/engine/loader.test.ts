@@ -63,7 +63,7 @@ describe('playbook loader', () => {
   it('rejects an undefined threshold source, inverted thresholds and checks without thresholds', () => {
     expect(errorsOf(HEADER + CHECK.replace('source: src }\n    critical', 'source: nope }\n    critical'))[0]!.message).toMatch(/unknown source "nope"/);
     expect(errorsOf(HEADER + CHECK.replace('value: 3', 'value: 1'))[0]!.field).toBe('checks[0].critical.value');
-    const none = errorsOf(HEADER + CHECK.replace(/    warning:.*\n    critical:.*\n/, ''));
+    const none = errorsOf(HEADER + CHECK.replace(/ {4}warning:.*\n {4}critical:.*\n/, ''));
     expect(none[0]!.message).toMatch(/warning or a critical threshold/);
   });
 
