@@ -15,12 +15,17 @@ export const parseFail = <T = never>(input: string, message: string, line?: numb
  * else (so a garbled field stays missing instead of becoming NaN or zero).
  */
 export function uint(text: string | undefined): number | undefined {
-  if (text === undefined || text.length === 0 || text.length > 20) return undefined;
-  for (let i = 0; i < text.length; i++) {
+  if (text === undefined) return undefined;
+  const n = text.length;
+  if (n === 0 || n > 20) return undefined;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c < 48 || c > 57) return undefined;
+    v = v * 10 + (c - 48);
   }
-  return Number(text);
+  // Up to 15 digits the sum is exact (< 2^53); longer numbers round as Number() rounds them.
+  return n <= 15 ? v : Number(text);
 }
 
 /** Signed integer (some kernel fields, e.g. nice or pressure totals, may be negative). */
