@@ -59,6 +59,8 @@ const firstDefined = (...v: Array<number | undefined>) => v.find((x) => x !== un
 const anyDefined = (v: Record<string, number | undefined>) => Object.values(v).some((x) => x !== undefined);
 const div = (a: number | undefined, b: number | undefined, k = 1) => (a === undefined || b === undefined || b === 0 ? undefined : (k * a) / b);
 const nsToUs = (v: number | undefined) => (v === undefined ? undefined : v / 1000);
+/** USER_HZ is 100 on every Linux ABI: one tick of cpuacct.stat is 10 ms. */
+const ticksToUs = (v: number | undefined) => (v === undefined ? undefined : v * 10_000);
 const limitValue = (l: number | null | undefined) => (l === null ? undefined : l);
 
 function cpuRow(src: Source, n: Node, v1cpu?: Member, v1acct?: Member, v2?: Member): Row | undefined {
@@ -76,10 +78,12 @@ function cpuRow(src: Source, n: Node, v1cpu?: Member, v1acct?: Member, v2?: Memb
     limited = max.quotaUs !== null;
     quotaCores = max.quotaUs === null ? undefined : max.quotaUs / max.periodUs;
   }
+  // cpuacct.stat (one read, USER_HZ ticks) rather than cpuacct.usage_user + usage_sys (two).
+  const acct = read(src, n, v1acct, 'cpuacct.stat', parseFlatKeyed);
   const values = {
     usage: firstDefined(nsToUs(read(src, n, v1acct, 'cpuacct.usage', parseUintFile)), s1?.usage_usec, s2?.usage_usec),
-    user: firstDefined(nsToUs(read(src, n, v1acct, 'cpuacct.usage_user', parseUintFile)), s1?.user_usec, s2?.user_usec),
-    system: firstDefined(nsToUs(read(src, n, v1acct, 'cpuacct.usage_sys', parseUintFile)), s1?.system_usec, s2?.system_usec),
+    user: firstDefined(ticksToUs(acct?.user), s1?.user_usec, s2?.user_usec),
+    system: firstDefined(ticksToUs(acct?.system), s1?.system_usec, s2?.system_usec),
     nr_periods: firstDefined(s1?.nr_periods, s2?.nr_periods),
     nr_throttled: firstDefined(s1?.nr_throttled, s2?.nr_throttled),
     throttled: firstDefined(nsToUs(s1?.throttled_time), s1?.throttled_usec, s2?.throttled_usec),
@@ -200,16 +204,18 @@ function psiRow(src: Source, n: Node): Row | undefined {
   return any ? { key: n.path, values } : undefined;
 }
 
+/**
+ * Processes of the cgroup, from the first hierarchy that has its path (controllers before
+ * name=systemd and a hybrid's cgroup2). In v1 a process can sit at different paths in different
+ * hierarchies; reading every hierarchy's cgroup.procs would cost one read per hierarchy and
+ * cgroup for what is, on systemd and container hosts, the same list. `procs_from` says which.
+ */
 function inventoryRow(src: Source, n: Node): Row {
-  const pids = new Set<number>();
-  for (const m of n.members) {
-    const list = read(src, n, m, 'cgroup.procs', parsePidList);
-    for (const p of list ?? []) pids.add(p);
-  }
-  const sorted = [...pids].sort((a, b) => a - b);
+  const from = n.members.find((m) => m.entries.has('cgroup.procs'));
+  const sorted = [...new Set(read(src, n, from, 'cgroup.procs', parsePidList) ?? [])].sort((a, b) => a - b);
   const shown = sorted.slice(0, PIDS_SHOWN).join(' ') + (sorted.length > PIDS_SHOWN ? ` +${sorted.length - PIDS_SHOWN} more` : '');
   const nm = nameCgroup(n.path);
-  const labels: Record<string, string> = { kind: nm.kind, name: nm.name, hierarchies: n.members.map((m) => hierName(m.hier)).join(' '), pids: shown };
+  const labels: Record<string, string> = { kind: nm.kind, name: nm.name, hierarchies: n.members.map((m) => hierName(m.hier)).join(' '), pids: shown, procs_from: from ? hierName(from.hier) : '' };
   if (nm.runtime) labels.runtime = nm.runtime;
   if (nm.containerId) labels.container_id = nm.containerId;
   if (nm.podUid) labels.pod_uid = nm.podUid;
@@ -320,12 +326,12 @@ export const cgroupCollector: Collector = {
   title: 'cgroups (v1, v2, hybrid): CPU, throttling, memory, pids, I/O and pressure per cgroup, with the processes in each',
   origin: 'cgroup',
   resources: ['cpu', 'memory', 'disk', 'tasks'],
-  inputs: ['/proc/self/mountinfo', '/sys/fs/cgroup/**/{cpu.stat,cpu.max,cpu.cfs_quota_us,cpuacct.usage,memory.*,pids.*,io.stat,blkio.throttle.*,*.pressure,cgroup.procs}'],
+  inputs: ['/proc/self/mountinfo', '/sys/fs/cgroup/**/{cpu.stat,cpu.max,cpu.cfs_quota_us,cpu.cfs_period_us,cpuacct.usage,cpuacct.stat,memory.*,pids.*,io.stat,blkio.throttle.*,*.pressure,cgroup.procs}'],
   tables: {
     cgroups: {
       title: 'cgroups with their names and processes',
       scope: 'cgroup',
-      fields: { procs: gauge('processes in the cgroup (any hierarchy)'), depth: gauge('depth below the root') },
+      fields: { procs: gauge('processes in the cgroup (cgroup.procs of the hierarchy named in procs_from)'), depth: gauge('depth below the root') },
     },
     cgroup_cpu: {
       title: 'CPU usage, limit and throttling per cgroup',

@@ -33,8 +33,7 @@ function legacyHost(t: 0 | 1): Record<string, string> {
     // 3.10 prints throttled_time in nanoseconds
     [`${d(CPU)}/cpu.stat`]: t === 0 ? 'nr_periods 500\nnr_throttled 20\nthrottled_time 4000000000\n' : 'nr_periods 510\nnr_throttled 25\nthrottled_time 4300000000\n',
     [`${d(CPU)}/cpuacct.usage`]: t === 0 ? '70000000000\n' : '71400000000\n',
-    [`${d(CPU)}/cpuacct.usage_user`]: '60000000000\n',
-    [`${d(CPU)}/cpuacct.usage_sys`]: '10000000000\n',
+    [`${d(CPU)}/cpuacct.stat`]: `user ${t === 0 ? 6000 : 6100}\nsystem 1000\n`,
     '/sys/fs/cgroup/memory/cgroup.procs': '1\n',
     '/sys/fs/cgroup/memory/memory.usage_in_bytes': '1073741824\n',
     '/sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712\n',
@@ -92,6 +91,8 @@ describe('cgroups collector on a legacy (v1) fixture host', async () => {
     expect(c.values.limit_used_pct).toBeCloseTo(93.33, 1);
     expect(c.values.throttled_pct).toBeCloseTo(50);
     expect(c.values.throttled_ms).toBeCloseTo(300);
+    expect(c.values.user).toBeCloseTo(1e6); // 100 USER_HZ ticks in 1 s, as us/s
+    expect(c.values.system).toBe(0);
     const root = row('cgroup_cpu', '/');
     expect(root.labels.limited).toBe('no');
     expect(root.values.quota_cores).toBeUndefined();
