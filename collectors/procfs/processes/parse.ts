@@ -1,4 +1,4 @@
-import { int, parsed, parseFail, uint, type ParseResult } from '../../../src/core/parse-result.js';
+import { parsed, parseFail, uint, type ParseResult } from '../../../src/core/parse-result.js';
 
 /**
  * Parsers of the per-process files /proc/PID/{stat,status,io,limits,cgroup,cmdline}.
@@ -26,7 +26,6 @@ export interface PidStat {
 }
 
 // Positions of the fields we keep, counted from the state letter (field 3 in proc(5)) as 0.
-const F_STATE = 0;
 const F_PPID = 1;
 const F_MINFLT = 7;
 const F_MAJFLT = 9;
@@ -36,7 +35,38 @@ const F_NICE = 16;
 const F_THREADS = 17;
 const F_START = 19;
 const F_RSS = 21;
-const LAST_WANTED = F_RSS;
+
+/** End of the number parsed by numberAt (index of the first character after it). */
+let numberEnd = 0;
+
+/**
+ * The decimal integer starting at text[i] and ending at a blank, newline or the end; undefined
+ * (and numberEnd at that end) for anything else. Parsed in place: no substring per field.
+ */
+function numberAt(text: string, i: number, signed: boolean): number | undefined {
+  const n = text.length;
+  let j = i;
+  let neg = false;
+  if (signed && j < n && text.charCodeAt(j) === 45) {
+    neg = true;
+    j++;
+  }
+  const first = j;
+  let v = 0;
+  let bad = false;
+  for (; j < n; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 32 || c === 10 || c === 9) break;
+    if (c < 48 || c > 57) bad = true;
+    else v = v * 10 + (c - 48);
+  }
+  numberEnd = j;
+  const digits = j - first;
+  if (bad || digits === 0 || digits > 20) return undefined;
+  // Beyond 2^53 the running sum may round differently from Number(): use the exact conversion.
+  if (digits > 15) v = Number(text.slice(first, j));
+  return neg ? -v : v;
+}
 
 /**
  * Parse /proc/PID/stat. The command name sits between the FIRST "(" and the LAST ")" and may
@@ -49,39 +79,53 @@ export function parsePidStat(text: string): ParseResult<PidStat> {
   if (open <= 0 || close < open) return parseFail('/proc/PID/stat', 'no "(comm)" in the line');
   const pid = uint(text.slice(0, open).trim());
   if (pid === undefined) return parseFail('/proc/PID/stat', `bad pid ${JSON.stringify(text.slice(0, Math.min(open, 24)))}`);
-  const tok: Array<string | undefined> = new Array<string | undefined>(LAST_WANTED + 1);
   // Fields after ") " are separated by single spaces; the line ends with "\n".
-  let idx = 0;
-  let start = close + 2;
   const n = text.length;
-  if (text.charCodeAt(close + 1) !== 32) return parseFail('/proc/PID/stat', 'expected a space after the command name');
-  for (let i = start; i <= n && idx <= LAST_WANTED; i++) {
-    const c = i === n ? 10 : text.charCodeAt(i);
-    if (c === 32 || c === 10) {
-      tok[idx++] = text.slice(start, i);
-      start = i + 1;
-      if (c === 10) break;
+  const s = close + 2;
+  const stateEnd = s + 1;
+  if (text.charCodeAt(close + 1) !== 32 || s >= n || (stateEnd < n && text.charCodeAt(stateEnd) !== 32) || text.charCodeAt(s) === 32 || text.charCodeAt(s) === 10) {
+    return parseFail('/proc/PID/stat', `no state letter after the command name (pid ${pid})`);
+  }
+  let ppid: number | undefined;
+  let minflt: number | undefined;
+  let majflt: number | undefined;
+  let utime: number | undefined;
+  let stime: number | undefined;
+  let nice: number | undefined;
+  let numThreads: number | undefined;
+  let starttime: number | undefined;
+  let rssPages: number | undefined;
+  let i = stateEnd + 1;
+  for (let idx = 1; idx <= F_RSS && i <= n && stateEnd < n; idx++) {
+    let v: number | undefined;
+    switch (idx) {
+      case F_PPID: case F_MINFLT: case F_MAJFLT: case F_UTIME: case F_STIME: case F_THREADS: case F_START: case F_RSS:
+        v = numberAt(text, i, false);
+        break;
+      case F_NICE:
+        v = numberAt(text, i, true);
+        break;
+      default: {
+        // a field we do not keep: skip it
+        let j = i;
+        while (j < n && text.charCodeAt(j) !== 32 && text.charCodeAt(j) !== 10) j++;
+        numberEnd = j;
+      }
     }
+    if (idx === F_PPID) ppid = v;
+    else if (idx === F_MINFLT) minflt = v;
+    else if (idx === F_MAJFLT) majflt = v;
+    else if (idx === F_UTIME) utime = v;
+    else if (idx === F_STIME) stime = v;
+    else if (idx === F_NICE) nice = v;
+    else if (idx === F_THREADS) numThreads = v;
+    else if (idx === F_START) starttime = v;
+    else if (idx === F_RSS) rssPages = v;
+    if (numberEnd >= n || text.charCodeAt(numberEnd) !== 32) break;
+    i = numberEnd + 1;
   }
-  const state = tok[F_STATE];
-  const starttime = uint(tok[F_START]);
-  if (state === undefined || state.length !== 1 || starttime === undefined) {
-    return parseFail('/proc/PID/stat', `truncated or garbled fields after the command name (pid ${pid})`);
-  }
-  return parsed({
-    pid,
-    comm: text.slice(open + 1, close),
-    state,
-    ppid: uint(tok[F_PPID]),
-    minflt: uint(tok[F_MINFLT]),
-    majflt: uint(tok[F_MAJFLT]),
-    utime: uint(tok[F_UTIME]),
-    stime: uint(tok[F_STIME]),
-    nice: int(tok[F_NICE]),
-    numThreads: uint(tok[F_THREADS]),
-    starttime,
-    rssPages: uint(tok[F_RSS]),
-  });
+  if (starttime === undefined) return parseFail('/proc/PID/stat', `truncated or garbled fields after the command name (pid ${pid})`);
+  return parsed({ pid, comm: text.slice(open + 1, close), state: text[s]!, ppid, minflt, majflt, utime, stime, nice, numThreads, starttime, rssPages });
 }
 
 export interface PidStatus {
@@ -95,10 +139,19 @@ export interface PidStatus {
   readonly nonvoluntaryCtxt?: number;
 }
 
-/** The first number after "\nKey:" (blanks skipped), or undefined. */
-function numberAfter(text: string, key: string): number | undefined {
-  const at = text.indexOf(key);
+/** Where numberAfter found its key; lets the next search start there (keys come in kernel order). */
+let keyPos = 0;
+
+/**
+ * The first number after "\nKey:" (blanks skipped), or undefined. Searches from `from` first
+ * and, if the key is not there, from the start, so a kernel that orders lines differently
+ * costs a second search but never a wrong value.
+ */
+function numberAfter(text: string, key: string, from = 0): number | undefined {
+  let at = text.indexOf(key, from);
+  if (at < 0 && from > 0) at = text.indexOf(key);
   if (at < 0) return undefined;
+  keyPos = at;
   let i = at + key.length;
   const n = text.length;
   while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
@@ -118,16 +171,18 @@ function numberAfter(text: string, key: string): number | undefined {
 export function parsePidStatus(text: string): ParseResult<PidStatus> {
   // "Name:" is the first line of every kernel's status file; without it this is not a status file.
   if (!text.startsWith('Name:')) return parseFail('/proc/PID/status', 'does not start with "Name:"');
-  const kb = (key: string) => {
-    const v = numberAfter(text, key);
-    return v === undefined ? undefined : v * 1024;
-  };
+  keyPos = 0;
+  const uid = numberAfter(text, '\nUid:');
+  const rss = numberAfter(text, '\nVmRSS:', keyPos);
+  const swap = numberAfter(text, '\nVmSwap:', keyPos);
+  const vol = numberAfter(text, '\nvoluntary_ctxt_switches:', keyPos);
+  const nonvol = numberAfter(text, '\nnonvoluntary_ctxt_switches:', keyPos);
   return parsed({
-    uid: numberAfter(text, '\nUid:'),
-    rssBytes: kb('\nVmRSS:'),
-    swapBytes: kb('\nVmSwap:'),
-    voluntaryCtxt: numberAfter(text, '\nvoluntary_ctxt_switches:'),
-    nonvoluntaryCtxt: numberAfter(text, '\nnonvoluntary_ctxt_switches:'),
+    uid,
+    rssBytes: rss === undefined ? undefined : rss * 1024,
+    swapBytes: swap === undefined ? undefined : swap * 1024,
+    voluntaryCtxt: vol,
+    nonvoluntaryCtxt: nonvol,
   });
 }
 
@@ -166,17 +221,27 @@ export interface Limit {
  *   Max open files            1024                 1048576              files
  */
 export function parseOpenFilesLimit(text: string): ParseResult<Limit> {
-  const at = text.indexOf('\nMax open files');
+  const key = '\nMax open files';
+  const at = text.indexOf(key);
   if (at < 0) return parseFail('/proc/PID/limits', 'no "Max open files" line');
-  let end = text.indexOf('\n', at + 1);
-  if (end < 0) end = text.length;
-  const rest = text.slice(at + '\nMax open files'.length, end);
-  const f = rest.split(' ').filter((s) => s.length > 0);
-  const val = (s: string | undefined): number | undefined | null => (s === 'unlimited' ? undefined : (uint(s) ?? null));
-  const soft = val(f[0]);
-  const hard = val(f[1]);
-  if (soft === null || hard === null) return parseFail('/proc/PID/limits', `garbled "Max open files" line: ${JSON.stringify(rest.slice(0, 80))}`);
-  return parsed(soft === undefined ? (hard === undefined ? {} : { hard }) : hard === undefined ? { soft } : { soft, hard });
+  const n = text.length;
+  let i = at + key.length;
+  const out: { soft?: number; hard?: number } = {};
+  for (const which of ['soft', 'hard'] as const) {
+    while (i < n && text.charCodeAt(i) === 32) i++;
+    if (text.startsWith('unlimited', i) && (i + 9 >= n || text.charCodeAt(i + 9) === 32 || text.charCodeAt(i + 9) === 10)) {
+      i += 9;
+      continue;
+    }
+    const v = numberAt(text, i, false);
+    if (v === undefined) {
+      const end = text.indexOf('\n', at + 1);
+      return parseFail('/proc/PID/limits', `garbled "Max open files" line: ${JSON.stringify(text.slice(at + 1, end < 0 ? n : end).slice(0, 80))}`);
+    }
+    out[which] = v;
+    i = numberEnd;
+  }
+  return parsed(out);
 }
 
 export interface PidCgroup {
@@ -202,16 +267,15 @@ export function parsePidCgroup(text: string): ParseResult<PidCgroup> {
     let end = text.indexOf('\n', start);
     if (end < 0) end = n;
     if (end > start) {
-      const line = text.slice(start, end);
-      const c1 = line.indexOf(':');
-      const c2 = c1 < 0 ? -1 : line.indexOf(':', c1 + 1);
-      if (c2 < 0 || uint(line.slice(0, c1)) === undefined) return parseFail('/proc/PID/cgroup', `expected "id:controllers:path", got ${JSON.stringify(line.slice(0, 80))}`, lines + 1);
-      const path = line.slice(c2 + 1);
-      const controllers = line.slice(c1 + 1, c2);
-      if (c1 === 1 && line.charCodeAt(0) === 48 && controllers === '') unified = path;
+      const c1 = text.indexOf(':', start);
+      const c2 = c1 < 0 || c1 >= end ? -1 : text.indexOf(':', c1 + 1);
+      if (c2 < 0 || c2 >= end || c1 === start || numberAt(text.slice(start, c1), 0, false) === undefined) {
+        return parseFail('/proc/PID/cgroup', `expected "id:controllers:path", got ${JSON.stringify(text.slice(start, Math.min(end, start + 80)))}`, lines + 1);
+      }
+      if (c2 === c1 + 1 && c1 === start + 1 && text.charCodeAt(start) === 48) unified = text.slice(c2 + 1, end);
       else {
-        firstV1 ??= path;
-        if (memory === undefined && (controllers === 'memory' || controllers.split(',').includes('memory'))) memory = path;
+        firstV1 ??= text.slice(c2 + 1, end);
+        if (memory === undefined && hasController(text, c1 + 1, c2, 'memory')) memory = text.slice(c2 + 1, end);
       }
       lines++;
     }
@@ -223,6 +287,18 @@ export function parsePidCgroup(text: string): ParseResult<PidCgroup> {
   if (memory !== undefined) out.memory = memory;
   if (firstV1 !== undefined) out.firstV1 = firstV1;
   return parsed(out);
+}
+
+/** Whether the comma-separated list text[from, to) names the controller. */
+function hasController(text: string, from: number, to: number, name: string): boolean {
+  let at = text.indexOf(name, from);
+  while (at >= 0 && at + name.length <= to) {
+    const before = at === from || text.charCodeAt(at - 1) === 44;
+    const after = at + name.length === to || text.charCodeAt(at + name.length) === 44;
+    if (before && after) return true;
+    at = text.indexOf(name, at + 1);
+  }
+  return false;
 }
 
 /**

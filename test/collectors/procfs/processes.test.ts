@@ -82,6 +82,10 @@ describe('parsePidStatus', () => {
     expect(parsePidStatus(kthreadStatus)).toEqual({ ok: true, value: { uid: 0, rssBytes: undefined, swapBytes: undefined, voluntaryCtxt: 5, nonvoluntaryCtxt: 0 } });
     expect(parsePidStatus(status2632)).toEqual({ ok: true, value: { uid: 74, rssBytes: 1204 * 1024, swapBytes: undefined, voluntaryCtxt: 17, nonvoluntaryCtxt: 3 } });
   });
+  it('finds the lines in any order (a kernel that moves them costs a search, never a value)', () => {
+    const reordered = 'Name:\tx\nvoluntary_ctxt_switches:\t7\nVmSwap:\t2 kB\nVmRSS:\t3 kB\nUid:\t5\t5\t5\t5\nnonvoluntary_ctxt_switches:\t1\n';
+    expect(parsePidStatus(reordered)).toEqual({ ok: true, value: { uid: 5, rssBytes: 3072, swapBytes: 2048, voluntaryCtxt: 7, nonvoluntaryCtxt: 1 } });
+  });
   it('rejects what is not a status file', () => {
     expect(parsePidStatus('').ok).toBe(false);
     expect(parsePidStatus('Uid:\t0\n').ok).toBe(false);
@@ -115,6 +119,8 @@ describe('parsePidIo, parseOpenFilesLimit, parsePidCgroup, cmdline', () => {
     expect(v2.ok && cgroupLabel(v2.value)).toBe('/system.slice/my:odd service.service');
     const v1 = parsePidCgroup('4:cpu,cpuacct:/a\n3:memory,hugetlb:/b\n');
     expect(v1.ok && cgroupLabel(v1.value)).toBe('/b');
+    const lookalike = parsePidCgroup('5:memoryx,cpu:/a\n6:xmemory:/b\n7:net_cls,memory:/c\n');
+    expect(lookalike.ok && lookalike.value.memory).toBe('/c');
     expect(parsePidCgroup('').ok).toBe(false);
     expect(parsePidCgroup('garbage\n').ok).toBe(false);
     fuzzParser(parsePidCgroup, [oddCgroup, '0::/user.slice\n']);
