@@ -322,14 +322,18 @@ function sysctlRow(get: (rel: string) => number[] | undefined): Row {
 
 const SYSCTL_RELS = [...Object.values(SYSCTL_FILES), ...SYSCTL_VECTORS.map((n) => `ipv4/${n}`)];
 
+function readSysctl(src: Source, path: string): number[] | undefined {
+  const r = readParsed(src, path, parseSysctlInts);
+  return r.status === 'ok' ? r.value : undefined;
+}
+
 /** Limits from /proc/sys/net of the namespace diag runs in. */
 export function collectNetSysctl(src: Source, procSysNet = '/proc/sys/net'): Outcome<Row[]> {
   let found = 0;
   const row = sysctlRow((rel) => {
-    const r = readParsed(src, `${procSysNet}/${rel}`, parseSysctlInts);
-    if (r.status !== 'ok') return undefined;
-    found++;
-    return r.value;
+    const v = readSysctl(src, `${procSysNet}/${rel}`);
+    if (v !== undefined) found++;
+    return v;
   });
   if (found === 0) return unavailable(`${procSysNet} is not readable`, 'mount /proc, or run diag on the host rather than in a restricted container');
   return ok([row]);
@@ -338,8 +342,8 @@ export function collectNetSysctl(src: Source, procSysNet = '/proc/sys/net'): Out
 /**
  * The same limits in another network namespace. /proc/sys/net shows the namespace of the process
  * reading it, so diag cannot read another one's through files: `sysctl` runs inside it (nsenter).
- * Per-namespace: somaxconn, tcp_max_syn_backlog, tcp_syncookies, tcp_max_tw_buckets; the rest are
- * global and read the same everywhere.
+ * Per-namespace (6.18): somaxconn, tcp_max_syn_backlog, tcp_syncookies, tcp_max_tw_buckets; the
+ * others do not exist inside a child namespace because they are global: read from the host's files.
  */
 export async function collectNetSysctlInNetns(src: Source, netnsPid: number): Promise<Outcome<Row[]>> {
   const keys = SYSCTL_RELS.map((rel) => `net.${rel.replace(/\//g, '.')}`);
@@ -348,7 +352,8 @@ export async function collectNetSysctlInNetns(src: Source, netnsPid: number): Pr
   const p = parseSysctlOutput(r.value.stdout);
   if (!p.ok) return unavailable(`sysctl in the network namespace of PID ${netnsPid} printed no values (exit ${r.value.exitCode})`, 'run diag as root');
   const values = p.value;
-  return ok([sysctlRow((rel) => values.get(`net.${rel.replace(/\//g, '.')}`))]);
+  // A key the namespace does not have is not per-namespace: the host's value is the one in force.
+  return ok([sysctlRow((rel) => values.get(`net.${rel.replace(/\//g, '.')}`) ?? readSysctl(src, `/proc/sys/net/${rel}`))]);
 }
 
 export const netstackCollector: Collector = {

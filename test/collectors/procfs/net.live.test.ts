@@ -275,7 +275,10 @@ describe.skipIf(need.skip)('netdev and netstack live, in a pair of network names
     const src = new LiveSource();
     const s = await collectSample([netstackCollector], src, { sampleIndex: 0, netnsPid: a.pid });
     const m = deriveModel([netstackCollector], s);
-    expect(row(m, 'netsysctl', 'host').values.somaxconn).toBe(planted);
+    const ns = row(m, 'netsysctl', 'host');
+    expect(ns.values.somaxconn).toBe(planted);
+    // global limits (absent inside a child namespace) are the host's
+    expect(ns.values.netdev_max_backlog).toBe(Number(readFileSync('/proc/sys/net/core/netdev_max_backlog', 'utf8')));
     expect(Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'))).toBe(host);
     // and the host's own view is untouched
     const hostModel = deriveModel([netstackCollector], await collectSample([netstackCollector], src));
