@@ -40,6 +40,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /** Every section, in the order `npm run bench` runs them: [name, what it measures]. */
 const SECTIONS = [
   ['scan', 'one full host scan (every registered collector) vs a C reader of the same files'],
+  ['bpf', 'BPF probes vs bpftrace: attach time, runqlat overhead on stress-ng --switch and a pinned ping-pong, ring-buffer events/s'],
 ];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

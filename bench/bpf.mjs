@@ -1,0 +1,301 @@
+// Section "bpf": diag's BPF probes against bpftrace (the Debian package) doing the same thing.
+//   1. attach time: from starting the command until its programs are attached
+//      (`diag probe runqlat` vs `bpftrace -e <runqlat>`), and diag's own in-process attach;
+//   2. overhead: workload throughput under the runqlat probe relative to no probe, on
+//      `stress-ng --switch 2` and on a pipe ping-pong pinned to one CPU (the worst case, two
+//      wakeups and two switches per round trip), for diag and for bpftrace, in alternating
+//      rounds so load from elsewhere hits all three alike; plus BPF ns per hook hit
+//      (kernel.bpf_stats_enabled, switched on for the section and restored);
+//   3. ring buffer: events per second delivered to JavaScript from a process making system
+//      calls as fast as it can (native/bpf/ringbench.bpf.c), with lost events counted.
+// Goals (issue 4): attach faster than bpftrace; a smaller throughput cost than bpftrace's;
+// >= 500k events/s with zero loss.
+// Runs standalone too: `node bench/bpf.mjs` (needs root, a built addon and dist/).
+// Flags: --runs N (rounds per figure, default 3), --seconds S (workload seconds, default 2).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const RUNQLAT_BT = `
+tracepoint:sched:sched_wakeup, tracepoint:sched:sched_wakeup_new { if (args->pid != 0) { @qtime[args->pid] = nsecs; } }
+tracepoint:sched:sched_switch {
+  if ((args->prev_state & 0xff) == 0 && args->prev_pid != 0) { @qtime[args->prev_pid] = nsecs; }
+  $ns = @qtime[args->next_pid];
+  if ($ns) { @usecs = hist((nsecs - $ns) / 1000); }
+  delete(@qtime[args->next_pid]);
+}
+END { clear(@qtime); }`;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const round = (v, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
+
+function compile(ctx, name) {
+  const src = join(ctx.root, 'bench', 'c', `${name}.c`);
+  const bin = join(ctx.buildDir, name);
+  if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs) execFileSync('cc', ['-O2', '-Wall', '-o', bin, src], { stdio: ['ignore', 'inherit', 'inherit'] });
+  return bin;
+}
+
+/** Number of BPF program fds a process holds. */
+function progFds(pid) {
+  let n = 0;
+  let fds = [];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return 0;
+  }
+  for (const fd of fds) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:bpf-prog') n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
+
+/** A tracer process (diag or bpftrace) started in the background; stop() SIGINTs it and waits. */
+function startTracer(ctx, kind) {
+  const t0 = performance.now();
+  const argv =
+    kind === 'diag'
+      ? [process.execPath, join(ctx.root, 'bin', 'diag.js'), 'probe', 'runqlat', '--duration', '120s', '--json']
+      : ['bpftrace', '-f', 'json', '-e', RUNQLAT_BT];
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const unregister = ctx.onCleanup(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  const attached = (async () => {
+    // diag: its three programs are loaded and attached (attach follows load within a ms);
+    // bpftrace: it has said it attached (printed after loading, around attaching).
+    for (let i = 0; i < 5000; i++) {
+      const ready = kind === 'diag' ? progFds(child.pid) >= 3 : out.includes('"attached_probes"') && progFds(child.pid) >= 3;
+      if (ready) return performance.now() - t0;
+      if (child.exitCode !== null) throw new Error(`${kind} exited early: ${err.trim()}`);
+      await sleep(1);
+    }
+    throw new Error(`${kind} did not attach within 5 s`);
+  })();
+  return {
+    attached,
+    async stop() {
+      child.kill('SIGINT');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+      unregister();
+      return out;
+    },
+  };
+}
+
+async function runOut(cmd, args, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${cmd} exited ${code}: ${out.slice(-500)}`));
+    });
+  });
+}
+
+/** Workloads: each returns its throughput (higher is better). */
+function workloads(ctx, seconds) {
+  const pingpong = compile(ctx, 'pingpong');
+  return {
+    'stress-ng --switch 2': async () => {
+      const out = await runOut('stress-ng', ['--switch', '2', '-t', `${seconds}s`, '--metrics-brief'], (seconds + 20) * 1000);
+      const m = /\bswitch\s+\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+([\d.]+)/.exec(out);
+      if (!m) throw new Error(`no switch metrics in stress-ng output: ${out.slice(-300)}`);
+      return Number(m[1]);
+    },
+    'pipe ping-pong pinned to CPU 1': async () => Number((await runOut(pingpong, [String(seconds), '1'], (seconds + 20) * 1000)).trim()),
+  };
+}
+
+async function attachTimes(ctx, runs) {
+  const diag = [];
+  const diagInProcess = [];
+  const bpftrace = [];
+  for (let i = 0; i < runs + 1; i++) {
+    const d = startTracer(ctx, 'diag');
+    const dt = await d.attached;
+    const json = JSON.parse(await d.stop());
+    const b = startTracer(ctx, 'bpftrace');
+    const bt = await b.attached;
+    await b.stop();
+    if (i === 0) continue; // warm-up: page cache, first BTF parse
+    diag.push(dt);
+    diagInProcess.push(json.attachMs);
+    bpftrace.push(bt);
+  }
+  const r = { diagMs: ctx.stats(diag), diagInProcessMs: ctx.stats(diagInProcess), bpftraceMs: ctx.stats(bpftrace) };
+  r.ratioDiagToBpftrace = round(r.diagMs.median / r.bpftraceMs.median);
+  ctx.log(`attach: diag probe runqlat ${r.diagMs.median.toFixed(1)} ms from start (of which load+attach ${r.diagInProcessMs.median.toFixed(1)} ms), bpftrace ${r.bpftraceMs.median.toFixed(1)} ms: ${r.ratioDiagToBpftrace}x bpftrace's (goal < 1)`);
+  return r;
+}
+
+async function overhead(ctx, runs, seconds) {
+  const results = {};
+  for (const [name, work] of Object.entries(workloads(ctx, seconds))) {
+    const by = { none: [], diag: [], bpftrace: [] };
+    const nsPerHit = [];
+    for (let round_ = 0; round_ < runs; round_++) {
+      for (const cond of ['none', 'diag', 'bpftrace']) {
+        const tracer = cond === 'none' ? undefined : startTracer(ctx, cond);
+        if (tracer) await tracer.attached;
+        by[cond].push(await work());
+        const out = tracer ? await tracer.stop() : '';
+        if (cond === 'diag') {
+          const stats = JSON.parse(out).progStats;
+          const hits = stats.reduce((a, s) => a + s.runCount, 0);
+          if (hits > 0) nsPerHit.push(stats.reduce((a, s) => a + s.runTimeNs, 0) / hits);
+        }
+      }
+    }
+    const none = ctx.stats(by.none).median;
+    const r = {
+      unit: 'ops/s',
+      none: ctx.stats(by.none),
+      diag: ctx.stats(by.diag),
+      bpftrace: ctx.stats(by.bpftrace),
+      diagRelative: round(ctx.stats(by.diag).median / none),
+      bpftraceRelative: round(ctx.stats(by.bpftrace).median / none),
+      diagBpfNsPerHit: nsPerHit.length ? round(ctx.stats(nsPerHit).median, 1) : undefined,
+    };
+    ctx.log(`overhead on ${name}: throughput under diag runqlat ${r.diagRelative}x, under bpftrace ${r.bpftraceRelative}x of no probe (${Math.round(none)} ops/s); diag BPF time ${r.diagBpfNsPerHit ?? '?'} ns per hit`);
+    results[name] = r;
+  }
+  return results;
+}
+
+async function ringRate(ctx, seconds) {
+  const { loadAddon } = await ctx.dist('collectors/bpf/addon.js');
+  const { openFirstWorking, closeObject, readLost, RingStream } = await ctx.dist('collectors/bpf/session.js');
+  const addon = loadAddon();
+  if (addon.status !== 'ok') throw new Error(addon.reason);
+  const bin = compile(ctx, 'syscalls');
+  const producer = spawn(bin, [String(seconds)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const unregister = ctx.onCleanup(() => {
+    if (producer.exitCode === null && producer.signalCode === null) producer.kill('SIGKILL');
+  });
+  let produced = '';
+  producer.stdout.on('data', (d) => (produced += d));
+  const done = new Promise((resolve) => producer.once('exit', resolve));
+  const opened = openFirstWorking({
+    addon: addon.value,
+    object: 'ringbench',
+    variants: [{ hook: 'raw_tp', programs: ['sys_enter_raw'] }],
+    configure: (obj) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(producer.pid);
+      obj.setGlobal('target_tgid', b);
+    },
+  });
+  if (opened.status !== 'ok') throw new Error(opened.reason);
+  const obj = opened.value.obj;
+  let received = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const stream = new RingStream(obj, 'events', (rec) => {
+    // decode as a consumer would, so the figure includes it
+    if (rec.length >= 24 && rec.readUInt32LE(16) !== 0) received++;
+  });
+  producer.stdin.write('go\n');
+  await done;
+  await stream.stop();
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const lost = readLost(obj, addon.value.possibleCpus());
+  closeObject(obj);
+  unregister();
+  const syscalls = Number(produced.trim());
+  const r = {
+    syscalls,
+    received,
+    lostRingFull: lost.ring,
+    seconds: round(elapsed, 2),
+    eventsPerSecond: Math.round(received / seconds),
+    diagCpuUsPerEvent: round((cpu.user + cpu.system) / received, 3),
+    zeroLoss: lost.ring === 0 && received >= syscalls,
+  };
+  ctx.log(`ring buffer: ${r.eventsPerSecond} events/s delivered to JavaScript (${received} received, ${syscalls} system calls made, ${lost.ring} lost: ring full), diag CPU ${r.diagCpuUsPerEvent} µs per event (goal >= 500000/s, zero loss)`);
+  return r;
+}
+
+export async function run(ctx) {
+  if (process.getuid?.() !== 0) throw new Error('needs root (BPF)');
+  const runs = ctx.runs ?? 3;
+  const seconds = Number(ctx.flags.seconds ?? 2);
+  // BPF run-time statistics for the section, restored afterwards.
+  const statsPath = '/proc/sys/kernel/bpf_stats_enabled';
+  const statsBefore = readFileSync(statsPath, 'utf8').trim();
+  writeFileSync(statsPath, '1');
+  ctx.onCleanup(() => writeFileSync(statsPath, statsBefore));
+  // bpftrace's tracepoints need tracefs.
+  if (!existsSync('/sys/kernel/tracing/events')) {
+    execFileSync('mount', ['-t', 'tracefs', 'tracefs', '/sys/kernel/tracing']);
+    ctx.onCleanup(() => execFileSync('umount', ['/sys/kernel/tracing']));
+  }
+  return {
+    attach: await attachTimes(ctx, Math.max(runs, 3)),
+    overhead: await overhead(ctx, runs, seconds),
+    ring: await ringRate(ctx, seconds),
+  };
+}
+
+// Standalone: node bench/bpf.mjs [--runs N] [--seconds S]
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const cleanups = [];
+  const args = process.argv.slice(2);
+  const flag = (name) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const stats = (values) => {
+    const s = [...values].sort((a, b) => a - b);
+    const median = s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    return { n: s.length, median: round(median), min: round(s[0] ?? NaN), max: round(s[s.length - 1] ?? NaN) };
+  };
+  const buildDir = join(root, 'bench', '.build');
+  execFileSync('mkdir', ['-p', buildDir]);
+  const ctx = {
+    name: 'bpf',
+    root,
+    buildDir,
+    runs: flag('runs') === undefined ? undefined : Number(flag('runs')),
+    flags: { seconds: flag('seconds') },
+    dist: (rel) => import(pathToFileURL(join(root, 'dist', rel)).href),
+    log: (line) => process.stdout.write(`bpf: ${line}\n`),
+    stats,
+    onCleanup(fn) {
+      cleanups.push(fn);
+      return () => cleanups.splice(cleanups.indexOf(fn), 1);
+    },
+  };
+  const undo = () => {
+    for (const fn of cleanups.splice(0).reverse()) fn();
+  };
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (undo(), process.exit(130)));
+  try {
+    const figures = await run(ctx);
+    process.stdout.write(`BENCH_JSON ${JSON.stringify({ schema: 'diag.bench/v1', sections: { bpf: figures } })}\n`);
+  } finally {
+    undo();
+  }
+}
