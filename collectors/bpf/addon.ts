@@ -46,6 +46,8 @@ export interface NativeBpfObject {
   setAutoload(program: string, on: boolean): void;
   setGlobal(name: string, value: Buffer): void;
   setMaxEntries(map: string, n: number): void;
+  /** Create this map at load or not (a map only another variant's programs use). */
+  setAutocreate(map: string, on: boolean): void;
   load(): void;
   attach(program: string): number;
   attachPerfEvent(program: string, hz: number): number;

@@ -52,8 +52,8 @@ export interface ProbeDefinition<R> {
   prerequisites?(ctx: ProbeContext): Outcome<true>;
   /** perf_event sampling frequency, for perf_event variants. */
   readonly perfHz?: number;
-  /** Before load: set globals and map sizes. */
-  configure?(obj: NativeBpfObject, ctx: ProbeContext): void;
+  /** Before load: set globals and map sizes, skip maps the variant does not use. */
+  configure?(obj: NativeBpfObject, ctx: ProbeContext, variant: HookVariant): void;
   /** After attach: start ring streams. */
   start?(session: ProbeSession): void;
   /** After the window (streams drained): read maps and decode. */
@@ -117,9 +117,9 @@ export async function runProbe<R>(def: ProbeDefinition<R>, src: Source, options:
     variants: def.variants,
     tracefsMounted: ctx.tracefs,
     ...(def.perfHz === undefined ? {} : { perfHz: def.perfHz }),
-    configure: (obj) => {
+    configure: (obj, variant) => {
       if (filter !== undefined) obj.setGlobal('filter_tgid', Buffer.from([1]));
-      def.configure?.(obj, ctx);
+      def.configure?.(obj, ctx, variant);
     },
     loaded: (obj) => {
       for (const tgid of filter ?? []) {

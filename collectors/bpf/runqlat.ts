@@ -18,6 +18,10 @@ export const runqlatProbe: ProbeDefinition<RunqlatResult> = {
     { hook: 'tp', programs: ['wakeup_tp', 'wakeup_new_tp', 'switch_tp'] },
   ],
   filter: true,
+  configure(obj, _ctx, variant) {
+    // tp_btf keeps enqueue times in task-local storage; the others in a hash map.
+    obj.setAutocreate(variant.hook === 'tp_btf' ? 'start' : 'start_ts', false);
+  },
   finish(s) {
     const histogram = histogramFromPerCpuArray(s.obj.dump('hist'), s.ctx.ncpus, 'usecs');
     return { histogram, p50Us: percentileUpperBound(histogram, 0.5), p99Us: percentileUpperBound(histogram, 0.99) };

@@ -1,9 +1,20 @@
 /* runqlat: time tasks wait on a run queue, from being made runnable (wakeup, new task, or
  * preempted while still runnable) to running. Aggregated in the kernel as a log2 histogram of
- * microseconds. Three variants of the same logic: tp_btf (cheapest), raw_tp, classic tp. */
+ * microseconds. Three variants of the same logic: tp_btf (cheapest: the enqueue time lives in
+ * task-local storage, no hash map and its bucket locks on the scheduler's hot path), raw_tp and
+ * classic tp (a hash map keyed by thread id). User space creates only the map its variant uses. */
 #include "common.h"
 #include "runqlat.h"
 
+/* tp_btf: enqueue time per task (0 = not queued). */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, u64);
+} start_ts SEC(".maps");
+
+/* raw_tp, tp: enqueue time by thread id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -27,6 +38,38 @@ static __always_inline void enqueue(u32 tgid, u32 pid)
 		count_lost(LOST_MAP);
 }
 
+static __always_inline void count_slot(u64 delta_us)
+{
+	u32 slot = log2_u64(delta_us);
+	if (slot >= RUNQLAT_SLOTS)
+		slot = RUNQLAT_SLOTS - 1;
+	u64 *count = bpf_map_lookup_elem(&hist, &slot);
+	if (count)
+		*count += 1;
+}
+
+static __always_inline void enqueue_task(struct task_struct *p)
+{
+	if (!p->pid || !tgid_allowed(p->tgid))
+		return;
+	u64 *ts = bpf_task_storage_get(&start_ts, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ts) {
+		count_lost(LOST_MAP);
+		return;
+	}
+	*ts = bpf_ktime_get_ns();
+}
+
+static __always_inline void dequeue_task(struct task_struct *p)
+{
+	u64 *ts = bpf_task_storage_get(&start_ts, p, 0, 0);
+	if (!ts || !*ts)
+		return;
+	u64 delta_us = (bpf_ktime_get_ns() - *ts) / 1000;
+	*ts = 0;
+	count_slot(delta_us);
+}
+
 static __always_inline void dequeue(u32 pid)
 {
 	u64 *tsp = bpf_map_lookup_elem(&start, &pid);
@@ -34,12 +77,7 @@ static __always_inline void dequeue(u32 pid)
 		return;
 	u64 delta_us = (bpf_ktime_get_ns() - *tsp) / 1000;
 	bpf_map_delete_elem(&start, &pid);
-	u32 slot = log2_u64(delta_us);
-	if (slot >= RUNQLAT_SLOTS)
-		slot = RUNQLAT_SLOTS - 1;
-	u64 *count = bpf_map_lookup_elem(&hist, &slot);
-	if (count)
-		*count += 1;
+	count_slot(delta_us);
 }
 
 static __always_inline unsigned int task_state(struct task_struct *t, bool direct)
@@ -62,21 +100,24 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev, str
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(wakeup_btf, struct task_struct *p)
 {
-	enqueue(p->tgid, p->pid);
+	enqueue_task(p);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(wakeup_new_btf, struct task_struct *p)
 {
-	enqueue(p->tgid, p->pid);
+	enqueue_task(p);
 	return 0;
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return on_switch(preempt, prev, next, true);
+	if (preempt || task_state(prev, true) == 0)
+		enqueue_task(prev);
+	dequeue_task(next);
+	return 0;
 }
 
 SEC("raw_tp/sched_wakeup")

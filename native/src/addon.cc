@@ -240,6 +240,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
                            InstanceMethod("setAutoload", &BpfObject::SetAutoload),
                            InstanceMethod("setGlobal", &BpfObject::SetGlobal),
                            InstanceMethod("setMaxEntries", &BpfObject::SetMaxEntries),
+                           InstanceMethod("setAutocreate", &BpfObject::SetAutocreate),
                            InstanceMethod("load", &BpfObject::Load),
                            InstanceMethod("attach", &BpfObject::Attach),
                            InstanceMethod("attachPerfEvent", &BpfObject::AttachPerfEvent),
@@ -405,6 +406,15 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(env, "setMaxEntries(n): expected a number");
     int err = bpf_map__set_max_entries(m, info[1].As<Napi::Number>().Uint32Value());
     if (err) throw BpfError(env, "setMaxEntries", err, name_);
+    return env.Undefined();
+  }
+
+  // setAutocreate(map, on): skip creating a map no loaded program uses (before load).
+  Napi::Value SetAutocreate(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto m = Map(env, ArgString(info, 0, "setAutocreate(map)"));
+    int err = bpf_map__set_autocreate(m, info.Length() > 1 && info[1].ToBoolean().Value());
+    if (err) throw BpfError(env, "setAutocreate", err, name_);
     return env.Undefined();
   }
 

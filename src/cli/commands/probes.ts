@@ -35,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
     if (ctx.status !== 'ok') return { id: p.id, title: p.title, available: false, reason: ctx.reason, ...(ctx.status === 'unavailable' && ctx.hint ? { hint: ctx.hint } : {}) };
     const pre = p.prerequisites?.(ctx.value);
     if (pre && pre.status !== 'ok') return { id: p.id, title: p.title, available: false, reason: pre.reason };
-    const r = openFirstWorking({ addon: ctx.value.addon, object: p.object, variants: p.variants, perfHz: 1, tracefsMounted: ctx.value.tracefs, configure: (obj) => p.configure?.(obj, ctx.value) });
+    const r = openFirstWorking({ addon: ctx.value.addon, object: p.object, variants: p.variants, perfHz: 1, tracefsMounted: ctx.value.tracefs, configure: (obj, variant) => p.configure?.(obj, ctx.value, variant) });
     if (r.status !== 'ok') return { id: p.id, title: p.title, available: false, reason: r.reason };
     closeObject(r.value.obj);
     return { id: p.id, title: p.title, available: true, hook: r.value.hook, ...(r.value.failed.length > 0 ? { fallbacks: r.value.failed } : {}) };
