@@ -4,7 +4,7 @@ import type { MetricCatalogue, MetricInfo } from './metrics.js';
 import type { Filter, UseKind } from './playbook-schema.js';
 import { USE_KINDS } from './playbook-schema.js';
 import type { CheckResult, CoverageCell, Finding, Severity } from './report-schema.js';
-import { rowInTarget, type Target } from './target.js';
+import { targetRows, type Target } from './target.js';
 import { renderTemplate } from './template.js';
 
 /**
@@ -166,13 +166,17 @@ export function evaluateCheck(check: LoadedCheck, input: EvaluateInput): CheckOu
 
   let rows = t.rows.value;
   const vars = input.vars ?? {};
-  if (check.where) rows = rows.filter((r) => check.where!.every((f) => filterRow(f, r, vars)));
   if (check.target && !insideNetns) {
     if (!target) return unknown(check, `no target: run with --pid PID or --cgroup PATH`);
     const kind = check.target;
     if (kind === 'cgroup' && target.cgroup === undefined) return unknown(check, 'the target has no cgroup');
-    rows = rows.filter((r) => rowInTarget(kind, r, target));
-    if (rows.length === 0) return unknown(check, `no ${m.table} row for the target (${kind === 'cgroup' ? `cgroup ${target.cgroup}` : kind === 'netns' ? `netns ${target.netns}` : `${target.pids.size} processes`})`);
+    rows = targetRows(kind, rows, target);
+    if (rows.length === 0) return unknown(check, `no ${m.table} row for the target (${kind === 'cgroup' ? `cgroup ${target.cgroups.join(', ')}` : kind === 'netns' ? `netns ${target.netns}` : `${target.pids.size} processes`})`);
+  }
+  if (check.where) {
+    const before = rows.length;
+    rows = rows.filter((r) => check.where!.every((f) => filterRow(f, r, vars)));
+    if (rows.length === 0 && before > 0 && check.when_none !== undefined) return okResult(check, 0, check.when_none);
   }
 
   const judged: Judged[] = [];

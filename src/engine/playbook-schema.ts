@@ -122,6 +122,9 @@ export const checkSchema = z
       .nonnegative()
       .optional()
       .describe('Skip rows whose divide_by value is below this (e.g. too few segments sent for a ratio to mean anything)'),
+    when_none: text(200)
+      .optional()
+      .describe('When rows exist but none matches `where` (or lacks the value), the check is ok for this reason (e.g. "no memory limit set")'),
     when: z.enum(['above', 'below']).default('above').describe('A finding when the value is >= (above) or <= (below) a threshold'),
     warning: thresholdSchema.optional(),
     critical: thresholdSchema.optional(),

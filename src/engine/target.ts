@@ -8,8 +8,10 @@ import { isOk } from '../core/outcome.js';
  */
 export interface Target {
   readonly pid?: number;
-  /** cgroup path relative to the hierarchy root, e.g. "/system.slice/nginx.service". */
+  /** cgroup path relative to the hierarchy root, e.g. "/system.slice/nginx.service" (the deepest). */
   readonly cgroup?: string;
+  /** Every cgroup path of the target (v2 and each v1 controller's); a table's rows match the deepest present. */
+  readonly cgroups: readonly string[];
   /** Network namespace inode, e.g. "4026531840". */
   readonly netns?: string;
   /** PIDs of the processes in the cgroup (from cgroup.procs / /proc/PID/cgroup). */
@@ -18,21 +20,26 @@ export interface Target {
   readonly problems: readonly string[];
 }
 
-/** cgroup path of a process: the v2 line ("0::/path"), else the cpu controller's v1 line. */
-export function cgroupOfPid(src: Source, pid: number): string | undefined {
+/**
+ * cgroup paths of a process: the v2 path ("0::/path") and each v1 controller's path. On a
+ * hybrid or v1 host a process can sit in different cgroups per controller (e.g. memory in
+ * /svc/x while cpu stays in /), so all of them are kept.
+ */
+export function cgroupsOfPid(src: Source, pid: number): string[] {
   const t = src.readFile(`/proc/${pid}/cgroup`);
-  if (!isOk(t)) return undefined;
-  let v1: string | undefined;
-  let v2: string | undefined;
+  if (!isOk(t)) return [];
+  const paths = new Set<string>();
   for (const line of t.value.split('\n')) {
     const m = /^(\d+):([^:]*):(.*)$/.exec(line);
-    if (!m) continue;
-    const ctrls = m[2]!.split(',');
-    if (m[1] === '0' && m[2] === '') v2 = m[3];
-    if (ctrls.includes('cpu') || ctrls.includes('memory')) v1 ??= m[3];
+    if (!m || m[2]!.startsWith('name=')) continue;
+    paths.add(normaliseCgroup(m[3]!));
   }
-  // On a hybrid host (v1 controllers + an empty v2 tree) the v1 path is where limits live.
-  return v1 ?? v2;
+  return [...paths];
+}
+
+/** The deepest of a set of cgroup paths (the one that says most about the process). */
+function deepest(paths: readonly string[]): string | undefined {
+  return [...paths].sort((a, b) => b.split('/').length - a.split('/').length || b.length - a.length)[0];
 }
 
 export function netnsOfPid(src: Source, pid: number): string | undefined {
@@ -58,22 +65,27 @@ function cgroupProcsPaths(cgroup: string): string[] {
 export function resolveTarget(src: Source, opts: { pid?: number; cgroup?: string }): Target {
   const problems: string[] = [];
   const pids = new Set<string>();
-  let cgroup = opts.cgroup === undefined ? undefined : normaliseCgroup(opts.cgroup);
+  let cgroups = opts.cgroup === undefined ? [] : [normaliseCgroup(opts.cgroup)];
   let netns: string | undefined;
   if (opts.pid !== undefined) {
     if (!isOk(src.readFile(`/proc/${opts.pid}/stat`))) problems.push(`process ${opts.pid} does not exist`);
-    cgroup ??= cgroupOfPid(src, opts.pid);
+    if (cgroups.length === 0) cgroups = cgroupsOfPid(src, opts.pid);
     netns = netnsOfPid(src, opts.pid);
     if (netns === undefined) problems.push(`cannot read /proc/${opts.pid}/ns/net`);
     pids.add(String(opts.pid));
   }
+  const cgroup = deepest(cgroups);
   if (cgroup !== undefined) {
     let found = false;
-    for (const p of cgroupProcsPaths(cgroup)) {
-      const t = src.readFile(p);
-      if (!isOk(t)) continue;
-      found = true;
-      for (const l of t.value.split('\n')) if (/^\d+$/.test(l.trim())) pids.add(l.trim());
+    for (const cg of cgroups) {
+      for (const p of cgroupProcsPaths(cg)) {
+        const t = src.readFile(p);
+        if (!isOk(t)) continue;
+        found = true;
+        // With --pid, only members of the process's deepest cgroup count as the target's processes.
+        if (opts.pid !== undefined && cg !== cgroup) continue;
+        for (const l of t.value.split('\n')) if (/^\d+$/.test(l.trim())) pids.add(l.trim());
+      }
     }
     if (!found && opts.pid === undefined) problems.push(`cgroup ${cgroup} not found under /sys/fs/cgroup`);
     if (netns === undefined) {
@@ -85,6 +97,7 @@ export function resolveTarget(src: Source, opts: { pid?: number; cgroup?: string
   return {
     ...(opts.pid === undefined ? {} : { pid: opts.pid }),
     ...(cgroup === undefined ? {} : { cgroup }),
+    cgroups,
     ...(netns === undefined ? {} : { netns }),
     pids,
     problems,
@@ -101,14 +114,16 @@ export function normaliseCgroup(path: string): string {
   return p;
 }
 
+function rowCgroup(row: ModelRow): string {
+  const path = row.labels.path ?? row.labels.cgroup ?? row.key;
+  return normaliseCgroup(path.replace(/^[a-z_,]+:(?=\/)/, ''));
+}
+
 /** Does a row belong to the target? Matches by key or by the usual identity labels. */
 export function rowInTarget(kind: 'cgroup' | 'netns' | 'process', row: ModelRow, t: Target): boolean {
   switch (kind) {
-    case 'cgroup': {
-      if (t.cgroup === undefined) return false;
-      const path = row.labels.path ?? row.labels.cgroup ?? row.key;
-      return normaliseCgroup(path.replace(/^[a-z_,]+:(?=\/)/, '')) === t.cgroup;
-    }
+    case 'cgroup':
+      return t.cgroups.includes(rowCgroup(row));
     case 'netns': {
       if (t.netns === undefined) return false;
       const id = row.labels.netns ?? row.labels.inode ?? row.key;
@@ -117,4 +132,12 @@ export function rowInTarget(kind: 'cgroup' | 'netns' | 'process', row: ModelRow,
     case 'process':
       return t.pids.has(row.labels.pid ?? row.key);
   }
+}
+
+/** The target's rows of a table: for cgroups, those of the deepest target path the table has. */
+export function targetRows(kind: 'cgroup' | 'netns' | 'process', rows: readonly ModelRow[], t: Target): ModelRow[] {
+  const mine = rows.filter((r) => rowInTarget(kind, r, t));
+  if (kind !== 'cgroup' || mine.length === 0) return mine;
+  const best = deepest([...new Set(mine.map(rowCgroup))]);
+  return mine.filter((r) => rowCgroup(r) === best);
 }

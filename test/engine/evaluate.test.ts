@@ -157,7 +157,7 @@ describe('evaluator', () => {
       syn_proc: rows({ key: '10', values: { fds: 90, fd_limit: 100 } }, { key: '11', values: { fds: 10, fd_limit: 100 } }, { key: '12', values: { fds: 100, fd_limit: 100 } }),
     };
     const m = model({}, second);
-    const target: Target = { cgroup: '/b', pids: new Set(['10', '11']), problems: [] };
+    const target: Target = { cgroup: '/b', cgroups: ['/b'], pids: new Set(['10', '11']), problems: [] };
     const e = evaluatePlaybook(input(p, m, target));
     expect(e.findings.map((f) => [f.check, f.scope, f.evidence.value])).toEqual([['fds', 'cgroup:/b', 90]]);
     const noTarget = evaluatePlaybook(input(p, m));
