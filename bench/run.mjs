@@ -42,6 +42,7 @@ const SECTIONS = [
   ['scan', 'one full host scan (every registered collector) vs a C reader of the same files'],
   ['containers', 'cgroups and namespaces collectors vs systemd-cgtop and lsns; everything with 100 network namespaces'],
   ['bpf', 'BPF probes vs bpftrace: attach time, runqlat overhead on stress-ng --switch and a pinned ping-pong, ring-buffer events/s'],
+  ['netns', 'command collectors (ss, tc, nft/iptables, ethtool, conntrack) across 100 network namespaces vs the same commands bare'],
 ];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

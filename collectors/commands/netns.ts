@@ -65,7 +65,7 @@ export function procNetPath(ctx: Pick<CollectContext, 'netnsPid'> | undefined, r
 }
 
 export interface AcrossNetnsOptions {
-  /** Namespaces collected at once (default 4). */
+  /** Namespaces collected at once (default: the command limit, 6). */
   readonly concurrency?: number;
   /** Commands running at once across all namespaces (default 6). */
   readonly commandConcurrency?: number;
@@ -99,7 +99,7 @@ export const netnsStatusTable = (collectorId: string): string => `${collectorId}
  * out or skipped, and why.
  */
 export function acrossNetns(inner: Collector, targets: readonly NetnsTarget[], opts: AcrossNetnsOptions = {}): Collector {
-  const concurrency = opts.concurrency ?? 4;
+  const concurrency = opts.concurrency ?? DEFAULT_COMMAND_CONCURRENCY;
   const perNsMs = opts.perNetnsTimeoutMs ?? 8_000;
   const budgetMs = opts.budgetMs ?? 60_000;
   const statusId = netnsStatusTable(inner.id);

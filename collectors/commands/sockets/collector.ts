@@ -3,18 +3,21 @@ import { counter, derived, gauge } from '../../../src/core/fields.js';
 import { failed, ok, type Outcome } from '../../../src/core/outcome.js';
 import type { Source } from '../../../src/core/source.js';
 import { runTool } from '../command.js';
+import { socketOwners, type SocketOwners } from './owners.js';
 import { parseSsSockets, parseSsSummary, type SsSocket } from './parse.js';
 
 /** ss output for tens of thousands of sockets with -i is large; beyond this we say so. */
 const SS_MAX_BYTES = 32 * 1024 * 1024;
 
 /**
- * -t/-u: protocol; -a: listening and unconnected too; -n: numeric; -p: owning process;
- * -i: TCP internals; -e: uid, inode, cgroup; -m: socket memory incl. drops; -O: one line per
- * socket; -H: no header. TIME-WAIT sockets have no owner and no queues: counted by `ss -s`.
+ * -t/-u: protocol; -a: listening and unconnected too; -n: numeric; -i: TCP internals; -e: uid,
+ * inode, cgroup; -m: socket memory incl. drops; -O: one line per socket; -H: no header.
+ * TIME-WAIT sockets have no owner and no queues: counted by `ss -s`. No -p: it makes ss scan
+ * every /proc/PID/fd on each run (~20x the cost of the rest here); diag maps inodes to owners
+ * with one scan per sample shared by all namespaces (owners.ts).
  */
-export const SS_TCP_ARGS = ['-t', '-a', '-n', '-p', '-i', '-e', '-m', '-O', '-H', 'exclude', 'time-wait'] as const;
-export const SS_UDP_ARGS = ['-u', '-a', '-n', '-p', '-e', '-m', '-O', '-H'] as const;
+export const SS_TCP_ARGS = ['-t', '-a', '-n', '-i', '-e', '-m', '-O', '-H', 'exclude', 'time-wait'] as const;
+export const SS_UDP_ARGS = ['-u', '-a', '-n', '-e', '-m', '-O', '-H'] as const;
 
 /** iproute2 older than 4.19 has no -O, older than 4.13 no -H: the parser reads both layouts. */
 const stripNewFlags = (args: readonly string[]) => args.filter((a) => a !== '-O' && a !== '-H');
@@ -27,11 +30,13 @@ async function runSs(src: Source, args: readonly string[], netnsPid: number | un
   return r;
 }
 
-function processLabels(s: SsSocket): Record<string, string> {
+function processLabels(s: SsSocket, owners: SocketOwners | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  if (s.users.length > 0) {
-    out.process = [...new Set(s.users.map((u) => u.name))].join(', ');
-    const pids = [...new Set(s.users.map((u) => u.pid).filter((p): p is number => p !== undefined))];
+  // ss -p output (older captures) names the owners itself; otherwise the inode tells.
+  const users = s.users.length > 0 ? s.users : s.ino !== undefined && s.ino !== 0 ? (owners?.get(s.ino) ?? []) : [];
+  if (users.length > 0) {
+    out.process = [...new Set(users.map((u) => u.name))].join(', ');
+    const pids = [...new Set(users.map((u) => u.pid).filter((p): p is number => p !== undefined))];
     if (pids.length > 0) out.pid = pids.join(',');
   }
   if (s.cgroup !== undefined) out.cgroup = s.cgroup;
@@ -53,14 +58,14 @@ function keyer(): (s: SsSocket) => string {
   };
 }
 
-export function tcpRows(sockets: readonly SsSocket[]): Row[] {
+export function tcpRows(sockets: readonly SsSocket[], owners?: SocketOwners): Row[] {
   const key = keyer();
   return sockets.map((s) => {
     const listen = s.state === 'LISTEN';
     const i = s.info;
     return {
       key: key(s),
-      labels: { state: s.state, local: s.local, peer: s.peer, ...(s.cc ? { cc: s.cc } : {}), ...processLabels(s) },
+      labels: { state: s.state, local: s.local, peer: s.peer, ...(s.cc ? { cc: s.cc } : {}), ...processLabels(s, owners) },
       values: {
         recv_q: listen ? undefined : s.recvQ,
         send_q: listen ? undefined : s.sendQ,
@@ -86,20 +91,23 @@ export function tcpRows(sockets: readonly SsSocket[]): Row[] {
   });
 }
 
-export function udpRows(sockets: readonly SsSocket[]): Row[] {
+export function udpRows(sockets: readonly SsSocket[], owners?: SocketOwners): Row[] {
   const key = keyer();
   return sockets.map((s) => ({
     key: key(s),
-    labels: { state: s.state, local: s.local, peer: s.peer, ...processLabels(s) },
+    labels: { state: s.state, local: s.local, peer: s.peer, ...processLabels(s, owners) },
     values: { recv_q: s.recvQ, send_q: s.sendQ, rmem: s.skmem?.r, rcvbuf: s.skmem?.rb, drops: s.skmem?.d },
   }));
 }
 
-async function socketTable(src: Source, args: readonly string[], netnsPid: number | undefined, toRows: (s: readonly SsSocket[]) => Row[]): Promise<Outcome<Row[]>> {
+async function socketTable(src: Source, args: readonly string[], netnsPid: number | undefined, toRows: (s: readonly SsSocket[], owners: SocketOwners) => Row[]): Promise<Outcome<Row[]>> {
   const out = await runSs(src, args, netnsPid);
   if (out.status !== 'ok') return out;
   const p = parseSsSockets(out.value);
-  return p.ok ? ok(toRows(p.value.sockets)) : failed(p.error.message, p.error);
+  if (!p.ok) return failed(p.error.message, p.error);
+  // After ss answered, so the map is at least as new as the sockets it names.
+  const needOwners = p.value.sockets.some((s) => s.users.length === 0 && s.ino !== undefined && s.ino !== 0);
+  return ok(toRows(p.value.sockets, needOwners ? socketOwners(src) : new Map()));
 }
 
 export const socketsCollector: Collector = {
@@ -107,7 +115,7 @@ export const socketsCollector: Collector = {
   title: 'TCP and UDP sockets: queues, listen backlog, retransmits, RTT, drops and owners (ss)',
   origin: 'commands',
   resources: ['network'],
-  inputs: [`ss ${SS_TCP_ARGS.join(' ')}`, `ss ${SS_UDP_ARGS.join(' ')}`, 'ss -s'],
+  inputs: [`ss ${SS_TCP_ARGS.join(' ')}`, `ss ${SS_UDP_ARGS.join(' ')}`, 'ss -s', '/proc/PID/fd/* (socket owners, one scan per sample)', '/proc/PID/comm'],
   netns: true,
   tables: {
     tcp_sockets: {

@@ -161,6 +161,21 @@ describe('sockets collector on recorded command output', () => {
       a.cleanup();
     }
   });
+  it('names owners from one /proc/PID/fd scan by socket inode (no ss -p), names with any bytes', async () => {
+    const t = fixtureTree({ '/proc/10/comm': 'we"ird,(x\nLISTE\n', '/proc/11/comm': 'nginx\n' }, {
+      ...cmd(SS_TCP_ARGS, 'LISTEN 0 511 0.0.0.0:80 0.0.0.0:* ino:777 sk:1 <->\nESTAB 0 0 10.0.0.1:80 10.0.0.2:5555 ino:0 sk:2 <->\n'),
+      'dirs.json': { '/proc': ['10', '11', 'self'], '/proc/10/fd': ['0', '3'], '/proc/11/fd': ['6'] },
+      'links.json': { '/proc/10/fd/0': '/dev/null', '/proc/10/fd/3': 'socket:[777]', '/proc/11/fd/6': 'socket:[777]' },
+    });
+    try {
+      const out = await socketsCollector.collect(t.source, { sampleIndex: 0 });
+      const rows = out.tcp_sockets!.status === 'ok' ? out.tcp_sockets!.value : [];
+      expect(rows[0]!.labels).toMatchObject({ process: 'we"ird,(x\nLISTE, nginx', pid: '10,11' });
+      expect(rows[1]!.labels!.process).toBeUndefined(); // not accepted yet: inode 0, no owner
+    } finally {
+      t.cleanup();
+    }
+  });
   it('gives duplicate keys a suffix and keeps LISTEN queues out of recv_q/send_q', () => {
     const rows = tcpRows(sockets('LISTEN 0 5 0.0.0.0:80 0.0.0.0:*\nLISTEN 0 5 0.0.0.0:80 0.0.0.0:*\n'));
     expect(rows.map((r) => r.key)).toEqual(['0.0.0.0:80 0.0.0.0:*', '0.0.0.0:80 0.0.0.0:* (2)']);
