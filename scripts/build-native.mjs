@@ -74,6 +74,7 @@ function missingPrerequisites(arch) {
   if (!existsSync(`/usr/include/${arch}/asm/types.h`) && !existsSync('/usr/include/asm/types.h'))
     missing.push({ what: 'kernel UAPI headers (asm/types.h)', fix: 'apt-get install linux-libc-dev' });
   if (!has('make') || !has('g++')) missing.push({ what: 'make and g++ (node-gyp builds the addon with them)', fix: 'apt-get install make g++' });
+  if (!has('python3')) missing.push({ what: 'python3 (node-gyp runs gyp with it)', fix: 'apt-get install python3' });
   if (!nodeHeadersDir()) missing.push({ what: 'Node.js headers (include/node/node_api.h)', fix: 'apt-get install libnode-dev (or a Node.js build with headers)' });
   if (!findNodeGyp()) missing.push({ what: 'node-gyp (bundled with npm)', fix: 'install npm (apt-get install npm) or npm install --save-dev node-gyp' });
   try {

@@ -33,6 +33,9 @@ const RUNTIME_PACKAGES = {
   libelf1: 'libbpf needs it',
   'zlib1g': 'libbpf needs it',
   'linux-libc-dev': 'kernel UAPI headers for the BPF build',
+  make: 'node-gyp builds the BPF addon with it',
+  'g++': 'compiles the BPF addon (C++)',
+  python3: 'node-gyp (gyp) needs it to build the BPF addon',
   tmux: 'the TUI tests',
 };
 const TEST_PACKAGES = {
