@@ -22,6 +22,9 @@ const UNBUILT = join(BUILD, '.diag-unbuilt');
 const quiet = process.argv.includes('--quiet');
 // --check: only report missing prerequisites (exit 1 when any), build and write nothing.
 const checkOnly = process.argv.includes('--check');
+// --optional (npm's install script): a failed build says why and exits 0, so `npm install` and
+// `npm ci` never fail because of it; diag then runs with BPF off and says why.
+const optional = process.argv.includes('--optional');
 const say = (msg) => process.stderr.write(`build-native: ${msg}\n`);
 
 function has(cmd) {
@@ -91,7 +94,8 @@ function fail(reason, output) {
   mkdirSync(BUILD, { recursive: true });
   writeFileSync(UNBUILT, reason + '\n');
   rmSync(STAMP, { force: true });
-  process.exit(1);
+  if (optional) say('diag will run without BPF probes (`diag probes` says why)');
+  process.exit(optional ? 0 : 1);
 }
 
 function runStep(cmd, args, opts = {}) {
@@ -145,7 +149,7 @@ function main() {
   const missing = missingPrerequisites(arch);
   if (missing.length > 0) {
     for (const m of missing) say(`missing: ${m.what} -> ${m.fix}`);
-    if (checkOnly) process.exit(1);
+    if (checkOnly) process.exit(optional ? 0 : 1);
     fail(`addon not built because ${missing.map((m) => m.what).join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing; fix: ${[...new Set(missing.map((m) => m.fix))].join('; ')}`);
   }
   if (checkOnly) {
