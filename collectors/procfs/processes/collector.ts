@@ -51,9 +51,12 @@ function vanished(src: Source, pid: string, starttime: number): boolean {
 }
 
 /**
- * Read one process. Returns undefined when it vanished mid-scan (ENOENT/ESRCH on any file, or
- * the PID now belongs to a younger process): its numbers are dropped whole, so nothing read from
- * one process can end up in another's row. The identity (PID + start time) is read first.
+ * Read one process. Returns undefined when it vanished mid-scan (ENOENT/ESRCH, or the PID now
+ * belongs to a younger process): its numbers are dropped whole. The identity (PID + start time)
+ * is read first; on the first failed read after it, /proc/PID/stat is read again to tell "gone"
+ * from "not allowed" (once per process: a non-root scan pays one extra read per other user's
+ * process, not one per denied file). A PID cannot be reused within one process's reads: the
+ * kernel hands PIDs out cyclically, so reuse needs pid_max forks in between.
  */
 export function readProcess(src: Source, pid: string, gaps: ScanGaps): Row | undefined {
   const base = `/proc/${pid}/`;
@@ -66,28 +69,31 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps): Row | und
   }
   const st = stat.value;
   const start = st.starttime;
+  let alive = false;
+  /** After a failed read: false when the process is gone (drop it), true when it is still there. */
+  const stillThere = (): boolean => alive || (alive = !vanished(src, pid, start));
 
   const statusText = src.readFile(base + 'status');
-  if (statusText.status !== 'ok' && vanished(src, pid, start)) return undefined;
+  if (statusText.status !== 'ok' && !stillThere()) return undefined;
   const status = statusText.status === 'ok' ? parsePidStatus(statusText.value) : undefined;
 
   const limitsText = src.readFile(base + 'limits');
-  if (limitsText.status !== 'ok' && vanished(src, pid, start)) return undefined;
+  if (limitsText.status !== 'ok' && !stillThere()) return undefined;
   const limit = limitsText.status === 'ok' ? parseOpenFilesLimit(limitsText.value) : undefined;
 
   const cgText = src.readFile(base + 'cgroup');
-  if (cgText.status !== 'ok' && vanished(src, pid, start)) return undefined;
+  if (cgText.status !== 'ok' && !stillThere()) return undefined;
   const cg = cgText.status === 'ok' ? parsePidCgroup(cgText.value) : undefined;
 
   const cmdText = src.readFile(base + 'cmdline');
-  if (cmdText.status !== 'ok' && vanished(src, pid, start)) return undefined;
+  if (cmdText.status !== 'ok' && !stillThere()) return undefined;
 
   // io and fd need ptrace-read access: root, or the same user as the process.
   // A zombie (or a process being torn down) has no files and may refuse io: not a gap to report.
   const dead = st.state === 'Z' || st.state === 'X' || st.state === 'x';
   const ioText = src.readFile(base + 'io');
   if (ioText.status !== 'ok') {
-    if (vanished(src, pid, start)) return undefined;
+    if (!stillThere()) return undefined;
     if (!dead) {
       gaps.io++;
       gaps.first.io ??= because(ioText);
@@ -97,7 +103,7 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps): Row | und
 
   const fdDir = src.readDir(base + 'fd');
   if (fdDir.status !== 'ok') {
-    if (vanished(src, pid, start)) return undefined;
+    if (!stillThere()) return undefined;
     if (!dead) {
       gaps.fd++;
       gaps.first.fd ??= because(fdDir);

@@ -264,7 +264,7 @@ describe('processes collector without root', () => {
     children.push(own);
     try {
       await until('the unprivileged sleep', () => statNow(own.pid!)?.comm === 'sleep');
-      const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, 'bin/diag.js', 'collect', 'processes', '--json', '--window', '300ms'], { encoding: 'utf8', cwd: new URL('../../../', import.meta.url).pathname });
+      const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, 'bin/diag.js', 'collect', 'processes', '--json', '--window', '300ms'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, cwd: new URL('../../../', import.meta.url).pathname });
       const doc = z
         .object({ tables: z.object({ processes: z.object({ status: z.literal('ok'), notes: z.array(z.string()), rows: z.array(z.object({ key: z.string(), labels: z.record(z.string(), z.string()), values: z.record(z.string(), z.number().nullable()) })) }) }) })
         .parse(JSON.parse(out));
