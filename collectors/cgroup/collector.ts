@@ -1,6 +1,6 @@
 import type { Collector, Row, RowWindow, TableOutcomes } from '../../src/core/collector.js';
 import { counter, derived, gauge } from '../../src/core/fields.js';
-import { ok, unavailable } from '../../src/core/outcome.js';
+import { ok, unavailable, type Outcome } from '../../src/core/outcome.js';
 import type { ParseResult } from '../../src/core/parse-result.js';
 import { readParsed } from '../../src/core/read-parsed.js';
 import type { Source } from '../../src/core/source.js';
@@ -257,9 +257,25 @@ export function discoverCgroups(src: Source, layout: CgroupLayout, opts: CgroupC
   return { nodes, budget, walked: hiers };
 }
 
-export function readLayout(src: Source) {
-  const mi = readParsed(src, '/proc/self/mountinfo', parseMountinfo);
-  return mi.status === 'ok' ? ok(detectCgroupLayout(mi.value)) : mi;
+/**
+ * The cgroup layout from diag's own mount table. When its cgroup mount points cannot be read
+ * through the source (diag in a container reading the host under --root: its own mountinfo
+ * names its own mounts), the host init's /proc/1/mountinfo is tried. `from` says which was used.
+ */
+export function readLayout(src: Source): Outcome<CgroupLayout & { readonly from: string }> {
+  let first: Outcome<CgroupLayout & { readonly from: string }> | undefined;
+  for (const from of ['/proc/self/mountinfo', '/proc/1/mountinfo']) {
+    const mi = readParsed(src, from, parseMountinfo);
+    if (mi.status !== 'ok') {
+      first ??= mi;
+      continue;
+    }
+    const layout = { ...detectCgroupLayout(mi.value), from };
+    first ??= ok(layout);
+    const probe = layout.v2 ?? layout.v1[0];
+    if (probe === undefined || src.readDir(probe.mountPoint).status === 'ok') return ok(layout);
+  }
+  return first ?? unavailable('no mountinfo');
 }
 
 const TABLE_IDS = ['cgroups', 'cgroup_cpu', 'cgroup_memory', 'cgroup_pids', 'cgroup_io', 'cgroup_psi', 'cgroup_layout'] as const;
@@ -292,6 +308,7 @@ export function collectCgroups(src: Source, opts: CgroupCollectOptions = {}): Ta
     key: 'host',
     labels: {
       mode: L.mode,
+      mountinfo: L.from,
       v2_mount: L.v2?.mountPoint ?? '',
       v2_controllers: v2controllers?.status === 'ok' ? v2controllers.value.trim() : '',
       v1: L.v1.map((h) => `${h.controllers.join(',')}=${h.mountPoint}`).join(' '),

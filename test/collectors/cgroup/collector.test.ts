@@ -120,6 +120,14 @@ describe('cgroups collector: bounds, garbage and missing input', () => {
     const inv = out.cgroups!.status === 'ok' ? out.cgroups!.value.find((r) => r.key === DOCKER) : undefined;
     expect(inv?.labels?.read_errors).toMatch(/cpu\.stat/);
   });
+  it("falls back to the host init's mountinfo when diag's own names mounts the source cannot read (--root)", () => {
+    const files = v2Host(0);
+    files['/proc/1/mountinfo'] = files['/proc/self/mountinfo']!;
+    files['/proc/self/mountinfo'] = '40 30 0:40 / /host/sys/fs/cgroup rw - cgroup2 cgroup2 rw\n';
+    const l = collectCgroups(tree(files)).cgroup_layout!;
+    expect(l.status === 'ok' && l.value[0]!.labels).toMatchObject({ mountinfo: '/proc/1/mountinfo', mode: 'unified' });
+    expect(l.status === 'ok' && l.value[0]!.values.cgroups).toBe(8);
+  });
   it('without mountinfo every table is unavailable, with no cgroup mount it says so', () => {
     const none = collectCgroups(tree({ '/proc/stat': 'cpu 1 2 3 4\n' }));
     expect(none.cgroups!.status).toBe('unavailable');
