@@ -194,8 +194,8 @@ describe.skipIf(need.skip)('processes and tasks collectors live', () => {
 
   it('a scan during heavy fork/exit churn ends without error and never mixes processes', async () => {
     // Two bash loops starting and reaping /bin/true: hundreds of short-lived processes per second.
-    // Each loop ends by itself after 6 s and is killed by PID in finally anyway.
-    const script = 'end=$((SECONDS+6)); while [ $SECONDS -lt $end ]; do /bin/true; done';
+    // Each loop ends by itself after 10 s and is killed by PID in finally anyway.
+    const script = 'end=$((SECONDS+10)); while [ $SECONDS -lt $end ]; do /bin/true; done';
     const loops = [start('bash', ['-c', script]), start('bash', ['-c', script])];
     const loopPids = new Set(loops.map((l) => l.pid!));
     const counting = new VanishCounter(src);
@@ -207,9 +207,11 @@ describe.skipIf(need.skip)('processes and tasks collectors live', () => {
     try {
       for (const l of loops) await until('the churn loop', () => statNow(l.pid!)?.comm === 'bash');
       const loopStart = Math.min(...loops.map((l) => statNow(l.pid!)!.starttime));
-      // Scan again and again for about 2 s, and until a process was seen vanishing mid-scan.
+      // Scan again and again for about 2 s (at least twice, to pair scans), and until a process
+      // was seen vanishing mid-scan; at most 8 s (a scan of 2,000+ processes on a loaded host
+      // takes a while).
       const t1 = Date.now();
-      while ((scans < 4 || Date.now() - t1 < 2000 || counting.vanished === 0) && Date.now() - t1 < 5000) {
+      while ((scans < 2 || Date.now() - t1 < 2000 || counting.vanished === 0) && Date.now() - t1 < 8000) {
         const clock = performance.now();
         const { procs } = await scan(counting);
         scans++;
@@ -250,7 +252,7 @@ describe.skipIf(need.skip)('processes and tasks collectors live', () => {
     }
     const rate = (forks() - forks0) / ((Date.now() - t0) / 1000);
     process.stderr.write(`churn: ${scans} scans, ${Math.round(rate)} forks/s on the host, ${counting.vanished} processes vanished mid-scan\n`);
-    expect(scans).toBeGreaterThanOrEqual(4);
+    expect(scans).toBeGreaterThanOrEqual(2);
     // the premise held: processes listed in /proc were gone when their files were read
     expect(counting.vanished).toBeGreaterThan(0);
   });
