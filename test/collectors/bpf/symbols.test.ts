@@ -43,7 +43,7 @@ describe('parseKallsyms', () => {
     expect(r32.ok && kernelSymbol(r32.value, 0xc1000150n)).toBe('foo');
   });
 
-  it('never throws (fuzz)', () => fuzzParser(parseKallsyms, [KALLSYMS], 150));
+  it('never throws (fuzz)', () => fuzzParser(parseKallsyms, [KALLSYMS], 100));
 });
 
 describe('parseProcMaps', () => {
@@ -71,15 +71,16 @@ describe('readElfSymbols', () => {
     const elf = readElfSymbols(process.execPath);
     expect(elf).toBeDefined();
     if (!elf) return;
-    expect(elf.names.length).toBeGreaterThan(1000);
-    const i = elf.names.indexOf('napi_create_object');
-    expect(i).toBeGreaterThanOrEqual(0);
-    const vaddr = elf.starts[i] ?? 0n;
+    expect(elf.length).toBeGreaterThan(1000);
+    let i = 0;
+    while (i < elf.length && elf.name(i) !== 'napi_create_object') i++;
+    expect(i).toBeLessThan(elf.length);
+    const vaddr = elf.starts[i] ?? 0;
     const seg = elf.loads.find((l) => vaddr >= l.vaddr && vaddr < l.vaddr + l.filesz);
     expect(seg).toBeDefined();
     if (!seg) return;
     // a file offset a few bytes into the function maps back to it
-    expect(elfSymbolAt(elf, vaddr - seg.vaddr + seg.offset + 2n)).toBe('napi_create_object');
+    expect(elfSymbolAt(elf, BigInt(vaddr - seg.vaddr + seg.offset + 2))).toBe('napi_create_object');
   });
 
   it('is undefined for a file that is not ELF or does not exist', () => {
