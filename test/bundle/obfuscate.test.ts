@@ -42,6 +42,11 @@ describe('Obfuscator', () => {
     expect(out).toContain('fe80::');
     expect(o.text(line)).toBe(out);
   });
+  it('replaces whole host names only', () => {
+    const o = new Obfuscator('k', ['vm']);
+    const out = o.text('host vm\n/proc/vmstat vmalloc kvm vm.example.com');
+    expect(out).toMatch(/^host h\w\n\/proc\/vmstat vmalloc kvm h\w\.example\.com$/);
+  });
   it('does not take times or versions for IPv6', () => {
     expect(isIpv6('12:30:45')).toBe(false);
     expect(isIpv6('::1')).toBe(true);

@@ -9,9 +9,12 @@ import { renderJson } from '../../report/json.js';
 import { parseCommandArgs, COMMON_OPTIONS } from '../args.js';
 import { liveSourceFor } from '../source-options.js';
 import { probeRunnerForCli } from '../probe-runner.js';
+import { openBundle } from '../../bundle/reader.js';
+import { unavailable } from '../../core/outcome.js';
 
 export const HELP = `Usage: diag run playbook <name> [--json | --markdown] [--window 1s]
                          [--pid PID | --cgroup PATH] [--playbook-dir DIR] [--root DIR]
+                         [--from BUNDLE.tar.gz]
 
 Measure the host over a window and judge it with a playbook (see \`diag playbooks\`).
 Text for a terminal (default), --markdown for a ticket, --json for a bot (one
@@ -20,6 +23,8 @@ Progress and warnings go to stderr.
 
   --pid PID, --cgroup PATH   what the container playbook judges (a process's cgroup and
                              network namespace, or a cgroup path such as /system.slice/x)
+  --from BUNDLE              judge a snapshot bundle offline (diag snapshot) instead of
+                             this host: the same findings as when it was taken
   --playbook-dir DIR         also load playbooks from DIR (after the built-in ones,
                              /etc/diag/playbooks and ~/.config/diag/playbooks)
 
@@ -35,6 +40,7 @@ export const RUN_OPTIONS = {
   cgroup: { type: 'string' },
   'playbook-dir': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
+  from: { type: 'string' },
 } as const;
 
 export interface RunFlags {
@@ -46,6 +52,7 @@ export interface RunFlags {
   readonly 'playbook-dir'?: string | undefined;
   readonly root?: string | undefined;
   readonly quiet?: boolean | undefined;
+  readonly from?: string | undefined;
 }
 
 /** Run one playbook and print its report; returns the exit code. Shared with the default `diag`. */
@@ -78,17 +85,40 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
   const target = pid !== undefined ? { pid } : values.cgroup !== undefined ? { cgroup: values.cgroup } : undefined;
   if (playbook.target === 'required' && !target) throw new UsageError(`run playbook ${name}: needs --pid PID or --cgroup PATH`);
   if (playbook.target === 'none' && target) throw new UsageError(`run playbook ${name}: takes no --pid/--cgroup (try the container playbook)`);
-  const source = liveSourceFor(values.root);
-  const report = await runPlaybook({
-    playbook,
-    catalogue: session.catalogue,
-    collectors: session.collectors,
-    sources: source,
-    windowMs,
-    ...(target ? { target } : {}),
-    probes: await probeRunnerForCli(source),
-    log,
-  });
+  let report;
+  if (values.from !== undefined) {
+    // Offline: the two recorded samples of a snapshot, judged exactly as they were live.
+    if (values.root !== undefined) throw new UsageError('run playbook: --from and --root exclude each other');
+    if (values.window !== undefined) throw new UsageError('run playbook: --window does not apply to --from (the bundle has its own window)');
+    const bundle = await openBundle(values.from);
+    try {
+      log(`replaying ${values.from} (taken ${bundle.manifest.createdAt} on ${bundle.manifest.host.hostname}, window ${bundle.manifest.windowMs} ms)`);
+      report = await runPlaybook({
+        playbook,
+        catalogue: session.catalogue,
+        collectors: session.collectors,
+        sources: bundle.sources,
+        windowMs: bundle.manifest.windowMs,
+        ...(target ? { target } : {}),
+        probes: { run: () => Promise.resolve(unavailable('probes run on a live host, not on a snapshot')) },
+        log,
+      });
+    } finally {
+      bundle.close();
+    }
+  } else {
+    const source = liveSourceFor(values.root);
+    report = await runPlaybook({
+      playbook,
+      catalogue: session.catalogue,
+      collectors: session.collectors,
+      sources: source,
+      windowMs,
+      ...(target ? { target } : {}),
+      probes: await probeRunnerForCli(source),
+      log,
+    });
+  }
   process.stdout.write(values.json ? renderJson(report) : values.markdown ? renderMarkdown(report) : renderText(report));
   return EXIT_CODES[report.status];
 }

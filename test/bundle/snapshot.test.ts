@@ -1,0 +1,184 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { diag } from '../helpers/diag-cli.js';
+
+/**
+ * Snapshot bundles end to end with the built CLI: replay equivalence, redaction of planted
+ * secrets (while the processes stay listed), no overwrite without --force, and kill -9.
+ */
+const work = mkdtempSync(join(tmpdir(), 'diag-snap-test-'));
+const children: ChildProcess[] = [];
+
+const SECRETS = {
+  optionSpace: 'SpaceSecret-7f3a91c2',
+  optionEquals: 'EqualsSecret-0b8e22d4',
+  mysql: 'MysqlSecret-55aa10ee',
+  url: 'UrlSecret-9c0ffee1',
+  header: 'HeaderSecret-b16b00b5',
+  envDb: 'EnvSecret-d00dfeed',
+  envAws: 'AwsEnvSecret-c0ffee42',
+  configIni: 'IniSecret-facefeed',
+  configYaml: 'YamlSecret-deadbea7',
+  configJson: 'JsonSecret-abad1dea',
+};
+
+function plant(argv0: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  // bash keeps its arguments in its argv (/proc/PID/cmdline) while it sleeps ("; :" stops it
+  // from exec'ing sleep); exec -a sets argv[0] to the program name we pretend to be.
+  const c = spawn('bash', ['-c', 'exec -a "$0" /bin/bash -c "sleep 60; :" "$@"', argv0, ...args], {
+    stdio: 'ignore',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+  });
+  children.push(c);
+  return c;
+}
+
+function grepTree(dir: string, needle: string): string[] {
+  const hits: string[] = [];
+  const walk = (p: string) => {
+    const st = statSync(p);
+    if (st.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
+    else if (readFileSync(p).includes(needle)) hits.push(p);
+  };
+  walk(dir);
+  return hits;
+}
+
+function untar(file: string): string {
+  const dir = mkdtempSync(join(work, 'unpacked-'));
+  const r = spawnSync('tar', ['-xzf', file, '-C', dir]);
+  expect(r.status).toBe(0);
+  return dir;
+}
+
+let planted: ChildProcess[] = [];
+
+beforeAll(async () => {
+  const configDir = join(work, 'etc');
+  mkdirSync(configDir);
+  writeFileSync(join(configDir, 'app.ini'), `[db]\npassword=${SECRETS.configIni}\n`);
+  writeFileSync(join(configDir, 'app.yaml'), `db:\n  password: "${SECRETS.configYaml}"\n`);
+  writeFileSync(join(configDir, 'app.json'), JSON.stringify({ api_token: SECRETS.configJson }));
+  planted = [
+    plant('secretapp', ['--password', SECRETS.optionSpace, '--config', join(configDir, 'app.ini')], { DB_PASSWORD: SECRETS.envDb, AWS_SECRET_ACCESS_KEY: SECRETS.envAws }),
+    plant('tokenapp', [`--api-key=${SECRETS.optionEquals}`, `--config=${join(configDir, 'app.yaml')}`]),
+    plant('mysql', ['-uroot', `-p${SECRETS.mysql}`, 'shop']),
+    plant('migrator', [`postgres://admin:${SECRETS.url}@127.0.0.1:5432/app`, '-H', `Authorization: Bearer ${SECRETS.header}`, join(configDir, 'app.json')]),
+  ];
+  // let them exec
+  await new Promise((r) => setTimeout(r, 300));
+}, 30_000);
+
+afterAll(() => {
+  for (const c of children) if (c.pid && c.exitCode === null) c.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('diag snapshot', () => {
+  let bundle = '';
+  let unpacked = '';
+
+  it('writes a bundle with manifest, report and raw inputs of both samples', async () => {
+    bundle = join(work, 'a.tar.gz');
+    const r = await diag(['snapshot', '-o', bundle, '--window', '1s']);
+    expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trim()).toBe(bundle);
+    unpacked = untar(bundle);
+    for (const f of ['manifest.json', 'report.json', 'report.md', 'records/model.json', 'samples/0/proc/stat', 'samples/1/proc/stat', 'samples/1/.diag/clock.json']) {
+      expect(existsSync(join(unpacked, f)), f).toBe(true);
+    }
+    const manifest = JSON.parse(readFileSync(join(unpacked, 'manifest.json'), 'utf8'));
+    expect(manifest.schema).toBe('diag.bundle/v1');
+    expect(manifest.windowMs).toBe(1000);
+    expect(manifest.redaction.enabled).toBe(true);
+    expect(manifest.collectors.map((c: { id: string }) => c.id)).toContain('cpu');
+    const report = JSON.parse(readFileSync(join(unpacked, 'report.json'), 'utf8'));
+    expect(report.schema).toBe('diag.report/v1');
+    expect(report.playbook).toBe('use');
+  }, 60_000);
+
+  it('replays to the same findings offline (replay equivalence)', async () => {
+    const stored = JSON.parse(readFileSync(join(unpacked, 'report.json'), 'utf8'));
+    const r = await diag(['run', 'playbook', 'use', '--from', bundle, '--json']);
+    expect([0, 1, 2, 3]).toContain(r.exitCode);
+    const replayed = JSON.parse(r.stdout);
+    expect(replayed.status).toBe(stored.status);
+    expect(replayed.findings).toEqual(stored.findings);
+    expect(replayed.coverage).toEqual(stored.coverage);
+  }, 60_000);
+
+  it('masks every planted secret and still lists the processes', () => {
+    for (const [name, secret] of Object.entries(SECRETS)) {
+      expect(grepTree(unpacked, secret), `${name} leaked`).toEqual([]);
+    }
+    const manifest = JSON.parse(readFileSync(join(unpacked, 'manifest.json'), 'utf8'));
+    const hits = Object.fromEntries(manifest.redaction.rules.map((x: { rule: string; hits: number }) => [x.rule, x.hits]));
+    expect(hits['secret-option']).toBeGreaterThanOrEqual(2);
+    expect(hits['db-client-password']).toBeGreaterThanOrEqual(1);
+    expect(hits['url-credentials']).toBeGreaterThanOrEqual(1);
+    expect(hits['authorization-header']).toBeGreaterThanOrEqual(1);
+    // redaction, not omission: each planted process is in the bundle with its masked command line
+    for (const c of planted) {
+      const cmdline = join(unpacked, 'samples/1/proc', String(c.pid), 'cmdline');
+      expect(existsSync(cmdline), `cmdline of ${c.pid}`).toBe(true);
+      expect(readFileSync(cmdline, 'utf8')).toContain('*****');
+    }
+    // environment files are never stored
+    expect(grepTree(unpacked, 'environ').filter((p) => p.endsWith('/environ'))).toEqual([]);
+  });
+
+  it('obfuscates host names and addresses consistently with --obfuscate', async () => {
+    const file = join(work, 'obf.tar.gz');
+    const r = await diag(['snapshot', '-o', file, '--window', '200ms', '--obfuscate']);
+    expect(r.exitCode).toBe(0);
+    const dir = untar(file);
+    const hostname = readFileSync('/proc/sys/kernel/hostname', 'utf8').trim();
+    const whole = new RegExp(`(?<![A-Za-z0-9_-])${hostname.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_-])`);
+    const leaks: string[] = [];
+    const walk = (p: string) => {
+      if (statSync(p).isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
+      else if (whole.test(readFileSync(p, 'utf8'))) leaks.push(p);
+    };
+    walk(dir);
+    expect(leaks).toEqual([]);
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest.redaction.obfuscated).toBe(true);
+    expect(manifest.host.hostname.length).toBe(hostname.length);
+  }, 60_000);
+
+  it('does not overwrite an existing file without --force', async () => {
+    const file = join(work, 'exists.tar.gz');
+    writeFileSync(file, 'precious');
+    const r = await diag(['snapshot', '-o', file, '--window', '100ms']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/already exists/);
+    expect(r.stderr).toMatch(/--force/);
+    expect(readFileSync(file, 'utf8')).toBe('precious');
+    const forced = await diag(['snapshot', '-o', file, '--window', '100ms', '--force']);
+    expect(forced.exitCode).toBe(0);
+    expect(readFileSync(file).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+  }, 60_000);
+
+  it('leaves nothing under the final name when killed with -9', async () => {
+    const dir = mkdtempSync(join(work, 'kill-'));
+    const file = join(dir, 'killed.tar.gz');
+    const child = spawn(process.execPath, ['bin/diag.js', 'snapshot', '-o', file, '--window', '3s'], { stdio: 'ignore' });
+    children.push(child);
+    await new Promise((r) => setTimeout(r, 1200));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(existsSync(file)).toBe(false);
+    expect(readdirSync(dir).filter((n) => !n.startsWith('.'))).toEqual([]);
+  }, 30_000);
+
+  it('refuses bad options with exit 64', async () => {
+    const r = await diag(['snapshot', '--window', 'soon']);
+    expect(r.exitCode).toBe(64);
+    const r2 = await diag(['snapshot', '-o', join(work, 'x.zip')]);
+    expect(r2.exitCode).toBe(64);
+  });
+});
