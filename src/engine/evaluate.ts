@@ -206,6 +206,11 @@ export function evaluateCheck(check: LoadedCheck, input: EvaluateInput): CheckOu
       value = v / d;
     }
     value *= scale;
+    // Fields the title names are evidence too.
+    for (const name of check.title.matchAll(/\{field\.([A-Za-z0-9_]+)\}/g)) {
+      const f = name[1]!;
+      if (!(f in fields)) fields[f] = read(row, f, 'value') ?? null;
+    }
     const scope = insideNetns ? netnsScope(target?.netns, row.scope) : row.scope;
     judged.push({ scope, key: row.key, value, fields, labels: row.labels });
   }

@@ -1,0 +1,119 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { reportSchema, type Finding, type Report } from '../../src/engine/report-schema.js';
+
+/**
+ * Fault scenarios run the built CLI (`node bin/diag.js run playbook ... --json`, after
+ * `npm run build`; `npm test` builds first) against a fault planted on this host, and assert
+ * the finding a person would need. Every workload is bounded by timeout(1) and killed by PID;
+ * every kernel object is named diagt-scen-<pid>-... and removed in afterAll.
+ */
+export const DIAG = fileURLToPath(new URL('../../bin/diag.js', import.meta.url));
+export const PREFIX = `diagt-scen-${process.pid}`;
+const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export const sleep = sleepMs;
+
+export interface DiagRun {
+  readonly code: number;
+  readonly report: Report;
+  readonly stderr: string;
+}
+
+export function builtCli(): void {
+  if (!existsSync(fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url)))) {
+    throw new Error('dist/ is missing: run npm run build before the scenarios (npm test does it)');
+  }
+}
+
+/** Run `diag run playbook NAME --json --window 1s ...`: one JSON document on stdout, validated against the report schema. */
+export function runDiag(name: string, extra: readonly string[] = [], window = '1s'): Promise<DiagRun> {
+  builtCli();
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [DIAG, 'run', 'playbook', name, '--json', '--window', window, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    c.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const timer = setTimeout(() => c.kill('SIGKILL'), 30_000);
+    c.on('error', reject);
+    c.on('close', (code) => {
+      clearTimeout(timer);
+      try {
+        const report = reportSchema.parse(JSON.parse(out));
+        resolve({ code: code ?? -1, report, stderr: err });
+      } catch (e) {
+        reject(new Error(`diag ${name} (exit ${code}) printed no valid report: ${e instanceof Error ? e.message : String(e)}\nstderr:\n${err}\nstdout:\n${out.slice(0, 2000)}`));
+      }
+    });
+  });
+}
+
+const RANK = { info: 0, warning: 1, critical: 2 } as const;
+
+/** The findings that match, asserting at least one with severity >= min; the message shows what diag found instead. */
+export function expectFinding(r: DiagRun, want: { resource: Finding['resource']; kind: Finding['kind']; check?: string; scope?: string | RegExp; min?: 'warning' | 'critical' }): Finding[] {
+  const min = RANK[want.min ?? 'warning'];
+  const hits = r.report.findings.filter(
+    (f) =>
+      f.resource === want.resource &&
+      f.kind === want.kind &&
+      RANK[f.severity] >= min &&
+      (want.check === undefined || f.check === want.check) &&
+      (want.scope === undefined || (typeof want.scope === 'string' ? f.scope === want.scope : want.scope.test(f.scope))),
+  );
+  const seen = r.report.findings.map((f) => `${f.severity} ${f.resource}/${f.kind} ${f.check}@${f.scope}: ${f.title}`).join('\n  ');
+  const cov = r.report.coverage.filter((c) => c.resource === want.resource).map((c) => `${c.kind}: ${c.status}${c.reason ? ` (${c.reason})` : ''}`).join('; ');
+  expect(hits.length, `expected a ${want.resource}/${want.kind} finding${want.check ? ` from ${want.check}` : ''} >= ${want.min ?? 'warning'}; diag found:\n  ${seen || '(nothing)'}\ncoverage ${want.resource}: ${cov}\nexit ${r.code}`).toBeGreaterThan(0);
+  expect(r.code).toBe(r.report.status === 'critical' ? 2 : r.report.status === 'warning' ? 1 : r.report.status === 'unknown' ? 3 : 0);
+  return hits;
+}
+
+/** Processes we started, killed by PID at the end (timeout(1) passes SIGTERM on). */
+export class Workloads {
+  private readonly children: ChildProcess[] = [];
+
+  start(cmd: string, args: readonly string[], opts: { stdin?: boolean } = {}): ChildProcess {
+    const c = spawn(cmd, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'ignore', 'ignore'] });
+    this.children.push(c);
+    return c;
+  }
+
+  /** A shell that waits for a line on stdin before running `script` (so it can be put in a cgroup first). */
+  gated(script: string): ChildProcess {
+    return this.start('sh', ['-c', `read gate; ${script}`], { stdin: true });
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.children) {
+      if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) {
+        try {
+          process.kill(c.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+    await Promise.all(this.children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : Promise.race([new Promise<void>((r) => c.once('exit', () => r())), sleepMs(3000)]))));
+    this.children.length = 0;
+  }
+}
+
+/** Run a command, throwing with its stderr when it fails (set-up steps of a scenario). */
+export function sh(cmd: string, args: readonly string[], input?: string): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input, timeout: 20_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr || r.error?.message || ''}`);
+  return r.stdout;
+}
+
+/** Same, for clean-up: never throws (the object may already be gone). */
+export function shQuiet(cmd: string, args: readonly string[]): void {
+  spawnSync(cmd, args, { stdio: 'ignore', timeout: 20_000 });
+}
+
+/** Wait until `cond` holds (polling), for workloads to get going. */
+export async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await sleepMs(50);
+}

@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { liveRequirement } from '../helpers/capabilities.js';
+import { expectFinding, PREFIX, runDiag, sh, shQuiet, sleep, Workloads } from './helpers.js';
+
+/**
+ * Network faults, each in a network namespace of our own (loopback traffic only, never another
+ * address): TCP retransmits from 10% packet loss on the namespace's lo (netem; kernels built
+ * without sch_netem, like this CI VM's, get the same loss from an iptables `statistic` rule),
+ * packets dropped at a tbf qdisc, UDP packets dropped by an iptables rule, and listen-queue
+ * overflows. Traffic generators are small Node scripts run
+ * inside the namespace with timeout(1); namespaces are deleted in afterAll.
+ */
+const req = liveRequirement('root', 'cmd:ip', 'cmd:tc', 'cmd:iptables', 'cmd:timeout');
+const NS_LOSS = `${PREFIX}-loss`;
+const NS_FW = `${PREFIX}-fw`;
+const NS_LISTEN = `${PREFIX}-lst`;
+const NS_QDISC = `${PREFIX}-q`;
+const ALL_NS = [NS_LOSS, NS_FW, NS_LISTEN, NS_QDISC];
+let lossBy = '';
+const work = new Workloads();
+
+/** A TCP sender and sink on 127.0.0.1 inside the namespace, for `seconds`. */
+const TCP_PAIR = `
+const net = require('net');
+const srv = net.createServer((s) => s.on('data', () => {}).on('error', () => {}));
+srv.listen(5001, '127.0.0.1', () => {
+  const c = net.connect(5001, '127.0.0.1');
+  const chunk = Buffer.alloc(16384, 120);
+  const pump = () => { while (c.write(chunk)) {} };
+  c.on('drain', pump).on('connect', pump).on('error', () => {});
+});`;
+
+/** UDP datagrams to 127.0.0.1:5002 inside the namespace, ~2,000/s. */
+const UDP_SENDER = `
+const s = require('dgram').createSocket('udp4');
+const m = Buffer.alloc(64, 65);
+setInterval(() => { for (let i = 0; i < 20; i++) s.send(m, 5002, '127.0.0.1'); }, 10);`;
+
+/** A listener with backlog 1 whose event loop is blocked, so it never accepts. */
+const STUCK_LISTENER = `
+require('net').createServer().listen({ port: 5003, host: '127.0.0.1', backlog: 1 }, () => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20000);
+});`;
+
+/** Clients connecting to it, 400 a second. */
+const CLIENTS = `
+const net = require('net');
+setInterval(() => { for (let i = 0; i < 20; i++) { const c = net.connect(5003, '127.0.0.1'); c.on('error', () => {}); setTimeout(() => c.destroy(), 2000); } }, 50);`;
+
+function inNs(ns: string, seconds: number, script: string) {
+  return work.start('ip', ['netns', 'exec', ns, 'timeout', '-s', 'KILL', String(seconds), process.execPath, '-e', script]);
+}
+
+/** PID of the node process inside a namespace (ip netns exec -> timeout -> node). */
+function nsPids(ns: string): number[] {
+  return sh('ip', ['netns', 'pids', ns])
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => n > 0);
+}
+
+describe.skipIf(req.skip)('scenario: network', () => {
+  beforeAll(() => {
+    for (const ns of ALL_NS) {
+      sh('ip', ['netns', 'add', ns]);
+      sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    }
+    try {
+      sh('ip', ['netns', 'exec', NS_LOSS, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'loss', '10%']);
+      lossBy = 'netem';
+    } catch {
+      // CONFIG_NET_SCH_NETEM=n: drop 10% of the segments to the sink with netfilter instead.
+      sh('ip', ['netns', 'exec', NS_LOSS, 'iptables', '-A', 'INPUT', '-i', 'lo', '-p', 'tcp', '--dport', '5001', '-m', 'statistic', '--mode', 'random', '--probability', '0.1', '-j', 'DROP']);
+      lossBy = 'iptables statistic';
+    }
+    sh('ip', ['netns', 'exec', NS_QDISC, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'tbf', 'rate', '1mbit', 'burst', '5kb', 'limit', '5kb']);
+    sh('ip', ['netns', 'exec', NS_FW, 'iptables', '-A', 'INPUT', '-i', 'lo', '-p', 'udp', '--dport', '5002', '-j', 'DROP', '-m', 'comment', '--comment', `${PREFIX} scenario`]);
+  });
+
+  afterAll(async () => {
+    await work.stop();
+    for (const ns of ALL_NS) shQuiet('ip', ['netns', 'delete', ns]);
+  });
+
+  it('finds TCP retransmits from 10% packet loss in a network namespace (network playbook, every netns)', async () => {
+    inNs(NS_LOSS, 15, TCP_PAIR);
+    await sleep(1000);
+    const r = await runDiag('network');
+    const hits = expectFinding(r, { resource: 'network', kind: 'saturation', check: 'netns-tcp-retransmits', scope: /^netns:\d+$/ });
+    expect(hits[0]!.evidence.value).toBeGreaterThan(2);
+  });
+
+  it('finds the same loss from inside the namespace (container --pid): retransmits', async () => {
+    const pid = nsPids(NS_LOSS)[0];
+    expect(pid, 'the TCP pair runs in the namespace').toBeDefined();
+    const r = await runDiag('container', ['--pid', String(pid)]);
+    await work.stop();
+    const hits = expectFinding(r, { resource: 'network', kind: 'saturation', check: 'ns-retransmits', scope: /^netns:\d+$/ });
+    expect(hits[0]!.evidence.value, `loss planted by ${lossBy}`).toBeGreaterThan(2);
+    if (lossBy === 'netem') expectFinding(r, { resource: 'network', kind: 'saturation', check: 'ns-qdisc-drops' });
+    else expectFinding(r, { resource: 'network', kind: 'errors', check: 'ns-firewall-drops' });
+  });
+
+  it('finds packets dropped at a tbf qdisc that UDP traffic overruns (container --pid)', async () => {
+    inNs(NS_QDISC, 15, UDP_SENDER);
+    await sleep(500);
+    const pid = nsPids(NS_QDISC)[0];
+    expect(pid).toBeDefined();
+    const r = await runDiag('container', ['--pid', String(pid)]);
+    await work.stop();
+    const hits = expectFinding(r, { resource: 'network', kind: 'saturation', check: 'ns-qdisc-drops', scope: /^netns:\d+\/qdisc:/ });
+    expect(hits[0]!.title).toContain('tbf');
+  });
+
+  it('finds UDP packets dropped by an iptables rule on loopback (container --pid of the sender)', async () => {
+    inNs(NS_FW, 15, UDP_SENDER);
+    await sleep(500);
+    const pid = nsPids(NS_FW)[0];
+    expect(pid).toBeDefined();
+    const r = await runDiag('container', ['--pid', String(pid)]);
+    await work.stop();
+    const hits = expectFinding(r, { resource: 'network', kind: 'errors', check: 'ns-firewall-drops' });
+    expect(hits[0]!.title).toContain('--dport 5002');
+    expect(hits[0]!.evidence.value).toBeGreaterThan(100);
+  });
+
+  it('finds listen-queue overflows of a listener that never accepts (network playbook, every netns)', async () => {
+    inNs(NS_LISTEN, 15, STUCK_LISTENER);
+    await sleep(700);
+    inNs(NS_LISTEN, 15, CLIENTS);
+    await sleep(1000);
+    const r = await runDiag('network');
+    await work.stop();
+    expectFinding(r, { resource: 'network', kind: 'saturation', check: 'netns-listen-overflows', scope: /^netns:\d+$/ });
+  });
+});
