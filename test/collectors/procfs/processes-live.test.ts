@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { memoryCollector } from '../../../collectors/procfs/memory/collector.js';
 import { processesCollector } from '../../../collectors/procfs/processes/collector.js';
 import { parsePidStat } from '../../../collectors/procfs/processes/parse.js';
 import { tasksCollector } from '../../../collectors/procfs/tasks/collector.js';
@@ -258,6 +259,30 @@ describe.skipIf(need.skip)('processes and tasks collectors live', () => {
   });
 });
 
+describe('replay of a recorded scan', () => {
+  it('gives the same rows from the recorded raw inputs (fd listings, denied files and all)', async () => {
+    const { RecordingSource } = await import('../../../src/core/recording-source.js');
+    const { FixtureSource } = await import('../../../src/core/fixture-source.js');
+    const list = [memoryCollector, tasksCollector, processesCollector];
+    // Only 60 processes (and this one), so the recorded tree stays small on a host with thousands.
+    const rec = new RecordingSource(new FewPids(src, 60));
+    const live = await collectSample(list, rec);
+    const tree = mkdtempSync(join(tmpdir(), `${tag}-replay-`));
+    try {
+      rec.writeTree(tree);
+      const replayed = await collectSample(list, new FixtureSource(tree));
+      for (const c of list) {
+        const a = live.collectors[c.id];
+        const b = replayed.collectors[c.id];
+        if (a?.status !== 'ok' || b?.status !== 'ok') throw new Error(`${c.id}: ${a?.status} / ${b?.status}`);
+        expect(b.value.tables, c.id).toEqual(a.value.tables);
+      }
+    } finally {
+      rmSync(tree, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('processes collector without root', () => {
   const needRoot = liveRequirement('root', 'cmd:setpriv');
   it.skipIf(needRoot.skip)('leaves io and fds of other users missing and says so once; own processes stay complete', async () => {
@@ -286,6 +311,38 @@ describe('processes collector without root', () => {
     }
   });
 });
+
+/** A live source listing only the first `keep` PIDs of /proc (plus this process). */
+class FewPids implements Source {
+  readonly kind = 'live' as const;
+  readonly description = 'live host (a few processes)';
+  constructor(
+    private readonly inner: Source,
+    private readonly keep: number,
+  ) {}
+  readFile(path: string): Outcome<string> {
+    return this.inner.readFile(path);
+  }
+  readDir(path: string): Outcome<string[]> {
+    const o = this.inner.readDir(path);
+    if (path !== '/proc' || o.status !== 'ok') return o;
+    const pids = o.value.filter((n) => /^\d+$/.test(n)).sort((a, b) => Number(a) - Number(b));
+    const kept = new Set([...pids.slice(0, this.keep), String(process.pid)]);
+    return { status: 'ok', value: o.value.filter((n) => !/^\d+$/.test(n) || kept.has(n)) };
+  }
+  readLink(path: string) {
+    return this.inner.readLink(path);
+  }
+  statfs(path: string) {
+    return this.inner.statfs(path);
+  }
+  run(spec: CommandSpec) {
+    return this.inner.run(spec);
+  }
+  now(label?: string) {
+    return this.inner.now(label);
+  }
+}
 
 /** A live source that counts /proc/PID/stat reads failing for listed PIDs (the process exited). */
 class VanishCounter implements Source {
