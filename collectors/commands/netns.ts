@@ -140,6 +140,15 @@ export function acrossNetns(inner: Collector, targets: readonly NetnsTarget[], o
   };
 }
 
+/** ok: every table; partial: some; unavailable: none (e.g. the process left, the tool is missing). */
+function nsStatus(r: NsResult): string {
+  if (r.status !== 'ok') return r.status;
+  const outcomes = Object.values(r.tables);
+  const good = outcomes.filter((o) => o.status === 'ok').length;
+  if (good === outcomes.length) return 'ok';
+  return good === 0 ? 'unavailable' : 'partial';
+}
+
 function mergeNetnsResults(inner: Collector, targets: readonly NetnsTarget[], results: readonly NsResult[], statusId: string): TableOutcomes {
   const out: TableOutcomes = {};
   const statusRows: Row[] = [];
@@ -174,7 +183,7 @@ function mergeNetnsResults(inner: Collector, targets: readonly NetnsTarget[], re
     } else problems.push(r.reason);
     statusRows.push({
       key: t.inode,
-      labels: { netns: t.inode, ...(t.names?.length ? { netns_name: t.names.join(',') } : {}), pid: String(t.pid), status: r.status === 'ok' ? (problems.length > 0 ? 'partial' : 'ok') : r.status, ...(problems.length > 0 ? { reason: problems.join('; ').slice(0, 500) } : {}) },
+      labels: { netns: t.inode, ...(t.names?.length ? { netns_name: t.names.join(',') } : {}), pid: String(t.pid), status: nsStatus(r), ...(problems.length > 0 ? { reason: problems.join('; ').slice(0, 500) } : {}) },
       values: { duration_ms: Math.round(r.ms * 10) / 10, rows: r.status === 'ok' ? count : undefined },
     });
   });
