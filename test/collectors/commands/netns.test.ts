@@ -135,7 +135,7 @@ describe('acrossNetns', () => {
     expect(out.fake_rows).toEqual({ status: 'ok', value: [{ key: '100/k', labels: { netns: '100', pid: 'self' }, values: { v: 1 } }] });
     expect(stats.specs.map((s) => s.netnsPid)).toEqual([undefined, 20, 30]);
     const st = out[netnsStatusTable('fake')]!;
-    expect(st.status === 'ok' && st.value.map((r) => [r.key, r.labels?.status])).toEqual([['100', 'ok'], ['200', 'partial'], ['300', 'timeout']]);
+    expect(st.status === 'ok' && st.value.map((r) => [r.key, r.labels?.status])).toEqual([['100', 'ok'], ['200', 'unavailable'], ['300', 'timeout']]);
     expect(st.status === 'ok' && st.value[1]!.labels?.reason).toBe('fake_rows: not supported here');
     expect(st.status === 'ok' && st.value[2]!.values.rows).toBeUndefined();
   });
