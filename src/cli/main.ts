@@ -31,8 +31,9 @@ function help(): string {
 
 Usage: diag [command] [options]
 
-With no command: run the 'use' playbook over a 1 s window and print its report (exit code
-from the report); 'diag overview' prints every collector's raw view.
+With no command: the terminal UI on a terminal (press ? for its keys); otherwise (a pipe,
+a bot, --json, --markdown) the 'use' playbook's report over a 1 s window, with its exit
+code. 'diag overview' prints every collector's raw view.
 
 Commands:
 ${Object.entries(COMMANDS)
