@@ -44,6 +44,8 @@ const TEST_PACKAGES = {
   bpftrace: 'reference BPF histograms in tests and benchmarks',
   bpftool: 'checks that probes detach',
   e2fsprogs: 'mkfs for loop-device tests',
+  htop: 'reference for the TUI benchmark (CPU, RSS)',
+  btop: 'reference for the TUI benchmark (CPU, RSS)',
 };
 
 function missingPackages(wanted) {
