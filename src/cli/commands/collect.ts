@@ -43,6 +43,10 @@ function inNetns(collector: Collector, spec: string, src: Source): Collector {
 /** Rows shown per table in text mode, and how they are ordered, for tables that can be long. */
 const TEXT_LIMITS: Record<string, { maxRows: number; sortBy?: string }> = {
   processes: { maxRows: 25, sortBy: 'cpu_pct' },
+  tcp_sockets: { maxRows: 40, sortBy: 'recv_q' },
+  udp_sockets: { maxRows: 25, sortBy: 'drops' },
+  nic_counters: { maxRows: 30, sortBy: 'value' },
+  firewall_rules: { maxRows: 40, sortBy: 'packets' },
 };
 
 export async function run(argv: string[]): Promise<number> {
