@@ -13,7 +13,8 @@
 // host hits both alike; CPU time is reported beside wall time for the same reason. Also: the
 // file scan replayed from memory (diag without the syscalls: decode + parse + rows), GC,
 // deriveModel over two full samples, and each collector alone.
-// Flags: --runs N (per figure, default 25), --extra N (0 skips it), --profile.
+// Flags: --runs N (per figure; default 60 at the normal count, 25 with the extra processes),
+// --extra N (0 skips it), --profile.
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -95,8 +96,8 @@ async function perCollector(ctx, env, label, runs) {
 
 const round3 = (v) => Math.round(v * 1000) / 1000;
 
-async function measurePhase(ctx, env, label) {
-  const { collectSample, deriveModel, COLLECTORS, live, runs } = env;
+async function measurePhase(ctx, env, label, runs) {
+  const { collectSample, deriveModel, COLLECTORS, live } = env;
   const counts = processCounts();
 
   // Each collector traced alone: its C plan, its replay, and whether it runs commands.
@@ -253,19 +254,19 @@ export async function run(ctx) {
   ]);
   const extra = ctx.flags.extra === undefined ? 2000 : Number(ctx.flags.extra);
   if (!Number.isInteger(extra) || extra < 0 || extra > 10_000) throw new Error(`--extra wants 0..10000, got ${JSON.stringify(ctx.flags.extra)}`);
-  const runs = ctx.runs ?? 25;
   const bin = buildProcscan(ctx);
   ctx.log(`collectors: ${COLLECTORS.map((c) => c.id).join(', ')} (${COLLECTORS.length})`);
-  const env = { live: new LiveSource(), collectSample, deriveModel, COLLECTORS, bin, runs };
+  const env = { live: new LiveSource(), collectSample, deriveModel, COLLECTORS, bin };
 
-  const normal = await measurePhase(ctx, env, 'normal');
+  // A scan at the normal process count is short and noisier: more runs there.
+  const normal = await measurePhase(ctx, env, 'normal', ctx.runs ?? 60);
   let extraRes;
   if (extra > 0) {
     const t0 = performance.now();
     const sleepers = await startSleepers(extra, { onCleanup: ctx.onCleanup });
     ctx.log(`started ${sleepers.pids.length} sleeping processes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     try {
-      extraRes = await measurePhase(ctx, env, `+${extra}`);
+      extraRes = await measurePhase(ctx, env, `+${extra}`, ctx.runs ?? 25);
     } finally {
       await sleepers.kill();
       ctx.log(`stopped the ${sleepers.pids.length} sleeping processes`);
