@@ -9,7 +9,7 @@
 // (scripts/setup.mjs does that).
 // Only Node's built-in modules: this runs from setup.mjs, possibly before node_modules exists.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,7 +144,55 @@ function generateEmbedded(objects) {
   writeFileSync(join(gen, 'embedded.cc'), parts.join('\n'));
 }
 
+/** Newest modification time under native/ (build output excluded). */
+function newestSource(dir = NATIVE) {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'build') continue;
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function upToDate() {
+  try {
+    return existsSync(join(BUILD, 'Release', 'diag_bpf.node')) && statSync(STAMP).mtimeMs >= newestSource();
+  } catch {
+    return false;
+  }
+}
+
+/** One build at a time (npm ci and setup can run at once): an exclusive lock file, waited for. */
+function lock() {
+  mkdirSync(BUILD, { recursive: true });
+  const path = join(BUILD, '.lock');
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      closeSync(openSync(path, 'wx'));
+      const release = () => rmSync(path, { force: true });
+      process.on('exit', release);
+      return;
+    } catch {
+      // a lock older than 3 minutes is from a build that died
+      try {
+        if (Date.now() - statSync(path).mtimeMs > 180_000) rmSync(path, { force: true });
+      } catch {
+        // gone meanwhile
+      }
+      if (Date.now() > deadline) fail('another build of the addon holds native/build/.lock');
+      spawnSync('sleep', ['0.2']);
+    }
+  }
+}
+
 function main() {
+  const force = process.argv.includes('--force');
+  if (!checkOnly && !force && upToDate()) {
+    if (!quiet) say('the BPF addon is up to date (--force rebuilds it)');
+    return;
+  }
   const arch = multiarch();
   const missing = missingPrerequisites(arch);
   if (missing.length > 0) {
@@ -156,6 +204,8 @@ function main() {
     say('every build prerequisite is present');
     return;
   }
+  lock();
+  if (!force && upToDate()) return; // built by whoever held the lock
   const nodeGyp = findNodeGyp();
   const nodedir = nodeHeadersDir();
   const gypArgs = [`--nodedir=${nodedir}`, '--silent'];
