@@ -166,6 +166,8 @@ export class RingStream {
   ) {
     this.ring = obj.openRing(map);
     this.done = this.loop(pollMs);
+    // Reported by stop(); never an unhandled rejection when the probe fails before stopping.
+    this.done.catch(() => {});
   }
 
   private async loop(pollMs: number): Promise<void> {
