@@ -35,7 +35,7 @@ function inventoryRow(e: NsEntry): Row {
   const labels: Record<string, string> = { type: e.type, inode: e.inode, pids: listed(e.pids, PIDS_SHOWN), cgroups: listed(cgroups, CGROUPS_SHOWN) };
   if (e.names.length > 0) labels.names = e.names.join(' ');
   if (e.self) labels.self = 'yes';
-  return { key: `${e.type}:${e.inode}`, labels, values: { procs: e.pids.length, cgroups: cgroups.length } };
+  return { key: `${e.type}:${e.inode}`, labels, values: { procs: e.pids.length, cgroups: cgroups.length, cgroups_of: e.cgroupsOf } };
 }
 
 interface StackResult {
@@ -138,7 +138,11 @@ export const namespacesCollector: Collector = {
     namespaces: {
       title: 'Namespaces with their processes and cgroups',
       scope: 'namespace',
-      fields: { procs: gauge('member processes'), cgroups: gauge('distinct cgroups of the members') },
+      fields: {
+        procs: gauge('member processes'),
+        cgroups: gauge('distinct cgroups of the members examined (cgroups_of)'),
+        cgroups_of: gauge('members whose cgroups were read (the lowest PIDs, at most 64)'),
+      },
     },
     namespaces_scan: {
       title: 'Namespace scan: processes read, denied, namespaces found and visited',

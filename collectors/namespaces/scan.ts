@@ -10,8 +10,10 @@ export interface NsEntry {
   readonly inode: string;
   /** Member processes (thread group leaders), ascending. */
   readonly pids: number[];
-  /** cgroup paths of the members (any hierarchy; "/" only when that is all there is). */
+  /** cgroup paths of the first CGROUP_MEMBERS members (any hierarchy; "/" only when that is all there is). */
   readonly cgroups: Set<string>;
+  /** Members whose cgroups were read (at most CGROUP_MEMBERS). */
+  cgroupsOf: number;
   /** Bind-mount names (net: /run/netns/NAME). */
   names: string[];
   /** diag's own namespace of this type. */
@@ -27,6 +29,13 @@ export interface NsScan {
   /** Processes that exited during the scan. */
   readonly exited: number;
 }
+
+/**
+ * Members per namespace whose /proc/PID/cgroup is read. A namespace with thousands of processes
+ * (the host's) would cost a read per process for a list that says "everything"; containers and
+ * pods have a handful. `cgroupsOf` says how many members the list covers.
+ */
+export const CGROUP_MEMBERS = 64;
 
 export const nsKey = (type: string, inode: string) => `${type}:${inode}`;
 
@@ -74,10 +83,13 @@ export function scanNamespaces(src: Source): Outcome<NsScan> {
       any = true;
       const key = nsKey(type, ref.value.inode);
       let e = entries.get(key);
-      if (!e) entries.set(key, (e = { type, inode: ref.value.inode, pids: [], cgroups: new Set(), names: [], self: false }));
+      if (!e) entries.set(key, (e = { type, inode: ref.value.inode, pids: [], cgroups: new Set(), cgroupsOf: 0, names: [], self: false }));
       e.pids.push(pid);
-      cgroups ??= cgroupsOf(src, pid);
-      for (const c of cgroups) e.cgroups.add(c);
+      if (e.cgroupsOf < CGROUP_MEMBERS) {
+        cgroups ??= cgroupsOf(src, pid);
+        for (const c of cgroups) e.cgroups.add(c);
+        e.cgroupsOf++;
+      }
     }
     if (any) processes++;
   }
@@ -96,7 +108,7 @@ export function scanNamespaces(src: Source): Outcome<NsScan> {
       const key = nsKey('net', inode);
       const e = entries.get(key);
       if (e) e.names = names;
-      else entries.set(key, { type: 'net', inode, pids: [], cgroups: new Set(), names, self: false });
+      else entries.set(key, { type: 'net', inode, pids: [], cgroups: new Set(), cgroupsOf: 0, names, self: false });
     }
   }
   if (processes === 0) {

@@ -1,9 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupCollector } from '../../../collectors/cgroup/collector.js';
 import { deriveModel, type ModelRow } from '../../../src/core/derive.js';
 import { LiveSource } from '../../../src/core/live-source.js';
+import { FixtureSource } from '../../../src/core/fixture-source.js';
+import { RecordingSource } from '../../../src/core/recording-source.js';
 import { collectSample } from '../../../src/core/sample.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
 
@@ -130,5 +134,21 @@ describe.skipIf(req.skip)('cgroups collector on live v1 cgroups (hybrid host)', 
     const kills = (t: string) => Number(/oom_kill (\d+)/.exec(t)?.[1]);
     expect(mem.deltas.oom_kill).toBe(kills(readFileSync(`${DIR.memory}/memory.oom_control`, 'utf8')) - kills(before));
     expect(mem.values.used_pct).toBeLessThanOrEqual(100);
+  });
+  it('replays from a recording exactly (the raw inputs are all that a bundle needs)', async () => {
+    const rec = new RecordingSource(src);
+    const live = await collectSample([cgroupCollector], rec);
+    const dir = mkdtempSync(join(tmpdir(), 'diagt-replay-'));
+    try {
+      rec.writeTree(dir);
+      const replay = await collectSample([cgroupCollector], new FixtureSource(dir));
+      const tables = (s: typeof live) => {
+        const c = s.collectors['cgroups'];
+        return c?.status === 'ok' ? c.value.tables : c;
+      };
+      expect(tables(replay)).toEqual(tables(live));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

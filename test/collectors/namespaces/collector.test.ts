@@ -90,7 +90,7 @@ describe('namespaces collector on a fixture host', async () => {
 
   it('lists net, pid and mnt namespaces with their processes, cgroups and names', () => {
     const inv = rows('namespaces');
-    expect(inv.get(`net:${HOST_NET}`)).toMatchObject({ labels: { type: 'net', pids: '1 2', cgroups: '/ /init.scope', self: 'yes', stack_pid: '1' }, values: { procs: 2, cgroups: 2 } });
+    expect(inv.get(`net:${HOST_NET}`)).toMatchObject({ labels: { type: 'net', pids: '1 2', cgroups: '/ /init.scope', self: 'yes', stack_pid: '1' }, values: { procs: 2, cgroups: 2, cgroups_of: 2 } });
     expect(inv.get(`net:${BLUE_NET}`)).toMatchObject({ labels: { names: 'blue', pids: '300', cgroups: '/system.slice/blue.service', stack_pid: '300' }, values: { procs: 1 } });
     expect(inv.get('pid:4026531836')!.values.procs).toBe(3);
     expect(inv.get('mnt:4026532400')!.labels.pids).toBe('300');

@@ -1,9 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectNamespaces, namespacesCollector } from '../../../collectors/namespaces/collector.js';
 import { deriveModel, type ModelRow } from '../../../src/core/derive.js';
 import { LiveSource } from '../../../src/core/live-source.js';
+import { FixtureSource } from '../../../src/core/fixture-source.js';
+import { RecordingSource } from '../../../src/core/recording-source.js';
 import { collectSample } from '../../../src/core/sample.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
 
@@ -101,6 +105,22 @@ describe.skipIf(req.skip)('namespaces collector on live network namespaces', () 
     expect(get('namespaces', `net:${hostNet}`).labels.self).toBe('yes');
   });
 
+  it('replays from a recording exactly (the raw inputs are all that a bundle needs)', async () => {
+    const rec = new RecordingSource(src);
+    const live = await collectSample([namespacesCollector], rec);
+    const dir = mkdtempSync(join(tmpdir(), 'diagt-replay-'));
+    try {
+      rec.writeTree(dir);
+      const replay = await collectSample([namespacesCollector], new FixtureSource(dir));
+      const tables = (s: typeof live) => {
+        const c = s.collectors['namespaces'];
+        return c?.status === 'ok' ? c.value.tables : c;
+      };
+      expect(tables(replay)).toEqual(tables(live));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
   it(`finds all of ${MANY} namespaces, each with its process and its own loopback`, async () => {
     const names = Array.from({ length: MANY }, (_, i) => `${PREFIX}-m${i}`);
     addNetns(names);
