@@ -32,7 +32,12 @@ function buildProcscan(ctx) {
   const src = join(ctx.root, 'bench', 'c', 'procscan.c');
   const bin = join(ctx.buildDir, 'procscan');
   if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs) {
-    execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-o', bin, src], { stdio: ['ignore', 'inherit', 'inherit'] });
+    try {
+      execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-o', bin, src], { stdio: ['ignore', 'inherit', 'inherit'] });
+    } catch (err) {
+      const missing = err instanceof Error && 'code' in err && err.code === 'ENOENT';
+      throw new Error(missing ? 'no C compiler (cc) to build the reference reader: apt-get install gcc' : `building ${src} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
   return bin;
 }
