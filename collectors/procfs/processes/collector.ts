@@ -1,6 +1,7 @@
 import type { Collector, Row, RowWindow, TableOutcomes } from '../../../src/core/collector.js';
 import { counter, derived, gauge } from '../../../src/core/fields.js';
 import { ok, unavailable, type Failed, type Unavailable } from '../../../src/core/outcome.js';
+import type { ParseResult } from '../../../src/core/parse-result.js';
 import type { Source } from '../../../src/core/source.js';
 import { cgroupLabel, cmdlineText, parseOpenFilesLimit, parsePidCgroup, parsePidIo, parsePidStat, parsePidStatus } from './parse.js';
 import { isPidName } from './pids.js';
@@ -34,12 +35,20 @@ export interface ScanGaps {
   fd: number;
   other: number;
   garbled: number;
+  /** Files of live processes that were read but did not parse (their fields stay missing). */
+  unparsed: number;
   /** The first reason seen for each kind of gap (with its hint), for the table's note. */
-  first: { io?: string; fd?: string; other?: string };
+  first: { io?: string; fd?: string; other?: string; unparsed?: string };
 }
 
 function because(o: Unavailable | Failed): string {
   return o.status === 'unavailable' && o.hint ? `${o.reason}; ${o.hint}` : o.reason;
+}
+
+function unparsedGap(gaps: ScanGaps, r: ParseResult<unknown> | undefined): void {
+  if (r === undefined || r.ok) return;
+  gaps.unparsed++;
+  gaps.first.unparsed ??= r.error.message;
 }
 
 /** True when /proc/PID no longer holds the process that had this start time (it exited). */
@@ -116,6 +125,10 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps): Row | und
     gaps.first.other ??= because(otherMiss);
   }
 
+  unparsedGap(gaps, status);
+  unparsedGap(gaps, limit);
+  unparsedGap(gaps, cg);
+  unparsedGap(gaps, io);
   const sv = status?.ok ? status.value : undefined;
   const lim = limit?.ok ? limit.value : undefined;
   const iov = io?.ok ? io.value : undefined;
@@ -158,7 +171,7 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps): Row | und
 export function scanProcesses(src: Source): { rows: Row[]; gaps: ScanGaps } | undefined {
   const dir = src.readDir('/proc');
   if (dir.status !== 'ok') return undefined;
-  const gaps: ScanGaps = { io: 0, fd: 0, other: 0, garbled: 0, first: {} };
+  const gaps: ScanGaps = { io: 0, fd: 0, other: 0, garbled: 0, unparsed: 0, first: {} };
   const rows: Row[] = [];
   for (const name of dir.value) {
     if (!isPidName(name)) continue;
@@ -174,6 +187,7 @@ export function gapNotes(g: ScanGaps): string[] {
   if (g.io > 0) notes.push(`I/O bytes unreadable for ${g.io} processes (first: ${g.first.io ?? '?'})`);
   if (g.fd > 0) notes.push(`open file descriptors unreadable for ${g.fd} processes (first: ${g.first.fd ?? '?'})`);
   if (g.other > 0) notes.push(`status, limits, cgroup or cmdline unreadable for ${g.other} processes (first: ${g.first.other ?? '?'})`);
+  if (g.unparsed > 0) notes.push(`${g.unparsed} per-process files did not parse; their fields are missing (first: ${g.first.unparsed ?? '?'})`);
   if (g.garbled > 0) notes.push(`${g.garbled} processes skipped: /proc/PID/stat did not parse`);
   return notes;
 }

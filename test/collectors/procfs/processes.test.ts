@@ -280,6 +280,26 @@ describe('processes and tasks collectors on fixture trees', () => {
       t.cleanup();
     }
   });
+  it('a per-process file that does not parse leaves its fields missing and is noted once', async () => {
+    const t = fixtureTree({
+      '/proc/1/stat': statLine(1, 'init'),
+      '/proc/1/status': 'garbage\n',
+      '/proc/1/limits': limitsHead,
+      '/proc/1/cgroup': '0::/\n',
+      '/proc/1/cmdline': 'init\u0000',
+      '/proc/1/io': oddIo,
+    });
+    try {
+      const m = deriveModel([processesCollector], await collectSample([processesCollector], t.source));
+      const { rows, notes } = rowsOf(m, 'processes');
+      expect(rows[0]!.values.fd_limit).toBeUndefined();
+      expect(rows[0]!.labels.uid).toBeUndefined();
+      expect(rows[0]!.values.nonvol_ctxsw).toBeUndefined(); // from the unparsable status: missing, not 0
+      expect(notes).toContain('2 per-process files did not parse; their fields are missing (first: /proc/PID/status: does not start with "Name:")');
+    } finally {
+      t.cleanup();
+    }
+  });
   it('no /proc at all: unavailable with a hint', async () => {
     const t = fixtureTree({ '/etc/hostname': 'x\n' });
     try {
