@@ -39,6 +39,41 @@ function compile(ctx, name) {
   return bin;
 }
 
+/** BPF program ids a process holds open (from /proc/PID/fdinfo). */
+function progIds(pid) {
+  const ids = [];
+  let fds = [];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return ids;
+  }
+  for (const fd of fds) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== 'anon_inode:bpf-prog') continue;
+      const m = /^prog_id:\s*(\d+)$/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      if (m) ids.push(Number(m[1]));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return ids;
+}
+
+/** Run count and run time (ns) of BPF programs, from bpftool (kernel.bpf_stats_enabled=1). */
+function progRunStats(ids) {
+  const all = JSON.parse(execFileSync('bpftool', ['prog', 'list', '-j'], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+  const want = new Set(ids);
+  let runs = 0;
+  let ns = 0;
+  for (const p of all) {
+    if (!want.has(p.id)) continue;
+    runs += p.run_cnt ?? 0;
+    ns += p.run_time_ns ?? 0;
+  }
+  return { runs, ns };
+}
+
 /** Number of BPF program fds a process holds. */
 function progFds(pid) {
   let n = 0;
@@ -69,6 +104,7 @@ function startTracer(ctx, kind) {
   const unregister = ctx.onCleanup(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
+  const pid = child.pid;
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
@@ -87,6 +123,7 @@ function startTracer(ctx, kind) {
   })();
   return {
     attached,
+    pid,
     async stop() {
       child.kill('SIGINT');
       const t = setTimeout(() => child.kill('SIGKILL'), 5000);
@@ -154,8 +191,10 @@ async function overhead(ctx, runs, seconds) {
   for (const [name, work] of Object.entries(workloads(ctx, seconds))) {
     const by = { none: [], diag: [], bpftrace: [] };
     const nsPerHit = [];
+    const conds = ['none', 'diag', 'bpftrace'];
     for (let round_ = 0; round_ < runs; round_++) {
-      for (const cond of ['none', 'diag', 'bpftrace']) {
+      // rotate the order each round so a drift in outside load does not favour one condition
+      for (const cond of [...conds.slice(round_ % 3), ...conds.slice(0, round_ % 3)]) {
         const tracer = cond === 'none' ? undefined : startTracer(ctx, cond);
         if (tracer) await tracer.attached;
         by[cond].push(await work());
@@ -181,6 +220,33 @@ async function overhead(ctx, runs, seconds) {
     results[name] = r;
   }
   return results;
+}
+
+/** Both tracers attached at once see the same events: BPF time per hook hit for each, measured
+ * by the kernel (robust to load from elsewhere, unlike throughput). */
+async function sideBySide(ctx, seconds) {
+  const d = startTracer(ctx, 'diag');
+  const b = startTracer(ctx, 'bpftrace');
+  await Promise.all([d.attached, b.attached]);
+  const dIds = progIds(d.pid);
+  const bIds = progIds(b.pid);
+  const d0 = progRunStats(dIds);
+  const b0 = progRunStats(bIds);
+  await runOut('stress-ng', ['--switch', '2', '-t', `${seconds}s`, '--quiet'], (seconds + 20) * 1000);
+  const d1 = progRunStats(dIds);
+  const b1 = progRunStats(bIds);
+  await d.stop();
+  await b.stop();
+  const perHit = (a, z) => (z.runs - a.runs > 0 ? (z.ns - a.ns) / (z.runs - a.runs) : NaN);
+  const r = {
+    diagNsPerHit: round(perHit(d0, d1), 1),
+    bpftraceNsPerHit: round(perHit(b0, b1), 1),
+    hits: d1.runs - d0.runs,
+    bpftraceHits: b1.runs - b0.runs,
+  };
+  r.ratio = round(r.diagNsPerHit / r.bpftraceNsPerHit);
+  ctx.log(`side by side on stress-ng --switch 2 (same events): diag runqlat ${r.diagNsPerHit} ns per hit, bpftrace ${r.bpftraceNsPerHit} ns: ${r.ratio}x (${r.hits} hits)`);
+  return r;
 }
 
 async function ringRate(ctx, seconds) {
@@ -254,6 +320,7 @@ export async function run(ctx) {
   return {
     attach: await attachTimes(ctx, Math.max(runs, 3)),
     overhead: await overhead(ctx, runs, seconds),
+    bpfTimeSideBySide: await sideBySide(ctx, seconds),
     ring: await ringRate(ctx, seconds),
   };
 }
