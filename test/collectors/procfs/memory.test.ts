@@ -236,8 +236,23 @@ describe('swap devices live', () => {
       const mem = rowsOf(m, 'meminfo')[0]!.values;
       expect(mem.swap_total).toBeGreaterThanOrEqual(row!.values.size!);
     } finally {
-      if (on) execFileSync('swapoff', [file]);
+      if (on) await swapoffWithRetry(file);
       rmSync(dir, { recursive: true, force: true });
     }
   });
 });
+
+/** swapoff can fail transiently on a busy host (another swapon/swapoff in flight): retry, then say why. */
+async function swapoffWithRetry(file: string): Promise<void> {
+  let last = '';
+  for (let i = 0; i < 10; i++) {
+    try {
+      execFileSync('swapoff', [file], { stdio: ['ignore', 'ignore', 'pipe'] });
+      return;
+    } catch (err) {
+      last = String((err as { stderr?: Buffer }).stderr ?? err);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  throw new Error(`swapoff ${file} failed 10 times: ${last}`);
+}
