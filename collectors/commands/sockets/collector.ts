@@ -7,7 +7,7 @@ import { socketOwners, type SocketOwners } from './owners.js';
 import { parseSsSockets, parseSsSummary, type SsSocket } from './parse.js';
 
 /** ss output for tens of thousands of sockets with -i is large; beyond this we say so. */
-const SS_MAX_BYTES = 32 * 1024 * 1024;
+const SS_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
  * -t/-u: protocol; -a: listening and unconnected too; -n: numeric; -i: TCP internals; -e: uid,

@@ -140,6 +140,14 @@ function parseSkmem(inner: string): SkMem | undefined {
   return Object.keys(out).length > 0 ? (out as SkMem) : undefined;
 }
 
+/** The `name:value` numbers kept from ss -i/-e (others, like sk:HEX or wscale:a,b, are skipped). */
+const INFO_NAMES: ReadonlySet<string> = new Set([
+  'rto', 'ato', 'mss', 'pmtu', 'rcvmss', 'advmss', 'cwnd', 'ssthresh', 'bytes_sent', 'bytes_retrans', 'bytes_acked',
+  'bytes_received', 'segs_out', 'segs_in', 'data_segs_out', 'data_segs_in', 'lastsnd', 'lastrcv', 'lastack',
+  'delivered', 'delivered_ce', 'busy', 'rwnd_limited', 'sndbuf_limited', 'unacked', 'retrans', 'lost', 'sacked',
+  'fackets', 'reordering', 'reord_seen', 'rcv_rtt', 'rcv_space', 'rcv_ssthresh', 'minrtt', 'snd_wnd', 'rcv_wnd',
+  'notsent', 'dsack_dups', 'backoff', 'app_limited', 'v6only', 'rcv_ooopack', 'probes',
+]);
 const RATE_WORDS = new Set(['send', 'pacing_rate', 'delivery_rate', 'pacing_rate_max']);
 const CC_NAMES = new Set(['reno', 'cubic', 'bbr', 'bbr2', 'bbr3', 'dctcp', 'vegas', 'westwood', 'htcp', 'hybla', 'illinois', 'scalable', 'lp', 'veno', 'yeah', 'bic', 'highspeed', 'nv', 'cdg']);
 
@@ -212,10 +220,11 @@ function parseRecord(rec: string): SsSocket | undefined {
       const vb = name === 'rtt' ? decimal(b) : uint(b);
       if (va !== undefined) info[name] = va;
       if (vb !== undefined) info[name === 'rtt' ? 'rttvar' : 'retrans_total'] = vb;
-    } else if (/^[a-z_][a-z0-9_]{0,31}$/.test(name) && !value.startsWith('(')) {
-      // busy:44ms, rwnd_limited:10ms(5.0%), rto:200, rcv_rtt:0.042, sk:1 (hex: skipped)
-      const v = msValue(value.replace(/\(.*$/, ''));
-      if (v !== undefined && name !== 'sk') info[name] = v;
+    } else if (INFO_NAMES.has(name)) {
+      // busy:44ms, rwnd_limited:10ms(5.0%), rto:200, rcv_rtt:0.042
+      const paren = value.indexOf('(');
+      const v = msValue(paren === -1 ? value : value.slice(0, paren));
+      if (v !== undefined) info[name] = v;
     }
   }
   return {
