@@ -67,11 +67,12 @@ function cpuRow(src: Source, n: Node, v1cpu?: Member, v1acct?: Member, v2?: Memb
   const s1 = read(src, n, v1cpu, 'cpu.stat', parseFlatKeyed);
   const s2 = read(src, n, v2, 'cpu.stat', parseFlatKeyed);
   const quota = read(src, n, v1cpu, 'cpu.cfs_quota_us', parseIntFile);
-  const period = read(src, n, v1cpu, 'cpu.cfs_period_us', parseUintFile);
+  // The period only matters under a quota: unlimited cgroups (most) skip the read.
+  const period = quota !== undefined && quota > 0 ? read(src, n, v1cpu, 'cpu.cfs_period_us', parseUintFile) : undefined;
   const max = read(src, n, v2, 'cpu.max', parseCpuMax);
   let quotaCores: number | undefined;
   let limited: boolean | undefined;
-  if (quota !== undefined && period !== undefined) {
+  if (quota !== undefined) {
     limited = quota > 0;
     quotaCores = quota > 0 ? div(quota, period) : undefined;
   } else if (max) {
