@@ -29,7 +29,7 @@ describe.skipIf(req.skip)('scenario: CPU', () => {
   });
 
   it('finds CPU saturation with six busy loops on two CPUs (run queue and PSI), critical', async () => {
-    for (let i = 0; i < 6; i++) loops.start('timeout', ['-s', 'KILL', '15', 'sh', '-c', 'while :; do :; done']);
+    for (let i = 0; i < 6; i++) loops.start('timeout', ['-s', 'KILL', '30', 'sh', '-c', 'while :; do :; done']);
     await sleep(1500); // let PSI's window fill with the stall
     const r = await runDiag('cpu');
     await loops.stop();
@@ -45,7 +45,7 @@ describe.skipIf(req.skip)('scenario: CPU', () => {
     mkdirSync(ACCT_DIR);
     writeFileSync(`${CPU_DIR}/cpu.cfs_period_us`, '100000');
     writeFileSync(`${CPU_DIR}/cpu.cfs_quota_us`, '10000');
-    const busy = loops.gated('exec timeout -s KILL 15 sh -c "while :; do :; done"');
+    const busy = loops.gated('exec timeout -s KILL 30 sh -c "while :; do :; done"');
     writeFileSync(`${CPU_DIR}/cgroup.procs`, String(busy.pid));
     writeFileSync(`${ACCT_DIR}/cgroup.procs`, String(busy.pid));
     busy.stdin?.end('go\n');

@@ -36,7 +36,7 @@ export function runDiag(name: string, extra: readonly string[] = [], window = '1
     let err = '';
     c.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     c.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const timer = setTimeout(() => c.kill('SIGKILL'), 30_000);
+    const timer = setTimeout(() => c.kill('SIGKILL'), 45_000);
     c.on('error', reject);
     c.on('close', (code) => {
       clearTimeout(timer);
@@ -70,12 +70,16 @@ export function expectFinding(r: DiagRun, want: { resource: Finding['resource'];
   return hits;
 }
 
-/** Processes we started, killed by PID at the end (timeout(1) passes SIGTERM on). */
+/**
+ * Processes we started, each the leader of its own process group (detached), so that stop()
+ * can end the whole tree it made (timeout(1) and the loop under it) with one kill of that
+ * group's id; SIGKILL to timeout(1) alone would orphan its child.
+ */
 export class Workloads {
   private readonly children: ChildProcess[] = [];
 
   start(cmd: string, args: readonly string[], opts: { stdin?: boolean } = {}): ChildProcess {
-    const c = spawn(cmd, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'ignore', 'ignore'] });
+    const c = spawn(cmd, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'ignore', 'ignore'], detached: true });
     this.children.push(c);
     return c;
   }
@@ -87,12 +91,11 @@ export class Workloads {
 
   async stop(): Promise<void> {
     for (const c of this.children) {
-      if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) {
-        try {
-          process.kill(c.pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
+      if (c.pid === undefined) continue;
+      try {
+        process.kill(-c.pid, 'SIGKILL'); // the group this workload leads
+      } catch {
+        /* already gone */
       }
     }
     await Promise.all(this.children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : Promise.race([new Promise<void>((r) => c.once('exit', () => r())), sleepMs(3000)]))));

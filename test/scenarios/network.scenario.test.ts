@@ -83,7 +83,7 @@ describe.skipIf(req.skip)('scenario: network', () => {
   });
 
   it('finds TCP retransmits from 10% packet loss in a network namespace (network playbook, every netns)', async () => {
-    inNs(NS_LOSS, 15, TCP_PAIR);
+    inNs(NS_LOSS, 30, TCP_PAIR);
     await sleep(1000);
     const r = await runDiag('network');
     const hits = expectFinding(r, { resource: 'network', kind: 'saturation', check: 'netns-tcp-retransmits', scope: /^netns:\d+$/ });
@@ -102,7 +102,7 @@ describe.skipIf(req.skip)('scenario: network', () => {
   });
 
   it('finds packets dropped at a tbf qdisc that UDP traffic overruns (container --pid)', async () => {
-    inNs(NS_QDISC, 15, UDP_SENDER);
+    inNs(NS_QDISC, 30, UDP_SENDER);
     await sleep(500);
     const pid = nsPids(NS_QDISC)[0];
     expect(pid).toBeDefined();
@@ -113,7 +113,7 @@ describe.skipIf(req.skip)('scenario: network', () => {
   });
 
   it('finds UDP packets dropped by an iptables rule on loopback (container --pid of the sender)', async () => {
-    inNs(NS_FW, 15, UDP_SENDER);
+    inNs(NS_FW, 30, UDP_SENDER);
     await sleep(500);
     const pid = nsPids(NS_FW)[0];
     expect(pid).toBeDefined();
@@ -125,9 +125,9 @@ describe.skipIf(req.skip)('scenario: network', () => {
   });
 
   it('finds listen-queue overflows of a listener that never accepts (network playbook, every netns)', async () => {
-    inNs(NS_LISTEN, 15, STUCK_LISTENER);
+    inNs(NS_LISTEN, 30, STUCK_LISTENER);
     await sleep(700);
-    inNs(NS_LISTEN, 15, CLIENTS);
+    inNs(NS_LISTEN, 30, CLIENTS);
     await sleep(1000);
     const r = await runDiag('network');
     await work.stop();
