@@ -159,12 +159,38 @@ struct request___pre517 {
 	struct gendisk *rq_disk;
 };
 
-#pragma clang attribute pop
+/* Records of classic tracepoints (the format files), relocated like any kernel struct: their
+ * layout changes between kernels (e.g. skb:kfree_skb gained rx_sk before protocol in 6.11). */
+struct trace_entry {
+	unsigned short type;
+};
+
+struct trace_event_raw_sched_wakeup_template {
+	struct trace_entry ent;
+	int pid;
+};
+
+struct trace_event_raw_sched_switch {
+	struct trace_entry ent;
+	int prev_pid;
+	long prev_state;
+	int next_pid;
+};
 
 /* Declared as an enum on purpose (see the pitfall above); values come from the kernel's BTF at
  * run time, never from this header. */
 enum skb_drop_reason {
 	SKB_NOT_DROPPED_YET = 0,
 };
+
+struct trace_event_raw_kfree_skb {
+	struct trace_entry ent;
+	void *skbaddr;
+	void *location;
+	unsigned short protocol;
+	enum skb_drop_reason reason;
+};
+
+#pragma clang attribute pop
 
 #endif

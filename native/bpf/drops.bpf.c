@@ -64,17 +64,9 @@ int BPF_PROG(kfree_skb_raw, struct sk_buff *skb, void *location, enum skb_drop_r
 	return on_kfree_skb(skb, location, (u32)reason);
 }
 
-/* Classic tracepoint record (format file of skb:kfree_skb, 5.17+). */
-struct kfree_skb_tp {
-	u64 common;
-	void *skbaddr;
-	void *location;
-	unsigned short protocol;
-	enum skb_drop_reason reason;
-};
-
+/* Classic tracepoint: its record, CO-RE relocated (the layout changed in 6.11). */
 SEC("tp/skb/kfree_skb")
-int kfree_skb_tp(struct kfree_skb_tp *ctx)
+int kfree_skb_tp(struct trace_event_raw_kfree_skb *ctx)
 {
 	return on_kfree_skb(ctx->skbaddr, ctx->location, (u32)ctx->reason);
 }

@@ -140,29 +140,10 @@ int BPF_PROG(switch_raw, bool preempt, struct task_struct *prev, struct task_str
 	return on_switch(preempt, prev, next, false);
 }
 
-/* Classic tracepoints: the record layout of the format files (stable since 4.x). The PID
- * filter needs the thread-group id, which these records do not carry: it uses the current
- * task for wakeups (close enough for a process waking its own threads) and is skipped here. */
-struct sched_wakeup_tp {
-	u64 common;
-	char comm[16];
-	int pid;
-	int prio;
-	int target_cpu;
-};
-struct sched_switch_tp {
-	u64 common;
-	char prev_comm[16];
-	int prev_pid;
-	int prev_prio;
-	long prev_state;
-	char next_comm[16];
-	int next_pid;
-	int next_prio;
-};
-
+/* Classic tracepoints: the records of the format files, CO-RE relocated. They carry no
+ * thread-group id, so with a PID filter this variant records nothing: tp_btf and raw_tp have it. */
 SEC("tp/sched/sched_wakeup")
-int wakeup_tp(struct sched_wakeup_tp *ctx)
+int wakeup_tp(struct trace_event_raw_sched_wakeup_template *ctx)
 {
 	if (!filter_tgid)
 		enqueue(ctx->pid, ctx->pid);
@@ -170,7 +151,7 @@ int wakeup_tp(struct sched_wakeup_tp *ctx)
 }
 
 SEC("tp/sched/sched_wakeup_new")
-int wakeup_new_tp(struct sched_wakeup_tp *ctx)
+int wakeup_new_tp(struct trace_event_raw_sched_wakeup_template *ctx)
 {
 	if (!filter_tgid)
 		enqueue(ctx->pid, ctx->pid);
@@ -178,7 +159,7 @@ int wakeup_new_tp(struct sched_wakeup_tp *ctx)
 }
 
 SEC("tp/sched/sched_switch")
-int switch_tp(struct sched_switch_tp *ctx)
+int switch_tp(struct trace_event_raw_sched_switch *ctx)
 {
 	/* A preempted task reports TASK_REPORT_MAX (0x100): runnable is (prev_state & 0xff) == 0. */
 	if (!filter_tgid && (ctx->prev_state & 0xff) == 0)

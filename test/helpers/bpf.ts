@@ -48,22 +48,39 @@ export class Bpftrace {
     });
   }
 
-  /** SIGINT, wait for the exit, and return the log2 histogram of `map` as slots like diag's
-   * (slot k = [2^k, 2^(k+1)), with bpftrace's [0] and [1] both in slot 0). */
-  async stopHistogram(map: string): Promise<number[]> {
-    this.child.kill('SIGINT');
-    await this.exited;
-    const counts: number[] = [];
+  /** The log2 histograms of `map` printed so far, in order, as slots like diag's (slot k =
+   * [2^k, 2^(k+1)), with bpftrace's [0] and [1] both in slot 0). */
+  histograms(map: string): number[][] {
+    const all: number[][] = [];
     for (const line of this.out.split('\n')) {
       if (!line.startsWith('{"type": "hist"')) continue;
       const h = histShape.parse(JSON.parse(line));
+      const counts: number[] = [];
       for (const b of h.data[map] ?? []) {
         const low = b.min ?? 0;
         const slot = low <= 1 ? 0 : Math.floor(Math.log2(low));
         counts[slot] = (counts[slot] ?? 0) + b.count;
       }
+      all.push(Array.from(counts, (c) => c ?? 0));
     }
-    return Array.from(counts, (c) => c ?? 0);
+    return all;
+  }
+
+  /** Wait (up to 5 s) until at least n histograms of `map` were printed; return them. */
+  async waitHistograms(map: string, n: number): Promise<number[][]> {
+    for (let i = 0; i < 500; i++) {
+      const h = this.histograms(map);
+      if (h.length >= n) return h;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`bpftrace printed fewer than ${n} histograms: ${this.err}`);
+  }
+
+  /** SIGINT, wait for the exit, and return the last histogram of `map`. */
+  async stopHistogram(map: string): Promise<number[]> {
+    this.child.kill('SIGINT');
+    await this.exited;
+    return this.histograms(map).pop() ?? [];
   }
 
   kill(): void {

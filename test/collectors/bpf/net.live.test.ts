@@ -5,7 +5,7 @@ import { runProbe, type ProbeDefinition, type ProbeRun } from '../../../collecto
 import type { Outcome } from '../../../src/core/outcome.js';
 import { LiveSource } from '../../../src/core/live-source.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
-import { makeNetns, nodeScript, run, snmpCounter } from '../../helpers/bpf.js';
+import { ensureTracefs, makeNetns, nodeScript, run, snmpCounter } from '../../helpers/bpf.js';
 
 const req = liveRequirement('root', 'cmd:ip', 'cmd:nft', 'cmd:ethtool');
 
@@ -85,21 +85,27 @@ describe.skipIf(req.skip)('network probes (live, own netns)', () => {
     expect(r.value.lost).toEqual({ ring: 0, map: 0 });
   });
 
-  it('drops sees datagrams to a closed UDP port as NO_SOCKET, as many as Udp NoPorts', async () => {
-    const ns = makeNetns(`diagt-bpf-dr-${process.pid}`);
-    cleanups.push(ns.remove);
-    const before = snmpCounter(ns.name, 'Udp', 'NoPorts');
-    const r = await probeAround(dropsProbe, async () => {
-      const out = await nodeScript(UDP_TO_CLOSED_PORT(300, 9), { netns: ns.name });
-      if (out.code !== 0) throw new Error(`udp sender failed: ${out.stderr}`);
+  // Every hook variant (tp_btf, raw_tp, classic tp with its CO-RE relocated record) counts the same.
+  for (const variant of dropsProbe.variants) {
+    it(`drops (${variant.hook}) sees datagrams to a closed UDP port as NO_SOCKET, as many as Udp NoPorts`, async () => {
+      if (variant.hook === 'tp') cleanups.push(ensureTracefs());
+      const ns = makeNetns(`diagt-bpf-dr-${process.pid}`);
+      cleanups.push(ns.remove);
+      const before = snmpCounter(ns.name, 'Udp', 'NoPorts');
+      const r = await probeAround({ ...dropsProbe, variants: [variant] }, async () => {
+        const out = await nodeScript(UDP_TO_CLOSED_PORT(300, 9), { netns: ns.name });
+        if (out.code !== 0) throw new Error(`udp sender failed: ${out.stderr}`);
+      });
+      const after = snmpCounter(ns.name, 'Udp', 'NoPorts');
+      ns.remove();
+      expect(r.status).toBe('ok');
+      if (r.status !== 'ok') return;
+      expect(r.value.hook).toBe(variant.hook);
+      const noSocket = r.value.result.drops.filter((d) => d.netns === ns.inode && d.reason === 'NO_SOCKET');
+      expect(after - before).toBe(300);
+      expect(noSocket.reduce((a, d) => a + d.count, 0)).toBe(after - before);
+      expect(noSocket[0]?.protocol).toBe('IPv4');
+      expect(noSocket[0]?.location).toMatch(/udp/);
     });
-    const after = snmpCounter(ns.name, 'Udp', 'NoPorts');
-    expect(r.status).toBe('ok');
-    if (r.status !== 'ok') return;
-    const noSocket = r.value.result.drops.filter((d) => d.netns === ns.inode && d.reason === 'NO_SOCKET');
-    expect(after - before).toBe(300);
-    expect(noSocket.reduce((a, d) => a + d.count, 0)).toBe(after - before);
-    expect(noSocket[0]?.protocol).toBe('IPv4');
-    expect(noSocket[0]?.location).toMatch(/udp/);
-  });
+  }
 });
