@@ -251,6 +251,9 @@ async function swapoffWithRetry(file: string): Promise<void> {
       return;
     } catch (err) {
       last = String((err as { stderr?: Buffer }).stderr ?? err);
+      // already off (another process turned it off): nothing left to undo
+      const active = parseSwaps(readFileSync('/proc/swaps', 'utf8'));
+      if (active.ok && !active.value.some((d) => d.filename === file)) return;
       await new Promise((r) => setTimeout(r, 300));
     }
   }
