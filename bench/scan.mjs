@@ -45,16 +45,23 @@ function buildProcscan(ctx) {
 const round2 = (v) => Math.round(v * 100) / 100;
 const fmt = (v) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
 
-/** Median wall ms of `runs` runs of fn after `warmup` unmeasured ones. */
+/**
+ * Median wall and CPU ms of `runs` runs of fn after `warmup` unmeasured ones. CPU time is the
+ * whole process's (GC threads included), and is what a busy host disturbs least.
+ */
 async function medianOf(ctx, fn, runs, warmup = 2) {
   for (let i = 0; i < warmup; i++) await fn();
   const ms = [];
+  const cpuMs = [];
   for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await fn();
     ms.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpuMs.push((c.user + c.system) / 1000);
   }
-  return ctx.stats(ms).median;
+  return { wall: ctx.stats(ms).median, cpu: ctx.stats(cpuMs).median };
 }
 
 /** Trace one scan of `collectors`, write the C plan; returns { trace, plan, planFile }. */
@@ -73,8 +80,8 @@ function runC(env, planFile, runs, warmup = 2) {
 
 /**
  * Each collector alone: diag live, diag replayed from memory, and the C reader on that
- * collector's own inputs (file collectors only). Shows the owners of each collector where a
- * scan's time goes.
+ * collector's own inputs (file collectors only), in CPU time (wall time in the JSON). Shows the
+ * owners of each collector where a scan's time goes.
  */
 async function perCollector(ctx, env, label, runs) {
   const out = {};
@@ -86,11 +93,18 @@ async function perCollector(ctx, env, label, runs) {
     const live = await medianOf(ctx, () => env.collectSample([c], env.live), commands > 0 ? Math.min(runs, 5) : runs);
     const replaySrc = new ReplaySource(trace, env.live);
     const replay = await medianOf(ctx, () => env.collectSample([c], replaySrc), runs);
-    const row = { diagMs: round3(live), replayMs: round3(replay), duplicateReads: plan.duplicates, commandsRun: commands };
+    const row = {
+      diagCpuMs: round3(live.cpu),
+      replayCpuMs: round3(replay.cpu),
+      diagMs: round3(live.wall),
+      replayMs: round3(replay.wall),
+      duplicateReads: plan.duplicates,
+      commandsRun: commands,
+    };
     if (commands === 0) {
       const cOut = runC(env, planFile, runs);
-      const cMed = ctx.stats(cOut.runs_ms).median;
-      Object.assign(row, { cMs: round3(cMed), ratio: round2(live / cMed), inputs: cOut.files });
+      const cCpu = ctx.stats(cOut.runs_cpu_ms).median;
+      Object.assign(row, { cCpuMs: round3(cCpu), cMs: round3(ctx.stats(cOut.runs_ms).median), cpuRatio: round2(live.cpu / cCpu), inputs: cOut.files });
     } else {
       row.commands = [...new Set(trace.commands.map((s) => s.cmd))];
     }
@@ -111,8 +125,8 @@ async function measurePhase(ctx, env, label, runs) {
   const fileCollectors = COLLECTORS.filter((c) => traced.get(c.id).trace.commands.length === 0);
   const commandCollectors = COLLECTORS.filter((c) => traced.get(c.id).trace.commands.length > 0);
 
-  // One traced scan of the file collectors: the C reader's plan and the answers for the replay.
-  const { trace, plan, planFile } = await tracePlan(ctx, env, fileCollectors, label);
+  // One traced scan of the file collectors: the C reader's plan.
+  const { plan, planFile } = await tracePlan(ctx, env, fileCollectors, label);
 
   // Wall-clock ms, CPU ms of the whole process (all threads: GC helpers count too).
   const timeDiag = async (list, src) => {
@@ -154,8 +168,8 @@ async function measurePhase(ctx, env, label, runs) {
   gcObs.disconnect();
   const gcMs = gcEntries.filter((e) => diagIntervals.some(([a, b]) => e.startTime >= a && e.startTime < b)).reduce((sum, e) => sum + e.duration, 0);
 
-  // diag without the syscalls: the traced answers replayed from memory.
-  const replay = new ReplaySource(trace, live);
+  // diag without the syscalls: answers traced just now (the host moves), replayed from memory.
+  const replay = new ReplaySource((await tracePlan(ctx, env, fileCollectors, `${label}-replay`)).trace, live);
   for (let i = 0; i < WARMUP; i++) await timeDiag(fileCollectors, replay);
   const replayMs = [];
   const replayCpuMs = [];
@@ -175,7 +189,7 @@ async function measurePhase(ctx, env, label, runs) {
     full.push(s);
   }
   const window = { first: full[full.length - 2], second: full[full.length - 1] };
-  const deriveMed = await medianOf(ctx, () => deriveModel(COLLECTORS, window), runs, WARMUP);
+  const deriveMed = (await medianOf(ctx, () => deriveModel(COLLECTORS, window), runs, WARMUP)).cpu;
 
   const collectors = await perCollector(ctx, env, label, Math.max(5, Math.ceil(runs / 2)));
 
@@ -216,7 +230,7 @@ async function measurePhase(ctx, env, label, runs) {
     replayMs: replayStats,
     replayCpuMs: replayCpu,
     fullScanMs: fullStats,
-    deriveMs: round3(deriveMed),
+    deriveCpuMs: round3(deriveMed),
     perCollector: collectors,
     plan: { hostItems: plan.hostItems, perPid: plan.templates, pidsSeen: plan.pidsSeen, duplicateReads: plan.duplicates, skipped: plan.skipped.length },
     cReader: { pids: cInfo?.pids, inputs: cInfo?.files, bytes: cInfo?.bytes, gone: cInfo?.gone },
@@ -231,13 +245,13 @@ async function measurePhase(ctx, env, label, runs) {
   ctx.log(`    CPU time diag ${fmt(diagCpu.median)} ms, C ${fmt(cCpu.median)} ms: ${res.cpuRatio}x (less disturbed by other load on the host)`);
   ctx.log(`    GC       ${fmt(res.gcMsPerScan)} ms per diag scan on average (inside diag's wall time)`);
   ctx.log(`    replayed from memory (decode + parse + rows, no syscalls): ${fmt(replayStats.median)} ms wall, ${fmt(replayCpu.median)} ms CPU`);
-  ctx.log(`  full scan incl. ${commandCollectors.length} command collectors (${commandCollectors.map((x) => x.id).join(', ') || 'none'}): ${fmt(fullStats.median)} ms median (n=${fullStats.n}); deriveModel of 2 full samples ${fmt(res.deriveMs)} ms`);
-  ctx.log('  each collector alone (median ms):    diag   replay       C   ratio  inputs');
+  ctx.log(`  full scan incl. ${commandCollectors.length} command collectors (${commandCollectors.map((x) => x.id).join(', ') || 'none'}): ${fmt(fullStats.median)} ms median (n=${fullStats.n}); deriveModel of 2 full samples ${fmt(res.deriveCpuMs)} ms CPU`);
+  ctx.log('  each collector alone (median CPU ms):  diag   replay       C   ratio  inputs');
   for (const [id, v] of Object.entries(collectors)) {
     const notes = [v.duplicateReads > 0 ? `${v.duplicateReads} read twice` : '', v.commandsRun > 0 ? `runs ${v.commandsRun}x ${v.commands.join(', ')}` : ''].filter(Boolean).join('; ');
-    const cCol = v.cMs === undefined ? '-' : fmt(v.cMs);
-    const rCol = v.ratio === undefined ? '-' : `${v.ratio}x`;
-    ctx.log(`    ${id.padEnd(12)} ${fmt(v.diagMs).padStart(16)} ${fmt(v.replayMs).padStart(8)} ${cCol.padStart(7)} ${rCol.padStart(7)} ${String(v.inputs ?? '-').padStart(7)}${notes ? `  (${notes})` : ''}`);
+    const cCol = v.cCpuMs === undefined ? '-' : fmt(v.cCpuMs);
+    const rCol = v.cpuRatio === undefined ? '-' : `${v.cpuRatio}x`;
+    ctx.log(`    ${id.padEnd(12)} ${fmt(v.diagCpuMs).padStart(18)} ${fmt(v.replayCpuMs).padStart(8)} ${cCol.padStart(7)} ${rCol.padStart(7)} ${String(v.inputs ?? '-').padStart(7)}${notes ? `  (${notes})` : ''}`);
   }
   ctx.log(`  C plan: ${plan.hostItems} host inputs + for every PID: ${plan.templates.join(', ') || '(nothing)'}`);
   if (plan.duplicates > 0) ctx.log(`  note: the file scan read ${plan.duplicates} inputs more than once (the C reader reads each once)`);
