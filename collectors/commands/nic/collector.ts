@@ -8,6 +8,9 @@ import { procNetPath } from '../netns.js';
 import { classifyCounter, TROUBLE_CLASSES, type TroubleClass } from './counter-classes.js';
 import { parseEthtoolInfo, parseEthtoolRings, parseEthtoolStats, type EthtoolInfo, type EthtoolRings, type EthtoolStat } from './parse.js';
 
+/** Drivers of software devices, which have no ring parameters (`ethtool -g` is not supported). */
+const SOFTWARE_DRIVERS: ReadonlySet<string> = new Set(['veth', 'bridge', 'ifb', 'tun', 'dummy', 'vxlan', 'macvlan', 'ipvlan', 'wireguard', 'geneve', 'openvswitch', 'nlmon', 'vrf', 'bonding', 'team', 'gre', 'ipip', 'sit']);
+
 /** Interfaces examined at once (each costs up to three ethtool runs). */
 const IFACE_CONCURRENCY = 4;
 
@@ -52,7 +55,12 @@ async function examine(src: Source, name: string, netnsPid: number | undefined):
   const info = await ethtool(src, '-i', name, netnsPid, parseEthtoolInfo);
   // No driver information (lo, some virtual devices): the other queries fail the same way.
   if (info.status !== 'ok') return { name, info, rings: undefined, stats: undefined };
-  const [rings, stats] = await Promise.all([ethtool(src, '-g', name, netnsPid, parseEthtoolRings), ethtool(src, '-S', name, netnsPid, parseEthtoolStats)]);
+  // Software devices have no rings: a container host has hundreds of veths, one command saved each.
+  const noRings = info.value.driver !== undefined && SOFTWARE_DRIVERS.has(info.value.driver);
+  const [rings, stats] = await Promise.all([
+    noRings ? Promise.resolve(undefined) : ethtool(src, '-g', name, netnsPid, parseEthtoolRings),
+    ethtool(src, '-S', name, netnsPid, parseEthtoolStats),
+  ]);
   return { name, info, rings, stats };
 }
 

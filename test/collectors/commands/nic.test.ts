@@ -120,7 +120,9 @@ describe('nic collector on recorded output', () => {
   const rec = (args: readonly string[], answer: object) => ({ [`commands/${commandKey({ cmd: 'ethtool', args })}.json`]: answer });
   const okOut = (stdout: string) => ({ stdout, stderr: '', exitCode: 0 });
   const tree = (mlxStats: string, ms: number) => fixtureTree({}, {
-    'dirs.json': { '/sys/class/net': ['lo', 'ens1f0np0', 'bonding_masters', 'eth0'] },
+    'dirs.json': { '/sys/class/net': ['lo', 'ens1f0np0', 'bonding_masters', 'eth0', 'veth9'] },
+    ...rec(['-i', 'veth9'], okOut(fx('info-veth-6.18.txt'))),
+    ...rec(['-S', 'veth9'], okOut(fx('stats-veth-6.18.txt'))),
     ...rec(['-i', 'lo'], { stdout: '', stderr: 'Cannot get driver information: Operation not supported\n', exitCode: 71 }),
     ...rec(['-i', 'ens1f0np0'], okOut(fx('info-mlx5.txt'))),
     ...rec(['-g', 'ens1f0np0'], okOut(fx('rings-mlx5.txt'))),
@@ -139,7 +141,10 @@ describe('nic collector on recorded output', () => {
       const rows = m.tables.nic!.rows;
       expect(rows.status).toBe('ok');
       if (rows.status !== 'ok') return;
-      expect(rows.value.map((r) => `${r.key}:${r.labels.status}`)).toEqual(['ens1f0np0:ok', 'eth0:ok', 'lo:unavailable']);
+      expect(rows.value.map((r) => `${r.key}:${r.labels.status}`)).toEqual(['ens1f0np0:ok', 'eth0:ok', 'lo:unavailable', 'veth9:ok']);
+      // a veth has no rings: -g is not even asked (nothing recorded for it, no complaint)
+      expect(rows.value[3]!.labels.reason).toBeUndefined();
+      expect(rows.value[3]!.values.counters).toBe(10);
       const mlx = rows.value[0]!;
       expect(mlx.labels).toMatchObject({ driver: 'mlx5_core', bus: '0000:3b:00.0' });
       expect(mlx.values).toMatchObject({ rx_no_buffer: 500, ring_rx: 1024, ring_rx_max: 8192, ring_rx_pct: 12.5 });
