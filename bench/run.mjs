@@ -25,6 +25,8 @@
 //                     is interrupted (SIGINT/SIGTERM/SIGHUP) or exits; it must be idempotent.
 //                     Returns an unregister function for things the section already undid.
 //   ctx.stats(ms[])   { n, median, p10, p90, min, max } of a list of timings
+// Other helpers' work shares the host: report CPU time (process.cpuUsage) beside wall time, and
+// alternate the measured thing with its reference so load hits both alike.
 // A section prints its own figures with ctx.log and returns a JSON-serialisable object of them;
 // run.mjs collects those into the final line `BENCH_JSON {...}` (schema diag.bench/v1) so notes
 // and CI can pick figures. A section that throws is reported (`error` in its figures) and the
@@ -132,6 +134,10 @@ async function main() {
 
   const selected = SECTIONS.filter(([n]) => names.length === 0 || names.includes(n));
   const startedAt = new Date().toISOString();
+  const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
+  if (loadAtStart[0] > cpus().length) {
+    process.stdout.write(`bench: the host is busy (load ${loadAtStart[0]} on ${cpus().length} CPUs): wall-clock figures are inflated; CPU-time figures are the better guide\n`);
+  }
   const results = {};
   let failedAny = false;
   for (const [name, what] of selected) {
@@ -180,7 +186,7 @@ async function main() {
     schema: 'diag.bench/v1',
     startedAt,
     commit: gitCommit(),
-    host: { kernel: release(), node: process.version, cpus: cpus().length, loadavg: loadavg().map((l) => Math.round(l * 100) / 100) },
+    host: { kernel: release(), node: process.version, cpus: cpus().length, loadavgAtStart: loadAtStart, loadavg: loadavg().map((l) => Math.round(l * 100) / 100) },
     sections: results,
   };
   process.stdout.write(`\nBENCH_JSON ${JSON.stringify(summary)}\n`);
