@@ -229,6 +229,17 @@ function pct(a: number | undefined, b: number | undefined): number | undefined {
   return div(a, b, 100);
 }
 
+/**
+ * Share of enforcement periods in which the cgroup was throttled. Periods only elapse while the
+ * cgroup has runnable tasks: none elapsed and none throttled is 0 % (no demand, no throttling),
+ * not unknown. Missing counters (the root, no cpu controller) stay missing.
+ */
+function throttledPct(throttled: number | undefined, periods: number | undefined): number | undefined {
+  if (throttled === undefined || periods === undefined) return undefined;
+  if (periods === 0) return throttled === 0 ? 0 : undefined;
+  return (100 * throttled) / periods;
+}
+
 function psiPct(w: RowWindow, f: string): number | undefined {
   const r = w.rate(f);
   return r === undefined ? undefined : r / 1e4;
@@ -376,7 +387,7 @@ export const cgroupCollector: Collector = {
         return {
           cpu_pct: cpuPct,
           limit_used_pct: div(cpuPct, w.value('quota_cores')),
-          throttled_pct: pct(w.delta('nr_throttled'), w.delta('nr_periods')),
+          throttled_pct: throttledPct(w.delta('nr_throttled'), w.delta('nr_periods')),
           throttled_ms: t === undefined ? undefined : t / 1000,
         };
       },

@@ -56,7 +56,7 @@ describe('cgroups collector on a unified (cgroup v2) fixture host', async () => 
     const sys = rowsOf(m, 'cgroup_cpu').get('/system.slice')!;
     expect(sys.labels.limited).toBe('no');
     expect(sys.values.quota_cores).toBeUndefined();
-    expect(sys.values.throttled_pct).toBeUndefined(); // no period elapsed: not 0 %, unknown
+    expect(sys.values.throttled_pct).toBe(0); // no period elapsed (no demand), none throttled: 0 %
     // the root has only usage: no limit, no throttling fields invented
     const root = rowsOf(m, 'cgroup_cpu').get('/')!;
     expect(root.values.cpu_pct).toBeCloseTo(150);

@@ -97,7 +97,7 @@ describe('cgroups collector on a legacy (v1) fixture host', async () => {
     expect(root.labels.limited).toBe('no');
     expect(root.values.quota_cores).toBeUndefined();
     expect(root.values.cpu_pct).toBeCloseTo(100);
-    expect(root.values.throttled_pct).toBeUndefined();
+    expect(root.values.throttled_pct).toBe(0); // no period with demand, none throttled
   });
 
   it('memory: failcnt and oom_control counters, hierarchical memory.stat, huge root limit = no limit', () => {
