@@ -28,44 +28,47 @@ describe.skipIf(req.skip)('biolatency probe (live, loop device)', () => {
     for (const c of cleanups.reverse()) c();
   });
 
-  it('counts as many I/Os on a loop device as /proc/diskstats completes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), `diagt-bpf-${process.pid}-`));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const img = join(dir, 'disk.img');
-    writeFileSync(img, Buffer.alloc(16 << 20));
-    const dev = run('losetup', ['--find', '--show', img]).trim();
-    cleanups.push(() => run('losetup', ['-d', dev]));
-    const name = dev.replace('/dev/', '');
-    const [major, minor] = run('cat', [`/sys/block/${name}/dev`]).trim().split(':').map(Number);
-    // Let udev's first look at the new device finish before the window.
-    await new Promise((r) => setTimeout(r, 300));
-    const stop = new AbortController();
-    let before = 0;
-    let writer: Promise<{ code: number | null; stderr: string }> | undefined;
-    const r = await runProbe(biolatencyProbe({ major: major ?? 0, minor: minor ?? 0 }), new LiveSource(), {
-      durationMs: 10_000,
-      signal: stop.signal,
-      onAttached: () => {
-        before = completedIos(name);
-        // 200 synchronous 4 KiB direct writes, then 50 direct reads: one request each.
-        writer = (async () => {
-          const w = await command('dd', ['if=/dev/zero', `of=${dev}`, 'bs=4k', 'count=200', 'oflag=direct', 'status=none']);
-          if (w.code !== 0) return w;
-          return command('dd', [`if=${dev}`, 'of=/dev/null', 'bs=4k', 'count=50', 'iflag=direct', 'status=none']);
-        })();
-        void writer.finally(() => stop.abort());
-      },
+  for (const variant of biolatencyProbe().variants) {
+    it(`(${variant.hook}) counts as many I/Os on a loop device as /proc/diskstats completes`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), `diagt-bpf-${process.pid}-`));
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      const img = join(dir, 'disk.img');
+      writeFileSync(img, Buffer.alloc(16 << 20));
+      const dev = run('losetup', ['--find', '--show', img]).trim();
+      cleanups.push(() => run('losetup', ['-d', dev]));
+      const name = dev.replace('/dev/', '');
+      const [major, minor] = run('cat', [`/sys/block/${name}/dev`]).trim().split(':').map(Number);
+      // Let udev's first look at the new device finish before the window.
+      await new Promise((r) => setTimeout(r, 300));
+      const stop = new AbortController();
+      let before = 0;
+      let writer: Promise<{ code: number | null; stderr: string }> | undefined;
+      const r = await runProbe({ ...biolatencyProbe({ major: major ?? 0, minor: minor ?? 0 }), variants: [variant] }, new LiveSource(), {
+        durationMs: 10_000,
+        signal: stop.signal,
+        onAttached: () => {
+          before = completedIos(name);
+          // 200 synchronous 4 KiB direct writes, then 50 direct reads: one request each.
+          writer = (async () => {
+            const w = await command('dd', ['if=/dev/zero', `of=${dev}`, 'bs=4k', 'count=200', 'oflag=direct', 'status=none']);
+            if (w.code !== 0) return w;
+            return command('dd', [`if=${dev}`, 'of=/dev/null', 'bs=4k', 'count=50', 'iflag=direct', 'status=none']);
+          })();
+          void writer.finally(() => stop.abort());
+        },
+      });
+      const after = completedIos(name);
+      const w = await writer;
+      expect(w?.code, w?.stderr).toBe(0);
+      expect(r.status).toBe('ok');
+      if (r.status !== 'ok') return;
+      expect(r.value.hook).toBe(variant.hook);
+      const mine = r.value.result.devices.find((d) => d.dev === `${major}:${minor}`);
+      expect(mine?.name).toBe(name);
+      expect(r.value.result.devices.every((d) => d.dev === `${major}:${minor}`)).toBe(true);
+      const delta = after - before;
+      expect(delta).toBeGreaterThanOrEqual(250);
+      expect(Math.abs((mine?.histogram.total ?? 0) - delta), `probe ${mine?.histogram.total} vs diskstats ${delta}`).toBeLessThanOrEqual(2);
     });
-    const after = completedIos(name);
-    const w = await writer;
-    expect(w?.code, w?.stderr).toBe(0);
-    expect(r.status).toBe('ok');
-    if (r.status !== 'ok') return;
-    const mine = r.value.result.devices.find((d) => d.dev === `${major}:${minor}`);
-    expect(mine?.name).toBe(name);
-    expect(r.value.result.devices.every((d) => d.dev === `${major}:${minor}`)).toBe(true);
-    const delta = after - before;
-    expect(delta).toBeGreaterThanOrEqual(250);
-    expect(Math.abs((mine?.histogram.total ?? 0) - delta), `probe ${mine?.histogram.total} vs diskstats ${delta}`).toBeLessThanOrEqual(2);
-  });
+  }
 });

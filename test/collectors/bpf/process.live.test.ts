@@ -16,66 +16,72 @@ describe.skipIf(req.skip)('process probes (live)', () => {
     for (const c of cleanups.reverse()) c();
   });
 
-  it('execsnoop sees a command the test runs, with its parent and filename', async () => {
-    const stop = new AbortController();
-    let childPid: number | undefined;
-    const r = await runProbe(execsnoopProbe(), new LiveSource(), {
-      durationMs: 10_000,
-      signal: stop.signal,
-      onAttached: () => {
-        const child = spawn('/bin/echo', [`diagt-bpf-${process.pid}`], { stdio: 'ignore' });
-        childPid = child.pid;
-        child.once('exit', () => stop.abort());
-      },
+  for (const variant of execsnoopProbe().variants) {
+    it(`execsnoop (${variant.hook}) sees a command the test runs, with its parent and filename`, async () => {
+      const stop = new AbortController();
+      let childPid: number | undefined;
+      const r = await runProbe({ ...execsnoopProbe(), variants: [variant] }, new LiveSource(), {
+        durationMs: 10_000,
+        signal: stop.signal,
+        onAttached: () => {
+          const child = spawn('/bin/echo', [`diagt-bpf-${process.pid}`], { stdio: 'ignore' });
+          childPid = child.pid;
+          child.once('exit', () => stop.abort());
+        },
+      });
+      expect(r.status).toBe('ok');
+      if (r.status !== 'ok') return;
+      expect(r.value.hook).toBe(variant.hook);
+      const mine = r.value.result.events.filter((e) => e.tgid === childPid);
+      expect(mine).toHaveLength(1);
+      expect(mine[0]?.filename).toBe('/bin/echo');
+      expect(mine[0]?.comm).toBe('echo');
+      expect(mine[0]?.ppid).toBe(process.pid);
+      expect(mine[0]?.uid).toBe(0);
+      expect(r.value.lost).toEqual({ ring: 0, map: 0 });
     });
-    expect(r.status).toBe('ok');
-    if (r.status !== 'ok') return;
-    const mine = r.value.result.events.filter((e) => e.tgid === childPid);
-    expect(mine).toHaveLength(1);
-    expect(mine[0]?.filename).toBe('/bin/echo');
-    expect(mine[0]?.comm).toBe('echo');
-    expect(mine[0]?.ppid).toBe(process.pid);
-    expect(mine[0]?.uid).toBe(0);
-    expect(r.value.lost).toEqual({ ring: 0, map: 0 });
-  });
+  }
 
-  it('oomkill sees the victim of a small memory cgroup (v1)', async () => {
-    const cg = `/sys/fs/cgroup/memory/diagt-bpf-${process.pid}`;
-    mkdirSync(cg);
-    cleanups.push(() => {
-      try {
-        rmdirSync(cg);
-      } catch {
-        // still has a task: it was killed with SIGKILL and leaves within a moment
-        setTimeout(() => rmdirSync(cg), 500);
-      }
+  for (const variant of oomkillProbe().variants) {
+    it(`oomkill (${variant.hook}) sees the victim of a small memory cgroup (v1)`, async () => {
+      const cg = `/sys/fs/cgroup/memory/diagt-bpf-${process.pid}-${variant.hook}`;
+      mkdirSync(cg);
+      cleanups.push(() => {
+        try {
+          rmdirSync(cg);
+        } catch {
+          // still has a task: it was killed with SIGKILL and leaves within a moment
+          setTimeout(() => rmdirSync(cg), 500);
+        }
+      });
+      writeFileSync(`${cg}/memory.limit_in_bytes`, String(96 << 20));
+      const stop = new AbortController();
+      let hogPid: number | undefined;
+      const r = await runProbe({ ...oomkillProbe(), variants: [variant] }, new LiveSource(), {
+        durationMs: 15_000,
+        signal: stop.signal,
+        onAttached: () => {
+          // A child that moves itself into the cgroup, then touches memory until the OOM killer
+          // ends it (bounded: it gives up after 10 s).
+          const hog = spawn(
+            process.execPath,
+            ['-e', `require('fs').writeFileSync(${JSON.stringify(`${cg}/cgroup.procs`)}, String(process.pid)); const a = []; const end = Date.now() + 10000; while (Date.now() < end) a.push(Buffer.alloc(1 << 20, 1));`],
+            { stdio: 'ignore' },
+          );
+          hogPid = hog.pid;
+          hog.once('exit', () => setTimeout(() => stop.abort(), 100));
+        },
+      });
+      expect(r.status).toBe('ok');
+      if (r.status !== 'ok') return;
+      expect(r.value.hook).toBe(variant.hook);
+      const victims = r.value.result.victims.filter((v) => v.victimTgid === hogPid);
+      expect(victims.length).toBeGreaterThanOrEqual(1);
+      expect(victims[0]?.victimComm).toBe('node');
+      expect(r.value.lost.ring).toBe(0);
+      // the cgroup agrees an OOM kill happened
+      const oom = await command('cat', [`${cg}/memory.oom_control`]);
+      expect(oom.stdout).toMatch(/oom_kill [1-9]/);
     });
-    writeFileSync(`${cg}/memory.limit_in_bytes`, String(96 << 20));
-    const stop = new AbortController();
-    let hogPid: number | undefined;
-    const r = await runProbe(oomkillProbe(), new LiveSource(), {
-      durationMs: 15_000,
-      signal: stop.signal,
-      onAttached: () => {
-        // A child that moves itself into the cgroup, then touches memory until the OOM killer
-        // ends it (bounded: it gives up after 10 s).
-        const hog = spawn(
-          process.execPath,
-          ['-e', `require('fs').writeFileSync(${JSON.stringify(`${cg}/cgroup.procs`)}, String(process.pid)); const a = []; const end = Date.now() + 10000; while (Date.now() < end) a.push(Buffer.alloc(1 << 20, 1));`],
-          { stdio: 'ignore' },
-        );
-        hogPid = hog.pid;
-        hog.once('exit', () => setTimeout(() => stop.abort(), 100));
-      },
-    });
-    expect(r.status).toBe('ok');
-    if (r.status !== 'ok') return;
-    const victims = r.value.result.victims.filter((v) => v.victimTgid === hogPid);
-    expect(victims.length).toBeGreaterThanOrEqual(1);
-    expect(victims[0]?.victimComm).toBe('node');
-    expect(r.value.lost.ring).toBe(0);
-    // the cgroup agrees an OOM kill happened
-    const oom = await command('cat', [`${cg}/memory.oom_control`]);
-    expect(oom.stdout).toMatch(/oom_kill [1-9]/);
-  });
+  }
 });
