@@ -60,30 +60,33 @@ describe.skipIf(req.skip)('network probes (live, own netns)', () => {
     for (const c of cleanups.reverse()) c();
   });
 
-  it('tcpretrans counts what RetransSegs counts under random packet loss', async () => {
-    const ns = makeNetns(`diagt-bpf-tr-${process.pid}`);
-    cleanups.push(ns.remove);
-    // 3 % random loss of TCP segments. tc netem would do, but this kernel is built without
-    // sch_netem; nftables' numgen drops at random the same way.
-    run('ip', ['netns', 'exec', ns.name, 'nft', '-f', '-'], 'table inet diagt {\n chain out {\n  type filter hook output priority 0;\n  meta l4proto tcp numgen random mod 30 0 drop\n }\n}\n');
-    // One segment per skb, so the tracepoint (per skb) and the MIB (per segment) agree.
-    run('ip', ['netns', 'exec', ns.name, 'ethtool', '-K', 'lo', 'tso', 'off', 'gso', 'off']);
-    const before = snmpCounter(ns.name, 'Tcp', 'RetransSegs');
-    const r = await probeAround(tcpretransProbe, async () => {
-      await nodeScript(TCP_TRAFFIC, { netns: ns.name });
+  for (const variant of tcpretransProbe.variants) {
+    it(`tcpretrans (${variant.hook}) counts what RetransSegs counts under random packet loss`, async () => {
+      const ns = makeNetns(`diagt-bpf-tr-${process.pid}-${variant.hook}`);
+      cleanups.push(ns.remove);
+      // 3 % random loss of TCP segments. tc netem would do, but this kernel is built without
+      // sch_netem; nftables' numgen drops at random the same way.
+      run('ip', ['netns', 'exec', ns.name, 'nft', '-f', '-'], 'table inet diagt {\n chain out {\n  type filter hook output priority 0;\n  meta l4proto tcp numgen random mod 30 0 drop\n }\n}\n');
+      // One segment per skb, so the tracepoint (per skb) and the MIB (per segment) agree.
+      run('ip', ['netns', 'exec', ns.name, 'ethtool', '-K', 'lo', 'tso', 'off', 'gso', 'off']);
+      const before = snmpCounter(ns.name, 'Tcp', 'RetransSegs');
+      const r = await probeAround({ ...tcpretransProbe, variants: [variant] }, async () => {
+        await nodeScript(TCP_TRAFFIC, { netns: ns.name });
+      });
+      const after = snmpCounter(ns.name, 'Tcp', 'RetransSegs');
+      expect(r.status).toBe('ok');
+      if (r.status !== 'ok') return;
+      expect(r.value.hook).toBe(variant.hook);
+      const mine = r.value.result.connections.filter((c) => c.netns === ns.inode);
+      const seen = mine.reduce((a, c) => a + c.count, 0);
+      const delta = after - before;
+      expect(delta).toBeGreaterThan(10);
+      expect(Math.abs(seen - delta) / delta, `probe ${seen} vs RetransSegs delta ${delta}`).toBeLessThan(0.1);
+      expect(mine.every((c) => c.saddr === '127.0.0.1' && c.daddr === '127.0.0.1')).toBe(true);
+      expect(mine.some((c) => c.state === 'ESTABLISHED')).toBe(true);
+      expect(r.value.lost).toEqual({ ring: 0, map: 0 });
     });
-    const after = snmpCounter(ns.name, 'Tcp', 'RetransSegs');
-    expect(r.status).toBe('ok');
-    if (r.status !== 'ok') return;
-    const mine = r.value.result.connections.filter((c) => c.netns === ns.inode);
-    const seen = mine.reduce((a, c) => a + c.count, 0);
-    const delta = after - before;
-    expect(delta).toBeGreaterThan(10);
-    expect(Math.abs(seen - delta) / delta, `probe ${seen} vs RetransSegs delta ${delta}`).toBeLessThan(0.1);
-    expect(mine.every((c) => c.saddr === '127.0.0.1' && c.daddr === '127.0.0.1')).toBe(true);
-    expect(mine.some((c) => c.state === 'ESTABLISHED')).toBe(true);
-    expect(r.value.lost).toEqual({ ring: 0, map: 0 });
-  });
+  }
 
   // Every hook variant (tp_btf, raw_tp, classic tp with its CO-RE relocated record) counts the same.
   for (const variant of dropsProbe.variants) {
