@@ -35,6 +35,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!def) throw new UsageError(`probe: no probe named ${JSON.stringify(id)}`, { hint: `one of: ${ids}` });
   const durationMs = parseDuration(values.duration ?? '5s', '--duration');
   if (values.pid !== undefined && values.cgroup !== undefined) throw new UsageError('probe: --pid and --cgroup cannot be combined');
+  if ((values.pid !== undefined || values.cgroup !== undefined) && !def.filter) {
+    throw new UsageError(`probe ${id}: --pid and --cgroup are not supported (it observes the whole host)`, { hint: `probes that take them: ${probeIds().filter((p) => findProbe(p)?.filter).join(', ')}` });
+  }
   const src = new LiveSource();
   let tgids: number[] | undefined;
   if (values.pid !== undefined) {

@@ -214,3 +214,21 @@ describe('privileges and errors', () => {
     expect(usefulLog('a\n\nconsider raising memlock\nb\n')).toBe('a\nb');
   });
 });
+
+describe('--cgroup members', () => {
+  it('reads cgroup.procs of a v1 or v2 cgroup, by absolute or hierarchy-relative path', async () => {
+    const { fixtureTree } = await import('../../helpers/fixture-host.js');
+    const { cgroupMembers } = await import('../../../collectors/bpf/probe.js');
+    const t = fixtureTree({
+      '/sys/fs/cgroup/memory/app/cgroup.procs': '12\n34\n',
+      '/sys/fs/cgroup/unified/svc/cgroup.procs': '56\n',
+    });
+    try {
+      expect(cgroupMembers(t.source, '/sys/fs/cgroup/memory/app')).toEqual({ status: 'ok', value: [12, 34] });
+      expect(cgroupMembers(t.source, 'svc')).toEqual({ status: 'ok', value: [56] });
+      expect(cgroupMembers(t.source, '/nope').status).toBe('unavailable');
+    } finally {
+      t.cleanup();
+    }
+  });
+});
