@@ -54,4 +54,24 @@ describe.skipIf(req.skip)('profile probe (live)', () => {
     expect(speedscope.shared.frames.some((f) => f.name === 'diagt_busy_spin')).toBe(true);
     expect(speedscope.profiles[0]?.weights.reduce((a, b) => a + b, 0)).toBe(samples);
   });
+
+  it('symbolises kernel stacks through /proc/kallsyms (dd reading /dev/zero spends its time in read_zero)', async () => {
+    const dd = background('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1M', 'count=200000']);
+    cleanups.push(dd.end);
+    const pid = dd.child.pid ?? 0;
+    await new Promise((r) => setTimeout(r, 100));
+    const r = await runProbe(profileProbe({ hz: 99 }), new LiveSource(), { durationMs: 1000, tgids: [pid] });
+    dd.end();
+    expect(r.status).toBe('ok');
+    if (r.status !== 'ok') return;
+    const { stacks, samples } = r.value.result;
+    expect(samples).toBeGreaterThan(10);
+    const inReadZero = stacks.filter((s) => s.frames.includes('read_zero_[k]')).reduce((a, s) => a + s.count, 0);
+    expect(inReadZero / samples).toBeGreaterThan(0.5);
+    // kernel frames come after user frames, root first: the syscall entry precedes read_zero
+    const one = stacks.find((s) => s.frames.includes('read_zero_[k]'));
+    const f = one?.frames ?? [];
+    expect(f.indexOf('vfs_read_[k]')).toBeGreaterThanOrEqual(0);
+    expect(f.indexOf('vfs_read_[k]')).toBeLessThan(f.indexOf('read_zero_[k]'));
+  });
 });
