@@ -107,6 +107,7 @@ export function collectNamespaces(src: Source, opts: { readonly maxNetns?: numbe
     namespaces_scan: ok([
       {
         key: 'host',
+        ...(scan.value.denied > 0 ? { labels: { hint: `run diag as root: the namespaces of ${scan.value.denied} processes could not be read (ptrace access to /proc/PID/ns)` } } : {}),
         values: {
           processes: scan.value.processes,
           denied: scan.value.denied,
