@@ -88,6 +88,92 @@ function tcSize(text: string | undefined): number | undefined {
   return Math.round(v * { b: 1, Kb: 1024, Mb: 1024 ** 2, Gb: 1024 ** 3 }[m[2] as 'b' | 'Kb' | 'Mb' | 'Gb']);
 }
 
+/** A class of a classful qdisc (htb, hfsc, drr...) with its statistics (`tc -s class show dev X`). */
+export interface TcClass {
+  readonly kind: string;
+  /** "1:10" */
+  readonly classid: string;
+  /** "root" or the parent class ("1:1"). */
+  readonly parent: string;
+  /** The qdisc attached under this class ("10:"), when one is. */
+  readonly leaf: string | undefined;
+  readonly bytes: number | undefined;
+  readonly packets: number | undefined;
+  readonly drops: number | undefined;
+  readonly overlimits: number | undefined;
+  readonly requeues: number | undefined;
+  readonly backlogBytes: number | undefined;
+  readonly backlogPackets: number | undefined;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type Stats = Pick<Qdisc, 'bytes' | 'packets' | 'drops' | 'overlimits' | 'requeues' | 'backlogBytes' | 'backlogPackets'>;
+
+/** Read a " Sent ..." or " backlog ..." line into `into`; false when it is neither. */
+function statsLine(line: string, into: Mutable<Stats>): 'sent' | 'backlog' | undefined {
+  const sent = /^\s*Sent (\d+) bytes (\d+) pkts? \(dropped (\d+), overlimits (\d+) requeues (\d+)\)/.exec(line);
+  if (sent) {
+    into.bytes = uint(sent[1]);
+    into.packets = uint(sent[2]);
+    into.drops = uint(sent[3]);
+    into.overlimits = uint(sent[4]);
+    into.requeues = uint(sent[5]);
+    return 'sent';
+  }
+  const backlog = /^\s*backlog (\S+) (\d+)p(?: requeues (\d+))?/.exec(line);
+  if (backlog) {
+    into.backlogBytes = tcSize(backlog[1]);
+    into.backlogPackets = uint(backlog[2]);
+    return 'backlog';
+  }
+  return undefined;
+}
+
+const noStats = (): Mutable<Stats> => ({ bytes: undefined, packets: undefined, drops: undefined, overlimits: undefined, requeues: undefined, backlogBytes: undefined, backlogPackets: undefined });
+
+export interface TcClasses {
+  /** Classes that carry statistics (tbf's pseudo class "10:1" has none and is left out). */
+  readonly classes: TcClass[];
+  readonly skipped: number;
+}
+
+/**
+ * Parse `tc -s class show dev DEV` (text: iproute2 up to at least 6.1 prints classes as text even
+ * with -j). Header: `class KIND CLASSID (root|parent P) [leaf L:] ...`, then Sent and backlog lines.
+ */
+export function parseTcClassText(text: string): ParseResult<TcClasses> {
+  const classes: TcClass[] = [];
+  let skipped = 0;
+  let cur: Mutable<TcClass> | undefined;
+  let hasStats = false;
+  const flush = () => {
+    if (cur && hasStats) classes.push(cur);
+    cur = undefined;
+    hasStats = false;
+  };
+  for (const line of text.split('\n')) {
+    const head = /^class (\S+) (\S+) (?:(root)|parent (\S+))(?: leaf (\S+))?/.exec(line);
+    if (head) {
+      flush();
+      cur = { kind: head[1]!, classid: head[2]!, parent: head[3] ? 'root' : head[4]!, leaf: head[5], ...noStats() };
+      continue;
+    }
+    if (line.startsWith('class ')) {
+      flush();
+      skipped++;
+      continue;
+    }
+    if (!cur) {
+      if (line.trim().length > 0) skipped++;
+      continue;
+    }
+    if (statsLine(line, cur) !== undefined) hasStats = true;
+  }
+  flush();
+  if (classes.length === 0 && skipped > 0) return parseFail('tc -s class show', 'no "class KIND CLASSID" line');
+  return parsed({ classes, skipped });
+}
+
 /**
  * Parse `tc -s qdisc show` text (tc without JSON support). Note that tc rounds a backlog near a
  * multiple of 1024 to "NKb" in text, so the JSON form is preferred where it exists.
@@ -95,7 +181,7 @@ function tcSize(text: string | undefined): number | undefined {
 export function parseTcQdiscText(text: string): ParseResult<Qdiscs> {
   const qdiscs: Qdisc[] = [];
   let skipped = 0;
-  let cur: { -readonly [K in keyof Qdisc]: Qdisc[K] } | undefined;
+  let cur: Mutable<Qdisc> | undefined;
   const flush = () => {
     if (cur) qdiscs.push(cur);
     cur = undefined;
@@ -104,7 +190,7 @@ export function parseTcQdiscText(text: string): ParseResult<Qdiscs> {
     const head = /^qdisc (\S+) (\S+) dev (\S+) (?:(root)|parent (\S+))/.exec(line);
     if (head) {
       flush();
-      cur = { kind: head[1]!, handle: head[2]!, dev: head[3]!, parent: head[4] ? 'root' : head[5]!, bytes: undefined, packets: undefined, drops: undefined, overlimits: undefined, requeues: undefined, backlogBytes: undefined, backlogPackets: undefined };
+      cur = { kind: head[1]!, handle: head[2]!, dev: head[3]!, parent: head[4] ? 'root' : head[5]!, ...noStats() };
       continue;
     }
     if (line.startsWith('qdisc ')) {
@@ -116,20 +202,7 @@ export function parseTcQdiscText(text: string): ParseResult<Qdiscs> {
       if (line.trim().length > 0) skipped++;
       continue;
     }
-    const sent = /^\s*Sent (\d+) bytes (\d+) pkts? \(dropped (\d+), overlimits (\d+) requeues (\d+)\)/.exec(line);
-    if (sent) {
-      cur.bytes = uint(sent[1]);
-      cur.packets = uint(sent[2]);
-      cur.drops = uint(sent[3]);
-      cur.overlimits = uint(sent[4]);
-      cur.requeues = uint(sent[5]);
-      continue;
-    }
-    const backlog = /^\s*backlog (\S+) (\d+)p(?: requeues (\d+))?/.exec(line);
-    if (backlog) {
-      cur.backlogBytes = tcSize(backlog[1]);
-      cur.backlogPackets = uint(backlog[2]);
-    }
+    statsLine(line, cur);
   }
   flush();
   if (qdiscs.length === 0 && skipped > 0) return parseFail('tc -s qdisc show', 'no "qdisc KIND HANDLE dev DEV" line');

@@ -24,6 +24,7 @@ const need = liveRequirement('root', 'cmd:ip', 'cmd:nsenter', 'cmd:tc', 'cmd:nft
 const tag = `${process.pid}`;
 const NS_A = `diagt-cmds-${tag}-a`;
 const NS_B = `diagt-cmds-${tag}-b`;
+const NS_C = `diagt-cmds-${tag}-c`;
 const IF_A = `dtc${tag}a`.slice(-15);
 const IF_B = `dtc${tag}b`.slice(-15);
 const ADDR_A = '10.213.7.1';
@@ -64,6 +65,7 @@ const send = (ns: string, args: string[]) => inNs(ns, process.execPath, [AGENT, 
 const src = new LiveSource();
 let pidA = 0;
 let pidB = 0;
+let pidC = 0;
 
 /** Rows of one table over a window in which `act` runs, observed in the namespace of `pid`. */
 async function window(c: Collector, pid: number, table: string, act: () => Promise<void> | void): Promise<ModelRow[]> {
@@ -79,6 +81,7 @@ describe.skipIf(need.skip)('command collectors in namespaces made by the test (l
   beforeAll(() => {
     sh('ip', ['netns', 'add', NS_A]);
     sh('ip', ['netns', 'add', NS_B]);
+    sh('ip', ['netns', 'add', NS_C]);
     sh('ip', ['link', 'add', IF_A, 'netns', NS_A, 'type', 'veth', 'peer', 'name', IF_B, 'netns', NS_B]);
     inNs(NS_A, 'ip', ['addr', 'add', `${ADDR_A}/24`, 'dev', IF_A]);
     inNs(NS_B, 'ip', ['addr', 'add', `${ADDR_B}/24`, 'dev', IF_B]);
@@ -88,6 +91,12 @@ describe.skipIf(need.skip)('command collectors in namespaces made by the test (l
     }
     // A's egress: a slow tbf with a short queue drops a burst.
     inNs(NS_A, 'tc', ['qdisc', 'add', 'dev', IF_A, 'root', 'handle', '1:', 'tbf', 'rate', '100kbit', 'burst', '1600', 'limit', '3000']);
+    // C's lo (a namespace of its own, so no other test's traffic crosses it): htb with a slow
+    // default class whose pfifo drops a burst.
+    inNs(NS_C, 'ip', ['link', 'set', 'lo', 'up']);
+    inNs(NS_C, 'tc', ['qdisc', 'add', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '20']);
+    inNs(NS_C, 'tc', ['class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:20', 'htb', 'rate', '100kbit', 'ceil', '200kbit']);
+    inNs(NS_C, 'tc', ['qdisc', 'add', 'dev', 'lo', 'parent', '1:20', 'handle', '20:', 'pfifo', 'limit', '5']);
     // A's input: an nftables rule that counts and drops UDP to port 9.
     inNs(NS_A, 'nft', ['-f', '-'], `table inet ${NFT_TABLE} {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    udp dport 9 counter drop comment "diag test"\n  }\n}\n`);
     // B's input: iptables (nft backend) drops UDP to 9, iptables-legacy drops UDP to 19.
@@ -95,11 +104,12 @@ describe.skipIf(need.skip)('command collectors in namespaces made by the test (l
     inNs(NS_B, 'iptables-legacy', ['-A', 'INPUT', '-p', 'udp', '--dport', '19', '-j', 'DROP']);
     pidA = hold(NS_A);
     pidB = hold(NS_B);
+    pidC = hold(NS_C);
   });
 
   afterAll(() => {
     for (const c of children) if (c.pid !== undefined && c.exitCode === null) c.kill('SIGKILL');
-    for (const ns of [NS_A, NS_B]) {
+    for (const ns of [NS_A, NS_B, NS_C]) {
       try {
         sh('ip', ['netns', 'del', ns]);
       } catch {
@@ -119,6 +129,14 @@ describe.skipIf(need.skip)('command collectors in namespaces made by the test (l
     // diag's own namespace has no such device
     const host = await qdiscsCollector.collect(src, { sampleIndex: 0 });
     expect(host.qdiscs!.status === 'ok' && host.qdiscs!.value.some((r) => r.labels?.dev === IF_A)).toBe(false);
+  });
+
+  it('sees which htb class drops in namespace C', async () => {
+    const rows = await window(qdiscsCollector, pidC, 'qdisc_classes', () => void send(NS_C, ['udp-flood', '127.0.0.1', '7', '300']));
+    const cls = rows.find((r) => r.key === 'lo 1:20');
+    expect(cls, JSON.stringify(rows.map((r) => r.key))).toBeDefined();
+    expect(cls!.labels).toMatchObject({ kind: 'htb', leaf: '20:', parent: 'root' });
+    expect(cls!.deltas.drops).toBeGreaterThan(0);
   });
 
   it('sees the nftables drop rule in namespace A count exactly the datagrams sent to it', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseTcQdiscJson, parseTcQdiscText, type Qdisc } from '../../../collectors/commands/qdiscs/parse.js';
-import { qdiscsCollector, TC_JSON_ARGS, TC_TEXT_ARGS } from '../../../collectors/commands/qdiscs/collector.js';
+import { parseTcClassText, parseTcQdiscJson, parseTcQdiscText, type Qdisc } from '../../../collectors/commands/qdiscs/parse.js';
+import { qdiscsCollector, tcClassArgs, TC_JSON_ARGS, TC_TEXT_ARGS } from '../../../collectors/commands/qdiscs/collector.js';
 import { deriveModel } from '../../../src/core/derive.js';
 import { collectWindow } from '../../../src/core/sample.js';
 import { commandKey } from '../../../src/core/source.js';
@@ -14,6 +14,8 @@ const htbText = fx('qdisc-htb-tbf-6.1.txt');
 const hostJson = fx('qdisc-host-6.1.json');
 const hostText = fx('qdisc-host-6.1.txt');
 const mqJson = fx('qdisc-mq-fq_codel-5.10.json');
+const classText = fx('class-htb-6.1.txt');
+const htbPfifoJson = fx('qdisc-htb-pfifo-6.1.json');
 
 function qdiscs(r: ReturnType<typeof parseTcQdiscJson>): Qdisc[] {
   if (!r.ok) throw r.error;
@@ -69,7 +71,38 @@ describe('parseTcQdiscText (tc without JSON)', () => {
   it('survives fuzzing', () => fuzzParser(parseTcQdiscText, [htbText, hostText]));
 });
 
+describe('parseTcClassText', () => {
+  it('reads htb classes with parent, leaf and stats (captured on this host); tbf\'s stat-less pseudo class is left out', () => {
+    const r = parseTcClassText(classText);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.classes.map((c) => `${c.classid} ${c.parent} ${c.leaf ?? '-'}`)).toEqual(['1:10 1:1 10:', '1:1 root -', '1:20 1:1 20:']);
+    expect(r.value.classes[2]).toMatchObject({ kind: 'htb', drops: 3318, overlimits: 11, packets: 12, backlogBytes: 4168, backlogPackets: 4 });
+  });
+  it('treats empty output as no classes, rejects garbage, keeps truncated stats missing', () => {
+    expect(parseTcClassText('')).toEqual({ ok: true, value: { classes: [], skipped: 0 } });
+    expect(parseTcClassText('Cannot find device "x"\n').ok).toBe(false);
+    const cut = parseTcClassText(classText.slice(0, classText.indexOf('backlog')));
+    expect(cut.ok && cut.value.classes[0]!.backlogBytes).toBeUndefined();
+  });
+  it('survives fuzzing', () => fuzzParser(parseTcClassText, [classText]));
+});
+
 describe('qdiscs collector on recorded output', () => {
+  it('reads the classes of devices with a classful qdisc, one tc per device', async () => {
+    const t = fixtureTree({}, {
+      [`commands/${commandKey({ cmd: 'tc', args: TC_JSON_ARGS })}.json`]: { stdout: htbPfifoJson, stderr: '', exitCode: 0 },
+      [`commands/${commandKey({ cmd: 'tc', args: tcClassArgs('lo') })}.json`]: { stdout: classText, stderr: '', exitCode: 0 },
+    });
+    try {
+      const out = await qdiscsCollector.collect(t.source, { sampleIndex: 0 });
+      const c = out.qdisc_classes!;
+      expect(c.status === 'ok' && c.value.map((r) => r.key)).toEqual(['lo 1:10', 'lo 1:1', 'lo 1:20']);
+      expect(c.status === 'ok' && c.value[2]).toMatchObject({ labels: { dev: 'lo', kind: 'htb', parent: '1:1', leaf: '20:' }, values: { drops: 3318 } });
+    } finally {
+      t.cleanup();
+    }
+  });
   const rec = (args: readonly string[], answer: object) => ({ [`commands/${commandKey({ cmd: 'tc', args })}.json`]: answer });
   it('computes drop rates and drop % over a window', async () => {
     const one = (drops: number, packets: number) => JSON.stringify([{ kind: 'tbf', handle: '10:', dev: 'v', parent: '1:10', bytes: packets * 100, packets, drops, overlimits: drops, requeues: 0, backlog: 0, qlen: 0 }]);
