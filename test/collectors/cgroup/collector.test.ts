@@ -128,6 +128,17 @@ describe('cgroups collector: bounds, garbage and missing input', () => {
     expect(l.status === 'ok' && l.value[0]!.labels).toMatchObject({ mountinfo: '/proc/1/mountinfo', mode: 'unified' });
     expect(l.status === 'ok' && l.value[0]!.values.cgroups).toBe(8);
   });
+  it('takes cgroup names as data: spaces, newlines and escape sequences stay in the key, never break the walk', () => {
+    const files = v2Host(0);
+    const odd = 'we ird\n\u001b[2Jname.service';
+    files[`/sys/fs/cgroup/system.slice/${odd}/cgroup.procs`] = '77\n';
+    files[`/sys/fs/cgroup/system.slice/${odd}/pids.current`] = '1\n';
+    const out = collectCgroups(tree(files));
+    const inv = out.cgroups!.status === 'ok' ? out.cgroups!.value.find((r) => r.key === `/system.slice/${odd}`) : undefined;
+    expect(inv?.labels).toMatchObject({ kind: 'service', name: odd, pids: '77' });
+    const pids = out.cgroup_pids!.status === 'ok' ? out.cgroup_pids!.value.find((r) => r.key === `/system.slice/${odd}`) : undefined;
+    expect(pids?.values.current).toBe(1);
+  });
   it('without mountinfo every table is unavailable, with no cgroup mount it says so', () => {
     const none = collectCgroups(tree({ '/proc/stat': 'cpu 1 2 3 4\n' }));
     expect(none.cgroups!.status).toBe('unavailable');
