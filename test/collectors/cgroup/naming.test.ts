@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nameCgroup } from '../../../collectors/cgroup/naming.js';
 
@@ -55,5 +56,17 @@ describe('nameCgroup: paths as people know them', () => {
     expect(nameCgroup(`/docker/${ID.toUpperCase()}`)).toEqual({ kind: 'other', name: ID.toUpperCase() });
     expect(nameCgroup(`/pod${UID}`)).toEqual({ kind: 'other', name: `pod${UID}` });
     expect(nameCgroup(`/${ID}`)).toEqual({ kind: 'other', name: ID });
+  });
+
+  it('never throws and always names something, whatever the path', () => {
+    const comp = fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom('kubepods', 'kubepods.slice', 'burstable', `pod${UID}`, `docker-${ID}.scope`, ID, 'docker', 'lxc', 'x.service'));
+    fc.assert(
+      fc.property(fc.array(comp, { maxLength: 8 }), (parts) => {
+        const n = nameCgroup('/' + parts.join('/'));
+        expect(typeof n.kind).toBe('string');
+        expect(typeof n.name).toBe('string');
+      }),
+      { numRuns: 300 },
+    );
   });
 });
