@@ -232,3 +232,27 @@ describe('--cgroup members', () => {
     }
   });
 });
+
+describe('why BPF is off (fixture hosts)', () => {
+  it('no BTF, no capabilities, capabilities without root', async () => {
+    const { fixtureTree } = await import('../../helpers/fixture-host.js');
+    const { bpfPrivileges, kernelBtf } = await import('../../../collectors/bpf/privileges.js');
+    const none = fixtureTree({ '/proc/self/status': 'Name:\tdiag\nCapEff:\t0000000000000000\n', '/sys/kernel/btf/other': '' });
+    const caps = fixtureTree({ '/proc/self/status': 'Name:\tdiag\nCapEff:\t000000c000000000\n', '/sys/kernel/btf/vmlinux': '' });
+    try {
+      const btf = kernelBtf(none.source);
+      expect(btf.status === 'unavailable' && btf.reason).toMatch(/^no BTF: \/sys\/kernel\/btf\/vmlinux does not exist/);
+      const p = bpfPrivileges(none.source);
+      expect(p.status === 'unavailable' && p.reason).toMatch(/BPF probes need CAP_BPF\+CAP_PERFMON \(missing CAP_BPF\+CAP_PERFMON\)/);
+      expect(p.status === 'unavailable' && p.hint).toMatch(/run diag as root/);
+      // CAP_BPF + CAP_PERFMON (bits 39, 38) are enough; tracefs and kallsyms need more
+      const ok = bpfPrivileges(caps.source);
+      expect(ok.status === 'ok' && ok.value.tracefs).toBe(false);
+      expect(ok.status === 'ok' && ok.value.kallsyms).toBe(false);
+      expect(kernelBtf(caps.source).status).toBe('ok');
+    } finally {
+      none.cleanup();
+      caps.cleanup();
+    }
+  });
+});
