@@ -16,7 +16,7 @@
 // Flags: --runs N (per figure; default 60 at the normal count, 25 with the extra processes),
 // --extra N (0 skips it), --profile.
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { startSleepers, processCounts } from './lib/sleepers.mjs';
@@ -69,7 +69,7 @@ async function tracePlan(ctx, env, collectors, name) {
   const trace = new TraceSource(env.live);
   await env.collectSample(collectors, trace);
   const plan = planFromTrace(trace.calls);
-  const planFile = join(ctx.buildDir, `scan-plan-${name}.txt`);
+  const planFile = join(env.outDir, `plan-${name}.txt`);
   writeFileSync(planFile, plan.text);
   return { trace, plan, planFile };
 }
@@ -201,7 +201,7 @@ async function measurePhase(ctx, env, label, runs) {
       const { profile: p } = await profiled(async () => {
         for (let i = 0; i < Math.max(runs, 20); i++) await collectSample(fileCollectors, src);
       });
-      const file = join(ctx.buildDir, `scan-${label}-${what}.cpuprofile`);
+      const file = join(env.outDir, `${label}-${what}.cpuprofile`);
       writeProfile(file, p);
       profile[what] = { file, ...summarise(p, ctx.root) };
     }
@@ -275,7 +275,11 @@ export async function run(ctx) {
   if (!Number.isInteger(extra) || extra < 0 || extra > 10_000) throw new Error(`--extra wants 0..10000, got ${JSON.stringify(ctx.flags.extra)}`);
   const bin = buildProcscan(ctx);
   ctx.log(`collectors: ${COLLECTORS.map((c) => c.id).join(', ')} (${COLLECTORS.length})`);
-  const env = { live: new LiveSource(), collectSample, deriveModel, COLLECTORS, bin };
+  // The C reader's plans and the profiles of this run, in a fresh folder each run.
+  const outDir = join(ctx.buildDir, 'scan');
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const env = { live: new LiveSource(), collectSample, deriveModel, COLLECTORS, bin, outDir };
 
   // A scan at the normal process count is short and noisier: more runs there.
   const normal = await measurePhase(ctx, env, 'normal', ctx.runs ?? 60);
