@@ -90,15 +90,17 @@ describe.skipIf(req.skip)('probe safety (live, the diag command)', () => {
     expect(await leftOver(d.ids)).toEqual([]);
   });
 
-  it('SIGINT stops the probe early, still prints what it saw, detaches and exits 0', async () => {
-    const d = await startDiag(['probe', 'runqlat', '--duration', '30s']);
-    d.child.kill('SIGINT');
-    const e = await exited(d.child);
-    expect(e.code).toBe(0);
-    expect(d.output()).toMatch(/stopped early/);
-    expect(d.output()).toMatch(/lost events: 0 \(ring buffer full\), 0 \(map full\)/);
-    expect(await leftOver(d.ids)).toEqual([]);
-  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${sig} stops the probe early, still prints what it saw, detaches and exits 0`, async () => {
+      const d = await startDiag(['probe', 'runqlat', '--duration', '30s']);
+      d.child.kill(sig);
+      const e = await exited(d.child);
+      expect(e.code).toBe(0);
+      expect(d.output()).toMatch(/stopped early/);
+      expect(d.output()).toMatch(/lost events: 0 \(ring buffer full\), 0 \(map full\)/);
+      expect(await leftOver(d.ids)).toEqual([]);
+    });
+  }
 
   it('as nobody: the precise reason, exit 3, no stack trace', () => {
     const r = runDiag(['probe', 'runqlat', '--duration', '1s'], { asNobody: true });
