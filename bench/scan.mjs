@@ -126,7 +126,7 @@ async function measurePhase(ctx, env, label, runs) {
   const commandCollectors = COLLECTORS.filter((c) => traced.get(c.id).trace.commands.length > 0);
 
   // One traced scan of the file collectors: the C reader's plan.
-  const { plan, planFile } = await tracePlan(ctx, env, fileCollectors, label);
+  const { trace: planTrace, plan, planFile } = await tracePlan(ctx, env, fileCollectors, label);
 
   // Wall-clock ms, CPU ms of the whole process (all threads: GC helpers count too).
   const timeDiag = async (list, src) => {
@@ -232,7 +232,7 @@ async function measurePhase(ctx, env, label, runs) {
     fullScanMs: fullStats,
     deriveCpuMs: round3(deriveMed),
     perCollector: collectors,
-    plan: { hostItems: plan.hostItems, perPid: plan.templates, pidsSeen: plan.pidsSeen, duplicateReads: plan.duplicates, skipped: plan.skipped.length },
+    plan: { hostItems: plan.hostItems, perPid: plan.templates, pidsSeen: plan.pidsSeen, duplicateReads: plan.duplicates, skipped: plan.skipped.length, boundedStatfs: planTrace.boundedStatfs ?? 0 },
     cReader: { pids: cInfo?.pids, inputs: cInfo?.files, bytes: cInfo?.bytes, gone: cInfo?.gone },
     ...(profile ? { profile } : {}),
   };
@@ -254,6 +254,7 @@ async function measurePhase(ctx, env, label, runs) {
     ctx.log(`    ${id.padEnd(12)} ${fmt(v.diagCpuMs).padStart(18)} ${fmt(v.replayCpuMs).padStart(8)} ${cCol.padStart(7)} ${rCol.padStart(7)} ${String(v.inputs ?? '-').padStart(7)}${notes ? `  (${notes})` : ''}`);
   }
   ctx.log(`  C plan: ${plan.hostItems} host inputs + for every PID: ${plan.templates.join(', ') || '(nothing)'}`);
+  if (planTrace.boundedStatfs) ctx.log(`  note: ${planTrace.boundedStatfs} statfs call(s) of possibly hanging mounts ran as \`stat -f\` child processes (the C reader calls statfs)`);
   if (plan.duplicates > 0) ctx.log(`  note: the file scan read ${plan.duplicates} inputs more than once (the C reader reads each once)`);
   for (const [what, p] of Object.entries(profile ?? {})) {
     ctx.log(`  profile of the ${what === 'live' ? 'live file scan' : 'replay from memory'}: ${p.file} (${p.samples} samples); self time by file:`);

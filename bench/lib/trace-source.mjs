@@ -30,8 +30,10 @@ export class TraceSource {
   readLink(path) {
     return this.keep('link', path, this.inner.readLink(path));
   }
-  statfs(path) {
-    return this.keep('statfs', path, this.inner.statfs(path));
+  statfs(path, opts) {
+    // mayHang statfs runs `stat -f` in a child process on the live source: count those apart.
+    if (opts?.mayHang) this.boundedStatfs = (this.boundedStatfs ?? 0) + 1;
+    return this.keep('statfs', path, this.inner.statfs(path, opts));
   }
   now(label) {
     return this.inner.now(label);
