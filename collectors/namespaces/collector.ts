@@ -19,8 +19,8 @@ function perNetns(spec: TableSpec, what: string): TableSpec {
   return { title: `${what}, per network namespace (/proc/PID/net of a member process)`, scope: 'netns', fields: spec.fields, ...(spec.derived ? { derived: spec.derived } : {}), ...(spec.derive ? { derive: spec.derive } : {}) };
 }
 
-/** Host table id -> per-namespace table id. */
-const STACK_TABLES: Readonly<Record<string, string>> = { tcp: 'netns_tcp', udp: 'netns_udp', ip: 'netns_ip', tcpext: 'netns_tcpext', ipext: 'netns_ipext', sockstat: 'netns_sockstat' };
+/** Host table id -> per-namespace table id: every per-namespace table netstack declares (tcp -> netns_tcp...). */
+const STACK_TABLES: Readonly<Record<string, string>> = Object.fromEntries(Object.keys(NETSTACK_NETNS_TABLES).map((t) => [t, `netns_${t}`]));
 
 const stackSpecs: Record<string, TableSpec> = { netns_netdev: perNetns(NETDEV_TABLE, 'Network interfaces') };
 for (const [host, id] of Object.entries(STACK_TABLES)) {
