@@ -45,6 +45,7 @@ const SECTIONS = [
   ['containers', 'cgroups and namespaces collectors vs systemd-cgtop and lsns; everything with 100 network namespaces'],
   ['bpf', 'BPF probes vs bpftrace: attach time, runqlat overhead on stress-ng --switch and a pinned ping-pong, ring-buffer events/s'],
   ['netns', 'command collectors (ss, tc, nft/iptables, ethtool, conntrack) across 100 network namespaces vs the same commands bare'],
+  ['playbook', 'diag run playbook use --json --window 1s, wall time with 2,000 extra sleeping processes (goal <= 1.5 s)'],
 ];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -141,7 +141,9 @@ export function evaluateCheck(check: LoadedCheck, input: EvaluateInput): CheckOu
   if (!t) return unknown(check, `collector ${m.collector} was not run`);
   if (t.rows.status !== 'ok') return unknown(check, tableReason(t));
   const measure = measureOf(check, m);
-  const needsWindow = m.kind !== 'gauge';
+  // Counters need two samples; so do derived values of tables that have counters (a derived
+  // value of a gauge-only table, e.g. file-nr % of file-max, is computed from one sample).
+  const needsWindow = m.kind === 'counter' || (m.kind === 'derived' && Object.values(t.spec.fields).some((f) => f.kind === 'counter'));
   if (needsWindow && t.seconds === undefined) return unknown(check, `${check.metric} needs two samples (a window): ${m.kind === 'counter' ? 'rates' : 'derived values'} cannot be computed from one`);
 
   // The divisor: same row, or the single row of a host-wide table.

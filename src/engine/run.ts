@@ -1,10 +1,11 @@
 import type { Collector, Sample } from '../core/collector.js';
 import { deriveModel, type Model } from '../core/derive.js';
 import { isOk } from '../core/outcome.js';
-import { collectSample, type WindowSamples } from '../core/sample.js';
+import type { WindowSamples } from '../core/sample.js';
 import type { Source } from '../core/source.js';
 import { absentProbeRunner, runDrilldowns, type ProbeRunner } from './drilldown.js';
 import { evaluatePlaybook } from './evaluate.js';
+import { needsWindow, sampleConcurrently } from './sampling.js';
 import type { LoadedCheck, LoadedPlaybook } from './loader.js';
 import type { MetricCatalogue } from './metrics.js';
 import type { Report, ReportStatus, UnavailableEntry } from './report-schema.js';
@@ -25,6 +26,12 @@ export interface RunOptions {
   readonly probes?: ProbeRunner;
   /** Progress messages (the CLI sends them to stderr). */
   readonly log?: (msg: string) => void;
+  /**
+   * Samples already taken through `sources` (of the playbook's collectors or more), used instead
+   * of sampling again: a snapshot replays its stored inputs once for the report and the records.
+   * Ignored when the playbook must also sample inside a target's network namespace.
+   */
+  readonly samples?: WindowSamples;
 }
 
 /** Collectors whose tables the playbook's checks and essentials read. */
@@ -56,8 +63,13 @@ async function sampleWindow(
 ): Promise<{ host: WindowSamples; netns?: WindowSamples }> {
   const [a, b] = sources;
   const take = async (src: Source, i: number): Promise<[Sample, Sample | undefined]> => {
-    const h = await collectSample(host, src, { sampleIndex: i });
-    const n = netnsPid !== undefined && netns.length > 0 ? await collectSample(netns, src, { sampleIndex: i, netnsPid }) : undefined;
+    // Collectors without counters are read once, in the second sample.
+    const hostSet = i === 0 ? host.filter(needsWindow) : host;
+    const netnsSet = i === 0 ? netns.filter(needsWindow) : netns;
+    const [h, n] = await Promise.all([
+      sampleConcurrently(hostSet, src, { sampleIndex: i }),
+      netnsPid !== undefined && netnsSet.length > 0 ? sampleConcurrently(netnsSet, src, { sampleIndex: i, netnsPid }) : Promise.resolve(undefined),
+    ]);
     return [h, n];
   };
   const t0 = performance.now();
@@ -134,7 +146,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   // When the target shares diag's network namespace, its view is the host view.
   const hostSet = sameNetns ? [...new Set([...hostCollectors, ...netnsCollectors])] : hostCollectors;
   opts.log?.(`measuring for ${(opts.windowMs / 1000).toFixed(1)} s (${hostSet.map((c) => c.id).join(', ')}${netnsPid !== undefined ? `; in netns of PID ${netnsPid}: ${netnsCollectors.map((c) => c.id).join(', ')}` : ''})`);
-  const win = await sampleWindow(hostSet, netnsPid === undefined ? [] : netnsCollectors, netnsPid, sources, opts.windowMs);
+  const win = opts.samples && netnsPid === undefined ? { host: opts.samples } : await sampleWindow(hostSet, netnsPid === undefined ? [] : netnsCollectors, netnsPid, sources, opts.windowMs);
   const model = deriveModel(hostSet, win.host);
   const netnsModel = sameNetns ? model : win.netns ? deriveModel(netnsCollectors, win.netns) : undefined;
 
