@@ -16,7 +16,7 @@
 // Flags: --runs N (per figure; default 60 at the normal count, 25 with the extra processes),
 // --extra N (0 skips it), --profile.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { startSleepers, processCounts } from './lib/sleepers.mjs';
@@ -64,6 +64,14 @@ async function medianOf(ctx, fn, runs, warmup = 2) {
   return { wall: ctx.stats(ms).median, cpu: ctx.stats(cpuMs).median };
 }
 
+/** CPU time of this process's reaped children (cutime + cstime of /proc/self/stat), ms. */
+function childrenCpuMs() {
+  const stat = readFileSync('/proc/self/stat', 'latin1');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 16 and 17 of proc(5) are the 14th and 15th after the command name; USER_HZ is 100.
+  return (Number(f[13]) + Number(f[14])) * 10;
+}
+
 /** Trace one scan of `collectors`, write the C plan; returns { trace, plan, planFile }. */
 async function tracePlan(ctx, env, collectors, name) {
   const trace = new TraceSource(env.live);
@@ -90,7 +98,11 @@ async function perCollector(ctx, env, label, runs) {
     // host, and the C reader must read what diag reads now.
     const { trace, plan, planFile } = await tracePlan(ctx, env, [c], `${label}-${c.id}`);
     const commands = trace.commands.length;
-    const live = await medianOf(ctx, () => env.collectSample([c], env.live), commands > 0 ? Math.min(runs, 5) : runs);
+    const liveRuns = commands > 0 ? Math.min(runs, 5) : runs;
+    const children0 = childrenCpuMs();
+    const live = await medianOf(ctx, () => env.collectSample([c], env.live), liveRuns);
+    // The commands' own CPU (reaped children), averaged over the runs and the 2 warm-ups.
+    const childrenMs = (childrenCpuMs() - children0) / (liveRuns + 2);
     const replaySrc = new ReplaySource(trace, env.live);
     const replay = await medianOf(ctx, () => env.collectSample([c], replaySrc), runs);
     const row = {
@@ -107,6 +119,7 @@ async function perCollector(ctx, env, label, runs) {
       Object.assign(row, { cCpuMs: round3(cCpu), cMs: round3(ctx.stats(cOut.runs_ms).median), cpuRatio: round2(live.cpu / cCpu), inputs: cOut.files });
     } else {
       row.commands = [...new Set(trace.commands.map((s) => s.cmd))];
+      row.commandsCpuMs = round3(childrenMs);
     }
     out[c.id] = row;
   }
@@ -248,7 +261,12 @@ async function measurePhase(ctx, env, label, runs) {
   ctx.log(`  full scan incl. ${commandCollectors.length} command collectors (${commandCollectors.map((x) => x.id).join(', ') || 'none'}): ${fmt(fullStats.median)} ms median (n=${fullStats.n}); deriveModel of 2 full samples ${fmt(res.deriveCpuMs)} ms CPU`);
   ctx.log('  each collector alone (median CPU ms):  diag   replay       C   ratio  inputs');
   for (const [id, v] of Object.entries(collectors)) {
-    const notes = [v.duplicateReads > 0 ? `${v.duplicateReads} read twice` : '', v.commandsRun > 0 ? `runs ${v.commandsRun}x ${v.commands.join(', ')}` : ''].filter(Boolean).join('; ');
+    const notes = [
+      v.duplicateReads > 0 ? `${v.duplicateReads} read twice` : '',
+      v.commandsRun > 0 ? `runs ${v.commandsRun}x ${v.commands.join(', ')}: their own CPU ${fmt(v.commandsCpuMs)} ms, wall ${fmt(v.diagMs)} ms` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
     const cCol = v.cCpuMs === undefined ? '-' : fmt(v.cCpuMs);
     const rCol = v.cpuRatio === undefined ? '-' : `${v.cpuRatio}x`;
     ctx.log(`    ${id.padEnd(12)} ${fmt(v.diagCpuMs).padStart(18)} ${fmt(v.replayCpuMs).padStart(8)} ${cCol.padStart(7)} ${rCol.padStart(7)} ${String(v.inputs ?? '-').padStart(7)}${notes ? `  (${notes})` : ''}`);
