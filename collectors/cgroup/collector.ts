@@ -65,7 +65,8 @@ const limitValue = (l: number | null | undefined) => (l === null ? undefined : l
 
 function cpuRow(src: Source, n: Node, v1cpu?: Member, v1acct?: Member, v2?: Member): Row | undefined {
   const s1 = read(src, n, v1cpu, 'cpu.stat', parseFlatKeyed);
-  const s2 = read(src, n, v2, 'cpu.stat', parseFlatKeyed);
+  // Hybrid: with both v1 cpu and cpuacct the cgroup2 cpu.stat adds nothing; skip the read.
+  const s2 = v1cpu && v1acct ? undefined : read(src, n, v2, 'cpu.stat', parseFlatKeyed);
   const quota = read(src, n, v1cpu, 'cpu.cfs_quota_us', parseIntFile);
   // The period only matters under a quota: unlimited cgroups (most) skip the read.
   const period = quota !== undefined && quota > 0 ? read(src, n, v1cpu, 'cpu.cfs_period_us', parseUintFile) : undefined;
