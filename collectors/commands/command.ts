@@ -1,5 +1,5 @@
 import { failed, ok, unavailable, type Outcome } from '../../src/core/outcome.js';
-import type { Source } from '../../src/core/source.js';
+import { COMMAND_PACKAGES, type Source } from '../../src/core/source.js';
 
 /** Default bounds for the network commands: a few seconds and a few MiB are plenty. */
 export const COMMAND_TIMEOUT_MS = 4_000;
@@ -18,6 +18,7 @@ export interface ToolRun {
 
 const NOT_SUPPORTED = /not supported|no stats available|no such device/i;
 const NO_PERMISSION = /operation not permitted|permission denied|must be root|you must be root/i;
+const NO_EXEC = /^nsenter: failed to execute .*: no such file or directory/im;
 const NO_PROCESS = /^nsenter: .*(?:no such file or directory|no such process)/im;
 
 /** First line of a command's stderr, bounded, for messages. Untrusted text: sanitise on display. */
@@ -45,6 +46,11 @@ export async function runTool(src: Source, t: ToolRun): Promise<Outcome<string>>
   if (exitCode === 0 || t.okExitCodes?.includes(exitCode)) return ok(stdout);
   const msg = firstLine(stderr) || firstLine(stdout) || `exit code ${exitCode}`;
   const shown = `${t.cmd} ${t.args.join(' ')}`.slice(0, 120);
+  if (t.netnsPid !== undefined && NO_EXEC.test(stderr)) {
+    // nsenter itself ran, the tool inside it is missing: the same answer as without nsenter.
+    const pkg = COMMAND_PACKAGES[t.cmd];
+    return unavailable(`${t.cmd} is not installed`, pkg ? `apt-get install ${pkg}` : undefined);
+  }
   if (t.netnsPid !== undefined && NO_PROCESS.test(stderr)) return unavailable(`process ${t.netnsPid} has exited: its network namespace is gone (${msg})`);
   if (NO_PERMISSION.test(stderr)) return unavailable(`${shown}: ${msg}`, 'run diag as root');
   if (NOT_SUPPORTED.test(stderr) || NOT_SUPPORTED.test(stdout)) return unavailable(`${shown}: ${msg}`);

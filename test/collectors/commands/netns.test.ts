@@ -64,6 +64,8 @@ describe('runTool', () => {
     expect(await runTool(answer('nsenter: cannot open /proc/1/ns/net: Permission denied'), { cmd: 'ss', args: [], netnsPid: 1 })).toMatchObject({ status: 'unavailable', hint: 'run diag as root' });
     expect(await runTool(answer('Cannot get driver information: Operation not supported', 71), { cmd: 'ethtool', args: ['-i', 'lo'] })).toMatchObject({ status: 'unavailable' });
     expect(await runTool(answer('Segmentation fault', 139), { cmd: 'tc', args: [] })).toMatchObject({ status: 'error' });
+    // the tool missing inside nsenter: same answer as without nsenter, with the package
+    expect(await runTool(answer('nsenter: failed to execute conntrack: No such file or directory', 127), { cmd: 'conntrack', args: ['-S'], netnsPid: 5 })).toEqual({ status: 'unavailable', reason: 'conntrack is not installed', hint: 'apt-get install conntrack' });
     expect(await runTool(answer('', 1), { cmd: 'tc', args: [], okExitCodes: [1] })).toMatchObject({ status: 'ok' });
   });
   it('passes bounds and the namespace to the source as an argument array', async () => {
