@@ -4,7 +4,7 @@ import type { Frame } from './frame.js';
 import { actionFor, helpLines, KEYMAP, type KeyAction } from './keys.js';
 import { computeLayout, type Layout, type PanelId } from './layout.js';
 import { cgroupsPanel, cpuPanel, disksPanel, findingsPanel, matrixDetail, matrixPanel, memoryPanel, networkPanel, processesPanel, type PanelOutput } from './panels.js';
-import { safe } from './text.js';
+import { fit, safe, wrapTagged } from './text.js';
 import { themeFromEnv, type Theme } from './theme.js';
 import { cgroupsVM, type CgroupRowVM } from './view-models/cgroups.js';
 import { CpuHistory } from './view-models/cpu.js';
@@ -104,7 +104,8 @@ export async function runTui(opts: TuiOptions): Promise<number> {
       hidden: true,
     });
   }
-  const overlayBox = blessed.box({ parent: screen, border: { type: 'line' }, tags: true, hidden: true, wrap: true, style: { border: { fg: theme.color ? 'cyan' : 'default' } } });
+  // Overlays wrap their text themselves (wrapTagged) before scrolling, so every row is reachable.
+  const overlayBox = blessed.box({ parent: screen, border: { type: 'line' }, tags: true, hidden: true, wrap: false, style: { border: { fg: theme.color ? 'cyan' : 'default' } } });
 
   const state = {
     tab: 0,
@@ -118,6 +119,7 @@ export async function runTui(opts: TuiOptions): Promise<number> {
     message: '' as string,
     overlays: [] as Overlay[],
     help: false,
+    helpScroll: 0,
   };
   const history = new CpuHistory(200);
   let frame: Frame | undefined;
@@ -231,15 +233,28 @@ export async function runTui(opts: TuiOptions): Promise<number> {
       footer.setContent(` filter processes: ${safe(state.filtering)}_   (Enter apply, Esc cancel)`);
       return;
     }
-    const hint = ' ? help  q quit  Tab panel  Enter drill  / filter  c/m/o sort  t tree  i investigate  s snapshot  p pause';
-    footer.setContent(state.message ? ` ${safe(state.message)}` : theme.tone('dim', hint));
+    const wide = ' ? help  q quit  Tab panel  Enter drill  / filter  c/m/o sort  t tree  i investigate  s snapshot  p pause';
+    const narrow = ' ? help  q quit  Tab/1-5 panel  Enter drill  Esc back  / filter  i investigate';
+    const cols = screen.cols ?? 80;
+    const hint = fit(wide.length <= cols ? wide : narrow, cols).trimEnd();
+    footer.setContent(state.message ? ` ${safe(state.message, Math.max(1, cols - 1))}` : theme.tone('dim', hint));
   }
 
   function drawOverlay(): void {
     const o = state.overlays[state.overlays.length - 1];
+    const innerW = Math.max(4, (overlayBox.width as number) - 2);
     if (state.help) {
-      overlayBox.setLabel(' Keys (any key closes) ');
-      overlayBox.setContent(helpLines().map((l) => safe(l)).join('\n'));
+      const labelW = helpLines()[0]!.indexOf(KEYMAP[0]!.help);
+      const lines = wrapTagged(helpLines().map((l) => safe(l)), innerW, labelW);
+      const h = Math.max(1, (overlayBox.height as number) - 2);
+      state.helpScroll = Math.max(0, Math.min(state.helpScroll, lines.length - h));
+      const more = lines.length > h ? ` ${state.helpScroll + 1}-${Math.min(lines.length, state.helpScroll + h)}/${lines.length}, j/k scroll,` : '';
+      overlayBox.setLabel(` Keys (${more} any other key closes) `.replace('(,', '(').replace('( ', '('));
+      overlayBox.setContent(
+        lines
+          .slice(state.helpScroll, state.helpScroll + h)
+          .join('\n'),
+      );
       overlayBox.show();
       overlayBox.setFront();
       return;
@@ -249,14 +264,17 @@ export async function runTui(opts: TuiOptions): Promise<number> {
       return;
     }
     const h = (overlayBox.height as number) - 2;
+    // Selectable rows stay one line each (cut at the edge); the text below them wraps.
+    const rows = [...o.lines.slice(0, o.selectable), ...wrapTagged(o.lines.slice(o.selectable), innerW)];
     if (o.selectable > 0) {
       if (o.selected < o.scroll) o.scroll = o.selected;
       if (o.selected >= o.scroll + h) o.scroll = o.selected - h + 1;
     }
-    o.scroll = Math.max(0, Math.min(o.scroll, Math.max(0, o.lines.length - h)));
-    overlayBox.setLabel(` ${safe(o.title, 60)} (Esc back) `);
+    o.scroll = Math.max(0, Math.min(o.scroll, Math.max(0, rows.length - h)));
+    const more = rows.length > h ? ` ${o.scroll + 1}-${Math.min(rows.length, o.scroll + h)}/${rows.length}` : '';
+    overlayBox.setLabel(` ${safe(o.title, Math.max(10, innerW - 24))}${more} (Esc back) `);
     overlayBox.setContent(
-      o.lines
+      rows
         .slice(o.scroll, o.scroll + h)
         .map((l, i) => (o.selectable > 0 && o.scroll + i === o.selected ? theme.inverse(l) : l))
         .join('\n'),
@@ -367,18 +385,27 @@ export async function runTui(opts: TuiOptions): Promise<number> {
 
   let quitting: ((code: number) => void) | undefined;
   function act(action: KeyAction, key: string): void {
+    const page = Math.max(1, layout.bodyHeight - 4);
     if (state.help) {
+      // The help scrolls with the moving keys (it is taller than a 80x24 screen); any other
+      // key closes it, and q still quits.
+      const scroll: Partial<Record<KeyAction, number>> = { down: 1, up: -1, 'page-down': page, 'page-up': -page, top: -1e9, bottom: 1e9 };
+      if (scroll[action] !== undefined) {
+        state.helpScroll += scroll[action];
+        draw();
+        return;
+      }
       state.help = false;
       draw();
       if (action !== 'quit') return;
     }
-    const page = Math.max(1, layout.bodyHeight - 4);
     switch (action) {
       case 'quit':
         quitting?.(0);
         return;
       case 'help':
         state.help = true;
+        state.helpScroll = 0;
         draw();
         return;
       case 'next-panel':

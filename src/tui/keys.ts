@@ -36,19 +36,19 @@ export type KeyAction =
   | 'goto-tab';
 
 export const KEYMAP: readonly KeyBinding[] = [
-  { keys: ['?', 'h', 'f1'], label: '? / h', action: 'help', help: 'this help (any key closes it)' },
+  { keys: ['?', 'h', 'f1'], label: '? / h / F1', action: 'help', help: 'this help (j/k scroll it, any other key closes it)' },
   { keys: ['q', 'C-c'], label: 'q / Ctrl-C', action: 'quit', help: 'quit (the terminal is restored)' },
   { keys: ['tab'], label: 'Tab', action: 'next-panel', help: 'next panel (on small screens: then the next tab)' },
   { keys: ['S-tab'], label: 'Shift-Tab', action: 'prev-panel', help: 'previous panel' },
   { keys: ['1', '2', '3', '4', '5'], label: '1-5', action: 'goto-tab', help: 'small screens: tab Overview, Findings, Processes, Disks+Net, Cgroups' },
   { keys: ['down', 'j'], label: 'j / Down', action: 'down', help: 'move down' },
   { keys: ['up', 'k'], label: 'k / Up', action: 'up', help: 'move up' },
-  { keys: ['pagedown', 'C-f'], label: 'PgDn', action: 'page-down', help: 'page down' },
-  { keys: ['pageup', 'C-b'], label: 'PgUp', action: 'page-up', help: 'page up' },
+  { keys: ['pagedown', 'C-f'], label: 'PgDn / Ctrl-F', action: 'page-down', help: 'page down' },
+  { keys: ['pageup', 'C-b'], label: 'PgUp / Ctrl-B', action: 'page-up', help: 'page up' },
   { keys: ['home', 'g'], label: 'Home / g', action: 'top', help: 'first row' },
   { keys: ['end', 'S-g'], label: 'End / G', action: 'bottom', help: 'last row' },
   { keys: ['enter'], label: 'Enter', action: 'enter', help: 'drill in: a finding\'s evidence, a cgroup\'s processes and netns, a process' },
-  { keys: ['escape', 'backspace'], label: 'Esc', action: 'back', help: 'back out of a detail or a filter' },
+  { keys: ['escape', 'backspace'], label: 'Esc / Backspace', action: 'back', help: 'back out of a detail or a filter' },
   { keys: ['/'], label: '/', action: 'filter', help: 'filter processes by name, command line or pid:N' },
   { keys: ['c'], label: 'c', action: 'sort-cpu', help: 'sort processes by CPU' },
   { keys: ['m'], label: 'm', action: 'sort-mem', help: 'sort processes by memory (RSS)' },
@@ -56,7 +56,7 @@ export const KEYMAP: readonly KeyBinding[] = [
   { keys: ['n'], label: 'n', action: 'sort-pid', help: 'sort processes by PID' },
   { keys: ['t'], label: 't', action: 'tree', help: 'process tree on/off' },
   { keys: ['a'], label: 'a', action: 'all-cgroups', help: 'all cgroups / only busy or troubled ones' },
-  { keys: ['p', 'space'], label: 'p', action: 'pause', help: 'pause / resume refresh' },
+  { keys: ['p', 'space'], label: 'p / Space', action: 'pause', help: 'pause / resume refresh' },
   { keys: ['i'], label: 'i', action: 'guide', help: 'guided investigation: walk a playbook step by step' },
   { keys: ['s'], label: 's', action: 'snapshot', help: 'write a snapshot bundle (with the investigation path)' },
 ];

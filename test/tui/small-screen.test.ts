@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { helpLines, KEYMAP } from '../../src/tui/keys.js';
+import { SMALL_TABS } from '../../src/tui/layout.js';
+import { acsGarbage, selectedText, TmuxTui } from '../helpers/tmux.js';
+import { plantFdHog, type Planted } from './plant.js';
+
+// The real `diag` at 80x24 (the small layout: tabs) in tmux, driven with keys like a person.
+// One session for the whole walk: each step starts from where the previous one left it.
+const STATUS = /\b(OK|WARNING|CRITICAL|UNKNOWN)\b/;
+let tui: TmuxTui;
+let hog: Planted;
+
+beforeAll(async () => {
+  // A process at 98 % of its fd limit: a critical finding whatever else the host is doing.
+  hog = await plantFdHog('diagt-tui-hog');
+  tui = TmuxTui.start({ name: 'small', cols: 80, rows: 24 });
+  await tui.waitFor((s) => STATUS.test(s.split('\n')[0] ?? ''), 'the header with a status');
+});
+afterAll(() => {
+  tui?.kill();
+  hog?.kill();
+});
+
+const tabBar = (s: string) => s.split('\n')[1] ?? '';
+
+describe('diag at 80x24', () => {
+  it('draws the header, the tab bar and the Overview panels in Unicode boxes', async () => {
+    const s = await tui.waitFor(/USE matrix[\s\S]*Findings/, 'the overview panels');
+    const lines = s.split('\n');
+    expect(lines).toHaveLength(24);
+    expect(lines[0]).toMatch(/^ diag \S+ .*up .*load [\d.]+ /);
+    for (const t of SMALL_TABS) expect(tabBar(s)).toContain(t.name);
+    for (const title of ['USE matrix', 'CPU', 'Memory', 'Findings']) expect(s).toMatch(new RegExp(`[┌─] ?▶? ${title}`));
+    expect(s).toContain('┌');
+    expect(s).toContain('┘');
+    expect(acsGarbage(s)).toEqual([]);
+    // every line fits the terminal (no wrapped garbage), the footer shows how to get help
+    for (const l of lines) expect([...l].length).toBeLessThanOrEqual(80);
+    expect(lines[23]).toMatch(/\? help .*q quit/);
+  });
+
+  it('goes to each tab with 1-5 and shows its panels', async () => {
+    const panels: Record<string, RegExp> = {
+      Overview: /USE matrix/,
+      Findings: /Findings/,
+      Processes: /Processes sort:cpu/,
+      'Disks+Net': /Disks[\s\S]*Network/,
+      Cgroups: /Cgroups \/ containers/,
+    };
+    for (let i = SMALL_TABS.length - 1; i >= 0; i--) {
+      const tab = SMALL_TABS[i]!;
+      tui.keys(String(i + 1));
+      const s = await tui.waitFor((x) => tabOf(tui) === tab.name && panels[tab.name]!.test(x), `tab ${tab.name}`);
+      expect(s.split('\n').slice(2).join('\n')).toMatch(panels[tab.name]!);
+    }
+  });
+
+  it('Tab walks every panel and then moves on to the next tab', async () => {
+    tui.keys('1');
+    let s = await tui.waitFor(() => tabOf(tui) === 'Overview', 'tab Overview');
+    const seen = new Set<string>();
+    let focus = focusOf(s);
+    for (let i = 0; i < 12; i++) {
+      tui.keys('Tab');
+      const prev = focus;
+      s = await tui.waitFor((x) => focusOf(x) !== prev, `Tab to move the focus from ${prev}`);
+      focus = focusOf(s);
+      seen.add(`${tabOf(tui)}: ${focus}`);
+    }
+    expect([...seen].sort()).toEqual(
+      ['Overview: Findings', 'Overview: USE matrix', 'Findings: Findings', 'Processes: Processes', 'Disks+Net: Disks', 'Disks+Net: Network', 'Cgroups: Cgroups / containers'].sort(),
+    );
+    // Shift-Tab goes back
+    const prev = focus;
+    tui.keys('BTab');
+    s = await tui.waitFor((x) => focusOf(x) !== prev, 'Shift-Tab to move the focus back');
+  });
+
+  it('? shows every key of the keymap (scrolling), any other key closes it', async () => {
+    tui.keys('?');
+    let s = await tui.waitFor(/Keys \(1-\d+\/\d+, j\/k scroll/, 'the help overlay, scrollable at 80x24');
+    const rows: string[] = [];
+    const body = (x: string) => x.split('\n').slice(3, 22).map((l) => l.replace(/^│/, '').replace(/│$/, '').trimEnd());
+    rows.push(...body(s));
+    // page down to the end of the help (the label says which rows are shown)
+    for (let i = 0; i < 5 && !/Keys \((\d+)-(\d+)\/\2,/.test(s); i++) {
+      const before = /Keys \((\d+-\d+)/.exec(s)?.[1];
+      tui.keys('PgDn');
+      s = await tui.waitFor((x) => /Keys \((\d+-\d+)/.exec(x)?.[1] !== before, 'the help to scroll');
+      rows.push(...body(s));
+    }
+    const text = rows.join('\n');
+    for (const b of KEYMAP) {
+      expect(text).toMatch(new RegExp(`^${escapeRe(b.label)}\\s{2,}${escapeRe(b.help.slice(0, 20))}`, 'm'));
+      // and every key the TUI answers to is named by its label
+      for (const k of b.keys) expect(labelNames(b.label)).toContain(keyName(k).toLowerCase());
+    }
+    expect(helpLines()).toHaveLength(KEYMAP.length);
+    tui.keys('x');
+    await tui.waitFor((x) => !/Keys \(/.test(x), 'the help overlay to close');
+  });
+
+  it('Enter on a finding shows its evidence, Esc goes back', async () => {
+    tui.keys('2');
+    await tui.waitFor(/Process \d+ \(diagt-tui-hog\) uses/, 'the planted fd finding');
+    // select the planted finding with j
+    for (let i = 0; i < 40; i++) {
+      if (selectedText(tui.capture({ escapes: true }), 2)?.includes('diagt-tui-hog')) break;
+      tui.keys('j');
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    expect(selectedText(tui.capture({ escapes: true }), 2)).toContain(`process:${hog.pid}`);
+    tui.keys('Enter');
+    let s = await tui.waitFor(/Finding: Process \d+/, 'the finding detail');
+    expect(s).toContain(`Process ${hog.pid} (diagt-tui-hog)`);
+    expect(s).toMatch(/value: 9\d(\.\d+)? percent \(processes.fd_pct/);
+    expect(s).toMatch(/threshold: warning >= 80/);
+    expect(s).toContain('Why it matters:');
+    tui.keys('End');
+    s = await tui.waitFor(/Next steps:|raise LimitNOFILE/, 'the next steps');
+    tui.keys('Escape');
+    s = await tui.waitFor((x) => !/Finding: Process/.test(x) && /Findings/.test(x), 'back to the findings');
+    expect(s).toContain('diagt-tui-hog');
+  });
+
+  it('/ filters the processes (typed text shown in the footer, the panel label says it)', async () => {
+    tui.keys('/');
+    await tui.waitFor(/filter processes: _/, 'the filter prompt');
+    tui.type('diagt-tui-h');
+    await tui.waitFor(/filter processes: diagt-tui-h_/, 'the typed filter');
+    tui.keys('Enter');
+    const s = await tui.waitFor(/Processes sort:cpu \/diagt-tui-h/, 'the filtered process list');
+    const rows = s.split('\n').filter((l) => /^│\s+\d+ /.test(l));
+    expect(rows.length).toBe(1);
+    expect(rows[0]).toContain(String(hog.pid));
+    tui.keys('Escape');
+    const all = await tui.waitFor((x) => /Processes sort:cpu \d+-\d+\/\d+/.test(x), 'all processes again');
+    expect(all.split('\n').filter((l) => /^│\s+\d+ /.test(l)).length).toBeGreaterThan(5);
+  });
+
+  it('q quits with exit code 0 and gives the terminal back', async () => {
+    tui.keys('q');
+    const { code, pane: p, screen: s } = await tui.waitExit();
+    expect(code).toBe(0);
+    expect(p.alternate).toBe(false);
+    expect(p.cursorVisible).toBe(true);
+    expect(s).toMatch(/diagt-before TERM=xterm-256color/);
+    expect(s).toMatch(/diagt-exit=0/);
+    expect(s).toMatch(/diagt-tty icanon echo/);
+    expect(s).not.toMatch(/[┌┐└┘│]/);
+    expect(s).not.toContain('USE matrix');
+  });
+});
+
+/** The panel with the focus mark in its label. */
+function focusOf(screen: string): string | undefined {
+  return /▶ (USE matrix|CPU|Memory|Disks|Network|Processes|Findings|Cgroups \/ containers)/.exec(screen)?.[1];
+}
+
+/** The highlighted tab of the tab bar. */
+function tabOf(t: TmuxTui): string | undefined {
+  const sel = selectedText(t.capture({ escapes: true }).split('\n')[1] ?? '');
+  return SMALL_TABS.find((x) => sel?.includes(x.name))?.name;
+}
+
+/** The key names a help label shows: "? / h / F1" -> ?, h, f1; "1-5" -> 1, 2, 3, 4, 5. */
+function labelNames(label: string): string[] {
+  return label
+    .toLowerCase()
+    .split(' / ')
+    .flatMap((n) => {
+      const r = /^(\d)-(\d)$/.exec(n);
+      return r ? Array.from({ length: Number(r[2]) - Number(r[1]) + 1 }, (_, i) => String(Number(r[1]) + i)) : [n];
+    });
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/** How a blessed key name reads in a help label: "C-c" as "Ctrl-C", "S-tab" as "Shift-Tab". */
+function keyName(k: string): string {
+  const names: Record<string, string> = { f1: 'F1', tab: 'Tab', enter: 'Enter', home: 'Home', end: 'End', backspace: 'Backspace', escape: 'Esc', pagedown: 'PgDn', pageup: 'PgUp', 'S-tab': 'Shift-Tab', 'S-g': 'G', down: 'Down', up: 'Up', space: 'Space' };
+  if (names[k]) return names[k];
+  if (k.startsWith('C-')) return `Ctrl-${k.slice(2).toUpperCase()}`;
+  return k;
+}
