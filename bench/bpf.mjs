@@ -150,17 +150,21 @@ async function runOut(cmd, args, timeoutMs) {
   });
 }
 
-/** Workloads: each returns its throughput (higher is better). */
+/** Workloads: each returns its throughput per wall-clock second and per CPU second of the
+ * workload's own processes (higher is better; the second is robust to other load). */
 function workloads(ctx, seconds) {
   const pingpong = compile(ctx, 'pingpong');
   return {
     'stress-ng --switch 2': async () => {
       const out = await runOut('stress-ng', ['--switch', '2', '-t', `${seconds}s`, '--metrics-brief'], (seconds + 20) * 1000);
-      const m = /\bswitch\s+\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+([\d.]+)/.exec(out);
+      const m = /\bswitch\s+\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s+([\d.]+)/.exec(out);
       if (!m) throw new Error(`no switch metrics in stress-ng output: ${out.slice(-300)}`);
-      return Number(m[1]);
+      return { wall: Number(m[1]), cpu: Number(m[2]) };
     },
-    'pipe ping-pong pinned to CPU 1': async () => Number((await runOut(pingpong, [String(seconds), '1'], (seconds + 20) * 1000)).trim()),
+    'pipe ping-pong pinned to CPU 1': async () => {
+      const [wall, cpu] = (await runOut(pingpong, [String(seconds), '1'], (seconds + 20) * 1000)).trim().split(/\s+/).map(Number);
+      return { wall, cpu };
+    },
   };
 }
 
@@ -190,6 +194,7 @@ async function overhead(ctx, runs, seconds) {
   const results = {};
   for (const [name, work] of Object.entries(workloads(ctx, seconds))) {
     const by = { none: [], diag: [], bpftrace: [] };
+    const cpuBy = { none: [], diag: [], bpftrace: [] };
     const nsPerHit = [];
     const conds = ['none', 'diag', 'bpftrace'];
     for (let round_ = 0; round_ < runs; round_++) {
@@ -197,7 +202,9 @@ async function overhead(ctx, runs, seconds) {
       for (const cond of [...conds.slice(round_ % 3), ...conds.slice(0, round_ % 3)]) {
         const tracer = cond === 'none' ? undefined : startTracer(ctx, cond);
         if (tracer) await tracer.attached;
-        by[cond].push(await work());
+        const w = await work();
+        by[cond].push(w.wall);
+        cpuBy[cond].push(w.cpu);
         const out = tracer ? await tracer.stop() : '';
         if (cond === 'diag') {
           const stats = JSON.parse(out).progStats;
@@ -207,8 +214,12 @@ async function overhead(ctx, runs, seconds) {
       }
     }
     const none = ctx.stats(by.none).median;
+    const noneCpu = ctx.stats(cpuBy.none).median;
     const r = {
       unit: 'ops/s',
+      perCpuSecond: { none: ctx.stats(cpuBy.none), diag: ctx.stats(cpuBy.diag), bpftrace: ctx.stats(cpuBy.bpftrace) },
+      diagRelativeCpu: round(ctx.stats(cpuBy.diag).median / noneCpu),
+      bpftraceRelativeCpu: round(ctx.stats(cpuBy.bpftrace).median / noneCpu),
       none: ctx.stats(by.none),
       diag: ctx.stats(by.diag),
       bpftrace: ctx.stats(by.bpftrace),
@@ -216,7 +227,7 @@ async function overhead(ctx, runs, seconds) {
       bpftraceRelative: round(ctx.stats(by.bpftrace).median / none),
       diagBpfNsPerHit: nsPerHit.length ? round(ctx.stats(nsPerHit).median, 1) : undefined,
     };
-    ctx.log(`overhead on ${name}: throughput under diag runqlat ${r.diagRelative}x, under bpftrace ${r.bpftraceRelative}x of no probe (${Math.round(none)} ops/s); diag BPF time ${r.diagBpfNsPerHit ?? '?'} ns per hit`);
+    ctx.log(`overhead on ${name}: throughput under diag runqlat ${r.diagRelative}x, under bpftrace ${r.bpftraceRelative}x of no probe (${Math.round(none)} ops/s); per CPU second ${r.diagRelativeCpu}x vs ${r.bpftraceRelativeCpu}x; diag BPF time ${r.diagBpfNsPerHit ?? '?'} ns per hit`);
     results[name] = r;
   }
   return results;
