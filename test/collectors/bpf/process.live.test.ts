@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { execsnoopProbe } from '../../../collectors/bpf/execsnoop.js';
 import { oomkillProbe } from '../../../collectors/bpf/oomkill.js';
@@ -55,6 +55,8 @@ describe.skipIf(req.skip)('process probes (live)', () => {
         }
       });
       writeFileSync(`${cg}/memory.limit_in_bytes`, String(96 << 20));
+      // With swap, the limit alone would make the hog swap instead of being killed.
+      if (existsSync(`${cg}/memory.memsw.limit_in_bytes`)) writeFileSync(`${cg}/memory.memsw.limit_in_bytes`, String(96 << 20));
       const stop = new AbortController();
       let hogPid: number | undefined;
       const r = await runProbe({ ...oomkillProbe(), variants: [variant] }, new LiveSource(), {

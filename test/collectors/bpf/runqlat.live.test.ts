@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runqlatProbe } from '../../../collectors/bpf/runqlat.js';
 import { runProbe } from '../../../collectors/bpf/probe.js';
@@ -38,12 +39,12 @@ describe.skipIf(req.skip)('runqlat probe (live)', () => {
     for (const c of cleanups.reverse()) c();
   });
 
-  // 4 busy workers on 2 CPUs: every tick preempts one, so the run queues are never empty.
+  // Two busy workers per CPU: every tick preempts one, so the run queues are never empty.
   let bt: Bpftrace | undefined;
   let windows = 0;
   beforeAll(async () => {
     cleanups.push(ensureTracefs());
-    const load = background('stress-ng', ['--cpu', '4', '--cpu-method', 'int64', '--timeout', '20s', '--quiet']);
+    const load = background('stress-ng', ['--cpu', String(2 * cpus().length), '--cpu-method', 'int64', '--timeout', '20s', '--quiet']);
     cleanups.push(load.end);
     bt = new Bpftrace(RUNQLAT_BT);
     const b = bt;
