@@ -115,10 +115,14 @@ export async function run(ctx) {
     const diagMs = [];
     const bareMs = [];
     const oursOk = [];
+    const diagCpuMs = [];
     for (let i = 0; i < runs; i++) {
       let t = performance.now();
+      const cpu0 = process.cpuUsage();
       const o = await acrossNetns(c, targets.value).collect(src, { sampleIndex: 0 });
       diagMs.push(performance.now() - t);
+      const cpu = process.cpuUsage(cpu0);
+      diagCpuMs.push((cpu.user + cpu.system) / 1000);
       const st = o[netnsStatusTable(c.id)];
       oursOk.push(st.status === 'ok' ? st.value.filter((r) => ours.has(r.key) && (r.labels.status === 'ok' || r.labels.status === 'partial')).length : 0);
       t = performance.now();
@@ -128,8 +132,9 @@ export async function run(ctx) {
     const d = ctx.stats(diagMs);
     const b = ctx.stats(bareMs);
     const perNs = d.median / targets.value.length;
-    ctx.log(`${c.id.padEnd(9)} --netns all: ${fmt(d.median)} ms (p10 ${fmt(d.p10)}, p90 ${fmt(d.p90)}), ${fmt(perNs)} ms/namespace, ${commands.length} commands; the same commands bare: ${fmt(b.median)} ms; ratio ${(d.median / b.median).toFixed(2)}x; our namespaces not collected: ${notOk.length} on the first pass, ${ready - Math.min(...oursOk)} at worst in the timed runs${notOk.length ? ` (${notOk.slice(0, 3).map((r) => `${r.key}: ${r.labels.status} ${r.labels.reason ?? ''}`).join('; ')})` : ''}`);
-    figures.collectors[c.id] = { diagMs: d, bareMs: b, ratio: Math.round((d.median / b.median) * 100) / 100, commands: commands.length, notCollected: notOk.length, oursCollectedWorst: Math.min(...oursOk) };
+    const dc = ctx.stats(diagCpuMs);
+    ctx.log(`${c.id.padEnd(9)} --netns all: ${fmt(d.median)} ms (p10 ${fmt(d.p10)}, p90 ${fmt(d.p90)}), ${fmt(perNs)} ms/namespace, ${commands.length} commands, diag's own CPU ${fmt(dc.median)} ms (${fmt(dc.median / targets.value.length)} ms/namespace, commands not included); the same commands bare: ${fmt(b.median)} ms; ratio ${(d.median / b.median).toFixed(2)}x; our namespaces not collected: ${notOk.length} on the first pass, ${ready - Math.min(...oursOk)} at worst in the timed runs${notOk.length ? ` (${notOk.slice(0, 3).map((r) => `${r.key}: ${r.labels.status} ${r.labels.reason ?? ''}`).join('; ')})` : ''}`);
+    figures.collectors[c.id] = { diagMs: d, diagCpuMs: dc, bareMs: b, ratio: Math.round((d.median / b.median) * 100) / 100, commands: commands.length, notCollected: notOk.length, oursCollectedWorst: Math.min(...oursOk) };
   }
   const totalDiag = Object.values(figures.collectors).reduce((s, f) => s + f.diagMs.median, 0);
   const totalBare = Object.values(figures.collectors).reduce((s, f) => s + f.bareMs.median, 0);
