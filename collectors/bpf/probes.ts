@@ -4,26 +4,34 @@ import { dropsProbe } from './drops.js';
 import { execsnoopProbe } from './execsnoop.js';
 import { oomkillProbe } from './oomkill.js';
 import { profileProbe } from './profile.js';
-import { runqlatProbe } from './runqlat.js';
+import { runqlatProbeWith } from './runqlat.js';
 import { tcpretransProbe } from './tcpretrans.js';
+
+/** Probe-specific command-line settings; a probe lists the ones it takes in `settings`. */
+export interface ProbeSettings {
+  /** runqlat: one histogram per process. */
+  readonly perProcess?: boolean;
+  /** profile: sampling frequency, 49-99 Hz. */
+  readonly hz?: number;
+}
 
 /** Every BPF probe, in the order `diag probes` lists them. Adding one is one line here. Each
  * entry makes a fresh definition (probes that stream events keep them per run). */
-export const PROBES: ReadonlyArray<() => ProbeDefinition<unknown>> = [
-  () => runqlatProbe,
+export const PROBES: ReadonlyArray<(s: ProbeSettings) => ProbeDefinition<unknown>> = [
+  (s) => runqlatProbeWith({ perProcess: s.perProcess === true }),
   () => biolatencyProbe(),
   () => tcpretransProbe,
   () => dropsProbe,
   () => execsnoopProbe(),
   () => oomkillProbe(),
-  () => profileProbe(),
+  (s) => profileProbe(s.hz === undefined ? {} : { hz: s.hz }),
 ];
 
-export const probeIds = (): string[] => PROBES.map((p) => p().id);
+export const probeIds = (): string[] => PROBES.map((p) => p({}).id);
 
-export function findProbe(id: string): ProbeDefinition<unknown> | undefined {
+export function findProbe(id: string, settings: ProbeSettings = {}): ProbeDefinition<unknown> | undefined {
   for (const make of PROBES) {
-    const p = make();
+    const p = make(settings);
     if (p.id === id) return p;
   }
   return undefined;

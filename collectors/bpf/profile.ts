@@ -149,6 +149,7 @@ export function profileProbe(opts: { hz?: number } = {}): ProbeDefinition<Profil
     variants: [{ hook: 'perf_event', programs: ['sample'] }],
     perfHz: hz,
     filter: true,
+    settings: ['hz'],
     finish(s) {
       const k = s.ctx.src.readFile('/proc/kallsyms');
       const p = k.status === 'ok' ? parseKallsyms(k.value) : undefined;

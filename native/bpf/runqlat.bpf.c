@@ -29,6 +29,15 @@ struct {
 	__type(value, u64);
 } hist SEC(".maps");
 
+/* One histogram per process instead of one for the host. */
+const volatile bool per_process = false;
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct proc_slot);
+	__type(value, u64);
+} hist_proc SEC(".maps");
+
 static __always_inline void enqueue(u32 tgid, u32 pid)
 {
 	if (!pid || !tgid_allowed(tgid))
@@ -38,11 +47,29 @@ static __always_inline void enqueue(u32 tgid, u32 pid)
 		count_lost(LOST_MAP);
 }
 
-static __always_inline void count_slot(u64 delta_us)
+static __always_inline void count_slot(u64 delta_us, u32 tgid)
 {
 	u32 slot = log2_u64(delta_us);
 	if (slot >= RUNQLAT_SLOTS)
 		slot = RUNQLAT_SLOTS - 1;
+	if (per_process) {
+		struct proc_slot k = { .tgid = tgid, .slot = slot };
+		u64 *c = bpf_map_lookup_elem(&hist_proc, &k);
+		if (c) {
+			__sync_fetch_and_add(c, 1);
+			return;
+		}
+		u64 one = 1;
+		int err = bpf_map_update_elem(&hist_proc, &k, &one, BPF_NOEXIST);
+		if (err == -EEXIST) {
+			c = bpf_map_lookup_elem(&hist_proc, &k);
+			if (c)
+				__sync_fetch_and_add(c, 1);
+		} else if (err) {
+			count_lost(LOST_MAP);
+		}
+		return;
+	}
 	u64 *count = bpf_map_lookup_elem(&hist, &slot);
 	if (count)
 		*count += 1;
@@ -67,17 +94,17 @@ static __always_inline void dequeue_task(struct task_struct *p)
 		return;
 	u64 delta_us = (bpf_ktime_get_ns() - *ts) / 1000;
 	*ts = 0;
-	count_slot(delta_us);
+	count_slot(delta_us, p->tgid);
 }
 
-static __always_inline void dequeue(u32 pid)
+static __always_inline void dequeue(u32 pid, u32 tgid)
 {
 	u64 *tsp = bpf_map_lookup_elem(&start, &pid);
 	if (!tsp)
 		return;
 	u64 delta_us = (bpf_ktime_get_ns() - *tsp) / 1000;
 	bpf_map_delete_elem(&start, &pid);
-	count_slot(delta_us);
+	count_slot(delta_us, tgid);
 }
 
 static __always_inline unsigned int task_state(struct task_struct *t, bool direct)
@@ -93,7 +120,7 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev, str
 	/* Still runnable when switched out: it waits on the run queue from now on. */
 	if (preempt || task_state(prev, direct) == 0)
 		enqueue(RD(direct, prev, tgid), RD(direct, prev, pid));
-	dequeue(RD(direct, next, pid));
+	dequeue(RD(direct, next, pid), RD(direct, next, tgid));
 	return 0;
 }
 
@@ -164,6 +191,6 @@ int switch_tp(struct trace_event_raw_sched_switch *ctx)
 	/* A preempted task reports TASK_REPORT_MAX (0x100): runnable is (prev_state & 0xff) == 0. */
 	if (!filter_tgid && (ctx->prev_state & 0xff) == 0)
 		enqueue(ctx->prev_pid, ctx->prev_pid);
-	dequeue(ctx->next_pid);
+	dequeue(ctx->next_pid, ctx->next_pid);
 	return 0;
 }

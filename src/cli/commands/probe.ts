@@ -5,7 +5,7 @@ import { DiagError, UsageError } from '../../core/errors.js';
 import { LiveSource } from '../../core/live-source.js';
 import { parseCommandArgs } from '../args.js';
 
-export const HELP = `Usage: diag probe <name> [--duration 5s] [--json] [--pid PID | --cgroup PATH]
+export const HELP = `Usage: diag probe <name> [--duration 5s] [--json] [--pid PID | --cgroup PATH] [--per-process] [--hz N]
 
 Run one BPF probe on this host for the duration (it never runs longer; Ctrl-C stops it early
 and still prints what it saw). Events lost in the kernel (ring buffer or map full) are always
@@ -13,6 +13,8 @@ reported, zero included. Needs root (CAP_BPF+CAP_PERFMON) and kernel BTF.
   --pid PID       only this process (probes that support it)
   --cgroup PATH   only the processes in this cgroup when the probe starts
                   (e.g. /sys/fs/cgroup/memory/mygroup; v1 or v2)
+  --per-process   runqlat: one histogram per process as well
+  --hz N          profile: samples per second on each CPU, 49 to 99 (default 49)
 Probes: ${probeIds().join(', ')}`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -22,6 +24,8 @@ export async function run(argv: string[]): Promise<number> {
     duration: { type: 'string' },
     pid: { type: 'string' },
     cgroup: { type: 'string' },
+    'per-process': { type: 'boolean' },
+    hz: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(HELP + '\n');
@@ -31,8 +35,16 @@ export async function run(argv: string[]): Promise<number> {
   const id = positionals[0];
   if (id === undefined) throw new UsageError('probe: which probe?', { hint: `one of: ${ids}` });
   if (positionals.length > 1) throw new UsageError(`probe: unexpected argument ${JSON.stringify(positionals[1])}`);
-  const def = findProbe(id);
+  let hz: number | undefined;
+  if (values.hz !== undefined) {
+    hz = Number(values.hz);
+    if (!/^\d+$/.test(values.hz) || hz < 49 || hz > 99) throw new UsageError(`probe: --hz expects 49 to 99, got ${JSON.stringify(values.hz)}`);
+  }
+  const perProcess = values['per-process'] === true;
+  const def = findProbe(id, { perProcess, ...(hz === undefined ? {} : { hz }) });
   if (!def) throw new UsageError(`probe: no probe named ${JSON.stringify(id)}`, { hint: `one of: ${ids}` });
+  if (perProcess && !def.settings?.includes('perProcess')) throw new UsageError(`probe ${id}: --per-process is for runqlat`);
+  if (hz !== undefined && !def.settings?.includes('hz')) throw new UsageError(`probe ${id}: --hz is for profile`);
   const durationMs = parseDuration(values.duration ?? '5s', '--duration');
   if (values.pid !== undefined && values.cgroup !== undefined) throw new UsageError('probe: --pid and --cgroup cannot be combined');
   if ((values.pid !== undefined || values.cgroup !== undefined) && !def.filter) {

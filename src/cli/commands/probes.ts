@@ -31,7 +31,7 @@ export async function run(argv: string[]): Promise<number> {
   const src = new LiveSource();
   const ctx = probeContext(src, { durationMs: 0 });
   let hooks: HookSupport[] = [];
-  const list: ProbeStatus[] = PROBES.map((make) => make()).map((p) => {
+  const list: ProbeStatus[] = PROBES.map((make) => make({})).map((p) => {
     if (ctx.status !== 'ok') return { id: p.id, title: p.title, available: false, reason: ctx.reason, ...(ctx.status === 'unavailable' && ctx.hint ? { hint: ctx.hint } : {}) };
     const pre = p.prerequisites?.(ctx.value);
     if (pre && pre.status !== 'ok') return { id: p.id, title: p.title, available: false, reason: pre.reason };

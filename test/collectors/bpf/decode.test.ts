@@ -256,3 +256,14 @@ describe('why BPF is off (fixture hosts)', () => {
     }
   });
 });
+
+describe('runqlat per process', () => {
+  it('decodes hist_proc {tgid, slot} -> count', async () => {
+    const { decodeProcessHist } = await import('../../../collectors/bpf/runqlat.js');
+    const key = (tgid: number, slot: number) => Buffer.concat([u32(tgid), u32(slot)]);
+    const per = decodeProcessHist(dump(8, 8, [[key(10, 12), u64(4)], [key(10, 0), u64(1)], [key(11, 3), u64(2)], [key(12, 200), u64(9)]]));
+    expect(per.get(10)).toEqual([1, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, 4]);
+    expect(per.get(11)).toEqual([undefined, undefined, undefined, 2]);
+    expect(per.has(12)).toBe(false);
+  });
+});

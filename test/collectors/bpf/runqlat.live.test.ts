@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runqlatProbe } from '../../../collectors/bpf/runqlat.js';
+import { runqlatProbe, runqlatProbeWith } from '../../../collectors/bpf/runqlat.js';
 import { runProbe } from '../../../collectors/bpf/probe.js';
 import { LiveSource } from '../../../src/core/live-source.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
@@ -83,4 +83,27 @@ describe.skipIf(req.skip)('runqlat probe (live)', () => {
       expect(shapeDistance(ours, reference), both).toBeLessThan(0.1);
     });
   }
+
+  it('--per-process: two busy processes sharing one CPU each wait about a tick per run', async () => {
+    // Both pinned to CPU 0, bounded to 4 s: each is preempted by the other every tick.
+    const spin = `const end = Date.now() + 4000; while (Date.now() < end) {}`;
+    const a = background('taskset', ['-c', '0', process.execPath, '-e', spin]);
+    const b = background('taskset', ['-c', '0', process.execPath, '-e', spin]);
+    cleanups.push(a.end, b.end);
+    await new Promise((r) => setTimeout(r, 300));
+    const pids = [a.child.pid ?? 0, b.child.pid ?? 0];
+    const r = await runProbe(runqlatProbeWith({ perProcess: true }), new LiveSource(), { durationMs: 1000, tgids: pids });
+    a.end();
+    b.end();
+    expect(r.status).toBe('ok');
+    if (r.status !== 'ok') return;
+    const procs = r.value.result.processes ?? [];
+    expect(procs.map((p) => p.tgid).sort()).toEqual([...pids].sort());
+    for (const p of procs) {
+      expect(p.comm).toBe('node');
+      const ms = p.histogram.counts.slice(10).reduce((x, y) => x + y, 0); // waits of 1 ms or more
+      expect(ms / p.histogram.total, JSON.stringify(p.histogram.counts)).toBeGreaterThan(0.5);
+    }
+    expect(r.value.result.histogram.total).toBe(procs.reduce((x, p) => x + p.histogram.total, 0));
+  });
 });
