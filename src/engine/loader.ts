@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { MetricCatalogue } from './metrics.js';
 import { suggestMetrics } from './metrics.js';
 import { playbookSchema, type CheckSpec, type PlaybookFile } from './playbook-schema.js';
+import { defaultCachePath, PlaybookCache } from './playbook-cache.js';
 import { locate, parseYaml, type LocatedDocument, type Position } from './yaml-locate.js';
 
 /**
@@ -101,7 +102,13 @@ interface Parsed {
   readonly file: string;
   readonly origin: PlaybookOrigin;
   readonly pb: PlaybookFile;
-  readonly located: LocatedDocument;
+  /** Positions in the file: parsed on demand when the data came from the cache. */
+  readonly located: () => LocatedDocument | undefined;
+}
+
+function at(p: Parsed, path: readonly (string | number)[]): Position | undefined {
+  const l = p.located();
+  return l ? locate(l, path) : undefined;
 }
 
 function pathText(path: readonly PropertyKey[]): string {
@@ -145,7 +152,7 @@ function zodErrors(file: string, located: LocatedDocument, issues: readonly Issu
 /** Checks that need the metric catalogue: metric names, fields, tables, collectors. */
 function semanticErrors(p: Parsed, cat: MetricCatalogue): PlaybookError[] {
   const errs: PlaybookError[] = [];
-  const err = (path: (string | number)[], message: string) => errs.push(new PlaybookError(p.file, pathText(path), message, locate(p.located, path)));
+  const err = (path: (string | number)[], message: string) => errs.push(new PlaybookError(p.file, pathText(path), message, at(p, path)));
   const collectorIds = new Set([...cat.tables.values()].map((t) => t.collector.id));
   p.pb.essential.forEach((t, i) => {
     if (!cat.tables.has(t)) err(['essential', i], `unknown table ${JSON.stringify(t)} (tables: see \`diag metrics\`)`);
@@ -222,7 +229,28 @@ function listYaml(d: PlaybookDir, errors: PlaybookError[]): string[] {
 }
 
 /** Parse and validate one file; errors are returned, never thrown. */
-export function parsePlaybookFile(file: string, textContent: string, origin: PlaybookOrigin, cat: MetricCatalogue): { parsed?: Parsed; errors: PlaybookError[] } {
+export function parsePlaybookFile(file: string, textContent: string, origin: PlaybookOrigin, cat: MetricCatalogue, cache?: PlaybookCache): { parsed?: Parsed; errors: PlaybookError[] } {
+  const cached = cache?.get(textContent);
+  if (cached !== undefined) {
+    // Data parsed from this exact text before: validate again (the schema or the collectors may
+    // have changed); on any error, parse the YAML for positions.
+    const z = playbookSchema.safeParse(cached);
+    if (z.success) {
+      let located: LocatedDocument | undefined;
+      const parsed: Parsed = {
+        file,
+        origin,
+        pb: z.data,
+        located: () => {
+          if (located) return located;
+          const y = parseYaml(textContent);
+          located = y.ok ? y.located : undefined;
+          return located;
+        },
+      };
+      if (semanticErrors(parsed, cat).length === 0) return { parsed, errors: [] };
+    }
+  }
   const y = parseYaml(textContent);
   if (!y.ok) return { errors: [new PlaybookError(file, '', `invalid YAML: ${y.message}`, y.position)] };
   if (typeof y.value !== 'object' || y.value === null || Array.isArray(y.value)) {
@@ -230,36 +258,95 @@ export function parsePlaybookFile(file: string, textContent: string, origin: Pla
   }
   const z = playbookSchema.safeParse(y.value);
   if (!z.success) return { errors: zodErrors(file, y.located, z.error.issues) };
-  const parsed: Parsed = { file, origin, pb: z.data, located: y.located };
+  const parsed: Parsed = { file, origin, pb: z.data, located: () => y.located };
   const sem = semanticErrors(parsed, cat);
-  return sem.length > 0 ? { errors: sem } : { parsed, errors: [] };
+  if (sem.length > 0) return { errors: sem };
+  cache?.put(textContent, y.value);
+  return { parsed, errors: [] };
 }
 
-export function loadPlaybooks(cat: MetricCatalogue, dirs: readonly PlaybookDir[] = defaultPlaybookDirs()): LoadResult {
+export interface LoadOptions {
+  /**
+   * Load only this playbook and what it includes, finding files by name (NAME.yaml): a run
+   * parses a few files instead of all. Falls back to loading everything when a name has no
+   * file of that name (its file is named otherwise) or a file declares another name.
+   */
+  readonly only?: string;
+  /** Parsed-YAML cache for built-in playbooks (default: ~/.cache/diag); null: none. */
+  readonly cache?: PlaybookCache | null;
+}
+
+const baseName = (file: string) => file.slice(file.lastIndexOf('/') + 1).replace(/\.ya?ml$/, '');
+
+export function loadPlaybooks(cat: MetricCatalogue, dirs: readonly PlaybookDir[] = defaultPlaybookDirs(), opts: LoadOptions = {}): LoadResult {
+  const listErrors: PlaybookError[] = [];
+  const listed = dirs.map((d) => ({ d, files: listYaml(d, listErrors) }));
+  const cache = opts.cache === null ? undefined : (opts.cache ?? new PlaybookCache(defaultCachePath()));
+  try {
+    if (opts.only !== undefined) {
+      const lazy = loadSome(cat, listed, opts.only, cache);
+      if (lazy) return { playbooks: lazy.playbooks, errors: [...listErrors, ...lazy.errors] };
+    }
+    const r = loadFiles(cat, listed, undefined, new Map(), cache);
+    return { playbooks: r.playbooks, errors: [...listErrors, ...r.errors] };
+  } finally {
+    cache?.save();
+  }
+}
+
+function readAndParse(file: string, origin: PlaybookOrigin, cat: MetricCatalogue, cache: PlaybookCache | undefined): ReturnType<typeof parsePlaybookFile> | { readError: PlaybookError } {
+  try {
+    if (statSync(file).size > MAX_FILE_BYTES) return { readError: new PlaybookError(file, '', `larger than ${MAX_FILE_BYTES} bytes`) };
+    return parsePlaybookFile(file, readFileSync(file, 'utf8'), origin, cat, origin === 'builtin' ? cache : undefined);
+  } catch (e) {
+    return { readError: new PlaybookError(file, '', `cannot read: ${e instanceof Error ? e.message : String(e)}`) };
+  }
+}
+
+type Listed = ReadonlyArray<{ readonly d: PlaybookDir; readonly files: readonly string[] }>;
+
+/** The wanted playbook and its includes, found by file name; undefined: fall back to all. */
+function loadSome(cat: MetricCatalogue, listed: Listed, name: string, cache: PlaybookCache | undefined): LoadResult | undefined {
+  const wanted = new Set([name]);
+  const memo: ParseMemo = new Map();
+  for (let round = 0; round < 16; round++) {
+    const subset = listed.map(({ d, files }) => ({ d, files: files.filter((f) => wanted.has(baseName(f))) }));
+    for (const n of wanted) if (!subset.some((x) => x.files.some((f) => baseName(f) === n))) return undefined;
+    const r = loadFiles(cat, subset, wanted, memo, cache);
+    if (r.misnamed) return undefined;
+    const missing = r.includes.filter((i) => !wanted.has(i));
+    if (missing.length === 0) return r;
+    for (const m of missing) wanted.add(m);
+  }
+  return undefined;
+}
+
+type ParseMemo = Map<string, ReturnType<typeof parsePlaybookFile> | { readError: PlaybookError }>;
+
+function loadFiles(cat: MetricCatalogue, listed: Listed, expectNames?: ReadonlySet<string>, memo: ParseMemo = new Map(), cache?: PlaybookCache): LoadResult & { misnamed: boolean; includes: string[] } {
   const errors: PlaybookError[] = [];
   const byName = new Map<string, Parsed>();
   const overridden = new Map<string, string>();
-  for (const d of dirs) {
+  let misnamed = false;
+  for (const { d, files } of listed) {
     const seenHere = new Map<string, string>();
-    for (const file of listYaml(d, errors)) {
-      let textContent: string;
-      try {
-        if (statSync(file).size > MAX_FILE_BYTES) {
-          errors.push(new PlaybookError(file, '', `larger than ${MAX_FILE_BYTES} bytes`));
-          continue;
-        }
-        textContent = readFileSync(file, 'utf8');
-      } catch (e) {
-        errors.push(new PlaybookError(file, '', `cannot read: ${e instanceof Error ? e.message : String(e)}`));
+    for (const file of files) {
+      let r = memo.get(file);
+      if (r === undefined) {
+        r = readAndParse(file, d.origin, cat, cache);
+        memo.set(file, r);
+      }
+      if ('readError' in r) {
+        errors.push(r.readError);
         continue;
       }
-      const r = parsePlaybookFile(file, textContent, d.origin, cat);
       errors.push(...r.errors);
       if (!r.parsed) continue;
       const name = r.parsed.pb.name;
+      if (expectNames && name !== baseName(file)) misnamed = true;
       const dup = seenHere.get(name);
       if (dup !== undefined) {
-        errors.push(new PlaybookError(file, 'name', `playbook ${JSON.stringify(name)} is already defined in ${dup}`, locate(r.parsed.located, ['name'])));
+        errors.push(new PlaybookError(file, 'name', `playbook ${JSON.stringify(name)} is already defined in ${dup}`, at(r.parsed, ['name'])));
         continue;
       }
       seenHere.set(name, file);
@@ -267,6 +354,11 @@ export function loadPlaybooks(cat: MetricCatalogue, dirs: readonly PlaybookDir[]
       if (prev) overridden.set(name, prev.file);
       byName.set(name, r.parsed);
     }
+  }
+  const includes = [...new Set([...byName.values()].flatMap((p) => p.pb.include))];
+  if (expectNames && includes.some((i) => !expectNames.has(i))) {
+    // Not all includes are parsed yet: the caller widens the set and loads again.
+    return { playbooks: new Map(), errors, misnamed, includes };
   }
   const playbooks = new Map<string, LoadedPlaybook>();
   const failed = new Set<string>();
@@ -284,7 +376,7 @@ export function loadPlaybooks(cat: MetricCatalogue, dirs: readonly PlaybookDir[]
     const essential = new Set(p.pb.essential);
     const fail = (path: (string | number)[], message: string) => {
       ok = false;
-      errors.push(new PlaybookError(p.file, pathText(path), message, locate(p.located, path)));
+      errors.push(new PlaybookError(p.file, pathText(path), message, at(p, path)));
     };
     p.pb.include.forEach((inc, i) => {
       if (resolving.has(inc)) return fail(['include', i], `include cycle: ${[...resolving, inc].join(' -> ')}`);
@@ -325,7 +417,7 @@ export function loadPlaybooks(cat: MetricCatalogue, dirs: readonly PlaybookDir[]
     return lp;
   };
   for (const name of [...byName.keys()].sort()) resolveOne(name);
-  return { playbooks, errors };
+  return { playbooks, errors, misnamed, includes };
 }
 
 function resolveSources(pb: PlaybookFile, c: CheckSpec): Record<string, ResolvedSource> {

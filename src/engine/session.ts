@@ -10,7 +10,8 @@ export interface EngineSession {
   readonly loaded: LoadResult;
 }
 
-export function openSession(playbookDir?: string, collectors: readonly Collector[] = COLLECTORS): EngineSession {
+/** `only`: load just that playbook and its includes (a run), not every playbook file. */
+export function openSession(playbookDir?: string, collectors: readonly Collector[] = COLLECTORS, only?: string): EngineSession {
   const catalogue = buildCatalogue(collectors);
-  return { collectors, catalogue, loaded: loadPlaybooks(catalogue, defaultPlaybookDirs(playbookDir)) };
+  return { collectors, catalogue, loaded: loadPlaybooks(catalogue, defaultPlaybookDirs(playbookDir), only === undefined ? {} : { only }) };
 }

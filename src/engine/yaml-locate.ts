@@ -1,4 +1,11 @@
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, Node } from 'yaml';
+
+// The YAML parser is loaded on first use: a run whose playbooks come from the parse cache never
+// pays for loading it.
+type YamlModule = typeof import('yaml');
+let yamlModule: YamlModule | undefined;
+const yaml = (): YamlModule => (yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule);
 
 /**
  * YAML parsing that keeps positions, so an error in a playbook names the line and column of the
@@ -6,7 +13,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } fr
  */
 export interface LocatedDocument {
   readonly doc: Document;
-  readonly lines: LineCounter;
+  readonly lines: InstanceType<YamlModule['LineCounter']>;
 }
 
 export interface Position {
@@ -19,6 +26,7 @@ export type YamlParse =
   | { ok: false; message: string; position?: Position };
 
 export function parseYaml(text: string): YamlParse {
+  const { LineCounter, parseDocument } = yaml();
   const lines = new LineCounter();
   // Core schema (no custom tags, nothing executable), unique keys, bounded aliases.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, schema: 'core', strict: true });
@@ -44,6 +52,7 @@ function firstLine(s: string): string {
  * key inside the map at `path` (for unknown fields). Falls back to the deepest existing parent.
  */
 export function locate(ld: LocatedDocument, path: readonly (string | number)[], key?: string): Position | undefined {
+  const { isMap, isSeq } = yaml();
   let node: unknown = ld.doc.contents;
   let best: Node | undefined = isNode(node) ? node : undefined;
   for (const seg of path) {

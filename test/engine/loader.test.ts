@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { COLLECTORS } from '../../collectors/index.js';
 import { builtinPlaybookDir, loadPlaybooks, parsePlaybookFile } from '../../src/engine/loader.js';
 import { buildCatalogue } from '../../src/engine/metrics.js';
+import { PlaybookCache } from '../../src/engine/playbook-cache.js';
 import { catalogue, HEADER, loadFrom } from './helpers.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const CHECK = `checks:
   - id: runq
@@ -109,11 +113,52 @@ describe('playbook loader', () => {
   });
 
   it('loads every built-in playbook without errors against the registered collectors', () => {
-    const r = loadPlaybooks(buildCatalogue(COLLECTORS), [{ dir: builtinPlaybookDir(), origin: 'builtin' }]);
+    const r = loadPlaybooks(buildCatalogue(COLLECTORS), [{ dir: builtinPlaybookDir(), origin: 'builtin' }], { cache: null });
     expect(r.errors.map((e) => e.toString())).toEqual([]);
     for (const name of ['use', 'cpu', 'memory', 'disk', 'network']) expect(r.playbooks.has(name)).toBe(true);
     const use = r.playbooks.get('use')!;
     // Every threshold names a source that resolves.
     for (const c of use.checks) for (const t of [c.warning, c.critical]) if (t) expect(c.sourceRefs[t.source]?.title).toBeTruthy();
+  });
+
+  it('loads only the requested playbook and its includes by file name, or everything when names do not match files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diagt-engine-only-'));
+    try {
+      writeFileSync(join(dir, 'base.yaml'), HEADER.replace('name: t', 'name: base') + CHECK);
+      writeFileSync(join(dir, 'top.yaml'), HEADER.replace('name: t', 'name: top') + 'include: [base]\nchecks: []\n');
+      writeFileSync(join(dir, 'other.yaml'), 'not: [valid\n');
+      const only = loadPlaybooks(catalogue, [{ dir, origin: 'dir' }], { only: 'top', cache: null });
+      expect([...only.playbooks.keys()].sort()).toEqual(['base', 'top']);
+      expect(only.errors).toEqual([]); // other.yaml was not even parsed
+      writeFileSync(join(dir, 'misnamed.yaml'), HEADER.replace('name: t', 'name: hidden') + CHECK);
+      const all = loadPlaybooks(catalogue, [{ dir, origin: 'dir' }], { only: 'hidden', cache: null });
+      expect(all.playbooks.has('hidden')).toBe(true);
+      expect(all.errors.map((e) => e.file.split('/').pop())).toEqual(['other.yaml']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('caches parsed built-in YAML by content, validates cached data again, and still locates errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diagt-engine-cache-'));
+    try {
+      const cachePath = join(dir, 'cache', 'playbooks.json');
+      writeFileSync(join(dir, 'ok.yaml'), HEADER + CHECK);
+      const first = loadPlaybooks(catalogue, [{ dir, origin: 'builtin' }], { cache: new PlaybookCache(cachePath) });
+      expect(first.errors).toEqual([]);
+      const cache = new PlaybookCache(cachePath);
+      expect(cache.get(HEADER + CHECK)).toMatchObject({ name: 't' });
+      const second = loadPlaybooks(catalogue, [{ dir, origin: 'builtin' }], { cache });
+      expect(second.playbooks.get('t')?.checks[0]?.id).toBe('runq');
+      // A cached entry that no longer validates (e.g. a metric that went away) is re-parsed with positions.
+      const poisoned = new PlaybookCache(cachePath);
+      poisoned.put(HEADER + CHECK.replace('syn_host.running', 'syn_host.gone'), { name: 'x' });
+      writeFileSync(join(dir, 'ok.yaml'), HEADER + CHECK.replace('syn_host.running', 'syn_host.gone'));
+      const third = loadPlaybooks(catalogue, [{ dir, origin: 'builtin' }], { cache: poisoned });
+      expect(third.errors[0]?.field).toBe('checks[0].metric');
+      expect(third.errors[0]?.position?.line).toBe(HEADER.split('\n').length + 4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

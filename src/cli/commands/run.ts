@@ -71,7 +71,7 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
   const log = (m: string) => {
     if (!values.quiet) process.stderr.write(`diag: ${m}\n`);
   };
-  const session = openSession(values['playbook-dir']);
+  const session = openSession(values['playbook-dir'], undefined, name);
   for (const e of session.loaded.errors) process.stderr.write(`diag: warning: playbook ${e.toString()}\n`);
   const playbook = session.loaded.playbooks.get(name);
   if (!playbook) {
