@@ -144,6 +144,14 @@ export class TmuxTui {
     });
   }
 
+  /** An environment variable of the running diag (what it really got, e.g. TERM). */
+  diagEnv(name: string): string | undefined {
+    const pid = this.diagPid();
+    if (pid === undefined) return undefined;
+    const env = spawnSync('cat', [`/proc/${pid}/environ`], { encoding: 'latin1' }).stdout.split('\0');
+    return env.find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1);
+  }
+
   /**
    * Waits until diag has exited (the wrapper printed its marker); returns diag's exit code and
    * the pane's state right after, while the wrapper shell still owns the terminal.

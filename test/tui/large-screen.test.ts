@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acsGarbage, TmuxTui } from '../helpers/tmux.js';
+
+// The real `diag` at 200x60 (every panel at once), then resized live to 80x24 and back.
+const STATUS = /\b(OK|WARNING|CRITICAL|UNKNOWN)\b/;
+const PANELS = ['USE matrix', 'CPU', 'Memory', 'Disks', 'Network', 'Processes', 'Findings', 'Cgroups / containers'];
+const focusOf = (s: string) => /▶ (USE matrix|CPU|Memory|Disks|Network|Processes|Findings|Cgroups \/ containers)/.exec(s)?.[1];
+let tui: TmuxTui;
+
+beforeAll(async () => {
+  tui = TmuxTui.start({ name: 'large', cols: 200, rows: 60 });
+  await tui.waitFor((s) => STATUS.test(s.split('\n')[0] ?? ''), 'the header with a status');
+});
+afterAll(() => tui?.kill());
+
+describe('diag at 200x60', () => {
+  it('shows every panel at once with the header (kernel, CPUs, time) and no tab bar', async () => {
+    const s = await tui.waitFor((x) => PANELS.every((p) => x.includes(` ${p}`)), 'all panels');
+    const lines = s.split('\n');
+    expect(lines).toHaveLength(60);
+    expect(lines[0]).toMatch(/^ diag \S+ +\S+ +up .*load [\d.]+ [\d.]+ [\d.]+ +\d+ CPUs +(OK|WARNING|CRITICAL|UNKNOWN).* \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+    expect(lines[1]).toMatch(/^┌/);
+    expect(s).not.toMatch(/ 1 Overview +2 Findings/);
+    expect(acsGarbage(s)).toEqual([]);
+    for (const l of lines) expect([...l].length).toBeLessThanOrEqual(200);
+    // the processes panel is sorted by CPU and has a column header
+    expect(s).toMatch(/PID S +CPU% +RSS +IO\/s +THR +FD COMMAND/);
+  });
+
+  it('Tab and Shift-Tab move the focus over the selectable panels', async () => {
+    const seen = new Set<string>();
+    let focus = focusOf(tui.capture());
+    for (let i = 0; i < 6; i++) {
+      const prev = focus;
+      tui.keys('Tab');
+      focus = focusOf(await tui.waitFor((x) => focusOf(x) !== prev, `Tab from ${prev}`));
+      seen.add(focus!);
+    }
+    expect([...seen].sort()).toEqual(['Cgroups / containers', 'Disks', 'Findings', 'Network', 'Processes', 'USE matrix']);
+    const prev = focus;
+    tui.keys('BTab');
+    await tui.waitFor((x) => focusOf(x) !== prev, 'Shift-Tab');
+  });
+
+  it('switches to the small layout when resized to 80x24, and back', async () => {
+    tui.resize(80, 24);
+    let s = await tui.waitFor((x) => / 1 Overview +2 Findings +3 Processes/.test(x.split('\n')[1] ?? ''), 'the tab bar of the small layout');
+    expect(s.split('\n')).toHaveLength(24);
+    expect(acsGarbage(s)).toEqual([]);
+    for (const l of s.split('\n')) expect([...l].length).toBeLessThanOrEqual(80);
+    expect(s).not.toContain('Cgroups / containers');
+    tui.resize(200, 60);
+    s = await tui.waitFor((x) => PANELS.every((p) => x.includes(` ${p}`)), 'all panels again');
+    expect(s.split('\n')[1]).toMatch(/^┌/);
+    expect(acsGarbage(s)).toEqual([]);
+  });
+
+  it('Ctrl-C quits with exit code 0 and gives the terminal back', async () => {
+    tui.keys('C-c');
+    const { code, pane, screen } = await tui.waitExit();
+    expect(code).toBe(0);
+    expect(pane.alternate).toBe(false);
+    expect(pane.cursorVisible).toBe(true);
+    expect(screen).toMatch(/diagt-tty icanon echo/);
+    expect(screen).not.toMatch(/[┌┐└┘│]/);
+  });
+});
+
+describe('diag killed', () => {
+  it('SIGTERM restores the terminal (exit 143)', async () => {
+    const t = TmuxTui.start({ name: 'sigterm', cols: 100, rows: 30 });
+    try {
+      await t.waitFor((s) => STATUS.test(s.split('\n')[0] ?? ''), 'the header with a status');
+      const pid = t.diagPid();
+      expect(pid).toBeDefined();
+      process.kill(pid!, 'SIGTERM');
+      const { code, pane, screen } = await t.waitExit();
+      expect(code).toBe(143);
+      expect(pane.alternate).toBe(false);
+      expect(pane.cursorVisible).toBe(true);
+      expect(screen).toMatch(/diagt-tty icanon echo/);
+      expect(screen).not.toMatch(/[┌┐└┘│]/);
+    } finally {
+      t.kill();
+    }
+  });
+});

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { acsGarbage, colourCodes, TmuxTui } from '../helpers/tmux.js';
+
+// Line drawing under the TERMs people have, colour and NO_COLOR. Each case is its own diag in
+// its own tmux server at 100x30 (the small layout), read as text and with its SGR attributes.
+const STATUS = /\b(OK|WARNING|CRITICAL|UNKNOWN)\b/;
+
+async function firstScreen(name: string, env: Record<string, string>): Promise<{ text: string; escaped: string; term: string }> {
+  const t = TmuxTui.start({ name, cols: 100, rows: 30, env });
+  try {
+    const text = await t.waitFor((s) => STATUS.test(s.split('\n')[0] ?? '') && /USE matrix[\s\S]*Findings/.test(s), 'the first screen');
+    const escaped = t.capture({ escapes: true });
+    const term = t.diagEnv('TERM') ?? '';
+    t.keys('q');
+    const { code, pane, screen } = await t.waitExit();
+    expect(code).toBe(0);
+    // Restored: the alternate screen left (the linux console has none: blessed clears the
+    // screen instead), no border left behind, the cursor back.
+    expect(pane.alternate).toBe(false);
+    expect(pane.cursorVisible).toBe(true);
+    expect(screen).not.toMatch(/[┌┐└┘│]|USE matrix/);
+    expect(screen).toMatch(/diagt-tty icanon echo/);
+    return { text, escaped, term };
+  } finally {
+    t.kill();
+  }
+}
+
+describe('box drawing under each TERM', () => {
+  for (const term of ['xterm-256color', 'screen', 'tmux-256color', 'linux']) {
+    it(`TERM=${term}: borders are box characters, never "lqqk"`, async () => {
+      const s = await firstScreen(`term-${term.replace(/[^a-z0-9]/g, '')}`, { TERM: term });
+      expect(s.term).toBe(term);
+      expect(acsGarbage(s.text)).toEqual([]);
+      expect(s.text).not.toMatch(/lqq|qqk|mqq|qqj/);
+      const lines = s.text.split('\n');
+      // the first box row of the Overview tab: a corner, the panel title, a horizontal line
+      expect(lines[2]).toMatch(/^[┌+]([─-]) ?▶? ?USE matrix \1+[┐+][┌+]\1 CPU \1+[┐+]$/);
+      expect(lines[3]).toMatch(/^[│|]resource .*[│|][│|]cpu .*[│|]$/);
+    });
+  }
+
+  it('TERM=linux with LANG=C: boxes drawn as characters (never ACS letters), bars and sparklines in ASCII', async () => {
+    const s = await firstScreen('linux-c', { TERM: 'linux', LANG: 'C', LC_ALL: 'C' });
+    expect(s.term).toBe('linux');
+    // blessed writes box lines as characters of their own, not through the alternate character
+    // set: Unicode where the terminfo declares UTF-8 (linux does, U8#1), ASCII otherwise
+    expect(s.text.split('\n')[2]).toMatch(/^[┌+]([─-]) ?▶? ?USE matrix \1+[┐+][┌+]\1 CPU \1+[┐+]$/);
+    expect(acsGarbage(s.text)).toEqual([]);
+    // diag's own graphics follow the locale: the memory bar in ASCII
+    expect(s.text).toMatch(/│mem +#*\.+ /);
+    expect(s.text).not.toMatch(/[█░▁▂▃▄▅▆▇]/);
+  });
+});
+
+describe('colour', () => {
+  it('uses the 8 basic colours by default', async () => {
+    const s = await firstScreen('colour', { TERM: 'xterm-256color' });
+    const codes = colourCodes(s.escaped);
+    expect(codes.length).toBeGreaterThan(0);
+    // only the 8 basic colours (30-37/40-47) and the defaults (39/49): they degrade everywhere
+    for (const c of codes) expect(c).not.toMatch(/\[(?:[0-9;]*;)?(?:38|48|9\d|10\d)[;m]/);
+  });
+
+  it('NO_COLOR=1 draws no colour at all (bold and inverse stay)', async () => {
+    const s = await firstScreen('nocolor', { TERM: 'xterm-256color', NO_COLOR: '1' });
+    expect(colourCodes(s.escaped).filter((c) => !/^\x1b\[(?:39|49|39;49|0)m$/.test(c))).toEqual([]);
+    expect(s.escaped).toMatch(/\x1b\[(?:[0-9;]*;)?7m/); // the selected tab in inverse video
+    expect(s.text).toMatch(/USE matrix/);
+  });
+});
