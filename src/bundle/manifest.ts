@@ -6,10 +6,27 @@ export const BUNDLE_SCHEMA = 'diag.bundle/v1';
 const collectorEntry = z.object({
   id: z.string(),
   status: z.enum(['ok', 'partial', 'unavailable', 'error', 'timeout']),
+  /** procfs, sysfs, cgroup, namespaces, commands, bpf. */
+  origin: z.string().optional(),
+  /** The time limit of its asynchronous part (commands) in each sample; reads of /proc and /sys are synchronous. */
+  timeoutMs: z.number().optional(),
+  /** Its duration in the second sample, and in both. */
   durationMs: z.number().optional(),
+  durationsMs: z.array(z.number()).optional(),
   reason: z.string().optional(),
   tables: z.record(z.string(), z.object({ status: z.string(), reason: z.string().optional(), hint: z.string().optional(), rows: z.number().optional() })).optional(),
 });
+
+const probeEntry = z.object({
+  name: z.string(),
+  status: z.enum(['available', 'unavailable']),
+  title: z.string().optional(),
+  reason: z.string().optional(),
+  hint: z.string().optional(),
+  hooks: z.array(z.string()).optional(),
+});
+
+export type ManifestProbe = z.infer<typeof probeEntry>;
 
 export const manifestSchema = z.object({
   schema: z.string(),
@@ -20,7 +37,12 @@ export const manifestSchema = z.object({
   durationMs: z.number(),
   samples: z.array(z.object({ dir: z.string(), clock: z.object({ monoMs: z.number(), wall: z.string() }) })).length(2),
   collectors: z.array(collectorEntry),
-  probes: z.array(z.object({ name: z.string(), status: z.string(), reason: z.string().optional() })),
+  /**
+   * Every BPF probe and whether it could run on this host: its prerequisites (addon, privileges,
+   * BTF, its own needs) are checked, nothing is loaded or run. `hooks` are the attach points it
+   * would try, most preferred first.
+   */
+  probes: z.array(probeEntry),
   redaction: z.object({
     enabled: z.boolean(),
     obfuscated: z.boolean(),
@@ -29,6 +51,8 @@ export const manifestSchema = z.object({
     droppedPaths: z.number(),
   }),
   limits: z.object({ collectorTimeoutMs: z.number(), snapshotTimeoutMs: z.number() }),
+  /** Where the snapshot's time went (ms): sample0, wait, sample1, redact, report, probes. */
+  phasesMs: z.record(z.string(), z.number()).optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;

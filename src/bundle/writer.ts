@@ -1,19 +1,23 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Collector, Sample } from '../core/collector.js';
-import { FixtureSource } from '../core/fixture-source.js';
 import { RecordingSource, type TextTransform } from '../core/recording-source.js';
-import { collectWindow, type WindowSamples } from '../core/sample.js';
+import { collectSample, type WindowSamples } from '../core/sample.js';
 import type { Source } from '../core/source.js';
-import { BundleError, packDir } from './archive.js';
-import { BUNDLE_SCHEMA, type Manifest } from './manifest.js';
+import { BundleError, packFiles } from './archive.js';
+import { BUNDLE_SCHEMA, type Manifest, type ManifestProbe } from './manifest.js';
 import { Obfuscator } from './obfuscate.js';
 import { isForbiddenPath, Redactor } from './redact.js';
+import { MemoryTreeSource, recordedTree } from './tree.js';
 
 export interface SnapshotOptions {
   readonly live: Source;
   readonly collectors: readonly Collector[];
+  /**
+   * Which collectors the first sample reads (those whose counters need a window; default all).
+   * The others are read once, in the second sample, as a playbook run reads them.
+   */
+  readonly inFirstSample?: (c: Collector) => boolean;
   readonly windowMs: number;
   /** Final path of the .tar.gz. */
   readonly output: string;
@@ -28,6 +32,8 @@ export interface SnapshotOptions {
    * (redacted), so the report can never hold a secret the raw inputs do not.
    */
   readonly makeReport: (sources: readonly [Source, Source], windowMs: number) => Promise<{ report: unknown; markdown: string; model: unknown }>;
+  /** The BPF probes and whether each could run here (checked, not run: a snapshot runs no probe). */
+  readonly probes?: () => Promise<readonly ManifestProbe[]>;
   readonly progress?: (msg: string) => void;
   /** Extra JSON documents stored at the bundle root, e.g. investigation.json from the TUI. */
   readonly extraFiles?: Readonly<Record<string, unknown>>;
@@ -38,7 +44,13 @@ export interface SnapshotResult {
   readonly bytes: number;
   readonly manifest: Manifest;
   readonly report: unknown;
+  /** Where the time went: sample0, wait, sample1, redact, report, probes, pack (ms). */
+  readonly phasesMs: Readonly<Record<string, number>>;
+  readonly totalMs: number;
 }
+
+/** Milliseconds, rounded for the manifest. */
+const ms = (x: number) => Math.round(x * 10) / 10;
 
 /** Temporary files of snapshots in progress, removed if diag is interrupted (SIGINT/SIGTERM). */
 const inProgress = new Set<string>();
@@ -58,10 +70,22 @@ function installCleanupHandlers(): void {
   }
 }
 
-function collectorSummary(c: Collector, s: Sample): Manifest['collectors'][number] {
-  const o = s.collectors[c.id];
-  if (!o) return { id: c.id, status: 'error', reason: 'not collected' };
-  if (o.status !== 'ok') return { id: c.id, status: /timed out/.test(o.reason) ? 'timeout' : o.status, reason: o.reason };
+function durationOf(s: Sample, id: string): number | undefined {
+  const o = s.collectors[id];
+  return o?.status === 'ok' ? ms(o.value.durationMs) : undefined;
+}
+
+function collectorSummary(c: Collector, w: WindowSamples, timeoutMs: number): Manifest['collectors'][number] {
+  const limits = { origin: c.origin, timeoutMs };
+  const o = w.second.collectors[c.id];
+  const first = w.first.collectors[c.id];
+  // A collector that timed out in either sample is reported as such (the report then lacks its window).
+  const timedOut = [first, o].find((x) => x !== undefined && x.status !== 'ok' && /timed out/.test(x.reason));
+  if (!o) return { id: c.id, ...limits, status: 'error', reason: 'not collected' };
+  if (o.status !== 'ok' || timedOut) {
+    const bad = timedOut ?? o;
+    return { id: c.id, ...limits, status: timedOut ? 'timeout' : bad.status === 'ok' ? 'error' : bad.status, reason: bad.status === 'ok' ? 'not collected' : bad.reason };
+  }
   const tables: NonNullable<Manifest['collectors'][number]['tables']> = {};
   let okCount = 0;
   for (const [tid, t] of Object.entries(o.value.tables)) {
@@ -71,7 +95,15 @@ function collectorSummary(c: Collector, s: Sample): Manifest['collectors'][numbe
     } else tables[tid] = { status: t.status, reason: t.reason, ...(t.status === 'unavailable' && t.hint ? { hint: t.hint } : {}) };
   }
   const n = Object.keys(tables).length;
-  return { id: c.id, status: okCount === n ? 'ok' : okCount > 0 ? 'partial' : 'unavailable', durationMs: Math.round(o.value.durationMs * 100) / 100, tables };
+  const d0 = durationOf(w.first, c.id);
+  return {
+    id: c.id,
+    ...limits,
+    status: okCount === n ? 'ok' : okCount > 0 ? 'partial' : 'unavailable',
+    durationMs: ms(o.value.durationMs),
+    ...(d0 !== undefined ? { durationsMs: [d0, ms(o.value.durationMs)] } : {}),
+    tables,
+  };
 }
 
 function hostNames(rec: RecordingSource): string[] {
@@ -86,6 +118,8 @@ function hostNames(rec: RecordingSource): string[] {
   return names;
 }
 
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => {
@@ -98,6 +132,9 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
  * Take a snapshot: record every raw input of a window's two samples, redact, compute the report
  * from the stored inputs, pack, and rename into place. Nothing appears under the final name
  * until the archive is complete; an interrupted snapshot leaves nothing there.
+ *
+ * The recorded trees stay in memory (a few MiB): they are redacted there, replayed there for
+ * the report and streamed from there into the archive. Only the archive touches the disk.
  */
 export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResult> {
   const say = opts.progress ?? (() => {});
@@ -108,18 +145,37 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
 
   installCleanupHandlers();
   const started = performance.now();
-  const stage = mkdtempSync(join(tmpdir(), 'diag-snapshot-'));
-  inProgress.add(stage);
+  const phases: Record<string, number> = {};
+  let mark = started;
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases[name] = ms(now - mark);
+    mark = now;
+  };
   const partial = join(outDir, `.${basename(output)}.partial-${process.pid}`);
   inProgress.add(partial);
   try {
     const rec0 = new RecordingSource(opts.live);
     const rec1 = new RecordingSource(opts.live);
     say(`recording ${opts.collectors.length} collectors over a ${opts.windowMs / 1000} s window`);
+    let probesPending: Promise<readonly ManifestProbe[]> | undefined;
+    const sampleOpts = { collectorTimeoutMs: opts.collectorTimeoutMs };
     const samples: WindowSamples = await withTimeout(
-      collectWindow(opts.collectors, [rec0, rec1], opts.windowMs, { collectorTimeoutMs: opts.collectorTimeoutMs }),
+      (async () => {
+        const firstSet = opts.inFirstSample ? opts.collectors.filter(opts.inFirstSample) : opts.collectors;
+        const first = await collectSample(firstSet, rec0, { sampleIndex: 0 }, sampleOpts);
+        phase('sample0');
+        // Checked while the window runs (it loads no probe).
+        probesPending = opts.probes?.().catch((err: unknown) => [{ name: 'all', status: 'unavailable' as const, reason: `probe check failed: ${err instanceof Error ? err.message : String(err)}` }]);
+        const wait = opts.windowMs - (performance.now() - started);
+        if (wait > 0) await sleep(wait);
+        phase('wait');
+        const second = await collectSample(opts.collectors, rec1, { sampleIndex: 1 }, sampleOpts);
+        phase('sample1');
+        return { first, second };
+      })(),
       opts.snapshotTimeoutMs,
-      'the snapshot',
+      'recording the two samples',
     );
 
     const redactor = new Redactor();
@@ -130,14 +186,18 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
       if (obfuscator) t = obfuscator.text(t);
       return t;
     };
-    const dirs = ['samples/0', 'samples/1'];
-    let dropped = 0;
-    dropped += rec0.writeTree(join(stage, dirs[0]!), transform);
-    dropped += rec1.writeTree(join(stage, dirs[1]!), transform);
+    const dirs = ['samples/0', 'samples/1'] as const;
+    const trees = [recordedTree(rec0, transform), recordedTree(rec1, transform)] as const;
+    const dropped = trees[0].dropped + trees[1].dropped;
+    phase('redact');
 
     say('computing the use report from the recorded inputs');
-    const sources = [new FixtureSource(join(stage, dirs[0]!), 'bundle'), new FixtureSource(join(stage, dirs[1]!), 'bundle')] as const;
+    const sources = [new MemoryTreeSource(trees[0], dirs[0]), new MemoryTreeSource(trees[1], dirs[1])] as const;
     const { report, markdown, model } = await opts.makeReport(sources, opts.windowMs);
+    phase('report');
+
+    const probes = (await probesPending) ?? [];
+    phase('probes');
 
     const kernel = rec1.readFile('/proc/sys/kernel/osrelease');
     const host = rec1.readFile('/proc/sys/kernel/hostname');
@@ -152,13 +212,13 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
         machine: process.arch,
       },
       windowMs: opts.windowMs,
-      durationMs: Math.round(performance.now() - started),
+      durationMs: 0,
       samples: [
-        { dir: dirs[0]!, clock: samples.first.clock },
-        { dir: dirs[1]!, clock: samples.second.clock },
+        { dir: dirs[0], clock: samples.first.clock },
+        { dir: dirs[1], clock: samples.second.clock },
       ],
-      collectors: opts.collectors.map((c) => collectorSummary(c, samples.second)),
-      probes: [],
+      collectors: opts.collectors.map((c) => collectorSummary(c, samples, opts.collectorTimeoutMs)),
+      probes: [...probes],
       redaction: {
         enabled: opts.redact,
         obfuscated: opts.obfuscate,
@@ -167,20 +227,25 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
         droppedPaths: dropped,
       },
       limits: { collectorTimeoutMs: opts.collectorTimeoutMs, snapshotTimeoutMs: opts.snapshotTimeoutMs },
+      phasesMs: phases,
     };
-    mkdirSync(join(stage, 'records'), { recursive: true });
-    writeFileSync(join(stage, 'records', 'model.json'), JSON.stringify(model));
-    writeFileSync(join(stage, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-    writeFileSync(join(stage, 'report.md'), markdown);
-    writeFileSync(join(stage, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    const root: Array<[string, string]> = [['records/model.json', JSON.stringify(model)], ['report.json', JSON.stringify(report, null, 2) + '\n'], ['report.md', markdown]];
     for (const [name, doc] of Object.entries(opts.extraFiles ?? {})) {
       if (!/^[a-z][a-z0-9-]*\.json$/.test(name) || ['manifest.json', 'report.json'].includes(name)) throw new BundleError(`invalid extra bundle file name ${JSON.stringify(name)}`);
       const text = JSON.stringify(doc, null, 2);
-      writeFileSync(join(stage, name), (opts.redact ? redactor.text(text) : text) + '\n');
+      root.push([name, (opts.redact ? redactor.text(text) : text) + '\n']);
     }
 
     say(`packing ${basename(output)}`);
-    await packDir(stage, partial);
+    // The manifest goes in last, once every phase but packing is timed; packing is in the
+    // progress line and the result, not in the manifest it would have to contain.
+    manifest.durationMs = Math.round(performance.now() - started);
+    const entries = function* (): Generator<readonly [string, string]> {
+      yield ['manifest.json', JSON.stringify(manifest, null, 2) + '\n'];
+      yield* root;
+      for (const [i, t] of trees.entries()) for (const [p, text] of t.files) yield [dirs[i]! + p, text];
+    };
+    await withTimeout(packFiles(entries(), partial, new Date(samples.second.clock.wall)), opts.snapshotTimeoutMs, 'writing the archive');
     const fd = openSync(partial, 'r');
     try {
       fsyncSync(fd);
@@ -190,11 +255,10 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
     if (existsSync(output) && !opts.force) throw new BundleError(`${output} appeared while the snapshot was taken`, { hint: 'add --force to replace it' });
     renameSync(partial, output);
     inProgress.delete(partial);
-    return { file: output, bytes: statSync(output).size, manifest, report };
+    phase('pack');
+    return { file: output, bytes: statSync(output).size, manifest, report, phasesMs: phases, totalMs: Math.round(performance.now() - started) };
   } finally {
-    rmSync(stage, { recursive: true, force: true });
     rmSync(partial, { force: true });
-    inProgress.delete(stage);
     inProgress.delete(partial);
   }
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BundleError, packDir, unpack } from '../../src/bundle/archive.js';
+import { BundleError, packDir, readArchive, unpack } from '../../src/bundle/archive.js';
 import { openBundle } from '../../src/bundle/reader.js';
 
 const work = mkdtempSync(join(tmpdir(), 'diag-hostile-'));
@@ -22,6 +22,9 @@ async function expectRefused(file: string, pattern: RegExp): Promise<void> {
   const before = tempDirsBefore();
   await expect(unpack(file)).rejects.toThrow(BundleError);
   await expect(unpack(file)).rejects.toThrow(pattern);
+  // diag itself reads bundles into memory: the same checks, the same refusals
+  await expect(readArchive(file)).rejects.toThrow(BundleError);
+  await expect(readArchive(file)).rejects.toThrow(pattern);
   // nothing left behind in the temporary folder either
   const after = tempDirsBefore();
   expect([...after].filter((d) => !before.has(d))).toEqual([]);

@@ -47,6 +47,18 @@ function grepTree(dir: string, needle: string): string[] {
   return hits;
 }
 
+/**
+ * The text of a bundle file that came from the host. In records/model.json that is the rows and
+ * statuses: the field titles are diag's own words ("vm.overcommit_memory"), which a short host
+ * name such as "vm" would otherwise match.
+ */
+function hostText(p: string): string {
+  const text = readFileSync(p, 'utf8');
+  if (!p.endsWith('records/model.json')) return text;
+  const m = JSON.parse(text) as { tables: Record<string, { rows?: unknown; status?: unknown; reason?: unknown }> };
+  return JSON.stringify(Object.values(m.tables).map((t) => [t.rows, t.status, t.reason]));
+}
+
 function untar(file: string): string {
   const dir = mkdtempSync(join(work, 'unpacked-'));
   const r = spawnSync('tar', ['-xzf', file, '-C', dir]);
@@ -141,7 +153,7 @@ describe('diag snapshot', () => {
     const leaks: string[] = [];
     const walk = (p: string) => {
       if (statSync(p).isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
-      else if (whole.test(readFileSync(p, 'utf8'))) leaks.push(p);
+      else if (whole.test(hostText(p))) leaks.push(p);
     };
     walk(dir);
     expect(leaks).toEqual([]);

@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { diffModels, diffReports, type BundleDiff, type MetricChange } from '../../bundle/diff.js';
 import { openBundle, type OpenBundle } from '../../bundle/reader.js';
 import { UsageError } from '../../core/errors.js';
@@ -16,8 +14,7 @@ rows (devices, interfaces, processes...) that appeared or disappeared.
 Exit code: 0 when no finding appeared or got worse, 1 when one did.`;
 
 function records(b: OpenBundle): unknown {
-  const p = join(b.dir, 'records', 'model.json');
-  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as unknown) : { tables: {} };
+  return b.json('records/model.json') ?? { tables: {} };
 }
 
 function fmtRel(m: MetricChange): string {

@@ -1,8 +1,11 @@
 import { COLLECTORS } from '../../../collectors/index.js';
+import type { ManifestProbe } from '../../bundle/manifest.js';
+import { LiveSource } from '../../core/live-source.js';
 import { deriveModel } from '../../core/derive.js';
 import { parseDuration } from '../../core/duration.js';
 import { DiagError, UsageError } from '../../core/errors.js';
-import { collectWindow } from '../../core/sample.js';
+import { collectSample } from '../../core/sample.js';
+import { needsWindow } from '../../engine/sampling.js';
 import type { Source } from '../../core/source.js';
 import { writeSnapshot } from '../../bundle/writer.js';
 import { runPlaybook } from '../../engine/run.js';
@@ -35,6 +38,29 @@ function defaultName(src: Source): string {
   return `diag-${host}-${t}.tar.gz`;
 }
 
+/**
+ * Time limit of each collector's asynchronous part (its commands) per sample. Each command is
+ * also bounded on its own (4 s); this keeps a collector that runs several from holding the
+ * snapshot.
+ */
+const COLLECTOR_TIMEOUT_MS = 5_000;
+
+/**
+ * Each BPF probe and whether its prerequisites hold here (addon, privileges, BTF, its own), as
+ * `diag probes` checks them but without loading or attaching anything: a snapshot runs no probe.
+ */
+async function probeAvailability(): Promise<ManifestProbe[]> {
+  const [{ probeContext }, { PROBES }] = await Promise.all([import('../../../collectors/bpf/probe.js'), import('../../../collectors/bpf/probes.js')]);
+  const ctx = probeContext(new LiveSource(), { durationMs: 0 });
+  return PROBES.map((make) => make({})).map((p): ManifestProbe => {
+    const base = { name: p.id, title: p.title, hooks: p.variants.map((v) => v.hook) };
+    if (ctx.status !== 'ok') return { ...base, status: 'unavailable', reason: ctx.reason, ...(ctx.status === 'unavailable' && ctx.hint ? { hint: ctx.hint } : {}) };
+    const pre = p.prerequisites?.(ctx.value);
+    if (pre && pre.status !== 'ok') return { ...base, status: 'unavailable', reason: pre.reason, ...(pre.status === 'unavailable' && pre.hint ? { hint: pre.hint } : {}) };
+    return { ...base, status: 'available' };
+  });
+}
+
 export interface TakeSnapshotOptions {
   readonly live: Source;
   readonly windowMs: number;
@@ -49,25 +75,31 @@ export interface TakeSnapshotOptions {
 
 /** A snapshot of every registered collector with the 'use' report (the CLI command and the TUI's `s`). */
 export function takeSnapshot(o: TakeSnapshotOptions): ReturnType<typeof writeSnapshot> {
-  const session = openSession();
+  const session = openSession(undefined, undefined, 'use');
   return writeSnapshot({
     live: o.live,
     collectors: COLLECTORS,
+    inFirstSample: needsWindow,
     windowMs: o.windowMs,
     output: o.output,
     force: o.force,
     redact: o.redact,
     obfuscate: o.obfuscate,
     diagVersion: diagVersion(),
-    collectorTimeoutMs: Math.min(10_000, o.snapshotTimeoutMs),
+    collectorTimeoutMs: Math.min(COLLECTOR_TIMEOUT_MS, o.snapshotTimeoutMs),
+    probes: probeAvailability,
     snapshotTimeoutMs: o.snapshotTimeoutMs,
     ...(o.progress ? { progress: o.progress } : {}),
     ...(o.extraFiles ? { extraFiles: o.extraFiles } : {}),
     makeReport: async (sources, win) => {
       const use = session.loaded.playbooks.get('use');
       if (!use) throw new DiagError(`the built-in 'use' playbook did not load: ${session.loaded.errors.map(String).join('; ') || 'not found'}`);
-      const report = await runPlaybook({ playbook: use, catalogue: session.catalogue, collectors: session.collectors, sources, windowMs: win });
-      const model = deriveModel(COLLECTORS, await collectWindow(COLLECTORS, sources, win));
+      // One replay of the stored inputs feeds both the report and records/model.json.
+      // Sampled as a playbook run samples (the first sample only where counters need it), so the
+      // report equals what `run playbook use --from` the bundle gives.
+      const samples = { first: await collectSample(COLLECTORS.filter(needsWindow), sources[0], { sampleIndex: 0 }), second: await collectSample(COLLECTORS, sources[1], { sampleIndex: 1 }) };
+      const report = await runPlaybook({ playbook: use, catalogue: session.catalogue, collectors: session.collectors, sources, windowMs: win, samples });
+      const model = deriveModel(COLLECTORS, samples);
       return { report, markdown: renderMarkdown(report), model: modelToJson(model, 'all') };
     },
   });
@@ -112,10 +144,11 @@ export async function run(argv: string[]): Promise<number> {
   const r = result.report as { status?: string; findings?: unknown[] };
   const hits = result.manifest.redaction.rules.reduce((a, x) => a + x.hits, 0);
   say(
-    `wrote ${result.file} (${(result.bytes / 1024).toFixed(0)} KiB, ${result.manifest.durationMs} ms): status ${r.status ?? '?'}, ${r.findings?.length ?? 0} findings; ` +
+    `wrote ${result.file} (${(result.bytes / 1024).toFixed(0)} KiB): status ${r.status ?? '?'}, ${r.findings?.length ?? 0} findings; ` +
       (result.manifest.redaction.enabled ? `${hits} secrets masked` : 'NOT redacted') +
       (result.manifest.redaction.obfuscated ? ', addresses and host names obfuscated' : ''),
   );
+  say(`time (ms): ${Object.entries(result.phasesMs).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}; total ${result.totalMs}`);
   process.stdout.write(result.file + '\n');
   return 0;
 }
