@@ -36,9 +36,16 @@ export interface ExecsnoopResult {
 
 const MAX_KEPT = 100_000;
 
-export function execsnoopProbe(): ProbeDefinition<ExecsnoopResult> {
+const HEADER = `${'PID'.padStart(7)} ${'PPID'.padStart(7)} ${'UID'.padStart(6)} ${'COMM'.padEnd(16)} FILENAME`;
+const line = (e: ExecEvent): string =>
+  `${String(e.tgid).padStart(7)} ${String(e.ppid).padStart(7)} ${String(e.uid).padStart(6)} ${sanitizeForTerminal(e.comm).padEnd(16)} ${sanitizeForTerminal(e.filename)}`;
+
+/** `live`: print each execution as it arrives (the CLI's text mode); render then prints only the
+ * summary. */
+export function execsnoopProbe(opts: { live?: (text: string) => void } = {}): ProbeDefinition<ExecsnoopResult> {
   const events: ExecEvent[] = [];
   let dropped = 0;
+  const live = opts.live;
   return {
     id: 'execsnoop',
     title: 'process executions: pid, ppid, uid, comm, filename',
@@ -48,10 +55,13 @@ export function execsnoopProbe(): ProbeDefinition<ExecsnoopResult> {
       { hook: 'raw_tp', programs: ['exec_raw'] },
     ],
     filter: true,
+    settings: ['live'],
     start(s) {
+      live?.(HEADER + '\n');
       s.stream('events', (rec) => {
         const e = decodeExecEvent(rec);
         if (!e) return;
+        live?.(line(e) + '\n');
         if (events.length < MAX_KEPT) events.push(e);
         else dropped++;
       });
@@ -60,8 +70,7 @@ export function execsnoopProbe(): ProbeDefinition<ExecsnoopResult> {
       return { events: [...events], dropped };
     },
     render(r) {
-      const lines = [`${'PID'.padStart(7)} ${'PPID'.padStart(7)} ${'UID'.padStart(6)} ${'COMM'.padEnd(16)} FILENAME`];
-      for (const e of r.events) lines.push(`${String(e.tgid).padStart(7)} ${String(e.ppid).padStart(7)} ${String(e.uid).padStart(6)} ${sanitizeForTerminal(e.comm).padEnd(16)} ${sanitizeForTerminal(e.filename)}`);
+      const lines = live ? [] : [HEADER, ...r.events.map(line)];
       lines.push(`${r.events.length} executions${r.dropped > 0 ? ` (${r.dropped} more not kept)` : ''}`);
       return lines.join('\n') + '\n';
     },

@@ -34,8 +34,13 @@ export interface OomkillResult {
   readonly victims: readonly OomEvent[];
 }
 
-export function oomkillProbe(): ProbeDefinition<OomkillResult> {
+const line = (v: OomEvent): string =>
+  `OOM victim pid ${v.victimTgid} (${sanitizeForTerminal(v.victimComm)}), oom_score_adj ${v.oomScoreAdj}; triggered by pid ${v.triggerTgid} (${sanitizeForTerminal(v.triggerComm)})`;
+
+/** `live`: print each victim as it arrives (the CLI's text mode). */
+export function oomkillProbe(opts: { live?: (text: string) => void } = {}): ProbeDefinition<OomkillResult> {
   const victims: OomEvent[] = [];
+  const live = opts.live;
   return {
     id: 'oomkill',
     title: 'OOM kills: the victim and the task that ran out of memory',
@@ -45,10 +50,13 @@ export function oomkillProbe(): ProbeDefinition<OomkillResult> {
       { hook: 'raw_tp', programs: ['victim_raw'] },
     ],
     filter: false,
+    settings: ['live'],
     start(s) {
       s.stream('events', (rec) => {
         const e = decodeOomEvent(rec);
-        if (e && victims.length < 10_000) victims.push(e);
+        if (!e) return;
+        live?.(line(e) + '\n');
+        if (victims.length < 10_000) victims.push(e);
       });
     },
     finish() {
@@ -56,11 +64,8 @@ export function oomkillProbe(): ProbeDefinition<OomkillResult> {
     },
     render(r) {
       if (r.victims.length === 0) return 'no OOM kills in the window\n';
-      return (
-        r.victims
-          .map((v) => `OOM victim pid ${v.victimTgid} (${sanitizeForTerminal(v.victimComm)}), oom_score_adj ${v.oomScoreAdj}; triggered by pid ${v.triggerTgid} (${sanitizeForTerminal(v.triggerComm)})`)
-          .join('\n') + '\n'
-      );
+      if (live) return `${r.victims.length} OOM kills\n`;
+      return r.victims.map(line).join('\n') + '\n';
     },
   };
 }

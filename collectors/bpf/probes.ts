@@ -13,6 +13,8 @@ export interface ProbeSettings {
   readonly perProcess?: boolean;
   /** profile: sampling frequency, 49-99 Hz. */
   readonly hz?: number;
+  /** execsnoop, oomkill: print each event as it arrives. */
+  readonly live?: (text: string) => void;
 }
 
 /** Every BPF probe, in the order `diag probes` lists them. Adding one is one line here. Each
@@ -22,8 +24,8 @@ export const PROBES: ReadonlyArray<(s: ProbeSettings) => ProbeDefinition<unknown
   () => biolatencyProbe(),
   () => tcpretransProbe,
   () => dropsProbe,
-  () => execsnoopProbe(),
-  () => oomkillProbe(),
+  (s) => execsnoopProbe(s.live ? { live: s.live } : {}),
+  (s) => oomkillProbe(s.live ? { live: s.live } : {}),
   (s) => profileProbe(s.hz === undefined ? {} : { hz: s.hz }),
 ];
 

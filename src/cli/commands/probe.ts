@@ -41,7 +41,9 @@ export async function run(argv: string[]): Promise<number> {
     if (!/^\d+$/.test(values.hz) || hz < 49 || hz > 99) throw new UsageError(`probe: --hz expects 49 to 99, got ${JSON.stringify(values.hz)}`);
   }
   const perProcess = values['per-process'] === true;
-  const def = findProbe(id, { perProcess, ...(hz === undefined ? {} : { hz }) });
+  // Text mode: event probes print each event as it arrives.
+  const live = values.json ? undefined : (text: string) => void process.stdout.write(text);
+  const def = findProbe(id, { perProcess, ...(hz === undefined ? {} : { hz }), ...(live ? { live } : {}) });
   if (!def) throw new UsageError(`probe: no probe named ${JSON.stringify(id)}`, { hint: `one of: ${ids}` });
   if (perProcess && !def.settings?.includes('perProcess')) throw new UsageError(`probe ${id}: --per-process is for runqlat`);
   if (hz !== undefined && !def.settings?.includes('hz')) throw new UsageError(`probe ${id}: --hz is for profile`);
