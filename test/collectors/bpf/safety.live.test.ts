@@ -39,7 +39,7 @@ function loadedProgramIds(): Set<number> {
 }
 
 /** Start `diag probe runqlat` and wait until its programs are attached; returns their ids. */
-async function startDiag(args: string[]): Promise<{ child: ReturnType<typeof spawn>; ids: number[]; output: () => string }> {
+async function startDiag(args: string[], programs = 3): Promise<{ child: ReturnType<typeof spawn>; ids: number[]; output: () => string }> {
   const child = spawn(process.execPath, [DIAG, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -47,7 +47,7 @@ async function startDiag(args: string[]): Promise<{ child: ReturnType<typeof spa
   const pid = child.pid ?? 0;
   for (let i = 0; i < 100; i++) {
     const ids = heldProgramIds(pid);
-    if (ids.length >= 3) return { child, ids, output: () => out };
+    if (ids.length >= programs) return { child, ids, output: () => out };
     await sleep(50);
   }
   child.kill('SIGKILL');
@@ -101,6 +101,21 @@ describe.skipIf(req.skip)('probe safety (live, the diag command)', () => {
       expect(await leftOver(d.ids)).toEqual([]);
     });
   }
+
+  it('execsnoop in text mode prints an execution while the probe still runs', async () => {
+    const d = await startDiag(['probe', 'execsnoop', '--duration', '30s'], 1);
+    await sleep(100); // the ring poller starts right after attach
+    const echo = spawn('/bin/echo', ['diagt-bpf'], { stdio: 'ignore' });
+    let seen = false;
+    for (let i = 0; i < 100 && !seen; i++) {
+      await sleep(20);
+      seen = new RegExp(`^\\s*${echo.pid} .* /bin/echo$`, 'm').test(d.output());
+    }
+    d.child.kill('SIGINT');
+    await exited(d.child);
+    expect(seen, d.output()).toBe(true);
+    expect(await leftOver(d.ids)).toEqual([]);
+  });
 
   it('as nobody: the precise reason, exit 3, no stack trace', () => {
     const r = runDiag(['probe', 'runqlat', '--duration', '1s'], { asNobody: true });
