@@ -11,7 +11,8 @@
 // Measured at the host's normal process count and with --extra N (default 2000) more sleeping
 // processes, in alternating rounds (C batch, diag batch, ...) so load from elsewhere on the
 // host hits both alike; CPU time is reported beside wall time for the same reason. Also: the
-// file scan replayed from memory (diag without the syscalls: decode + parse + rows), GC,
+// file scan replayed from memory (diag without the syscalls: decode + parse + rows) and from a
+// fixture tree on disk (FixtureSource, as a snapshot replays), GC,
 // deriveModel over two full samples, and each collector alone.
 // Flags: --runs N (per figure; default 60 at the normal count, 25 with the extra processes),
 // --extra N (0 skips it), --profile.
@@ -192,6 +193,20 @@ async function measurePhase(ctx, env, label, runs) {
     replayCpuMs.push(cpu);
   }
 
+  // The same scan replayed from a fixture tree on disk (what replaying a snapshot costs): a
+  // RecordingSource's tree read back through FixtureSource, then removed.
+  const rec = new env.RecordingSource(live);
+  await collectSample(fileCollectors, rec);
+  const treeDir = join(env.outDir, `tree-${label}`);
+  let fixture;
+  try {
+    rec.writeTree(treeDir);
+    const fx = new env.FixtureSource(treeDir);
+    fixture = await medianOf(ctx, () => collectSample(fileCollectors, fx), Math.max(5, Math.ceil(runs / 2)));
+  } finally {
+    rmSync(treeDir, { recursive: true, force: true });
+  }
+
   // The full scan, commands included (they run concurrently), and deriveModel over two of them.
   const fullRuns = commandCollectors.length > 0 ? Math.max(3, Math.ceil(runs / 4)) : runs;
   const full = [];
@@ -242,6 +257,8 @@ async function measurePhase(ctx, env, label, runs) {
     gcMsPerScan: round3(gcMs / diagMs.length),
     replayMs: replayStats,
     replayCpuMs: replayCpu,
+    fixtureReplayMs: round3(fixture.wall),
+    fixtureReplayCpuMs: round3(fixture.cpu),
     fullScanMs: fullStats,
     deriveCpuMs: round3(deriveMed),
     perCollector: collectors,
@@ -258,6 +275,7 @@ async function measurePhase(ctx, env, label, runs) {
   ctx.log(`    CPU time diag ${fmt(diagCpu.median)} ms, C ${fmt(cCpu.median)} ms: ${res.cpuRatio}x (less disturbed by other load on the host)`);
   ctx.log(`    GC       ${fmt(res.gcMsPerScan)} ms per diag scan on average (inside diag's wall time)`);
   ctx.log(`    replayed from memory (decode + parse + rows, no syscalls): ${fmt(replayStats.median)} ms wall, ${fmt(replayCpu.median)} ms CPU`);
+  ctx.log(`    replayed from a fixture tree on disk (FixtureSource, as a snapshot replays): ${fmt(fixture.wall)} ms wall, ${fmt(fixture.cpu)} ms CPU`);
   ctx.log(`  full scan incl. ${commandCollectors.length} command collectors (${commandCollectors.map((x) => x.id).join(', ') || 'none'}): ${fmt(fullStats.median)} ms median (n=${fullStats.n}); deriveModel of 2 full samples ${fmt(res.deriveCpuMs)} ms CPU`);
   ctx.log('  each collector alone (median CPU ms):  diag   replay       C   ratio  inputs');
   for (const [id, v] of Object.entries(collectors)) {
@@ -284,8 +302,10 @@ async function measurePhase(ctx, env, label, runs) {
 }
 
 export async function run(ctx) {
-  const [{ LiveSource }, { collectSample }, { deriveModel }, { COLLECTORS }] = await Promise.all([
+  const [{ LiveSource }, { RecordingSource }, { FixtureSource }, { collectSample }, { deriveModel }, { COLLECTORS }] = await Promise.all([
     ctx.dist('src/core/live-source.js'),
+    ctx.dist('src/core/recording-source.js'),
+    ctx.dist('src/core/fixture-source.js'),
     ctx.dist('src/core/sample.js'),
     ctx.dist('src/core/derive.js'),
     ctx.dist('collectors/index.js'),
@@ -298,7 +318,7 @@ export async function run(ctx) {
   const outDir = join(ctx.buildDir, 'scan');
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  const env = { live: new LiveSource(), collectSample, deriveModel, COLLECTORS, bin, outDir };
+  const env = { live: new LiveSource(), RecordingSource, FixtureSource, collectSample, deriveModel, COLLECTORS, bin, outDir };
 
   // A scan at the normal process count is short and noisier: more runs there.
   const normal = await measurePhase(ctx, env, 'normal', ctx.runs ?? 60);
