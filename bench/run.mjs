@@ -46,6 +46,7 @@ const SECTIONS = [
   ['bpf', 'BPF probes vs bpftrace: attach time, runqlat overhead on stress-ng --switch and a pinned ping-pong, ring-buffer events/s'],
   ['netns', 'command collectors (ss, tc, nft/iptables, ethtool, conntrack) across 100 network namespaces vs the same commands bare'],
   ['playbook', 'diag run playbook use --json --window 1s, wall time with 2,000 extra sleeping processes (goal <= 1.5 s)'],
+  ['snapshot', 'diag snapshot --window 1s vs sos report --batch on the same host: wall time, CPU, bundle size (goals: <= 1.5 s + window, >= 3x faster, smaller)'],
 ];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

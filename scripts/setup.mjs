@@ -46,6 +46,7 @@ const TEST_PACKAGES = {
   e2fsprogs: 'mkfs for loop-device tests',
   htop: 'reference for the TUI benchmark (CPU, RSS)',
   btop: 'reference for the TUI benchmark (CPU, RSS)',
+  sosreport: 'reference for the snapshot benchmark (sos report --batch)',
 };
 
 function missingPackages(wanted) {
