@@ -3,7 +3,7 @@ import { counter, derived, gauge } from '../../../src/core/fields.js';
 import { failed, ok, type Outcome } from '../../../src/core/outcome.js';
 import type { Source } from '../../../src/core/source.js';
 import { runTool } from '../command.js';
-import { socketOwners, type SocketOwners } from './owners.js';
+import { OWNER_SCAN_BUDGET_MS, socketOwners, type SocketOwners } from './owners.js';
 import { parseSsSockets, parseSsSummary, type SsSocket } from './parse.js';
 
 /** ss output for tens of thousands of sockets with -i is large; beyond this we say so. */
@@ -106,8 +106,10 @@ async function socketTable(src: Source, args: readonly string[], netnsPid: numbe
   const p = parseSsSockets(out.value);
   if (!p.ok) return failed(p.error.message, p.error);
   // After ss answered, so the map is at least as new as the sockets it names.
-  const needOwners = p.value.sockets.some((s) => s.users.length === 0 && s.ino !== undefined && s.ino !== 0);
-  return ok(toRows(p.value.sockets, needOwners ? socketOwners(src) : new Map()));
+  const wanted = p.value.sockets.filter((s) => s.users.length === 0 && s.ino !== undefined && s.ino !== 0).map((s) => s.ino!);
+  if (wanted.length === 0) return ok(toRows(p.value.sockets, new Map()));
+  const { owners, truncated } = socketOwners(src, wanted);
+  return ok(toRows(p.value.sockets, owners), truncated ? [`socket owners: the /proc/PID/fd scan stopped after its ${OWNER_SCAN_BUDGET_MS} ms budget; some sockets have no process`] : undefined);
 }
 
 export const socketsCollector: Collector = {

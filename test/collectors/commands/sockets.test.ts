@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bitsPerSecond, parseSsSockets, parseSsSummary, type SsSocket } from '../../../collectors/commands/sockets/parse.js';
 import { socketsCollector, SS_TCP_ARGS, SS_UDP_ARGS, tcpRows, udpRows } from '../../../collectors/commands/sockets/collector.js';
+import { SocketOwnerScan } from '../../../collectors/commands/sockets/owners.js';
 import { deriveModel } from '../../../src/core/derive.js';
 import { collectWindow } from '../../../src/core/sample.js';
 import { commandKey } from '../../../src/core/source.js';
@@ -162,16 +163,36 @@ describe('sockets collector on recorded command output', () => {
     }
   });
   it('names owners from one /proc/PID/fd scan by socket inode (no ss -p), names with any bytes', async () => {
-    const t = fixtureTree({ '/proc/10/comm': 'we"ird,(x\nLISTE\n', '/proc/11/comm': 'nginx\n' }, {
-      ...cmd(SS_TCP_ARGS, 'LISTEN 0 511 0.0.0.0:80 0.0.0.0:* ino:777 sk:1 <->\nESTAB 0 0 10.0.0.1:80 10.0.0.2:5555 ino:0 sk:2 <->\n'),
-      'dirs.json': { '/proc': ['10', '11', 'self'], '/proc/10/fd': ['0', '3'], '/proc/11/fd': ['6'] },
-      'links.json': { '/proc/10/fd/0': '/dev/null', '/proc/10/fd/3': 'socket:[777]', '/proc/11/fd/6': 'socket:[777]' },
+    const t = fixtureTree({ '/proc/10/comm': 'we"ird,(x\nLISTE\n', '/proc/11/comm': 'nginx\n', '/proc/12/comm': 'late\n' }, {
+      ...cmd(SS_TCP_ARGS, 'LISTEN 0 511 0.0.0.0:80 0.0.0.0:* ino:777 sk:1 <->\nESTAB 0 0 10.0.0.1:80 10.0.0.2:5555 ino:0 sk:2 <->\nESTAB 0 0 10.0.0.1:22 10.0.0.3:6666 ino:888 sk:3 <->\n'),
+      'dirs.json': { '/proc': ['12', '10', '11', 'self'], '/proc/10/fd': ['0', '3'], '/proc/11/fd': ['6', '7'], '/proc/12/fd': ['1'] },
+      'links.json': { '/proc/10/fd/0': '/dev/null', '/proc/10/fd/3': 'socket:[777]', '/proc/11/fd/6': 'socket:[777]', '/proc/11/fd/7': 'socket:[888]', '/proc/12/fd/1': 'socket:[999]' },
     });
     try {
       const out = await socketsCollector.collect(t.source, { sampleIndex: 0 });
       const rows = out.tcp_sockets!.status === 'ok' ? out.tcp_sockets!.value : [];
+      // shared listener: both holders read before every wanted inode was found (11 holds 888)
       expect(rows[0]!.labels).toMatchObject({ process: 'we"ird,(x\nLISTE, nginx', pid: '10,11' });
       expect(rows[1]!.labels!.process).toBeUndefined(); // not accepted yet: inode 0, no owner
+      expect(rows[2]!.labels).toMatchObject({ process: 'nginx', pid: '11' });
+    } finally {
+      t.cleanup();
+    }
+  });
+  it('scans processes in PID order only as far as needed, shares the scan, and stops at its budget', () => {
+    const t = fixtureTree({ '/proc/1/comm': 'a\n', '/proc/2/comm': 'b\n' }, {
+      'dirs.json': { '/proc': ['2', '1'], '/proc/1/fd': ['3'], '/proc/2/fd': ['4'] },
+      'links.json': { '/proc/1/fd/3': 'socket:[5]', '/proc/2/fd/4': 'socket:[6]' },
+    });
+    try {
+      const scan = new SocketOwnerScan(t.source);
+      expect([...scan.resolve([5]).keys()]).toEqual([5]);
+      expect(scan.done).toBe(false); // PID 2 not read yet
+      expect(scan.resolve([6]).get(6)).toEqual([{ pid: 2, fd: 4, name: 'b' }]);
+      expect(scan.done).toBe(true);
+      const broke = new SocketOwnerScan(t.source, -1);
+      expect(broke.resolve([5]).size).toBe(0);
+      expect(broke.truncated).toBe(true);
     } finally {
       t.cleanup();
     }
