@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 export interface Planted {
   readonly pid: number;
@@ -8,7 +8,7 @@ export interface Planted {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// python3 sets its own name (comm) to argv[1] and holds open file descriptors up to argv[2]
+// python3 (script on stdin) sets its own name (comm) to argv[1] and holds open file descriptors up to argv[2]
 // against a soft RLIMIT_NOFILE of 50, then sleeps (bounded: 90 s).
 const SCRIPT = `
 import os, resource, sys, time
@@ -32,7 +32,9 @@ time.sleep(90)
  * critical finding of the use playbook). Killed by PID; pair with kill() in afterAll/finally.
  */
 export async function plantProcess(opts: { comm: string; args?: readonly string[]; fds?: number }): Promise<Planted> {
-  const child = spawn('python3', ['-c', SCRIPT, opts.comm, String(opts.fds ?? 0), ...(opts.args ?? [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The script comes on stdin ("python3 -"), so the command line is short: python3 - NAME N ARGS.
+  const child = spawn(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-', opts.comm, String(opts.fds ?? 0), ...(opts.args ?? [])], { stdio: ['pipe', 'pipe', 'inherit'], argv0: 'python3' });
+  child.stdin!.end(SCRIPT);
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
       try {
