@@ -7,6 +7,7 @@ import type { LoadedCheck } from './loader.js';
 import type { NextStep } from './playbook-schema.js';
 import type { DrilldownResult, Finding } from './report-schema.js';
 import { rowInTarget, type Target } from './target.js';
+import { fieldNeedsWindow } from './window-needs.js';
 
 /**
  * Drill-downs: next steps diag runs itself once a cheaper check has found something, under the
@@ -66,7 +67,10 @@ export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<str
     if (!c) return { ...base, status: 'unavailable', reason: `collector ${step.collector} is not registered` };
     const tableId = step.table ?? Object.keys(c.tables)[0];
     if (tableId === undefined) return { ...base, status: 'unavailable', reason: `collector ${step.collector} has no tables` };
-    let model: Model | undefined = ctx.model.tables[tableId] ? ctx.model : extraModels.get(c.id);
+    // Reuse the run's sample unless it was read once and the order needs rates (cpu_pct).
+    const inRun = ctx.model.tables[tableId];
+    const usable = inRun && !(inRun.seconds === undefined && step.sort_by !== undefined && fieldNeedsWindow(inRun.spec, step.sort_by));
+    let model: Model | undefined = usable ? ctx.model : extraModels.get(c.id);
     if (!model) {
       const left = deadline - performance.now();
       const win = Math.min(ctx.windowMs, 1000, left - 100);

@@ -6,6 +6,7 @@ import { USE_KINDS } from './playbook-schema.js';
 import type { CheckResult, CoverageCell, Finding, Severity } from './report-schema.js';
 import { targetRows, type Target } from './target.js';
 import { renderTemplate } from './template.js';
+import { fieldNeedsWindow } from './window-needs.js';
 
 /**
  * The evaluator: judges a Model with a playbook's checks. Pure (no I/O): the same Model gives the
@@ -141,9 +142,8 @@ export function evaluateCheck(check: LoadedCheck, input: EvaluateInput): CheckOu
   if (!t) return unknown(check, `collector ${m.collector} was not run`);
   if (t.rows.status !== 'ok') return unknown(check, tableReason(t));
   const measure = measureOf(check, m);
-  // Counters need two samples; so do derived values of tables that have counters (a derived
-  // value of a gauge-only table, e.g. file-nr % of file-max, is computed from one sample).
-  const needsWindow = m.kind === 'counter' || (m.kind === 'derived' && Object.values(t.spec.fields).some((f) => f.kind === 'counter'));
+  // Counters need two samples; so do derived values computed from rates (busy %, await).
+  const needsWindow = fieldNeedsWindow(t.spec, m.field);
   if (needsWindow && t.seconds === undefined) return unknown(check, `${check.metric} needs two samples (a window): ${m.kind === 'counter' ? 'rates' : 'derived values'} cannot be computed from one`);
 
   // The divisor: same row, or the single row of a host-wide table.

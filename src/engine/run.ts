@@ -6,6 +6,7 @@ import type { Source } from '../core/source.js';
 import { absentProbeRunner, runDrilldowns, type ProbeRunner } from './drilldown.js';
 import { evaluatePlaybook } from './evaluate.js';
 import { needsWindow, sampleConcurrently } from './sampling.js';
+import { fieldNeedsWindow } from './window-needs.js';
 import type { LoadedCheck, LoadedPlaybook } from './loader.js';
 import type { MetricCatalogue } from './metrics.js';
 import type { Report, ReportStatus, UnavailableEntry } from './report-schema.js';
@@ -34,6 +35,25 @@ export interface RunOptions {
   readonly samples?: WindowSamples;
 }
 
+/**
+ * Collectors whose values the playbook's checks read only as levels: read once, at the end of
+ * the window (a first sample would be thrown away). E.g. the use playbook reads processes only
+ * for open fds against RLIMIT_NOFILE and process states.
+ */
+export function levelOnlyCollectors(playbook: LoadedPlaybook, cat: MetricCatalogue): Set<string> {
+  const needs = new Map<string, boolean>();
+  for (const c of playbook.checks) {
+    for (const metric of [c.metric, c.divide_by]) {
+      const m = metric === undefined ? undefined : cat.metrics.get(metric);
+      const t = m ? cat.tables.get(m.table) : undefined;
+      if (!m || !t) continue;
+      const w = fieldNeedsWindow(t.spec, m.field);
+      needs.set(m.collector, (needs.get(m.collector) ?? false) || w);
+    }
+  }
+  return new Set([...needs].filter(([, w]) => !w).map(([id]) => id));
+}
+
 /** Collectors whose tables the playbook's checks and essentials read. */
 export function collectorsFor(playbook: LoadedPlaybook, cat: MetricCatalogue, onlyNetns = false): Collector[] {
   const tables = new Set<string>();
@@ -60,12 +80,14 @@ async function sampleWindow(
   netnsPid: number | undefined,
   sources: readonly [Source, Source],
   windowMs: number,
+  levelsOnly: ReadonlySet<string> = new Set(),
 ): Promise<{ host: WindowSamples; netns?: WindowSamples }> {
   const [a, b] = sources;
   const take = async (src: Source, i: number): Promise<[Sample, Sample | undefined]> => {
-    // Collectors without counters are read once, in the second sample.
-    const hostSet = i === 0 ? host.filter(needsWindow) : host;
-    const netnsSet = i === 0 ? netns.filter(needsWindow) : netns;
+    // Collectors without counters, or read only for levels, are read once, in the second sample.
+    const windowed = (c: Collector) => needsWindow(c) && !levelsOnly.has(c.id);
+    const hostSet = i === 0 ? host.filter(windowed) : host;
+    const netnsSet = i === 0 ? netns.filter(windowed) : netns;
     const [h, n] = await Promise.all([
       sampleConcurrently(hostSet, src, { sampleIndex: i }),
       netnsPid !== undefined && netnsSet.length > 0 ? sampleConcurrently(netnsSet, src, { sampleIndex: i, netnsPid }) : Promise.resolve(undefined),
@@ -146,7 +168,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   // When the target shares diag's network namespace, its view is the host view.
   const hostSet = sameNetns ? [...new Set([...hostCollectors, ...netnsCollectors])] : hostCollectors;
   opts.log?.(`measuring for ${(opts.windowMs / 1000).toFixed(1)} s (${hostSet.map((c) => c.id).join(', ')}${netnsPid !== undefined ? `; in netns of PID ${netnsPid}: ${netnsCollectors.map((c) => c.id).join(', ')}` : ''})`);
-  const win = opts.samples && netnsPid === undefined ? { host: opts.samples } : await sampleWindow(hostSet, netnsPid === undefined ? [] : netnsCollectors, netnsPid, sources, opts.windowMs);
+  const win = opts.samples && netnsPid === undefined ? { host: opts.samples } : await sampleWindow(hostSet, netnsPid === undefined ? [] : netnsCollectors, netnsPid, sources, opts.windowMs, levelOnlyCollectors(playbook, catalogue));
   const model = deriveModel(hostSet, win.host);
   const netnsModel = sameNetns ? model : win.netns ? deriveModel(netnsCollectors, win.netns) : undefined;
 
