@@ -150,7 +150,7 @@ export class Obfuscator {
     for (const h of this.hostnames) {
       if (!out.includes(h)) continue;
       // Whole names only: a host called "vm" must not turn /proc/vmstat into /proc/h7stat.
-      const re = new RegExp(`(?<![A-Za-z0-9_-])${h.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_-])`, 'g');
+      const re = new RegExp(`(?<![A-Za-z0-9_.-])${h.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_-]|\\.[A-Za-z0-9_-])`, 'g');
       out = out.replace(re, () => this.hostname(h));
     }
     out = out.replace(V4_RE, (m: string, a: string, b: string, c: string, d: string) => ([a, b, c, d].every((x) => Number(x) <= 255) ? this.ipv4(m) : m));

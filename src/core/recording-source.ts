@@ -4,7 +4,7 @@ import type { Outcome } from './outcome.js';
 import { commandKey, META_DIR, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs, type StatFsOptions } from './source.js';
 
 /** Rewrites recorded text on its way into a tree; undefined drops it. */
-export type TextTransform = (kind: 'file' | 'command', pathOrCommand: string, text: string) => string | undefined;
+export type TextTransform = (kind: 'file' | 'command' | 'link', pathOrCommand: string, text: string) => string | undefined;
 
 type NotOk = { status: 'unavailable' | 'error'; reason: string; hint?: string };
 
@@ -101,7 +101,13 @@ export class RecordingSource implements Source {
     // Directory listings are kept as data: empty dirs and dirs whose files were not read
     // (/proc/PID/fd) must list the same on replay.
     writeFileSync(join(meta, 'dirs.json'), JSON.stringify(Object.fromEntries(this.dirs)));
-    writeFileSync(join(meta, 'links.json'), JSON.stringify(Object.fromEntries(this.links)));
+    const links: Record<string, string> = {};
+    for (const [path, target] of this.links) {
+      const t = transform ? transform('link', path, target) : target;
+      if (t === undefined) missing.set(path, { status: 'unavailable', reason: `${path} is not stored in snapshots` });
+      else links[path] = t;
+    }
+    writeFileSync(join(meta, 'links.json'), JSON.stringify(links));
     writeFileSync(join(meta, 'statfs.json'), JSON.stringify(Object.fromEntries(this.statfsMap)));
     writeFileSync(join(meta, 'missing.json'), JSON.stringify(Object.fromEntries(missing)));
     if (this.clocks.size > 0) writeFileSync(join(meta, 'clock.json'), JSON.stringify(Object.fromEntries(this.clocks)));

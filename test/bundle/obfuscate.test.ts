@@ -43,9 +43,9 @@ describe('Obfuscator', () => {
     expect(o.text(line)).toBe(out);
   });
   it('replaces whole host names only', () => {
-    const o = new Obfuscator('k', ['vm']);
-    const out = o.text('host vm\n/proc/vmstat vmalloc kvm vm.example.com');
-    expect(out).toMatch(/^host h\w\n\/proc\/vmstat vmalloc kvm h\w\.example\.com$/);
+    const o = new Obfuscator('k', ['vm.example.com', 'vm']);
+    const out = o.text('host vm\n/proc/vmstat vmalloc kvm vm.example.com vm.overcommit_memory=0 is vm.');
+    expect(out).toMatch(/^host h\w\n\/proc\/vmstat vmalloc kvm h\w\.\w{7}\.\w{3} vm\.overcommit_memory=0 is h\w\.$/);
   });
   it('does not take times or versions for IPv6', () => {
     expect(isIpv6('12:30:45')).toBe(false);

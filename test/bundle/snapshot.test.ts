@@ -149,7 +149,7 @@ describe('diag snapshot', () => {
     expect(r.exitCode).toBe(0);
     const dir = untar(file);
     const hostname = readFileSync('/proc/sys/kernel/hostname', 'utf8').trim();
-    const whole = new RegExp(`(?<![A-Za-z0-9_-])${hostname.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_-])`);
+    const whole = new RegExp(`(?<![A-Za-z0-9_.-])${hostname.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_-]|\\.[A-Za-z0-9_-])`);
     const leaks: string[] = [];
     const walk = (p: string) => {
       if (statSync(p).isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
