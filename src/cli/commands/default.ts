@@ -1,3 +1,4 @@
+import { UsageError } from '../../core/errors.js';
 import { parseCommandArgs } from '../args.js';
 import { runNamedPlaybook, RUN_OPTIONS } from './run.js';
 
@@ -14,7 +15,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
-  if (positionals.length > 0) return 64;
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`, { hint: 'see diag --help' });
   // On a terminal (and asked for no report format): the TUI. Otherwise the 'use' report.
   if (process.stdout.isTTY && process.stdin.isTTY && !values.json && !values.markdown && process.env.DIAG_NO_TUI !== '1') {
     const { launchLiveTui } = await import('../tui-launch.js');
