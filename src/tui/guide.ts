@@ -175,7 +175,10 @@ export function createGuide(opts: GuideOptions): Guide {
       safe(`${c.metric}${c.divide_by ? ` / ${c.divide_by}` : ''} (${c.resource} ${c.kind}): ${c.when} ${c.warning ? `warning ${c.warning.value}` : ''} ${c.critical ? `critical ${c.critical.value}` : ''}`),
       '',
       host.theme.bold('Why'),
-      safe(c.explain),
+      ...c.explain
+        .trim()
+        .split('\n')
+        .map((l) => safe(l)),
       '',
       host.theme.bold('Evidence'),
       ...(found.length
@@ -228,23 +231,32 @@ export function createGuide(opts: GuideOptions): Guide {
 
   async function runProbe(host: GuideHost, pb: LoadedPlaybook, c: LoadedCheck, probe: string, seconds: number): Promise<void> {
     const total = Math.max(1, Math.round(seconds));
-    const deadline = performance.now() + total * 1000;
     let latest = 'attaching…';
     let cancelled = false;
+    let finished = false;
+    // The countdown follows the slices: each one-second slice attaches, measures and detaches,
+    // so a slow attach never makes the countdown reach 0 while the probe still runs.
+    let slice = 0;
+    let sliceStart = performance.now();
     host.push({ title: `probe ${probe}`, lines: [], selectable: 0, onBack: () => ((cancelled = true), false) });
     const o = host.top();
     const paint = () => {
       if (!o) return;
-      const left = Math.max(0, (deadline - performance.now()) / 1000);
-      o.lines = [host.theme.bold(`${probe}: ${left > 0 && !cancelled ? `${left.toFixed(1)} s left` : 'done'}  (live, one-second slices; Esc stops)`), '', ...latest.split('\n').map((l) => safe(l))];
+      const inSlice = Math.min(0.9, (performance.now() - sliceStart) / 1000);
+      const left = total - slice - inSlice;
+      const state = finished || cancelled ? (cancelled && slice < total ? `stopped after ${slice} s` : 'done') : `${left.toFixed(1)} s left (slice ${slice + 1} of ${total})`;
+      o.lines = [host.theme.bold(`${probe}: ${state}  (live, one-second slices; Esc stops)`), '', ...latest.split('\n').map((l) => safe(l))];
       host.redraw();
     };
+    paint();
     const ticker = setInterval(paint, 250);
     running = { cancel: () => (cancelled = true) };
     const tgids = target?.pid !== undefined ? [target.pid] : undefined;
     let summary = '';
     try {
       for (let i = 0; i < total && !cancelled; i++) {
+        slice = i;
+        sliceStart = performance.now();
         const r = await opts.probes.run(probe, 1000, tgids);
         if (r.status !== 'ok') {
           latest = `${r.status}: ${r.reason}${r.status === 'unavailable' && r.hint ? `\nhint: ${r.hint}` : ''}`;
@@ -258,6 +270,8 @@ export function createGuide(opts: GuideOptions): Guide {
     } finally {
       clearInterval(ticker);
       running = undefined;
+      finished = true;
+      if (!cancelled) slice = total;
       paint();
     }
     record({ playbook: pb.name, step: c.id, action: `ran probe ${probe} for ${total} s`, result: summary.slice(0, 200) });

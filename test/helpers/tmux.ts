@@ -23,6 +23,8 @@ export interface TuiStartOptions {
   readonly args?: readonly string[];
   /** Environment of the pane (TERM, NO_COLOR, LANG ...). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Working directory of diag (where `s` writes its snapshot); default: the repository. */
+  readonly cwd?: string;
 }
 
 export interface PaneState {
@@ -69,7 +71,7 @@ export class TmuxTui {
     // tmux sets TERM in the pane from default-terminal (a -e TERM=... is overridden).
     writeFileSync(conf, `set -g remain-on-exit on\nset -g status off\nset -g history-limit 0\nset -g default-terminal "${env.TERM}"\n`);
     const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-    const args = ['-f', conf, 'new-session', '-d', '-s', 'diagt', '-x', String(opts.cols), '-y', String(opts.rows), '-c', ROOT, ...envArgs, 'sh', '-c', WRAPPER, 'sh', ...(opts.args ?? [])];
+    const args = ['-f', conf, 'new-session', '-d', '-s', 'diagt', '-x', String(opts.cols), '-y', String(opts.rows), '-c', opts.cwd ?? ROOT, ...envArgs, 'sh', '-c', WRAPPER, 'sh', ...(opts.args ?? [])];
     // NO_COLOR and the like must not leak from the test runner into the tmux server itself.
     const serverEnv = { ...process.env };
     delete serverEnv.NO_COLOR;
