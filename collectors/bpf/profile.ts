@@ -57,6 +57,8 @@ export interface ProfileResult {
   readonly folded: string;
   /** speedscope file (https://www.speedscope.app/file-format-schema.json). */
   readonly speedscope: SpeedscopeFile;
+  /** Why kernel frames are addresses, when they are. */
+  readonly note?: string;
 }
 
 export interface SpeedscopeFile {
@@ -162,10 +164,11 @@ export function profileProbe(opts: { hz?: number } = {}): ProbeDefinition<Profil
         return { tgid: key.tgid, pid: key.pid, comm: key.comm, frames: [...user.reverse(), ...kernel.reverse()], count: key.count };
       });
       stacks.sort((a, b) => b.count - a.count);
-      return { hz, samples: stacks.reduce((a, x) => a + x.count, 0), stacks, folded: foldedLines(stacks), speedscope: toSpeedscope(stacks, `diag profile ${hz} Hz`) };
+      const note = ksyms === undefined ? '/proc/kallsyms unreadable: kernel frames are addresses' : ksyms.hidden ? 'kernel addresses are hidden (kptr_restrict; needs CAP_SYSLOG): kernel frames are addresses' : undefined;
+      return { hz, samples: stacks.reduce((a, x) => a + x.count, 0), stacks, folded: foldedLines(stacks), speedscope: toSpeedscope(stacks, `diag profile ${hz} Hz`), ...(note ? { note } : {}) };
     },
     render(r) {
-      return `${r.folded.split('\n').map(sanitizeForTerminal).join('\n')}\n${r.samples} samples at ${r.hz} Hz (folded stacks: pipe into flamegraph.pl; --json has a speedscope file under result.speedscope)\n`;
+      return `${r.folded.split('\n').map(sanitizeForTerminal).join('\n')}\n${r.note ? `(${r.note})\n` : ''}${r.samples} samples at ${r.hz} Hz (folded stacks: pipe into flamegraph.pl; --json has a speedscope file under result.speedscope)\n`;
     },
   };
 }
