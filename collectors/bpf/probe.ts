@@ -60,8 +60,11 @@ export interface ProbeDefinition<R> {
   start?(session: ProbeSession): void;
   /** After the window (streams drained): read maps and decode. */
   finish(session: ProbeSession): Promise<R> | R;
-  /** Text for a person. */
+  /** Text for a person (or, with textIsData, for another tool). */
   render(result: R): string;
+  /** The text is data for another tool (folded stacks): the CLI prints the run's own lines
+   * (hook, lost events) on stderr. */
+  readonly textIsData?: boolean;
 }
 
 export interface ProbeRun<R> {

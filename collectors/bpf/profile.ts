@@ -152,6 +152,7 @@ export function profileProbe(opts: { hz?: number } = {}): ProbeDefinition<Profil
     perfHz: hz,
     filter: true,
     settings: ['hz'],
+    textIsData: true,
     finish(s) {
       const k = s.ctx.src.readFile('/proc/kallsyms');
       const p = k.status === 'ok' ? parseKallsyms(k.value) : undefined;
@@ -168,7 +169,9 @@ export function profileProbe(opts: { hz?: number } = {}): ProbeDefinition<Profil
       return { hz, samples: stacks.reduce((a, x) => a + x.count, 0), stacks, folded: foldedLines(stacks), speedscope: toSpeedscope(stacks, `diag profile ${hz} Hz`), ...(note ? { note } : {}) };
     },
     render(r) {
-      return `${r.folded.split('\n').map(sanitizeForTerminal).join('\n')}\n${r.note ? `(${r.note})\n` : ''}${r.samples} samples at ${r.hz} Hz (folded stacks: pipe into flamegraph.pl; --json has a speedscope file under result.speedscope)\n`;
+      // Only folded lines on stdout (flamegraph.pl reads them); the summary goes to stderr.
+      process.stderr.write(`${r.note ? `(${r.note})\n` : ''}${r.samples} samples at ${r.hz} Hz (folded stacks for flamegraph.pl; --json has a speedscope file under result.speedscope)\n`);
+      return r.folded === '' ? '' : `${r.folded.split('\n').map(sanitizeForTerminal).join('\n')}\n`;
     },
   };
 }

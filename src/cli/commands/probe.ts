@@ -80,10 +80,13 @@ export async function run(argv: string[]): Promise<number> {
     const { result, progStats, ...meta } = run;
     process.stdout.write(JSON.stringify({ schema: 'diag.probe/v1', ...meta, attachMs: round(meta.attachMs), durationMs: round(meta.durationMs), progStats, result }, null, 2) + '\n');
   } else {
-    process.stdout.write(`probe ${run.probe}: hook ${run.hook}, attached in ${round(run.attachMs)} ms, ran ${(run.durationMs / 1000).toFixed(2)} s${run.stoppedBy === 'signal' ? ' (stopped early)' : ''}\n`);
-    for (const f of run.fallbacks) process.stdout.write(`(${f.hook} not usable: ${f.reason})\n`);
+    // When the text is data for another tool (profile's folded stacks for flamegraph.pl), the
+    // lines about the run go to stderr so stdout stays clean.
+    const meta = def.textIsData ? process.stderr : process.stdout;
+    meta.write(`probe ${run.probe}: hook ${run.hook}, attached in ${round(run.attachMs)} ms, ran ${(run.durationMs / 1000).toFixed(2)} s${run.stoppedBy === 'signal' ? ' (stopped early)' : ''}\n`);
+    for (const f of run.fallbacks) meta.write(`(${f.hook} not usable: ${f.reason})\n`);
     process.stdout.write(def.render(run.result));
-    process.stdout.write(`lost events: ${run.lost.ring} (ring buffer full), ${run.lost.map} (map full)\n`);
+    meta.write(`lost events: ${run.lost.ring} (ring buffer full), ${run.lost.map} (map full)\n`);
   }
   return 0;
 }
