@@ -1,5 +1,6 @@
 import type { CollectContext, Collector, CollectorSample, Sample } from './collector.js';
 import { failed, ok, unavailable, type Outcome } from './outcome.js';
+import { MemoSource } from './memo-source.js';
 import type { Source } from './source.js';
 
 export interface SampleOptions {
@@ -21,7 +22,8 @@ function timeout(ms: number, id: string): { promise: Promise<Outcome<never>>; ca
  * A collector that throws is a bug in that collector and becomes an `error` outcome for it alone;
  * the others go on.
  */
-export async function collectSample(collectors: readonly Collector[], src: Source, ctx: CollectContext = { sampleIndex: 0 }, opts: SampleOptions = {}): Promise<Sample> {
+export async function collectSample(collectors: readonly Collector[], host: Source, ctx: CollectContext = { sampleIndex: 0 }, opts: SampleOptions = {}): Promise<Sample> {
+  const src = new MemoSource(host);
   const clock = src.now('sample');
   const out: Record<string, Outcome<CollectorSample>> = {};
   const pending: Array<Promise<void>> = [];
