@@ -6,7 +6,7 @@ import { LiveSource } from '../../../src/core/live-source.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
 import { background, Bpftrace, ensureTracefs, shapeDistance } from '../../helpers/bpf.js';
 
-const req = liveRequirement('root', 'cmd:bpftrace', 'cmd:stress-ng');
+const req = liveRequirement('root', 'cmd:bpftrace', 'cmd:stress-ng', 'cmd:taskset');
 
 // The same definition as diag's probe, written in bpftrace on classic tracepoints: a task is
 // queued on wakeup, on wakeup of a new task, and when switched out while still runnable
