@@ -17,6 +17,8 @@ const collectorEntry = z.object({
   tables: z.record(z.string(), z.object({ status: z.string(), reason: z.string().optional(), hint: z.string().optional(), rows: z.number().optional() })).optional(),
 });
 
+const sampleEntry = z.object({ dir: z.string(), clock: z.object({ monoMs: z.number(), wall: z.string() }) });
+
 const probeEntry = z.object({
   name: z.string(),
   status: z.enum(['available', 'unavailable']),
@@ -35,7 +37,8 @@ export const manifestSchema = z.object({
   host: z.object({ hostname: z.string(), kernel: z.string(), machine: z.string().optional() }),
   windowMs: z.number(),
   durationMs: z.number(),
-  samples: z.array(z.object({ dir: z.string(), clock: z.object({ monoMs: z.number(), wall: z.string() }) })).length(2),
+  /** The two samples of the window, first and second. */
+  samples: z.tuple([sampleEntry, sampleEntry]),
   collectors: z.array(collectorEntry),
   /**
    * Every BPF probe and whether it could run on this host: its prerequisites (addon, privileges,

@@ -44,7 +44,7 @@ export interface SnapshotResult {
   readonly bytes: number;
   readonly manifest: Manifest;
   readonly report: unknown;
-  /** Where the time went: sample0, wait, sample1, redact, report, probes, pack (ms). */
+  /** Where the time went: sample0, wait, sample1, redact, report, probes, pack, sync (fsync + rename) (ms). */
   readonly phasesMs: Readonly<Record<string, number>>;
   readonly totalMs: number;
 }
@@ -246,6 +246,7 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
       for (const [i, t] of trees.entries()) for (const [p, text] of t.files) yield [dirs[i]! + p, text];
     };
     await withTimeout(packFiles(entries(), partial, new Date(samples.second.clock.wall)), opts.snapshotTimeoutMs, 'writing the archive');
+    phase('pack');
     const fd = openSync(partial, 'r');
     try {
       fsyncSync(fd);
@@ -255,7 +256,7 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
     if (existsSync(output) && !opts.force) throw new BundleError(`${output} appeared while the snapshot was taken`, { hint: 'add --force to replace it' });
     renameSync(partial, output);
     inProgress.delete(partial);
-    phase('pack');
+    phase('sync');
     return { file: output, bytes: statSync(output).size, manifest, report, phasesMs: phases, totalMs: Math.round(performance.now() - started) };
   } finally {
     rmSync(partial, { force: true });
