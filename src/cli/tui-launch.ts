@@ -43,7 +43,8 @@ export async function launchBundleTui(file: string, playbookDir?: string): Promi
       live: false,
       windowMs: bundle.manifest.windowMs,
     });
-    return await runTui({ feed: new BundleFeed(bundle.sources, session, use, bundle.manifest.windowMs), refreshMs: 1000, guide });
+    const capture = { host: bundle.manifest.host, at: bundle.manifest.samples[1]?.clock.wall ?? bundle.manifest.createdAt };
+    return await runTui({ feed: new BundleFeed(bundle.sources, session, use, bundle.manifest.windowMs, capture), refreshMs: 1000, guide });
   } finally {
     bundle.close();
   }

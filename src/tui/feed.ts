@@ -66,6 +66,8 @@ export class BundleFeed implements Feed {
     private readonly session: EngineSession,
     readonly playbook: LoadedPlaybook,
     private readonly windowMs: number,
+    /** From the bundle's manifest: the host (its hostname and kernel files are not recorded) and the capture time. */
+    private readonly capture: { readonly host?: { readonly hostname: string; readonly kernel?: string }; readonly at?: string } = {},
   ) {}
   get source(): Source {
     return this.sources[1];
@@ -76,7 +78,9 @@ export class BundleFeed implements Feed {
     const collectors = this.session.collectors;
     const model = deriveModel(collectors, await collectWindow(collectors, this.sources, this.windowMs));
     const evaluation = evaluatePlaybook({ playbook: this.playbook, model, catalogue: this.session.catalogue });
-    this.frame = { model, evaluation, playbook: this.playbook.name, host: readHost(this.sources[1]), at: model.end.wall, source: 'bundle', tick: 0 };
+    const recorded = readHost(this.sources[1]);
+    const host = { ...recorded, ...(this.capture.host ? { hostname: this.capture.host.hostname, ...(this.capture.host.kernel ? { kernel: this.capture.host.kernel } : {}) } : {}) };
+    this.frame = { model, evaluation, playbook: this.playbook.name, host, at: this.capture.at ?? model.end.wall, source: 'bundle', tick: 0 };
     return this.frame;
   }
 }

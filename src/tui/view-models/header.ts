@@ -22,6 +22,12 @@ export function fmtUptime(s: number | undefined): string {
   return d > 0 ? `${d}d ${h}h` : h > 0 ? `${h}h ${m}m` : `${m}m`;
 }
 
+/** An ISO time as "2026-11-22 04:11:58 UTC" (as given when it is not ISO). */
+export function fmtWhen(iso: string): string {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?Z$/.exec(iso);
+  return m ? `${m[1]} ${m[2]} UTC` : iso;
+}
+
 /** Overall status: the worst finding; unknown when nothing could be judged. */
 export function headerVM(f: Frame): HeaderVM {
   const la = hostRow(f.model, 'loadavg');
@@ -40,6 +46,6 @@ export function headerVM(f: Frame): HeaderVM {
     status,
     statusTone: status,
     counts: { critical, warning },
-    when: f.source === 'bundle' ? `snapshot ${f.at}` : f.at.replace('T', ' ').replace(/\..*$/, ''),
+    when: f.source === 'bundle' ? `snapshot ${fmtWhen(f.at)}` : fmtWhen(f.at),
   };
 }
