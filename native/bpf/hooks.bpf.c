@@ -41,3 +41,23 @@ int BPF_PROG(probe_ringbuf)
 	}
 	return 0;
 }
+
+/* Hooks on a tracepoint no kernel has: what a probe meets on a kernel lacking its tracepoint
+ * (tests check the reason diag gives). */
+SEC("raw_tp/diag_no_such_tracepoint")
+int BPF_PROG(missing_raw_tp)
+{
+	return 0;
+}
+
+SEC("tp_btf/diag_no_such_tracepoint")
+int BPF_PROG(missing_tp_btf)
+{
+	return 0;
+}
+
+SEC("tp/diag/no_such_tracepoint")
+int missing_tp(void *ctx)
+{
+	return 0;
+}
