@@ -148,7 +148,7 @@ function generateEmbedded(objects) {
 function newestSource(dir = NATIVE) {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name === 'build') continue;
+    if (e.name === 'build' || e.name === 'node_modules') continue;
     const p = join(dir, e.name);
     newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
   }
