@@ -97,13 +97,19 @@ export function shapeDistance(a: readonly number[], b: readonly number[]): numbe
   return d / 2;
 }
 
-/** A background process bounded in time; end() kills it by its PID. */
+/** A background process bounded in time, in a process group of its own; end() kills that group
+ * (stress-ng's workers outlive a killed parent otherwise). Idempotent. */
 export function background(cmd: string, args: readonly string[]): { child: ChildProcess; end: () => void } {
-  const child = spawn(cmd, args, { stdio: 'ignore' });
+  const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
   return {
     child,
     end: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
     },
   };
 }
