@@ -28,11 +28,10 @@ export interface RunOptions {
   /** Progress messages (the CLI sends them to stderr). */
   readonly log?: (msg: string) => void;
   /**
-   * Samples already taken through `sources` (of the playbook's collectors or more), used instead
-   * of sampling again: a snapshot replays its stored inputs once for the report and the records.
-   * Ignored when the playbook must also sample inside a target's network namespace.
+   * Receives the host model the run derived (its collectors' tables over the window): a
+   * snapshot stores it as its records without replaying the inputs a second time.
    */
-  readonly samples?: WindowSamples;
+  readonly onModel?: (model: Model) => void;
 }
 
 /**
@@ -83,25 +82,35 @@ async function sampleWindow(
   levelsOnly: ReadonlySet<string> = new Set(),
 ): Promise<{ host: WindowSamples; netns?: WindowSamples }> {
   const [a, b] = sources;
-  const take = async (src: Source, i: number): Promise<[Sample, Sample | undefined]> => {
-    // Collectors without counters, or read only for levels, are read once, in the second sample.
-    const windowed = (c: Collector) => needsWindow(c) && !levelsOnly.has(c.id);
-    const hostSet = i === 0 ? host.filter(windowed) : host;
-    const netnsSet = i === 0 ? netns.filter(windowed) : netns;
+  // Collectors without counters, or read only for levels, are read once: during the window, on
+  // a live host (their reads overlap the wait instead of lengthening the run), as part of the
+  // second sample. Their CPU time lands in the window diag measures: a few percent of one CPU
+  // with thousands of processes, the price of a report that takes the window and little more.
+  const windowed = (c: Collector) => needsWindow(c) && !levelsOnly.has(c.id);
+  const take = async (src: Source, i: number, set: (c: Collector) => boolean): Promise<[Sample, Sample | undefined]> => {
+    const hostSet = host.filter(set);
+    const netnsSet = netns.filter(set);
     const [h, n] = await Promise.all([
       sampleConcurrently(hostSet, src, { sampleIndex: i }),
       netnsPid !== undefined && netnsSet.length > 0 ? sampleConcurrently(netnsSet, src, { sampleIndex: i, netnsPid }) : Promise.resolve(undefined),
     ]);
     return [h, n];
   };
+  const live = a.kind === 'live' || a.kind === 'recording';
   const t0 = performance.now();
-  const [h1, n1] = await take(a, 0);
-  if (a.kind === 'live' || a.kind === 'recording') {
+  const [h1, n1] = await take(a, 0, windowed);
+  let once: [Sample, Sample | undefined] | undefined;
+  if (live) {
+    once = await take(b, 1, (c) => !windowed(c));
     const wait = windowMs - (performance.now() - t0);
     if (wait > 0) await sleep(wait);
   }
-  const [h2, n2] = await take(b, 1);
-  return { host: { first: h1, second: h2 }, ...(n1 && n2 ? { netns: { first: n1, second: n2 } } : {}) };
+  const [h2, n2] = await take(b, 1, once ? windowed : () => true);
+  const merge = (x: Sample, y: Sample | undefined): Sample => (y ? { clock: x.clock, collectors: { ...y.collectors, ...x.collectors } } : x);
+  const second = merge(h2, once?.[0]);
+  const netnsSecond = n2 ? merge(n2, once?.[1]) : once?.[1];
+  const netnsFirst = n1 ?? (netnsSecond ? { clock: netnsSecond.clock, collectors: {} } : undefined);
+  return { host: { first: h1, second }, ...(netnsFirst && netnsSecond ? { netns: { first: netnsFirst, second: netnsSecond } } : {}) };
 }
 
 /** diag's own network namespace through /proc/self (what a fixture or bundle recorded). */
@@ -168,8 +177,9 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   // When the target shares diag's network namespace, its view is the host view.
   const hostSet = sameNetns ? [...new Set([...hostCollectors, ...netnsCollectors])] : hostCollectors;
   opts.log?.(`measuring for ${(opts.windowMs / 1000).toFixed(1)} s (${hostSet.map((c) => c.id).join(', ')}${netnsPid !== undefined ? `; in netns of PID ${netnsPid}: ${netnsCollectors.map((c) => c.id).join(', ')}` : ''})`);
-  const win = opts.samples && netnsPid === undefined ? { host: opts.samples } : await sampleWindow(hostSet, netnsPid === undefined ? [] : netnsCollectors, netnsPid, sources, opts.windowMs, levelOnlyCollectors(playbook, catalogue));
+  const win = await sampleWindow(hostSet, netnsPid === undefined ? [] : netnsCollectors, netnsPid, sources, opts.windowMs, levelOnlyCollectors(playbook, catalogue));
   const model = deriveModel(hostSet, win.host);
+  opts.onModel?.(model);
   const netnsModel = sameNetns ? model : win.netns ? deriveModel(netnsCollectors, win.netns) : undefined;
 
   const hostNetns = selfNetns(sources[1]);
