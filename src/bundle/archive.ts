@@ -30,24 +30,61 @@ export async function packDir(dir: string, file: string): Promise<void> {
   await tar.c({ gzip: { level: GZIP_LEVEL }, file, cwd: dir, portable: true, noDirRecurse: false }, entries);
 }
 
+/** A .tar.gz being written entry by entry (node-tar's packer into zlib into the file). */
+export interface ArchiveWriter {
+  /** Append files (archive path -> content); resolves once the packer can take more. */
+  add(files: Iterable<readonly [string, string | Buffer]>): Promise<void>;
+  /** Write the end of the archive and close the file. */
+  finish(): Promise<void>;
+  /** Stop writing and close the file (the caller removes it). */
+  abort(): void;
+}
+
 /**
- * Write files held in memory (archive path -> content) into a gzipped tar at `file`, through
- * node-tar's packer: no staging folder, so a snapshot costs no disk round trip per raw input.
- * Entries are regular files (0644, owner 0) stamped with `mtime`.
+ * Start a gzipped tar at `file` (mode 0600) whose entries come from memory: no staging folder,
+ * so a snapshot costs no disk round trip per raw input, and entries can be added while other
+ * work goes on (a snapshot packs its first sample during the window). Entries are regular files
+ * (0644, owner 0) stamped with `mtime`. Calls to add must not overlap.
  */
-export async function packFiles(files: Iterable<readonly [string, string | Buffer]>, file: string, mtime: Date): Promise<void> {
+export function createArchive(file: string, mtime: Date): ArchiveWriter {
   const pack = new tar.Pack({ gzip: { level: GZIP_LEVEL }, portable: true });
-  const written = pipeline(pack, createWriteStream(file, { mode: 0o600 }));
-  for (const [path, content] of files) {
-    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    const entry = new tar.ReadEntry(new tar.Header({ path, type: 'File', mode: 0o644, size: data.length, mtime }));
-    const flowing = pack.write(entry);
-    entry.end(data);
-    // Without waiting here the packer stalls for good after a few thousand queued entries.
-    if (!flowing) await once(pack, 'drain');
+  const out = createWriteStream(file, { mode: 0o600 });
+  const written = pipeline(pack, out);
+  let failure: unknown;
+  written.catch((err: unknown) => (failure ??= err));
+  return {
+    async add(files) {
+      for (const [path, content] of files) {
+        if (failure !== undefined) throw failure;
+        const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+        const entry = new tar.ReadEntry(new tar.Header({ path, type: 'File', mode: 0o644, size: data.length, mtime }));
+        const flowing = pack.write(entry);
+        entry.end(data);
+        // Without waiting here the packer stalls for good after a few thousand queued entries.
+        if (!flowing) await Promise.race([once(pack, 'drain'), written]);
+      }
+    },
+    async finish() {
+      pack.end();
+      await written;
+    },
+    abort() {
+      failure ??= new Error('archive aborted');
+      out.destroy();
+    },
+  };
+}
+
+/** Write files held in memory (archive path -> content) into a gzipped tar at `file`. */
+export async function packFiles(files: Iterable<readonly [string, string | Buffer]>, file: string, mtime: Date): Promise<void> {
+  const a = createArchive(file, mtime);
+  try {
+    await a.add(files);
+    await a.finish();
+  } catch (err) {
+    a.abort();
+    throw err;
   }
-  pack.end();
-  await written;
 }
 
 function badEntry(file: string, path: string, why: string): BundleError {

@@ -4,11 +4,11 @@ import type { Collector, Sample } from '../core/collector.js';
 import { RecordingSource, type TextTransform } from '../core/recording-source.js';
 import { collectSample, type WindowSamples } from '../core/sample.js';
 import type { Source } from '../core/source.js';
-import { BundleError, packFiles } from './archive.js';
+import { BundleError, createArchive } from './archive.js';
 import { BUNDLE_SCHEMA, type Manifest, type ManifestProbe } from './manifest.js';
 import { Obfuscator } from './obfuscate.js';
 import { isForbiddenPath, Redactor } from './redact.js';
-import { MemoryTreeSource, recordedTree } from './tree.js';
+import { MemoryTreeSource, recordedTree, type MemoryTree } from './tree.js';
 
 export interface SnapshotOptions {
   readonly live: Source;
@@ -106,7 +106,7 @@ function collectorSummary(c: Collector, w: WindowSamples, timeoutMs: number): Ma
   };
 }
 
-function hostNames(rec: RecordingSource): string[] {
+function hostNames(rec: Source): string[] {
   const names: string[] = [];
   for (const p of ['/proc/sys/kernel/hostname', '/etc/hostname']) {
     const o = rec.readFile(p);
@@ -154,19 +154,39 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
   };
   const partial = join(outDir, `.${basename(output)}.partial-${process.pid}`);
   inProgress.add(partial);
+  const archive = createArchive(partial, new Date());
   try {
     const rec0 = new RecordingSource(opts.live);
     const rec1 = new RecordingSource(opts.live);
+    const redactor = new Redactor();
+    // Host names come straight from the live source (not recorded): sample 0 is transformed
+    // before sample 1 exists.
+    const obfuscator = opts.obfuscate ? new Obfuscator(`${Date.now()}-${Math.random()}`, hostNames(opts.live)) : undefined;
+    const transform: TextTransform = (kind, path, text) => {
+      if (kind === 'file' && isForbiddenPath(path)) return undefined;
+      let t = opts.redact ? (kind === 'file' ? redactor.file(path, text) : redactor.text(text)) : text;
+      if (obfuscator) t = obfuscator.text(t);
+      return t;
+    };
+    const dirs = ['samples/0', 'samples/1'] as const;
+    const inArchive = (dir: string, tree: MemoryTree) => [...tree.files].map(([p, text]) => [dir + p, text] as const);
+
     say(`recording ${opts.collectors.length} collectors over a ${opts.windowMs / 1000} s window`);
     let probesPending: Promise<readonly ManifestProbe[]> | undefined;
+    let tree0: MemoryTree | undefined;
+    let packed0: Promise<void> | undefined;
     const sampleOpts = { collectorTimeoutMs: opts.collectorTimeoutMs };
     const samples: WindowSamples = await withTimeout(
       (async () => {
         const firstSet = opts.inFirstSample ? opts.collectors.filter(opts.inFirstSample) : opts.collectors;
         const first = await collectSample(firstSet, rec0, { sampleIndex: 0 }, sampleOpts);
         phase('sample0');
-        // Checked while the window runs (it loads no probe).
+        // The window is idle time: check the probes (nothing is loaded), and redact and pack
+        // the first sample meanwhile. Sample 1 starts on time; packing goes on around it.
         probesPending = opts.probes?.().catch((err: unknown) => [{ name: 'all', status: 'unavailable' as const, reason: `probe check failed: ${err instanceof Error ? err.message : String(err)}` }]);
+        tree0 = recordedTree(rec0, transform);
+        packed0 = archive.add(inArchive(dirs[0], tree0));
+        packed0.catch(() => {});
         const wait = opts.windowMs - (performance.now() - started);
         if (wait > 0) await sleep(wait);
         phase('wait');
@@ -178,16 +198,7 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
       'recording the two samples',
     );
 
-    const redactor = new Redactor();
-    const obfuscator = opts.obfuscate ? new Obfuscator(`${Date.now()}-${Math.random()}`, hostNames(rec1)) : undefined;
-    const transform: TextTransform = (kind, path, text) => {
-      if (kind === 'file' && isForbiddenPath(path)) return undefined;
-      let t = opts.redact ? (kind === 'file' ? redactor.file(path, text) : redactor.text(text)) : text;
-      if (obfuscator) t = obfuscator.text(t);
-      return t;
-    };
-    const dirs = ['samples/0', 'samples/1'] as const;
-    const trees = [recordedTree(rec0, transform), recordedTree(rec1, transform)] as const;
+    const trees = [tree0!, recordedTree(rec1, transform)] as const;
     const dropped = trees[0].dropped + trees[1].dropped;
     phase('redact');
 
@@ -240,12 +251,17 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
     // The manifest goes in last, once every phase but packing is timed; packing is in the
     // progress line and the result, not in the manifest it would have to contain.
     manifest.durationMs = Math.round(performance.now() - started);
-    const entries = function* (): Generator<readonly [string, string]> {
-      yield ['manifest.json', JSON.stringify(manifest, null, 2) + '\n'];
-      yield* root;
-      for (const [i, t] of trees.entries()) for (const [p, text] of t.files) yield [dirs[i]! + p, text];
-    };
-    await withTimeout(packFiles(entries(), partial, new Date(samples.second.clock.wall)), opts.snapshotTimeoutMs, 'writing the archive');
+    root.push(['manifest.json', JSON.stringify(manifest, null, 2) + '\n']);
+    await withTimeout(
+      (async () => {
+        await packed0;
+        await archive.add(inArchive(dirs[1], trees[1]));
+        await archive.add(root);
+        await archive.finish();
+      })(),
+      opts.snapshotTimeoutMs,
+      'writing the archive',
+    );
     phase('pack');
     const fd = openSync(partial, 'r');
     try {
@@ -259,6 +275,7 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
     phase('sync');
     return { file: output, bytes: statSync(output).size, manifest, report, phasesMs: phases, totalMs: Math.round(performance.now() - started) };
   } finally {
+    archive.abort();
     rmSync(partial, { force: true });
     inProgress.delete(partial);
   }

@@ -1,10 +1,9 @@
 import { COLLECTORS } from '../../../collectors/index.js';
 import type { ManifestProbe } from '../../bundle/manifest.js';
 import { LiveSource } from '../../core/live-source.js';
-import { deriveModel } from '../../core/derive.js';
+import type { Model } from '../../core/derive.js';
 import { parseDuration } from '../../core/duration.js';
 import { DiagError, UsageError } from '../../core/errors.js';
-import { collectSample } from '../../core/sample.js';
 import { needsWindow } from '../../engine/sampling.js';
 import type { Source } from '../../core/source.js';
 import { writeSnapshot } from '../../bundle/writer.js';
@@ -94,12 +93,12 @@ export function takeSnapshot(o: TakeSnapshotOptions): ReturnType<typeof writeSna
     makeReport: async (sources, win) => {
       const use = session.loaded.playbooks.get('use');
       if (!use) throw new DiagError(`the built-in 'use' playbook did not load: ${session.loaded.errors.map(String).join('; ') || 'not found'}`);
-      // One replay of the stored inputs feeds both the report and records/model.json.
-      // Sampled as a playbook run samples (the first sample only where counters need it), so the
-      // report equals what `run playbook use --from` the bundle gives.
-      const samples = { first: await collectSample(COLLECTORS.filter(needsWindow), sources[0], { sampleIndex: 0 }), second: await collectSample(COLLECTORS, sources[1], { sampleIndex: 1 }) };
-      const report = await runPlaybook({ playbook: use, catalogue: session.catalogue, collectors: session.collectors, sources, windowMs: win, samples });
-      const model = deriveModel(COLLECTORS, samples);
+      // The report is judged from the stored inputs exactly as `run playbook use --from` the
+      // bundle judges them (same engine, same sampling), and the model that run derived is
+      // stored as the records: one replay for both.
+      let model: Model | undefined;
+      const report = await runPlaybook({ playbook: use, catalogue: session.catalogue, collectors: session.collectors, sources, windowMs: win, onModel: (m) => (model = m) });
+      if (!model) throw new DiagError('the use playbook derived no model');
       return { report, markdown: renderMarkdown(report), model: modelToJson(model, 'all') };
     },
   });
