@@ -186,17 +186,19 @@ export async function runTui(opts: TuiOptions): Promise<number> {
     const out = panelOutput(id, frame, inner.w);
     lastOutputs[id] = out;
     const bodyH = inner.h - (out.head ? 1 : 0);
+    const count = out.lazy ? out.lazy.count : out.lines.length;
     const sel = Math.min(state.selected[id] ?? 0, Math.max(0, out.selectable - 1));
     state.selected[id] = sel;
     let scroll = state.scroll[id] ?? 0;
     if (sel < scroll) scroll = sel;
     if (sel >= scroll + bodyH) scroll = sel - bodyH + 1;
-    scroll = Math.max(0, Math.min(scroll, Math.max(0, out.lines.length - bodyH)));
+    scroll = Math.max(0, Math.min(scroll, Math.max(0, count - bodyH)));
     state.scroll[id] = scroll;
     const focused = state.focus === id && state.overlays.length === 0;
-    const lines = out.lines.slice(scroll, scroll + bodyH).map((l, i) => (focused && out.selectable > 0 && scroll + i === sel ? theme.inverse(l) : l));
+    const shown = out.lazy ? out.lazy.render(scroll, scroll + bodyH) : out.lines.slice(scroll, scroll + bodyH);
+    const lines = shown.map((l, i) => (focused && out.selectable > 0 && scroll + i === sel ? theme.inverse(l) : l));
     b.setContent([...(out.head ? [theme.tone('accent', out.head)] : []), ...lines].join('\n'));
-    const more = out.lines.length > bodyH ? ` ${scroll + 1}-${Math.min(out.lines.length, scroll + bodyH)}/${out.lines.length}` : '';
+    const more = count > bodyH ? ` ${scroll + 1}-${Math.min(count, scroll + bodyH)}/${count}` : '';
     const extra = id === 'processes' ? ` sort:${state.query.sort}${state.query.tree ? ' tree' : ''}${state.query.filter ? ` /${safe(state.query.filter, 20)}` : ''}${state.query.cgroup ? ` in ${safe(state.query.cgroup, 30)}` : ''}` : '';
     b.setLabel(`${focused ? '▶' : ''} ${TITLES[id]}${extra}${more} `.replace('▶', theme.unicode ? '▶' : '>'));
     b.style.border = { fg: theme.color ? (focused ? 'cyan' : 'blue') : 'default' };
@@ -350,7 +352,7 @@ export async function runTui(opts: TuiOptions): Promise<number> {
       if (opts.guide) opts.guide.setTarget({ pid: p.pid });
     } else {
       const out = lastOutputs[id];
-      if (out) pushOverlay({ title: TITLES[id], lines: [out.head ?? '', ...out.lines], selectable: 0 });
+      if (out) pushOverlay({ title: TITLES[id], lines: [out.head ?? '', ...(out.lazy ? out.lazy.render(0, out.lazy.count) : out.lines)], selectable: 0 });
     }
   }
 

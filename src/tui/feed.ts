@@ -5,6 +5,7 @@ import type { Source } from '../core/source.js';
 import { evaluatePlaybook } from '../engine/evaluate.js';
 import type { LoadedPlaybook } from '../engine/loader.js';
 import type { EngineSession } from '../engine/session.js';
+import { DashboardSource } from './dashboard-source.js';
 import type { Frame } from './frame.js';
 
 /**
@@ -41,15 +42,20 @@ export class LiveFeed implements Feed {
   readonly live = true;
   private prev: Sample | undefined;
   private tick = 0;
+  /** What the refreshes read through: per-process files of idle processes are reused (dashboard-source.ts). */
+  private readonly dashboard: DashboardSource;
   constructor(
     readonly source: Source,
     private readonly session: EngineSession,
     readonly playbook: LoadedPlaybook,
     private readonly collectors: readonly Collector[] = dashboardCollectors(session.collectors),
-  ) {}
+  ) {
+    this.dashboard = new DashboardSource(source);
+  }
 
   async next(): Promise<Frame> {
-    const s = await collectSample(this.collectors, this.source, { sampleIndex: this.tick });
+    this.dashboard.beginTick();
+    const s = await collectSample(this.collectors, this.dashboard, { sampleIndex: this.tick });
     const model = this.prev ? deriveModel(this.collectors, { first: this.prev, second: s }) : deriveModel(this.collectors, s);
     this.prev = s;
     const evaluation = evaluatePlaybook({ playbook: this.playbook, model, catalogue: this.session.catalogue });

@@ -21,6 +21,11 @@ export interface PanelOutput {
   readonly lines: string[];
   /** Number of selectable rows at the top of `lines` (rest are notes); 0: nothing selectable. */
   readonly selectable: number;
+  /**
+   * Long lists (thousands of processes) format only the rows on screen: `count` rows, of which
+   * `render(from, to)` formats those asked for; `lines` is then empty.
+   */
+  readonly lazy?: { readonly count: number; render(from: number, to: number): string[] };
 }
 
 const tonePct = (v: number | undefined, warn: number, crit: number): Tone => (v === undefined ? 'dim' : v >= crit ? 'critical' : v >= warn ? 'warning' : 'ok');
@@ -103,14 +108,14 @@ export function processesPanel(f: Frame, t: Theme, width: number, q: ProcessQuer
     const why = whyMissing(f.model, 'processes');
     return { head, rows, lines: [why ? t.tone('unknown', safe(why)) : q.filter ? `no process matches ${safe(JSON.stringify(q.filter))}` : 'no processes'], selectable: 0 };
   }
-  const lines = rows.map((p) => {
+  const line = (p: ProcessRowVM) => {
     const indent = q.tree ? '  '.repeat(Math.min(p.depth, 8)) + (p.depth > 0 ? (t.unicode ? '└ ' : '`-') : '') : '';
     const cmd = safe(indent + (p.cmdline || p.comm), cmdW);
     const st = p.state === 'D' ? t.tone('warning', 'D') : p.state === 'Z' ? t.tone('critical', 'Z') : safe(p.state.slice(0, 1));
     const fd = p.fdPct !== undefined && p.fdPct >= 90 ? t.tone('critical', fit(num(p.fds), 5, 'right')) : fit(num(p.fds), 5, 'right');
     return `${fit(String(p.pid), 7, 'right')} ${st} ${t.tone(tonePct(p.cpu, 80, 200), fit(p.cpu === undefined ? '-' : p.cpu.toFixed(1), 6, 'right'))} ${fit(bytes(p.rss), 6, 'right')} ${fit(p.io === undefined ? '-' : bytes(p.io), 6, 'right')} ${fit(num(p.threads), 4, 'right')} ${fd} ${cmd}`;
-  });
-  return { head, rows, lines, selectable: rows.length };
+  };
+  return { head, rows, lines: [], selectable: rows.length, lazy: { count: rows.length, render: (from, to) => rows.slice(from, to).map(line) } };
 }
 
 export function cgroupsPanel(rows: readonly CgroupRowVM[], f: Frame, t: Theme, width: number): PanelOutput {
