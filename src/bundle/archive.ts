@@ -19,8 +19,9 @@ export class BundleError extends DiagError {
 }
 
 /**
- * gzip level of bundles: 6 (zlib's default). Measured on a 2,500-file bundle: 9 saves under 2 %
- * for about 1.5x the compression time, 1 costs about 25 % more bytes.
+ * gzip level of bundles: 6 (zlib's default). Measured on a 1,650-file bundle of this host: level
+ * 1 makes it 31 % larger, level 9 3 % smaller; gzip itself is ~30-40 ms of it at any level (the
+ * packer's per-entry work costs more than compression).
  */
 export const GZIP_LEVEL = 6;
 

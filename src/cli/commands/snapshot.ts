@@ -15,7 +15,7 @@ import { modelToJson } from '../model-json.js';
 import { liveSourceFor } from '../source-options.js';
 import { diagVersion } from '../version.js';
 
-export const HELP = `Usage: diag snapshot [-o FILE.tar.gz] [--window 1s] [--force] [--no-redact] [--obfuscate] [--root DIR]
+export const HELP = `Usage: diag snapshot [-o FILE.tar.gz] [--window 1s] [--force] [--no-redact] [--obfuscate] [--timeout 30s] [--root DIR]
 
 Record everything diag reads over a window into a bundle to attach to a ticket:
 the raw inputs of both samples, the parsed records, report.json and report.md (the
@@ -28,7 +28,10 @@ rule and its hits); environment variables are never collected.
   --obfuscate   also replace IP and MAC addresses and host names, consistently,
                 keeping their class and length
   --no-redact   store everything as read (only for bundles that stay private)
-  --force       replace FILE if it exists`;
+  --force       replace FILE if it exists
+  --timeout 30s time limit of the whole snapshot (each command has its own, 4 s)
+
+Bundle layout, redaction and reading: docs/snapshots.md`;
 
 function defaultName(src: Source): string {
   const h = src.readFile('/proc/sys/kernel/hostname');
