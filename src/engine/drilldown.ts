@@ -58,7 +58,7 @@ function topRows(rows: readonly ModelRow[], step: CollectorStep, target: Target 
 export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<string, LoadedCheck>, ctx: DrilldownContext): Promise<Finding[]> {
   const deadline = performance.now() + ctx.budgetMs;
   const cache = new Map<string, Promise<DrilldownResult>>();
-  const extraModels = new Map<string, Model>();
+  const extraModels = new Map<string, Promise<Model>>();
 
   const collectorStep = async (step: CollectorStep): Promise<DrilldownResult> => {
     const started = performance.now();
@@ -70,15 +70,17 @@ export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<str
     // Reuse the run's sample unless it was read once and the order needs rates (cpu_pct).
     const inRun = ctx.model.tables[tableId];
     const usable = inRun && !(inRun.seconds === undefined && step.sort_by !== undefined && fieldNeedsWindow(inRun.spec, step.sort_by));
-    let model: Model | undefined = usable ? ctx.model : extraModels.get(c.id);
-    if (!model) {
+    let pendingModel: Promise<Model> | undefined = usable ? Promise.resolve(ctx.model) : extraModels.get(c.id);
+    if (!pendingModel) {
       const left = deadline - performance.now();
-      const win = Math.min(ctx.windowMs, 1000, left - 100);
+      const win = Math.min(ctx.windowMs, 500, left - 100);
       if (win < 100) return { ...base, status: 'skipped', reason: 'drill-down time budget used up' };
       ctx.log?.(`drill-down: sampling ${c.id} for ${(win / 1000).toFixed(1)} s`);
-      model = deriveModel([c], await collectWindow([c], ctx.source, win));
-      extraModels.set(c.id, model);
+      // One short window per collector, shared by every drill-down that needs it.
+      pendingModel = collectWindow([c], ctx.source, win).then((w) => deriveModel([c], w));
+      extraModels.set(c.id, pendingModel);
     }
+    const model = await pendingModel;
     const t = model.tables[tableId];
     if (!t) return { ...base, status: 'error', reason: `collector ${c.id} produced no table ${tableId}` };
     if (t.rows.status !== 'ok') return { ...base, status: t.rows.status, reason: t.rows.reason };
@@ -99,29 +101,29 @@ export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<str
     return { ...base, status: r.status, durationMs, reason: r.status === 'unavailable' && r.hint ? `${r.reason} (hint: ${r.hint})` : r.reason };
   };
 
-  const out: Finding[] = [];
-  // Critical findings get the budget first.
-  const order = [...findings].sort((a, b) => (a.severity === 'critical' ? 0 : 1) - (b.severity === 'critical' ? 0 : 1));
-  const results = new Map<string, DrilldownResult[]>();
-  for (const f of order) {
+  // Every distinct drill-down starts at once (a probe's seconds and a collector's short window
+  // overlap instead of adding up), each bounded by the budget; one shared by several findings
+  // runs once.
+  const pending = new Map<string, Promise<DrilldownResult[]>>();
+  for (const f of findings) {
     const check = checks.get(f.check);
     const steps = (check?.next ?? []).filter((n): n is CollectorStep | ProbeStep => typeof n !== 'string');
     if (steps.length === 0 || f.severity === 'info') continue;
-    const list: DrilldownResult[] = [];
-    for (const s of steps) {
+    const runs = steps.map((s) => {
       const key = s.run === 'collector' ? `c:${s.collector}:${s.table ?? ''}:${s.sort_by ?? ''}:${s.top}:${s.same_target}` : `p:${s.probe}`;
       let p = cache.get(key);
       if (!p) {
         p = s.run === 'collector' ? collectorStep(s) : probeStep(s);
         cache.set(key, p);
       }
-      list.push(await p);
-    }
-    results.set(f.id, list);
+      return p;
+    });
+    pending.set(f.id, Promise.all(runs));
   }
+  const out: Finding[] = [];
   for (const f of findings) {
-    const list = results.get(f.id);
-    out.push(list ? { ...f, evidence: { ...f.evidence, drilldown: list } } : f);
+    const p = pending.get(f.id);
+    out.push(p ? { ...f, evidence: { ...f.evidence, drilldown: await p } } : f);
   }
   return out;
 }
