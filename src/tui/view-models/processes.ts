@@ -93,5 +93,8 @@ export function processesVM(m: Model, q: ProcessQuery): ProcessRowVM[] {
     for (const c of (children.get(p.pid) ?? []).sort(order)) walk(c, depth + 1);
   };
   for (const r of roots.sort(order)) walk(r, 0);
+  // Processes in a parent cycle (A's parent is B, B's is A: a PID reused between reads) have no
+  // root above them: shown at the top level rather than lost.
+  if (out.length < rows.length) for (const p of rows.filter((x) => !seen.has(x.pid)).sort(order)) walk(p, 0);
   return out;
 }

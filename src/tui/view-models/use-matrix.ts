@@ -26,10 +26,11 @@ export function useMatrixVM(e: Evaluation): MatrixRow[] {
       if (worst) {
         const text = worst.severity === 'critical' ? 'CRIT' : worst.severity === 'warning' ? 'WARN' : 'info';
         cells[kind] = { text, tone: worst.severity, detail: worst.title };
-      } else if (!cov || cov.status === 'unknown') {
-        cells[kind] = { text: '?', tone: 'unknown', detail: cov?.reason ?? 'not checked' };
-      } else {
+      } else if (cov && cov.status === 'ok') {
         cells[kind] = { text: 'ok', tone: 'ok', detail: `${cov.checks.length} checks` };
+      } else {
+        // unknown, not covered, or a 'finding' cell whose finding is not in the list: never "ok"
+        cells[kind] = { text: '?', tone: 'unknown', detail: cov?.reason ?? (cov ? `coverage says ${cov.status} but no finding was reported` : 'not checked') };
       }
     }
     return { resource, cells };
