@@ -178,9 +178,24 @@ describe('diag snapshot', () => {
   it('leaves nothing under the final name when killed with -9', async () => {
     const dir = mkdtempSync(join(work, 'kill-'));
     const file = join(dir, 'killed.tar.gz');
-    const child = spawn(process.execPath, ['bin/diag.js', 'snapshot', '-o', file, '--window', '3s'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['bin/diag.js', 'snapshot', '-o', file, '--window', '3s'], { stdio: ['ignore', 'ignore', 'pipe'] });
     children.push(child);
-    await new Promise((r) => setTimeout(r, 1200));
+    // Kill it inside the window, once it is recording and its partial archive is being written
+    // (however long a loaded host takes to start it), not before it began.
+    let stderr = '';
+    await new Promise<void>((resolve) => {
+      const give = setTimeout(resolve, 20_000);
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+        if (/recording/.test(stderr)) {
+          clearTimeout(give);
+          resolve();
+        }
+      });
+    });
+    expect(stderr).toMatch(/recording/);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(readdirSync(dir).some((n) => n.startsWith('.killed.tar.gz.partial-'))).toBe(true);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     expect(existsSync(file)).toBe(false);

@@ -8,7 +8,11 @@ import { COLLECTORS } from '../../collectors/index.js';
 import { readArchive } from '../../src/bundle/archive.js';
 import { manifestSchema, type Manifest } from '../../src/bundle/manifest.js';
 import { openBundle } from '../../src/bundle/reader.js';
+import { writeSnapshot } from '../../src/bundle/writer.js';
 import { takeSnapshot } from '../../src/cli/commands/snapshot.js';
+import { kernelLogCollector } from '../../collectors/commands/kernel-log/collector.js';
+import { cpuCollector } from '../../collectors/procfs/cpu/collector.js';
+import type { CommandResult, CommandSpec, Source } from '../../src/core/source.js';
 import { FixtureSource } from '../../src/core/fixture-source.js';
 import type { Outcome } from '../../src/core/outcome.js';
 import { fixtureTree } from '../helpers/fixture-host.js';
@@ -78,6 +82,36 @@ describe('snapshot of a fixture host', () => {
     const sockets = manifest.collectors.find((c) => c.id === 'sockets')!;
     expect(sockets.status).not.toBe('ok');
     expect(Object.keys(manifest.phasesMs ?? {})).toEqual(['sample0', 'wait', 'sample1', 'redact', 'report', 'probes']);
+  });
+});
+
+describe('a command that hangs', () => {
+  it('is cut at the collector time limit, named in the manifest, and the snapshot is still written', async () => {
+    // The fixture host answers files; its commands never answer (a hung dmesg).
+    const hanging: Source = Object.assign(Object.create(host.source) as Source, {
+      run: (_spec: CommandSpec) => new Promise<Outcome<CommandResult>>(() => {}),
+    });
+    const out = join(work, 'hung.tar.gz');
+    const r = await writeSnapshot({
+      live: hanging,
+      collectors: [cpuCollector, kernelLogCollector],
+      windowMs: 20,
+      output: out,
+      force: false,
+      redact: true,
+      obfuscate: false,
+      diagVersion: 'test',
+      collectorTimeoutMs: 200,
+      snapshotTimeoutMs: 10_000,
+      makeReport: () => Promise.resolve({ report: {}, markdown: '', model: {} }),
+    });
+    const c = r.manifest.collectors.find((x) => x.id === 'kernel_log')!;
+    expect(c.status).toBe('timeout');
+    expect(c.reason).toMatch(/timed out after 200 ms/);
+    expect(c.timeoutMs).toBe(200);
+    expect(r.manifest.collectors.find((x) => x.id === 'cpu')!.status).not.toBe('timeout');
+    const stored = manifestSchema.parse(JSON.parse((await readArchive(out)).get('manifest.json')!.toString('utf8')));
+    expect(stored.collectors.find((x) => x.id === 'kernel_log')!.status).toBe('timeout');
   });
 });
 
