@@ -246,8 +246,9 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
 export function judgeStatus(playbook: LoadedPlaybook, model: Model, findings: Report['findings'], target: Target | undefined): { status: ReportStatus; reason: string } {
   const crit = findings.filter((f) => f.severity === 'critical').length;
   const warn = findings.filter((f) => f.severity === 'warning').length;
-  if (crit > 0) return { status: 'critical', reason: `${crit} critical and ${warn} warning findings` };
-  if (warn > 0) return { status: 'warning', reason: `${warn} warning findings` };
+  const n = (k: number, what: string) => `${k} ${what} finding${k === 1 ? '' : 's'}`;
+  if (crit > 0) return { status: 'critical', reason: warn > 0 ? `${n(crit, 'critical')} and ${n(warn, 'warning')}` : n(crit, 'critical') };
+  if (warn > 0) return { status: 'warning', reason: n(warn, 'warning') };
   const missing = playbook.essential.filter((t) => {
     const mt = model.tables[t];
     return !mt || mt.rows.status !== 'ok';
