@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Collector, Sample } from '../core/collector.js';
 import { RecordingSource, type TextTransform } from '../core/recording-source.js';
@@ -118,6 +118,34 @@ function hostNames(rec: Source): string[] {
   return names;
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0: only asks whether the process exists
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * A snapshot killed with -9 cannot remove its partial archive: the next snapshot to the same
+ * name removes those whose writer is gone (never one a live process may still be writing).
+ */
+function removeStalePartials(dir: string, name: string): void {
+  const prefix = `.${name}.partial-`;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (!e.startsWith(prefix)) continue;
+    const pid = Number(e.slice(prefix.length));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) rmSync(join(dir, e), { force: true });
+  }
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -153,6 +181,7 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
     mark = now;
   };
   const partial = join(outDir, `.${basename(output)}.partial-${process.pid}`);
+  removeStalePartials(outDir, basename(output));
   inProgress.add(partial);
   const archive = createArchive(partial, new Date());
   try {

@@ -200,7 +200,11 @@ describe('diag snapshot', () => {
     await new Promise((r) => child.once('exit', r));
     expect(existsSync(file)).toBe(false);
     expect(readdirSync(dir).filter((n) => !n.startsWith('.'))).toEqual([]);
-  }, 30_000);
+    // the next snapshot to that name removes the dead writer's partial archive
+    const again = await diag(['snapshot', '-o', file, '--window', '100ms']);
+    expect(again.exitCode).toBe(0);
+    expect(readdirSync(dir)).toEqual(['killed.tar.gz']);
+  }, 60_000);
 
   it('refuses bad options with exit 64', async () => {
     const r = await diag(['snapshot', '--window', 'soon']);
