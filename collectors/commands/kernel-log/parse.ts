@@ -1,8 +1,9 @@
 import { parsed, parseFail, type ParseResult } from '../../../src/core/parse-result.js';
 
 /**
- * `dmesg --kernel --raw` output: "<prio>[seconds.micros] message" per line (continuation lines
- * of a multi-line message have no prefix). Messages are classified into the kinds of trouble a
+ * `dmesg --raw` output: "<prio>[seconds.micros] message" per line (continuation lines of a
+ * multi-line message have no prefix); prio = facility * 8 + level, and only kernel messages
+ * (facility 0) count: user space can write anything to /dev/kmsg. Messages are classified into the kinds of trouble a
  * USE check looks for; everything at level err or worse also counts as "kernel_error".
  */
 export const KERNEL_EVENT_KINDS = ['oom_kill', 'io_error', 'fs_error', 'hung_task', 'mce', 'edac', 'lockup', 'net_watchdog', 'link_down', 'conntrack_full', 'segfault', 'kernel_error'] as const;
@@ -57,8 +58,9 @@ export function parseKernelLog(text: string): ParseResult<KernelLog> {
     const m = LINE.exec(raw);
     if (!m) continue; // continuation line of the previous message
     sawPrefix = true;
-    lines++;
     const prio = Number(m[1]);
+    if (prio >> 3 !== 0) continue; // not from the kernel
+    lines++;
     const level = prio & 7;
     const at = m[2] === undefined ? undefined : Number(`${m[2]}.${m[3]}`);
     const msg = m[4] ?? '';

@@ -23,6 +23,8 @@ describe('parseKernelLog', () => {
     expect(count('conntrack_full')).toBe(1);
     expect(count('mce')).toBe(1);
     expect(count('segfault')).toBe(0);
+    // A user-space line written to /dev/kmsg (facility user) is not a kernel error.
+    expect(r.value.lines).toBe(dmesg.split('\n').filter((l) => /^<\d+>/.test(l) && Number(/^<(\d+)>/.exec(l)![1]) < 8).length);
     // Level err (3) or worse: Killed process, 2 I/O errors, 2 ext4, hung task, mce.
     expect(count('kernel_error')).toBe(7);
     expect(r.value.events.get('oom_kill')?.lastAt).toBeCloseTo(1142.771517, 5);
@@ -43,7 +45,7 @@ describe('kernel_log collector on a fixture', () => {
   it('counts recent events against /proc/uptime and keeps the last message', async () => {
     const f = fixtureTree(
       { '/proc/uptime': '1200.00 1000.00\n' },
-      { [`commands/${commandKey({ cmd: 'dmesg', args: ['--kernel', '--raw'] })}.json`]: { stdout: dmesg, stderr: '', exitCode: 0 } },
+      { [`commands/${commandKey({ cmd: 'dmesg', args: ['--raw'] })}.json`]: { stdout: dmesg, stderr: '', exitCode: 0 } },
     );
     try {
       const out = await kernelLogCollector.collect(f.source, { sampleIndex: 0 });
