@@ -32,7 +32,10 @@ describe.skipIf(req.skip)('scenario: CPU', () => {
     for (let i = 0; i < 6; i++) loops.start('timeout', ['-s', 'KILL', '30', 'sh', '-c', 'while :; do :; done']);
     await sleep(1500); // let PSI's window fill with the stall
     const r = await runDiag('cpu');
+    // The same load judged the way Netflix's first minute reads it: vmstat's r against the CPUs.
+    const sixty = await runDiag('60s');
     await loops.stop();
+    expectFinding(sixty, { resource: 'cpu', kind: 'saturation', check: 'vmstat-r', min: 'critical' });
     const hits = expectFinding(r, { resource: 'cpu', kind: 'saturation', check: 'cpu-runqueue-saturation', min: 'critical' });
     expect(hits[0]!.evidence.fields.procs_running).toBeGreaterThanOrEqual(6);
     expectFinding(r, { resource: 'cpu', kind: 'saturation', check: 'cpu-psi-saturation', min: 'warning' });
