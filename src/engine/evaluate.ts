@@ -113,14 +113,14 @@ function tableReason(t: ModelTable): string {
   return `${t.id}: ${t.rows.reason}${hint}`;
 }
 
-/** Inputs of the collector, with PID placeholders filled in for a process row. */
-function inputsFor(model: Model, cat: MetricCatalogue, table: string, key: string, processScope: boolean): string[] {
+/** Inputs of the collector, with the row filled in: /proc/PID/ for a process, the cgroup's directory for a cgroup. */
+function inputsFor(cat: MetricCatalogue, table: string, key: string, scope: string): string[] {
   const info = cat.tables.get(table);
   if (!info) return [];
-  void model;
   const inputs = [...info.collector.inputs];
-  if (!processScope || !/^\d+$/.test(key)) return inputs;
-  return inputs.map((i) => i.replace(/\/proc\/(?:PID|<pid>|\[pid\]|\{pid\}|\$PID|\*)\//, `/proc/${key}/`));
+  if (scope === 'process' && /^\d+$/.test(key)) return inputs.map((i) => i.replace(/\/proc\/(?:PID|<pid>|\[pid\]|\{pid\}|\$PID|\*)\//, `/proc/${key}/`));
+  if (scope === 'cgroup' && key.startsWith('/')) return inputs.map((i) => i.replace('/sys/fs/cgroup/**/', `/sys/fs/cgroup/*${key === '/' ? '' : key}/`));
+  return inputs;
 }
 
 export function evaluateCheck(check: LoadedCheck, input: EvaluateInput): CheckOutcome {
@@ -327,7 +327,7 @@ function makeFinding(check: LoadedCheck, m: MetricInfo, t: ModelTable, j: Judged
       ...(j.rows !== undefined ? { rows: j.rows } : {}),
       windowSeconds: t.seconds === undefined ? null : round(t.seconds),
       collector: t.collector,
-      inputs: inputsFor(input.model, input.catalogue, m.table, j.key, m.scope === 'process'),
+      inputs: inputsFor(input.catalogue, m.table, j.key, j.rows === undefined ? m.scope : 'host'),
     },
     next: check.next.map((n) => {
       if (typeof n === 'string') return n;

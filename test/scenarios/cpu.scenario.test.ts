@@ -57,6 +57,7 @@ describe.skipIf(req.skip)('scenario: CPU', () => {
     await loops.stop();
     const hits = expectFinding(r, { resource: 'cpu', kind: 'saturation', check: 'cg-cpu-throttled', scope: `cgroup:/${CG}` });
     expect(hits[0]!.evidence.value).toBeGreaterThan(50);
+    expect(hits[0]!.evidence.inputs.some((i) => i.startsWith(`/sys/fs/cgroup/*/${CG}/{`))).toBe(true);
     expectFinding(r, { resource: 'cpu', kind: 'utilization', check: 'cg-cpu-quota-used', scope: `cgroup:/${CG}` });
     expect(r.report.target?.cgroup).toBe(`/${CG}`);
   });
