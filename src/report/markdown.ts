@@ -28,7 +28,7 @@ function finding(f: Finding): string {
     .map(([k, v]) => `${k}=${formatValue(v)}`)
     .join(', ');
   const lines = [
-    `### ${f.severity === 'critical' ? '🔴' : '🟠'} ${f.severity.toUpperCase()}: ${mdEscape(f.title)}`,
+    `#### ${f.severity === 'critical' ? '🔴' : '🟠'} ${f.severity.toUpperCase()}: ${mdEscape(f.title)}`,
     '',
     `- **Where:** ${code(f.scope)} (${f.resource} ${f.kind}, check ${code(f.check)})`,
     `- **Value:** ${formatValue(e.value)} ${mdEscape(e.unit)} of ${code(e.metric)}${e.windowSeconds !== null ? ` over ${e.windowSeconds.toFixed(2)} s` : ''}${raw ? ` (${mdEscape(raw)})` : ''}`,
