@@ -4,13 +4,14 @@ import { liveRequirement } from '../helpers/capabilities.js';
 import { expectFinding, PREFIX, runDiag, sh, shQuiet, sleep, until, Workloads } from './helpers.js';
 
 /**
- * A process at its file-descriptor limit (prlimit --nofile), and filesystems on loop devices
- * filled to the last block and to the last inode. Loop devices, mounts and image files are
+ * A process at its file-descriptor limit (prlimit --nofile), a loop device kept busy by direct
+ * writes, and filesystems on loop devices filled to the last block and to the last inode. Loop devices, mounts and image files are
  * removed in afterAll.
  */
 const req = liveRequirement('root', 'cmd:prlimit', 'cmd:losetup', 'cmd:mkfs.ext4', 'cmd:timeout');
 const work = new Workloads();
 const BASE = `/tmp/${PREFIX}-fs`;
+let busyDev = '';
 const FS = { space: { img: `${BASE}/space.img`, mnt: `${BASE}/space`, dev: '' }, inodes: { img: `${BASE}/inodes.img`, mnt: `${BASE}/inodes`, dev: '' } };
 
 /** Opens /dev/null until EMFILE, then holds the descriptors. */
@@ -38,6 +39,7 @@ describe.skipIf(req.skip)('scenario: file descriptors and filesystems', () => {
       shQuiet('umount', [f.mnt]);
       if (f.dev) shQuiet('losetup', ['-d', f.dev]);
     }
+    if (busyDev) shQuiet('losetup', ['-d', busyDev]);
     if (existsSync(BASE)) rmSync(BASE, { recursive: true, force: true });
   });
 
@@ -56,6 +58,21 @@ describe.skipIf(req.skip)('scenario: file descriptors and filesystems', () => {
     const hits = expectFinding(r, { resource: 'fds', kind: 'saturation', check: 'process-fd-limit', scope: `process:${nodePid}`, min: 'critical' });
     expect(hits[0]!.evidence.fields).toMatchObject({ fd_limit: 64 });
     expect(hits[0]!.evidence.inputs.some((i) => i.includes(`/proc/${nodePid}/`))).toBe(true);
+  });
+
+  it('finds a loop device kept busy by direct writes (disk playbook): utilisation', async () => {
+    const img = `${BASE}/busy.img`;
+    sh('truncate', ['-s', '64M', img]);
+    const dev = sh('losetup', ['--find', '--show', img]).trim();
+    busyDev = dev;
+    // Synchronous 4 KiB direct writes, one after another: the device always has an I/O in flight.
+    work.start('timeout', ['-s', 'KILL', '30', 'sh', '-c', `while :; do dd if=/dev/zero of=${dev} bs=4k count=4096 oflag=direct,dsync status=none; done`]);
+    await sleep(500);
+    const r = await runDiag('disk');
+    await work.stop();
+    const name = dev.replace('/dev/', '');
+    const hits = expectFinding(r, { resource: 'disk', kind: 'utilization', scope: `device:${name}` });
+    expect(hits[0]!.evidence.value).toBeGreaterThan(60);
   });
 
   it('finds a full filesystem on a loop device (disk playbook), critical, and one out of inodes', async () => {
