@@ -118,6 +118,8 @@ export async function runTui(opts: TuiOptions): Promise<number> {
     filtering: undefined as string | undefined,
     message: '' as string,
     overlays: [] as Overlay[],
+    /** A snapshot is being written: the refresh waits (both read the whole host). */
+    snapshotting: false,
     help: false,
     helpScroll: 0,
   };
@@ -497,12 +499,19 @@ export async function runTui(opts: TuiOptions): Promise<number> {
           draw();
           return;
         }
-        state.message = 'writing a snapshot…';
+        if (state.snapshotting) return;
+        state.message = 'writing a snapshot… (the dashboard waits)';
+        state.snapshotting = true;
         draw();
-        void opts.snapshot(opts.guide?.path() ?? []).then(
-          (m) => overlayApi.setMessage(m),
-          (err: unknown) => overlayApi.setMessage(`snapshot failed: ${err instanceof Error ? err.message : String(err)}`),
-        );
+        void opts
+          .snapshot(opts.guide?.path() ?? [])
+          .then(
+            (m) => overlayApi.setMessage(m),
+            (err: unknown) => overlayApi.setMessage(`snapshot failed: ${err instanceof Error ? err.message : String(err)}`),
+          )
+          .finally(() => {
+            state.snapshotting = false;
+          });
         return;
     }
   }
@@ -544,7 +553,7 @@ export async function runTui(opts: TuiOptions): Promise<number> {
   const loop = async () => {
     const started = performance.now();
     try {
-      if (!state.paused || !frame) {
+      if ((!state.paused && !state.snapshotting) || !frame) {
         const f = await opts.feed.next();
         if (opts.feed.live) history.push(f.model);
         else if (!frame) history.push(f.model);

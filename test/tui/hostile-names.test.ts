@@ -31,7 +31,7 @@ describe('host strings with control characters', () => {
     tui.type('pwned');
     tui.keys('Enter');
     const s = await tui.waitFor(/Processes sort:cpu \/pwned/, 'the filtered process list');
-    const row = s.split('\n').find((l) => l.includes(` ${evil.pid} `));
+    const row = s.split('\n').find((l) => new RegExp(`^│ +${evil.pid} `).test(l));
     expect(row).toBeDefined();
     expect(row).toContain(`python3 - ${SHOWN_COMM} 49 ${SHOWN_OSC} {red-fg}tagged`);
     // nothing was interpreted: the header is still there (no \x1b[2J), the title not changed
@@ -39,7 +39,10 @@ describe('host strings with control characters', () => {
     expect(tui.pane().title).not.toContain('pwned');
     // the {red-fg} in the name did not colour anything
     const escaped = tui.capture({ escapes: true }).split('\n').find((l) => l.includes('tagged'))!;
-    const tagged = escaped.slice(escaped.indexOf('{red-fg}tagged'));
+    // from the name to the processes panel's right border (the findings panel is beside it)
+    const from = escaped.slice(escaped.indexOf('{red-fg}tagged'));
+    const tagged = from.slice(0, from.indexOf('│'));
+    expect(tagged).toContain('{red-fg}tagged');
     expect(tagged).not.toMatch(/\x1b\[(?:[0-9;]*;)?31m/);
   });
 

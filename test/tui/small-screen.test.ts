@@ -50,8 +50,9 @@ describe('diag at 80x24', () => {
     for (let i = SMALL_TABS.length - 1; i >= 0; i--) {
       const tab = SMALL_TABS[i]!;
       tui.keys(String(i + 1));
-      const s = await tui.waitFor((x) => tabOf(tui) === tab.name && panels[tab.name]!.test(x), `tab ${tab.name}`);
-      expect(s.split('\n').slice(2).join('\n')).toMatch(panels[tab.name]!);
+      // tab bar and panels from the same capture
+      const s = await tui.waitFor((x) => tabOfScreen(x) === tab.name && panels[tab.name]!.test(plain(x).split('\n').slice(2).join('\n')), `tab ${tab.name}`, 20_000, { escapes: true });
+      expect(plain(s).split('\n').slice(2).join('\n')).toMatch(panels[tab.name]!);
     }
   });
 
@@ -159,8 +160,17 @@ function focusOf(screen: string): string | undefined {
 
 /** The highlighted tab of the tab bar. */
 function tabOf(t: TmuxTui): string | undefined {
-  const sel = selectedText(t.capture({ escapes: true }).split('\n')[1] ?? '');
+  return tabOfScreen(t.capture({ escapes: true }));
+}
+
+/** The highlighted tab in a `capture-pane -e` screen. */
+function tabOfScreen(escaped: string): string | undefined {
+  const sel = selectedText(escaped.split('\n')[1] ?? '');
   return SMALL_TABS.find((x) => sel?.includes(x.name))?.name;
+}
+
+function plain(escaped: string): string {
+  return escaped.replace(/\x1b\[[0-9;]*m/g, '');
 }
 
 /** The key names a help label shows: "? / h / F1" -> ?, h, f1; "1-5" -> 1, 2, 3, 4, 5. */
