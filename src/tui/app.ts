@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import blessed from 'blessed';
 import type { Feed } from './feed.js';
 import type { Frame } from './frame.js';
@@ -50,6 +51,10 @@ interface Overlay {
  * boxes, routes keys and restores the terminal however diag exits.
  */
 export async function runTui(opts: TuiOptions): Promise<number> {
+  // A dashboard keeps a second of data alive between refreshes, so V8 promotes it and lets the
+  // old generation grow for a long time before collecting it (RSS climbed ~7 MB/s with 2,000
+  // processes). Trading a little GC time for memory keeps the TUI's RSS flat.
+  v8.setFlagsFromString('--optimize-for-size');
   const theme: Theme = themeFromEnv();
   // Draw box lines as Unicode (or ASCII) characters, never through the terminal's alternate
   // character set: inside tmux/screen ACS often shows as "lqqk".
