@@ -13,6 +13,7 @@ interface ProcEntry {
   /** The process ran since the RUN files were read (decided once per tick, at its stat read). */
   ran: boolean;
   tick: number;
+  stat?: { o: Outcome<string>; at: number };
   readonly files: Map<string, { o: Outcome<string>; at: number }>;
   fd?: { o: Outcome<string[]>; at: number };
 }
@@ -20,14 +21,16 @@ interface ProcEntry {
 /**
  * The dashboard's view of the live host, refreshed every second. With thousands of processes,
  * reading seven files of each one every second is most of what the TUI costs (open/read/close
- * per file). So, for the dashboard only:
- *  - a process's command line, limits and cgroup are re-read every 5-10 s (spread by PID);
- *  - its status, io and fd listing are re-read when it ran since they were read (its schedstat
- *    run time moved: a process that did not run cannot have opened files, done I/O or switched
- *    context), and at least every 5-10 s (memory can be reclaimed from a sleeping process).
- * /proc/PID/stat is read every time (CPU time and the identity: a reused PID starts afresh), and
- * everything outside /proc/PID is passed through. Playbook runs, probes and snapshots read the
- * host directly, never through this cache.
+ * per file). So, for the dashboard only, /proc/PID/schedstat (its run time in ns) is read first:
+ *  - a process that did not run since the last refresh cannot have used CPU, opened files, done
+ *    I/O or switched context: its stat, status, io and fd listing are the ones read before, for
+ *    at most 5-10 s (spread by PID; memory can be reclaimed and a parent can die meanwhile);
+ *  - one that ran (or whose schedstat cannot be read) has them all read again;
+ *  - its command line, limits and cgroup are re-read every 5-10 s, ran or not.
+ * A reused PID is a new process (another start time in stat, another run time): read afresh. A
+ * second read of stat within one refresh (the collector asking "is it gone?") always goes to
+ * the host. Everything outside /proc/PID is passed through. Playbook runs, probes and
+ * snapshots read the host directly, never through this cache.
  */
 export class DashboardSource implements Source {
   readonly kind: Source['kind'];
@@ -81,6 +84,17 @@ export class DashboardSource implements Source {
   }
 
   private readStat(pid: string, path: string): Outcome<string> {
+    let e = this.procs.get(pid);
+    // read again in this refresh (gone or not?): the host answers
+    if (e && e.tick === this.tick) return this.inner.readFile(path);
+    const sched = this.inner.readFile(`/proc/${pid}/schedstat`);
+    const runNs = sched.status === 'ok' ? sched.value.split(' ')[0] : undefined;
+    const now = this.clock();
+    if (e && runNs !== undefined && runNs === e.runNs && e.stat && now - e.stat.at < this.maxAge(pid)) {
+      e.tick = this.tick;
+      e.ran = false;
+      return e.stat.o;
+    }
     const o = this.inner.readFile(path);
     if (o.status !== 'ok') {
       this.procs.delete(pid);
@@ -89,15 +103,11 @@ export class DashboardSource implements Source {
     // starttime is field 22, the 20th after the ")" that ends comm (comm may hold ")" itself)
     const rest = o.value.slice(o.value.lastIndexOf(')') + 2).split(' ');
     const starttime = rest[19] ?? '';
-    let e = this.procs.get(pid);
-    if (e && e.tick === this.tick) return o; // read again in this tick (gone or not?): nothing to decide
     if (!e || e.starttime !== starttime) {
       e = { starttime, ran: true, tick: this.tick, files: new Map() };
       this.procs.set(pid, e);
     }
     e.tick = this.tick;
-    const sched = this.inner.readFile(`/proc/${pid}/schedstat`);
-    const runNs = sched.status === 'ok' ? sched.value.split(' ')[0] : undefined;
     e.ran = runNs === undefined || e.runNs === undefined || runNs !== e.runNs;
     if (e.ran) {
       // what was read before it ran is stale: read it again now
@@ -105,6 +115,7 @@ export class DashboardSource implements Source {
       delete e.fd;
     }
     e.runNs = runNs;
+    e.stat = { o, at: now };
     return o;
   }
 

@@ -62,7 +62,7 @@ function scan(d: DashboardSource, pid: number): string[] {
 }
 
 describe('DashboardSource', () => {
-  it('re-reads status, io and fds of a process only when it ran; stat every time', () => {
+  it('re-reads stat, status, io and fds of a process only when it ran (schedstat moved)', () => {
     const { h, set } = host();
     let now = 0;
     const d = new DashboardSource(h, 10_000, () => now);
@@ -72,7 +72,8 @@ describe('DashboardSource', () => {
       scan(d, 42);
       now += 1000;
     }
-    expect(h.reads.get('/proc/42/stat')).toBe(3);
+    expect(h.reads.get('/proc/42/schedstat')).toBe(3);
+    expect(h.reads.get('/proc/42/stat')).toBe(1);
     expect(h.reads.get('/proc/42/status')).toBe(1);
     expect(h.reads.get('/proc/42/io')).toBe(1);
     expect(h.reads.get('/proc/42/fd')).toBe(1);
@@ -85,6 +86,10 @@ describe('DashboardSource', () => {
     expect(r[0]).toBe('status changed');
     expect(r[5]).toBe('4');
     expect(h.reads.get('/proc/42/status')).toBe(2);
+    expect(h.reads.get('/proc/42/stat')).toBe(2);
+    // a second stat read in the same refresh ("is it gone?") is answered by the host
+    d.readFile('/proc/42/stat');
+    expect(h.reads.get('/proc/42/stat')).toBe(3);
   });
 
   it('reads cmdline, limits and cgroup again after at most maxAge, even of an idle process', () => {
@@ -98,7 +103,7 @@ describe('DashboardSource', () => {
       now += 1000;
     }
     // 25 s: re-read every 5-10 s, so 3 to 5 times, never every second
-    for (const f of ['cmdline', 'limits', 'cgroup', 'status']) {
+    for (const f of ['cmdline', 'limits', 'cgroup', 'status', 'stat']) {
       expect(h.reads.get(`/proc/7/${f}`)).toBeGreaterThanOrEqual(3);
       expect(h.reads.get(`/proc/7/${f}`)).toBeLessThanOrEqual(6);
     }
@@ -110,7 +115,7 @@ describe('DashboardSource', () => {
     set(9, 100, 1);
     d.beginTick();
     expect(scan(d, 9)[3]).toBe('cmdline of 9@100');
-    set(9, 200, 1);
+    set(9, 200, 2);
     d.beginTick();
     expect(scan(d, 9)[3]).toBe('cmdline of 9@200');
   });
@@ -126,6 +131,7 @@ describe('DashboardSource', () => {
       expect(scan(d, 3)[4]).toBe('ENOENT');
     }
     expect(h.reads.get('/proc/3/status')).toBe(3);
+    expect(h.reads.get('/proc/3/stat')).toBe(3);
     expect(h.reads.get('/proc/3/io')).toBe(3);
   });
 
