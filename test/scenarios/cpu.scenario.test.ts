@@ -37,7 +37,7 @@ describe.skipIf(req.skip)('scenario: CPU', () => {
     await loops.stop();
     expectFinding(sixty, { resource: 'cpu', kind: 'saturation', check: 'vmstat-r', min: 'critical' });
     const hits = expectFinding(r, { resource: 'cpu', kind: 'saturation', check: 'cpu-runqueue-saturation', min: 'critical' });
-    expect(hits[0]!.evidence.fields.procs_running).toBeGreaterThanOrEqual(6);
+    expect(hits[0]!.evidence.fields.others_running).toBeGreaterThanOrEqual(6);
     expectFinding(r, { resource: 'cpu', kind: 'saturation', check: 'cpu-psi-saturation', min: 'warning' });
     expect(r.report.status).toBe('critical');
     expect(r.code).toBe(2);

@@ -41,7 +41,7 @@ describe.skipIf(need.skip)('guided investigation', () => {
       t.keys('Enter');
       s = await t.waitFor(/┌─ cpu \/ cpu-runqueue-saturation/, 'the step');
       expect(s).toContain('What is checked');
-      expect(s).toContain('sched.procs_running / sched.ncpu');
+      expect(s).toContain('sched.others_running / sched.ncpu');
       expect(s).toContain('Why');
       expect(s).toContain('Evidence');
       expect(s).not.toMatch(/\\n *│/); // the YAML text's own line ends are not shown as "\n"

@@ -69,6 +69,13 @@ export const cpuCollector: Collector = {
         procs_blocked: gauge('tasks blocked on I/O'),
         ncpu: gauge('online CPUs'),
       },
+      derived: {
+        others_running: derived('runnable tasks other than the reader', 'count', 'procs_running - 1: the process reading /proc/stat is always one of the running tasks (vmstat counts itself the same way)'),
+      },
+      derive: (w) => {
+        const r = w.value('procs_running');
+        return { others_running: r === undefined ? undefined : Math.max(0, r - 1) };
+      },
     },
     loadavg: {
       title: 'Load average',
