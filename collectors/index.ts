@@ -1,5 +1,6 @@
 import type { Collector } from '../src/core/collector.js';
 import { cpuCollector } from './procfs/cpu/collector.js';
+import { hostCollector } from './procfs/host/collector.js';
 import { diskCollector } from './procfs/disk/collector.js';
 import { filesystemCollector } from './procfs/filesystems/collector.js';
 import { memoryCollector } from './procfs/memory/collector.js';
@@ -21,6 +22,7 @@ import { conntrackCollector } from './commands/conntrack/collector.js';
  * (no import side effects): adding a collector is one line here.
  */
 export const COLLECTORS: readonly Collector[] = [
+  hostCollector,
   cpuCollector,
   memoryCollector,
   diskCollector,
