@@ -33,6 +33,8 @@ export interface DrilldownContext {
   readonly target?: Target;
   readonly probes: ProbeRunner;
   readonly budgetMs: number;
+  /** Replaying a recording (bundle, fixture): collectors answer from its two samples at no time cost; probes cannot run. */
+  readonly replay?: readonly [Source, Source];
   readonly windowMs: number;
   readonly log?: (msg: string) => void;
 }
@@ -71,6 +73,11 @@ export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<str
     const inRun = ctx.model.tables[tableId];
     const usable = inRun && !(inRun.seconds === undefined && step.sort_by !== undefined && fieldNeedsWindow(inRun.spec, step.sort_by));
     let pendingModel: Promise<Model> | undefined = usable ? Promise.resolve(ctx.model) : extraModels.get(c.id);
+    if (!pendingModel && ctx.replay) {
+      // A recording holds every collector's two samples: the drill-down reads them, no waiting.
+      pendingModel = collectWindow([c], ctx.replay, ctx.windowMs).then((w) => deriveModel([c], w));
+      extraModels.set(c.id, pendingModel);
+    }
     if (!pendingModel) {
       const left = deadline - performance.now();
       const win = Math.min(ctx.windowMs, 500, left - 100);
@@ -89,6 +96,7 @@ export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<str
 
   const probeStep = async (step: ProbeStep): Promise<DrilldownResult> => {
     const base = { type: 'probe' as const, name: step.probe, why: step.why };
+    if (ctx.replay) return { ...base, status: 'skipped', reason: 'probes run on a live host, not on a recording' };
     const left = deadline - performance.now();
     const ms = Math.min(step.seconds * 1000, left - 200);
     if (ms < 100) return { ...base, status: 'skipped', reason: 'drill-down time budget used up' };

@@ -176,7 +176,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   }
   // When the target shares diag's network namespace, its view is the host view.
   const hostSet = sameNetns ? [...new Set([...hostCollectors, ...netnsCollectors])] : hostCollectors;
-  opts.log?.(`measuring for ${(opts.windowMs / 1000).toFixed(1)} s (${hostSet.map((c) => c.id).join(', ')}${netnsPid !== undefined ? `; in netns of PID ${netnsPid}: ${netnsCollectors.map((c) => c.id).join(', ')}` : ''})`);
+  opts.log?.(`${sources[0].kind === 'live' || sources[0].kind === 'recording' ? 'measuring for' : 'judging the recorded window of'} ${(opts.windowMs / 1000).toFixed(1)} s (${hostSet.map((c) => c.id).join(', ')}${netnsPid !== undefined ? `; in netns of PID ${netnsPid}: ${netnsCollectors.map((c) => c.id).join(', ')}` : ''})`);
   const win = await sampleWindow(hostSet, netnsPid === undefined ? [] : netnsCollectors, netnsPid, sources, opts.windowMs, levelOnlyCollectors(playbook, catalogue));
   const model = deriveModel(hostSet, win.host);
   opts.onModel?.(model);
@@ -205,6 +205,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
     ...(target ? { target } : {}),
     probes: opts.probes ?? absentProbeRunner,
     budgetMs: sources[0].kind === 'live' ? playbook.budgetSeconds * 1000 : 0,
+    ...(sources[0].kind === 'fixture' || sources[0].kind === 'bundle' ? { replay: sources } : {}),
     windowMs: opts.windowMs,
     ...(opts.log ? { log: opts.log } : {}),
   });
