@@ -541,6 +541,12 @@ export async function runTui(opts: TuiOptions): Promise<number> {
       return;
     }
     const name = key.full ?? key.name ?? ch ?? '';
+    // Two Escapes in a row arrive as one "M-escape" (ESC ESC): back out twice.
+    if (name === 'M-escape') {
+      act('back', 'escape');
+      act('back', 'escape');
+      return;
+    }
     const action = actionFor(name) ?? (ch ? actionFor(ch) : undefined);
     if (state.message && action !== 'snapshot') state.message = '';
     if (action) act(action, ch ?? name);
