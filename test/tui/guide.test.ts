@@ -8,7 +8,7 @@ import { selectedText, TmuxTui } from '../helpers/tmux.js';
 
 // A guided investigation in the real `diag`: pick the cpu playbook, open the run-queue step,
 // run its BPF probe (live countdown, then a histogram), and save the path with a snapshot.
-const need = liveRequirement('root');
+const need = liveRequirement('root', 'cmd:tmux');
 const STATUS = /\b(OK|WARNING|CRITICAL|UNKNOWN)\b/;
 
 /** Presses j until the highlighted row (below the header) matches, at most `max` times. */
