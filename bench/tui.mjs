@@ -79,6 +79,8 @@ class Pane {
     if (this.killed) return;
     this.killed = true;
     spawnSync('tmux', ['-L', this.socket, 'kill-server'], { stdio: 'ignore' });
+    // the server leaves its socket file behind
+    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
     try {
       if (this.pid) process.kill(this.pid, 'SIGKILL');
     } catch {

@@ -182,6 +182,8 @@ export class TmuxTui {
       }
     })();
     spawnSync('tmux', ['-L', this.socket, 'kill-server'], { stdio: 'ignore' });
+    // the server leaves its socket file behind
+    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
     if (pid !== undefined) {
       try {
         process.kill(pid, 'SIGKILL');
