@@ -43,36 +43,9 @@ function treePath(path: string): string | undefined {
   return n;
 }
 
-/** What `rec.writeTree(dir, transform)` would write under dir, in memory. */
+/** What `rec.writeTree(dir, transform)` would write under dir, in memory (one implementation: RecordingSource.toTree). */
 export function recordedTree(rec: RecordingSource, transform?: TextTransform): MemoryTree {
-  const files = new Map<string, string>();
-  let dropped = 0;
-  const missing = new Map<string, NotOk>(rec.missing);
-  for (const [path, raw] of rec.files) {
-    const text = transform ? transform('file', path, raw) : raw;
-    if (text === undefined) {
-      dropped++;
-      missing.set(path, { status: 'unavailable', reason: `${path} is not stored in snapshots` });
-      continue;
-    }
-    const n = treePath(path);
-    if (n !== undefined) files.set(n, text);
-  }
-  const meta = `/${META_DIR}`;
-  files.set(`${meta}/dirs.json`, JSON.stringify(Object.fromEntries(rec.dirs)));
-  files.set(`${meta}/links.json`, JSON.stringify(Object.fromEntries(rec.links)));
-  files.set(`${meta}/statfs.json`, JSON.stringify(Object.fromEntries(rec.statfsMap)));
-  files.set(`${meta}/missing.json`, JSON.stringify(Object.fromEntries(missing)));
-  if (rec.clocks.size > 0) files.set(`${meta}/clock.json`, JSON.stringify(Object.fromEntries(rec.clocks)));
-  for (const [key, { spec, answer }] of rec.commands) {
-    const shown = [spec.cmd, ...spec.args].join(' ');
-    const a =
-      transform && 'stdout' in answer
-        ? { stdout: transform('command', shown, answer.stdout) ?? '', stderr: transform('command', shown, answer.stderr) ?? '', exitCode: answer.exitCode }
-        : answer;
-    files.set(`${meta}/commands/${key}.json`, JSON.stringify({ argv: [spec.cmd, ...spec.args], netnsPid: spec.netnsPid ?? null, ...a }));
-  }
-  return { files, dropped };
+  return rec.toTree(transform);
 }
 
 /**

@@ -193,6 +193,9 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
     const obfuscator = opts.obfuscate ? new Obfuscator(`${Date.now()}-${Math.random()}`, hostNames(opts.live)) : undefined;
     const transform: TextTransform = (kind, path, text) => {
       if (kind === 'file' && isForbiddenPath(path)) return undefined;
+      // Open files of processes say what people work on; diag only needs which fds are
+      // sockets, pipes and the like (socket owners), so file paths are not stored.
+      if (kind === 'link' && opts.redact && /^\/proc\/\d+\/fd\/\d+$/.test(path) && text.startsWith('/')) return '(file path not stored)';
       let t = opts.redact ? (kind === 'file' ? redactor.file(path, text) : redactor.text(text)) : text;
       if (obfuscator) t = obfuscator.text(t);
       return t;

@@ -76,49 +76,61 @@ export class RecordingSource implements Source {
   }
 
   /**
-   * Write everything recorded as a fixture tree under dir. `transform` may rewrite the text of a
-   * file or command output (redaction) or drop it (return undefined: it is then recorded as
-   * unavailable, so a replay says "not recorded" instead of inventing anything).
+   * Everything recorded, as the files of a fixture tree (tree path -> text, the layout
+   * FixtureSource reads). `transform` may rewrite the text of a file, a command's output or a
+   * link target (redaction) or drop it (return undefined: it is then recorded as unavailable,
+   * so a replay says "not stored" instead of inventing anything).
    */
-  writeTree(dir: string, transform?: TextTransform): number {
+  toTree(transform?: TextTransform): { files: Map<string, string>; dropped: number } {
+    const files = new Map<string, string>();
     let dropped = 0;
     const missing = new Map(this.missing);
+    const drop = (path: string) => missing.set(path, { status: 'unavailable', reason: `${path} is not stored in snapshots` });
     for (const [path, raw] of this.files) {
       const text = transform ? transform('file', path, raw) : raw;
       if (text === undefined) {
         dropped++;
-        missing.set(path, { status: 'unavailable', reason: `${path} is not stored in snapshots` });
+        drop(path);
         continue;
       }
       const n = normalize('/' + path);
-      if (n.split('/').includes('..')) continue;
-      const target = join(dir, n);
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, text);
+      if (n.split('/').includes('..') || n === `/${META_DIR}` || n.startsWith(`/${META_DIR}/`)) continue;
+      files.set(n, text);
     }
-    const meta = join(dir, META_DIR);
-    mkdirSync(join(meta, 'commands'), { recursive: true });
-    // Directory listings are kept as data: empty dirs and dirs whose files were not read
-    // (/proc/PID/fd) must list the same on replay.
-    writeFileSync(join(meta, 'dirs.json'), JSON.stringify(Object.fromEntries(this.dirs)));
     const links: Record<string, string> = {};
     for (const [path, target] of this.links) {
       const t = transform ? transform('link', path, target) : target;
-      if (t === undefined) missing.set(path, { status: 'unavailable', reason: `${path} is not stored in snapshots` });
+      if (t === undefined) drop(path);
       else links[path] = t;
     }
-    writeFileSync(join(meta, 'links.json'), JSON.stringify(links));
-    writeFileSync(join(meta, 'statfs.json'), JSON.stringify(Object.fromEntries(this.statfsMap)));
-    writeFileSync(join(meta, 'missing.json'), JSON.stringify(Object.fromEntries(missing)));
-    if (this.clocks.size > 0) writeFileSync(join(meta, 'clock.json'), JSON.stringify(Object.fromEntries(this.clocks)));
+    const meta = `/${META_DIR}`;
+    // Directory listings are kept as data: empty dirs and dirs whose files were not read
+    // (/proc/PID/fd) must list the same on replay.
+    files.set(`${meta}/dirs.json`, JSON.stringify(Object.fromEntries(this.dirs)));
+    files.set(`${meta}/links.json`, JSON.stringify(links));
+    files.set(`${meta}/statfs.json`, JSON.stringify(Object.fromEntries(this.statfsMap)));
+    files.set(`${meta}/missing.json`, JSON.stringify(Object.fromEntries(missing)));
+    if (this.clocks.size > 0) files.set(`${meta}/clock.json`, JSON.stringify(Object.fromEntries(this.clocks)));
     for (const [key, { spec, answer }] of this.commands) {
       const shown = [spec.cmd, ...spec.args].join(' ');
       const a =
         transform && 'stdout' in answer
           ? { stdout: transform('command', shown, answer.stdout) ?? '', stderr: transform('command', shown, answer.stderr) ?? '', exitCode: answer.exitCode }
           : answer;
-      writeFileSync(join(meta, 'commands', `${key}.json`), JSON.stringify({ argv: [spec.cmd, ...spec.args], netnsPid: spec.netnsPid ?? null, ...a }));
+      files.set(`${meta}/commands/${key}.json`, JSON.stringify({ argv: [spec.cmd, ...spec.args], netnsPid: spec.netnsPid ?? null, ...a }));
     }
+    return { files, dropped };
+  }
+
+  /** Write everything recorded as a fixture tree under dir (see toTree); returns how many files were dropped. */
+  writeTree(dir: string, transform?: TextTransform): number {
+    const { files, dropped } = this.toTree(transform);
+    for (const [path, text] of files) {
+      const target = join(dir, path);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, text);
+    }
+    mkdirSync(join(dir, META_DIR, 'commands'), { recursive: true });
     return dropped;
   }
 }
