@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, normalize } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Outcome } from './outcome.js';
+import { treePath } from './tree-meta.js';
 import { commandKey, META_DIR, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs, type StatFsOptions } from './source.js';
 
 /** Rewrites recorded text on its way into a tree; undefined drops it. */
@@ -93,9 +94,8 @@ export class RecordingSource implements Source {
         drop(path);
         continue;
       }
-      const n = normalize('/' + path);
-      if (n.split('/').includes('..') || n === `/${META_DIR}` || n.startsWith(`/${META_DIR}/`)) continue;
-      files.set(n, text);
+      const n = treePath(path);
+      if (n !== undefined) files.set(n, text);
     }
     const links: Record<string, string> = {};
     for (const [path, target] of this.links) {

@@ -1,0 +1,114 @@
+import { normalize } from 'node:path';
+import { z } from 'zod';
+import { failed, ok, unavailable, type Outcome } from './outcome.js';
+import { META_DIR, type Clock, type CommandResult, type StatFs } from './source.js';
+
+/**
+ * The answers of a recorded tree that are not plain files, in `<tree>/.diag/`, shared by every
+ * source that replays a tree (FixtureSource on disk, the bundle reader in memory):
+ *   clock.json            { monoMs, wall } or { "<label>": { monoMs, wall } }
+ *   statfs.json           { "/mount": StatFs }
+ *   links.json            { "/proc/1/ns/net": "net:[4026531840]" }
+ *   dirs.json             { "/proc/1/fd": ["0","1","2"] }  (listings without files)
+ *   missing.json          { "/proc/pressure/cpu": { status, reason, hint? } }
+ *   commands/<key>.json   { stdout, stderr, exitCode } or { status, reason, hint? }
+ * A tree may come from a bundle someone sent: every file is validated.
+ */
+const notOk = z.object({ status: z.enum(['unavailable', 'error']), reason: z.string(), hint: z.string().optional() });
+const commandRecord = z.union([z.object({ stdout: z.string(), stderr: z.string(), exitCode: z.number().int() }), notOk]);
+const statfsRecord = z.object({ type: z.number(), bsize: z.number(), blocks: z.number(), bfree: z.number(), bavail: z.number(), files: z.number(), ffree: z.number() });
+const clockRecord = z.object({ monoMs: z.number(), wall: z.string() });
+const META_SCHEMAS = {
+  'links.json': z.record(z.string(), z.string()),
+  'dirs.json': z.record(z.string(), z.array(z.string())),
+  'missing.json': z.record(z.string(), notOk),
+  'statfs.json': z.record(z.string(), statfsRecord),
+  'clock.json': z.union([clockRecord, z.record(z.string(), clockRecord)]),
+} as const;
+
+const EPOCH: Clock = { monoMs: 0, wall: '1970-01-01T00:00:00.000Z' };
+
+/** A tree's metadata file is not what diag writes. */
+export class TreeError extends Error {
+  override readonly name = 'TreeError';
+}
+
+/** Normalised absolute tree path, or undefined for one that would leave the tree or enter META_DIR. */
+export function treePath(path: string): string | undefined {
+  const n = normalize('/' + path);
+  if (n.split('/').includes('..')) return undefined;
+  if (n === `/${META_DIR}` || n.startsWith(`/${META_DIR}/`)) return undefined;
+  return n;
+}
+
+export class TreeMeta {
+  private constructor(
+    private readonly links: Record<string, string>,
+    private readonly dirs: Record<string, string[]>,
+    private readonly missing: Record<string, z.infer<typeof notOk>>,
+    private readonly statfsMap: Record<string, StatFs>,
+    private readonly clocks: Record<string, Clock>,
+  ) {}
+
+  /** Read and validate the metadata; `text(name)` gives the text of `.diag/<name>` or undefined. */
+  static read(text: (name: string) => string | undefined, where: string): TreeMeta {
+    const json = <K extends keyof typeof META_SCHEMAS>(file: K): z.infer<(typeof META_SCHEMAS)[K]> | undefined => {
+      const t = text(file);
+      if (t === undefined) return undefined;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(t);
+      } catch (err) {
+        throw new TreeError(`${where}/${META_DIR}/${file} is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      const r = META_SCHEMAS[file].safeParse(raw);
+      if (!r.success) throw new TreeError(`${where}/${META_DIR}/${file} is malformed: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 300)}`);
+      return r.data as z.infer<(typeof META_SCHEMAS)[K]>;
+    };
+    const c = json('clock.json') ?? EPOCH;
+    const clocks = 'monoMs' in c && typeof c.monoMs === 'number' ? { sample: c as Clock } : (c as Record<string, Clock>);
+    return new TreeMeta(json('links.json') ?? {}, json('dirs.json') ?? {}, json('missing.json') ?? {}, json('statfs.json') ?? {}, clocks);
+  }
+
+  /** What the recording said instead of an answer (unavailable / error), if it did. */
+  recorded(path: string): Outcome<never> | undefined {
+    const m = this.missing[path];
+    if (m === undefined) return undefined;
+    return m.status === 'unavailable' ? unavailable(m.reason, m.hint) : failed(m.reason);
+  }
+
+  /** A directory listing kept as data (a copy), if the recording has one. */
+  listing(path: string): string[] | undefined {
+    const l = this.dirs[path];
+    return l ? [...l] : undefined;
+  }
+
+  readLink(path: string): Outcome<string> {
+    const l = this.links[path];
+    if (l !== undefined) return ok(l);
+    return this.recorded(path) ?? unavailable(`${path} does not exist`);
+  }
+
+  statfs(path: string): Outcome<StatFs> {
+    const s = this.statfsMap[path];
+    if (s) return ok(s);
+    return this.recorded(`statfs:${path}`) ?? unavailable(`statfs(${path}) was not recorded`);
+  }
+
+  now(label = 'sample'): Clock {
+    return this.clocks[label] ?? this.clocks.sample ?? Object.values(this.clocks)[0] ?? EPOCH;
+  }
+
+  /** A recorded command's answer from the text of its commands/<key>.json (undefined: not recorded). */
+  static command(text: string | undefined, shown: string, where: string): Outcome<CommandResult> {
+    if (text === undefined) return unavailable(`\`${shown}\` was not recorded in this ${where}`);
+    let rec: z.infer<typeof commandRecord>;
+    try {
+      rec = commandRecord.parse(JSON.parse(text));
+    } catch (err) {
+      return failed(`recorded output of \`${shown}\` is malformed`, err);
+    }
+    if ('status' in rec) return rec.status === 'unavailable' ? unavailable(rec.reason, rec.hint) : failed(rec.reason);
+    return ok({ stdout: rec.stdout, stderr: rec.stderr, exitCode: rec.exitCode });
+  }
+}
