@@ -105,7 +105,8 @@ export function processesPanel(f: Frame, t: Theme, width: number, q: ProcessQuer
   const cmdW = Math.max(8, width - 46);
   const head = `${fit('PID', 7, 'right')} S ${fit('CPU%', 6, 'right')} ${fit('RSS', 6, 'right')} ${fit('IO/s', 6, 'right')} ${fit('THR', 4, 'right')} ${fit('FD', 5, 'right')} COMMAND`;
   if (rows.length === 0) {
-    const why = whyMissing(f.model, 'processes');
+    const why = f.source === 'live' && f.tick === 0 && !f.model.tables.processes ? undefined : whyMissing(f.model, 'processes');
+    if (why === undefined && !f.model.tables.processes) return { head, rows, lines: ['reading processes…'], selectable: 0 };
     return { head, rows, lines: [why ? t.tone('unknown', safe(why)) : q.filter ? `no process matches ${safe(JSON.stringify(q.filter))}` : 'no processes'], selectable: 0 };
   }
   const line = (p: ProcessRowVM) => {

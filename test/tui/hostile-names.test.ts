@@ -35,7 +35,8 @@ describe.skipIf(need.skip)('host strings with control characters', () => {
     tui.keys('/');
     tui.type('pwned');
     tui.keys('Enter');
-    const s = await tui.waitFor(/Processes sort:cpu \/pwned/, 'the filtered process list');
+    // the first frame comes before the process list (first paint): wait for the row itself
+    const s = await tui.waitFor((x) => /Processes sort:cpu \/pwned/.test(x) && x.split('\n').some((l) => new RegExp(`^│ +${evil.pid} `).test(l)), 'the filtered process list');
     const row = s.split('\n').find((l) => new RegExp(`^│ +${evil.pid} `).test(l));
     expect(row).toBeDefined();
     expect(row).toContain(`python3 - ${SHOWN_COMM} 49 ${SHOWN_OSC} {red-fg}tagged`);
