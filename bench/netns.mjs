@@ -102,8 +102,8 @@ export async function run(ctx) {
       readFile: (p) => src.readFile(p),
       readDir: (p) => src.readDir(p),
       readLink: (p) => src.readLink(p),
-      statfs: (p) => src.statfs(p),
-      now: () => src.now(),
+      statfs: (p, o) => src.statfs(p, o),
+      now: (label) => src.now(label),
       run: (spec) => {
         commands.push(spec.netnsPid === undefined ? [spec.cmd, [...spec.args]] : ['nsenter', ['--target', String(spec.netnsPid), '--net', '--', spec.cmd, ...spec.args]]);
         return src.run(spec);

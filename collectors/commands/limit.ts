@@ -50,8 +50,8 @@ export function withCommandLimit(src: Source, max: number = DEFAULT_COMMAND_CONC
     readFile: (p) => src.readFile(p),
     readDir: (p) => src.readDir(p),
     readLink: (p) => src.readLink(p),
-    statfs: (p) => src.statfs(p),
-    now: () => src.now(),
+    statfs: (p, o) => src.statfs(p, o),
+    now: (label) => src.now(label),
     run: (spec) => sem.use(() => src.run(spec)),
   };
 }

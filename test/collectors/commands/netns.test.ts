@@ -54,6 +54,26 @@ describe('limits', () => {
     await Promise.all([...Array(30).keys()].map(() => limited.run({ cmd: 'true', args: [] })));
     expect(stats.peak).toBe(4);
   });
+  it('withCommandLimit passes clock labels and statfs bounds through', () => {
+    const seen: unknown[] = [];
+    const inner = {
+      kind: 'live',
+      description: 'spy',
+      readFile: () => unavailable('no'),
+      readDir: () => unavailable('no'),
+      readLink: () => unavailable('no'),
+      statfs: (p: string, o?: unknown) => (seen.push(['statfs', p, o]), unavailable('no')),
+      now: (label?: string) => (seen.push(['now', label]), { monoMs: 1, wall: 'w' }),
+      run: () => Promise.resolve(unavailable('no')),
+    } as unknown as Source;
+    const limited = withCommandLimit(inner, 2);
+    limited.now('collector:sockets');
+    limited.statfs('/mnt/nfs', { mayHang: true, timeoutMs: 2000 });
+    expect(seen).toEqual([
+      ['now', 'collector:sockets'],
+      ['statfs', '/mnt/nfs', { mayHang: true, timeoutMs: 2000 }],
+    ]);
+  });
 });
 
 describe('runTool', () => {
