@@ -26,14 +26,15 @@ async function probeAround<R>(def: ProbeDefinition<R>, work: () => Promise<void>
   return r;
 }
 
-// TCP senders and a receiver over loopback inside the namespace: 8 connections for ~1 s.
+// TCP senders and a receiver over loopback inside the namespace: 16 connections for ~2 s
+// (enough segments that random loss gives well over 10 retransmits every run).
 const TCP_TRAFFIC = `
 const net = require('net');
 const srv = net.createServer((s) => { s.on('data', () => {}); s.on('error', () => {}); });
 srv.listen(0, '127.0.0.1', () => {
-  const end = Date.now() + 1000;
-  let open = 8;
-  for (let i = 0; i < 8; i++) {
+  const end = Date.now() + 2000;
+  let open = 16;
+  for (let i = 0; i < 16; i++) {
     const c = net.connect(srv.address().port, '127.0.0.1', () => {
       const chunk = Buffer.alloc(16384, 120);
       const pump = () => {
@@ -45,7 +46,7 @@ srv.listen(0, '127.0.0.1', () => {
     c.on('error', () => {});
   }
 });
-setTimeout(() => process.exit(0), 4000);`;
+setTimeout(() => process.exit(0), 5000);`;
 
 const UDP_TO_CLOSED_PORT = (n: number, port: number) => `
 const s = require('dgram').createSocket('udp4');
