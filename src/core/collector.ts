@@ -1,3 +1,4 @@
+import type { CollectorMemo } from './collector-memo.js';
 import type { DerivedSpec, FieldSpec } from './fields.js';
 import type { Outcome } from './outcome.js';
 import type { Clock, Source } from './source.js';
@@ -22,7 +23,11 @@ export interface Row {
 export interface RowWindow {
   readonly cur: Row;
   readonly prev: Row | undefined;
-  /** Length of the window in seconds (> 0). */
+  /**
+   * Length of the window in seconds (> 0). A row that did not change (the same Row object in
+   * both samples: a collector memo's idle process) is derived once and reused over later windows,
+   * so a derive function uses the length only through rate().
+   */
   readonly seconds: number;
   /** Increase of a counter over the window: undefined when missing, reset or new. */
   delta(field: string): number | undefined;
@@ -59,6 +64,8 @@ export interface CollectContext {
    * /proc/PID/net/. Only collectors with `netns: true` honour it; the others ignore it.
    */
   readonly netnsPid?: number;
+  /** Memos kept across the samples of a long-running consumer (collector-memo.ts); absent for one-shot runs. */
+  readonly memo?: CollectorMemo;
 }
 
 export interface Collector {

@@ -75,7 +75,26 @@ function planOf(spec: TableSpec): { fields: readonly FieldPlan[]; derived: reado
   return plan;
 }
 
+/**
+ * Model rows of rows that did not change over a window (the same Row object in both samples,
+ * which a collector's memo gives for an idle process): every delta and rate is 0 whatever the
+ * window's length, so the model row is the same too and is made once.
+ */
+const unchangedRows = new WeakMap<Row, ModelRow>();
+
 export function deriveRow(spec: TableSpec, cur: Row, prev: Row | undefined, seconds: number | undefined): ModelRow {
+  if (prev === cur && seconds !== undefined && seconds > 0) {
+    let m = unchangedRows.get(cur);
+    if (!m) {
+      m = computeRow(spec, cur, prev, seconds);
+      unchangedRows.set(cur, m);
+    }
+    return m;
+  }
+  return computeRow(spec, cur, prev, seconds);
+}
+
+function computeRow(spec: TableSpec, cur: Row, prev: Row | undefined, seconds: number | undefined): ModelRow {
   const p = prev && sameEntity(spec, prev, cur) ? prev : undefined;
   const plan = planOf(spec);
   const cv = cur.values;

@@ -1,36 +1,66 @@
-import type { Outcome } from '../core/outcome.js';
+import type { Ok, Outcome } from '../core/outcome.js';
 import type { Clock, CommandResult, CommandSpec, Source, StatFs, StatFsOptions } from '../core/source.js';
 
-/** Files of a process that only change when someone changes them (its title, prlimit, a move). */
-const SLOW = new Set(['cmdline', 'limits', 'cgroup']);
-/** Files of a process that only change while it runs (its fds, I/O counters, context switches). */
-const RUN = new Set(['status', 'io']);
+/**
+ * How long a file of a process is reused, in multiples of maxAgeMs (each spread over 50-100 %
+ * by PID): `ran` once the process ran since the file was read (0: read again at once), `idle`
+ * while it has not. Only files listed here are ever reused.
+ *  - stat, status: memory is reclaimed and a parent dies while a process sleeps: 1 x idle;
+ *  - io, fd: only the process itself does I/O or opens files: stale once it ran, else up to 6 x;
+ *  - cmdline: only the process itself rewrites its title: 1 x once it ran, else 6 x;
+ *  - limits, cgroup: another process can change them (prlimit, a cgroup move): 3 x either way.
+ */
+const POLICY: Readonly<Record<string, { readonly ran: number; readonly idle: number }>> = {
+  stat: { ran: 0, idle: 1 },
+  status: { ran: 0, idle: 1 },
+  io: { ran: 0, idle: 6 },
+  fd: { ran: 0, idle: 6 },
+  cmdline: { ran: 1, idle: 6 },
+  limits: { ran: 3, idle: 3 },
+  cgroup: { ran: 3, idle: 3 },
+};
+
+interface Cached<T> {
+  readonly o: Ok<T>;
+  readonly at: number;
+  /** The process ran since this was read. */
+  ran: boolean;
+}
 
 interface ProcEntry {
   readonly starttime: string;
-  /** schedstat run time (ns) at the last refresh of the RUN files; undefined when unreadable. */
+  /** Threads in the process at its last stat read: schedstat speaks for the main thread only. */
+  threads: number;
+  /** Its schedstat could be read (false: not asked again; its stat answers instead). */
+  sched: boolean;
+  /**
+   * schedstat run time (ns) at the last stat read, when the process is single-threaded and has
+   * one; undefined otherwise (its stat is read and compared instead).
+   */
   runNs?: string;
-  /** The process ran since the RUN files were read (decided once per tick, at its stat read). */
-  ran: boolean;
   tick: number;
-  stat?: { o: Outcome<string>; at: number };
-  readonly files: Map<string, { o: Outcome<string>; at: number }>;
-  fd?: { o: Outcome<string[]>; at: number };
+  stat: Cached<string>;
+  readonly files: Map<string, Cached<string>>;
+  fd?: Cached<string[]>;
 }
 
 /**
  * The dashboard's view of the live host, refreshed every second. With thousands of processes,
- * reading seven files of each one every second is most of what the TUI costs (open/read/close
- * per file). So, for the dashboard only, /proc/PID/schedstat (its run time in ns) is read first:
- *  - a process that did not run since the last refresh cannot have used CPU, opened files, done
- *    I/O or switched context: its stat, status, io and fd listing are the ones read before, for
- *    at most 5-10 s (spread by PID; memory can be reclaimed and a parent can die meanwhile);
- *  - one that ran (or whose schedstat cannot be read) has them all read again;
- *  - its command line, limits and cgroup are re-read every 5-10 s, ran or not.
- * A reused PID is a new process (another start time in stat, another run time): read afresh. A
- * second read of stat within one refresh (the collector asking "is it gone?") always goes to
- * the host. Everything outside /proc/PID is passed through. Playbook runs, probes and
- * snapshots read the host directly, never through this cache.
+ * reading seven files of each one every second is most of what the TUI costs (an open, reads
+ * and a close per file, ~10 us each in the kernel). So, for the dashboard only, whether a process
+ * ran since the last refresh is asked first, as cheaply as procfs allows:
+ *  - a single-threaded process: /proc/PID/schedstat (its run time in ns; a small file);
+ *  - a multi-threaded one: /proc/PID/stat itself, compared with the last one read (schedstat is
+ *    the main thread's alone, and a JVM's main thread sleeps while its others burn CPU). Its
+ *    CPU time, faults, RSS or thread count moved: it ran. A run too short to move any of them
+ *    is caught at the next expiry (at most maxAgeMs);
+ * then each file is reused or read again by POLICY. A process that did not run cannot have used
+ * CPU, opened files, done I/O or switched context, so reused files hold what the host would say.
+ * A reused PID is a new process (another start time): read afresh. A second read of stat within
+ * one refresh (the collector asking "is it gone?") always goes to the host. Reused files are the
+ * same Outcome objects as before, so a consumer can tell "unchanged" by identity. Everything
+ * outside /proc/PID is passed through. Playbook runs, probes and snapshots read the host
+ * directly, never through this cache.
  */
 export class DashboardSource implements Source {
   readonly kind: Source['kind'];
@@ -58,77 +88,117 @@ export class DashboardSource implements Source {
     return this.procs.size;
   }
 
-  private maxAge(pid: string): number {
+  private spread(pid: string): number {
     // 50-100 % of maxAgeMs, fixed per PID: the re-reads of thousands of processes cached at the
     // same moment spread over the following ticks instead of all coming due at once
     return this.maxAgeMs * (0.5 + ((Math.imul(Number(pid), 2654435761) >>> 0) % 1000) / 2000);
   }
 
+  private fresh(pid: string, e: ProcEntry, file: string, c: Cached<unknown>, now: number): boolean {
+    const p = POLICY[file]!;
+    // a multi-threaded process's "did not run" is only as good as its stat: 1 x at most
+    const factor = c.ran ? p.ran : e.threads > 1 ? Math.min(1, p.idle) : p.idle;
+    return now - c.at < factor * this.spread(pid);
+  }
+
+  /** The process's entry when its stat was read in this refresh (else its files are not reused). */
+  private current(path: string, re: RegExp): { pid: string; file: string; e: ProcEntry } | undefined {
+    const m = re.exec(path);
+    if (!m) return undefined;
+    const e = this.procs.get(m[1]!);
+    return e && e.tick === this.tick ? { pid: m[1]!, file: m[2]!, e } : undefined;
+  }
+
   readFile(path: string): Outcome<string> {
-    const m = /^\/proc\/(\d+)\/([a-z]+)$/.exec(path);
+    const m = /^\/proc\/(\d+)\/(stat|status|io|cmdline|limits|cgroup)$/.exec(path);
     if (!m) return this.inner.readFile(path);
     const pid = m[1]!;
     const file = m[2]!;
     if (file === 'stat') return this.readStat(pid, path);
-    const slow = SLOW.has(file);
-    if (!slow && !RUN.has(file)) return this.inner.readFile(path);
     const e = this.procs.get(pid);
     if (!e || e.tick !== this.tick) return this.inner.readFile(path);
     const now = this.clock();
     const hit = e.files.get(file);
-    if (hit && now - hit.at < this.maxAge(pid) && (slow || !e.ran)) return hit.o;
+    if (hit && this.fresh(pid, e, file, hit, now)) return hit.o;
     const o = this.inner.readFile(path);
-    if (o.status === 'ok') e.files.set(file, { o, at: now });
+    if (o.status === 'ok') e.files.set(file, { o, at: now, ran: false });
     else e.files.delete(file);
     return o;
   }
 
   private readStat(pid: string, path: string): Outcome<string> {
-    let e = this.procs.get(pid);
+    const e = this.procs.get(pid);
     // read again in this refresh (gone or not?): the host answers
     if (e && e.tick === this.tick) return this.inner.readFile(path);
-    const sched = this.inner.readFile(`/proc/${pid}/schedstat`);
-    const runNs = sched.status === 'ok' ? sched.value.split(' ')[0] : undefined;
     const now = this.clock();
-    if (e && runNs !== undefined && runNs === e.runNs && e.stat && now - e.stat.at < this.maxAge(pid)) {
-      e.tick = this.tick;
-      e.ran = false;
-      return e.stat.o;
+    if (e?.runNs !== undefined) {
+      // single-threaded, with a schedstat: the cheap question first
+      const runNs = this.runNsOf(pid, e);
+      if (runNs === e.runNs && this.fresh(pid, e, 'stat', e.stat, now)) {
+        e.tick = this.tick;
+        return e.stat.o;
+      }
+      return this.remember(pid, e, this.inner.readFile(path), now, runNs !== e.runNs, runNs);
     }
     const o = this.inner.readFile(path);
+    if (!e || o.status !== 'ok') return this.remember(pid, e, o, now, true, undefined);
+    const changed = o.value !== e.stat.o.value;
+    if (!changed && this.fresh(pid, e, 'stat', e.stat, now)) {
+      e.tick = this.tick;
+      return e.stat.o;
+    }
+    return this.remember(pid, e, o, now, changed, undefined);
+  }
+
+  /** A stat freshly read: a new process, one that ran, or one whose stat expired. */
+  private remember(pid: string, prev: ProcEntry | undefined, o: Outcome<string>, now: number, ran: boolean, runNs: string | undefined): Outcome<string> {
     if (o.status !== 'ok') {
       this.procs.delete(pid);
       return o;
     }
-    // starttime is field 22, the 20th after the ")" that ends comm (comm may hold ")" itself)
-    const rest = o.value.slice(o.value.lastIndexOf(')') + 2).split(' ');
+    // starttime is field 22, num_threads field 20: the 20th and 18th after the ")" that ends
+    // comm (comm may hold ")" itself)
+    const rest = o.value.slice(o.value.lastIndexOf(')') + 2).split(' ', 20);
     const starttime = rest[19] ?? '';
-    if (!e || e.starttime !== starttime) {
-      e = { starttime, ran: true, tick: this.tick, files: new Map() };
+    const threads = Number(rest[17]);
+    let e: ProcEntry;
+    if (!prev || prev.starttime !== starttime) {
+      e = { starttime, threads, sched: true, tick: this.tick, stat: { o, at: now, ran: false }, files: new Map() };
       this.procs.set(pid, e);
+    } else {
+      e = prev;
+      if (ran) {
+        for (const c of e.files.values()) c.ran = true;
+        if (e.fd) e.fd.ran = true;
+      }
+      // an unchanged text keeps its object: consumers see "unchanged" by identity
+      e.stat = { o: o.value === e.stat.o.value ? e.stat.o : o, at: now, ran: false };
+      e.threads = threads;
     }
     e.tick = this.tick;
-    e.ran = runNs === undefined || e.runNs === undefined || runNs !== e.runNs;
-    if (e.ran) {
-      // what was read before it ran is stale: read it again now
-      for (const f of RUN) e.files.delete(f);
-      delete e.fd;
-    }
-    e.runNs = runNs;
-    e.stat = { o, at: now };
-    return o;
+    // the cheap question only speaks for a process that is single-threaded now
+    e.runNs = threads <= 1 ? (runNs ?? this.runNsOf(pid, e)) : undefined;
+    return e.stat.o;
+  }
+
+  /** The main thread's run time in ns; undefined (and not asked again for it) when unreadable. */
+  private runNsOf(pid: string, e: ProcEntry): string | undefined {
+    if (!e.sched) return undefined;
+    const o = this.inner.readFile(`/proc/${pid}/schedstat`);
+    const ns = o.status === 'ok' ? o.value.slice(0, o.value.indexOf(' ')) : '';
+    if (ns !== '') return ns;
+    e.sched = false;
+    return undefined;
   }
 
   readDir(path: string): Outcome<string[]> {
-    const m = /^\/proc\/(\d+)\/fd$/.exec(path);
-    if (!m) return this.inner.readDir(path);
-    const pid = m[1]!;
-    const e = this.procs.get(pid);
-    if (!e || e.tick !== this.tick) return this.inner.readDir(path);
+    const cur = this.current(path, /^\/proc\/(\d+)\/(fd)$/);
+    if (!cur) return this.inner.readDir(path);
+    const { pid, e } = cur;
     const now = this.clock();
-    if (e.fd && !e.ran && now - e.fd.at < this.maxAge(pid)) return e.fd.o.status === 'ok' ? { status: 'ok', value: [...e.fd.o.value] } : e.fd.o;
+    if (e.fd && this.fresh(pid, e, 'fd', e.fd, now)) return e.fd.o.status === 'ok' ? { status: 'ok', value: [...e.fd.o.value] } : e.fd.o;
     const o = this.inner.readDir(path);
-    if (o.status === 'ok') e.fd = { o: { status: 'ok', value: [...o.value] }, at: now };
+    if (o.status === 'ok') e.fd = { o: { status: 'ok', value: [...o.value] }, at: now, ran: false };
     else delete e.fd;
     return o;
   }

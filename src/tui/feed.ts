@@ -1,4 +1,5 @@
 import type { Collector, Sample } from '../core/collector.js';
+import { CollectorMemo } from '../core/collector-memo.js';
 import { deriveModel } from '../core/derive.js';
 import { collectSample, collectWindow } from '../core/sample.js';
 import type { Source } from '../core/source.js';
@@ -44,6 +45,8 @@ export class LiveFeed implements Feed {
   private tick = 0;
   /** What the refreshes read through: per-process files of idle processes are reused (dashboard-source.ts). */
   private readonly dashboard: DashboardSource;
+  /** Rows of processes whose files did not change are the same objects from refresh to refresh. */
+  private readonly memo = new CollectorMemo();
   constructor(
     readonly source: Source,
     private readonly session: EngineSession,
@@ -58,7 +61,7 @@ export class LiveFeed implements Feed {
     // First paint: the first frame has no rates anyway, and reading every process's files is
     // most of its cost (~0.3 s with 2,000 processes); the process list follows half a second later.
     const collectors = this.tick === 0 ? this.collectors.filter((c) => c.id !== 'processes') : this.collectors;
-    const s = await collectSample(collectors, this.dashboard, { sampleIndex: this.tick });
+    const s = await collectSample(collectors, this.dashboard, { sampleIndex: this.tick, memo: this.memo });
     const model = this.prev ? deriveModel(this.collectors, { first: this.prev, second: s }) : deriveModel(this.collectors, s);
     this.prev = s;
     const evaluation = evaluatePlaybook({ playbook: this.playbook, model, catalogue: this.session.catalogue });

@@ -37,7 +37,8 @@ class CountingSource implements Source {
   }
 }
 
-const stat = (pid: number, comm: string, starttime: number, utime = 0) => `${pid} (${comm}) S 1 1 1 0 -1 4194560 0 0 0 0 ${utime} 0 0 0 20 0 1 0 ${starttime} 1000 10 0`;
+const stat = (pid: number, comm: string, starttime: number, utime = 0, threads = 1) =>
+  `${pid} (${comm}) S 1 1 1 0 -1 4194560 0 0 0 0 ${utime} 0 0 0 20 0 ${threads} 0 ${starttime} 1000 10 0`;
 
 function host() {
   const h = new CountingSource();
@@ -92,21 +93,77 @@ describe('DashboardSource', () => {
     expect(h.reads.get('/proc/42/stat')).toBe(3);
   });
 
-  it('reads cmdline, limits and cgroup again after at most maxAge, even of an idle process', () => {
+  it('reads the files of an idle process again after their age: stat and status 5-10 s, limits and cgroup 15-30 s, io, fds and cmdline 30-60 s', () => {
     const { h, set } = host();
     let now = 0;
     const d = new DashboardSource(h, 10_000, () => now);
     set(7, 1, 10);
-    for (let i = 0; i < 25; i++) {
+    for (let i = 0; i < 61; i++) {
       d.beginTick();
       scan(d, 7);
       now += 1000;
     }
-    // 25 s: re-read every 5-10 s, so 3 to 5 times, never every second
-    for (const f of ['cmdline', 'limits', 'cgroup', 'status', 'stat']) {
-      expect(h.reads.get(`/proc/7/${f}`)).toBeGreaterThanOrEqual(3);
-      expect(h.reads.get(`/proc/7/${f}`)).toBeLessThanOrEqual(6);
+    const reads = (f: string) => h.reads.get(`/proc/7/${f}`) ?? 0;
+    expect(reads('schedstat')).toBe(61);
+    for (const f of ['stat', 'status']) {
+      expect(reads(f)).toBeGreaterThanOrEqual(7);
+      expect(reads(f)).toBeLessThanOrEqual(13);
     }
+    for (const f of ['limits', 'cgroup']) {
+      expect(reads(f)).toBeGreaterThanOrEqual(3);
+      expect(reads(f)).toBeLessThanOrEqual(5);
+    }
+    for (const f of ['io', 'fd', 'cmdline']) {
+      expect(reads(f)).toBeGreaterThanOrEqual(2);
+      expect(reads(f)).toBeLessThanOrEqual(3);
+    }
+  });
+
+  it('once a process ran, its cmdline is read again after 5-10 s, its io and fds at once', () => {
+    const { h, set } = host();
+    let now = 0;
+    const d = new DashboardSource(h, 10_000, () => now);
+    set(8, 1, 10);
+    for (let i = 0; i < 12; i++) {
+      h.files.set('/proc/8/schedstat', `${100 + i} 0 1\n`);
+      d.beginTick();
+      scan(d, 8);
+      now += 1000;
+    }
+    expect(h.reads.get('/proc/8/io')).toBe(12);
+    expect(h.reads.get('/proc/8/fd')).toBe(12);
+    expect(h.reads.get('/proc/8/cmdline')).toBeGreaterThanOrEqual(2);
+    expect(h.reads.get('/proc/8/cmdline')).toBeLessThanOrEqual(3);
+  });
+
+  it('a multi-threaded process is judged by its stat, not by its main thread\'s schedstat', () => {
+    const { h } = host();
+    let now = 0;
+    const d = new DashboardSource(h, 10_000, () => now);
+    // a JVM-like process: the main thread sleeps (schedstat still), the other threads burn CPU
+    h.files.set('/proc/11/schedstat', '500 0 1\n');
+    for (const f of ['status', 'io', 'cmdline', 'limits', 'cgroup']) h.files.set(`/proc/11/${f}`, `${f} v0`);
+    h.dirs.set('/proc/11/fd', ['0']);
+    let first: unknown;
+    for (let i = 0; i < 4; i++) {
+      h.files.set('/proc/11/stat', stat(11, 'java', 1, 100 * i, 30));
+      h.files.set('/proc/11/io', `io v${i}`);
+      d.beginTick();
+      const o = d.readFile('/proc/11/stat');
+      expect(o.status === 'ok' && o.value).toBe(stat(11, 'java', 1, 100 * i, 30));
+      expect(scan(d, 11)[4]).toBe(`io v${i}`);
+      first ??= o;
+      now += 1000;
+    }
+    expect(h.reads.get('/proc/11/schedstat')).toBeUndefined();
+    // its stat stops moving: the files read before are reused, the stat is the same object
+    d.beginTick();
+    const a = d.readFile('/proc/11/stat');
+    h.files.set('/proc/11/io', 'io later');
+    d.beginTick();
+    expect(d.readFile('/proc/11/stat')).toBe(a);
+    expect(scan(d, 11)[4]).toBe('io v3');
+    expect(first).not.toBe(a);
   });
 
   it('a reused PID (another start time) is a new process: nothing of the old one is returned', () => {
@@ -120,7 +177,7 @@ describe('DashboardSource', () => {
     expect(scan(d, 9)[3]).toBe('cmdline of 9@200');
   });
 
-  it('without schedstat every file is read every time; failures are never cached', () => {
+  it('without schedstat the stat is read every time and compared; failures are never cached', () => {
     const { h, set } = host();
     const d = new DashboardSource(h, 10_000, () => 0);
     set(3, 1, 1);
@@ -130,9 +187,15 @@ describe('DashboardSource', () => {
       d.beginTick();
       expect(scan(d, 3)[4]).toBe('ENOENT');
     }
-    expect(h.reads.get('/proc/3/status')).toBe(3);
+    expect(h.reads.get('/proc/3/schedstat')).toBe(1);
     expect(h.reads.get('/proc/3/stat')).toBe(3);
+    expect(h.reads.get('/proc/3/status')).toBe(1);
     expect(h.reads.get('/proc/3/io')).toBe(3);
+    // it ran (its stat moved): everything is read again
+    h.files.set('/proc/3/stat', stat(3, 'a) b', 1, 7));
+    d.beginTick();
+    scan(d, 3);
+    expect(h.reads.get('/proc/3/status')).toBe(2);
   });
 
   it('passes other paths through and forgets processes that are gone', () => {

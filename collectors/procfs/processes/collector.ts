@@ -3,7 +3,7 @@ import { counter, derived, gauge } from '../../../src/core/fields.js';
 import { ok, unavailable, type Failed, type Unavailable } from '../../../src/core/outcome.js';
 import type { ParseResult } from '../../../src/core/parse-result.js';
 import type { Source } from '../../../src/core/source.js';
-import { cgroupLabel, cmdlineText, parseOpenFilesLimit, parsePidCgroup, parsePidIo, parsePidStat, parsePidStatus } from './parse.js';
+import { cgroupLabel, cmdlineText, parseOpenFilesLimit, parsePidCgroup, parsePidIo, parsePidStat, parsePidStatus, type PidStat } from './parse.js';
 import { isPidName } from './pids.js';
 import { processStatesRow, processStatesTable } from './states.js';
 
@@ -59,6 +59,41 @@ function vanished(src: Source, pid: string, starttime: number): boolean {
   return !p.ok || p.value.starttime !== starttime;
 }
 
+/** The inputs a row was built from, kept to give the same Row back while they do not change. */
+interface MemoEntry {
+  readonly stat: string;
+  readonly status: string;
+  readonly limits: string;
+  readonly cgroup: string;
+  readonly cmdline: string;
+  readonly io: string;
+  readonly fds: number;
+  readonly row: Row;
+}
+
+/**
+ * Rows of the last scan by PID, for a consumer that scans again and again (the TUI, through
+ * CollectContext.memo): a process whose seven inputs are the same text as last time gets the
+ * same Row object back, neither parsed nor allocated again. Only rows read whole and cleanly are
+ * kept (no gap, nothing unparsed), so a memoised row never hides a note. Pure: the same inputs
+ * give the same row whatever the source.
+ */
+export class ProcessMemo {
+  private last = new Map<string, MemoEntry>();
+  private next = new Map<string, MemoEntry>();
+  get(pid: string): MemoEntry | undefined {
+    return this.last.get(pid);
+  }
+  keep(pid: string, e: MemoEntry): void {
+    this.next.set(pid, e);
+  }
+  /** End of a scan: what it did not see is forgotten. */
+  endScan(): void {
+    this.last = this.next;
+    this.next = new Map();
+  }
+}
+
 /**
  * Read one process. Returns undefined when it vanished mid-scan (ENOENT/ESRCH, or the PID now
  * belongs to a younger process): its numbers are dropped whole. The identity (PID + start time)
@@ -67,39 +102,40 @@ function vanished(src: Source, pid: string, starttime: number): boolean {
  * process, not one per denied file). A PID cannot be reused within one process's reads: the
  * kernel hands PIDs out cyclically, so reuse needs pid_max forks in between.
  */
-export function readProcess(src: Source, pid: string, gaps: ScanGaps): Row | undefined {
+export function readProcess(src: Source, pid: string, gaps: ScanGaps, memo?: ProcessMemo): Row | undefined {
   const base = `/proc/${pid}/`;
   const statText = src.readFile(base + 'stat');
   if (statText.status !== 'ok') return undefined;
-  const stat = parsePidStat(statText.value);
-  if (!stat.ok) {
-    gaps.garbled++;
-    return undefined;
+  const before = memo?.get(pid);
+  // The same stat text as the memoised row's: it parsed then, and has the same start time.
+  const known = before !== undefined && before.stat === statText.value ? before : undefined;
+  let parsed: PidStat | undefined;
+  if (!known) {
+    const stat = parsePidStat(statText.value);
+    if (!stat.ok) {
+      gaps.garbled++;
+      return undefined;
+    }
+    parsed = stat.value;
   }
-  const st = stat.value;
-  const start = st.starttime;
+  const start = parsed ? parsed.starttime : Number(known!.row.labels!.starttime);
+  const state = parsed ? parsed.state : known!.row.labels!.state;
   let alive = false;
   /** After a failed read: false when the process is gone (drop it), true when it is still there. */
   const stillThere = (): boolean => alive || (alive = !vanished(src, pid, start));
 
   const statusText = src.readFile(base + 'status');
   if (statusText.status !== 'ok' && !stillThere()) return undefined;
-  const status = statusText.status === 'ok' ? parsePidStatus(statusText.value) : undefined;
-
   const limitsText = src.readFile(base + 'limits');
   if (limitsText.status !== 'ok' && !stillThere()) return undefined;
-  const limit = limitsText.status === 'ok' ? parseOpenFilesLimit(limitsText.value) : undefined;
-
   const cgText = src.readFile(base + 'cgroup');
   if (cgText.status !== 'ok' && !stillThere()) return undefined;
-  const cg = cgText.status === 'ok' ? parsePidCgroup(cgText.value) : undefined;
-
   const cmdText = src.readFile(base + 'cmdline');
   if (cmdText.status !== 'ok' && !stillThere()) return undefined;
 
   // io and fd need ptrace-read access: root, or the same user as the process.
   // A zombie (or a process being torn down) has no files and may refuse io: not a gap to report.
-  const dead = st.state === 'Z' || st.state === 'X' || st.state === 'x';
+  const dead = state === 'Z' || state === 'X' || state === 'x';
   const ioText = src.readFile(base + 'io');
   if (ioText.status !== 'ok') {
     if (!stillThere()) return undefined;
@@ -108,8 +144,6 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps): Row | und
       gaps.first.io ??= because(ioText);
     }
   }
-  const io = ioText.status === 'ok' ? parsePidIo(ioText.value) : undefined;
-
   const fdDir = src.readDir(base + 'fd');
   if (fdDir.status !== 'ok') {
     if (!stillThere()) return undefined;
@@ -118,6 +152,20 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps): Row | und
       gaps.first.fd ??= because(fdDir);
     }
   }
+  const whole = statusText.status === 'ok' && limitsText.status === 'ok' && cgText.status === 'ok' && cmdText.status === 'ok' && ioText.status === 'ok' && fdDir.status === 'ok';
+  if (
+    known &&
+    whole &&
+    known.status === statusText.value &&
+    known.limits === limitsText.value &&
+    known.cgroup === cgText.value &&
+    known.cmdline === cmdText.value &&
+    known.io === ioText.value &&
+    known.fds === fdDir.value.length
+  ) {
+    memo!.keep(pid, known);
+    return known.row;
+  }
   const otherMiss =
     statusText.status !== 'ok' ? statusText : limitsText.status !== 'ok' ? limitsText : cgText.status !== 'ok' ? cgText : cmdText.status !== 'ok' ? cmdText : undefined;
   if (otherMiss !== undefined && !dead) {
@@ -125,6 +173,12 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps): Row | und
     gaps.first.other ??= because(otherMiss);
   }
 
+  const st = parsed ?? (parsePidStat(statText.value) as { ok: true; value: PidStat }).value;
+  const status = statusText.status === 'ok' ? parsePidStatus(statusText.value) : undefined;
+  const limit = limitsText.status === 'ok' ? parseOpenFilesLimit(limitsText.value) : undefined;
+  const cg = cgText.status === 'ok' ? parsePidCgroup(cgText.value) : undefined;
+  const io = ioText.status === 'ok' ? parsePidIo(ioText.value) : undefined;
+  const unparsedBefore = gaps.unparsed;
   unparsedGap(gaps, status);
   unparsedGap(gaps, limit);
   unparsedGap(gaps, cg);
@@ -135,13 +189,13 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps): Row | und
   // Kernel threads have no VmRSS line; their stat rss is 0, which is the truth for them.
   const rss = sv?.rssBytes ?? (st.rssPages === 0 ? 0 : undefined);
 
-  const labels: Record<string, string> = { comm: st.comm, state: st.state, starttime: String(start) };
+  const labels: Record<string, string> = { comm: st.comm, state: st.state, starttime: String(st.starttime) };
   if (sv?.uid !== undefined) labels.uid = String(sv.uid);
   const cgPath = cg?.ok ? cgroupLabel(cg.value) : undefined;
   if (cgPath !== undefined) labels.cgroup = cgPath;
   if (cmdText.status === 'ok' && cmdText.value.length > 0) labels.cmdline = cmdlineText(cmdText.value);
 
-  return {
+  const row: Row = {
     key: pid,
     labels,
     values: {
@@ -165,19 +219,24 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps): Row | und
       write_bytes: iov?.writeBytes,
     },
   };
+  if (memo && whole && gaps.unparsed === unparsedBefore) {
+    memo.keep(pid, { stat: statText.value, status: statusText.value, limits: limitsText.value, cgroup: cgText.value, cmdline: cmdText.value, io: ioText.value, fds: fdDir.value.length, row });
+  }
+  return row;
 }
 
 /** Scan every process under /proc. */
-export function scanProcesses(src: Source): { rows: Row[]; gaps: ScanGaps } | undefined {
+export function scanProcesses(src: Source, memo?: ProcessMemo): { rows: Row[]; gaps: ScanGaps } | undefined {
   const dir = src.readDir('/proc');
   if (dir.status !== 'ok') return undefined;
   const gaps: ScanGaps = { io: 0, fd: 0, other: 0, garbled: 0, unparsed: 0, first: {} };
   const rows: Row[] = [];
   for (const name of dir.value) {
     if (!isPidName(name)) continue;
-    const row = readProcess(src, name, gaps);
+    const row = readProcess(src, name, gaps, memo);
     if (row) rows.push(row);
   }
+  memo?.endScan();
   return { rows, gaps };
 }
 
@@ -233,9 +292,9 @@ export const processesCollector: Collector = {
     },
     process_states: processStatesTable,
   },
-  collect(src) {
+  collect(src, ctx) {
     const out: TableOutcomes = {};
-    const scan = scanProcesses(src);
+    const scan = scanProcesses(src, ctx?.memo?.for('processes', () => new ProcessMemo()));
     if (!scan) {
       out.processes = unavailable('/proc cannot be listed', 'is procfs mounted (or --root pointing at a host root)?');
       out.process_states = out.processes;

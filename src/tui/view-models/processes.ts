@@ -29,7 +29,19 @@ export interface ProcessQuery {
   readonly tree: boolean;
 }
 
-function toVM(r: ModelRow, depth = 0): ProcessRowVM {
+/** A model row unchanged since the last refresh (an idle process) keeps its view-model. */
+const vms = new WeakMap<ModelRow, ProcessRowVM>();
+
+function toVM(r: ModelRow): ProcessRowVM {
+  let vm = vms.get(r);
+  if (!vm) {
+    vm = makeVM(r);
+    vms.set(r, vm);
+  }
+  return vm;
+}
+
+function makeVM(r: ModelRow): ProcessRowVM {
   const io = (r.values.read_bytes ?? 0) + (r.values.write_bytes ?? 0);
   const hasIo = r.values.read_bytes !== undefined || r.values.write_bytes !== undefined;
   return {
@@ -45,7 +57,7 @@ function toVM(r: ModelRow, depth = 0): ProcessRowVM {
     fds: r.values.fds,
     fdPct: r.values.fd_pct,
     cgroup: r.labels.cgroup ?? '',
-    depth,
+    depth: 0,
   };
 }
 
@@ -64,7 +76,7 @@ export function inCgroup(path: string, cgroup: string): boolean {
 
 /** Processes sorted, filtered, optionally as a tree (children under their parent, sorted within). */
 export function processesVM(m: Model, q: ProcessQuery): ProcessRowVM[] {
-  let rows = rowsOf(m, 'processes').map((r) => toVM(r));
+  let rows = rowsOf(m, 'processes').map(toVM);
   if (q.cgroup !== undefined) rows = rows.filter((p) => inCgroup(p.cgroup, q.cgroup!));
   const f = q.filter?.trim().toLowerCase();
   if (f) {

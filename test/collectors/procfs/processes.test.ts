@@ -15,7 +15,8 @@ import {
 import { isPidName } from '../../../collectors/procfs/processes/pids.js';
 import { parseFileNr, parseSysctlUint } from '../../../collectors/procfs/tasks/parse.js';
 import { tasksCollector } from '../../../collectors/procfs/tasks/collector.js';
-import { deriveModel, type ModelRow } from '../../../src/core/derive.js';
+import { CollectorMemo } from '../../../src/core/collector-memo.js';
+import { deriveModel, deriveRow, type ModelRow } from '../../../src/core/derive.js';
 import { collectSample, collectWindow } from '../../../src/core/sample.js';
 import { fixtureTree } from '../../helpers/fixture-host.js';
 import { fuzzParser } from '../../helpers/fuzz.js';
@@ -298,6 +299,49 @@ describe('processes and tasks collectors on fixture trees', () => {
       expect(notes).toContain('2 per-process files did not parse; their fields are missing (first: /proc/PID/status: does not start with "Name:")');
     } finally {
       t.cleanup();
+    }
+  });
+  it('with a memo (the TUI), an unchanged process is the same Row object; a change, a gap or a new PID is read afresh', async () => {
+    const a = host(0);
+    const a2 = host(0);
+    const b = host(1);
+    try {
+      const memo = new CollectorMemo();
+      const scan = async (src: typeof a.source, withMemo: boolean) => {
+        const s = await collectSample([processesCollector], src, { sampleIndex: 0, ...(withMemo ? { memo } : {}) });
+        const c = s.collectors.processes;
+        if (c?.status !== 'ok') throw new Error('no processes');
+        const t = c.value.tables.processes;
+        if (t?.status !== 'ok') throw new Error('no table');
+        return { rows: new Map(t.value.map((r) => [r.key, r])), notes: t.notes };
+      };
+      const first = await scan(a.source, true);
+      const again = await scan(a2.source, true);
+      // another tree with the same text: equal strings, so the same row
+      expect(again.rows.get('300')).toBe(first.rows.get('300'));
+      // 100's io is unreadable (a gap): never memoised, and its note is still there
+      expect(again.rows.get('100')).not.toBe(first.rows.get('100'));
+      expect(again.notes).toEqual(first.notes);
+      // what a memo gives is what a scan without one gives
+      const plain = await scan(a2.source, false);
+      expect([...again.rows.values()]).toEqual([...plain.rows.values()]);
+      const later = await scan(b.source, true);
+      expect(later.rows.get('300')).toBe(first.rows.get('300'));
+      expect(later.rows.get('200')!.labels!.comm).toBe('new');
+      expect(later.rows.get('100')!.values.utime).toBe(1150);
+      expect([...later.rows.values()]).toEqual([...(await scan(b.source, false)).rows.values()]);
+      // a window over two samples of an unchanged process: rates 0, the same model row each time
+      const row = first.rows.get('300')!;
+      const spec = processesCollector.tables.processes!;
+      const m1 = deriveRow(spec, row, row, 1.02);
+      expect(m1.values.cpu_pct).toBe(0);
+      expect(m1.deltas.utime).toBe(0);
+      expect(deriveRow(spec, row, row, 0.97)).toBe(m1);
+      expect(deriveRow(spec, row, undefined, 1)).not.toBe(m1);
+    } finally {
+      a.cleanup();
+      a2.cleanup();
+      b.cleanup();
     }
   });
   it('no /proc at all: unavailable with a hint', async () => {
