@@ -16,16 +16,21 @@ export async function launchLiveTui(source: Source, refreshMs: number, playbookD
   if (!use) throw new DiagError(`the 'use' playbook did not load: ${session.loaded.errors.map(String).join('; ') || 'not found'}`);
   const probes = await probeRunnerForCli(source);
   const guide = createGuide({ session, source, probes, live: true, windowMs: 1000 });
-  return runTui({
-    feed: new LiveFeed(source, session, use),
-    refreshMs,
-    guide,
-    snapshot: async (investigation) => {
-      const output = resolve(defaultSnapshotName(source));
-      const r = await takeSnapshot({ live: source, windowMs: 1000, output, force: false, redact: true, obfuscate: false, snapshotTimeoutMs: 30_000, extraFiles: { 'investigation.json': { schema: 'diag.investigation/v1', steps: investigation } } });
-      return `snapshot written: ${r.file} (${Math.round(r.bytes / 1024)} KiB, with ${Array.isArray(investigation) ? investigation.length : 0} investigation steps)`;
-    },
-  });
+  const feed = new LiveFeed(source, session, use);
+  try {
+    return await runTui({
+      feed,
+      refreshMs,
+      guide,
+      snapshot: async (investigation) => {
+        const output = resolve(defaultSnapshotName(source));
+        const r = await takeSnapshot({ live: source, windowMs: 1000, output, force: false, redact: true, obfuscate: false, snapshotTimeoutMs: 30_000, extraFiles: { 'investigation.json': { schema: 'diag.investigation/v1', steps: investigation } } });
+        return `snapshot written: ${r.file} (${Math.round(r.bytes / 1024)} KiB, with ${Array.isArray(investigation) ? investigation.length : 0} investigation steps)`;
+      },
+    });
+  } finally {
+    feed.close();
+  }
 }
 
 /** `diag open BUNDLE`: the same UI on a snapshot, time frozen at the capture. */

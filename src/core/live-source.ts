@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readlinkSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTextSync } from './fast-read.js';
+import { PinnedFiles, pinBudget } from './pinned-files.js';
 import { failed, ok, outcomeFromErrno, unavailable, type Outcome } from './outcome.js';
 import { COMMAND_PACKAGES, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs, type StatFsOptions } from './source.js';
 
@@ -39,6 +40,17 @@ export class LiveSource implements Source {
     } catch (err) {
       return outcomeFromErrno(path, err);
     }
+  }
+
+  /** Small procfs files of this host kept open for re-reading (the TUI's refreshes): pinned-files.ts. */
+  pinnedFiles(): PinnedFiles {
+    let limits: string | undefined;
+    try {
+      limits = readTextSync('/proc/self/limits');
+    } catch {
+      // no budget known: nothing is pinned
+    }
+    return new PinnedFiles(this.root, pinBudget(limits));
   }
 
   readDir(path: string): Outcome<string[]> {

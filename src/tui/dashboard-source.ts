@@ -1,4 +1,5 @@
 import type { Ok, Outcome } from '../core/outcome.js';
+import type { PinnedFiles } from '../core/pinned-files.js';
 import type { Clock, CommandResult, CommandSpec, Source, StatFs, StatFsOptions } from '../core/source.js';
 
 /**
@@ -72,6 +73,8 @@ export class DashboardSource implements Source {
     private readonly inner: Source,
     private readonly maxAgeMs = 10_000,
     private readonly clock: () => number = () => performance.now(),
+    /** Where schedstat is re-read through a descriptor kept open (live hosts): one pread per refresh. */
+    private readonly pinned?: PinnedFiles,
   ) {
     this.kind = inner.kind;
     this.description = `${inner.description} (dashboard cache)`;
@@ -80,7 +83,17 @@ export class DashboardSource implements Source {
   /** Call before each sample: forgets processes not seen in the previous one. */
   beginTick(): void {
     this.tick++;
-    for (const [pid, e] of this.procs) if (e.tick < this.tick - 1) this.procs.delete(pid);
+    for (const [pid, e] of this.procs) if (e.tick < this.tick - 1) this.forget(pid);
+  }
+
+  private forget(pid: string): void {
+    this.procs.delete(pid);
+    this.pinned?.close(`/proc/${pid}/schedstat`);
+  }
+
+  /** Closes what is held open. */
+  close(): void {
+    this.pinned?.closeAll();
   }
 
   /** Processes whose files are remembered (for tests). */
@@ -153,7 +166,7 @@ export class DashboardSource implements Source {
   /** A stat freshly read: a new process, one that ran, or one whose stat expired. */
   private remember(pid: string, prev: ProcEntry | undefined, o: Outcome<string>, now: number, ran: boolean, runNs: string | undefined): Outcome<string> {
     if (o.status !== 'ok') {
-      this.procs.delete(pid);
+      this.forget(pid);
       return o;
     }
     // starttime is field 22, num_threads field 20: the 20th and 18th after the ")" that ends
@@ -163,6 +176,10 @@ export class DashboardSource implements Source {
     const threads = Number(rest[17]);
     let e: ProcEntry;
     if (!prev || prev.starttime !== starttime) {
+      // a descriptor held for the PID's previous process answers for that one: so does the run
+      // time read through it
+      if (prev) this.pinned?.close(`/proc/${pid}/schedstat`);
+      runNs = undefined;
       e = { starttime, threads, sched: true, tick: this.tick, stat: { o, at: now, ran: false }, files: new Map() };
       this.procs.set(pid, e);
     } else {
@@ -177,14 +194,19 @@ export class DashboardSource implements Source {
     }
     e.tick = this.tick;
     // the cheap question only speaks for a process that is single-threaded now
-    e.runNs = threads <= 1 ? (runNs ?? this.runNsOf(pid, e)) : undefined;
+    if (threads <= 1) e.runNs = runNs ?? this.runNsOf(pid, e);
+    else {
+      e.runNs = undefined;
+      this.pinned?.close(`/proc/${pid}/schedstat`);
+    }
     return e.stat.o;
   }
 
   /** The main thread's run time in ns; undefined (and not asked again for it) when unreadable. */
   private runNsOf(pid: string, e: ProcEntry): string | undefined {
     if (!e.sched) return undefined;
-    const o = this.inner.readFile(`/proc/${pid}/schedstat`);
+    const path = `/proc/${pid}/schedstat`;
+    const o = this.pinned ? this.pinned.read(path) : this.inner.readFile(path);
     const ns = o.status === 'ok' ? o.value.slice(0, o.value.indexOf(' ')) : '';
     if (ns !== '') return ns;
     e.sched = false;

@@ -6,6 +6,7 @@ import type { Source } from '../core/source.js';
 import { evaluatePlaybook } from '../engine/evaluate.js';
 import type { LoadedPlaybook } from '../engine/loader.js';
 import type { EngineSession } from '../engine/session.js';
+import { LiveSource } from '../core/live-source.js';
 import { DashboardSource } from './dashboard-source.js';
 import type { Frame } from './frame.js';
 
@@ -31,6 +32,8 @@ function readHost(src: Source): Frame['host'] {
 }
 
 export interface Feed {
+  /** Releases what the feed holds open (descriptors kept for refreshes). */
+  close?(): void;
   /** The next frame: for a live host, the window since the previous call. */
   next(): Promise<Frame>;
   readonly live: boolean;
@@ -53,7 +56,11 @@ export class LiveFeed implements Feed {
     readonly playbook: LoadedPlaybook,
     private readonly collectors: readonly Collector[] = dashboardCollectors(session.collectors),
   ) {
-    this.dashboard = new DashboardSource(source);
+    this.dashboard = new DashboardSource(source, undefined, undefined, source instanceof LiveSource ? source.pinnedFiles() : undefined);
+  }
+
+  close(): void {
+    this.dashboard.close();
   }
 
   async next(): Promise<Frame> {
