@@ -155,9 +155,10 @@ function ensureNative() {
 
 function ensureBuild() {
   const stamp = 'dist/.build-stamp';
-  const sources = newestMtime(['src', 'collectors', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json']);
+  const sources = newestMtime(['src', 'collectors', 'playbooks', 'scripts/bundle.mjs', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json']);
   if (existsSync(join(ROOT, stamp)) && mtime(stamp) >= sources) return;
   run('node', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], 'compiling TypeScript (tsc)');
+  run('node', ['scripts/bundle.mjs', '--quiet'], 'bundling for a fast start (esbuild)');
   mkdirSync(join(ROOT, 'dist'), { recursive: true });
   writeFileSync(join(ROOT, stamp), new Date().toISOString() + '\n');
 }

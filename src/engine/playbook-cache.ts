@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /**
@@ -14,19 +15,30 @@ import { z } from 'zod';
 const cacheFile = z.object({ schema: z.literal('diag.playbook-cache/v1'), entries: z.record(z.string(), z.unknown()) });
 const MAX_ENTRIES = 256;
 
+function readCache(path: string | undefined): Record<string, unknown> {
+  if (!path) return {};
+  try {
+    const parsed = cacheFile.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+    if (parsed.success) return parsed.data.entries;
+  } catch {
+    /* no cache yet, or unreadable: start empty */
+  }
+  return {};
+}
+
 export class PlaybookCache {
-  private entries: Record<string, unknown> = {};
+  private entries: Record<string, unknown>;
+  /** Entries built with diag (dist/playbooks-cache.json): read, never written. */
+  private readonly shipped: Record<string, unknown>;
   private dirty = false;
   private readonly used = new Set<string>();
 
-  constructor(private readonly path: string | undefined) {
-    if (!path) return;
-    try {
-      const parsed = cacheFile.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-      if (parsed.success) this.entries = parsed.data.entries;
-    } catch {
-      /* no cache yet, or unreadable: start empty */
-    }
+  constructor(
+    private readonly path: string | undefined,
+    shipped: string | null = process.env.DIAG_NO_CACHE === '1' ? null : shippedCachePath(),
+  ) {
+    this.entries = readCache(path);
+    this.shipped = shipped === null ? {} : readCache(shipped);
   }
 
   static key(text: string): string {
@@ -35,6 +47,7 @@ export class PlaybookCache {
 
   get(text: string): unknown {
     const k = PlaybookCache.key(text);
+    if (k in this.shipped) return this.shipped[k];
     if (!(k in this.entries)) return undefined;
     this.used.add(k);
     return this.entries[k];
@@ -42,6 +55,7 @@ export class PlaybookCache {
 
   put(text: string, value: unknown): void {
     const k = PlaybookCache.key(text);
+    if (k in this.shipped) return;
     this.used.add(k);
     if (k in this.entries) return;
     this.entries[k] = value;
@@ -63,6 +77,15 @@ export class PlaybookCache {
       /* read-only home, full disk: run without a cache */
     }
   }
+}
+
+/**
+ * The cache `npm run build` writes of the built-in playbooks (scripts/bundle.mjs): dist/ holds it,
+ * two folders above this module (dist/src/engine, or the bundle in dist/src/cli). From src/
+ * (tests), the path names nothing and nothing is shipped.
+ */
+export function shippedCachePath(): string {
+  return fileURLToPath(new URL('../../playbooks-cache.json', import.meta.url));
 }
 
 export function defaultCachePath(): string | undefined {
