@@ -4,7 +4,7 @@ import { builtinPlaybookDir, loadPlaybooks, parsePlaybookFile } from '../../src/
 import { buildCatalogue } from '../../src/engine/metrics.js';
 import { PlaybookCache } from '../../src/engine/playbook-cache.js';
 import { catalogue, HEADER, loadFrom } from './helpers.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -157,6 +157,28 @@ describe('playbook loader', () => {
       const third = loadPlaybooks(catalogue, [{ dir, origin: 'builtin' }], { cache: poisoned });
       expect(third.errors[0]?.field).toBe('checks[0].metric');
       expect(third.errors[0]?.position?.line).toBe(HEADER.split('\n').length + 4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a cache shipped with the build answers for the built-in playbooks and is never written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diagt-shipped-'));
+    try {
+      const shipped = join(dir, 'playbooks-cache.json');
+      writeFileSync(join(dir, 'ok.yaml'), HEADER + CHECK);
+      // as scripts/bundle.mjs makes it: the loader itself fills it
+      loadPlaybooks(catalogue, [{ dir, origin: 'builtin' }], { cache: new PlaybookCache(shipped, null) });
+      const user = join(dir, 'user', 'playbooks.json');
+      const cache = new PlaybookCache(user, shipped);
+      expect(cache.get(HEADER + CHECK)).toMatchObject({ name: 't' });
+      const r = loadPlaybooks(catalogue, [{ dir, origin: 'builtin' }], { cache });
+      expect(r.playbooks.get('t')?.checks[0]?.id).toBe('runq');
+      // everything came from the shipped cache: the user's cache had nothing to add
+      expect(existsSync(user)).toBe(false);
+      // a shipped entry is only data: it is validated like any other, and a garbled file is ignored
+      writeFileSync(shipped, '{"schema":"diag.playbook-cache/v1","entries":[1,2]}');
+      expect(new PlaybookCache(undefined, shipped).get(HEADER + CHECK)).toBeUndefined();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,0 +1,21 @@
+import { statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { diag } from '../helpers/diag-cli.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const mtime = (rel: string) => statSync(`${ROOT}${rel}`).mtimeMs;
+
+describe('what `npm run build` makes for a fast start', () => {
+  it('the one-file bundle is there and current, so bin/diag.js runs it (the suite runs diag through it)', () => {
+    expect(mtime('dist/src/cli/main.bundle.js')).toBeGreaterThanOrEqual(mtime('dist/.tsbuildinfo'));
+  });
+
+  it('the built-in playbooks ship pre-parsed: a run with an empty cache home writes no cache of its own', async () => {
+    const home = `${ROOT}bench/.build/empty-home-${process.pid}`;
+    const r = await diag(['playbooks', '--json'], { env: { XDG_CACHE_HOME: home } });
+    expect(r.exitCode).toBe(0);
+    expect(() => statSync(`${home}/diag/playbooks-v1.json`)).toThrow();
+    expect(statSync(`${ROOT}dist/playbooks-cache.json`).mode & 0o444).toBe(0o444);
+  });
+});
