@@ -18,23 +18,28 @@ export class MemoSource implements Source {
     this.description = inner.description;
   }
 
+  /** Not a file of one process (/proc/PID/...): checked without a regex, it runs for every read. */
   private static shareable(path: string): boolean {
-    return !/^\/proc\/\d+\//.test(path);
+    if (!path.startsWith('/proc/')) return true;
+    const c = path.charCodeAt(6);
+    return !(c >= 48 && c <= 57);
   }
 
   readFile(path: string): Outcome<string> {
+    if (!MemoSource.shareable(path)) return this.inner.readFile(path);
     const hit = this.files.get(path);
     if (hit) return hit;
     const o = this.inner.readFile(path);
-    if (o.status === 'ok' && MemoSource.shareable(path)) this.files.set(path, o);
+    if (o.status === 'ok') this.files.set(path, o);
     return o;
   }
 
   readDir(path: string): Outcome<string[]> {
+    if (!MemoSource.shareable(path)) return this.inner.readDir(path);
     const hit = this.dirs.get(path);
     if (hit) return hit.status === 'ok' ? { status: 'ok', value: [...hit.value] } : hit;
     const o = this.inner.readDir(path);
-    if (o.status === 'ok' && MemoSource.shareable(path)) this.dirs.set(path, { status: 'ok', value: [...o.value] });
+    if (o.status === 'ok') this.dirs.set(path, { status: 'ok', value: [...o.value] });
     return o;
   }
 

@@ -63,9 +63,13 @@ function resolveVar(v: string, vars: Readonly<Record<string, string>>): string |
   return v.startsWith('$') ? vars[v.slice(1)] : v;
 }
 
-function filterRow(f0: Filter, row: ModelRow, vars: Readonly<Record<string, string>>): boolean {
+/** A filter with its variables filled in: once per check, not once per row. */
+function resolveFilter(f0: Filter, vars: Readonly<Record<string, string>>): Filter {
   // A variable that has no value here (no target, unknown netns) matches nothing: eq fails, ne holds.
-  const f = { ...f0, value: typeof f0.value === 'string' ? (resolveVar(f0.value, vars) ?? '\u0000unset') : Array.isArray(f0.value) ? f0.value.map((x) => resolveVar(x, vars) ?? '\u0000unset') : f0.value };
+  return { ...f0, value: typeof f0.value === 'string' ? (resolveVar(f0.value, vars) ?? '\u0000unset') : Array.isArray(f0.value) ? f0.value.map((x) => resolveVar(x, vars) ?? '\u0000unset') : f0.value };
+}
+
+function filterRow(f: Filter, row: ModelRow): boolean {
   let subject: string | number | undefined;
   if (f.on === 'key') subject = row.key;
   else if (f.on.startsWith('label.')) subject = row.labels[f.on.slice(6)];
@@ -97,10 +101,22 @@ function filterRow(f0: Filter, row: ModelRow, vars: Readonly<Record<string, stri
 }
 
 function severityOf(check: LoadedCheck, value: number): Severity | undefined {
-  const hit = (t: number) => (check.when === 'below' ? value <= t : value >= t);
-  if (check.critical && hit(check.critical.value)) return 'critical';
-  if (check.warning && hit(check.warning.value)) return 'warning';
+  // no closure: this runs for every row of every check (2,000 processes) on every refresh
+  const below = check.when === 'below';
+  if (check.critical && (below ? value <= check.critical.value : value >= check.critical.value)) return 'critical';
+  if (check.warning && (below ? value <= check.warning.value : value >= check.warning.value)) return 'warning';
   return undefined;
+}
+
+/** The {field.NAME} fields a check's title names (evidence too), worked out once per check. */
+const titleFieldsOf = new WeakMap<LoadedCheck, readonly string[]>();
+function titleFields(check: LoadedCheck): readonly string[] {
+  let f = titleFieldsOf.get(check);
+  if (!f) {
+    f = [...check.title.matchAll(/\{field\.([A-Za-z0-9_]+)\}/g)].map((x) => x[1]!);
+    titleFieldsOf.set(check, f);
+  }
+  return f;
 }
 
 function unknown(check: LoadedCheck, reason: string): CheckOutcome {
@@ -177,30 +193,44 @@ export function evaluateCheck(check: LoadedCheck, input: EvaluateInput): CheckOu
   }
   if (check.where) {
     const before = rows.length;
-    rows = rows.filter((r) => check.where!.every((f) => filterRow(f, r, vars)));
+    const where = check.where.map((f) => resolveFilter(f, vars));
+    rows = rows.filter((r) => where.every((f) => filterRow(f, r)));
     if (rows.length === 0 && before > 0 && check.when_none !== undefined) return okResult(check, 0, check.when_none);
   }
 
+  // Only rows that cross a threshold become findings, so only they (and, for an aggregate, the
+  // worst row) get an evidence record: the other rows of a 2,000-process table cost a number.
   const judged: Judged[] = [];
+  const vals: number[] = [];
+  let worst: { row: ModelRow; v: number; d: number | undefined; value: number } | undefined;
+  let counted = 0;
   let missing = 0;
   let tooSmall = 0;
   const scale = check.scale ?? 1;
+  const below = check.when === 'below';
+  const judge = (row: ModelRow, v: number, d: number | undefined, value: number): Judged => {
+    const fields: Record<string, number | null> = { [m.field]: v };
+    if (m.kind === 'counter') fields[`${m.field}_delta`] = row.deltas[m.field] ?? null;
+    if (d !== undefined) fields[divisorField] = d;
+    // Fields the title names are evidence too.
+    for (const f of titleFields(check)) if (!(f in fields)) fields[f] = read(row, f, 'value') ?? null;
+    const scope = insideNetns ? netnsScope(target?.netns, row.scope) : row.scope;
+    return { scope, key: row.key, value, fields, labels: row.labels };
+  };
   for (const row of rows) {
     const v = read(row, m.field, measure);
     if (v === undefined) {
       missing++;
       continue;
     }
-    const fields: Record<string, number | null> = { [m.field]: v };
-    if (m.kind === 'counter') fields[`${m.field}_delta`] = row.deltas[m.field] ?? null;
     let value = v;
+    let d: number | undefined;
     if (divisorFrom) {
-      const d = divisorFrom(row);
+      d = divisorFrom(row);
       if (d === undefined) {
         missing++;
         continue;
       }
-      fields[divisorField] = d;
       if (d <= 0 || (check.min_denominator !== undefined && d < check.min_denominator)) {
         tooSmall++;
         continue;
@@ -208,19 +238,20 @@ export function evaluateCheck(check: LoadedCheck, input: EvaluateInput): CheckOu
       value = v / d;
     }
     value *= scale;
-    // Fields the title names are evidence too.
-    for (const name of check.title.matchAll(/\{field\.([A-Za-z0-9_]+)\}/g)) {
-      const f = name[1]!;
-      if (!(f in fields)) fields[f] = read(row, f, 'value') ?? null;
+    counted++;
+    if (check.aggregate) {
+      vals.push(value);
+      // the first of the worst, as a stable sort would put first
+      if (!worst || (below ? value < worst.value : value > worst.value)) worst = { row, v, d, value };
+      continue;
     }
-    const scope = insideNetns ? netnsScope(target?.netns, row.scope) : row.scope;
-    judged.push({ scope, key: row.key, value, fields, labels: row.labels });
+    if (severityOf(check, value)) judged.push(judge(row, v, d, value));
   }
 
   const scopeName = targetScope(check, target);
   let results: Judged[] = judged;
+  let scopes = counted;
   if (check.aggregate) {
-    const vals = judged.map((j) => j.value);
     if (vals.length === 0 && check.aggregate !== 'count' && check.aggregate !== 'sum') {
       return missing > 0 ? unknown(check, `${check.metric} missing in all ${missing} rows`) : okResult(check, 0, tooSmall > 0 ? 'too little activity to judge' : `no ${m.scope} rows`);
     }
@@ -236,15 +267,16 @@ export function evaluateCheck(check: LoadedCheck, input: EvaluateInput): CheckOu
         agg = vals.reduce((a, b) => a + b, 0) / vals.length;
         break;
       case 'max':
-        agg = Math.max(...vals);
+        agg = vals.reduce((a, b) => Math.max(a, b), -Infinity);
         break;
       case 'min':
-        agg = Math.min(...vals);
+        agg = vals.reduce((a, b) => Math.min(a, b), Infinity);
         break;
     }
-    const worst = [...judged].sort((a, b) => (check.when === 'below' ? a.value - b.value : b.value - a.value))[0];
-    results = [{ scope: scopeName, key: scopeName, value: agg, fields: worst ? { ...worst.fields } : {}, labels: {}, rows: judged.length }];
-  } else if (judged.length === 0) {
+    const w = worst ? judge(worst.row, worst.v, worst.d, worst.value) : undefined;
+    results = [{ scope: scopeName, key: scopeName, value: agg, fields: w ? { ...w.fields } : {}, labels: {}, rows: vals.length }];
+    scopes = 1;
+  } else if (counted === 0) {
     if (missing > 0) return unknown(check, `${check.metric} missing in ${missing} of ${rows.length} rows`);
     return okResult(check, 0, tooSmall > 0 ? `too little activity to judge (${check.divide_by} below ${check.min_denominator ?? 0})` : `no ${m.scope} rows to check`);
   }
@@ -255,7 +287,6 @@ export function evaluateCheck(check: LoadedCheck, input: EvaluateInput): CheckOu
     if (!sev) continue;
     findings.push(makeFinding(check, m, t, j, sev, measure, input));
   }
-  const scopes = results.length;
   const partial = missing > 0 ? `${missing} rows lacked ${check.metric}` : undefined;
   if (findings.length > 0) return { check, result: { id: check.id, status: 'finding', scopes, ...(partial ? { reason: partial } : {}) }, findings };
   return { check, result: { id: check.id, status: 'ok', scopes, ...(partial ? { reason: partial } : {}) }, findings };

@@ -34,15 +34,28 @@ interface ProcEntry {
   threads: number;
   /** Its schedstat could be read (false: not asked again; its stat answers instead). */
   sched: boolean;
+  /** /proc/PID/schedstat, made once. */
+  schedPath?: string;
   /**
    * schedstat run time (ns) at the last stat read, when the process is single-threaded and has
    * one; undefined otherwise (its stat is read and compared instead).
    */
-  runNs?: string;
+  runNs?: number;
   tick: number;
   stat: Cached<string>;
   readonly files: Map<string, Cached<string>>;
   fd?: Cached<string[]>;
+}
+
+/** For "/proc/PID/name": the index of the "/" after PID; -1 for any other path. */
+function pidPathEnd(path: string): number {
+  if (!path.startsWith('/proc/')) return -1;
+  let i = 6;
+  for (; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+  }
+  return i > 6 && i < path.length - 1 && path.charCodeAt(i) === 47 && path.indexOf('/', i + 1) < 0 ? i : -1;
 }
 
 /**
@@ -68,6 +81,7 @@ export class DashboardSource implements Source {
   readonly description: string;
   private readonly procs = new Map<string, ProcEntry>();
   private tick = 0;
+  private now_ = 0;
 
   constructor(
     private readonly inner: Source,
@@ -83,7 +97,12 @@ export class DashboardSource implements Source {
   /** Call before each sample: forgets processes not seen in the previous one. */
   beginTick(): void {
     this.tick++;
-    for (const [pid, e] of this.procs) if (e.tick < this.tick - 1) this.forget(pid);
+    // one clock reading per refresh: ages are whole refreshes anyway
+    this.now_ = this.clock();
+    // forEach, not for-of over entries: no [key, value] array per process
+    this.procs.forEach((e, pid) => {
+      if (e.tick < this.tick - 1) this.forget(pid);
+    });
   }
 
   private forget(pid: string): void {
@@ -114,23 +133,17 @@ export class DashboardSource implements Source {
     return now - c.at < factor * this.spread(pid);
   }
 
-  /** The process's entry when its stat was read in this refresh (else its files are not reused). */
-  private current(path: string, re: RegExp): { pid: string; file: string; e: ProcEntry } | undefined {
-    const m = re.exec(path);
-    if (!m) return undefined;
-    const e = this.procs.get(m[1]!);
-    return e && e.tick === this.tick ? { pid: m[1]!, file: m[2]!, e } : undefined;
-  }
-
   readFile(path: string): Outcome<string> {
-    const m = /^\/proc\/(\d+)\/(stat|status|io|cmdline|limits|cgroup)$/.exec(path);
-    if (!m) return this.inner.readFile(path);
-    const pid = m[1]!;
-    const file = m[2]!;
+    // no regex: this runs seven times per process per refresh
+    const cut = pidPathEnd(path);
+    if (cut < 0) return this.inner.readFile(path);
+    const file = path.slice(cut + 1);
+    if (file === 'fd' || !Object.hasOwn(POLICY, file)) return this.inner.readFile(path);
+    const pid = path.slice(6, cut);
     if (file === 'stat') return this.readStat(pid, path);
     const e = this.procs.get(pid);
     if (!e || e.tick !== this.tick) return this.inner.readFile(path);
-    const now = this.clock();
+    const now = this.now_;
     const hit = e.files.get(file);
     if (hit && this.fresh(pid, e, file, hit, now)) return hit.o;
     const o = this.inner.readFile(path);
@@ -143,7 +156,7 @@ export class DashboardSource implements Source {
     const e = this.procs.get(pid);
     // read again in this refresh (gone or not?): the host answers
     if (e && e.tick === this.tick) return this.inner.readFile(path);
-    const now = this.clock();
+    const now = this.now_;
     if (e?.runNs !== undefined) {
       // single-threaded, with a schedstat: the cheap question first
       const runNs = this.runNsOf(pid, e);
@@ -164,7 +177,7 @@ export class DashboardSource implements Source {
   }
 
   /** A stat freshly read: a new process, one that ran, or one whose stat expired. */
-  private remember(pid: string, prev: ProcEntry | undefined, o: Outcome<string>, now: number, ran: boolean, runNs: string | undefined): Outcome<string> {
+  private remember(pid: string, prev: ProcEntry | undefined, o: Outcome<string>, now: number, ran: boolean, runNs: number | undefined): Outcome<string> {
     if (o.status !== 'ok') {
       this.forget(pid);
       return o;
@@ -203,26 +216,38 @@ export class DashboardSource implements Source {
   }
 
   /** The main thread's run time in ns; undefined (and not asked again for it) when unreadable. */
-  private runNsOf(pid: string, e: ProcEntry): string | undefined {
+  private runNsOf(pid: string, e: ProcEntry): number | undefined {
     if (!e.sched) return undefined;
-    const path = `/proc/${pid}/schedstat`;
-    const o = this.pinned ? this.pinned.read(path) : this.inner.readFile(path);
-    const ns = o.status === 'ok' ? o.value.slice(0, o.value.indexOf(' ')) : '';
-    if (ns !== '') return ns;
+    const path = (e.schedPath ??= `/proc/${pid}/schedstat`);
+    if (this.pinned) {
+      const n = this.pinned.readLeadingNumber(path);
+      if (n.status === 'ok') return n.value;
+    } else {
+      const o = this.inner.readFile(path);
+      const ns = o.status === 'ok' ? parseInt(o.value, 10) : NaN;
+      if (Number.isFinite(ns)) return ns;
+    }
     e.sched = false;
     return undefined;
   }
 
   readDir(path: string): Outcome<string[]> {
-    const cur = this.current(path, /^\/proc\/(\d+)\/(fd)$/);
-    if (!cur) return this.inner.readDir(path);
-    const { pid, e } = cur;
-    const now = this.clock();
-    if (e.fd && this.fresh(pid, e, 'fd', e.fd, now)) return e.fd.o.status === 'ok' ? { status: 'ok', value: [...e.fd.o.value] } : e.fd.o;
+    const cut = pidPathEnd(path);
+    if (cut < 0 || path.length !== cut + 3 || !path.endsWith('/fd')) return this.inner.readDir(path);
+    const pid = path.slice(6, cut);
+    const e = this.procs.get(pid);
+    if (!e || e.tick !== this.tick) return this.inner.readDir(path);
+    const now = this.now_;
+    // the same frozen list each time: a caller that tried to change it would fail loudly
+    if (e.fd && this.fresh(pid, e, 'fd', e.fd, now)) return e.fd.o;
     const o = this.inner.readDir(path);
-    if (o.status === 'ok') e.fd = { o: { status: 'ok', value: [...o.value] }, at: now, ran: false };
-    else delete e.fd;
-    return o;
+    if (o.status !== 'ok') {
+      delete e.fd;
+      return o;
+    }
+    const kept: Ok<string[]> = { status: 'ok', value: Object.freeze(o.value) as string[] };
+    e.fd = { o: kept, at: now, ran: false };
+    return kept;
   }
 
   readLink(path: string): Outcome<string> {

@@ -63,6 +63,22 @@ describe('PinnedFiles (real procfs)', () => {
     expect(p.size).toBe(0);
   });
 
+  it('reads the leading number (schedstat run time) without a string, pinned or not', () => {
+    const p = new PinnedFiles('/', 10);
+    const path = `/proc/${process.pid}/schedstat`;
+    const text = p.read(path);
+    const n = p.readLeadingNumber(path);
+    expect(n.status).toBe('ok');
+    expect(n.status === 'ok' && n.value).toBeGreaterThanOrEqual(runNs(text));
+    const unpinned = new PinnedFiles('/', 0).readLeadingNumber(path);
+    expect(unpinned.status === 'ok' && unpinned.value).toBeGreaterThan(0);
+    // a text that does not start with a number: unavailable, not 0
+    expect(p.readLeadingNumber(`/proc/${process.pid}/stat`).status).toBe('ok');
+    expect(p.readLeadingNumber(`/proc/${process.pid}/statm`).status).toBe('ok');
+    expect(new PinnedFiles('/', 0).readLeadingNumber('/proc/self/status').status).toBe('unavailable');
+    p.closeAll();
+  });
+
   it('pinBudget: the open-files limit less 1,024 kept for the rest, at most 32,768; 0 when unknown', () => {
     const limits = (soft: string) => `Limit                     Soft Limit           Hard Limit           Units     \nMax open files            ${soft}                 1048576              files     \n`;
     expect(pinBudget(limits('20000'))).toBe(18_976);

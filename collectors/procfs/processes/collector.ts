@@ -71,6 +71,29 @@ interface MemoEntry {
   readonly row: Row;
 }
 
+/** The paths of one process's files, made once per PID instead of once per read. */
+interface PidPaths {
+  readonly stat: string;
+  readonly status: string;
+  readonly limits: string;
+  readonly cgroup: string;
+  readonly cmdline: string;
+  readonly io: string;
+  readonly fd: string;
+}
+
+function pidPaths(pid: string): PidPaths {
+  const base = `/proc/${pid}/`;
+  return { stat: base + 'stat', status: base + 'status', limits: base + 'limits', cgroup: base + 'cgroup', cmdline: base + 'cmdline', io: base + 'io', fd: base + 'fd' };
+}
+
+interface MemoSlot {
+  readonly paths: PidPaths;
+  entry: MemoEntry | undefined;
+  /** The last scan that saw this PID. */
+  seen: number;
+}
+
 /**
  * Rows of the last scan by PID, for a consumer that scans again and again (the TUI, through
  * CollectContext.memo): a process whose seven inputs are the same text as last time gets the
@@ -79,18 +102,25 @@ interface MemoEntry {
  * give the same row whatever the source.
  */
 export class ProcessMemo {
-  private last = new Map<string, MemoEntry>();
-  private next = new Map<string, MemoEntry>();
-  get(pid: string): MemoEntry | undefined {
-    return this.last.get(pid);
+  private readonly slots = new Map<string, MemoSlot>();
+  private scan = 0;
+  /** This PID's slot, marked as seen by the current scan. */
+  slot(pid: string): MemoSlot {
+    let s = this.slots.get(pid);
+    if (!s) {
+      s = { paths: pidPaths(pid), entry: undefined, seen: this.scan };
+      this.slots.set(pid, s);
+    }
+    s.seen = this.scan;
+    return s;
   }
-  keep(pid: string, e: MemoEntry): void {
-    this.next.set(pid, e);
-  }
-  /** End of a scan: what it did not see is forgotten. */
+  /** End of a scan: PIDs it did not see are forgotten. */
   endScan(): void {
-    this.last = this.next;
-    this.next = new Map();
+    const scan = this.scan++;
+    // forEach, not for-of over entries: no [key, value] array per PID
+    this.slots.forEach((s, pid) => {
+      if (s.seen !== scan) this.slots.delete(pid);
+    });
   }
 }
 
@@ -103,10 +133,14 @@ export class ProcessMemo {
  * kernel hands PIDs out cyclically, so reuse needs pid_max forks in between.
  */
 export function readProcess(src: Source, pid: string, gaps: ScanGaps, memo?: ProcessMemo): Row | undefined {
-  const base = `/proc/${pid}/`;
-  const statText = src.readFile(base + 'stat');
-  if (statText.status !== 'ok') return undefined;
-  const before = memo?.get(pid);
+  const slot = memo?.slot(pid);
+  const path = slot ? slot.paths : pidPaths(pid);
+  const statText = src.readFile(path.stat);
+  if (statText.status !== 'ok') {
+    if (slot) slot.entry = undefined;
+    return undefined;
+  }
+  const before = slot?.entry;
   // The same stat text as the memoised row's: it parsed then, and has the same start time.
   const known = before !== undefined && before.stat === statText.value ? before : undefined;
   let parsed: PidStat | undefined;
@@ -124,19 +158,19 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps, memo?: Pro
   /** After a failed read: false when the process is gone (drop it), true when it is still there. */
   const stillThere = (): boolean => alive || (alive = !vanished(src, pid, start));
 
-  const statusText = src.readFile(base + 'status');
+  const statusText = src.readFile(path.status);
   if (statusText.status !== 'ok' && !stillThere()) return undefined;
-  const limitsText = src.readFile(base + 'limits');
+  const limitsText = src.readFile(path.limits);
   if (limitsText.status !== 'ok' && !stillThere()) return undefined;
-  const cgText = src.readFile(base + 'cgroup');
+  const cgText = src.readFile(path.cgroup);
   if (cgText.status !== 'ok' && !stillThere()) return undefined;
-  const cmdText = src.readFile(base + 'cmdline');
+  const cmdText = src.readFile(path.cmdline);
   if (cmdText.status !== 'ok' && !stillThere()) return undefined;
 
   // io and fd need ptrace-read access: root, or the same user as the process.
   // A zombie (or a process being torn down) has no files and may refuse io: not a gap to report.
   const dead = state === 'Z' || state === 'X' || state === 'x';
-  const ioText = src.readFile(base + 'io');
+  const ioText = src.readFile(path.io);
   if (ioText.status !== 'ok') {
     if (!stillThere()) return undefined;
     if (!dead) {
@@ -144,7 +178,7 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps, memo?: Pro
       gaps.first.io ??= because(ioText);
     }
   }
-  const fdDir = src.readDir(base + 'fd');
+  const fdDir = src.readDir(path.fd);
   if (fdDir.status !== 'ok') {
     if (!stillThere()) return undefined;
     if (!dead) {
@@ -163,7 +197,6 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps, memo?: Pro
     known.io === ioText.value &&
     known.fds === fdDir.value.length
   ) {
-    memo!.keep(pid, known);
     return known.row;
   }
   const otherMiss =
@@ -219,8 +252,11 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps, memo?: Pro
       write_bytes: iov?.writeBytes,
     },
   };
-  if (memo && whole && gaps.unparsed === unparsedBefore) {
-    memo.keep(pid, { stat: statText.value, status: statusText.value, limits: limitsText.value, cgroup: cgText.value, cmdline: cmdText.value, io: ioText.value, fds: fdDir.value.length, row });
+  if (slot) {
+    slot.entry =
+      whole && gaps.unparsed === unparsedBefore
+        ? { stat: statText.value, status: statusText.value, limits: limitsText.value, cgroup: cgText.value, cmdline: cmdText.value, io: ioText.value, fds: fdDir.value.length, row }
+        : undefined;
   }
   return row;
 }
