@@ -15,7 +15,7 @@
 // --profile: diag runs under --cpu-prof; the hottest functions of its window are printed.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { summarise } from './lib/profile.mjs';
@@ -51,7 +51,7 @@ class Pane {
     const conf = join(this.dir, 'tmux.conf');
     writeFileSync(conf, 'set -g status off\nset -g default-terminal "xterm-256color"\nset -g remain-on-exit off\n');
     this.unregister = ctx.onCleanup(() => this.kill());
-    const envArgs = Object.entries({ LANG: 'C.UTF-8', HOME: this.dir, XDG_CONFIG_HOME: join(this.dir, 'config') }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    const envArgs = Object.entries({ LANG: 'C.UTF-8', HOME: this.dir, XDG_CONFIG_HOME: join(this.dir, 'config'), PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     this.t0 = performance.now();
     // several argv words: tmux runs the tool itself (no shell), so the pane's PID is the tool's
     const r = spawnSync('tmux', ['-L', this.socket, '-f', conf, 'new-session', '-d', '-s', 'b', '-x', String(cols), '-y', String(rows), '-c', ctx.root, ...envArgs, ...argv], { encoding: 'utf8' });
@@ -95,7 +95,8 @@ function tools(ctx, profileDir) {
   const list = [
     {
       name: 'diag',
-      argv: [process.execPath, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), join(ctx.root, 'bin', 'diag.js')],
+      // as a user runs it: the `diag` command (its launcher gives node the UI's flags)
+      argv: profileDir ? [process.execPath, '--optimize-for-size', '--cpu-prof', `--cpu-prof-dir=${profileDir}`, join(ctx.root, 'bin', 'diag.js')] : [join(ctx.root, 'bin', 'diag.js')],
       ready: (s) => DIAG_HEADER.test(s.split('\n')[0] ?? ''),
     },
     { name: 'htop', argv: ['htop', '-d', '10'], ready: (s) => /Load average: [\d.]+/.test(s), needs: 'htop' },

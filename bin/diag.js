@@ -1,7 +1,16 @@
-#!/usr/bin/env node
+#!/bin/sh
+":" //; case "$1" in ''|-*|open) [ -t 0 ] && [ -t 1 ] && exec node --optimize-for-size "$0" "$@";; esac; exec node "$0" "$@"
 // The `diag` command: runs the compiled CLI (no TypeScript compilation at run time): the
 // one-file bundle when it is at least as new as the tsc build (scripts/bundle.mjs; it starts
 // ~0.1 s faster), else the modules tsc wrote.
+//
+// The two lines above are both shell and JavaScript: run as a command, sh starts node on this
+// file; node reads a string and a comment. For the terminal UI (no command, or `open`, on a
+// terminal) node gets --optimize-for-size: the UI runs for hours and keeps a second of data alive
+// between refreshes, and V8's smaller young generation keeps its peak RSS ~15 MB lower (measured
+// with 2,000 processes; the flag must be given at start, V8 sizes the heap once). One-shot
+// commands keep V8's defaults (the flag costs them ~5 % in time). `node bin/diag.js` works too,
+// without the flag.
 import { existsSync, statSync } from 'node:fs';
 
 const entry = new URL('../dist/src/cli/main.js', import.meta.url);

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { diag } from '../helpers/diag-cli.js';
@@ -9,6 +11,13 @@ const mtime = (rel: string) => statSync(`${ROOT}${rel}`).mtimeMs;
 describe('what `npm run build` makes for a fast start', () => {
   it('the one-file bundle is there and current, so bin/diag.js runs it (the suite runs diag through it)', () => {
     expect(mtime('dist/src/cli/main.bundle.js')).toBeGreaterThanOrEqual(mtime('dist/.tsbuildinfo'));
+  });
+
+  it('bin/diag.js runs as a command (its sh launcher), not only through node', () => {
+    const r = spawnSync(`${ROOT}bin/diag.js`, ['--version'], { encoding: 'utf8', env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('the built-in playbooks ship pre-parsed: a run with an empty cache home writes no cache of its own', async () => {

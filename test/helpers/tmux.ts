@@ -40,7 +40,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const WRAPPER = [
   'printf "diagt-before TERM=%s\\n" "$TERM"',
-  `"$DIAGT_NODE" "$DIAGT_ROOT/bin/diag.js" "$@"`,
+  // the command as a user runs it (its sh launcher picks node's flags), with this node first on PATH
+  `PATH="$(dirname "$DIAGT_NODE"):$PATH" "$DIAGT_ROOT/bin/diag.js" "$@"`,
   'rc=$?',
   'printf "diagt-exit=%s\\n" "$rc"',
   'printf "diagt-tty %s\\n" "$(stty -a | tr " ;" "\\n\\n" | grep -x -e "-\\{0,1\\}icanon" -e "-\\{0,1\\}echo" | tr "\\n" " ")"',
@@ -144,6 +145,13 @@ export class TmuxTui {
       const c = spawnSync('cat', [`/proc/${k}/comm`], { encoding: 'utf8' }).stdout.trim();
       return c === 'node' || c === 'diag';
     });
+  }
+
+  /** The running diag's command line (node, its flags, the script, diag's arguments). */
+  diagArgv(): string[] | undefined {
+    const pid = this.diagPid();
+    if (pid === undefined) return undefined;
+    return spawnSync('cat', [`/proc/${pid}/cmdline`], { encoding: 'latin1' }).stdout.split('\0').filter(Boolean);
   }
 
   /** An environment variable of the running diag (what it really got, e.g. TERM). */

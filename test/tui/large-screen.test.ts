@@ -30,6 +30,8 @@ describe.skipIf(need.skip)('diag at 200x60', () => {
     for (const l of lines) expect([...l].length).toBeLessThanOrEqual(200);
     // the processes panel is sorted by CPU and has a column header
     expect(s).toMatch(/PID S +CPU% +RSS +IO\/s +THR +FD COMMAND/);
+    // started as the `diag` command on a terminal: its launcher gave node the UI's heap flag
+    expect(tui.diagArgv()?.slice(1, 3)).toEqual(['--optimize-for-size', expect.stringMatching(/bin\/diag\.js$/)]);
   });
 
   it('Tab and Shift-Tab move the focus over the selectable panels', async () => {
