@@ -80,6 +80,8 @@ export class DashboardSource implements Source {
   readonly kind: Source['kind'];
   readonly description: string;
   private readonly procs = new Map<string, ProcEntry>();
+  /** Texts of limits and cgroup files, one copy each (shared()). */
+  private readonly texts = new Map<string, Ok<string>>();
   private tick = 0;
   private now_ = 0;
 
@@ -99,6 +101,7 @@ export class DashboardSource implements Source {
     this.tick++;
     // one clock reading per refresh: ages are whole refreshes anyway
     this.now_ = this.clock();
+    if (this.tick % 600 === 0) this.texts.clear();
     // forEach, not for-of over entries: no [key, value] array per process
     this.procs.forEach((e, pid) => {
       if (e.tick < this.tick - 1) this.forget(pid);
@@ -146,9 +149,25 @@ export class DashboardSource implements Source {
     const now = this.now_;
     const hit = e.files.get(file);
     if (hit && this.fresh(pid, e, file, hit, now)) return hit.o;
-    const o = this.inner.readFile(path);
-    if (o.status === 'ok') e.files.set(file, { o, at: now, ran: false });
-    else e.files.delete(file);
+    const read = this.inner.readFile(path);
+    if (read.status !== 'ok') {
+      e.files.delete(file);
+      return read;
+    }
+    const o = file === 'limits' || file === 'cgroup' ? this.shared(read) : read;
+    e.files.set(file, { o, at: now, ran: false });
+    return o;
+  }
+
+  /**
+   * One kept copy of a text many processes share (the same limits, the same cgroup): with
+   * thousands of processes that is megabytes not held twice. Bounded; forgotten every 10 min.
+   */
+  private shared(o: Ok<string>): Ok<string> {
+    const hit = this.texts.get(o.value);
+    if (hit) return hit;
+    if (this.texts.size >= 4096) this.texts.clear();
+    this.texts.set(o.value, o);
     return o;
   }
 

@@ -166,6 +166,24 @@ describe('DashboardSource', () => {
     expect(first).not.toBe(a);
   });
 
+  it('keeps one copy of a limits or cgroup text that many processes share', () => {
+    const { h, set } = host();
+    const d = new DashboardSource(h, 10_000, () => 0);
+    set(21, 1, 1);
+    set(22, 1, 1);
+    for (const pid of [21, 22]) {
+      h.files.set(`/proc/${pid}/limits`, 'Max open files 1024 4096 files\n'.repeat(2));
+      h.files.set(`/proc/${pid}/status`, `status of ${pid}`);
+    }
+    d.beginTick();
+    const got = [21, 22].map((pid) => {
+      d.readFile(`/proc/${pid}/stat`);
+      return d.readFile(`/proc/${pid}/limits`);
+    });
+    expect(got[0]).toBe(got[1]);
+    expect(got[0]!.status === 'ok' && got[0]!.value).toBe('Max open files 1024 4096 files\n'.repeat(2));
+  });
+
   it('a reused PID (another start time) is a new process: nothing of the old one is returned', () => {
     const { h, set } = host();
     const d = new DashboardSource(h, 10_000, () => 0);
