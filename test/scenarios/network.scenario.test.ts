@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveRequirement } from '../helpers/capabilities.js';
 import { expectFinding, PREFIX, runDiag, sh, shQuiet, sleep, Workloads } from './helpers.js';
@@ -59,6 +60,33 @@ function nsPids(ns: string): number[] {
     .filter((n) => n > 0);
 }
 
+/** TCP segments sent so far inside the namespace (its /proc/PID/net/snmp), or undefined. */
+function outSegs(ns: string): number | undefined {
+  const pid = nsPids(ns)[0];
+  if (pid === undefined) return undefined;
+  let snmp: string;
+  try {
+    snmp = readFileSync(`/proc/${pid}/net/snmp`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [head, vals] = snmp.split('\n').filter((l) => l.startsWith('Tcp:'));
+  const i = head?.split(/\s+/).indexOf('OutSegs') ?? -1;
+  const v = i > 0 ? Number(vals?.split(/\s+/)[i]) : NaN;
+  return Number.isFinite(v) ? v : undefined;
+}
+
+/** Waits (at most 10 s) until the namespace sends TCP segments: a busy CI host can take a while to start node there. */
+async function tcpFlowing(ns: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const a = outSegs(ns);
+    await sleep(200);
+    const b = outSegs(ns);
+    if (a !== undefined && b !== undefined && b - a > 100) return;
+  }
+  throw new Error(`no TCP traffic in ${ns} after 10 s: the sender did not start`);
+}
+
 describe.skipIf(req.skip)('scenario: network', () => {
   beforeAll(() => {
     for (const ns of ALL_NS) {
@@ -84,7 +112,7 @@ describe.skipIf(req.skip)('scenario: network', () => {
 
   it('finds TCP retransmits from 10% packet loss in a network namespace (network playbook, every netns)', async () => {
     inNs(NS_LOSS, 30, TCP_PAIR);
-    await sleep(1000);
+    await tcpFlowing(NS_LOSS);
     const r = await runDiag('network');
     const hits = expectFinding(r, { resource: 'network', kind: 'saturation', check: 'netns-tcp-retransmits', scope: /^netns:\d+$/ });
     expect(hits[0]!.evidence.value).toBeGreaterThan(2);
