@@ -31,26 +31,27 @@ try {
 } catch (err) {
   rmSync(out, { force: true });
   say(`esbuild is not installed (${err.message.split('\n')[0]}): diag runs from the separate modules (slower start)`);
-  process.exit(0);
 }
 
-try {
-  await esbuild.build({
-    entryPoints: [entry],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['blessed', 'blessed-contrib', 'execa'],
-    // bundled CommonJS packages call require(): give the bundle one
-    banner: { js: "import { createRequire as __diagCreateRequire } from 'node:module';\nconst require = __diagCreateRequire(import.meta.url);" },
-    logLevel: 'warning',
-  });
-  say(`${out.slice(ROOT.length + 1)} (${Math.round(statSync(out).size / 1024)} KiB)`);
-} catch (err) {
-  rmSync(out, { force: true });
-  say(`esbuild failed (${err.message.split('\n')[0]}): diag runs from the separate modules (slower start)`);
+if (esbuild) {
+  try {
+    await esbuild.build({
+      entryPoints: [entry],
+      outfile: out,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      external: ['blessed', 'blessed-contrib', 'execa'],
+      // bundled CommonJS packages call require(): give the bundle one
+      banner: { js: "import { createRequire as __diagCreateRequire } from 'node:module';\nconst require = __diagCreateRequire(import.meta.url);" },
+      logLevel: 'warning',
+    });
+    say(`${out.slice(ROOT.length + 1)} (${Math.round(statSync(out).size / 1024)} KiB)`);
+  } catch (err) {
+    rmSync(out, { force: true });
+    say(`esbuild failed (${err.message.split('\n')[0]}): diag runs from the separate modules (slower start)`);
+  }
 }
 
 const { builtinPlaybookDir, loadPlaybooks } = await import(join(ROOT, 'dist/src/engine/loader.js'));
