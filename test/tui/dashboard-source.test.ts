@@ -62,17 +62,27 @@ function scan(d: DashboardSource, pid: number): string[] {
   return [...out, fd.status === 'ok' ? String(fd.value.length) : 'none'];
 }
 
+/** A dashboard source on h whose clock advances 1 s per refresh; refresh(pid, n, before?) scans n times. */
+function dashboard(h: CountingSource) {
+  let now = 0;
+  const d = new DashboardSource(h, 10_000, () => now);
+  const refresh = (pid: number, n: number, before?: (i: number) => void) => {
+    for (let i = 0; i < n; i++) {
+      before?.(i);
+      d.beginTick();
+      scan(d, pid);
+      now += 1000;
+    }
+  };
+  return { d, refresh };
+}
+
 describe('DashboardSource', () => {
   it('re-reads stat, status, io and fds of a process only when it ran (schedstat moved)', () => {
     const { h, set } = host();
-    let now = 0;
-    const d = new DashboardSource(h, 10_000, () => now);
+    const { d, refresh } = dashboard(h);
     set(42, 100, 5000);
-    for (let i = 0; i < 3; i++) {
-      d.beginTick();
-      scan(d, 42);
-      now += 1000;
-    }
+    refresh(42, 3);
     expect(h.reads.get('/proc/42/schedstat')).toBe(3);
     expect(h.reads.get('/proc/42/stat')).toBe(1);
     expect(h.reads.get('/proc/42/status')).toBe(1);
@@ -95,14 +105,9 @@ describe('DashboardSource', () => {
 
   it('reads the files of an idle process again after their age: stat and status 5-10 s, limits and cgroup 15-30 s, io, fds and cmdline 30-60 s', () => {
     const { h, set } = host();
-    let now = 0;
-    const d = new DashboardSource(h, 10_000, () => now);
+    const { refresh } = dashboard(h);
     set(7, 1, 10);
-    for (let i = 0; i < 61; i++) {
-      d.beginTick();
-      scan(d, 7);
-      now += 1000;
-    }
+    refresh(7, 61);
     const reads = (f: string) => h.reads.get(`/proc/7/${f}`) ?? 0;
     expect(reads('schedstat')).toBe(61);
     for (const f of ['stat', 'status']) {
@@ -121,15 +126,9 @@ describe('DashboardSource', () => {
 
   it('once a process ran, its cmdline is read again after 5-10 s, its io and fds at once', () => {
     const { h, set } = host();
-    let now = 0;
-    const d = new DashboardSource(h, 10_000, () => now);
+    const { refresh } = dashboard(h);
     set(8, 1, 10);
-    for (let i = 0; i < 12; i++) {
-      h.files.set('/proc/8/schedstat', `${100 + i} 0 1\n`);
-      d.beginTick();
-      scan(d, 8);
-      now += 1000;
-    }
+    refresh(8, 12, (i) => h.files.set('/proc/8/schedstat', `${100 + i} 0 1\n`));
     expect(h.reads.get('/proc/8/io')).toBe(12);
     expect(h.reads.get('/proc/8/fd')).toBe(12);
     expect(h.reads.get('/proc/8/cmdline')).toBeGreaterThanOrEqual(2);

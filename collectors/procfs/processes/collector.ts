@@ -59,26 +59,17 @@ function vanished(src: Source, pid: string, starttime: number): boolean {
   return !p.ok || p.value.starttime !== starttime;
 }
 
-/** The inputs a row was built from, kept to give the same Row back while they do not change. */
-interface MemoEntry {
-  readonly stat: string;
-  readonly status: string;
-  readonly limits: string;
-  readonly cgroup: string;
-  readonly cmdline: string;
-  readonly io: string;
+/** The files of a process a row is read from (besides its fd listing), by name. */
+type PidFiles = Readonly<Record<'stat' | 'status' | 'limits' | 'cgroup' | 'cmdline' | 'io', string>>;
+
+/** The texts a row was built from, kept to give the same Row back while they do not change. */
+interface MemoEntry extends PidFiles {
   readonly fds: number;
   readonly row: Row;
 }
 
 /** The paths of one process's files, made once per PID instead of once per read. */
-interface PidPaths {
-  readonly stat: string;
-  readonly status: string;
-  readonly limits: string;
-  readonly cgroup: string;
-  readonly cmdline: string;
-  readonly io: string;
+interface PidPaths extends PidFiles {
   readonly fd: string;
 }
 
