@@ -214,7 +214,8 @@ function psiRow(src: Source, n: Node): Row | undefined {
  */
 function inventoryRow(src: Source, n: Node): Row {
   const from = n.members.find((m) => m.entries.has('cgroup.procs'));
-  const sorted = [...new Set(read(src, n, from, 'cgroup.procs', parsePidList) ?? [])].sort((a, b) => a - b);
+  // parsePidList gives each PID once
+  const sorted = (read(src, n, from, 'cgroup.procs', parsePidList) ?? []).slice().sort((a, b) => a - b);
   const shown = sorted.slice(0, PIDS_SHOWN).join(' ') + (sorted.length > PIDS_SHOWN ? ` +${sorted.length - PIDS_SHOWN} more` : '');
   const nm = nameCgroup(n.path);
   const labels: Record<string, string> = { kind: nm.kind, name: nm.name, hierarchies: n.members.map((m) => hierName(m.hier)).join(' '), pids: shown, procs_from: from ? hierName(from.hier) : '' };

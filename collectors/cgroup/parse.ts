@@ -146,18 +146,36 @@ export function parseBlkio(text: string, input = 'blkio file'): ParseResult<Blki
 
 /** cgroup.procs / tasks: one PID per line (unordered, may repeat); empty when no process. */
 export function parsePidList(text: string, input = 'cgroup.procs'): ParseResult<number[]> {
+  // By character, not split/trim: the root cgroup lists every process, every second in the TUI.
   const out: number[] = [];
   const seen = new Set<number>();
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const l = (lines[i] ?? '').trim();
-    if (l.length === 0) continue;
-    const v = uint(l);
-    if (v === undefined) return parseFail(input, `expected a PID, got ${JSON.stringify(l.slice(0, 20))}`, i + 1);
-    if (!seen.has(v)) {
-      seen.add(v);
-      out.push(v);
+  let line = 1;
+  for (let i = 0; i <= text.length; line++) {
+    let end = text.indexOf('\n', i);
+    if (end < 0) end = text.length;
+    let a = i;
+    let b = end;
+    while (a < b && isBlank(text.charCodeAt(a))) a++;
+    while (b > a && isBlank(text.charCodeAt(b - 1))) b--;
+    if (a < b) {
+      let v = 0;
+      for (let k = a; k < b; k++) {
+        const c = text.charCodeAt(k);
+        if (c < 48 || c > 57 || b - a > 20) return parseFail(input, `expected a PID, got ${JSON.stringify(text.slice(a, Math.min(b, a + 20)))}`, line);
+        v = v * 10 + (c - 48);
+      }
+      if (!Number.isSafeInteger(v)) return parseFail(input, `expected a PID, got ${JSON.stringify(text.slice(a, Math.min(b, a + 20)))}`, line);
+      if (!seen.has(v)) {
+        seen.add(v);
+        out.push(v);
+      }
     }
+    i = end + 1;
   }
   return parsed(out);
+}
+
+/** Space, tab, CR and the other characters String.prototype.trim removes that a procfs list can hold. */
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9 || c === 13 || c === 11 || c === 12 || c === 0xa0 || c === 0xfeff;
 }

@@ -115,6 +115,13 @@ describe('cgroup v2 interface files (Documentation/admin-guide/cgroup-v2.rst for
     expect(parsePidList('12\n7\n12\n')).toEqual({ ok: true, value: [12, 7] });
     expect(parsePidList('')).toEqual({ ok: true, value: [] });
     expect(parsePidList('12\nx\n').ok).toBe(false);
+    // blanks around a PID and CRLF line ends are not part of it; no final newline is fine
+    expect(parsePidList(' 12 \r\n\t7\n\n3')).toEqual({ ok: true, value: [12, 7, 3] });
+    // garbage names its line and shows what it found
+    const bad = parsePidList('1\n2\n4x2\n');
+    expect(!bad.ok && bad.error.message).toMatch(/line 3.*"4x2"|"4x2".*line 3/);
+    expect(parsePidList('-5\n').ok).toBe(false);
+    expect(parsePidList('123456789012345678901234\n').ok).toBe(false);
   });
   it('survives fuzzing', () => {
     fuzzParser((t) => parseFlatKeyed(t), [V2.cpuStat(1, 2, 3, 4), V2.memoryEvents(1, 2), V2.memoryStat, v1MemStat, 'oom_kill_disable 0\nunder_oom 0\noom_kill 0\n']);
