@@ -142,34 +142,14 @@ export interface TcClasses {
  * with -j). Header: `class KIND CLASSID (root|parent P) [leaf L:] ...`, then Sent and backlog lines.
  */
 export function parseTcClassText(text: string): ParseResult<TcClasses> {
+  const { blocks, skipped } = tcBlocks(text, 'class ', /^class (\S+) (\S+) (?:(root)|parent (\S+))(?: leaf (\S+))?/);
   const classes: TcClass[] = [];
-  let skipped = 0;
-  let cur: Mutable<TcClass> | undefined;
-  let hasStats = false;
-  const flush = () => {
-    if (cur && hasStats) classes.push(cur);
-    cur = undefined;
-    hasStats = false;
-  };
-  for (const line of text.split('\n')) {
-    const head = /^class (\S+) (\S+) (?:(root)|parent (\S+))(?: leaf (\S+))?/.exec(line);
-    if (head) {
-      flush();
-      cur = { kind: head[1]!, classid: head[2]!, parent: head[3] ? 'root' : head[4]!, leaf: head[5], ...noStats() };
-      continue;
-    }
-    if (line.startsWith('class ')) {
-      flush();
-      skipped++;
-      continue;
-    }
-    if (!cur) {
-      if (line.trim().length > 0) skipped++;
-      continue;
-    }
-    if (statsLine(line, cur) !== undefined) hasStats = true;
+  for (const { head, lines } of blocks) {
+    const cur: Mutable<TcClass> = { kind: head[1]!, classid: head[2]!, parent: head[3] ? 'root' : head[4]!, leaf: head[5], ...noStats() };
+    let hasStats = false;
+    for (const line of lines) if (statsLine(line, cur) !== undefined) hasStats = true;
+    if (hasStats) classes.push(cur);
   }
-  flush();
   if (classes.length === 0 && skipped > 0) return parseFail('tc -s class show', 'no "class KIND CLASSID" line');
   return parsed({ classes, skipped });
 }
@@ -179,33 +159,37 @@ export function parseTcClassText(text: string): ParseResult<TcClasses> {
  * multiple of 1024 to "NKb" in text, so the JSON form is preferred where it exists.
  */
 export function parseTcQdiscText(text: string): ParseResult<Qdiscs> {
+  const { blocks, skipped } = tcBlocks(text, 'qdisc ', /^qdisc (\S+) (\S+) dev (\S+) (?:(root)|parent (\S+))/);
   const qdiscs: Qdisc[] = [];
-  let skipped = 0;
-  let cur: Mutable<Qdisc> | undefined;
-  const flush = () => {
-    if (cur) qdiscs.push(cur);
-    cur = undefined;
-  };
-  for (const line of text.split('\n')) {
-    const head = /^qdisc (\S+) (\S+) dev (\S+) (?:(root)|parent (\S+))/.exec(line);
-    if (head) {
-      flush();
-      cur = { kind: head[1]!, handle: head[2]!, dev: head[3]!, parent: head[4] ? 'root' : head[5]!, ...noStats() };
-      continue;
-    }
-    if (line.startsWith('qdisc ')) {
-      flush();
-      skipped++;
-      continue;
-    }
-    if (!cur) {
-      if (line.trim().length > 0) skipped++;
-      continue;
-    }
-    statsLine(line, cur);
+  for (const { head, lines } of blocks) {
+    const cur: Mutable<Qdisc> = { kind: head[1]!, handle: head[2]!, dev: head[3]!, parent: head[4] ? 'root' : head[5]!, ...noStats() };
+    for (const line of lines) statsLine(line, cur);
+    qdiscs.push(cur);
   }
-  flush();
   if (qdiscs.length === 0 && skipped > 0) return parseFail('tc -s qdisc show', 'no "qdisc KIND HANDLE dev DEV" line');
   if (qdiscs.length === 0 && text.trim().length > 0) return parseFail('tc -s qdisc show', 'no qdisc in the output');
   return parsed({ qdiscs, skipped });
+}
+
+/**
+ * `tc -s` text as blocks: a head line (starting with `word` and matching `head`) and the lines
+ * under it up to the next line starting with `word`. A `word` line that does not match, and
+ * the non-blank lines outside any block, are counted as skipped.
+ */
+function tcBlocks(text: string, word: string, head: RegExp): { blocks: Array<{ head: RegExpExecArray; lines: string[] }>; skipped: number } {
+  const blocks: Array<{ head: RegExpExecArray; lines: string[] }> = [];
+  let skipped = 0;
+  let cur: { head: RegExpExecArray; lines: string[] } | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(word)) {
+      const m = head.exec(line);
+      cur = m ? { head: m, lines: [] } : undefined;
+      if (cur) blocks.push(cur);
+      else skipped++;
+      continue;
+    }
+    if (cur) cur.lines.push(line);
+    else if (line.trim().length > 0) skipped++;
+  }
+  return { blocks, skipped };
 }
