@@ -67,3 +67,39 @@ export function fields(line: string): string[] {
   }
   return out;
 }
+
+/**
+ * Calls `each` with every line of `text` (without its "\n"), by indexOf rather than split: the
+ * per-line parsers of large procfs files allocate one string per line, not an array of them too.
+ */
+export function forEachLine(text: string, each: (line: string) => void): void {
+  const n = text.length;
+  for (let start = 0; start < n; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = n;
+    each(text.slice(start, end));
+    start = end + 1;
+  }
+}
+
+/**
+ * Lines of blank-separated fields (diskstats, mountinfo): `line` turns the fields of each
+ * non-blank line into an item, or undefined to skip it; skipped lines are listed by number
+ * (from 1), and `nonEmpty` counts the lines that had any field.
+ */
+export function parseFieldLines<T>(text: string, line: (f: string[]) => T | undefined): { items: T[]; skippedLines: number[]; nonEmpty: number } {
+  const items: T[] = [];
+  const skippedLines: number[] = [];
+  let nonEmpty = 0;
+  let no = 0;
+  forEachLine(text, (l) => {
+    no++;
+    const f = fields(l);
+    if (f.length === 0) return;
+    nonEmpty++;
+    const item = line(f);
+    if (item === undefined) skippedLines.push(no);
+    else items.push(item);
+  });
+  return { items, skippedLines, nonEmpty };
+}

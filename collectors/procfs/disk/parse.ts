@@ -1,4 +1,4 @@
-import { fields, parsed, parseFail, uint, type ParseResult } from '../../../src/core/parse-result.js';
+import { fields, parsed, parseFail, parseFieldLines, uint, type ParseResult } from '../../../src/core/parse-result.js';
 
 /**
  * Counters of one /proc/diskstats line, in kernel order (Documentation/admin-guide/iostats.rst).
@@ -46,40 +46,35 @@ export interface Diskstats {
  * devices (valid); text with no valid line at all is a parse error.
  */
 export function parseDiskstats(text: string): ParseResult<Diskstats> {
-  const devices: DiskstatsEntry[] = [];
-  const skippedLines: number[] = [];
-  const lines = text.split('\n');
-  let nonEmpty = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const f = fields(lines[i] ?? '');
-    if (f.length === 0) continue;
-    nonEmpty++;
-    const major = uint(f[0]);
-    const minor = uint(f[1]);
-    const name = f[2];
-    const n = f.length;
-    if (major === undefined || minor === undefined || name === undefined || !validName(name) || (n !== 7 && n < 14)) {
-      skippedLines.push(i + 1);
-      continue;
-    }
-    const stats: Partial<Record<DiskstatsColumn, number>> = {};
-    if (n === 7) {
-      for (let c = 0; c < LEGACY_PARTITION_COLUMNS.length; c++) {
-        const v = uint(f[3 + c]);
-        if (v !== undefined) stats[LEGACY_PARTITION_COLUMNS[c]!] = v;
-      }
-    } else {
-      // Take a column group only when the line has all of it: 11 base, 4 discard, 2 flush.
-      const usable = n >= 20 ? 17 : n >= 18 ? 15 : 11;
-      for (let c = 0; c < usable; c++) {
-        const v = uint(f[3 + c]);
-        if (v !== undefined) stats[DISKSTATS_COLUMNS[c]!] = v;
-      }
-    }
-    devices.push({ major, minor, name, stats, columns: n });
+  const { items: devices, skippedLines, nonEmpty } = parseFieldLines(text, diskstatsLine);
+  if (nonEmpty > 0 && devices.length === 0) {
+    const first = text.slice(0, text.indexOf('\n') < 0 ? text.length : text.indexOf('\n'));
+    return parseFail('/proc/diskstats', `no valid device line (first line: ${JSON.stringify(first.slice(0, 80))})`, 1);
   }
-  if (nonEmpty > 0 && devices.length === 0) return parseFail('/proc/diskstats', `no valid device line (first line: ${JSON.stringify((lines[0] ?? '').slice(0, 80))})`, 1);
   return parsed({ devices, skippedLines });
+}
+
+function diskstatsLine(f: string[]): DiskstatsEntry | undefined {
+  const major = uint(f[0]);
+  const minor = uint(f[1]);
+  const name = f[2];
+  const n = f.length;
+  if (major === undefined || minor === undefined || name === undefined || !validName(name) || (n !== 7 && n < 14)) return undefined;
+  const stats: Partial<Record<DiskstatsColumn, number>> = {};
+  if (n === 7) {
+    for (let c = 0; c < LEGACY_PARTITION_COLUMNS.length; c++) {
+      const v = uint(f[3 + c]);
+      if (v !== undefined) stats[LEGACY_PARTITION_COLUMNS[c]!] = v;
+    }
+  } else {
+    // Take a column group only when the line has all of it: 11 base, 4 discard, 2 flush.
+    const usable = n >= 20 ? 17 : n >= 18 ? 15 : 11;
+    for (let c = 0; c < usable; c++) {
+      const v = uint(f[3 + c]);
+      if (v !== undefined) stats[DISKSTATS_COLUMNS[c]!] = v;
+    }
+  }
+  return { major, minor, name, stats, columns: n };
 }
 
 /** Kernel block device names: no blanks, no control characters, not "." or "..", bounded. */

@@ -1,4 +1,4 @@
-import { fields, parsed, parseFail, uint, type ParseResult } from '../../../src/core/parse-result.js';
+import { fields, parsed, parseFail, parseFieldLines, uint, type ParseResult } from '../../../src/core/parse-result.js';
 
 /** One line of /proc/PID/mountinfo (proc(5)); paths unescaped. */
 export interface MountInfo {
@@ -41,18 +41,7 @@ export function unescapeMountField(text: string): string {
  * line is skipped (listed in skippedLines); text without any valid line is a parse error.
  */
 export function parseMountinfo(text: string): ParseResult<MountTable> {
-  const mounts: MountInfo[] = [];
-  const skippedLines: number[] = [];
-  const lines = text.split('\n');
-  let nonEmpty = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const f = fields(lines[i] ?? '');
-    if (f.length === 0) continue;
-    nonEmpty++;
-    const m = parseLine(f);
-    if (m === undefined) skippedLines.push(i + 1);
-    else mounts.push(m);
-  }
+  const { items: mounts, skippedLines, nonEmpty } = parseFieldLines(text, parseLine);
   if (mounts.length === 0) return parseFail('/proc/self/mountinfo', nonEmpty === 0 ? 'empty mount table' : 'no valid mount line', 1);
   return parsed({ mounts, skippedLines });
 }

@@ -1,4 +1,4 @@
-import { int, parsed, parseFail, uint, type ParseResult } from '../../../src/core/parse-result.js';
+import { forEachLine, int, parsed, parseFail, uint, type ParseResult } from '../../../src/core/parse-result.js';
 
 /**
  * /proc/meminfo, every key as the kernel names it ("MemTotal", "Active(anon)", "HugePages_Free").
@@ -10,29 +10,22 @@ export type Meminfo = Readonly<Record<string, number>>;
 /** Parse /proc/meminfo: "Key:   value [kB]" per line. Garbled lines are skipped; MemTotal is required. */
 export function parseMeminfo(text: string): ParseResult<Meminfo> {
   const out: Record<string, number> = {};
-  let start = 0;
-  const n = text.length;
-  while (start < n) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = n;
-    const line = text.slice(start, end);
+  forEachLine(text, (line) => {
     const colon = line.indexOf(':');
-    if (colon > 0) {
-      const key = line.slice(0, colon);
-      // value: first blank-separated word after the colon, then an optional unit word.
-      const len = line.length;
-      let i = colon + 1;
-      while (i < len && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
-      let j = i;
-      while (j < len && line.charCodeAt(j) !== 32 && line.charCodeAt(j) !== 9) j++;
-      const v = uint(line.slice(i, j));
-      const unit = line.slice(j).trim();
-      if (v !== undefined && (unit === '' || unit === 'kB') && key.indexOf(' ') < 0) {
-        out[key] = unit === 'kB' ? v * 1024 : v;
-      }
+    if (colon <= 0) return;
+    const key = line.slice(0, colon);
+    // value: first blank-separated word after the colon, then an optional unit word.
+    const len = line.length;
+    let i = colon + 1;
+    while (i < len && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+    let j = i;
+    while (j < len && line.charCodeAt(j) !== 32 && line.charCodeAt(j) !== 9) j++;
+    const v = uint(line.slice(i, j));
+    const unit = line.slice(j).trim();
+    if (v !== undefined && (unit === '' || unit === 'kB') && key.indexOf(' ') < 0) {
+      out[key] = unit === 'kB' ? v * 1024 : v;
     }
-    start = end + 1;
-  }
+  });
   if (out.MemTotal === undefined) return parseFail('/proc/meminfo', 'no MemTotal line');
   return parsed(out);
 }
@@ -43,23 +36,16 @@ export type Vmstat = Readonly<Record<string, number>>;
 export function parseVmstat(text: string): ParseResult<Vmstat> {
   const out: Record<string, number> = {};
   let count = 0;
-  let start = 0;
-  const n = text.length;
-  while (start < n) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = n;
-    const line = text.slice(start, end);
+  forEachLine(text, (line) => {
     const sp = line.indexOf(' ');
-    if (sp > 0) {
-      // A few vmstat items are signed on some kernels (nr_* per-cpu drift); keep them signed.
-      const v = int(line.slice(sp + 1).trim());
-      if (v !== undefined) {
-        out[line.slice(0, sp)] = v;
-        count++;
-      }
+    if (sp <= 0) return;
+    // A few vmstat items are signed on some kernels (nr_* per-cpu drift); keep them signed.
+    const v = int(line.slice(sp + 1).trim());
+    if (v !== undefined) {
+      out[line.slice(0, sp)] = v;
+      count++;
     }
-    start = end + 1;
-  }
+  });
   if (count === 0) return parseFail('/proc/vmstat', 'no "name value" lines');
   return parsed(out);
 }
