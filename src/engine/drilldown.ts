@@ -91,7 +91,10 @@ export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<str
     const t = model.tables[tableId];
     if (!t) return { ...base, status: 'error', reason: `collector ${c.id} produced no table ${tableId}` };
     if (t.rows.status !== 'ok') return { ...base, status: t.rows.status, reason: t.rows.reason };
-    return { ...base, status: 'ok', durationMs: Math.round(performance.now() - started), ...(step.sort_by ? { sortBy: step.sort_by } : {}), data: topRows(t.rows.value, step, ctx.target, t.spec.scope) };
+    // How long the step took is a fact of a live run; a replay's own time is not the host's, and
+    // would make a bundle's findings differ from run to run.
+    const took = ctx.replay ? {} : { durationMs: Math.round(performance.now() - started) };
+    return { ...base, status: 'ok', ...took, ...(step.sort_by ? { sortBy: step.sort_by } : {}), data: topRows(t.rows.value, step, ctx.target, t.spec.scope) };
   };
 
   const probeStep = async (step: ProbeStep): Promise<DrilldownResult> => {

@@ -75,4 +75,18 @@ describe('drill-downs', () => {
     expect(none[0]!.evidence.drilldown![0]).toMatchObject({ status: 'skipped', reason: 'drill-down time budget used up' });
     expect(asked).toEqual([2000]);
   });
+
+  it('on a recording the same inputs give the same drill-down, with no time of the replay in it', async () => {
+    const src = fixtureTree({}).source;
+    const replay = [src, src] as const;
+    const run = () => runDrilldowns(findings, checks, { ...base, probes: absentProbeRunner, budgetMs: 5000, replay });
+    const a = (await run())[0]!.evidence.drilldown!;
+    const b = (await run())[0]!.evidence.drilldown!;
+    expect(a[1]).toMatchObject({ type: 'collector', status: 'ok' });
+    expect(a[1]).not.toHaveProperty('durationMs');
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    // live, the step says how long it took
+    const live = (await runDrilldowns(findings, checks, { ...base, probes: absentProbeRunner, budgetMs: 5000 }))[0]!.evidence.drilldown!;
+    expect(live[1]).toHaveProperty('durationMs');
+  });
 });
