@@ -2,13 +2,8 @@ import { z } from 'zod';
 import { decimal, parsed, parseFail, uint, type ParseResult } from '../../../src/core/parse-result.js';
 
 /** One queueing discipline with its statistics, as `tc -s qdisc show` reports it. */
-export interface Qdisc {
-  readonly dev: string;
-  readonly kind: string;
-  /** "1:", "0:", "ffff:" */
-  readonly handle: string;
-  /** "root", or the parent class ("1:10", ":1", "ffff:fff1"). */
-  readonly parent: string;
+/** The counters tc prints for a qdisc or a class ("Sent ... bytes ... pkt (dropped ...)", "backlog ..."). */
+export interface QdiscStats {
   readonly bytes: number | undefined;
   readonly packets: number | undefined;
   readonly drops: number | undefined;
@@ -18,6 +13,15 @@ export interface Qdisc {
   readonly backlogBytes: number | undefined;
   /** Packets queued now (qlen). */
   readonly backlogPackets: number | undefined;
+}
+
+export interface Qdisc extends QdiscStats {
+  readonly dev: string;
+  readonly kind: string;
+  /** "1:", "0:", "ffff:" */
+  readonly handle: string;
+  /** "root", or the parent class ("1:10", ":1", "ffff:fff1"). */
+  readonly parent: string;
 }
 
 export interface Qdiscs {
@@ -89,7 +93,7 @@ function tcSize(text: string | undefined): number | undefined {
 }
 
 /** A class of a classful qdisc (htb, hfsc, drr...) with its statistics (`tc -s class show dev X`). */
-export interface TcClass {
+export interface TcClass extends QdiscStats {
   readonly kind: string;
   /** "1:10" */
   readonly classid: string;
@@ -97,17 +101,10 @@ export interface TcClass {
   readonly parent: string;
   /** The qdisc attached under this class ("10:"), when one is. */
   readonly leaf: string | undefined;
-  readonly bytes: number | undefined;
-  readonly packets: number | undefined;
-  readonly drops: number | undefined;
-  readonly overlimits: number | undefined;
-  readonly requeues: number | undefined;
-  readonly backlogBytes: number | undefined;
-  readonly backlogPackets: number | undefined;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type Stats = Pick<Qdisc, 'bytes' | 'packets' | 'drops' | 'overlimits' | 'requeues' | 'backlogBytes' | 'backlogPackets'>;
+type Stats = QdiscStats;
 
 /** Read a " Sent ..." or " backlog ..." line into `into`; false when it is neither. */
 function statsLine(line: string, into: Mutable<Stats>): 'sent' | 'backlog' | undefined {
