@@ -61,10 +61,19 @@ export interface NativeBpfObject {
   close(): void;
 }
 
+/** A struct's layout from BTF: offsets and sizes in bytes (`bits` for a bitfield member). */
+export interface BtfStruct {
+  readonly size: number;
+  readonly members: ReadonlyArray<{ readonly name: string; readonly offset: number; readonly size: number; readonly bits?: number }>;
+}
+
 export interface NativeAddon {
   readonly BpfObject: new (bytes: Buffer, name: string) => NativeBpfObject;
   embeddedObjects(): Record<string, Buffer>;
   btfEnum(name: string): Array<{ name: string; value: number }> | null;
+  /** A struct as compiled into an embedded object (its BTF), or null; absent in addons built
+   * before it existed (rebuild: node scripts/build-native.mjs). */
+  btfStruct?(object: string, name: string): BtfStruct | null;
   libbpfVersion(): string;
   possibleCpus(): number;
 }

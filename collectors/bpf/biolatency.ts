@@ -3,6 +3,10 @@ import { histogramFromCounts, percentileUpperBound, renderHistogram, type Log2Hi
 import type { MapDump } from './addon.js';
 import type { Source } from '../../src/core/source.js';
 import { sanitizeForTerminal } from '../../src/core/sanitize.js';
+import { structLayout } from './layout.js';
+
+/** native/bpf/biolatency.h: struct bio_hist_key (key of the `hist` map; value: u64 count). */
+export const BIO_HIST_KEY = structLayout('biolatency', 'bio_hist_key', 8, { dev: [0, 4], slot: [4, 4] });
 
 /** MKDEV as the kernel's dev_t inside the kernel: major << 20 | minor. */
 export const kernelDev = (major: number, minor: number): number => ((major << 20) | minor) >>> 0;
@@ -21,12 +25,13 @@ export interface BiolatencyResult {
   readonly devices: readonly DeviceLatency[];
 }
 
-/** Decode the `hist` map (native/bpf/biolatency.h: key {u32 dev, u32 slot}, value u64). */
+/** Decode the `hist` map (key BIO_HIST_KEY, value u64). */
 export function decodeBioHist(d: MapDump): Map<number, number[]> {
   const per = new Map<number, number[]>();
+  const m = BIO_HIST_KEY.members;
   for (let i = 0; i < d.count; i++) {
-    const dev = d.keys.readUInt32LE(i * d.keySize);
-    const slot = d.keys.readUInt32LE(i * d.keySize + 4);
+    const dev = d.keys.readUInt32LE(i * d.keySize + m.dev.offset);
+    const slot = d.keys.readUInt32LE(i * d.keySize + m.slot.offset);
     if (slot >= 64) continue;
     const count = Number(d.values.readBigUInt64LE(i * d.valueStride));
     const counts = per.get(dev) ?? [];
@@ -59,6 +64,7 @@ export function biolatencyProbe(opts: BiolatencyOptions = {}): ProbeDefinition<B
     id: 'biolatency',
     title: 'block I/O latency per device, issue to completion (log2 histogram, µs)',
     object: 'biolatency',
+    layouts: [BIO_HIST_KEY],
     variants: [
       { hook: 'tp_btf', programs: ['issue_btf', 'complete_btf'] },
       { hook: 'raw_tp', programs: ['issue_raw', 'complete_raw'] },

@@ -2,6 +2,10 @@ import type { ProbeDefinition } from './probe.js';
 import type { MapDump, NativeAddon } from './addon.js';
 import { ETH_PROTOCOLS } from './addresses.js';
 import { kernelSymbol, parseKallsyms, type KernelSymbols } from './kallsyms.js';
+import { structLayout } from './layout.js';
+
+/** native/bpf/drops.h: struct drop_key (key of the `drops` map; value: u64 count). */
+export const DROP_KEY = structLayout('drops', 'drop_key', 24, { location: [0, 8], reason: [8, 4], netns: [12, 4], protocol: [16, 2] });
 
 export interface Drop {
   readonly reason: string;
@@ -24,20 +28,21 @@ export function reasonNames(entries: ReadonlyArray<{ name: string; value: number
   return new Map(entries.map((e) => [e.value, e.name.replace(/^SKB_DROP_REASON_/, '')]));
 }
 
-/** Decode the `drops` map (native/bpf/drops.h: 24-byte key, u64 value). */
+/** Decode the `drops` map (key DROP_KEY, value u64). */
 export function decodeDrops(d: MapDump, reasons: Map<number, string>, syms: KernelSymbols | undefined): Drop[] {
   const out: Drop[] = [];
+  const m = DROP_KEY.members;
   for (let i = 0; i < d.count; i++) {
     const k = d.keys.subarray(i * d.keySize, (i + 1) * d.keySize);
-    if (k.length < 24) continue;
-    const location = k.readBigUInt64LE(0);
-    const reasonCode = k.readUInt32LE(8);
-    const proto = k.readUInt16BE(16);
+    if (k.length < DROP_KEY.size) continue;
+    const location = k.readBigUInt64LE(m.location.offset);
+    const reasonCode = k.readUInt32LE(m.reason.offset);
+    const proto = k.readUInt16BE(m.protocol.offset);
     out.push({
       reasonCode,
       reason: reasons.get(reasonCode) ?? `reason ${reasonCode}`,
       location: (syms && kernelSymbol(syms, location)) ?? `0x${location.toString(16)}`,
-      netns: k.readUInt32LE(12),
+      netns: k.readUInt32LE(m.netns.offset),
       protocol: ETH_PROTOCOLS[proto] ?? `0x${proto.toString(16).padStart(4, '0')}`,
       count: Number(d.values.readBigUInt64LE(i * d.valueStride)),
     });
@@ -56,6 +61,7 @@ export const dropsProbe: ProbeDefinition<DropsResult> = {
   id: 'drops',
   title: 'packets dropped by the kernel, by drop reason, kernel location and network namespace',
   object: 'drops',
+  layouts: [DROP_KEY],
   variants: [
     { hook: 'tp_btf', programs: ['kfree_skb_btf'] },
     { hook: 'raw_tp', programs: ['kfree_skb_raw'] },

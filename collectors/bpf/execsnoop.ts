@@ -1,9 +1,19 @@
 import type { ProbeDefinition } from './probe.js';
 import { cString } from './cstring.js';
+import { structLayout } from './layout.js';
 import { sanitizeForTerminal } from '../../src/core/sanitize.js';
 
-/** native/bpf/execsnoop.h: struct exec_event. */
-export const EXEC_EVENT_SIZE = 8 + 4 * 4 + 16 + 256;
+/** native/bpf/execsnoop.h: struct exec_event (ring-buffer record). */
+export const EXEC_EVENT = structLayout('execsnoop', 'exec_event', 8 + 4 * 4 + 16 + 256, {
+  ts_ns: [0, 8],
+  pid: [8, 4],
+  tgid: [12, 4],
+  ppid: [16, 4],
+  uid: [20, 4],
+  comm: [24, 16],
+  filename: [40, 256],
+});
+export const EXEC_EVENT_SIZE = EXEC_EVENT.size;
 
 export interface ExecEvent {
   readonly tsNs: number;
@@ -16,15 +26,16 @@ export interface ExecEvent {
 }
 
 export function decodeExecEvent(rec: Buffer): ExecEvent | undefined {
-  if (rec.length < EXEC_EVENT_SIZE) return undefined;
+  if (rec.length < EXEC_EVENT.size) return undefined;
+  const m = EXEC_EVENT.members;
   return {
-    tsNs: Number(rec.readBigUInt64LE(0)),
-    pid: rec.readUInt32LE(8),
-    tgid: rec.readUInt32LE(12),
-    ppid: rec.readUInt32LE(16),
-    uid: rec.readUInt32LE(20),
-    comm: cString(rec, 24, 16),
-    filename: cString(rec, 40, 256),
+    tsNs: Number(rec.readBigUInt64LE(m.ts_ns.offset)),
+    pid: rec.readUInt32LE(m.pid.offset),
+    tgid: rec.readUInt32LE(m.tgid.offset),
+    ppid: rec.readUInt32LE(m.ppid.offset),
+    uid: rec.readUInt32LE(m.uid.offset),
+    comm: cString(rec, m.comm.offset, m.comm.size),
+    filename: cString(rec, m.filename.offset, m.filename.size),
   };
 }
 
@@ -50,6 +61,7 @@ export function execsnoopProbe(opts: { live?: (text: string) => void } = {}): Pr
     id: 'execsnoop',
     title: 'process executions: pid, ppid, uid, comm, filename',
     object: 'execsnoop',
+    layouts: [EXEC_EVENT],
     variants: [
       { hook: 'tp_btf', programs: ['exec_btf'] },
       { hook: 'raw_tp', programs: ['exec_raw'] },

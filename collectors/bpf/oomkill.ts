@@ -1,9 +1,20 @@
 import type { ProbeDefinition } from './probe.js';
 import { cString } from './cstring.js';
+import { structLayout } from './layout.js';
 import { sanitizeForTerminal } from '../../src/core/sanitize.js';
 
-/** native/bpf/oomkill.h: struct oom_event. */
-export const OOM_EVENT_SIZE = 64;
+/** native/bpf/oomkill.h: struct oom_event (ring-buffer record). */
+export const OOM_EVENT = structLayout('oomkill', 'oom_event', 64, {
+  ts_ns: [0, 8],
+  victim_pid: [8, 4],
+  victim_tgid: [12, 4],
+  trigger_pid: [16, 4],
+  trigger_tgid: [20, 4],
+  oom_score_adj: [24, 4],
+  victim_comm: [32, 16],
+  trigger_comm: [48, 16],
+});
+export const OOM_EVENT_SIZE = OOM_EVENT.size;
 
 export interface OomEvent {
   readonly tsNs: number;
@@ -17,16 +28,17 @@ export interface OomEvent {
 }
 
 export function decodeOomEvent(rec: Buffer): OomEvent | undefined {
-  if (rec.length < OOM_EVENT_SIZE) return undefined;
+  if (rec.length < OOM_EVENT.size) return undefined;
+  const m = OOM_EVENT.members;
   return {
-    tsNs: Number(rec.readBigUInt64LE(0)),
-    victimPid: rec.readUInt32LE(8),
-    victimTgid: rec.readUInt32LE(12),
-    triggerPid: rec.readUInt32LE(16),
-    triggerTgid: rec.readUInt32LE(20),
-    oomScoreAdj: rec.readInt32LE(24),
-    victimComm: cString(rec, 32, 16),
-    triggerComm: cString(rec, 48, 16),
+    tsNs: Number(rec.readBigUInt64LE(m.ts_ns.offset)),
+    victimPid: rec.readUInt32LE(m.victim_pid.offset),
+    victimTgid: rec.readUInt32LE(m.victim_tgid.offset),
+    triggerPid: rec.readUInt32LE(m.trigger_pid.offset),
+    triggerTgid: rec.readUInt32LE(m.trigger_tgid.offset),
+    oomScoreAdj: rec.readInt32LE(m.oom_score_adj.offset),
+    victimComm: cString(rec, m.victim_comm.offset, m.victim_comm.size),
+    triggerComm: cString(rec, m.trigger_comm.offset, m.trigger_comm.size),
   };
 }
 
@@ -45,6 +57,7 @@ export function oomkillProbe(opts: { live?: (text: string) => void } = {}): Prob
     id: 'oomkill',
     title: 'OOM kills: the victim and the task that ran out of memory',
     object: 'oomkill',
+    layouts: [OOM_EVENT],
     variants: [
       { hook: 'tp_btf', programs: ['victim_btf'] },
       { hook: 'raw_tp', programs: ['victim_raw'] },

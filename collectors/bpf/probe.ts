@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { loadAddon, type NativeAddon, type NativeBpfObject, type ProgStat } from './addon.js';
 import { bpfPrivileges, kernelBtf, type BpfPrivileges } from './privileges.js';
 import { closeObject, openFirstWorking, readLost, RingStream, type Attempt, type Hook, type HookVariant } from './session.js';
+import type { StructLayout } from './layout.js';
 import { ok, unavailable, type Outcome } from '../../src/core/outcome.js';
 import type { Source } from '../../src/core/source.js';
 
@@ -46,6 +47,8 @@ export interface ProbeDefinition<R> {
   readonly object: string;
   /** Ways to attach, most preferred first. */
   readonly variants: readonly HookVariant[];
+  /** The structs its decoder reads (map keys, records), checked against the object's BTF by a test. */
+  readonly layouts: readonly StructLayout[];
   /** Honours --pid / --cgroup (the `tgids` filter map of common.h). */
   readonly filter: boolean;
   /** Probe-specific settings it takes from the command line (see probes.ts ProbeSettings). */

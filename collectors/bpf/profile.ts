@@ -1,6 +1,7 @@
 import type { ProbeDefinition } from './probe.js';
 import type { MapDump, NativeBpfObject } from './addon.js';
 import { cString } from './cstring.js';
+import { structLayout } from './layout.js';
 import { elfSymbolAt, readElfSymbols, type ElfSymbols } from './elf.js';
 import { kernelSymbol, parseKallsyms, type KernelSymbols } from './kallsyms.js';
 import { parseProcMaps, type Mapping } from './proc-maps.js';
@@ -10,6 +11,8 @@ import { sanitizeForTerminal } from '../../src/core/sanitize.js';
 /** native/bpf/profile.h */
 export const PROFILE_STACK_DEPTH = 127;
 export const EFAULT = 14;
+/** struct sample_key (key of the `counts` map; value: u64 samples). */
+export const SAMPLE_KEY = structLayout('profile', 'sample_key', 32, { tgid: [0, 4], pid: [4, 4], kstack: [8, 4], ustack: [12, 4], comm: [16, 16] });
 
 export interface SampleKey {
   readonly tgid: number;
@@ -21,10 +24,18 @@ export interface SampleKey {
 
 export function decodeSampleKeys(d: MapDump): Array<SampleKey & { count: number }> {
   const out: Array<SampleKey & { count: number }> = [];
+  const m = SAMPLE_KEY.members;
   for (let i = 0; i < d.count; i++) {
     const k = d.keys.subarray(i * d.keySize, (i + 1) * d.keySize);
-    if (k.length < 32) continue;
-    out.push({ tgid: k.readUInt32LE(0), pid: k.readUInt32LE(4), kstack: k.readInt32LE(8), ustack: k.readInt32LE(12), comm: cString(k, 16, 16), count: Number(d.values.readBigUInt64LE(i * d.valueStride)) });
+    if (k.length < SAMPLE_KEY.size) continue;
+    out.push({
+      tgid: k.readUInt32LE(m.tgid.offset),
+      pid: k.readUInt32LE(m.pid.offset),
+      kstack: k.readInt32LE(m.kstack.offset),
+      ustack: k.readInt32LE(m.ustack.offset),
+      comm: cString(k, m.comm.offset, m.comm.size),
+      count: Number(d.values.readBigUInt64LE(i * d.valueStride)),
+    });
   }
   return out;
 }
@@ -148,6 +159,7 @@ export function profileProbe(opts: { hz?: number } = {}): ProbeDefinition<Profil
     id: 'profile',
     title: `CPU profile: kernel and user stacks sampled at ${hz} Hz (folded stacks, speedscope)`,
     object: 'profile',
+    layouts: [SAMPLE_KEY],
     variants: [{ hook: 'perf_event', programs: ['sample'] }],
     perfHz: hz,
     filter: true,

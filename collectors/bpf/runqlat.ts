@@ -3,6 +3,10 @@ import { histogramFromCounts, histogramFromPerCpuArray, percentileUpperBound, re
 import type { MapDump } from './addon.js';
 import type { Source } from '../../src/core/source.js';
 import { sanitizeForTerminal } from '../../src/core/sanitize.js';
+import { structLayout } from './layout.js';
+
+/** native/bpf/runqlat.h: struct proc_slot (key of the `hist_proc` map; value: u64 count). */
+export const PROC_SLOT = structLayout('runqlat', 'proc_slot', 8, { tgid: [0, 4], slot: [4, 4] });
 
 /** Layout: native/bpf/runqlat.h (hist: PERCPU_ARRAY of RUNQLAT_SLOTS u64 counts, microseconds;
  * hist_proc: HASH {u32 tgid, u32 slot} -> u64 with per_process). */
@@ -27,9 +31,10 @@ export interface RunqlatResult {
 /** Decode `hist_proc`: per process, its slot counts. */
 export function decodeProcessHist(d: MapDump): Map<number, number[]> {
   const per = new Map<number, number[]>();
+  const m = PROC_SLOT.members;
   for (let i = 0; i < d.count; i++) {
-    const tgid = d.keys.readUInt32LE(i * d.keySize);
-    const slot = d.keys.readUInt32LE(i * d.keySize + 4);
+    const tgid = d.keys.readUInt32LE(i * d.keySize + m.tgid.offset);
+    const slot = d.keys.readUInt32LE(i * d.keySize + m.slot.offset);
     if (slot >= 64) continue;
     const counts = per.get(tgid) ?? [];
     counts[slot] = (counts[slot] ?? 0) + Number(d.values.readBigUInt64LE(i * d.valueStride));
@@ -54,6 +59,7 @@ export function runqlatProbeWith(opts: RunqlatOptions = {}): ProbeDefinition<Run
     id: 'runqlat',
     title: 'run-queue latency: time runnable tasks wait for a CPU (log2 histogram, µs)',
     object: 'runqlat',
+    layouts: [PROC_SLOT],
     variants: [
       { hook: 'tp_btf', programs: ['wakeup_btf', 'wakeup_new_btf', 'switch_btf'] },
       { hook: 'raw_tp', programs: ['wakeup_raw', 'wakeup_new_raw', 'switch_raw'] },

@@ -1,6 +1,18 @@
 import type { ProbeDefinition } from './probe.js';
 import type { MapDump } from './addon.js';
 import { addressText, TCP_STATES } from './addresses.js';
+import { structLayout } from './layout.js';
+
+/** native/bpf/tcpretrans.h: struct retrans_key (key of the `retrans` map; value: u64 count). */
+export const RETRANS_KEY = structLayout('tcpretrans', 'retrans_key', 48, {
+  netns: [0, 4],
+  family: [4, 2],
+  sport: [6, 2],
+  dport: [8, 2],
+  state: [10, 1],
+  saddr: [16, 16],
+  daddr: [32, 16],
+});
 
 export interface Retransmission {
   readonly netns: number;
@@ -18,22 +30,24 @@ export interface TcpretransResult {
   readonly connections: readonly Retransmission[];
 }
 
-/** Decode the `retrans` map (native/bpf/tcpretrans.h, 48-byte key, u64 value). */
+/** Decode the `retrans` map (key RETRANS_KEY, value u64). */
 export function decodeRetrans(d: MapDump): Retransmission[] {
   const out: Retransmission[] = [];
+  const m = RETRANS_KEY.members;
+  const bytes = (k: Buffer, f: { offset: number; size: number }) => k.subarray(f.offset, f.offset + f.size);
   for (let i = 0; i < d.count; i++) {
     const k = d.keys.subarray(i * d.keySize, (i + 1) * d.keySize);
-    if (k.length < 48) continue;
-    const familyNum = k.readUInt16LE(4);
-    const stateNum = k.readUInt8(10);
+    if (k.length < RETRANS_KEY.size) continue;
+    const familyNum = k.readUInt16LE(m.family.offset);
+    const stateNum = k.readUInt8(m.state.offset);
     out.push({
-      netns: k.readUInt32LE(0),
+      netns: k.readUInt32LE(m.netns.offset),
       family: familyNum === 10 ? 'ipv6' : 'ipv4',
-      sport: k.readUInt16LE(6),
-      dport: k.readUInt16BE(8),
+      sport: k.readUInt16LE(m.sport.offset),
+      dport: k.readUInt16BE(m.dport.offset),
       state: TCP_STATES[stateNum] ?? `state ${stateNum}`,
-      saddr: addressText(k.subarray(16, 32), familyNum),
-      daddr: addressText(k.subarray(32, 48), familyNum),
+      saddr: addressText(bytes(k, m.saddr), familyNum),
+      daddr: addressText(bytes(k, m.daddr), familyNum),
       count: Number(d.values.readBigUInt64LE(i * d.valueStride)),
     });
   }
@@ -46,6 +60,7 @@ export const tcpretransProbe: ProbeDefinition<TcpretransResult> = {
   id: 'tcpretrans',
   title: 'TCP retransmissions per connection, with state and network namespace',
   object: 'tcpretrans',
+  layouts: [RETRANS_KEY],
   variants: [
     { hook: 'tp_btf', programs: ['retransmit_btf'] },
     { hook: 'raw_tp', programs: ['retransmit_raw'] },

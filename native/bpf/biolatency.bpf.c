@@ -2,6 +2,7 @@
  * device, as a log2 histogram of microseconds aggregated in the kernel. */
 #include "common.h"
 #include "biolatency.h"
+#include "core_fixes.h"
 
 /* 0: every device; else only this one (MKDEV layout). */
 const volatile u32 target_dev = 0;
@@ -22,13 +23,7 @@ struct {
 
 static __always_inline u32 request_dev(struct request *rq)
 {
-	struct gendisk *disk;
-	if (bpf_core_field_exists(rq->q->disk)) {
-		disk = BPF_CORE_READ(rq, q, disk);
-	} else {
-		struct request___pre517 *old = (void *)rq;
-		disk = BPF_CORE_READ(old, rq_disk);
-	}
+	struct gendisk *disk = diag_request_disk(rq);
 	if (!disk)
 		return 0;
 	return ((u32)BPF_CORE_READ(disk, major) << 20) | (u32)BPF_CORE_READ(disk, first_minor);

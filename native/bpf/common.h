@@ -79,6 +79,11 @@ static __always_inline void submit_batched(void *rec, void *ring)
 	bpf_ringbuf_submit(rec, pending >= WAKE_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
+/* Keep a record type in the object's BTF when the program only uses pointers to it (ring-buffer
+ * records): the layout test compares it with the TypeScript decoder's offsets (btfStruct). A
+ * const pointer in .rodata, which every object has anyway: no map, no cost. */
+#define KEEP_BTF_TYPE(type, name) type *const keep_btf_##name __attribute__((used)) = 0
+
 /* Read a field directly (tp_btf: BTF-typed pointers) or through bpf_probe_read_kernel (raw_tp).
  * `direct` is a compile-time constant in each caller, so only one branch is ever emitted. */
 #define RD(direct, p, field) ((direct) ? (p)->field : BPF_CORE_READ(p, field))

@@ -131,11 +131,6 @@ struct task_struct {
 	struct signal_struct *signal;
 };
 
-/* Kernels before 5.14 call the state field `state` (a long). */
-struct task_struct___pre514 {
-	long state;
-};
-
 struct linux_binprm {
 	const char *filename;
 };
@@ -152,11 +147,6 @@ struct request_queue {
 struct request {
 	struct request_queue *q;
 	unsigned int __data_len;
-};
-
-/* Kernels before 5.17 keep the disk in the request itself. */
-struct request___pre517 {
-	struct gendisk *rq_disk;
 };
 
 /* Records of classic tracepoints (the format files), relocated like any kernel struct: their

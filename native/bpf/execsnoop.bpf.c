@@ -6,6 +6,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
+KEEP_BTF_TYPE(struct exec_event, exec_event);
 
 static __always_inline int on_exec(struct task_struct *p, struct linux_binprm *bprm)
 {

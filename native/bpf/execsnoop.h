@@ -4,7 +4,7 @@
 
 #define EXEC_FILENAME_LEN 256
 
-/* ring buffer `events`: struct exec_event (304 bytes) */
+/* ring buffer `events`: struct exec_event (296 bytes) */
 struct exec_event {
 	unsigned long long ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	unsigned int pid;         /* thread id */

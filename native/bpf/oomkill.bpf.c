@@ -6,6 +6,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 64 * 1024);
 } events SEC(".maps");
+KEEP_BTF_TYPE(struct oom_event, oom_event);
 
 static __always_inline int on_victim(struct task_struct *victim)
 {

@@ -10,6 +10,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
+KEEP_BTF_TYPE(struct ring_event, ring_event);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

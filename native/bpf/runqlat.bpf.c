@@ -5,6 +5,7 @@
  * classic tp (a hash map keyed by thread id). User space creates only the map its variant uses. */
 #include "common.h"
 #include "runqlat.h"
+#include "core_fixes.h"
 
 /* tp_btf: enqueue time per task (0 = not queued). */
 struct {
@@ -107,18 +108,10 @@ static __always_inline void dequeue(u32 pid, u32 tgid)
 	count_slot(delta_us, tgid);
 }
 
-static __always_inline unsigned int task_state(struct task_struct *t, bool direct)
-{
-	if (bpf_core_field_exists(t->__state))
-		return RD(direct, t, __state);
-	struct task_struct___pre514 *old = (void *)t;
-	return BPF_CORE_READ(old, state);
-}
-
 static __always_inline int on_switch(bool preempt, struct task_struct *prev, struct task_struct *next, bool direct)
 {
 	/* Still runnable when switched out: it waits on the run queue from now on. */
-	if (preempt || task_state(prev, direct) == 0)
+	if (preempt || diag_task_state(prev, direct) == 0)
 		enqueue(RD(direct, prev, tgid), RD(direct, prev, pid));
 	dequeue(RD(direct, next, pid), RD(direct, next, tgid));
 	return 0;
@@ -141,7 +134,7 @@ int BPF_PROG(wakeup_new_btf, struct task_struct *p)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	if (preempt || task_state(prev, true) == 0)
+	if (preempt || diag_task_state(prev, true) == 0)
 		enqueue_task(prev);
 	dequeue_task(next);
 	return 0;

@@ -684,6 +684,50 @@ Napi::Value BtfEnum(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// btfStruct(object, name): {size, members: [{name, offset, size, bits?}]} of a struct in the BTF of
+// one of the embedded BPF objects (the layout the compiler gave the records and map keys the
+// TypeScript decoders read), or null when the object has no such struct. Opens the object
+// without loading it: no privileges needed.
+Napi::Value BtfStruct(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string object = ArgString(info, 0, "btfStruct(object, name)");
+  std::string want = ArgString(info, 1, "btfStruct(object, name)");
+  const EmbeddedObject* found = nullptr;
+  for (size_t i = 0; i < diag_bpf_object_count; i++) {
+    if (diag_bpf_objects[i].name != nullptr && object == diag_bpf_objects[i].name) found = &diag_bpf_objects[i];
+  }
+  if (found == nullptr) throw Napi::Error::New(env, "btfStruct: the addon has no BPF object " + object);
+  ClearLog();
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = object.c_str());
+  struct bpf_object* obj = bpf_object__open_mem(found->data, found->size, &opts);
+  long err = libbpf_get_error(obj);
+  if (err) throw BpfError(env, "open", static_cast<int>(err), "BPF object " + object);
+  Napi::Value result = env.Null();
+  struct btf* btf = bpf_object__btf(obj);
+  int id = btf == nullptr ? -1 : btf__find_by_name_kind(btf, want.c_str(), BTF_KIND_STRUCT);
+  if (id > 0) {
+    const struct btf_type* t = btf__type_by_id(btf, static_cast<uint32_t>(id));
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("size", Napi::Number::New(env, t->size));
+    Napi::Array members = Napi::Array::New(env);
+    const struct btf_member* m = btf_members(t);
+    for (uint16_t k = 0; k < btf_vlen(t); k++, m++) {
+      Napi::Object e = Napi::Object::New(env);
+      e.Set("name", btf__name_by_offset(btf, m->name_off));
+      e.Set("offset", Napi::Number::New(env, btf_member_bit_offset(t, k) / 8.0));
+      __s64 size = btf__resolve_size(btf, m->type);
+      e.Set("size", Napi::Number::New(env, static_cast<double>(size)));
+      uint32_t bits = btf_member_bitfield_size(t, k);
+      if (bits != 0) e.Set("bits", Napi::Number::New(env, bits));
+      members.Set(k, e);
+    }
+    out.Set("members", members);
+    result = out;
+  }
+  bpf_object__close(obj);
+  return result;
+}
+
 Napi::Value LibbpfVersion(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), libbpf_version_string());
 }
@@ -698,6 +742,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("BpfObject", BpfObject::Init(env));
   exports.Set("embeddedObjects", Napi::Function::New(env, EmbeddedObjects));
   exports.Set("btfEnum", Napi::Function::New(env, BtfEnum));
+  exports.Set("btfStruct", Napi::Function::New(env, BtfStruct));
   exports.Set("libbpfVersion", Napi::Function::New(env, LibbpfVersion));
   exports.Set("possibleCpus", Napi::Function::New(env, PossibleCpus));
   return exports;
