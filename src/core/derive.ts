@@ -1,5 +1,6 @@
 import type { Collector, Row, RowWindow, Sample, TableSpec } from './collector.js';
 import type { WindowSamples } from './sample.js';
+import { rowScope } from './entity.js';
 import { failed, ok, type Outcome } from './outcome.js';
 
 const TWO_32 = 2 ** 32;
@@ -46,9 +47,6 @@ export interface Model {
   readonly tables: Readonly<Record<string, ModelTable>>;
 }
 
-function scopeOf(spec: TableSpec, key: string): string {
-  return spec.scope === 'host' ? 'host' : `${spec.scope}:${key}`;
-}
 
 function sameEntity(spec: TableSpec, a: Row, b: Row): boolean {
   if (!spec.identity) return true;
@@ -131,7 +129,7 @@ function computeRow(spec: TableSpec, cur: Row, prev: Row | undefined, seconds: n
       values[name] = v === undefined || !Number.isFinite(v) ? undefined : v;
     }
   }
-  return { key: cur.key, scope: scopeOf(spec, cur.key), labels: cur.labels ?? {}, values, deltas };
+  return { key: cur.key, scope: rowScope(spec.scope, cur.key), labels: cur.labels ?? {}, values, deltas };
 }
 
 /** Derive a Model from one sample (gauges only) or a window of two samples (rates too). */
