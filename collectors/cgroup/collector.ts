@@ -367,6 +367,7 @@ export const cgroupCollector: Collector = {
     cgroup_cpu: {
       title: 'CPU usage, limit and throttling per cgroup',
       scope: 'cgroup',
+      identityFields: ['quota_cores'],
       fields: {
         usage: counter('CPU time used (cgroup and descendants)', 'us'),
         user: counter('user CPU time', 'us'),
@@ -397,6 +398,7 @@ export const cgroupCollector: Collector = {
     cgroup_memory: {
       title: 'Memory usage, limits and pressure events per cgroup',
       scope: 'cgroup',
+      identityFields: ['limit', 'high'],
       fields: {
         current: gauge('memory in use (cgroup and descendants)', 'bytes'),
         limit: gauge('hard limit (memory.max / limit_in_bytes); missing = no limit', 'bytes'),
@@ -429,6 +431,7 @@ export const cgroupCollector: Collector = {
     cgroup_pids: {
       title: 'Tasks and fork failures per cgroup (pids controller)',
       scope: 'cgroup',
+      identityFields: ['max'],
       fields: {
         current: gauge('tasks (processes and threads)'),
         max: gauge('pids.max; missing = no limit'),

@@ -51,6 +51,17 @@ export interface TableSpec {
   /** Labels that must be equal in both samples for a row to count as the same entity
    * (e.g. a process's start time, so a reused PID is never mistaken for the old process). */
   readonly identity?: readonly string[];
+  /**
+   * Entities a row belongs to, by the label that holds the entity's key: e.g. a process's
+   * `{ cgroup: 'cgroup' }` (its cgroup path) or a socket's `{ process: 'pid' }`. Culprits use it to
+   * find the rows that belong to a finding's scope (the processes of a throttled cgroup).
+   */
+  readonly relations?: Readonly<Record<string, string>>;
+  /**
+   * Fields that say what the entity is rather than what it does (a cgroup's CPU quota, memory
+   * limit, pids.max): shown with the entity wherever it is named as a culprit.
+   */
+  readonly identityFields?: readonly string[];
 }
 
 export type TableOutcomes = Record<string, Outcome<Row[]>>;

@@ -1,3 +1,5 @@
+import type { Model } from '../core/derive.js';
+import { culpritsOf } from './culprits.js';
 import type { LoadedCheck, LoadedPlaybook } from './loader.js';
 import type { UseKind } from './playbook-schema.js';
 import { USE_KINDS } from './playbook-schema.js';
@@ -38,7 +40,25 @@ export function evaluateCheck(check: LoadedCheck, input: EvaluateInput): CheckOu
     if (sev) findings.push(makeFinding(r, j, sev, input));
   }
   const partial = missing > 0 ? { reason: `${missing} rows lacked ${check.metric}` } : {};
-  return { check, result: { id: check.id, status: findings.length > 0 ? 'finding' : 'ok', scopes, ...partial }, findings };
+  const explained = explain(findings, check, culpritModel(r.model, input), input);
+  return { check, result: { id: check.id, status: findings.length > 0 ? 'finding' : 'ok', scopes, ...partial }, ...explained };
+}
+
+/** Stage 5: the culprits of each finding, from the model in hand. */
+function explain(findings: Finding[], check: LoadedCheck, model: Model, input: EvaluateInput): { findings: Finding[]; culpritTables?: readonly string[] } {
+  if (findings.length === 0) return { findings };
+  const tables = new Set<string>();
+  const out = findings.map((f) => {
+    const r = culpritsOf(f, check, model, input.catalogue, input.vars);
+    for (const t of r.missing) tables.add(t);
+    return r.culprits.length > 0 ? { ...f, culprits: r.culprits } : f;
+  });
+  return tables.size > 0 ? { findings: out, culpritTables: [...tables] } : { findings: out };
+}
+
+/** A check read inside the target's netns ranks its culprits in that view first, then the host's. */
+function culpritModel(model: Model, input: EvaluateInput): Model {
+  return model === input.model ? model : { ...input.model, tables: { ...input.model.tables, ...model.tables } };
 }
 
 export function buildCoverage(playbook: LoadedPlaybook, outcomes: readonly CheckOutcome[]): CoverageCell[] {

@@ -208,6 +208,25 @@ function semanticErrors(p: Parsed, cat: MetricCatalogue): PlaybookError[] {
         err([...base, 'next', j, 'sort_by'], `table ${tt.id} has no field ${JSON.stringify(n.sort_by)}`);
       }
     });
+    const scopes = new Set([...cat.tables.values()].map((t) => t.spec.scope));
+    c.culprits.forEach((k, j) => {
+      const t = cat.tables.get(k.table);
+      if (!t) {
+        err([...base, 'culprits', j, 'table'], `unknown table ${JSON.stringify(k.table)} (tables: see \`diag metrics\`)`);
+        return;
+      }
+      const has = (f: string) => f in t.spec.fields || f in (t.spec.derived ?? {});
+      if (k.rank_by !== 'count' && !has(k.rank_by)) err([...base, 'culprits', j, 'rank_by'], `table ${k.table} has no field ${JSON.stringify(k.rank_by)}`);
+      if (k.measure !== undefined && k.rank_by !== 'count' && t.spec.fields[k.rank_by]?.kind === 'gauge') err([...base, 'culprits', j, 'measure'], `${k.table}.${k.rank_by} is a gauge: measure ${k.measure} needs a counter`);
+      k.show.forEach((f, x) => {
+        if (!has(f)) err([...base, 'culprits', j, 'show', x], `table ${k.table} has no field ${JSON.stringify(f)}`);
+      });
+      k.where?.forEach((f, x) => {
+        if (f.on.startsWith('field.') && !has(f.on.slice(6))) err([...base, 'culprits', j, 'where', x, 'on'], `table ${k.table} has no field ${JSON.stringify(f.on.slice(6))}`);
+      });
+      if (k.group_by?.startsWith('field.') && !has(k.group_by.slice(6))) err([...base, 'culprits', j, 'group_by'], `table ${k.table} has no field ${JSON.stringify(k.group_by.slice(6))}`);
+      if (k.as !== undefined && !scopes.has(k.as)) err([...base, 'culprits', j, 'as'], `no table has scope ${JSON.stringify(k.as)} (scopes: ${[...scopes].sort().join(', ')})`);
+    });
   });
   return errs;
 }

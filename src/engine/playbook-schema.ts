@@ -93,6 +93,33 @@ export const nextStepSchema = z
   .describe('A next step');
 export type NextStep = z.infer<typeof nextStepSchema>;
 
+export const culpritSpecSchema = z
+  .strictObject({
+    table: identifier.describe('Table whose rows are ranked (see `diag metrics`), e.g. processes, cgroup_cpu, sockets'),
+    rank_by: z
+      .string()
+      .regex(/^[A-Za-z0-9_]+$/)
+      .describe('Field to rank by, descending (counters as per-second rates unless measure: delta), or "count" (each row counts 1; with group_by, the rows of each group)'),
+    measure: z.enum(['rate', 'delta']).optional().describe('For a counter rank_by: per-second rate (default) or increase over the window'),
+    within: z
+      .enum(['scope', 'host'])
+      .default('scope')
+      .describe('scope: only rows that belong to the finding\'s scope (its cgroup and those below it, its process, its network namespace...); host: every row'),
+    where: z.array(filterSchema).max(8).optional().describe('Rows to consider (all must match)'),
+    group_by: z
+      .string()
+      .regex(/^(label|field)\.[A-Za-z0-9_]+$/, '"label.NAME" or "field.NAME"')
+      .optional()
+      .describe('Rank groups of rows instead of rows: e.g. zombies grouped by field.ppid name their parent'),
+    as: identifier.optional().describe('Entity kind of a group\'s key (e.g. process for field.ppid), looked up in the table of that scope'),
+    top: z.int().min(1).max(20).default(5).describe('Culprits kept'),
+    min_value: z.number().optional().describe('Ignore rows whose rank value is below this (e.g. idle processes)'),
+    show: z.array(z.string().regex(/^[A-Za-z0-9_]+$/)).max(8).default([]).describe('Other fields of the row kept as evidence'),
+    why: text(200).describe('What the list shows, e.g. "Processes using the most CPU"'),
+  })
+  .describe('Culprits: which rows of which table explain a finding, ranked by their share (data, not code)');
+export type CulpritSpec = z.infer<typeof culpritSpecSchema>;
+
 export const checkSchema = z
   .strictObject({
     id: identifier.describe('Unique within the playbook (after includes)'),
@@ -131,6 +158,7 @@ export const checkSchema = z
     title: text(200).describe('Finding title; placeholders {value} {unit} {scope} {key} {threshold} {severity} {metric} {label.NAME} {field.NAME}'),
     explain: text(2000).describe('What the finding means and why it matters'),
     next: z.array(nextStepSchema).max(12).default([]).describe('What to look at next'),
+    culprits: z.array(culpritSpecSchema).max(4).default([]).describe('What explains a finding: entities ranked by their share of it'),
   })
   .superRefine((c, ctx) => {
     if (!c.warning && !c.critical) ctx.addIssue({ code: 'custom', path: ['warning'], message: 'a check needs a warning or a critical threshold (or both)' });
@@ -139,6 +167,9 @@ export const checkSchema = z
       if (bad) ctx.addIssue({ code: 'custom', path: ['critical', 'value'], message: `critical (${c.critical.value}) must be ${c.when === 'above' ? '>=' : '<='} warning (${c.warning.value}) when: ${c.when}` });
     }
     if (c.min_denominator !== undefined && c.divide_by === undefined) ctx.addIssue({ code: 'custom', path: ['min_denominator'], message: 'min_denominator needs divide_by' });
+    c.culprits.forEach((k, i) => {
+      if (k.as !== undefined && k.group_by === undefined) ctx.addIssue({ code: 'custom', path: ['culprits', i, 'as'], message: 'as names the entity of a group: it needs group_by' });
+    });
   })
   .describe('One USE check');
 export type CheckSpec = z.infer<typeof checkSchema>;

@@ -49,6 +49,25 @@ export const evidenceSchema = z.object({
   drilldown: z.array(drilldownResultSchema).optional(),
 });
 
+export const culpritSchema = z.object({
+  entity: z
+    .object({
+      kind: z.string().describe('process, thread, cgroup, device, mount, socket, interface, qdisc, rule, netns, event...'),
+      id: z.string().describe('The entity as a scope string (process:PID, cgroup:/path, netns:ID/interface:eth0): the same across samples, bundles and diffs'),
+      name: z.string().describe('What a person calls it: the command, the container or unit, the ip-netns name (untrusted host text)'),
+    })
+    .describe('Who or what'),
+  rank: z.int().min(1).describe('1 = explains most'),
+  why: z.string().describe('Which list it comes from, e.g. "Processes using the most CPU"'),
+  metric: z.string().optional().describe('table.field it is ranked by ("table.count" for a group count); absent for the finding\'s own scope'),
+  value: z.number().nullable().optional().describe('Its value of that metric'),
+  unit: z.string().optional(),
+  share: z.number().nullable().optional().describe('Its share of the ranked total (0..1); null when the total is 0'),
+  identity: z.record(z.string(), z.string()).describe('What identifies it: pid, start time, command line, user, cgroup, container, limits (untrusted host text)'),
+  evidence: z.record(z.string(), z.number().nullable()).describe('Numbers behind it: the ranked value, limits, other fields'),
+});
+export type Culprit = z.infer<typeof culpritSchema>;
+
 export const findingSchema = z.object({
   id: z.string().describe('check id @ scope: stable across runs'),
   check: z.string(),
@@ -59,6 +78,7 @@ export const findingSchema = z.object({
   title: z.string(),
   explanation: z.string(),
   evidence: evidenceSchema,
+  culprits: z.array(culpritSchema).optional().describe('What explains the finding, ranked: processes, cgroups, sockets, rules, namespaces, events'),
   next: z.array(z.string()),
 });
 export type Finding = z.infer<typeof findingSchema>;

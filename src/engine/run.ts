@@ -4,6 +4,7 @@ import { isOk } from '../core/outcome.js';
 import type { WindowSamples } from '../core/sample.js';
 import type { Source } from '../core/source.js';
 import { absentProbeRunner, runDrilldowns, type ProbeRunner } from './drilldown.js';
+import { completeCulprits } from './culprit-stage.js';
 import { evaluatePlaybook } from './evaluate.js';
 import { needsWindow, sampleConcurrently } from './sampling.js';
 import { fieldNeedsWindow } from './window-needs.js';
@@ -183,8 +184,11 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   const netnsModel = sameNetns ? model : win.netns ? deriveModel(netnsCollectors, win.netns) : undefined;
 
   const hostNetns = selfNetns(sources[1]);
+  const self = sources[1].readLink('/proc/self');
   const vars: Record<string, string> = {
     ...(hostNetns ? { host_netns: hostNetns } : {}),
+    // diag itself is never a culprit (it measures; on a busy host it shows up among the busiest)
+    ...(self.status === 'ok' && /^\d+$/.test(self.value) ? { diag_pid: self.value } : {}),
     ...(target?.netns ? { target_netns: target.netns } : {}),
     ...(target?.cgroup ? { target_cgroup: target.cgroup } : {}),
   };
@@ -198,8 +202,16 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
     ...(netnsProblem ? { netnsProblem } : {}),
   });
   const checks = new Map(playbook.checks.map((c) => [c.id, c]));
-  const findings = await runDrilldowns(evaluation.findings, checks, {
-    model,
+  const explained = await completeCulprits(evaluation, model, {
+    catalogue,
+    sources,
+    vars,
+    windowMs: opts.windowMs,
+    budgetMs: sources[0].kind === 'live' || sources[0].kind === 'recording' ? playbook.budgetSeconds * 1000 : 0,
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  const findings = await runDrilldowns(explained.findings, checks, {
+    model: explained.model,
     collectors: opts.collectors,
     source: sources[1],
     ...(target ? { target } : {}),

@@ -52,3 +52,25 @@ export function renderTemplate(template: string, vars: TemplateVars): string {
     }
   });
 }
+
+const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+/** A value with its unit as a person reads it: bytes in binary multiples, percent as %, rates per second. */
+export function formatWithUnit(v: number | undefined | null, unit: string): string {
+  if (v === undefined || v === null || !Number.isFinite(v)) return formatValue(v);
+  const perS = unit.endsWith('/s');
+  const base = perS ? unit.slice(0, -2) : unit;
+  const suffix = perS ? '/s' : '';
+  if (base === 'bytes') {
+    let x = Math.abs(v);
+    let i = 0;
+    while (x >= 1024 && i < BINARY.length - 1) {
+      x /= 1024;
+      i++;
+    }
+    return `${formatValue(Math.sign(v) * x)} ${BINARY[i]}${suffix}`;
+  }
+  if (base === 'percent' || base === '%') return `${formatValue(v)} %${suffix}`;
+  if (base === '' || base === 'count') return `${formatValue(v)}${perS ? '/s' : ''}`;
+  return `${formatValue(v)} ${base}${suffix}`;
+}

@@ -1,5 +1,6 @@
 import type { Finding, Report } from '../engine/report-schema.js';
 import { formatValue } from '../engine/template.js';
+import { culpritText } from './culprit-text.js';
 
 /**
  * The report as Markdown for a ticket. Host text is escaped so a process name cannot inject
@@ -37,6 +38,13 @@ function finding(f: Finding): string {
     '',
     mdEscape(f.explanation),
   ];
+  if (f.culprits?.length) {
+    lines.push('', '**Culprits:**', '');
+    for (const c of f.culprits) {
+      const t = culpritText(c);
+      lines.push(`${mdEscape(t.head)}${t.detail ? `  \n   ${mdEscape(t.detail)}` : ''}`);
+    }
+  }
   if (f.next.length > 0) lines.push('', '**Next steps:**', '', ...f.next.map((n) => `- ${mdEscape(n)}`));
   for (const d of e.drilldown ?? []) {
     lines.push('', `**Drill-down (${d.type} ${code(d.name)}):** ${mdEscape(d.why)}: ${d.status}${d.reason ? ` (${mdEscape(d.reason)})` : ''}`);

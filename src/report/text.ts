@@ -1,6 +1,7 @@
 import { sanitizeForTerminal as clean } from '../core/sanitize.js';
 import type { CoverageCell, DrilldownResult, Finding, Report } from '../engine/report-schema.js';
 import { formatValue } from '../engine/template.js';
+import { culpritText } from './culprit-text.js';
 
 /**
  * The report for a person at a terminal. Every string that can come from the host (titles built
@@ -68,6 +69,14 @@ function findingText(f: Finding): string {
   lines.push(`           threshold: ${thresholdLine(f)}`);
   lines.push(`           from: ${e.inputs.map(clean).join(', ')}`);
   lines.push(wrap(f.explanation, 88, '           '));
+  if (f.culprits?.length) {
+    lines.push('           culprits:');
+    for (const c of f.culprits) {
+      const t = culpritText(c);
+      lines.push(`             ${clean(t.head)}`);
+      if (t.detail) lines.push(wrap(clean(t.detail), 84, '                '));
+    }
+  }
   for (const n of f.next) lines.push(wrap(`- ${clean(n)}`, 88, '           '));
   for (const d of e.drilldown ?? []) lines.push(`           drill-down ${drilldownText(d)}`);
   return lines.join('\n');

@@ -123,6 +123,8 @@ export const socketsCollector: Collector = {
     tcp_sockets: {
       title: 'TCP sockets (not TIME-WAIT); LISTEN rows show the accept queue against its limit',
       scope: 'socket',
+      relations: { process: 'pid', cgroup: 'cgroup' },
+      identityFields: ['accept_limit'],
       fields: {
         recv_q: gauge('bytes received, not read by the application', 'bytes'),
         send_q: gauge('bytes sent, not acknowledged', 'bytes'),
@@ -162,6 +164,8 @@ export const socketsCollector: Collector = {
     udp_sockets: {
       title: 'UDP sockets: queues, receive buffer use and drops',
       scope: 'socket',
+      relations: { process: 'pid', cgroup: 'cgroup' },
+      identityFields: ['rcvbuf'],
       fields: {
         recv_q: gauge('bytes queued for the application', 'bytes'),
         send_q: gauge('bytes queued for sending', 'bytes'),

@@ -26,7 +26,12 @@ function processDerive(w: RowWindow): Record<string, number | undefined> {
     usr_pct: pct(u),
     sys_pct: pct(s),
     fd_pct: fds !== undefined && limit ? (100 * fds) / limit : undefined,
+    io_bytes: sum(w.rate('read_bytes'), w.rate('write_bytes')),
   };
+}
+
+function sum(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined ? undefined : a + b;
 }
 
 /** What one scan could not read although the process was there (not root, hidepid...). */
@@ -289,6 +294,7 @@ export const processesCollector: Collector = {
       title: 'Processes (key: PID; a PID reused by a new process is a new row)',
       scope: 'process',
       identity: ['starttime'],
+      relations: { cgroup: 'cgroup' },
       fields: {
         ppid: gauge('parent PID'),
         utime: counter('user CPU time', 'ticks'),
@@ -314,6 +320,7 @@ export const processesCollector: Collector = {
         usr_pct: derived('user CPU % of one CPU', 'percent'),
         sys_pct: derived('system CPU % of one CPU', 'percent'),
         fd_pct: derived('open fds % of the soft RLIMIT_NOFILE', 'percent'),
+        io_bytes: derived('bytes read and written from storage per second', 'bytes/s'),
       },
       derive: processDerive,
     },

@@ -26,6 +26,11 @@ export interface CheckOutcome {
   readonly check: LoadedCheck;
   readonly result: CheckResult;
   readonly findings: Finding[];
+  /**
+   * Tables the check's culprit declarations rank that the model lacked (or had without a
+   * window): the run samples them after judging, only when there is a finding to explain.
+   */
+  readonly culpritTables?: readonly string[];
 }
 
 export type Measure = 'rate' | 'delta' | 'value';
