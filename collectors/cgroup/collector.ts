@@ -8,7 +8,7 @@ import { parsePressure, type Pressure } from '../procfs/cpu/parse.js';
 import { detectCgroupLayout, type CgroupLayout, type Hierarchy } from './layout.js';
 import { parseMountinfo } from './mountinfo.js';
 import { nameCgroup } from './naming.js';
-import { parseBlkio, parseCpuMax, parseFlatKeyed, parseIntFile, parseIoStat, parseLimit, parsePidList, parseUintFile } from './parse.js';
+import { parseBlkio, parseCpuMax, parseDeviceLimits, parseFlatKeyed, parseIntFile, parseIoMax, parseIoStat, parseLimit, parsePidList, parseUintFile } from './parse.js';
 import { newBudget, walkHierarchy } from './walk.js';
 
 /** Bounds of one collection: cgroups deeper or beyond the count are reported as skipped. */
@@ -29,6 +29,8 @@ interface Member {
 
 interface Node {
   readonly path: string;
+  /** cgroupDisplay(path): the label `display` of every per-cgroup row. */
+  readonly display: string;
   readonly members: Member[];
   readErrors: string[];
 }
@@ -62,6 +64,17 @@ const nsToUs = (v: number | undefined) => (v === undefined ? undefined : v / 100
 /** USER_HZ is 100 on every Linux ABI: one tick of cpuacct.stat is 10 ms. */
 const ticksToUs = (v: number | undefined) => (v === undefined ? undefined : v * 10_000);
 const limitValue = (l: number | null | undefined) => (l === null ? undefined : l);
+const yesNo = (b: boolean) => (b ? 'yes' : 'no');
+
+/**
+ * What a finding calls the cgroup: the unit, container or pod name when the path shows one
+ * ("nginx.service", "docker:0f1e2d3c4b5a", "pod:<uid>"), else the path itself. Every per-cgroup
+ * table carries it as the label `display`, so a check's title can name the cgroup.
+ */
+export function cgroupDisplay(path: string): string {
+  const nm = nameCgroup(path);
+  return nm.kind === 'other' || nm.kind === 'root' || nm.kind === 'kubepods' ? path : nm.name;
+}
 
 function cpuRow(src: Source, n: Node, v1cpu?: Member, v1acct?: Member, v2?: Member): Row | undefined {
   const s1 = read(src, n, v1cpu, 'cpu.stat', parseFlatKeyed);
@@ -92,7 +105,7 @@ function cpuRow(src: Source, n: Node, v1cpu?: Member, v1acct?: Member, v2?: Memb
     quota_cores: quotaCores,
   };
   if (!anyDefined(values) && limited === undefined) return undefined;
-  return { key: n.path, labels: limited === undefined ? {} : { limited: limited ? 'yes' : 'no' }, values };
+  return { key: n.path, labels: limited === undefined ? { display: n.display } : { display: n.display, limited: yesNo(limited) }, values };
 }
 
 /** memory.stat keys we keep, v2 name -> v1 (hierarchical "total_") name. */
@@ -110,10 +123,23 @@ const MEMSTAT: Record<string, string | undefined> = {
 
 function memoryRow(src: Source, n: Node, v1?: Member, v2?: Member): Row | undefined {
   const values: Record<string, number | undefined> = {};
+  let limited: boolean | undefined;
   if (v1) {
     values.current = read(src, n, v1, 'memory.usage_in_bytes', parseUintFile);
-    values.limit = limitValue(read(src, n, v1, 'memory.limit_in_bytes', parseLimit));
+    const limit = read(src, n, v1, 'memory.limit_in_bytes', parseLimit);
+    values.limit = limitValue(limit);
     values.failcnt = read(src, n, v1, 'memory.failcnt', parseUintFile);
+    // memory+swap (swap accounting on): with memsw.limit_in_bytes set, a charge can fail on the
+    // memsw counter first, and then memsw.failcnt counts the limit hits instead of failcnt.
+    const memsw = read(src, n, v1, 'memory.memsw.limit_in_bytes', parseLimit);
+    values.memsw_limit = limitValue(memsw);
+    if (values.memsw_limit !== undefined) {
+      values.memsw_current = read(src, n, v1, 'memory.memsw.usage_in_bytes', parseUintFile);
+      values.memsw_failcnt = read(src, n, v1, 'memory.memsw.failcnt', parseUintFile);
+    }
+    if (limit !== undefined || memsw !== undefined) limited = values.limit !== undefined || values.memsw_limit !== undefined;
+    // Peak usage since creation (or the last reset): only where a limit makes it mean something.
+    if (limited) values.peak = read(src, n, v1, 'memory.max_usage_in_bytes', parseUintFile);
     const oc = read(src, n, v1, 'memory.oom_control', parseFlatKeyed);
     values.under_oom = oc?.under_oom;
     values.oom_kill = oc?.oom_kill;
@@ -122,8 +148,12 @@ function memoryRow(src: Source, n: Node, v1?: Member, v2?: Member): Row | undefi
     values.workingset_refault = firstDefined(st?.total_workingset_refault_file, st?.total_workingset_refault);
   } else if (v2) {
     values.current = read(src, n, v2, 'memory.current', parseUintFile);
-    values.limit = limitValue(read(src, n, v2, 'memory.max', parseLimit));
-    values.high = limitValue(read(src, n, v2, 'memory.high', parseLimit));
+    const max = read(src, n, v2, 'memory.max', parseLimit);
+    const high = read(src, n, v2, 'memory.high', parseLimit);
+    values.limit = limitValue(max);
+    values.high = limitValue(high);
+    if (max !== undefined || high !== undefined) limited = values.limit !== undefined || values.high !== undefined;
+    if (limited) values.peak = read(src, n, v2, 'memory.peak', parseUintFile);
     values.swap_current = read(src, n, v2, 'memory.swap.current', parseUintFile);
     const ev = read(src, n, v2, 'memory.events', parseFlatKeyed);
     values.events_low = ev?.low;
@@ -131,66 +161,170 @@ function memoryRow(src: Source, n: Node, v1?: Member, v2?: Member): Row | undefi
     values.events_max = ev?.max;
     values.oom = ev?.oom;
     values.oom_kill = ev?.oom_kill;
+    // memory.events counts the cgroup's whole subtree (a child's limit hits show in every
+    // ancestor); memory.events.local (Linux 5.2+) counts this cgroup alone.
+    const local = read(src, n, v2, 'memory.events.local', parseFlatKeyed);
+    values.events_high_local = local?.high;
+    values.events_max_local = local?.max;
+    values.oom_kill_local = local?.oom_kill;
     const st = read(src, n, v2, 'memory.stat', parseFlatKeyed);
     for (const k of Object.keys(MEMSTAT)) values[k] = st?.[k];
+    values.pgscan = st?.pgscan;
+    values.pgsteal = st?.pgsteal;
     const wa = st?.workingset_refault_anon;
     const wf = st?.workingset_refault_file;
     values.workingset_refault = wa !== undefined && wf !== undefined ? wa + wf : firstDefined(st?.workingset_refault, wf);
   }
-  return anyDefined(values) ? { key: n.path, values } : undefined;
+  if (!anyDefined(values)) return undefined;
+  return { key: n.path, labels: limited === undefined ? { display: n.display } : { display: n.display, limited: yesNo(limited) }, values };
+}
+
+/**
+ * Charges that hit the limit per second: v1 failcnt (plus memsw.failcnt when a memory+swap limit
+ * is set), v2 memory.events.local max (memory.events max, which also counts the descendants'
+ * hits, only when the kernel has no .local file and the cgroup has a limit of its own).
+ */
+function limitHits(w: RowWindow): number | undefined {
+  const v1 = w.rate('failcnt');
+  if (v1 !== undefined) return v1 + (w.rate('memsw_failcnt') ?? 0);
+  const local = w.rate('events_max_local');
+  if (local !== undefined) return local;
+  return w.value('limit') === undefined ? undefined : w.rate('events_max');
+}
+
+/** Times per second the cgroup went over memory.high (v2), counted like limitHits. */
+function highHits(w: RowWindow): number | undefined {
+  const local = w.rate('events_high_local');
+  if (local !== undefined) return local;
+  return w.value('high') === undefined ? undefined : w.rate('events_high');
 }
 
 function pidsRow(src: Source, n: Node, m?: Member): Row | undefined {
   if (!m) return undefined;
   const max = read(src, n, m, 'pids.max', parseLimit);
+  // v2 on Linux 6.13+: pids.events counts the refusals of the whole subtree at every ancestor,
+  // pids.events.local those at this cgroup's own limit. v1 (and older v2) pids.events counts
+  // the forks refused to this cgroup's tasks, whichever ancestor's limit refused them.
+  const events = m.entries.has('pids.events.local') ? read(src, n, m, 'pids.events.local', parseFlatKeyed) : read(src, n, m, 'pids.events', parseFlatKeyed);
   const values = {
     current: read(src, n, m, 'pids.current', parseUintFile),
     max: limitValue(max),
-    fork_fail: read(src, n, m, 'pids.events', parseFlatKeyed)?.max,
+    peak: read(src, n, m, 'pids.peak', parseUintFile),
+    fork_fail: events?.max,
+    fork_fail_total: events?.max,
   };
-  return anyDefined(values) ? { key: n.path, labels: max === undefined ? {} : { limited: max === null ? 'no' : 'yes' }, values } : undefined;
+  if (!anyDefined(values)) return undefined;
+  return { key: n.path, labels: max === undefined ? { display: n.display } : { display: n.display, limited: yesNo(max !== null) }, values };
+}
+
+const IO_FIELDS = ['rbytes', 'wbytes', 'rios', 'wios', 'dbytes', 'dios'] as const;
+/** Limit kind -> the io.stat counter it bounds; v1 limit file of the same kind. */
+const IO_LIMITS = [
+  { limit: 'rbps', counter: 'rbytes', v1: 'blkio.throttle.read_bps_device' },
+  { limit: 'wbps', counter: 'wbytes', v1: 'blkio.throttle.write_bps_device' },
+  { limit: 'riops', counter: 'rios', v1: 'blkio.throttle.read_iops_device' },
+  { limit: 'wiops', counter: 'wios', v1: 'blkio.throttle.write_iops_device' },
+] as const;
+
+/** Per device: limit kind -> bytes or operations per second. */
+type DeviceLimits = Map<string, Partial<Record<(typeof IO_LIMITS)[number]['limit'], number>>>;
+
+function ioLimits(src: Source, n: Node, v1?: Member, v2?: Member): DeviceLimits | undefined {
+  const out: DeviceLimits = new Map();
+  const set = (dev: string, k: (typeof IO_LIMITS)[number]['limit'], v: number | undefined) => {
+    if (v === undefined) return;
+    let d = out.get(dev);
+    if (!d) out.set(dev, (d = {}));
+    d[k] = v;
+  };
+  let seen = false;
+  if (v1) {
+    for (const l of IO_LIMITS) {
+      const lines = read(src, n, v1, l.v1, parseDeviceLimits);
+      if (lines === undefined) continue;
+      seen = true;
+      for (const x of lines) set(x.dev, l.limit, x.value);
+    }
+  } else if (v2) {
+    const max = read(src, n, v2, 'io.max', parseIoMax);
+    if (max !== undefined) seen = true;
+    for (const d of max ?? []) for (const l of IO_LIMITS) set(d.dev, l.limit, d.values[l.limit]);
+  }
+  return seen ? out : undefined;
 }
 
 function ioRow(src: Source, n: Node, v1?: Member, v2?: Member): Row | undefined {
-  const sums: Record<string, number | undefined> = {};
-  const devs = new Set<string>();
-  const add = (k: string, v: number | undefined) => {
-    if (v !== undefined) sums[k] = (sums[k] ?? 0) + v;
+  const perDev = new Map<string, Record<string, number | undefined>>();
+  const dev = (d: string) => {
+    let r = perDev.get(d);
+    if (!r) perDev.set(d, (r = {}));
+    return r;
   };
   let seen = false;
   if (v1) {
     const pick = (base: string) => (v1.entries.has(`${base}_recursive`) ? `${base}_recursive` : base);
     const bytes = read(src, n, v1, pick('blkio.throttle.io_service_bytes'), parseBlkio);
     const ios = read(src, n, v1, pick('blkio.throttle.io_serviced'), parseBlkio);
-    for (const d of bytes?.devices ?? []) {
-      devs.add(d.dev);
-      add('rbytes', d.values.read);
-      add('wbytes', d.values.write);
-      add('dbytes', d.values.discard);
-    }
-    for (const d of ios?.devices ?? []) {
-      devs.add(d.dev);
-      add('rios', d.values.read);
-      add('wios', d.values.write);
-      add('dios', d.values.discard);
-    }
+    for (const d of bytes?.devices ?? []) Object.assign(dev(d.dev), { rbytes: d.values.read, wbytes: d.values.write, dbytes: d.values.discard });
+    for (const d of ios?.devices ?? []) Object.assign(dev(d.dev), { rios: d.values.read, wios: d.values.write, dios: d.values.discard });
     seen = bytes !== undefined || ios !== undefined;
   } else if (v2) {
     const st = read(src, n, v2, 'io.stat', (t) => parseIoStat(t));
     for (const d of st ?? []) {
-      devs.add(d.dev);
-      for (const k of ['rbytes', 'wbytes', 'rios', 'wios', 'dbytes', 'dios']) add(k, d.values[k]);
+      const r = dev(d.dev);
+      for (const k of IO_FIELDS) r[k] = d.values[k];
     }
     seen = st !== undefined;
   }
   if (!seen) return undefined;
+  const sum = (k: string, devs: Iterable<string>) => {
+    let s: number | undefined;
+    for (const d of devs) {
+      const v = perDev.get(d)?.[k];
+      if (v !== undefined) s = (s ?? 0) + v;
+    }
+    return s;
+  };
   // A file that lists no device means no I/O at all since the cgroup was made: real zeros.
   const values: Record<string, number | undefined> = {};
-  for (const k of ['rbytes', 'wbytes', 'rios', 'wios', 'dbytes', 'dios']) values[k] = sums[k] ?? (devs.size === 0 ? 0 : undefined);
-  return { key: n.path, labels: { devices: [...devs].sort().join(' ') }, values };
+  for (const k of IO_FIELDS) values[k] = sum(k, perDev.keys()) ?? (perDev.size === 0 ? 0 : undefined);
+  const labels: Record<string, string> = { display: n.display, devices: [...perDev.keys()].sort().join(' ') };
+  // Throttle limits: only a cgroup that did I/O can be at one, so the four v1 limit files are
+  // read only then (they exist in every blkio cgroup). A limit spread over several devices is
+  // judged as the sum of the limits against the sum of the I/O on those devices.
+  const limits = perDev.size > 0 || v2 ? ioLimits(src, n, v1, v2) : undefined;
+  if (limits !== undefined) {
+    const text: string[] = [];
+    for (const [d, l] of [...limits].sort(([a], [b]) => a.localeCompare(b))) text.push(`${d} ${IO_LIMITS.filter((x) => l[x.limit] !== undefined).map((x) => `${x.limit}=${l[x.limit]}`).join(' ')}`);
+    for (const l of IO_LIMITS) {
+      const devs = [...limits].filter(([, v]) => v[l.limit] !== undefined);
+      if (devs.length === 0) continue;
+      values[`${l.limit}_max`] = devs.reduce((a, [, v]) => a + v[l.limit]!, 0);
+      values[`limited_${l.counter}`] = sum(l.counter, devs.map(([d]) => d)) ?? 0;
+    }
+    labels.limited = yesNo(limits.size > 0);
+    if (text.length > 0) labels.limits = text.join(', ');
+  }
+  return { key: n.path, labels, values };
 }
 
-function psiRow(src: Source, n: Node): Row | undefined {
+/** Highest share of an I/O throttle limit used over the window, of the four kinds (bps and iops, read and write). */
+function ioLimitUsedPct(w: RowWindow): number | undefined {
+  let worst: number | undefined;
+  for (const l of IO_LIMITS) {
+    const p = pct(w.rate(`limited_${l.counter}`), w.value(`${l.limit}_max`));
+    if (p !== undefined && (worst === undefined || p > worst)) worst = p;
+  }
+  return worst;
+}
+
+/**
+ * PSI of the cgroup (cgroup2 *.pressure; on a hybrid host for the cgroup2 directory of the same
+ * path). `cpu_limited`, `memory_limited`, `io_limited` say whether the cgroup has a limit of its
+ * own on that resource (from the rows already built), so a check can judge the pressure of
+ * limited cgroups: the others' pressure is the host's, judged host-wide.
+ */
+function psiRow(src: Source, n: Node, limited: { cpu?: Row; memory?: Row; io?: Row }): Row | undefined {
   const values: Record<string, number | undefined> = {};
   let any = false;
   for (const res of ['cpu', 'memory', 'io'] as const) {
@@ -203,7 +337,10 @@ function psiRow(src: Source, n: Node): Row | undefined {
     values[`${res}_full_avg10`] = p.full?.avg10;
     values[`${res}_full_total`] = p.full?.total;
   }
-  return any ? { key: n.path, values } : undefined;
+  if (!any) return undefined;
+  const labels: Record<string, string> = { display: n.display };
+  for (const res of ['cpu', 'memory', 'io'] as const) labels[`${res}_limited`] = limited[res]?.labels?.limited ?? 'no';
+  return { key: n.path, labels, values };
 }
 
 /**
@@ -264,7 +401,7 @@ export function discoverCgroups(src: Source, layout: CgroupLayout, opts: CgroupC
     for (const d of walkHierarchy(src, h.mountPoint, budget)) {
       const path = cgroupPath(h.root, d.rel);
       let node = nodes.get(path);
-      if (!node) nodes.set(path, (node = { path, members: [], readErrors: [] }));
+      if (!node) nodes.set(path, (node = { path, display: cgroupDisplay(path), members: [], readErrors: [] }));
       node.members.push({ hier: h, dir: d.rel === '/' ? h.mountPoint : h.mountPoint + d.rel, entries: d.entries });
     }
   }
@@ -310,11 +447,14 @@ export function collectCgroups(src: Source, opts: CgroupCollectOptions = {}): Ta
   for (const n of nodes.values()) {
     const v2 = n.members.find((m) => m.hier.version === 2);
     const by = (c: string) => n.members.find((m) => has(m, c));
-    push('cgroup_cpu', cpuRow(src, n, by('cpu'), by('cpuacct'), v2));
-    push('cgroup_memory', memoryRow(src, n, by('memory'), v2));
+    const cpu = cpuRow(src, n, by('cpu'), by('cpuacct'), v2);
+    const memory = memoryRow(src, n, by('memory'), v2);
+    const io = ioRow(src, n, by('blkio'), v2);
+    push('cgroup_cpu', cpu);
+    push('cgroup_memory', memory);
     push('cgroup_pids', pidsRow(src, n, by('pids') ?? v2));
-    push('cgroup_io', ioRow(src, n, by('blkio'), v2));
-    push('cgroup_psi', psiRow(src, n));
+    push('cgroup_io', io);
+    push('cgroup_psi', psiRow(src, n, { cpu, memory, io }));
     rows.cgroups.push(inventoryRow(src, n));
   }
   const v2controllers = L.v2 ? src.readFile(`${L.v2.mountPoint}/cgroup.controllers`) : undefined;
@@ -357,7 +497,7 @@ export const cgroupCollector: Collector = {
   title: 'cgroups (v1, v2, hybrid): CPU, throttling, memory, pids, I/O and pressure per cgroup, with the processes in each',
   origin: 'cgroup',
   resources: ['cpu', 'memory', 'disk', 'tasks'],
-  inputs: ['/proc/self/mountinfo', '/sys/fs/cgroup/**/{cpu.stat,cpu.max,cpu.cfs_quota_us,cpu.cfs_period_us,cpuacct.usage,cpuacct.stat,memory.*,pids.*,io.stat,blkio.throttle.*,*.pressure,cgroup.procs}'],
+  inputs: ['/proc/self/mountinfo', '/sys/fs/cgroup/**/{cpu.stat,cpu.max,cpu.cfs_quota_us,cpu.cfs_period_us,cpuacct.usage,cpuacct.stat,memory.*,pids.*,io.stat,io.max,blkio.throttle.*,*.pressure,cgroup.procs}'],
   tables: {
     cgroups: {
       title: 'cgroups with their names and processes',
@@ -404,12 +544,19 @@ export const cgroupCollector: Collector = {
         limit: gauge('hard limit (memory.max / limit_in_bytes); missing = no limit', 'bytes'),
         high: gauge('throttle limit memory.high (v2); missing = none', 'bytes'),
         swap_current: gauge('swap in use (v2)', 'bytes'),
-        events_low: counter('reclaimed below memory.low (v2)'),
-        events_high: counter('throttled over memory.high (v2)'),
-        events_max: counter('usage hit memory.max (v2)'),
+        memsw_limit: gauge('memory+swap limit (v1 memsw.limit_in_bytes); missing = no limit', 'bytes'),
+        memsw_current: gauge('memory+swap in use (v1, read when memsw is limited)', 'bytes'),
+        peak: gauge('peak usage since creation (v1 max_usage_in_bytes, v2 memory.peak; read for limited cgroups)', 'bytes'),
+        events_low: counter('reclaimed below memory.low (v2, subtree)'),
+        events_high: counter('throttled over memory.high (v2, subtree)'),
+        events_max: counter('usage hit memory.max (v2, subtree)'),
+        events_high_local: counter('throttled over its own memory.high (v2 memory.events.local)'),
+        events_max_local: counter('usage hit its own memory.max (v2 memory.events.local)'),
         failcnt: counter('usage hit the limit (v1 failcnt)'),
+        memsw_failcnt: counter('memory+swap hit its limit (v1 memsw.failcnt)'),
         oom: counter('OOM situations (v2)'),
-        oom_kill: counter('processes killed by the OOM killer'),
+        oom_kill: counter('processes killed by the OOM killer (subtree)'),
+        oom_kill_local: counter('processes killed by the OOM killer in this cgroup (v2 memory.events.local)'),
         under_oom: gauge('under OOM right now (v1 oom_control)', 'boolean'),
         anon: gauge('anonymous memory', 'bytes'),
         file: gauge('page cache', 'bytes'),
@@ -421,12 +568,16 @@ export const cgroupCollector: Collector = {
         pgfault: counter('page faults'),
         pgmajfault: counter('major page faults'),
         workingset_refault: counter('refaults of evicted pages (thrashing)'),
+        pgscan: counter('pages scanned by reclaim (v2)'),
+        pgsteal: counter('pages reclaimed (v2)'),
       },
       derived: {
         used_pct: derived('memory used, % of the limit', 'percent'),
         high_used_pct: derived('memory used, % of memory.high', 'percent'),
+        limit_hits: derived('charges that hit the limit and had to reclaim first (v1 failcnt + memsw.failcnt, v2 memory.events.local max)', 'count/s'),
+        high_hits: derived('times over memory.high, throttled and reclaimed (v2 memory.events.local high)', 'count/s'),
       },
-      derive: (w) => ({ used_pct: pct(w.value('current'), w.value('limit')), high_used_pct: pct(w.value('current'), w.value('high')) }),
+      derive: (w) => ({ used_pct: pct(w.value('current'), w.value('limit')), high_used_pct: pct(w.value('current'), w.value('high')), limit_hits: limitHits(w), high_hits: highHits(w) }),
     },
     cgroup_pids: {
       title: 'Tasks and fork failures per cgroup (pids controller)',
@@ -435,7 +586,9 @@ export const cgroupCollector: Collector = {
       fields: {
         current: gauge('tasks (processes and threads)'),
         max: gauge('pids.max; missing = no limit'),
-        fork_fail: counter('forks refused at pids.max (pids.events max)'),
+        peak: gauge('most tasks at once since creation (pids.peak, Linux 6.1+)'),
+        fork_fail: counter('forks refused at pids.max (pids.events max; .local on v2 when present)'),
+        fork_fail_total: gauge('forks refused since the cgroup was created (the same count, as a level)'),
       },
       derived: { used_pct: derived('tasks, % of pids.max', 'percent') },
       derive: (w) => ({ used_pct: pct(w.value('current'), w.value('max')) }),
@@ -450,7 +603,17 @@ export const cgroupCollector: Collector = {
         wios: counter('write operations'),
         dbytes: counter('bytes discarded', 'bytes'),
         dios: counter('discard operations'),
+        rbps_max: gauge('read limit, bytes/s (v1 throttle.read_bps_device, v2 io.max rbps; summed over limited devices)', 'bytes'),
+        wbps_max: gauge('write limit, bytes/s (summed over limited devices)', 'bytes'),
+        riops_max: gauge('read limit, operations/s (summed over limited devices)'),
+        wiops_max: gauge('write limit, operations/s (summed over limited devices)'),
+        limited_rbytes: counter('bytes read on the devices with a read bps limit', 'bytes'),
+        limited_wbytes: counter('bytes written on the devices with a write bps limit', 'bytes'),
+        limited_rios: counter('reads on the devices with a read iops limit'),
+        limited_wios: counter('writes on the devices with a write iops limit'),
       },
+      derived: { limit_used_pct: derived('I/O against its throttle limit: the highest of read/write bps/iops, % of the limit', 'percent') },
+      derive: (w) => ({ limit_used_pct: ioLimitUsedPct(w) }),
     },
     cgroup_psi: {
       title: 'Pressure stall information per cgroup (cgroup2)',

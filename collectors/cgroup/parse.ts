@@ -86,20 +86,46 @@ export interface DeviceIo {
  * Keys besides these (cost.* with io.cost enabled, decimals) are kept when they are integers.
  * An empty file is normal: no I/O yet.
  */
-export function parseIoStat(text: string): ParseResult<DeviceIo[]> {
+export function parseIoStat(text: string, input = 'io.stat'): ParseResult<DeviceIo[]> {
   const out: DeviceIo[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const f = fields(lines[i] ?? '');
     if (f.length === 0) continue;
-    if (!/^\d+:\d+$/.test(f[0]!)) return parseFail('io.stat', 'expected "MAJ:MIN KEY=VALUE ..."', i + 1);
+    if (!/^\d+:\d+$/.test(f[0]!)) return parseFail(input, 'expected "MAJ:MIN KEY=VALUE ..."', i + 1);
     const values: Record<string, number | undefined> = {};
     for (const kv of f.slice(1)) {
       const eq = kv.indexOf('=');
-      if (eq <= 0) return parseFail('io.stat', `expected KEY=VALUE, got ${JSON.stringify(kv.slice(0, 40))}`, i + 1);
+      if (eq <= 0) return parseFail(input, `expected KEY=VALUE, got ${JSON.stringify(kv.slice(0, 40))}`, i + 1);
       values[kv.slice(0, eq)] = uint(kv.slice(eq + 1));
     }
     out.push({ dev: f[0]!, values });
+  }
+  return parsed(out);
+}
+
+/**
+ * v2 io.max (nested keyed, the same shape as io.stat), one line per device with a limit:
+ *   8:16 rbps=2097152 wbps=max riops=max wiops=120
+ * "max" (no limit in that direction) stays undefined. A device without any limit is not listed.
+ */
+export function parseIoMax(text: string): ParseResult<DeviceIo[]> {
+  return parseIoStat(text, 'io.max');
+}
+
+/**
+ * v1 blkio.throttle.read_bps_device / write_bps_device / read_iops_device / write_iops_device:
+ * one "MAJ:MIN VALUE" line per device with a limit; empty when none is set.
+ */
+export function parseDeviceLimits(text: string, input = 'blkio.throttle.*_device'): ParseResult<Array<{ readonly dev: string; readonly value: number }>> {
+  const out: Array<{ dev: string; value: number }> = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const f = fields(lines[i] ?? '');
+    if (f.length === 0) continue;
+    const v = uint(f[1]);
+    if (f.length !== 2 || !/^\d+:\d+$/.test(f[0]!) || v === undefined) return parseFail(input, `expected "MAJ:MIN VALUE", got ${JSON.stringify((lines[i] ?? '').slice(0, 60))}`, i + 1);
+    out.push({ dev: f[0]!, value: v });
   }
   return parsed(out);
 }

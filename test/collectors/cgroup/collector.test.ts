@@ -74,11 +74,37 @@ describe('cgroups collector on a unified (cgroup v2) fixture host', async () => 
     expect(rowsOf(m, 'cgroup_memory').get(`${POD}/cri-containerd-${CRI_ID}.scope`)!.values.used_pct).toBeCloseTo(50);
   });
 
+  it('memory: limit hits from memory.events.local, so an ancestor does not repeat its child\'s', () => {
+    const mem = rowsOf(m, 'cgroup_memory');
+    const d = mem.get(DOCKER)!;
+    expect(d.labels).toMatchObject({ limited: 'yes', display: `docker:${DOCKER_ID.slice(0, 12)}` });
+    expect(d.values).toMatchObject({ limit_hits: 2, high_hits: 0, peak: 260046848 });
+    expect(d.deltas).toMatchObject({ events_max_local: 2, oom_kill_local: 1 });
+    const sys = mem.get('/system.slice')!;
+    expect(sys.deltas.events_max).toBe(2); // the subtree count moved...
+    expect(sys.values.limit_hits).toBe(0); // ...but not its own
+    expect(sys.labels).toMatchObject({ limited: 'no', display: 'system.slice' });
+    expect(sys.values.peak).toBeUndefined(); // not read without a limit
+    // without memory.events.local (Linux < 5.2) the subtree count stands only for a cgroup with a limit of its own
+    const files = (t: 0 | 1) => Object.fromEntries(Object.entries(v2Host(t)).filter(([k]) => !k.endsWith('memory.events.local')));
+    return collectWindow([cgroupCollector], [tree(files(0), 0), tree(files(1), 1000)], 1000).then((w) => {
+      const mm = rowsOf(deriveModel([cgroupCollector], w), 'cgroup_memory');
+      expect(mm.get(DOCKER)!.values.limit_hits).toBe(2);
+      expect(mm.get('/system.slice')!.values.limit_hits).toBeUndefined();
+    });
+  });
+
   it('pids: current/max and fork failures per second', () => {
     const d = rowsOf(m, 'cgroup_pids').get(DOCKER)!;
     expect(d.values).toMatchObject({ current: 4, max: 100, used_pct: 4 });
     expect(d.deltas.fork_fail).toBe(7);
-    expect(rowsOf(m, 'cgroup_pids').get('/system.slice')!.values.max).toBeUndefined();
+    expect(d.values).toMatchObject({ fork_fail_total: 9, peak: 100 });
+    expect(d.labels).toMatchObject({ limited: 'yes', display: `docker:${DOCKER_ID.slice(0, 12)}` });
+    const sys = rowsOf(m, 'cgroup_pids').get('/system.slice')!;
+    expect(sys.values.max).toBeUndefined();
+    // pids.events.local (its own limit) rather than pids.events (the subtree's refusals)
+    expect(sys.values.fork_fail_total).toBe(0);
+    expect(sys.deltas.fork_fail).toBe(0);
   });
 
   it('io: summed over devices; an empty io.stat is zero I/O, not missing', () => {
@@ -89,11 +115,25 @@ describe('cgroups collector on a unified (cgroup v2) fixture host', async () => 
     expect(rowsOf(m, 'cgroup_io').get(`${POD}/cri-containerd-${CRI_ID}.scope`)!.deltas.rbytes).toBe(0);
   });
 
+  it('io: io.max limits against the I/O on the limited devices', () => {
+    const d = rowsOf(m, 'cgroup_io').get(DOCKER)!;
+    expect(d.labels).toMatchObject({ limited: 'yes', limits: '8:16 wbps=2097152' });
+    expect(d.values).toMatchObject({ wbps_max: 2097152, limited_wbytes: 1048576, limit_used_pct: 50 });
+    expect(d.values.rbps_max).toBeUndefined();
+    // the root has no io.max: no limit row fields, no label
+    const root = rowsOf(m, 'cgroup_io').get('/')!;
+    expect(root.labels.limited).toBeUndefined();
+    expect(root.values.limit_used_pct).toBeUndefined();
+  });
+
   it('PSI per cgroup', () => {
     const d = rowsOf(m, 'cgroup_psi').get(DOCKER)!;
     expect(d.values.cpu_some_pct).toBeCloseTo(30);
     expect(d.values.cpu_full_pct).toBeCloseTo(10);
     expect(d.values.cpu_some_avg10).toBe(12.5);
+    // which of its resources the cgroup limits itself (a check judges the pressure of those)
+    expect(d.labels).toMatchObject({ cpu_limited: 'yes', memory_limited: 'yes', io_limited: 'yes' });
+    expect(rowsOf(m, 'cgroup_psi').get('/')!.labels).toMatchObject({ display: '/', cpu_limited: 'no', memory_limited: 'no', io_limited: 'no' });
   });
 });
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectCgroupLayout, parseProcCgroup } from '../../../collectors/cgroup/layout.js';
 import { parseMountinfo } from '../../../collectors/cgroup/mountinfo.js';
-import { parseBlkio, parseCpuMax, parseFlatKeyed, parseIntFile, parseIoStat, parseLimit, parsePidList, parseUintFile } from '../../../collectors/cgroup/parse.js';
+import { parseBlkio, parseCpuMax, parseDeviceLimits, parseFlatKeyed, parseIntFile, parseIoMax, parseIoStat, parseLimit, parsePidList, parseUintFile } from '../../../collectors/cgroup/parse.js';
 import { looksLikeInterfaceFile } from '../../../collectors/cgroup/walk.js';
 import { fuzzParser } from '../../helpers/fuzz.js';
 import { V2 } from './v2-files.js';
@@ -106,6 +106,13 @@ describe('cgroup v2 interface files (Documentation/admin-guide/cgroup-v2.rst for
     expect(parseIoStat('8:0 rbytes').ok).toBe(false);
     expect(parseIoStat('sda rbytes=1').ok).toBe(false);
   });
+  it('io.max: limits per device, "max" stays undefined, no line = no limit', () => {
+    const r = parseIoMax('8:16 rbps=2097152 wbps=max riops=max wiops=120\n');
+    expect(r.ok && r.value).toEqual([{ dev: '8:16', values: { rbps: 2097152, wbps: undefined, riops: undefined, wiops: 120 } }]);
+    expect(parseIoMax('')).toEqual({ ok: true, value: [] });
+    const bad = parseIoMax('8:16 rbps\n');
+    expect(!bad.ok && bad.error.message).toMatch(/io\.max/);
+  });
   it('flat keyed garbage: a bad line fails, a bad value stays missing, empty fails', () => {
     expect(parseFlatKeyed('usage_usec 12 13\n').ok).toBe(false);
     expect(parseFlatKeyed('usage_usec -5\nnr_periods 3\n')).toEqual({ ok: true, value: { usage_usec: undefined, nr_periods: 3 } });
@@ -132,6 +139,8 @@ describe('cgroup v2 interface files (Documentation/admin-guide/cgroup-v2.rst for
     fuzzParser(parseIoStat, [V2.ioStat]);
     fuzzParser((t) => parsePidList(t), ['12\n7\n']);
     fuzzParser((t) => parseBlkio(t), [blkioV1, 'Total 0\n']);
+    fuzzParser(parseIoMax, ['8:16 rbps=2097152 wbps=max riops=max wiops=120\n']);
+    fuzzParser((t) => parseDeviceLimits(t), ['7:0 2097152\n8:0 100\n', '']);
   });
 });
 
@@ -143,6 +152,14 @@ describe('cgroup v1 files', () => {
     expect(parseBlkio('Total 0\n')).toEqual({ ok: true, value: { devices: [], total: 0 } });
     expect(parseBlkio('').ok).toBe(false);
     expect(parseBlkio('8:0 Reed 5\n').ok).toBe(false);
+  });
+  it('blkio.throttle.*_device: one "MAJ:MIN VALUE" line per limited device, empty = none', () => {
+    // as this kernel (6.18) prints them after `echo "7:0 2097152" > blkio.throttle.read_bps_device`
+    expect(parseDeviceLimits('7:0 2097152\n')).toEqual({ ok: true, value: [{ dev: '7:0', value: 2097152 }] });
+    expect(parseDeviceLimits('')).toEqual({ ok: true, value: [] });
+    expect(parseDeviceLimits('7:0\n').ok).toBe(false);
+    expect(parseDeviceLimits('7:0 max\n').ok).toBe(false);
+    expect(parseDeviceLimits('loop0 5\n').ok).toBe(false);
   });
   it('memory.stat and memory.oom_control are flat keyed', () => {
     expect(parseFlatKeyed(v1MemStat).ok).toBe(true);

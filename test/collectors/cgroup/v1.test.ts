@@ -42,6 +42,11 @@ function legacyHost(t: 0 | 1): Record<string, string> {
     [`${d('/sys/fs/cgroup/memory')}/memory.usage_in_bytes`]: '503316480\n',
     [`${d('/sys/fs/cgroup/memory')}/memory.limit_in_bytes`]: '536870912\n',
     [`${d('/sys/fs/cgroup/memory')}/memory.failcnt`]: t === 0 ? '100\n' : '130\n',
+    [`${d('/sys/fs/cgroup/memory')}/memory.max_usage_in_bytes`]: '536870912\n',
+    // docker --memory-swap equal to --memory: charges fail on memsw first and count there
+    [`${d('/sys/fs/cgroup/memory')}/memory.memsw.limit_in_bytes`]: '536870912\n',
+    [`${d('/sys/fs/cgroup/memory')}/memory.memsw.usage_in_bytes`]: '503316480\n',
+    [`${d('/sys/fs/cgroup/memory')}/memory.memsw.failcnt`]: t === 0 ? '10\n' : '60\n',
     [`${d('/sys/fs/cgroup/memory')}/memory.oom_control`]: `oom_kill_disable 0\nunder_oom 0\noom_kill ${t === 0 ? 1 : 2}\n`,
     [`${d('/sys/fs/cgroup/memory')}/memory.stat`]:
       'cache 100000000\nrss 300000000\nshmem 0\ndirty 8192\nwriteback 0\npgfault 5000\npgmajfault 3\ntotal_cache 104857600\ntotal_rss 314572800\ntotal_shmem 4096\ntotal_dirty 8192\ntotal_writeback 0\ntotal_pgfault 5000\ntotal_pgmajfault 3\n',
@@ -54,6 +59,11 @@ function legacyHost(t: 0 | 1): Record<string, string> {
     [`${d('/sys/fs/cgroup/blkio')}/cgroup.procs`]: '2001\n2002\n',
     [`${d('/sys/fs/cgroup/blkio')}/blkio.throttle.io_service_bytes`]: `8:0 Read 4096\n8:0 Write ${t === 0 ? 8192 : 8192 + 65536}\n8:0 Sync 0\n8:0 Async 12288\n8:0 Total 12288\nTotal 12288\n`,
     [`${d('/sys/fs/cgroup/blkio')}/blkio.throttle.io_serviced`]: `8:0 Read 1\n8:0 Write ${t === 0 ? 2 : 18}\n8:0 Sync 0\n8:0 Async 3\n8:0 Total 3\nTotal 3\n`,
+    // 20 writes/s allowed on 8:0; 16 in the window. No limit in the other three files.
+    [`${d('/sys/fs/cgroup/blkio')}/blkio.throttle.write_iops_device`]: '8:0 20\n',
+    [`${d('/sys/fs/cgroup/blkio')}/blkio.throttle.read_iops_device`]: '',
+    [`${d('/sys/fs/cgroup/blkio')}/blkio.throttle.read_bps_device`]: '',
+    [`${d('/sys/fs/cgroup/blkio')}/blkio.throttle.write_bps_device`]: '',
     '/sys/fs/cgroup/systemd/cgroup.procs': '1\n',
     '/sys/fs/cgroup/systemd/system.slice/sshd.service/cgroup.procs': '900\n',
     [`${d('/sys/fs/cgroup/systemd')}/cgroup.procs`]: '2001\n2002\n',
@@ -104,11 +114,16 @@ describe('cgroups collector on a legacy (v1) fixture host', async () => {
     const c = row('cgroup_memory', C);
     expect(c.values).toMatchObject({ current: 503316480, limit: 536870912, anon: 314572800, file: 104857600, shmem: 4096, under_oom: 0 });
     expect(c.values.used_pct).toBeCloseTo(93.75);
-    expect(c.deltas).toMatchObject({ failcnt: 30, oom_kill: 1 });
+    expect(c.deltas).toMatchObject({ failcnt: 30, oom_kill: 1, memsw_failcnt: 50 });
+    // limit hits on either counter: 30 + 50 in the window
+    expect(c.values).toMatchObject({ limit_hits: 80, memsw_limit: 536870912, memsw_current: 503316480, peak: 536870912 });
+    expect(c.labels).toMatchObject({ limited: 'yes', display: `docker:${ID.slice(0, 12)}` });
     expect(c.values.high).toBeUndefined();
     const root = row('cgroup_memory', '/');
     expect(root.values.limit).toBeUndefined();
     expect(root.values.used_pct).toBeUndefined();
+    expect(root.labels.limited).toBe('no');
+    expect(root.values.peak).toBeUndefined();
   });
 
   it('pids with "max" and blkio falling back to the non-recursive files', () => {
@@ -118,6 +133,8 @@ describe('cgroups collector on a legacy (v1) fixture host', async () => {
     expect(io.values.wbytes).toBe(65536);
     expect(io.values.wios).toBe(16);
     expect(io.labels.devices).toBe('8:0');
+    expect(io.labels).toMatchObject({ limited: 'yes', limits: '8:0 wiops=20' });
+    expect(io.values).toMatchObject({ wiops_max: 20, limited_wios: 16, limit_used_pct: 80 });
     // the blkio root with nothing to read has no row rather than invented zeros
     expect(m.tables.cgroup_io!.rows.status === 'ok' && m.tables.cgroup_io!.rows.value.some((r) => r.key === '/')).toBe(false);
   });
