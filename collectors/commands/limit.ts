@@ -46,6 +46,7 @@ export function withCommandLimit(src: Source, max: number = DEFAULT_COMMAND_CONC
   const sem = new Semaphore(max);
   return {
     kind: src.kind,
+    replay: src.replay,
     description: src.description,
     readFile: (p) => src.readFile(p),
     readDir: (p) => src.readDir(p),

@@ -29,6 +29,7 @@ export function recordedTree(rec: RecordingSource, transform?: TextTransform): M
  */
 export class MemoryTreeSource implements Source {
   readonly kind = 'bundle' as const;
+  readonly replay = true;
   readonly description: string;
   private readonly files: ReadonlyMap<string, string>;
   private readonly meta: TreeMeta;

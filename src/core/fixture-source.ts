@@ -11,6 +11,7 @@ import { TreeMeta, treePath } from './tree-meta.js';
  */
 export class FixtureSource implements Source {
   readonly kind: 'fixture' | 'bundle';
+  readonly replay = true;
   readonly description: string;
   private readonly tree: string;
   private readonly meta: TreeMeta;

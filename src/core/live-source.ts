@@ -20,6 +20,7 @@ const DEFAULT_STATFS_TIMEOUT_MS = 2_000;
 /** Reads the running host (optionally under --root) and runs commands with execa, no shell. */
 export class LiveSource implements Source {
   readonly kind = 'live' as const;
+  readonly replay = false;
   readonly description: string;
   readonly root: string;
   private readonly timeoutMs: number;

@@ -9,12 +9,14 @@ import type { Clock, CommandResult, CommandSpec, Source, StatFs } from './source
  */
 export class MemoSource implements Source {
   readonly kind: Source['kind'];
+  readonly replay: boolean;
   readonly description: string;
   private readonly files = new Map<string, Outcome<string>>();
   private readonly dirs = new Map<string, Outcome<string[]>>();
 
   constructor(private readonly inner: Source) {
     this.kind = inner.kind;
+    this.replay = inner.replay;
     this.description = inner.description;
   }
 

@@ -16,6 +16,8 @@ type NotOk = { status: 'unavailable' | 'error'; reason: string; hint?: string };
  */
 export class RecordingSource implements Source {
   readonly kind = 'recording' as const;
+  /** It records the live host as it is read: sampling it takes real time. */
+  readonly replay = false;
   readonly description: string;
   readonly files = new Map<string, string>();
   readonly dirs = new Map<string, string[]>();

@@ -86,7 +86,7 @@ export async function collectWindow(collectors: readonly Collector[], sources: S
   const [a, b] = Array.isArray(sources) ? (sources as readonly [Source, Source]) : [sources as Source, sources as Source];
   const t0 = performance.now();
   const first = await collectSample(collectors, a, { sampleIndex: 0 }, opts);
-  if (a.kind === 'live' || a.kind === 'recording') {
+  if (!a.replay) {
     const wait = windowMs - (performance.now() - t0);
     if (wait > 0) await sleep(wait);
   }

@@ -9,6 +9,13 @@ import type { Outcome } from './outcome.js';
  */
 export interface Source {
   readonly kind: 'live' | 'fixture' | 'bundle' | 'recording';
+  /**
+   * This source replays inputs recorded earlier (a fixture tree, a bundle): its clocks are the
+   * recorded ones, so a sampler never waits on it, and nothing can be measured anew (no
+   * drill-down window, no probe). False for the live host and for a recording of it. Decide
+   * "live or replay?" by this, never by `kind`.
+   */
+  readonly replay: boolean;
   /** Human description for messages, e.g. "live host" or "fixture test/fixtures/host-a". */
   readonly description: string;
   /** Text of a file, by its absolute path on the observed host (e.g. "/proc/stat"). */

@@ -97,7 +97,7 @@ async function sampleWindow(
     ]);
     return [h, n];
   };
-  const live = a.kind === 'live' || a.kind === 'recording';
+  const live = !a.replay;
   const t0 = performance.now();
   const [h1, n1] = await take(a, 0, windowed);
   let once: [Sample, Sample | undefined] | undefined;
@@ -171,13 +171,13 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
       const pid = target.pid ?? (target.pids.size > 0 ? Number([...target.pids][0]) : undefined);
       const own = netnsOfPid(sources[0], process.pid);
       if (pid === undefined) netnsProblem = target.problems.join('; ') || 'the target has no process to enter the network namespace of';
-      else if (target.netns !== undefined && own !== undefined && target.netns === own && sources[0].kind === 'live') sameNetns = true;
+      else if (target.netns !== undefined && own !== undefined && target.netns === own && !sources[0].replay) sameNetns = true;
       else netnsPid = pid;
     }
   }
   // When the target shares diag's network namespace, its view is the host view.
   const hostSet = sameNetns ? [...new Set([...hostCollectors, ...netnsCollectors])] : hostCollectors;
-  opts.log?.(`${sources[0].kind === 'live' || sources[0].kind === 'recording' ? 'measuring for' : 'judging the recorded window of'} ${(opts.windowMs / 1000).toFixed(1)} s (${hostSet.map((c) => c.id).join(', ')}${netnsPid !== undefined ? `; in netns of PID ${netnsPid}: ${netnsCollectors.map((c) => c.id).join(', ')}` : ''})`);
+  opts.log?.(`${!sources[0].replay ? 'measuring for' : 'judging the recorded window of'} ${(opts.windowMs / 1000).toFixed(1)} s (${hostSet.map((c) => c.id).join(', ')}${netnsPid !== undefined ? `; in netns of PID ${netnsPid}: ${netnsCollectors.map((c) => c.id).join(', ')}` : ''})`);
   const win = await sampleWindow(hostSet, netnsPid === undefined ? [] : netnsCollectors, netnsPid, sources, opts.windowMs, levelOnlyCollectors(playbook, catalogue));
   const model = deriveModel(hostSet, win.host);
   opts.onModel?.(model);
@@ -216,8 +216,8 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
     source: sources[1],
     ...(target ? { target } : {}),
     probes: opts.probes ?? absentProbeRunner,
-    budgetMs: sources[0].kind === 'live' ? playbook.budgetSeconds * 1000 : 0,
-    ...(sources[0].kind === 'fixture' || sources[0].kind === 'bundle' ? { replay: sources } : {}),
+    budgetMs: sources[0].replay ? 0 : playbook.budgetSeconds * 1000,
+    ...(sources[0].replay ? { replay: sources } : {}),
     windowMs: opts.windowMs,
     ...(opts.log ? { log: opts.log } : {}),
   });

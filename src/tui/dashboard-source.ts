@@ -78,6 +78,7 @@ function pidPathEnd(path: string): number {
  */
 export class DashboardSource implements Source {
   readonly kind: Source['kind'];
+  readonly replay: boolean;
   readonly description: string;
   private readonly procs = new Map<string, ProcEntry>();
   /** Texts of limits and cgroup files, one copy each (shared()). */
@@ -93,6 +94,7 @@ export class DashboardSource implements Source {
     private readonly pinned?: PinnedFiles,
   ) {
     this.kind = inner.kind;
+    this.replay = inner.replay;
     this.description = `${inner.description} (dashboard cache)`;
   }
 

@@ -6,6 +6,7 @@ import { DashboardSource } from '../../src/tui/dashboard-source.js';
 /** A host in memory that counts every read. */
 class CountingSource implements Source {
   readonly kind = 'fixture' as const;
+  readonly replay = true;
   readonly description = 'counting';
   readonly files = new Map<string, string>();
   readonly dirs = new Map<string, string[]>();

@@ -15,6 +15,7 @@ function slowSource(ms: number, answer: (spec: CommandSpec) => CommandResult = (
   const stats = { running: 0, peak: 0, specs: [] as CommandSpec[] };
   const src: Source = {
     kind: 'live',
+    replay: false,
     description: 'test',
     readFile: () => unavailable('x'),
     readDir: () => unavailable('x'),
@@ -58,6 +59,7 @@ describe('limits', () => {
     const seen: unknown[] = [];
     const inner = {
       kind: 'live',
+      replay: false,
       description: 'spy',
       readFile: () => unavailable('no'),
       readDir: () => unavailable('no'),

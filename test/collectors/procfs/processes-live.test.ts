@@ -316,6 +316,7 @@ describe('processes collector without root', () => {
 class FewPids implements Source {
   readonly kind = 'live' as const;
   readonly description = 'live host (a few processes)';
+  readonly replay = false;
   constructor(
     private readonly inner: Source,
     private readonly keep: number,
@@ -348,6 +349,7 @@ class FewPids implements Source {
 class VanishCounter implements Source {
   readonly kind = 'live' as const;
   readonly description = 'live host (counting vanished processes)';
+  readonly replay = false;
   vanished = 0;
   constructor(private readonly inner: Source) {}
   readFile(path: string): Outcome<string> {
