@@ -2,7 +2,8 @@ import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rm
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Collector, Sample } from '../core/collector.js';
 import { RecordingSource, type TextTransform } from '../core/recording-source.js';
-import { collectSample, type WindowSamples } from '../core/sample.js';
+import type { WindowSamples } from '../core/sample.js';
+import { Sampler } from '../core/sampler.js';
 import type { Source } from '../core/source.js';
 import { BundleError, createArchive } from './archive.js';
 import { BUNDLE_SCHEMA, type Manifest, type ManifestProbe } from './manifest.js';
@@ -15,7 +16,7 @@ export interface SnapshotOptions {
   readonly collectors: readonly Collector[];
   /**
    * Which collectors the first sample reads (those whose counters need a window; default all).
-   * The others are read once, in the second sample, as a playbook run reads them.
+   * The others are read once, for the second sample (during the wait), as a playbook run reads them.
    */
   readonly inFirstSample?: (c: Collector) => boolean;
   readonly windowMs: number;
@@ -146,8 +147,6 @@ function removeStalePartials(dir: string, name: string): void {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => {
@@ -207,25 +206,21 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
     let probesPending: Promise<readonly ManifestProbe[]> | undefined;
     let tree0: MemoryTree | undefined;
     let packed0: Promise<void> | undefined;
-    const sampleOpts = { collectorTimeoutMs: opts.collectorTimeoutMs };
+    const inFirst = opts.inFirstSample;
+    // Each sample into its own recording, over the window, as a playbook run samples the host.
     const samples: WindowSamples = await withTimeout(
-      (async () => {
-        const firstSet = opts.inFirstSample ? opts.collectors.filter(opts.inFirstSample) : opts.collectors;
-        const first = await collectSample(firstSet, rec0, { sampleIndex: 0 }, sampleOpts);
-        phase('sample0');
+      new Sampler([rec0, rec1], { collectorTimeoutMs: opts.collectorTimeoutMs }).window(opts.collectors, opts.windowMs, {
+        ...(inFirst ? { once: (c: Collector) => !inFirst(c) } : {}),
+        onPhase: (p) => phase(p === 'first' ? 'sample0' : p === 'wait' ? 'wait' : 'sample1'),
         // The window is idle time: check the probes (nothing is loaded), and redact and pack
         // the first sample meanwhile. Sample 1 starts on time; packing goes on around it.
-        probesPending = opts.probes?.().catch((err: unknown) => [{ name: 'all', status: 'unavailable' as const, reason: `probe check failed: ${err instanceof Error ? err.message : String(err)}` }]);
-        tree0 = recordedTree(rec0, transform);
-        packed0 = archive.add(inArchive(dirs[0], tree0));
-        packed0.catch(() => {});
-        const wait = opts.windowMs - (performance.now() - started);
-        if (wait > 0) await sleep(wait);
-        phase('wait');
-        const second = await collectSample(opts.collectors, rec1, { sampleIndex: 1 }, sampleOpts);
-        phase('sample1');
-        return { first, second };
-      })(),
+        duringWait: () => {
+          probesPending = opts.probes?.().catch((err: unknown) => [{ name: 'all', status: 'unavailable' as const, reason: `probe check failed: ${err instanceof Error ? err.message : String(err)}` }]);
+          tree0 = recordedTree(rec0, transform);
+          packed0 = archive.add(inArchive(dirs[0], tree0));
+          packed0.catch(() => {});
+        },
+      }),
       opts.snapshotTimeoutMs,
       'recording the two samples',
     );

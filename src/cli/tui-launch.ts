@@ -15,7 +15,7 @@ export async function launchLiveTui(source: Source, refreshMs: number, playbookD
   const use = session.loaded.playbooks.get('use');
   if (!use) throw new DiagError(`the 'use' playbook did not load: ${session.loaded.errors.map(String).join('; ') || 'not found'}`);
   const probes = await probeRunnerForCli(source);
-  const guide = createGuide({ session, source, probes, live: true, windowMs: 1000 });
+  const guide = createGuide({ session, source, probes, windowMs: 1000 });
   const feed = new LiveFeed(source, session, use);
   try {
     return await runTui({
@@ -45,7 +45,6 @@ export async function launchBundleTui(file: string, playbookDir?: string): Promi
       source: bundle.sources[1],
       sources: bundle.sources,
       probes: { run: () => Promise.resolve({ status: 'unavailable', reason: 'probes run on a live host, not on a snapshot' }) },
-      live: false,
       windowMs: bundle.manifest.windowMs,
     });
     const capture = { host: bundle.manifest.host, at: bundle.manifest.samples[1]?.clock.wall ?? bundle.manifest.createdAt };

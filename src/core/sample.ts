@@ -75,21 +75,3 @@ export interface WindowSamples {
   readonly first: Sample;
   readonly second: Sample;
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/**
- * Two samples `windowMs` apart. Give two sources to replay a fixture or bundle (each holds the
- * raw inputs of one sample); give one live source to measure now.
- */
-export async function collectWindow(collectors: readonly Collector[], sources: Source | readonly [Source, Source], windowMs: number, opts: SampleOptions = {}): Promise<WindowSamples> {
-  const [a, b] = Array.isArray(sources) ? (sources as readonly [Source, Source]) : [sources as Source, sources as Source];
-  const t0 = performance.now();
-  const first = await collectSample(collectors, a, { sampleIndex: 0 }, opts);
-  if (!a.replay) {
-    const wait = windowMs - (performance.now() - t0);
-    if (wait > 0) await sleep(wait);
-  }
-  const second = await collectSample(collectors, b, { sampleIndex: 1 }, opts);
-  return { first, second };
-}

@@ -1,8 +1,7 @@
 import type { Collector } from '../core/collector.js';
 import { deriveModel, type Model, type ModelRow } from '../core/derive.js';
 import { unavailable, type Outcome } from '../core/outcome.js';
-import { collectWindow } from '../core/sample.js';
-import type { Source } from '../core/source.js';
+import type { Sampler } from '../core/sampler.js';
 import type { LoadedCheck } from './loader.js';
 import type { NextStep } from './playbook-schema.js';
 import type { DrilldownResult, Finding } from './report-schema.js';
@@ -29,12 +28,14 @@ export const absentProbeRunner: ProbeRunner = {
 export interface DrilldownContext {
   readonly model: Model;
   readonly collectors: readonly Collector[];
-  readonly source: Source;
+  /**
+   * The run's sampler. On a replay (bundle, fixture) collectors answer from its two recorded
+   * samples at no time cost, and probes cannot run.
+   */
+  readonly sampler: Sampler;
   readonly target?: Target;
   readonly probes: ProbeRunner;
   readonly budgetMs: number;
-  /** Replaying a recording (bundle, fixture): collectors answer from its two samples at no time cost; probes cannot run. */
-  readonly replay?: readonly [Source, Source];
   readonly windowMs: number;
   readonly log?: (msg: string) => void;
 }
@@ -59,6 +60,7 @@ function topRows(rows: readonly ModelRow[], step: CollectorStep, target: Target 
 /** Run the drill-downs of the checks that found something; returns them attached to findings. */
 export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<string, LoadedCheck>, ctx: DrilldownContext): Promise<Finding[]> {
   const deadline = performance.now() + ctx.budgetMs;
+  const { replay } = ctx.sampler;
   const cache = new Map<string, Promise<DrilldownResult>>();
   const extraModels = new Map<string, Promise<Model>>();
 
@@ -73,9 +75,9 @@ export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<str
     const inRun = ctx.model.tables[tableId];
     const usable = inRun && !(inRun.seconds === undefined && step.sort_by !== undefined && fieldNeedsWindow(inRun.spec, step.sort_by));
     let pendingModel: Promise<Model> | undefined = usable ? Promise.resolve(ctx.model) : extraModels.get(c.id);
-    if (!pendingModel && ctx.replay) {
+    if (!pendingModel && replay) {
       // A recording holds every collector's two samples: the drill-down reads them, no waiting.
-      pendingModel = collectWindow([c], ctx.replay, ctx.windowMs).then((w) => deriveModel([c], w));
+      pendingModel = ctx.sampler.window([c], ctx.windowMs).then((w) => deriveModel([c], w));
       extraModels.set(c.id, pendingModel);
     }
     if (!pendingModel) {
@@ -84,7 +86,7 @@ export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<str
       if (win < 100) return { ...base, status: 'skipped', reason: 'drill-down time budget used up' };
       ctx.log?.(`drill-down: sampling ${c.id} for ${(win / 1000).toFixed(1)} s`);
       // One short window per collector, shared by every drill-down that needs it.
-      pendingModel = collectWindow([c], ctx.source, win).then((w) => deriveModel([c], w));
+      pendingModel = ctx.sampler.window([c], win).then((w) => deriveModel([c], w));
       extraModels.set(c.id, pendingModel);
     }
     const model = await pendingModel;
@@ -93,13 +95,13 @@ export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<str
     if (t.rows.status !== 'ok') return { ...base, status: t.rows.status, reason: t.rows.reason };
     // How long the step took is a fact of a live run; a replay's own time is not the host's, and
     // would make a bundle's findings differ from run to run.
-    const took = ctx.replay ? {} : { durationMs: Math.round(performance.now() - started) };
+    const took = replay ? {} : { durationMs: Math.round(performance.now() - started) };
     return { ...base, status: 'ok', ...took, ...(step.sort_by ? { sortBy: step.sort_by } : {}), data: topRows(t.rows.value, step, ctx.target, t.spec.scope) };
   };
 
   const probeStep = async (step: ProbeStep): Promise<DrilldownResult> => {
     const base = { type: 'probe' as const, name: step.probe, why: step.why };
-    if (ctx.replay) return { ...base, status: 'skipped', reason: 'probes run on a live host, not on a recording' };
+    if (replay) return { ...base, status: 'skipped', reason: 'probes run on a live host, not on a recording' };
     const left = deadline - performance.now();
     const ms = Math.min(step.seconds * 1000, left - 200);
     if (ms < 100) return { ...base, status: 'skipped', reason: 'drill-down time budget used up' };

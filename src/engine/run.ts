@@ -1,12 +1,11 @@
-import type { Collector, Sample } from '../core/collector.js';
+import type { Collector } from '../core/collector.js';
 import { deriveModel, type Model } from '../core/derive.js';
 import { isOk } from '../core/outcome.js';
-import type { WindowSamples } from '../core/sample.js';
+import { needsWindow, Sampler } from '../core/sampler.js';
 import type { Source } from '../core/source.js';
 import { absentProbeRunner, runDrilldowns, type ProbeRunner } from './drilldown.js';
 import { completeCulprits } from './culprit-stage.js';
 import { evaluatePlaybook } from './evaluate.js';
-import { needsWindow, sampleConcurrently } from './sampling.js';
 import { fieldNeedsWindow } from './window-needs.js';
 import type { LoadedCheck, LoadedPlaybook } from './loader.js';
 import type { MetricCatalogue } from './metrics.js';
@@ -71,49 +70,6 @@ export function collectorsFor(playbook: LoadedPlaybook, cat: MetricCatalogue, on
   return [...new Set([...cat.tables.values()].map((t) => t.collector))].filter((c) => ids.has(c.id));
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** The host view and (for a container target) the view inside its network namespace, over one window. */
-async function sampleWindow(
-  host: readonly Collector[],
-  netns: readonly Collector[],
-  netnsPid: number | undefined,
-  sources: readonly [Source, Source],
-  windowMs: number,
-  levelsOnly: ReadonlySet<string> = new Set(),
-): Promise<{ host: WindowSamples; netns?: WindowSamples }> {
-  const [a, b] = sources;
-  // Collectors without counters, or read only for levels, are read once: during the window, on
-  // a live host (their reads overlap the wait instead of lengthening the run), as part of the
-  // second sample. Their CPU time lands in the window diag measures: a few percent of one CPU
-  // with thousands of processes, the price of a report that takes the window and little more.
-  const windowed = (c: Collector) => needsWindow(c) && !levelsOnly.has(c.id);
-  const take = async (src: Source, i: number, set: (c: Collector) => boolean): Promise<[Sample, Sample | undefined]> => {
-    const hostSet = host.filter(set);
-    const netnsSet = netns.filter(set);
-    const [h, n] = await Promise.all([
-      sampleConcurrently(hostSet, src, { sampleIndex: i }),
-      netnsPid !== undefined && netnsSet.length > 0 ? sampleConcurrently(netnsSet, src, { sampleIndex: i, netnsPid }) : Promise.resolve(undefined),
-    ]);
-    return [h, n];
-  };
-  const live = !a.replay;
-  const t0 = performance.now();
-  const [h1, n1] = await take(a, 0, windowed);
-  let once: [Sample, Sample | undefined] | undefined;
-  if (live) {
-    once = await take(b, 1, (c) => !windowed(c));
-    const wait = windowMs - (performance.now() - t0);
-    if (wait > 0) await sleep(wait);
-  }
-  const [h2, n2] = await take(b, 1, once ? windowed : () => true);
-  const merge = (x: Sample, y: Sample | undefined): Sample => (y ? { clock: x.clock, collectors: { ...y.collectors, ...x.collectors } } : x);
-  const second = merge(h2, once?.[0]);
-  const netnsSecond = n2 ? merge(n2, once?.[1]) : once?.[1];
-  const netnsFirst = n1 ?? (netnsSecond ? { clock: netnsSecond.clock, collectors: {} } : undefined);
-  return { host: { first: h1, second }, ...(netnsFirst && netnsSecond ? { netns: { first: netnsFirst, second: netnsSecond } } : {}) };
-}
-
 /** diag's own network namespace through /proc/self (what a fixture or bundle recorded). */
 function selfNetns(src: Source): string | undefined {
   const l = src.readLink('/proc/self/ns/net');
@@ -155,6 +111,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   const started = performance.now();
   const { playbook, catalogue } = opts;
   const sources: readonly [Source, Source] = Array.isArray(opts.sources) ? (opts.sources as readonly [Source, Source]) : [opts.sources as Source, opts.sources as Source];
+  const sampler = new Sampler(sources);
   const startedAt = sources[0].now('run').wall;
 
   let target: Target | undefined;
@@ -171,15 +128,20 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
       const pid = target.pid ?? (target.pids.size > 0 ? Number([...target.pids][0]) : undefined);
       const own = netnsOfPid(sources[0], process.pid);
       if (pid === undefined) netnsProblem = target.problems.join('; ') || 'the target has no process to enter the network namespace of';
-      else if (target.netns !== undefined && own !== undefined && target.netns === own && !sources[0].replay) sameNetns = true;
+      else if (target.netns !== undefined && own !== undefined && target.netns === own && !sampler.replay) sameNetns = true;
       else netnsPid = pid;
     }
   }
   // When the target shares diag's network namespace, its view is the host view.
   const hostSet = sameNetns ? [...new Set([...hostCollectors, ...netnsCollectors])] : hostCollectors;
-  opts.log?.(`${!sources[0].replay ? 'measuring for' : 'judging the recorded window of'} ${(opts.windowMs / 1000).toFixed(1)} s (${hostSet.map((c) => c.id).join(', ')}${netnsPid !== undefined ? `; in netns of PID ${netnsPid}: ${netnsCollectors.map((c) => c.id).join(', ')}` : ''})`);
-  const win = await sampleWindow(hostSet, netnsPid === undefined ? [] : netnsCollectors, netnsPid, sources, opts.windowMs, levelOnlyCollectors(playbook, catalogue));
-  const model = deriveModel(hostSet, win.host);
+  opts.log?.(`${sampler.replay ? 'judging the recorded window of' : 'measuring for'} ${(opts.windowMs / 1000).toFixed(1)} s (${hostSet.map((c) => c.id).join(', ')}${netnsPid !== undefined ? `; in netns of PID ${netnsPid}: ${netnsCollectors.map((c) => c.id).join(', ')}` : ''})`);
+  // Collectors without counters, or read only for levels, are read once (Sampler.window).
+  const levelsOnly = levelOnlyCollectors(playbook, catalogue);
+  const win = await sampler.window(hostSet, opts.windowMs, {
+    once: (c) => !needsWindow(c) || levelsOnly.has(c.id),
+    ...(netnsPid !== undefined ? { netns: { pid: netnsPid, collectors: netnsCollectors } } : {}),
+  });
+  const model = deriveModel(hostSet, win);
   opts.onModel?.(model);
   const netnsModel = sameNetns ? model : win.netns ? deriveModel(netnsCollectors, win.netns) : undefined;
 
@@ -213,11 +175,10 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   const findings = await runDrilldowns(explained.findings, checks, {
     model: explained.model,
     collectors: opts.collectors,
-    source: sources[1],
+    sampler,
     ...(target ? { target } : {}),
     probes: opts.probes ?? absentProbeRunner,
-    budgetMs: sources[0].replay ? 0 : playbook.budgetSeconds * 1000,
-    ...(sources[0].replay ? { replay: sources } : {}),
+    budgetMs: sampler.replay ? 0 : playbook.budgetSeconds * 1000,
     windowMs: opts.windowMs,
     ...(opts.log ? { log: opts.log } : {}),
   });

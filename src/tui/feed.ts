@@ -1,7 +1,7 @@
-import type { Collector, Sample } from '../core/collector.js';
+import type { Collector } from '../core/collector.js';
 import { CollectorMemo } from '../core/collector-memo.js';
 import { deriveModel } from '../core/derive.js';
-import { collectSample, collectWindow } from '../core/sample.js';
+import { Sampler, type Cadence } from '../core/sampler.js';
 import type { Source } from '../core/source.js';
 import { evaluatePlaybook } from '../engine/evaluate.js';
 import type { LoadedPlaybook } from '../engine/loader.js';
@@ -41,15 +41,13 @@ export interface Feed {
   readonly playbook: LoadedPlaybook;
 }
 
-/** Live: one sample per call; each frame judges the window since the previous sample. */
+/** Live: one sample per call (a Sampler cadence); each frame judges the window since the previous sample. */
 export class LiveFeed implements Feed {
   readonly live = true;
-  private prev: Sample | undefined;
-  private tick = 0;
   /** What the refreshes read through: per-process files of idle processes are reused (dashboard-source.ts). */
   private readonly dashboard: DashboardSource;
-  /** Rows of processes whose files did not change are the same objects from refresh to refresh. */
-  private readonly memo = new CollectorMemo();
+  /** Rows of processes whose files did not change are the same objects from refresh to refresh (the cadence lends its memo). */
+  private readonly cadence: Cadence;
   constructor(
     readonly source: Source,
     private readonly session: EngineSession,
@@ -57,6 +55,7 @@ export class LiveFeed implements Feed {
     private readonly collectors: readonly Collector[] = dashboardCollectors(session.collectors),
   ) {
     this.dashboard = new DashboardSource(source, undefined, undefined, source instanceof LiveSource ? source.pinnedFiles() : undefined);
+    this.cadence = new Sampler(this.dashboard).cadence(collectors, { memo: new CollectorMemo() });
   }
 
   close(): void {
@@ -67,12 +66,10 @@ export class LiveFeed implements Feed {
     this.dashboard.beginTick();
     // First paint: the first frame has no rates anyway, and reading every process's files is
     // most of its cost (~0.3 s with 2,000 processes); the process list follows half a second later.
-    const collectors = this.tick === 0 ? this.collectors.filter((c) => c.id !== 'processes') : this.collectors;
-    const s = await collectSample(collectors, this.dashboard, { sampleIndex: this.tick, memo: this.memo });
-    const model = this.prev ? deriveModel(this.collectors, { first: this.prev, second: s }) : deriveModel(this.collectors, s);
-    this.prev = s;
+    const step = await this.cadence.next(this.cadence.taken === 0 ? this.collectors.filter((c) => c.id !== 'processes') : this.collectors);
+    const model = deriveModel(this.collectors, step.window);
     const evaluation = evaluatePlaybook({ playbook: this.playbook, model, catalogue: this.session.catalogue });
-    return { model, evaluation, playbook: this.playbook.name, host: readHost(this.source), at: s.clock.wall, source: 'live', tick: this.tick++ };
+    return { model, evaluation, playbook: this.playbook.name, host: readHost(this.source), at: step.sample.clock.wall, source: 'live', tick: step.index };
   }
 }
 
@@ -95,7 +92,7 @@ export class BundleFeed implements Feed {
   async next(): Promise<Frame> {
     if (this.frame) return this.frame;
     const collectors = this.session.collectors;
-    const model = deriveModel(collectors, await collectWindow(collectors, this.sources, this.windowMs));
+    const model = deriveModel(collectors, await new Sampler(this.sources).window(collectors, this.windowMs));
     const evaluation = evaluatePlaybook({ playbook: this.playbook, model, catalogue: this.session.catalogue });
     const recorded = readHost(this.sources[1]);
     const host = { ...recorded, ...(this.capture.host ? { hostname: this.capture.host.hostname, ...(this.capture.host.kernel ? { kernel: this.capture.host.kernel } : {}) } : {}) };

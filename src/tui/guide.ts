@@ -1,6 +1,6 @@
 import { unavailable } from '../core/outcome.js';
 import { deriveModel } from '../core/derive.js';
-import { collectWindow } from '../core/sample.js';
+import { Sampler } from '../core/sampler.js';
 import type { Source } from '../core/source.js';
 import type { ProbeRunner } from '../engine/drilldown.js';
 import type { LoadedCheck, LoadedPlaybook } from '../engine/loader.js';
@@ -51,10 +51,9 @@ export interface Guide {
 
 export interface GuideOptions {
   readonly session: EngineSession;
+  /** The live host (steps can measure and run probes), or a bundle's second sample (evidence only: Source.replay). */
   readonly source: Source;
   readonly probes: ProbeRunner;
-  /** Live host (steps can measure and run probes) or a bundle (evidence only). */
-  readonly live: boolean;
   readonly windowMs: number;
   /** Bundle: the two recorded samples. */
   readonly sources?: readonly [Source, Source];
@@ -81,6 +80,8 @@ export function createGuide(opts: GuideOptions): Guide {
   let running: { cancel: () => void } | undefined;
   const now = () => new Date().toISOString();
   const record = (s: Omit<PathStep, 'at'>) => steps.push({ at: now(), ...s });
+  const sampler = new Sampler(opts.sources ?? opts.source);
+  const live = !sampler.replay;
 
   function recommended(frame: Frame | undefined): string {
     if (target) return 'container';
@@ -117,7 +118,7 @@ export function createGuide(opts: GuideOptions): Guide {
 
   async function walk(host: GuideHost, pb: LoadedPlaybook): Promise<void> {
     const t = host.theme;
-    host.push({ title: `${pb.name}: measuring`, lines: [opts.live ? `measuring for ${(opts.windowMs / 1000).toFixed(1)} s…` : 'judging the snapshot…'], selectable: 0 });
+    host.push({ title: `${pb.name}: measuring`, lines: [live ? `measuring for ${(opts.windowMs / 1000).toFixed(1)} s…` : 'judging the snapshot…'], selectable: 0 });
     let report: Report;
     try {
       report = await runPlaybook({
@@ -166,7 +167,7 @@ export function createGuide(opts: GuideOptions): Guide {
     record({ playbook: pb.name, step: c.id, action: 'opened step', result: found.length ? `${found.length} findings` : (r?.status ?? 'unknown') });
     const runnable = c.next.filter((n) => typeof n !== 'string');
     const advice = c.next.filter((n): n is string => typeof n === 'string');
-    const canRun = opts.live;
+    const canRun = live;
     const choices = runnable.map((n, i) => `${i + 1}. ${safe(stepLabel(n))}${canRun ? '' : ' (live host only)'}`);
     const lines = [
       ...choices,
@@ -203,7 +204,7 @@ export function createGuide(opts: GuideOptions): Guide {
     const col = opts.session.collectors.find((x) => x.id === id);
     if (!col) return host.setMessage(`no collector ${id}`);
     host.push({ title: `collector ${id}`, lines: ['measuring for 1 s…'], selectable: 0 });
-    const model = deriveModel([col], await collectWindow([col], opts.source, 1000));
+    const model = deriveModel([col], await sampler.window([col], 1000));
     const tid = table ?? Object.keys(col.tables)[0]!;
     const t = model.tables[tid];
     const o = host.top();

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ok } from '../../src/core/outcome.js';
+import { Sampler } from '../../src/core/sampler.js';
+import type { Source } from '../../src/core/source.js';
 import { absentProbeRunner, runDrilldowns, type ProbeRunner } from '../../src/engine/drilldown.js';
 import { evaluatePlaybook } from '../../src/engine/evaluate.js';
 import { cgroupsOfPid, normaliseCgroup, resolveTarget } from '../../src/engine/target.js';
@@ -56,7 +58,9 @@ describe('drill-downs', () => {
   const m = model({}, { syn_host: host({ running: 9, ncpu: 2 }) });
   const findings = evaluatePlaybook({ playbook: pb, model: m, catalogue }).findings;
   const checks = new Map(pb.checks.map((c) => [c.id, c]));
-  const base = { model: m, collectors: [testCollector], source: fixtureTree({}).source, windowMs: 1000 };
+  // The run's sampler on a live host: the fixture's answers, read as if measured now.
+  const live = (s: Source): Source => Object.assign(Object.create(s) as Source, { replay: false });
+  const base = { model: m, collectors: [testCollector], sampler: new Sampler(live(fixtureTree({}).source)), windowMs: 1000 };
 
   it('says the probe runner is not present when there is none, and reuses the run\'s model for a collector', async () => {
     const out = await runDrilldowns(findings, checks, { ...base, probes: absentProbeRunner, budgetMs: 5000 });
@@ -78,15 +82,14 @@ describe('drill-downs', () => {
 
   it('on a recording the same inputs give the same drill-down, with no time of the replay in it', async () => {
     const src = fixtureTree({}).source;
-    const replay = [src, src] as const;
-    const run = () => runDrilldowns(findings, checks, { ...base, probes: absentProbeRunner, budgetMs: 5000, replay });
+    const run = () => runDrilldowns(findings, checks, { ...base, probes: absentProbeRunner, budgetMs: 5000, sampler: new Sampler([src, src]) });
     const a = (await run())[0]!.evidence.drilldown!;
     const b = (await run())[0]!.evidence.drilldown!;
     expect(a[1]).toMatchObject({ type: 'collector', status: 'ok' });
     expect(a[1]).not.toHaveProperty('durationMs');
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
     // live, the step says how long it took
-    const live = (await runDrilldowns(findings, checks, { ...base, probes: absentProbeRunner, budgetMs: 5000 }))[0]!.evidence.drilldown!;
-    expect(live[1]).toHaveProperty('durationMs');
+    const onHost = (await runDrilldowns(findings, checks, { ...base, probes: absentProbeRunner, budgetMs: 5000 }))[0]!.evidence.drilldown!;
+    expect(onHost[1]).toHaveProperty('durationMs');
   });
 });

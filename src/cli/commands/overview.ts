@@ -1,7 +1,7 @@
 import { COLLECTORS } from '../../../collectors/index.js';
 import { deriveModel } from '../../core/derive.js';
 import { parseDuration } from '../../core/duration.js';
-import { collectWindow } from '../../core/sample.js';
+import { collectWindow } from '../../core/sampler.js';
 import { parseCommandArgs, COMMON_OPTIONS } from '../args.js';
 import { renderTable } from '../render-model.js';
 import { liveSourceFor } from '../source-options.js';

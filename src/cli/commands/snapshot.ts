@@ -4,7 +4,7 @@ import { LiveSource } from '../../core/live-source.js';
 import type { Model } from '../../core/derive.js';
 import { parseDuration } from '../../core/duration.js';
 import { DiagError, UsageError } from '../../core/errors.js';
-import { needsWindow } from '../../engine/sampling.js';
+import { needsWindow } from '../../core/sampler.js';
 import type { Source } from '../../core/source.js';
 import { writeSnapshot } from '../../bundle/writer.js';
 import { runPlaybook } from '../../engine/run.js';

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cgroupCollector, collectCgroups } from '../../../collectors/cgroup/collector.js';
 import type { ModelRow } from '../../../src/core/derive.js';
 import { deriveModel } from '../../../src/core/derive.js';
-import { collectWindow } from '../../../src/core/sample.js';
+import { collectWindow } from '../../../src/core/sampler.js';
 import { fixtureTree } from '../../helpers/fixture-host.js';
 import { CRI_ID, DOCKER_ID, POD_UID, v2Host } from './v2-files.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cgroupCollector } from '../../../collectors/cgroup/collector.js';
 import { deriveModel, type ModelRow } from '../../../src/core/derive.js';
-import { collectWindow } from '../../../src/core/sample.js';
+import { collectWindow } from '../../../src/core/sampler.js';
 import { fixtureTree } from '../../helpers/fixture-host.js';
 
 /**

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConntrackStats, parseCount, parseProcConntrackStat } from '../../../collectors/commands/conntrack/parse.js';
 import { conntrackCollector } from '../../../collectors/commands/conntrack/collector.js';
 import { deriveModel } from '../../../src/core/derive.js';
-import { collectWindow } from '../../../src/core/sample.js';
+import { collectWindow } from '../../../src/core/sampler.js';
 import { commandKey } from '../../../src/core/source.js';
 import { fixtureTree } from '../../helpers/fixture-host.js';
 import { fuzzParser } from '../../helpers/fuzz.js';

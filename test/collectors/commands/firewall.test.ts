@@ -4,7 +4,7 @@ import { iptablesWords, parseIptablesSave, type IptablesRuleset } from '../../..
 import { parseNftRuleset, type NftRuleset } from '../../../collectors/commands/firewall/parse-nft.js';
 import { firewallCollector, NFT_ARGS } from '../../../collectors/commands/firewall/collector.js';
 import { deriveModel } from '../../../src/core/derive.js';
-import { collectWindow } from '../../../src/core/sample.js';
+import { collectWindow } from '../../../src/core/sampler.js';
 import { commandKey } from '../../../src/core/source.js';
 import { fixtureTree } from '../../helpers/fixture-host.js';
 import { fuzzParser } from '../../helpers/fuzz.js';

@@ -4,7 +4,7 @@ import { classifyCounter } from '../../../collectors/commands/nic/counter-classe
 import { parseEthtoolInfo, parseEthtoolRings, parseEthtoolStats, type EthtoolStat } from '../../../collectors/commands/nic/parse.js';
 import { nicCollector, parseNetDevNames, troubleTotals } from '../../../collectors/commands/nic/collector.js';
 import { deriveModel } from '../../../src/core/derive.js';
-import { collectWindow } from '../../../src/core/sample.js';
+import { collectWindow } from '../../../src/core/sampler.js';
 import { commandKey } from '../../../src/core/source.js';
 import { fixtureTree } from '../../helpers/fixture-host.js';
 import { fuzzParser } from '../../helpers/fuzz.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseTcClassText, parseTcQdiscJson, parseTcQdiscText, type Qdisc } from '../../../collectors/commands/qdiscs/parse.js';
 import { qdiscsCollector, tcClassArgs, TC_JSON_ARGS, TC_TEXT_ARGS } from '../../../collectors/commands/qdiscs/collector.js';
 import { deriveModel } from '../../../src/core/derive.js';
-import { collectWindow } from '../../../src/core/sample.js';
+import { collectWindow } from '../../../src/core/sampler.js';
 import { commandKey } from '../../../src/core/source.js';
 import { fixtureTree } from '../../helpers/fixture-host.js';
 import { fuzzParser } from '../../helpers/fuzz.js';

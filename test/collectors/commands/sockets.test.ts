@@ -4,7 +4,7 @@ import { bitsPerSecond, parseSsSockets, parseSsSummary, type SsSocket } from '..
 import { socketsCollector, SS_TCP_ARGS, SS_UDP_ARGS, tcpRows, udpRows } from '../../../collectors/commands/sockets/collector.js';
 import { SocketOwnerScan } from '../../../collectors/commands/sockets/owners.js';
 import { deriveModel } from '../../../src/core/derive.js';
-import { collectWindow } from '../../../src/core/sample.js';
+import { collectWindow } from '../../../src/core/sampler.js';
 import { commandKey } from '../../../src/core/source.js';
 import { fixtureTree } from '../../helpers/fixture-host.js';
 import { fuzzParser } from '../../helpers/fuzz.js';

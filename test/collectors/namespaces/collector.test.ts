@@ -4,7 +4,7 @@ import { parseMountinfo } from '../../../collectors/cgroup/mountinfo.js';
 import { collectNamespaces, namespacesCollector } from '../../../collectors/namespaces/collector.js';
 import { namedNamespaces, parseNsLink } from '../../../collectors/namespaces/parse.js';
 import { deriveModel } from '../../../src/core/derive.js';
-import { collectWindow } from '../../../src/core/sample.js';
+import { collectWindow } from '../../../src/core/sampler.js';
 import { fixtureTree } from '../../helpers/fixture-host.js';
 import { fuzzParser } from '../../helpers/fuzz.js';
 

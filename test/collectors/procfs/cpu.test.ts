@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseLoadAvg, parsePressure, parseProcStat } from '../../../collectors/procfs/cpu/parse.js';
 import { cpuCollector } from '../../../collectors/procfs/cpu/collector.js';
 import { deriveModel } from '../../../src/core/derive.js';
-import { collectWindow } from '../../../src/core/sample.js';
+import { collectWindow } from '../../../src/core/sampler.js';
 import { fuzzParser } from '../../helpers/fuzz.js';
 import { fixtureTree } from '../../helpers/fixture-host.js';
 

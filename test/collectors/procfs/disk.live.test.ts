@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { diskCollector } from '../../../collectors/procfs/disk/collector.js';
 import { deriveModel, type ModelRow } from '../../../src/core/derive.js';
 import { LiveSource } from '../../../src/core/live-source.js';
-import { collectSample, collectWindow } from '../../../src/core/sample.js';
+import { collectSample } from '../../../src/core/sample.js';
+import { collectWindow } from '../../../src/core/sampler.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
 
 /*

@@ -4,7 +4,8 @@ import { diskCollector } from '../../../collectors/procfs/disk/collector.js';
 import { parseDiskstats, parseScheduler, parseSysfsLine, parseSysfsUint, sysfsName } from '../../../collectors/procfs/disk/parse.js';
 import type { ModelRow } from '../../../src/core/derive.js';
 import { deriveModel } from '../../../src/core/derive.js';
-import { collectSample, collectWindow } from '../../../src/core/sample.js';
+import { collectSample } from '../../../src/core/sample.js';
+import { collectWindow } from '../../../src/core/sampler.js';
 import { fixtureTree } from '../../helpers/fixture-host.js';
 import { fuzzParser } from '../../helpers/fuzz.js';
 

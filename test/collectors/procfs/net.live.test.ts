@@ -10,7 +10,8 @@ import { netstackCollector } from '../../../collectors/procfs/netstack/collector
 import type { Collector } from '../../../src/core/collector.js';
 import { deriveModel, type Model, type ModelRow } from '../../../src/core/derive.js';
 import { LiveSource } from '../../../src/core/live-source.js';
-import { collectSample, collectWindow } from '../../../src/core/sample.js';
+import { collectSample } from '../../../src/core/sample.js';
+import { collectWindow } from '../../../src/core/sampler.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
 
 /*

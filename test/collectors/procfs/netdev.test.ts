@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { collectNetdev, ifutilPercent, netdevCollector } from '../../../collectors/procfs/netdev/collector.js';
 import { parseNetDev, parseSpeed, parseSysfsWord } from '../../../collectors/procfs/netdev/parse.js';
 import { deriveModel, type ModelRow } from '../../../src/core/derive.js';
-import { collectWindow } from '../../../src/core/sample.js';
+import { collectWindow } from '../../../src/core/sampler.js';
 import { fuzzParser } from '../../helpers/fuzz.js';
 import { fixtureTree } from '../../helpers/fixture-host.js';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { collectNetstack, collectNetSysctl, collectSoftnet, netstackCollector } from '../../../collectors/procfs/netstack/collector.js';
 import { parseSnmp, parseSnmp6, parseSockstat, parseSoftnetStat, parseSysctlInts, parseSysctlOutput } from '../../../collectors/procfs/netstack/parse.js';
 import { deriveModel } from '../../../src/core/derive.js';
-import { collectWindow } from '../../../src/core/sample.js';
+import { collectWindow } from '../../../src/core/sampler.js';
 import { fuzzParser } from '../../helpers/fuzz.js';
 import { fixtureTree } from '../../helpers/fixture-host.js';
 

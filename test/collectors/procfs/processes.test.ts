@@ -17,7 +17,8 @@ import { parseFileNr, parseSysctlUint } from '../../../collectors/procfs/tasks/p
 import { tasksCollector } from '../../../collectors/procfs/tasks/collector.js';
 import { CollectorMemo } from '../../../src/core/collector-memo.js';
 import { deriveModel, deriveRow, type ModelRow } from '../../../src/core/derive.js';
-import { collectSample, collectWindow } from '../../../src/core/sample.js';
+import { collectSample } from '../../../src/core/sample.js';
+import { collectWindow } from '../../../src/core/sampler.js';
 import { fixtureTree } from '../../helpers/fixture-host.js';
 import { fuzzParser } from '../../helpers/fuzz.js';
 
