@@ -1,7 +1,6 @@
 import type { Collector } from '../core/collector.js';
 import { deriveModel, type Model } from '../core/derive.js';
-import { collectWindow } from '../core/sample.js';
-import type { Source } from '../core/source.js';
+import type { Sampler } from '../core/sampler.js';
 import { culpritsOf } from './culprits.js';
 import type { Evaluation } from './evaluate.js';
 import type { MetricCatalogue } from './metrics.js';
@@ -16,7 +15,8 @@ import type { Finding } from './report-schema.js';
  */
 export interface CulpritStageOptions {
   readonly catalogue: MetricCatalogue;
-  readonly sources: readonly [Source, Source];
+  /** The run's sampler: on a replay the recorded samples, read at no time cost. */
+  readonly sampler: Sampler;
   readonly vars: Readonly<Record<string, string>>;
   readonly windowMs: number;
   /** Time a live run may spend sampling (0: replay, no waiting). */
@@ -36,14 +36,13 @@ export async function completeCulprits(ev: Evaluation, model: Model, opts: Culpr
     const c = opts.catalogue.tables.get(t)?.collector;
     if (c && !collectors.includes(c)) collectors.push(c);
   }
-  const replay = opts.sources[0].kind === 'fixture' || opts.sources[0].kind === 'bundle';
-  let win: Awaited<ReturnType<typeof collectWindow>>;
-  if (replay) win = await collectWindow(collectors, opts.sources, opts.windowMs);
+  let win: Awaited<ReturnType<Sampler['window']>>;
+  if (opts.sampler.replay) win = await opts.sampler.window(collectors, opts.windowMs);
   else {
     const ms = Math.min(opts.windowMs, CULPRIT_WINDOW_MS, opts.budgetMs);
     if (ms < 100) return { findings: ev.findings, model };
     opts.log?.(`culprits: sampling ${collectors.map((c) => c.id).join(', ')} for ${(ms / 1000).toFixed(1)} s`);
-    win = await collectWindow(collectors, opts.sources[1], ms);
+    win = await opts.sampler.window(collectors, ms);
   }
   const extra = deriveModel(collectors, win);
   // The extra window's tables replace the run's single reads of the same tables.

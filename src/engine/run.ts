@@ -166,10 +166,10 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   const checks = new Map(playbook.checks.map((c) => [c.id, c]));
   const explained = await completeCulprits(evaluation, model, {
     catalogue,
-    sources,
+    sampler,
     vars,
     windowMs: opts.windowMs,
-    budgetMs: sources[0].kind === 'live' || sources[0].kind === 'recording' ? playbook.budgetSeconds * 1000 : 0,
+    budgetMs: sampler.replay ? 0 : playbook.budgetSeconds * 1000,
     ...(opts.log ? { log: opts.log } : {}),
   });
   const findings = await runDrilldowns(explained.findings, checks, {
