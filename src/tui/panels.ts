@@ -69,7 +69,7 @@ export function memoryPanel(f: Frame, t: Theme, width: number): PanelOutput {
   const lines = [
     `mem  ${t.tone(tonePct(m.usedPct, 85, 95), bar(usedF, bw, t.unicode))} ${fit(bytes(m.used), 6, 'right')}/${fit(bytes(m.total), 6)}`,
     `swap ${m.swapTotal ? t.tone(tonePct(m.swapPct, 50, 80), bar(swapF, bw, t.unicode)) : fit('(no swap)', bw)} ${fit(bytes(m.swapUsed), 6, 'right')}/${fit(bytes(m.swapTotal), 6)}`,
-    `avail ${bytes(m.available)}  cache ${bytes(m.buffCache)}`,
+    `avail ${m.availableEstimated ? `~${bytes(m.available)} (estimate)` : bytes(m.available)}  cache ${bytes(m.buffCache)}`,
     `majflt/s ${num(m.majorFaults)}  scan/s ${num(m.scan)}  swap io/s ${num(m.swapIo)}`,
     `PSI some ${pct(m.psiSome)} full ${pct(m.psiFull)}  ${m.oomKills ? t.tone('critical', `OOM kills ${m.oomKills}`) : 'OOM kills 0'}`,
   ];

@@ -63,4 +63,11 @@ describe('panels', () => {
     expect(memoryPanel(frame(m), mono, 40).lines[0]).toMatch(/^mem +#+\.+/);
     expect(shown(memoryPanel(frame(model({}, { meminfo: 'no /proc/meminfo' })), color, 40).lines[0]!)).toContain('no /proc/meminfo');
   });
+
+  it('memory: the kernel\'s MemAvailable as is, diag\'s estimate (kernel < 3.14) marked as one', () => {
+    const kernel = model({ meminfo: [row('host', { total: 4 * 2 ** 30, used: 2 ** 30, available: 3 * 2 ** 30 })] });
+    expect(memoryPanel(frame(kernel), mono, 40).lines[2]).toMatch(/^avail 3\.0G +cache/);
+    const est = model({ meminfo: [row('host', { total: 4 * 2 ** 30, used: 2 ** 30, available_est: 3 * 2 ** 30 })] });
+    expect(memoryPanel(frame(est), mono, 40).lines[2]).toMatch(/^avail ~3\.0G \(estimate\) +cache/);
+  });
 });

@@ -1,8 +1,10 @@
 import type { Collector, Row, RowWindow, TableOutcomes } from '../../../src/core/collector.js';
 import { counter, derived, gauge, type FieldSpec } from '../../../src/core/fields.js';
+import type { Source } from '../../../src/core/source.js';
 import { ok } from '../../../src/core/outcome.js';
 import { readParsed } from '../../../src/core/read-parsed.js';
-import { parseMeminfo, parseSwaps, parseVmstat, vmstatTotal, type Meminfo, type Vmstat } from './parse.js';
+import { basisText, estimateAvailable, type WatermarkInputs } from './available.js';
+import { parseMeminfo, parseMinFreeKbytes, parseSwaps, parseVmstat, parseZoneinfo, vmstatTotal, type Meminfo, type Vmstat } from './parse.js';
 
 const bytes = (title: string): FieldSpec => gauge(title, 'bytes');
 
@@ -50,15 +52,17 @@ const MEMINFO_FIELDS: Readonly<Record<string, readonly [key: string, spec: Field
 };
 
 /**
- * "used", "buff/cache" and "available" exactly as procps-ng 4 `free` computes them (this host
- * runs procps-ng 4.0.2): available = MemAvailable, or MemFree when the kernel lacks it (< 3.14)
- * or reports more than MemTotal (containers); used = total - available, or total - free if that
- * went negative; buff/cache = Buffers + Cached + SReclaimable.
+ * "used", "buff/cache" and "available" as procps-ng 4 `free` computes them (this host runs
+ * procps-ng 4.0.2), except on kernels without MemAvailable (< 3.14): there procps-ng 4 takes
+ * MemFree, counting all page cache as used, and diag takes its estimate (available.ts,
+ * `available_est`). available = MemAvailable (or the estimate), or MemFree when that is missing
+ * or more than MemTotal (containers); used = total - available, or total - free if that went
+ * negative; buff/cache = Buffers + Cached + SReclaimable. `availableFrom` names the choice.
  */
 export function freeLikeMemory(m: Readonly<Record<string, number | undefined>>): { used?: number; buffCache?: number; available?: number } {
   const total = m.total;
   const free = m.free;
-  let available = m.available;
+  let available = m.available ?? m.available_est;
   if (available === undefined || (total !== undefined && available > total)) available = free;
   let used: number | undefined;
   if (total !== undefined && available !== undefined) {
@@ -67,6 +71,15 @@ export function freeLikeMemory(m: Readonly<Record<string, number | undefined>>):
   }
   const buffCache = m.buffers === undefined || m.cached === undefined ? undefined : m.buffers + m.cached + (m.sreclaimable ?? 0);
   return { used, buffCache, available };
+}
+
+/** What freeLikeMemory's `available` (and so `used`, `used_pct`) is, as the row's `available_from` label says it. */
+export function availableFrom(m: Readonly<Record<string, number | undefined>>, estimate: string | undefined): string {
+  const total = m.total;
+  const chosen = m.available ?? m.available_est;
+  if (chosen !== undefined && (total === undefined || chosen <= total)) return m.available !== undefined ? 'MemAvailable' : (estimate ?? 'MemAvailable');
+  if (m.free === undefined) return 'nothing (no MemAvailable and no MemFree)';
+  return m.available !== undefined ? 'MemFree (MemAvailable above MemTotal: a container\'s view)' : 'MemFree (no MemAvailable and no estimate)';
 }
 
 function meminfoDerive(w: RowWindow): Record<string, number | undefined> {
@@ -162,14 +175,19 @@ export const memoryCollector: Collector = {
   title: 'Memory use, reclaim and swap (/proc/meminfo, /proc/vmstat, /proc/swaps)',
   origin: 'procfs',
   resources: ['memory'],
-  inputs: ['/proc/meminfo', '/proc/vmstat', '/proc/swaps'],
+  // zoneinfo and min_free_kbytes are read only when meminfo has no MemAvailable (kernels < 3.14).
+  inputs: ['/proc/meminfo', '/proc/vmstat', '/proc/swaps', '/proc/zoneinfo', '/proc/sys/vm/min_free_kbytes'],
   tables: {
     meminfo: {
       title: 'Memory (as free computes it)',
       scope: 'host',
-      fields: Object.fromEntries(Object.entries(MEMINFO_FIELDS).map(([n, [, spec]]) => [n, spec])),
+      fields: {
+        ...Object.fromEntries(Object.entries(MEMINFO_FIELDS).map(([n, [, spec]]) => [n, spec])),
+        available_est: bytes('MemAvailable estimated by diag where the kernel lacks it (< 3.14): label available_from says how'),
+        low_watermarks: bytes('sum of the zones\' low watermarks the estimate used (< 3.14 only)'),
+      },
       derived: {
-        used: derived('used (total - available, as procps-ng 4 free)', 'bytes'),
+        used: derived('used (total - available, as procps-ng 4 free; see label available_from)', 'bytes'),
         buff_cache: derived('buff/cache (Buffers + Cached + SReclaimable, as free)', 'bytes'),
         available_pct: derived('available % of total', 'percent'),
         used_pct: derived('used % of total', 'percent'),
@@ -207,7 +225,7 @@ export const memoryCollector: Collector = {
   collect(src) {
     const out: TableOutcomes = {};
     const mi = readParsed(src, '/proc/meminfo', parseMeminfo);
-    out.meminfo = mi.status === 'ok' ? ok([meminfoRow(mi.value)]) : mi;
+    out.meminfo = mi.status === 'ok' ? meminfoOutcome(src, mi.value) : mi;
     const vm = readParsed(src, '/proc/vmstat', parseVmstat);
     out.vmstat = vm.status === 'ok' ? ok([vmstatRow(vm.value)]) : vm;
     const sw = readParsed(src, '/proc/swaps', parseSwaps);
@@ -219,8 +237,31 @@ export const memoryCollector: Collector = {
   },
 };
 
-function meminfoRow(m: Meminfo): Row {
+/**
+ * The meminfo row, labelled with what `available` (and so `used_pct`) is: `available_from` is
+ * "MemAvailable" on every kernel since 3.14; before, diag estimates it (available.ts) from
+ * /proc/zoneinfo or /proc/sys/vm/min_free_kbytes, read only then, and the label and a note on
+ * the table say so, so no one takes the estimate for the kernel's number.
+ */
+function meminfoOutcome(src: Source, m: Meminfo) {
   const values: Record<string, number | undefined> = {};
   for (const name of Object.keys(MEMINFO_FIELDS)) values[name] = m[MEMINFO_FIELDS[name]![0]];
-  return { key: 'host', values };
+  let estimate: string | undefined;
+  if (m.MemAvailable === undefined) {
+    const est = estimateAvailable(m, () => readWatermarks(src));
+    if (est !== undefined) {
+      values.available_est = est.bytes;
+      values.low_watermarks = est.lowWatermarks;
+      estimate = basisText(est.basis);
+    }
+  }
+  const from = availableFrom(values, estimate);
+  const row: Row = { key: 'host', labels: { available_from: from }, values };
+  return m.MemAvailable === undefined ? ok([row], [`/proc/meminfo has no MemAvailable (kernel < 3.14): available, used and used_pct are computed from ${from}`]) : ok([row]);
+}
+
+function readWatermarks(src: Source): WatermarkInputs {
+  const z = readParsed(src, '/proc/zoneinfo', parseZoneinfo);
+  const f = readParsed(src, '/proc/sys/vm/min_free_kbytes', parseMinFreeKbytes);
+  return { ...(z.status === 'ok' ? { zoneinfo: z.value } : {}), ...(f.status === 'ok' ? { minFreeKbytes: f.value } : {}) };
 }

@@ -107,3 +107,95 @@ export function parseSwaps(text: string): ParseResult<SwapDevice[]> {
   }
   return parsed(out);
 }
+
+/** One zone of /proc/zoneinfo: its watermarks and sizes, in pages (the kernel's page size). */
+export interface Zone {
+  readonly node: number;
+  /** "DMA", "DMA32", "Normal", "HighMem", "Movable", "Device". */
+  readonly name: string;
+  readonly free?: number;
+  readonly min?: number;
+  readonly low?: number;
+  readonly high?: number;
+  readonly present?: number;
+  /** Pages the buddy allocator manages (>= 3.8). */
+  readonly managed?: number;
+}
+
+export interface Zoneinfo {
+  readonly zones: readonly Zone[];
+  /**
+   * nr_active_file + nr_inactive_file over every block that prints them (each zone before 4.8,
+   * each node's "per-node stats" since), in pages: with meminfo's Active(file) + Inactive(file)
+   * in bytes it gives the page size. Undefined when no block prints them.
+   */
+  readonly filePages?: number;
+}
+
+const ZONE_HEADER = /^Node (\d{1,5}), zone +(\S+)$/;
+const ZONE_FIELD = /^ +(min|low|high|present|managed) +(\d{1,20})$/;
+const ZONE_FREE = /^ +pages free +(\d{1,20})$/;
+const ZONE_FILE_LRU = /^ +nr_(?:active|inactive)_file +(\d{1,20})$/;
+
+/**
+ * Parse /proc/zoneinfo (mm/vmstat.c zoneinfo_show_print), from 2.6 to today:
+ *
+ *   Node 0, zone   Normal
+ *     pages free     13100
+ *           min      490
+ *           low      612
+ *           high     735
+ *           ...
+ *       nr_active_file 91240
+ *
+ * Only the fields diag uses are kept. "high:" of the per-CPU pagesets has a colon and is not the
+ * watermark. A field missing or garbled in a zone stays undefined; a text without a single
+ * "Node N, zone NAME" header, or with text before the first one, is an error.
+ */
+export function parseZoneinfo(text: string): ParseResult<Zoneinfo> {
+  const zones: { -readonly [K in keyof Zone]: Zone[K] }[] = [];
+  let filePages: number | undefined;
+  let bad: { line: number; text: string } | undefined;
+  let no = 0;
+  forEachLine(text, (line) => {
+    no++;
+    if (bad !== undefined) return;
+    const h = ZONE_HEADER.exec(line);
+    if (h) {
+      zones.push({ node: Number(h[1]), name: h[2]! });
+      return;
+    }
+    const zone = zones[zones.length - 1];
+    if (zone === undefined) {
+      if (line.trim() !== '') bad = { line: no, text: line };
+      return;
+    }
+    const f = ZONE_FIELD.exec(line);
+    if (f) {
+      const name = f[1] as 'min' | 'low' | 'high' | 'present' | 'managed';
+      const v = uint(f[2]);
+      if (v !== undefined && zone[name] === undefined) zone[name] = v;
+      return;
+    }
+    const free = ZONE_FREE.exec(line);
+    if (free) {
+      const v = uint(free[1]);
+      if (v !== undefined && zone.free === undefined) zone.free = v;
+      return;
+    }
+    const lru = ZONE_FILE_LRU.exec(line);
+    if (lru) {
+      const v = uint(lru[1]);
+      if (v !== undefined) filePages = (filePages ?? 0) + v;
+    }
+  });
+  if (bad !== undefined) return parseFail('/proc/zoneinfo', `expected a "Node N, zone NAME" line first, got ${JSON.stringify(bad.text.slice(0, 80))}`, bad.line);
+  if (zones.length === 0) return parseFail('/proc/zoneinfo', 'no "Node N, zone NAME" line');
+  return parsed(filePages === undefined ? { zones } : { zones, filePages });
+}
+
+/** /proc/sys/vm/min_free_kbytes: one number, in kB. */
+export function parseMinFreeKbytes(text: string): ParseResult<number> {
+  const v = uint(text.trim());
+  return v === undefined ? parseFail('/proc/sys/vm/min_free_kbytes', `expected a number of kB, got ${JSON.stringify(text.slice(0, 40))}`) : parsed(v);
+}

@@ -5,6 +5,8 @@ export interface MemoryVM {
   readonly total?: number;
   readonly used?: number;
   readonly available?: number;
+  /** `available` is diag's estimate (kernel < 3.14 has no MemAvailable), not the kernel's number. */
+  readonly availableEstimated?: boolean;
   readonly buffCache?: number;
   readonly usedPct?: number;
   readonly swapTotal?: number;
@@ -25,7 +27,8 @@ export function memoryVM(m: Model): MemoryVM {
   return {
     total: mi.total,
     used: mi.used,
-    available: mi.available,
+    available: mi.available ?? mi.available_est,
+    availableEstimated: mi.available === undefined && mi.available_est !== undefined,
     buffCache: mi.buff_cache,
     usedPct: mi.used_pct,
     swapTotal: mi.swap_total,

@@ -3,8 +3,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freeLikeMemory, memoryCollector } from '../../../collectors/procfs/memory/collector.js';
-import { parseMeminfo, parseSwaps, parseVmstat, unescapeOctal, vmstatTotal } from '../../../collectors/procfs/memory/parse.js';
+import { basisText, estimateAvailable, zoneLowWatermarks, zonePageSize } from '../../../collectors/procfs/memory/available.js';
+import { availableFrom, freeLikeMemory, memoryCollector } from '../../../collectors/procfs/memory/collector.js';
+import { parseMeminfo, parseMinFreeKbytes, parseSwaps, parseVmstat, parseZoneinfo, unescapeOctal, vmstatTotal, type Meminfo } from '../../../collectors/procfs/memory/parse.js';
 import { deriveModel, type ModelRow } from '../../../src/core/derive.js';
 import { collectSample } from '../../../src/core/sample.js';
 import { collectWindow } from '../../../src/core/sampler.js';
@@ -18,6 +19,8 @@ const meminfo2632 = fixture('meminfo-2.6.32.txt');
 const vmstat618 = fixture('vmstat-6.18.txt');
 const vmstat310 = fixture('vmstat-3.10.txt');
 const swaps2 = fixture('swaps-2.txt');
+const zoneinfo2632 = fixture('zoneinfo-2.6.32.txt');
+const zoneinfo618 = fixture('zoneinfo-6.18.txt');
 const swapsNone = 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n';
 
 describe('parseMeminfo', () => {
@@ -94,6 +97,123 @@ describe('parseSwaps', () => {
   it('survives fuzzing', () => fuzzParser(parseSwaps, [swaps2, swapsNone]));
 });
 
+describe('parseZoneinfo', () => {
+  it('reads the watermarks and file LRU pages of a 2.6.32 zoneinfo (per-zone counters; "high:" of pagesets is not the watermark)', () => {
+    const r = parseZoneinfo(zoneinfo2632);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.zones).toEqual([
+      { node: 0, name: 'DMA', free: 3817, min: 64, low: 80, high: 96, present: 3832 },
+      { node: 0, name: 'DMA32', free: 47914, min: 12642, low: 15802, high: 18963, present: 753856 },
+      { node: 0, name: 'Normal', free: 13300, min: 4190, low: 5237, high: 6285, present: 249856 },
+    ]);
+    // meminfo-2.6.32: Active(file) 1428596 kB + Inactive(file) 1372676 kB = 700318 pages of 4 KiB
+    expect(r.value.filePages).toBe(700318);
+  });
+  it('reads a 6.18 zoneinfo (per-node stats, boost, managed, empty zones)', () => {
+    const r = parseZoneinfo(zoneinfo618);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.zones.map((z) => z.name)).toEqual(['DMA', 'DMA32', 'Normal', 'Movable', 'Device']);
+    expect(r.value.zones.map((z) => z.low)).toEqual([42, 8783, 12291, 32, 0]);
+    expect(r.value.zones[1]).toMatchObject({ min: 7027, high: 10539, present: 782336, managed: 772850 });
+    // per-node nr_active_file / nr_inactive_file, once for node 0 (nr_zone_*_file are not counted twice)
+    expect(r.value.filePages).toBe(190153 + 200100);
+  });
+  it('rejects text without a zone header or with text before it; a garbled or missing field stays missing', () => {
+    expect(parseZoneinfo('').ok).toBe(false);
+    expect(parseZoneinfo('\n\n').ok).toBe(false);
+    expect(parseZoneinfo('  pages free 12\nNode 0, zone Normal\n        low 5\n').ok).toBe(false);
+    const r = parseZoneinfo('Node 0, zone   Normal\n  pages free     x\n        min      12\n        low      1e3\n        high     -4\n    nr_active_file 7\n');
+    expect(r).toEqual({ ok: true, value: { zones: [{ node: 0, name: 'Normal', min: 12 }], filePages: 7 } });
+    // truncated in the middle of the second zone: that zone has no low watermark
+    const cut = zoneinfo2632.slice(0, zoneinfo2632.indexOf('        low      15802'));
+    const t = parseZoneinfo(cut);
+    expect(t.ok && t.value.zones.map((z) => z.low)).toEqual([80, undefined]);
+  });
+  it('survives fuzzing', () => fuzzParser(parseZoneinfo, [zoneinfo2632, zoneinfo618]));
+  it('min_free_kbytes: one number', () => {
+    expect(parseMinFreeKbytes('67584\n')).toEqual({ ok: true, value: 67584 });
+    expect(parseMinFreeKbytes('').ok).toBe(false);
+    expect(parseMinFreeKbytes('67584 kB\n').ok).toBe(false);
+    fuzzParser(parseMinFreeKbytes, ['67584\n', '11264\n']);
+  });
+});
+
+describe('MemAvailable estimate for kernels < 3.14', () => {
+  const kB = 1024;
+  const m2632 = (() => {
+    const r = parseMeminfo(meminfo2632);
+    if (!r.ok) throw new Error('fixture');
+    return r.value;
+  })();
+  const z2632 = (() => {
+    const r = parseZoneinfo(zoneinfo2632);
+    if (!r.ok) throw new Error('fixture');
+    return r.value;
+  })();
+  const fileLru = (1428596 + 1372676) * kB;
+
+  it('infers the page size from the file LRU in both files, and refuses to guess', () => {
+    expect(zonePageSize(z2632, fileLru)).toBe(4096);
+    expect(zonePageSize(z2632, fileLru * 16)).toBe(65536); // ppc64 with 64 KiB pages
+    expect(zonePageSize(z2632, fileLru * 3)).toBeUndefined(); // 12 KiB: no such page size
+    expect(zonePageSize({ zones: z2632.zones }, fileLru)).toBeUndefined(); // no counters
+    expect(zonePageSize({ zones: z2632.zones, filePages: 10 }, 40960)).toBeUndefined(); // too few pages to tell
+    expect(zoneLowWatermarks(z2632, fileLru)).toBe((80 + 15802 + 5237) * 4096);
+    expect(zoneLowWatermarks({ zones: [...z2632.zones, { node: 0, name: 'HighMem' }], filePages: z2632.filePages! }, fileLru)).toBeUndefined();
+  });
+
+  it('2.6.32 with its zoneinfo: the kernel 3.14 formula with the zones\' low watermarks', () => {
+    const e = estimateAvailable(m2632, () => ({ zoneinfo: z2632, minFreeKbytes: 67584 }));
+    const low = 21119 * 4; // kB: 80 + 15802 + 5237 pages
+    // MemFree - low + file LRU - min(file LRU / 2, low) + SReclaimable - min(SReclaimable / 2, low)
+    expect(low).toBe(84476);
+    expect(e).toEqual({ bytes: (260124 - low + 2801272 - low + 269436 - low) * kB, basis: 'zoneinfo', lowWatermarks: low * kB });
+    expect(e!.bytes).toBe(3077404 * kB);
+  });
+
+  it('without a usable zoneinfo: min_free_kbytes x 5/4 as procps-ng 3.3', () => {
+    const low = (67584 * 5) / 4; // 84480 kB
+    const expected = { bytes: (260124 + 2801272 + 269436 - 3 * low) * kB, basis: 'min_free_kbytes', lowWatermarks: low * kB };
+    expect(estimateAvailable(m2632, () => ({ minFreeKbytes: 67584 }))).toEqual(expected);
+    const noLow = parseZoneinfo(zoneinfo2632.replace('        low      5237\n', ''));
+    expect(noLow.ok).toBe(true);
+    if (noLow.ok) expect(estimateAvailable(m2632, () => ({ zoneinfo: noLow.value, minFreeKbytes: 67584 }))).toEqual(expected);
+  });
+
+  it('small page cache or slab: only half of it counts, and the estimate never goes below 0', () => {
+    const m: Meminfo = { MemTotal: 1000 * kB, MemFree: 10 * kB, 'Active(file)': 30 * kB, 'Inactive(file)': 10 * kB, SReclaimable: 8 * kB };
+    // low = 100 kB: 10 - 100 + (40 - 20) + (8 - 4) < 0
+    expect(estimateAvailable(m, () => ({ minFreeKbytes: 80 }))).toEqual({ bytes: 0, basis: 'min_free_kbytes', lowWatermarks: 100 * kB });
+    // low = 5 kB: 10 - 5 + (40 - 5) + (8 - 4) = 44
+    expect(estimateAvailable(m, () => ({ minFreeKbytes: 4 }))).toEqual({ bytes: 44 * kB, basis: 'min_free_kbytes', lowWatermarks: 5 * kB });
+  });
+
+  it('kernels before 2.6.27 (no file LRU split): MemFree + Buffers + Cached as procps 3.2 free; the watermark files are not read', () => {
+    // /proc/meminfo of 2.6.18 (RHEL 5): Active/Inactive without (anon)/(file), no SReclaimable
+    const r = parseMeminfo('MemTotal:      8174464 kB\nMemFree:        102340 kB\nBuffers:        312004 kB\nCached:        6981236 kB\nSwapCached:          0 kB\nActive:        3512340 kB\nInactive:      4012876 kB\nSlab:           519204 kB\n');
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    let read = false;
+    const e = estimateAvailable(r.value, () => {
+      read = true;
+      return {};
+    });
+    expect(e).toEqual({ bytes: (102340 + 312004 + 6981236) * kB, basis: 'buffers-cached' });
+    expect(read).toBe(false);
+    expect(estimateAvailable({ MemTotal: 1 }, () => ({}))).toBeUndefined();
+  });
+
+  it('the label names what used_pct is computed from, in every case freeLikeMemory distinguishes', () => {
+    expect(availableFrom({ total: 100, free: 30, available: 60 }, undefined)).toBe('MemAvailable');
+    expect(availableFrom({ total: 100, free: 30, available: 130 }, undefined)).toBe("MemFree (MemAvailable above MemTotal: a container's view)");
+    expect(availableFrom({ total: 100, free: 30, available_est: 70 }, basisText('zoneinfo'))).toBe(basisText('zoneinfo'));
+    expect(availableFrom({ total: 100, free: 30 }, undefined)).toBe('MemFree (no MemAvailable and no estimate)');
+    expect(freeLikeMemory({ total: 100, free: 30, available_est: 70, buffers: 0, cached: 0 }).used).toBe(30);
+  });
+});
+
 describe('free-like derivation', () => {
   it('used = total - available; falls back to MemFree without MemAvailable or when it exceeds total', () => {
     expect(freeLikeMemory({ total: 100, free: 30, available: 60, buffers: 5, cached: 20, sreclaimable: 4 })).toEqual({ used: 40, buffCache: 29, available: 60 });
@@ -124,9 +244,13 @@ describe('memory collector on fixture trees', () => {
       expect(v.scan_efficiency_pct).toBeCloseTo(33.33, 1);
       expect(v.direct_scan_pct).toBeCloseTo(33.33, 1);
       expect(v.oom_kill).toBeUndefined();
-      const mem = rowsOf(m, 'meminfo')[0]!.values;
+      const memRow = rowsOf(m, 'meminfo')[0]!;
+      const mem = memRow.values;
       expect(mem.available).toBeUndefined();
-      expect(mem.used).toBe((3924512 - 260124) * 1024); // procps-ng 4 without MemAvailable
+      // no zoneinfo, no min_free_kbytes in this tree: the 3.14 formula without watermarks (an upper bound), said so
+      expect(memRow.labels.available_from).toBe(basisText('no-watermarks'));
+      expect(mem.available_est).toBe((260124 + 1428596 + 1372676 + 269436) * 1024);
+      expect(mem.used).toBe((3924512 - (260124 + 1428596 + 1372676 + 269436)) * 1024);
       expect(mem.swap_used_pct).toBeCloseTo((100 * (4194296 - 4180088)) / 4194296, 6);
       expect(mem.kreclaimable).toBeUndefined();
       const sw = rowsOf(m, 'swaps');
@@ -153,6 +277,41 @@ describe('memory collector on fixture trees', () => {
     } finally {
       a.cleanup();
       b.cleanup();
+    }
+  });
+  it('2.6.32 tree with zoneinfo: the estimate, labelled, with a note on the table; a 6.18 tree reads no zoneinfo', async () => {
+    const old = fixtureTree({ '/proc/meminfo': meminfo2632, '/proc/zoneinfo': zoneinfo2632, '/proc/sys/vm/min_free_kbytes': '67584\n' });
+    const now = fixtureTree({ '/proc/meminfo': meminfo618, '/proc/zoneinfo': 'garbage that would fail to parse\n' });
+    try {
+      const s = await collectSample([memoryCollector], old.source);
+      const c = s.collectors.memory;
+      expect(c?.status).toBe('ok');
+      if (c?.status !== 'ok') return;
+      const t = c.value.tables.meminfo;
+      expect(t?.status).toBe('ok');
+      if (t?.status !== 'ok') return;
+      const from = basisText('zoneinfo');
+      expect(t.value[0]!.labels).toEqual({ available_from: from });
+      expect(t.notes).toEqual([`/proc/meminfo has no MemAvailable (kernel < 3.14): available, used and used_pct are computed from ${from}`]);
+      const v = rowsOf(deriveModel([memoryCollector], s), 'meminfo')[0]!.values;
+      expect(v.available).toBeUndefined();
+      expect(v.available_est).toBe(3077404 * 1024);
+      expect(v.low_watermarks).toBe(84476 * 1024);
+      expect(v.used).toBe((3924512 - 3077404) * 1024);
+      expect(v.used_pct).toBeCloseTo((100 * (3924512 - 3077404)) / 3924512, 9);
+      // procps-ng 4 would say 93 % used (MemFree)
+      expect(v.used_pct).toBeLessThan(22);
+
+      const s2 = await collectSample([memoryCollector], now.source);
+      const t2 = s2.collectors.memory?.status === 'ok' ? s2.collectors.memory.value.tables.meminfo : undefined;
+      expect(t2?.status === 'ok' && t2.value[0]!.labels).toEqual({ available_from: 'MemAvailable' });
+      expect(t2?.status === 'ok' && t2.notes).toBeUndefined();
+      const v2 = rowsOf(deriveModel([memoryCollector], s2), 'meminfo')[0]!.values;
+      expect(v2.available_est).toBeUndefined();
+      expect(v2.low_watermarks).toBeUndefined();
+    } finally {
+      old.cleanup();
+      now.cleanup();
     }
   });
   it('missing files are unavailable tables, not zeros', async () => {
