@@ -219,6 +219,7 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps, memo?: Pro
   const rss = sv?.rssBytes ?? (st.rssPages === 0 ? 0 : undefined);
 
   const labels: Record<string, string> = { comm: st.comm, state: st.state, starttime: String(st.starttime) };
+  if (st.kthread) labels.kernel_thread = 'yes';
   if (sv?.uid !== undefined) labels.uid = String(sv.uid);
   const cgPath = cg?.ok ? cgroupLabel(cg.value) : undefined;
   if (cgPath !== undefined) labels.cgroup = cgPath;

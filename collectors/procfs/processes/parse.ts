@@ -23,10 +23,16 @@ export interface PidStat {
   /** Start time after boot in ticks: with the PID, the identity of a process. */
   readonly starttime: number;
   readonly rssPages?: number;
+  /** A kernel thread (PF_KTHREAD in the flags field): kworkers, kswapd, jbd2... */
+  readonly kthread?: boolean;
 }
+
+/** PF_KTHREAD, include/linux/sched.h: "I am a kernel thread". */
+const PF_KTHREAD = 0x00200000;
 
 // Positions of the fields we keep, counted from the state letter (field 3 in proc(5)) as 0.
 const F_PPID = 1;
+const F_FLAGS = 6;
 const F_MINFLT = 7;
 const F_MAJFLT = 9;
 const F_UTIME = 11;
@@ -95,11 +101,12 @@ export function parsePidStat(text: string): ParseResult<PidStat> {
   let numThreads: number | undefined;
   let starttime: number | undefined;
   let rssPages: number | undefined;
+  let flags: number | undefined;
   let i = stateEnd + 1;
   for (let idx = 1; idx <= F_RSS && i <= n && stateEnd < n; idx++) {
     let v: number | undefined;
     switch (idx) {
-      case F_PPID: case F_MINFLT: case F_MAJFLT: case F_UTIME: case F_STIME: case F_THREADS: case F_START: case F_RSS:
+      case F_PPID: case F_FLAGS: case F_MINFLT: case F_MAJFLT: case F_UTIME: case F_STIME: case F_THREADS: case F_START: case F_RSS:
         v = numberAt(text, i, false);
         break;
       case F_NICE:
@@ -113,6 +120,7 @@ export function parsePidStat(text: string): ParseResult<PidStat> {
       }
     }
     if (idx === F_PPID) ppid = v;
+    else if (idx === F_FLAGS) flags = v;
     else if (idx === F_MINFLT) minflt = v;
     else if (idx === F_MAJFLT) majflt = v;
     else if (idx === F_UTIME) utime = v;
@@ -125,7 +133,9 @@ export function parsePidStat(text: string): ParseResult<PidStat> {
     i = numberEnd + 1;
   }
   if (starttime === undefined) return parseFail('/proc/PID/stat', `truncated or garbled fields after the command name (pid ${pid})`);
-  return parsed({ pid, comm: text.slice(open + 1, close), state: text[s]!, ppid, minflt, majflt, utime, stime, nice, numThreads, starttime, rssPages });
+  const r: PidStat = { pid, comm: text.slice(open + 1, close), state: text[s]!, ppid, minflt, majflt, utime, stime, nice, numThreads, starttime, rssPages };
+  // flags is an unsigned int: a number, so the bit test is exact
+  return parsed(flags !== undefined && Math.floor(flags / PF_KTHREAD) % 2 === 1 ? { ...r, kthread: true } : r);
 }
 
 export interface PidStatus {

@@ -58,6 +58,13 @@ describe('parsePidStat', () => {
     const r = parsePidStat(old);
     expect(r.ok && r.value).toMatchObject({ pid: 1, comm: 'init', utime: 4, stime: 227, starttime: 22, rssPages: 175 });
   });
+  it('tells kernel threads by PF_KTHREAD in the flags field (flags 69238880 as a kworker shows them on Linux 6.18)', () => {
+    const kworker = '4926 (kworker/u8:3-loop0) I 2 0 0 0 -1 69238880 0 0 0 0 0 1067 0 0 20 0 1 0 9130 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n';
+    expect(parsePidStat(kworker)).toMatchObject({ ok: true, value: { comm: 'kworker/u8:3-loop0', ppid: 2, kthread: true } });
+    // 4194304 = PF_RANDOMIZE... a user process: no kthread
+    const user = parsePidStat(statLine(9, 'dd'));
+    expect(user.ok && user.value.kthread).toBeUndefined();
+  });
   it('rejects empty, truncated and garbled lines', () => {
     expect(parsePidStat('').ok).toBe(false);
     expect(parsePidStat('1234 (bash').ok).toBe(false);

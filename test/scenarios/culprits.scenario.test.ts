@@ -1,0 +1,109 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Culprit, Finding } from '../../src/engine/report-schema.js';
+import { liveRequirement } from '../helpers/capabilities.js';
+import { expectFinding, PREFIX, runDiag, sh, shQuiet, sleep, until, Workloads } from './helpers.js';
+
+/**
+ * Named causes: each fault is planted for real and the finding must name the planted culprit
+ * (its PID, its cgroup, its socket), not only the resource. Workloads are bounded by timeout(1)
+ * and ended by their process group; cgroups and loop devices are removed in afterAll.
+ */
+const req = liveRequirement('root', 'cmd:timeout', 'cmd:losetup', 'cmd:dd');
+const work = new Workloads();
+const CG = `${PREFIX}-culprit`;
+const DIRS = ['cpu', 'cpuacct', 'memory'].map((c) => `/sys/fs/cgroup/${c}/${CG}`);
+let loopDev: string | undefined;
+const IMG = `/tmp/${PREFIX}-culprit.img`;
+
+const pidsOf = (dir: string): string[] =>
+  readFileSync(`${dir}/cgroup.procs`, 'utf8')
+    .split('\n')
+    .filter((l) => /^\d+$/.test(l));
+
+function culpritsOf(f: Finding, kind: string): Culprit[] {
+  return (f.culprits ?? []).filter((c) => c.entity.kind === kind);
+}
+
+function describeCulprits(fs: readonly Finding[]): string {
+  return fs.map((f) => `${f.check}@${f.scope}: ${(f.culprits ?? []).map((c) => `${c.entity.id} ${c.entity.name} ${c.value ?? ''}`).join(', ') || '(no culprits)'}`).join('\n  ');
+}
+
+describe.skipIf(req.skip)('scenario: findings name their culprits', () => {
+  afterAll(async () => {
+    await work.stop();
+    for (const dir of DIRS) {
+      for (let i = 0; i < 30 && existsSync(dir); i++) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          await sleep(100);
+        }
+      }
+    }
+    if (loopDev) shQuiet('losetup', ['-d', loopDev]);
+    shQuiet('rm', ['-f', IMG]);
+  });
+
+  it('names the busy loops of a cgroup, with the cgroup, as the culprits of CPU saturation', async () => {
+    for (const d of DIRS) mkdirSync(d);
+    // three loops on two CPUs: saturated, and every loop a culprit
+    const gate = work.gated('for i in 1 2 3; do timeout -s KILL 30 sh -c "while :; do :; done" & done; wait');
+    for (const d of DIRS) writeFileSync(`${d}/cgroup.procs`, String(gate.pid));
+    gate.stdin?.end('go\n');
+    await until(() => pidsOf(DIRS[0]!).length >= 7);
+    await sleep(1500); // PSI's 10 s average and the run queue fill
+    const loops = new Set(pidsOf(DIRS[0]!).filter((p) => p !== String(gate.pid) && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'sh' && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('while')));
+    const r = await runDiag('use');
+    await work.stop();
+    expect(loops.size).toBe(3);
+    const hits = expectFinding(r, { resource: 'cpu', kind: 'utilization', check: 'cpu-host-utilization', scope: 'cpu:all' });
+    const procs = culpritsOf(hits[0]!, 'process');
+    const mine = procs.filter((c) => loops.has(c.entity.id.replace('process:', '')));
+    expect(mine.length, `the three loops should be culprits; diag named:\n  ${describeCulprits(hits)}`).toBe(3);
+    // each with its cgroup and a real share of the CPU time the ranked processes used
+    for (const c of mine) {
+      expect(c.identity.cgroup).toBe(`/${CG}`);
+      expect(c.identity.cmdline).toContain('while :; do :; done');
+      expect(c.value).toBeGreaterThan(30);
+      expect(c.share).toBeGreaterThan(0.1);
+    }
+    // diag never names itself
+    expect(procs.some((c) => c.identity.cmdline?.includes('run playbook use'))).toBe(false);
+  });
+
+  it('names the parent that does not reap its zombies', async () => {
+    // sh forks 60 children that exit at once, then becomes sleep(1), which never wait()s
+    const parent = work.start('sh', ['-c', 'for i in $(seq 60); do (exit 0) & done; exec timeout -s KILL 30 sleep 30']);
+    await until(() => {
+      const st = spawnSync('ps', ['-o', 'stat=', '--ppid', String(parent.pid)], { encoding: 'utf8' }).stdout;
+      return st.split('\n').filter((l) => l.startsWith('Z')).length >= 60;
+    });
+    const r = await runDiag('use');
+    await work.stop();
+    const hits = expectFinding(r, { resource: 'tasks', kind: 'errors', check: 'zombies', scope: 'host' });
+    const first = hits[0]!.culprits?.[0];
+    expect(first, describeCulprits(hits)).toBeDefined();
+    expect(first!.entity.id).toBe(`process:${parent.pid}`);
+    expect(first!.value).toBe(60);
+    expect(first!.entity.name).toBe('timeout');
+  });
+
+  it('names the process doing the I/O that keeps a disk busy', async () => {
+    sh('truncate', ['-s', '256M', IMG]);
+    loopDev = sh('losetup', ['--find', '--show', '--direct-io=on', IMG]).trim();
+    const dd = work.start('timeout', ['-s', 'KILL', '30', 'dd', `if=/dev/zero`, `of=${loopDev}`, 'bs=4k', 'oflag=direct', 'count=10000000']);
+    await sleep(500);
+    const ddPid = spawnSync('pgrep', ['-P', String(dd.pid), 'dd'], { encoding: 'utf8' }).stdout.trim();
+    const r = await runDiag('use');
+    await work.stop();
+    const dev = loopDev.replace('/dev/', '');
+    const hits = r.report.findings.filter((f) => f.scope === `device:${dev}` && f.resource === 'disk');
+    expect(hits.length, `a finding on ${dev}; diag found:\n  ${describeCulprits(r.report.findings)}`).toBeGreaterThan(0);
+    const top = culpritsOf(hits[0]!, 'process')[0];
+    expect(top?.entity.id, describeCulprits(hits)).toBe(`process:${ddPid}`);
+    expect(top?.entity.name).toBe('dd');
+    expect(top?.value).toBeGreaterThan(1e6);
+  });
+});
