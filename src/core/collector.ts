@@ -53,10 +53,11 @@ export interface TableSpec {
   readonly identity?: readonly string[];
   /**
    * Entities a row belongs to, by the label that holds the entity's key: e.g. a process's
-   * `{ cgroup: 'cgroup' }` (its cgroup path) or a socket's `{ process: 'pid' }`. Culprits use it to
+   * `{ cgroup: 'cgroup' }` (its cgroup path) or a socket's `{ process: 'pid' }`; a list names
+   * labels to try in order; a label may hold several keys separated by ",". Culprits use it to
    * find the rows that belong to a finding's scope (the processes of a throttled cgroup).
    */
-  readonly relations?: Readonly<Record<string, string>>;
+  readonly relations?: Readonly<Record<string, string | readonly string[]>>;
   /**
    * Fields that say what the entity is rather than what it does (a cgroup's CPU quota, memory
    * limit, pids.max): shown with the entity wherever it is named as a culprit.

@@ -27,7 +27,7 @@ const MAX_TEXT = 300;
 const STRICT_KINDS = new Set(['process', 'thread', 'cgroup', 'netns', 'socket']);
 
 /** Labels that are bookkeeping, not identity. */
-const NOT_IDENTITY = new Set(['pids', 'hierarchies', 'procs_from', 'read_errors', 'stack', 'stack_pid', 'hint']);
+const NOT_IDENTITY = new Set(['pids', 'hierarchies', 'procs_from', 'read_errors', 'stack', 'stack_pid', 'hint', 'display', 'limited', 'io_limited']);
 
 export interface CulpritResult {
   readonly culprits: Culprit[];
@@ -173,9 +173,10 @@ function belongs(t: ModelTable, r: ModelRow, scope: EntityRef): boolean {
   if (scope.kind === 'host' && scope.within === undefined) return true;
   const own = parseScope(rowScope(t.spec.scope, r.key));
   if (own.kind === scope.kind) return isWithin(own, scope);
-  const label = t.spec.relations?.[scope.kind];
-  if (label !== undefined) {
-    const v = r.labels[label];
+  const rel = t.spec.relations?.[scope.kind];
+  if (rel !== undefined) {
+    let v: string | undefined;
+    for (const l of typeof rel === 'string' ? [rel] : rel) if ((v = r.labels[l]) !== undefined) break;
     if (v === undefined) return false;
     return v.split(',').some((x) => isWithin(entity(scope.kind, x.trim()), scope));
   }

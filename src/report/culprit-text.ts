@@ -23,7 +23,7 @@ export function culpritText(c: Culprit): CulpritText {
       : `${formatWithUnit(c.value, c.unit ?? '')}${c.share !== undefined && c.share !== null ? ` (${Math.round(c.share * 100)} % of the total)` : ''} — ${c.why}`;
   const id = c.entity.id === `${c.entity.kind}:${c.entity.name}` ? c.entity.id : `${c.entity.id} ${c.entity.name}`;
   const head = `${c.rank}. ${id}: ${amount}`;
-  const keys = Object.keys(c.identity).filter((k) => !HIDDEN.has(k) && !(k === 'comm' && c.identity.comm === c.entity.name));
+  const keys = Object.keys(c.identity).filter((k) => !HIDDEN.has(k) && !(k === 'comm' && c.identity.comm === c.entity.name) && !repeatsName(c, k));
   keys.sort((a, b) => rankOf(a) - rankOf(b));
   const parts = keys.map((k) => `${k} ${c.identity[k]}`);
   return { head, detail: parts.join('; ') };
@@ -32,4 +32,12 @@ export function culpritText(c: Culprit): CulpritText {
 function rankOf(k: string): number {
   const i = ORDER.indexOf(k);
   return i < 0 ? ORDER.length : i;
+}
+
+/** A cgroup's name and kind "other" repeat its path, which the head shows. */
+function repeatsName(c: Culprit, k: string): boolean {
+  if (c.entity.kind !== 'cgroup') return false;
+  if (k === 'kind') return c.identity.kind === 'other' || c.identity.kind === 'root';
+  if (k === 'name') return c.identity.kind === 'other' || c.entity.id.endsWith(`/${c.identity.name ?? ''}`);
+  return false;
 }

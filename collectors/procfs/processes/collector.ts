@@ -223,6 +223,9 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps, memo?: Pro
   if (sv?.uid !== undefined) labels.uid = String(sv.uid);
   const cgPath = cg?.ok ? cgroupLabel(cg.value) : undefined;
   if (cgPath !== undefined) labels.cgroup = cgPath;
+  // v1 and hybrid: a process sits in one cgroup per controller (cpu in /a, memory in /b); a
+  // throttled cpu cgroup must find its processes by that path too
+  if (cg?.ok && cg.value.others !== undefined) labels.cgroups = cg.value.others.join(',');
   if (cmdText.status === 'ok' && cmdText.value.length > 0) labels.cmdline = cmdlineText(cmdText.value);
 
   const row: Row = {
@@ -295,7 +298,7 @@ export const processesCollector: Collector = {
       title: 'Processes (key: PID; a PID reused by a new process is a new row)',
       scope: 'process',
       identity: ['starttime'],
-      relations: { cgroup: 'cgroup' },
+      relations: { cgroup: ['cgroups', 'cgroup'] },
       fields: {
         ppid: gauge('parent PID'),
         utime: counter('user CPU time', 'ticks'),

@@ -261,6 +261,8 @@ export interface PidCgroup {
   readonly memory?: string;
   /** cgroup v1 path of the first hierarchy listed, when any. */
   readonly firstV1?: string;
+  /** Every distinct path when the process sits at more than one (v1 controllers, hybrid). */
+  readonly others?: readonly string[];
 }
 
 /**
@@ -270,6 +272,7 @@ export function parsePidCgroup(text: string): ParseResult<PidCgroup> {
   let unified: string | undefined;
   let memory: string | undefined;
   let firstV1: string | undefined;
+  let paths: string[] | undefined;
   let start = 0;
   let lines = 0;
   const n = text.length;
@@ -282,7 +285,13 @@ export function parsePidCgroup(text: string): ParseResult<PidCgroup> {
       if (c2 < 0 || c2 >= end || c1 === start || numberAt(text.slice(start, c1), 0, false) === undefined) {
         return parseFail('/proc/PID/cgroup', `expected "id:controllers:path", got ${JSON.stringify(text.slice(start, Math.min(end, start + 80)))}`, lines + 1);
       }
-      if (c2 === c1 + 1 && c1 === start + 1 && text.charCodeAt(start) === 48) unified = text.slice(c2 + 1, end);
+      const path = text.slice(c2 + 1, end);
+      const named = text.startsWith('name=', c1 + 1);
+      if (!named) {
+        if (paths === undefined) paths = [path];
+        else if (!paths.includes(path)) paths.push(path);
+      }
+      if (c2 === c1 + 1 && c1 === start + 1 && text.charCodeAt(start) === 48) unified = path;
       else {
         firstV1 ??= text.slice(c2 + 1, end);
         if (memory === undefined && hasController(text, c1 + 1, c2, 'memory')) memory = text.slice(c2 + 1, end);
@@ -292,7 +301,8 @@ export function parsePidCgroup(text: string): ParseResult<PidCgroup> {
     start = end + 1;
   }
   if (lines === 0) return parseFail('/proc/PID/cgroup', 'empty');
-  const out: { unified?: string; memory?: string; firstV1?: string } = {};
+  const out: { unified?: string; memory?: string; firstV1?: string; others?: readonly string[] } = {};
+  if (paths !== undefined && paths.length > 1) out.others = paths;
   if (unified !== undefined) out.unified = unified;
   if (memory !== undefined) out.memory = memory;
   if (firstV1 !== undefined) out.firstV1 = firstV1;

@@ -122,12 +122,15 @@ describe('parsePidIo, parseOpenFilesLimit, parsePidCgroup, cmdline', () => {
   });
   it('parses cgroup v1, v2 and hybrid files and picks the path shown', () => {
     const hybrid = parsePidCgroup(oddCgroup);
-    expect(hybrid.ok && hybrid.value).toEqual({ unified: '/', memory: '/process_api/59ca81390d9b1b628ca84fabc0a31979', firstV1: '/' });
+    expect(hybrid.ok && hybrid.value).toEqual({ unified: '/', memory: '/process_api/59ca81390d9b1b628ca84fabc0a31979', firstV1: '/', others: ['/', '/process_api/59ca81390d9b1b628ca84fabc0a31979'] });
     expect(hybrid.ok && cgroupLabel(hybrid.value)).toBe('/process_api/59ca81390d9b1b628ca84fabc0a31979');
     const v2 = parsePidCgroup('0::/system.slice/my:odd service.service\n');
     expect(v2.ok && cgroupLabel(v2.value)).toBe('/system.slice/my:odd service.service');
     const v1 = parsePidCgroup('4:cpu,cpuacct:/a\n3:memory,hugetlb:/b\n');
     expect(v1.ok && cgroupLabel(v1.value)).toBe('/b');
+    // every controller's path is kept when they differ: a cpu-only cgroup finds its processes
+    expect(v1.ok && v1.value.others).toEqual(['/a', '/b']);
+    expect(v2.ok && v2.value.others).toBeUndefined();
     const lookalike = parsePidCgroup('5:memoryx,cpu:/a\n6:xmemory:/b\n7:net_cls,memory:/c\n');
     expect(lookalike.ok && lookalike.value.memory).toBe('/c');
     expect(parsePidCgroup('').ok).toBe(false);
