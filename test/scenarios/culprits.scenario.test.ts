@@ -106,4 +106,78 @@ describe.skipIf(req.skip)('scenario: findings name their culprits', () => {
     expect(top?.entity.name).toBe('dd');
     expect(top?.value).toBeGreaterThan(1e6);
   });
+
+  it('names the listening socket whose accept queue overflows, and the process that does not accept', async () => {
+    // backlog 1, never accept(); a client keeps connecting through the window
+    const server = work.start('timeout', ['-s', 'KILL', '30', 'python3', '-c', LISTENER], { stdout: true });
+    const port = await portOf(server);
+    work.start('timeout', ['-s', 'KILL', '20', 'python3', '-c', CONNECTOR, String(port)]);
+    await sleep(800);
+    const owner = spawnSync('pgrep', ['-P', String(server.pid), 'python3'], { encoding: 'utf8' }).stdout.trim();
+    const r = await runDiag('use');
+    await work.stop();
+    const hits = expectFinding(r, { resource: 'network', kind: 'saturation', check: 'listen-overflows', scope: 'host' });
+    const sock = culpritsOf(hits[0]!, 'socket').find((c) => c.identity.local?.endsWith(`:${port}`));
+    expect(sock, describeCulprits(hits)).toBeDefined();
+    expect(sock!.identity.pid).toBe(owner);
+    expect(sock!.identity.state).toBe('LISTEN');
+    expect(sock!.evidence.accept_queue).toBeGreaterThanOrEqual(2);
+    expect(sock!.evidence.accept_limit).toBe(1);
+  });
+
+  it('names the UDP socket that drops datagrams (receive buffer full), and its owner', async () => {
+    const sink = work.start('timeout', ['-s', 'KILL', '30', 'python3', '-c', UDP_SINK], { stdout: true });
+    const port = await portOf(sink);
+    work.start('timeout', ['-s', 'KILL', '20', 'python3', '-c', UDP_FLOOD, String(port)]);
+    await sleep(500);
+    const owner = spawnSync('pgrep', ['-P', String(sink.pid), 'python3'], { encoding: 'utf8' }).stdout.trim();
+    const r = await runDiag('use');
+    await work.stop();
+    const hits = expectFinding(r, { resource: 'network', kind: 'saturation', check: 'udp-rcvbuf-errors', scope: 'host' });
+    const top = culpritsOf(hits[0]!, 'socket')[0];
+    expect(top?.identity.local, describeCulprits(hits)).toMatch(new RegExp(`:${port}$`));
+    expect(top!.identity.pid).toBe(owner);
+    expect(top!.value).toBeGreaterThan(100);
+  });
 });
+
+/** A listener with backlog 1 that never calls accept(); prints its port. */
+const LISTENER = `import socket, sys, time
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+time.sleep(30)`;
+/** Opens connections to the port, without closing them, every 20 ms. */
+const CONNECTOR = `import socket, sys, time
+port = int(sys.argv[1]); keep = []
+for _ in range(800):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(('127.0.0.1', port))
+    except BlockingIOError: pass
+    keep.append(c); time.sleep(0.02)`;
+/** A UDP socket with a 4 KiB receive buffer that never reads; prints its port. */
+const UDP_SINK = `import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.bind(('127.0.0.1', 0)); print(s.getsockname()[1], flush=True)
+time.sleep(30)`;
+const UDP_FLOOD = `import socket, sys, time
+port = int(sys.argv[1]); s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); end = time.time() + 15
+while time.time() < end:
+    for _ in range(200): s.sendto(b'x' * 512, ('127.0.0.1', port))
+    time.sleep(0.005)`;
+
+/** The first line a workload prints (its port). */
+function portOf(c: import('node:child_process').ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('the workload printed no port in 5 s')), 5000);
+    c.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /^(\d+)\n/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+  });
+}
+

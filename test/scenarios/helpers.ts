@@ -78,8 +78,8 @@ export function expectFinding(r: DiagRun, want: { resource: Finding['resource'];
 export class Workloads {
   private readonly children: ChildProcess[] = [];
 
-  start(cmd: string, args: readonly string[], opts: { stdin?: boolean } = {}): ChildProcess {
-    const c = spawn(cmd, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'ignore', 'ignore'], detached: true });
+  start(cmd: string, args: readonly string[], opts: { stdin?: boolean; stdout?: boolean } = {}): ChildProcess {
+    const c = spawn(cmd, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', opts.stdout ? 'pipe' : 'ignore', 'ignore'], detached: true });
     this.children.push(c);
     return c;
   }
