@@ -1,0 +1,171 @@
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../../src/engine/report-schema.js';
+import { liveRequirement } from '../helpers/capabilities.js';
+import { expectFinding, runDiag, sh, shQuiet, sleep, until, Workloads, type DiagRun } from './helpers.js';
+
+/**
+ * cgroups as their own scopes in the default sweep: `diag run playbook use --json`, with no
+ * --cgroup target, must find each cgroup in trouble under its exact scope and leave a quiet one
+ * with limits alone. Planted at once on this hybrid host's v1 controllers, then one run:
+ *
+ * - mem: a 16 MiB memory limit and `cat` reading a 24 MiB file over and over, so the page cache
+ *   is reclaimed at the limit all the time; nothing is OOM-killed (file pages can always go);
+ * - pids: pids.max 4, a perl process that forks 12 children at once and is refused the rest,
+ *   then everything exits; the run starts 2 s after the last task left: no refusal in the window;
+ * - cpu: a 0.2-CPU quota and a busy loop;
+ * - io: a 1 MiB/s read limit on a loop device of ours and `dd iflag=direct` reading it;
+ * - quiet: a CPU quota of one CPU, a 256 MiB memory limit, pids.max 100 and a read limit, and
+ *   a sleeping process.
+ *
+ * Every workload is bounded by timeout(1) and killed by its process group; the cgroups, the
+ * loop device and the files are removed in afterAll, whatever happened.
+ */
+const req = liveRequirement('root', 'cmd:timeout', 'cmd:perl', 'cmd:losetup', 'cmd:dd', 'cmd:cat');
+const work = new Workloads();
+const P = `dcg-scen-${process.pid}`;
+const NAME = { mem: `${P}-mem`, pids: `${P}-pids`, cpu: `${P}-cpu`, io: `${P}-io`, quiet: `${P}-quiet` };
+const V1 = (ctrl: string, name: string) => `/sys/fs/cgroup/${ctrl}/${name}`;
+const DIRS = [
+  V1('memory', NAME.mem),
+  V1('pids', NAME.pids),
+  V1('cpu', NAME.cpu),
+  V1('blkio', NAME.io),
+  ...['cpu', 'memory', 'pids', 'blkio'].map((c) => V1(c, NAME.quiet)),
+];
+const FILE = `/var/tmp/${P}-file.bin`;
+const IMAGE = `/var/tmp/${P}-loop.img`;
+let loop = '';
+
+const num = (path: string, key?: string): number => {
+  const t = readFileSync(path, 'utf8');
+  if (key === undefined) return Number(t.trim());
+  const m = new RegExp(`^${key} (\\d+)$`, 'm').exec(t);
+  return m ? Number(m[1]) : NaN;
+};
+/** A gated workload put into the given cgroup directories, then released. */
+function planted(dirs: readonly string[], script: string): void {
+  const c = work.gated(script);
+  for (const d of dirs) writeFileSync(`${d}/cgroup.procs`, String(c.pid));
+  c.stdin?.end('go\n');
+}
+const scopeOf = (name: string) => `cgroup:/${name}`;
+
+let run: DiagRun;
+let refusedBefore = 0;
+
+describe.skipIf(req.skip)('scenario: cgroups judged as their own scopes in the default sweep', () => {
+  beforeAll(async () => {
+    for (const d of DIRS) mkdirSync(d);
+    // mem: a file larger than the limit, not in the page cache (charged to whoever reads it
+    // next): written through to disk first, since dirty pages cannot be dropped
+    sh('dd', ['if=/dev/urandom', `of=${FILE}`, 'bs=1M', 'count=24', 'conv=fsync', 'status=none']);
+    sh('dd', [`if=${FILE}`, 'iflag=nocache', 'count=0', 'status=none']);
+    writeFileSync(`${V1('memory', NAME.mem)}/memory.limit_in_bytes`, String(16 * 1024 * 1024));
+    planted([V1('memory', NAME.mem)], `exec timeout -s KILL 60 sh -c 'while :; do cat ${FILE} > /dev/null; sleep 0.5; done'`);
+
+    // pids: refusals now, none later
+    writeFileSync(`${V1('pids', NAME.pids)}/pids.max`, '4');
+    planted([V1('pids', NAME.pids)], `exec timeout -s KILL 20 perl -e 'for (1..12) { my $p = fork(); if (defined $p && $p == 0) { sleep 1; exit 0 } } 1 while wait() != -1'`);
+
+    // cpu: 20 ms of CPU per 100 ms period
+    writeFileSync(`${V1('cpu', NAME.cpu)}/cpu.cfs_period_us`, '100000');
+    writeFileSync(`${V1('cpu', NAME.cpu)}/cpu.cfs_quota_us`, '20000');
+    planted([V1('cpu', NAME.cpu)], 'exec timeout -s KILL 60 sh -c "while :; do :; done"');
+
+    // io: a loop device of ours, read with O_DIRECT under a 1 MiB/s limit
+    sh('dd', ['if=/dev/zero', `of=${IMAGE}`, 'bs=1M', 'count=64', 'status=none']);
+    loop = sh('losetup', ['-f', '--show', IMAGE]).trim();
+    const dev = sh('lsblk', ['-dno', 'MAJ:MIN', loop]).trim();
+    writeFileSync(`${V1('blkio', NAME.io)}/blkio.throttle.read_bps_device`, `${dev} ${1024 * 1024}`);
+    planted([V1('blkio', NAME.io)], `exec timeout -s KILL 60 dd if=${loop} of=/dev/null bs=16k iflag=direct status=none`);
+
+    // quiet: limits everywhere, no pressure
+    writeFileSync(`${V1('cpu', NAME.quiet)}/cpu.cfs_period_us`, '100000');
+    writeFileSync(`${V1('cpu', NAME.quiet)}/cpu.cfs_quota_us`, '100000');
+    writeFileSync(`${V1('memory', NAME.quiet)}/memory.limit_in_bytes`, String(256 * 1024 * 1024));
+    writeFileSync(`${V1('pids', NAME.quiet)}/pids.max`, '100');
+    writeFileSync(`${V1('blkio', NAME.quiet)}/blkio.throttle.read_bps_device`, `${dev} ${1024 * 1024}`);
+    planted(['cpu', 'memory', 'pids', 'blkio'].map((c) => V1(c, NAME.quiet)), 'exec timeout -s KILL 60 sleep 60');
+
+    // Wait for each fault to be under way (not a fixed time): limit hits moving, forks refused and
+    // every task gone, periods throttled, reads counted at the throttle. A plant that does not
+    // take fails here, saying which.
+    const underWay = async (what: string, cond: () => boolean) => {
+      await until(cond, 10_000);
+      if (!cond()) throw new Error(`the ${what} fault did not take within 10 s`);
+    };
+    const failcnt0 = num(`${V1('memory', NAME.mem)}/memory.failcnt`);
+    await underWay('memory (failcnt moving)', () => num(`${V1('memory', NAME.mem)}/memory.failcnt`) > failcnt0 + 100);
+    await underWay('pids (forks refused, every task gone)', () => num(`${V1('pids', NAME.pids)}/pids.events`, 'max') > 0 && num(`${V1('pids', NAME.pids)}/pids.current`) === 0);
+    const gone = Date.now();
+    await underWay('cpu (periods throttled)', () => num(`${V1('cpu', NAME.cpu)}/cpu.stat`, 'nr_throttled') > 5);
+    await underWay('io (reads at the throttle)', () => readFileSync(`${V1('blkio', NAME.io)}/blkio.throttle.io_service_bytes`, 'utf8').includes(`${dev} Read`));
+    // "seconds before the window": the last refusal is at least 2 s old when diag starts
+    await until(() => Date.now() - gone >= 2000, 5000);
+    refusedBefore = num(`${V1('pids', NAME.pids)}/pids.events`, 'max');
+    run = await runDiag('use');
+  }, 90_000);
+
+  afterAll(async () => {
+    await work.stop();
+    for (const d of DIRS) {
+      for (let i = 0; i < 50 && existsSync(d); i++) {
+        try {
+          rmdirSync(d);
+        } catch {
+          await sleep(100); // the last tasks are still exiting
+        }
+      }
+    }
+    if (loop) shQuiet('losetup', ['-d', loop]);
+    rmSync(FILE, { force: true });
+    rmSync(IMAGE, { force: true });
+  });
+
+  const ofScope = (name: string): Finding[] => run.report.findings.filter((f) => f.scope === scopeOf(name));
+
+  it('a memory cgroup reclaiming at its limit without an OOM kill: found under its own scope', () => {
+    const f = expectFinding(run, { resource: 'memory', kind: 'saturation', check: 'cgroup-memory-limit-hits', scope: scopeOf(NAME.mem) })[0]!;
+    expect(f.evidence.value).toBeGreaterThanOrEqual(10);
+    expect(f.evidence.fields.used_pct).toBeGreaterThan(90);
+    expect(f.title).toContain(`cgroup /${NAME.mem} reclaims at its memory limit`);
+    expect(num(`${V1('memory', NAME.mem)}/memory.oom_control`, 'oom_kill')).toBe(0);
+  });
+
+  it('forks refused at pids.max seconds before the window: found as refusals since creation, none in the window', () => {
+    expect(refusedBefore).toBeGreaterThan(0);
+    const f = expectFinding(run, { resource: 'tasks', kind: 'errors', check: 'cgroup-fork-failures-total', scope: scopeOf(NAME.pids) })[0]!;
+    expect(f.evidence.value).toBe(refusedBefore);
+    expect(f.title).toBe(`cgroup /${NAME.pids}: ${refusedBefore} forks refused at pids.max since the cgroup was created`);
+    expect(ofScope(NAME.pids).filter((x) => x.check === 'fork-failures')).toEqual([]);
+  });
+
+  it('a cgroup throttled at a 0.2-CPU quota: found with its quota in the evidence and the title', () => {
+    const f = expectFinding(run, { resource: 'cpu', kind: 'saturation', check: 'cgroup-cpu-throttled', scope: scopeOf(NAME.cpu) })[0]!;
+    expect(f.evidence.fields.quota_cores).toBe(0.2);
+    expect(f.evidence.value).toBeGreaterThan(50);
+    expect(f.evidence.fields.throttled_ms).toBeGreaterThanOrEqual(50);
+    expect(f.title).toMatch(new RegExp(`^cgroup /${NAME.cpu} was CPU-throttled in \\d+(\\.\\d)?% of periods, .* at its quota of 0\\.20 CPUs$`));
+  });
+
+  it('a cgroup reading at its blkio throttle limit: found with the limit in the title', () => {
+    const f = expectFinding(run, { resource: 'disk', kind: 'saturation', check: 'cgroup-io-throttled', scope: scopeOf(NAME.io) })[0]!;
+    expect(f.evidence.value).toBeGreaterThanOrEqual(80);
+    expect(f.title).toContain(`rbps=${1024 * 1024}`);
+  });
+
+  it('a quiet cgroup with limits and no pressure is not reported', () => {
+    expect(ofScope(NAME.quiet).map((f) => `${f.check}: ${f.title}`)).toEqual([]);
+    // ...though it was judged: it has a row in each table the checks read
+    const checks = new Map(run.report.coverage.flatMap((c) => c.checks).map((c) => [c.id, c]));
+    for (const id of ['cgroup-cpu-throttled', 'cgroup-memory-limit-hits', 'cgroup-io-throttled', 'cgroup-pids-capacity', 'cgroup-fork-failures-total']) expect(checks.get(id)?.status, id).not.toBe('unknown');
+  });
+
+  it('each finding names exactly its own cgroup: no ancestor, no other cgroup of ours', () => {
+    const ours = run.report.findings.filter((f) => f.scope.startsWith(`cgroup:/${P}`)).map((f) => `${f.check}@${f.scope}`);
+    expect(ours.sort()).toEqual(
+      [`cgroup-memory-limit-hits@${scopeOf(NAME.mem)}`, `cgroup-fork-failures-total@${scopeOf(NAME.pids)}`, `cgroup-cpu-throttled@${scopeOf(NAME.cpu)}`, `cgroup-io-throttled@${scopeOf(NAME.io)}`].sort(),
+    );
+  });
+});
