@@ -144,7 +144,7 @@ function rankTable(spec: CulpritSpec, t: ModelTable, scope: EntityRef, model: Mo
       metric: `${spec.table}.${spec.rank_by}`,
       value: round(c.value),
       unit,
-      share: total > 0 ? round(Math.max(0, c.value) / total) : null,
+      ...(spec.shares ? { share: total > 0 ? round(Math.max(0, c.value) / total) : null } : {}),
       identity: described.identity,
       evidence: { ...evidence, ...described.facts },
     };
@@ -276,6 +276,8 @@ function nameOf(ref: EntityRef, id: Record<string, string>): string {
       return id.comm ?? ref.key;
     case 'cgroup':
       return id.name && id.name !== ref.key ? `${id.name} (${ref.key})` : ref.key;
+    case 'event':
+      return id.comm ?? id.what ?? ref.key;
     case 'netns':
       return id.names ? `${id.names} (netns ${ref.key})` : id.cgroups ? `netns ${ref.key} of ${id.cgroups.split(' ')[0]}` : `netns ${ref.key}`;
     default:

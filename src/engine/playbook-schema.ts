@@ -115,6 +115,7 @@ export const culpritSpecSchema = z
     top: z.int().min(1).max(20).default(5).describe('Culprits kept'),
     min_value: z.number().optional().describe('Ignore rows whose rank value is below this (e.g. idle processes)'),
     show: z.array(z.string().regex(/^[A-Za-z0-9_]+$/)).max(8).default([]).describe('Other fields of the row kept as evidence'),
+    shares: z.boolean().default(true).describe('Give each culprit its share of the ranked total (false when the rank is an order, e.g. newest first)'),
     why: text(200).describe('What the list shows, e.g. "Processes using the most CPU"'),
   })
   .describe('Culprits: which rows of which table explain a finding, ranked by their share (data, not code)');

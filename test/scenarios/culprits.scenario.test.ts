@@ -47,7 +47,7 @@ describe.skipIf(req.skip)('scenario: findings name their culprits', () => {
   });
 
   it('names the busy loops of a cgroup, with the cgroup, as the culprits of CPU saturation', async () => {
-    for (const d of DIRS) mkdirSync(d);
+    for (const d of DIRS) if (!existsSync(d)) mkdirSync(d);
     // three loops on two CPUs: saturated, and every loop a culprit
     const gate = work.gated('for i in 1 2 3; do timeout -s KILL 30 sh -c "while :; do :; done" & done; wait');
     for (const d of DIRS) writeFileSync(`${d}/cgroup.procs`, String(gate.pid));
@@ -105,6 +105,27 @@ describe.skipIf(req.skip)('scenario: findings name their culprits', () => {
     expect(top?.entity.id, describeCulprits(hits)).toBe(`process:${ddPid}`);
     expect(top?.entity.name).toBe('dd');
     expect(top?.value).toBeGreaterThan(1e6);
+  });
+
+  it('names the OOM victim, its cgroup and the limit that was hit', async () => {
+    const dir = DIRS[2]!; // memory
+    if (!existsSync(dir)) mkdirSync(dir);
+    writeFileSync(`${dir}/memory.limit_in_bytes`, String(32 * 1024 * 1024));
+    const hog = work.gated('exec timeout -s KILL 30 sh -c "while :; do tail /dev/zero; done"');
+    writeFileSync(`${dir}/cgroup.procs`, String(hog.pid));
+    hog.stdin?.end('go\n');
+    await sleep(700);
+    const r = await runDiag('use');
+    await work.stop();
+    const hits = expectFinding(r, { resource: 'memory', kind: 'errors', check: 'oom-kills-now', scope: 'host', min: 'critical' });
+    const victim = culpritsOf(hits[0]!, 'event')[0];
+    expect(victim, describeCulprits(hits)).toBeDefined();
+    expect(victim!.entity.name).toBe('tail');
+    expect(victim!.identity).toMatchObject({ comm: 'tail', cgroup: `/${CG}`, oom_memcg: `/${CG}`, constraint: 'CONSTRAINT_MEMCG' });
+    expect(victim!.evidence['oom_kills.memcg_limit']).toBe(32 * 1024 * 1024);
+    expect(victim!.evidence['oom_kills.pid']).toBeGreaterThan(1);
+    const cg = culpritsOf(hits[0]!, 'cgroup').find((c) => c.entity.id === `cgroup:/${CG}`);
+    expect(cg?.value, describeCulprits(hits)).toBeGreaterThanOrEqual(1);
   });
 
   it('names the listening socket whose accept queue overflows, and the process that does not accept', async () => {

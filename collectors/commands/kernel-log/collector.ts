@@ -87,6 +87,8 @@ export const kernelLogCollector: Collector = {
     oom_kills: {
       title: `OOM kills in the kernel log, one row each (key: kernel time/PID; the newest ${OOM_EVENTS_KEPT})`,
       scope: 'event',
+      relations: { cgroup: 'cgroup' },
+      identityFields: ['pid', 'anon_rss', 'memcg_limit'],
       fields: {
         pid: gauge('PID of the killed process'),
         uid: gauge('its user id'),
