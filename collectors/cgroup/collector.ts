@@ -209,7 +209,8 @@ function pidsRow(src: Source, n: Node, m?: Member): Row | undefined {
   const values = {
     current: read(src, n, m, 'pids.current', parseUintFile),
     max: limitValue(max),
-    peak: read(src, n, m, 'pids.peak', parseUintFile),
+    // The peak tells how close a cgroup came; read only where forks were refused (one read less per cgroup).
+    peak: events?.max !== undefined && events.max > 0 ? read(src, n, m, 'pids.peak', parseUintFile) : undefined,
     fork_fail: events?.max,
     fork_fail_total: events?.max,
   };
@@ -586,7 +587,7 @@ export const cgroupCollector: Collector = {
       fields: {
         current: gauge('tasks (processes and threads)'),
         max: gauge('pids.max; missing = no limit'),
-        peak: gauge('most tasks at once since creation (pids.peak, Linux 6.1+)'),
+        peak: gauge('most tasks at once since creation (pids.peak, Linux 6.1+; read where forks were refused)'),
         fork_fail: counter('forks refused at pids.max (pids.events max; .local on v2 when present)'),
         fork_fail_total: gauge('forks refused since the cgroup was created (the same count, as a level)'),
       },
