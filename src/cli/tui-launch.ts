@@ -22,6 +22,7 @@ export async function launchLiveTui(source: Source, refreshMs: number, playbookD
       feed,
       refreshMs,
       guide,
+      playbooks: [...session.loaded.playbooks.values()],
       snapshot: async (investigation) => {
         const output = resolve(defaultSnapshotName(source));
         const r = await takeSnapshot({ live: source, windowMs: 1000, output, force: false, redact: true, obfuscate: false, snapshotTimeoutMs: 30_000, extraFiles: { 'investigation.json': { schema: 'diag.investigation/v1', steps: investigation } } });
@@ -48,7 +49,7 @@ export async function launchBundleTui(file: string, playbookDir?: string): Promi
       windowMs: bundle.manifest.windowMs,
     });
     const capture = { host: bundle.manifest.host, at: bundle.manifest.samples[1]?.clock.wall ?? bundle.manifest.createdAt };
-    return await runTui({ feed: new BundleFeed(bundle.sources, session, use, bundle.manifest.windowMs, capture), refreshMs: 1000, guide });
+    return await runTui({ feed: new BundleFeed(bundle.sources, session, use, bundle.manifest.windowMs, capture), refreshMs: 1000, guide, playbooks: [...session.loaded.playbooks.values()] });
   } finally {
     bundle.close();
   }

@@ -22,18 +22,15 @@ export interface PathStep {
   readonly result: string;
 }
 
+/** An open overlay as the guide sees it: lines it may replace while it is open (a countdown). */
 interface OverlayLike {
   lines: string[];
-  selectable: number;
-  selected: number;
-  scroll: number;
-  onEnter?: (index: number) => void;
-  onBack?: () => boolean;
 }
 
 /** What the guide needs from the app: overlays, the current frame and the footer. */
 export interface GuideHost {
-  push(o: { title: string; lines: string[]; selectable: number; onEnter?: (i: number) => void; onBack?: () => boolean }): void;
+  /** Opens an overlay; onBack is told when Esc closes it. */
+  push(o: { title: string; lines: string[]; selectable: number; onEnter?: (i: number) => void; onBack?: () => unknown }): void;
   top(): OverlayLike | undefined;
   pop(): void;
   redraw(): void;

@@ -28,6 +28,9 @@ export type KeyAction =
   | 'sort-mem'
   | 'sort-io'
   | 'sort-pid'
+  | 'sort-next'
+  | 'sort-prev'
+  | 'sort-reverse'
   | 'tree'
   | 'pause'
   | 'guide'
@@ -54,6 +57,9 @@ export const KEYMAP: readonly KeyBinding[] = [
   { keys: ['m'], label: 'm', action: 'sort-mem', help: 'sort processes by memory (RSS)' },
   { keys: ['o'], label: 'o', action: 'sort-io', help: 'sort processes by I/O bytes' },
   { keys: ['n'], label: 'n', action: 'sort-pid', help: 'sort processes by PID' },
+  { keys: ['>', 'f6'], label: '> / F6', action: 'sort-next', help: 'sort the focused panel by its next column' },
+  { keys: ['<'], label: '<', action: 'sort-prev', help: 'sort the focused panel by its previous column' },
+  { keys: ['S-i'], label: 'I', action: 'sort-reverse', help: 'reverse the sort order of the focused panel' },
   { keys: ['t'], label: 't', action: 'tree', help: 'process tree on/off' },
   { keys: ['a'], label: 'a', action: 'all-cgroups', help: 'all cgroups / only busy or troubled ones' },
   { keys: ['p', 'space'], label: 'p / Space', action: 'pause', help: 'pause / resume refresh' },

@@ -1,7 +1,11 @@
 import type { Model, ModelRow, ModelTable } from '../../src/core/derive.js';
 import type { Evaluation } from '../../src/engine/evaluate.js';
 import type { CoverageCell, Finding } from '../../src/engine/report-schema.js';
+import { COLLECTORS } from '../../collectors/index.js';
+import { builtinPlaybookDir, loadPlaybooks, type LoadResult } from '../../src/engine/loader.js';
+import { buildCatalogue } from '../../src/engine/metrics.js';
 import type { Frame } from '../../src/tui/frame.js';
+import { Tones } from '../../src/tui/tones.js';
 
 /** Small hand-made models, evaluations and frames for the TUI's pure parts. */
 export function row(key: string, values: Record<string, number | undefined> = {}, labels: Record<string, string> = {}, deltas: Record<string, number | undefined> = {}): ModelRow {
@@ -43,4 +47,17 @@ export function evaluation(findings: Finding[] = [], coverage: CoverageCell[] = 
 
 export function frame(m: Model, e: Evaluation = evaluation(), source: 'live' | 'bundle' = 'live'): Frame {
   return { model: m, evaluation: e, playbook: 'use', host: { hostname: 'h', kernel: '6.1', uptimeSeconds: 3700 }, at: m.end.wall, source, tick: 1 };
+}
+
+let builtins: LoadResult | undefined;
+/** The built-in playbooks (playbooks/*.yaml), loaded once. */
+export function builtinPlaybooks(): LoadResult {
+  builtins ??= loadPlaybooks(buildCatalogue(COLLECTORS), [{ dir: builtinPlaybookDir(), origin: 'builtin' }], { cache: null });
+  return builtins;
+}
+
+/** The thresholds the dashboard colours by: the `use` playbook first, the other built-ins for the rest. */
+export function builtinTones(): Tones {
+  const all = builtinPlaybooks().playbooks;
+  return new Tones(all.get('use'), [...all.values()]);
 }

@@ -1,21 +1,96 @@
 import { describe, expect, it } from 'vitest';
 import { RESOURCES } from '../../src/core/collector.js';
-import { findingsPanel, matrixPanel, memoryPanel, processesPanel } from '../../src/tui/panels.js';
+import type { Frame } from '../../src/tui/frame.js';
+import { PANELS, panelForScope, panelRows, tableOf } from '../../src/tui/panels/index.js';
+import { memoryPanel } from '../../src/tui/panels/memory.js';
+import { processesPanel } from '../../src/tui/panels/processes.js';
+import { compareBy, renderTable, tableHead, type TableLines } from '../../src/tui/panels/table.js';
+import type { AnyTablePanel, Column, PanelView, TablePanel } from '../../src/tui/panels/types.js';
 import { textWidth } from '../../src/tui/text.js';
-import { makeTheme } from '../../src/tui/theme.js';
+import { makeTheme, type Theme } from '../../src/tui/theme.js';
+import { NO_TONES } from '../../src/tui/tones.js';
 import { evaluation, finding, frame, model, row } from './model-builders.js';
 
 const color = makeTheme({ color: true, unicode: true });
 const mono = makeTheme({ color: false, unicode: false });
 const shown = (s: string) => s.replace(/\{(\/?)([a-z-]+)\}/g, (_, _s: string, name: string) => (name === 'open' ? '{' : name === 'close' ? '}' : ''));
+const VIEW: PanelView = { tree: false, allCgroups: false };
+const env = { tones: NO_TONES };
+
+function table(id: string, f: Frame, width: number, theme: Theme = color, view: PanelView = VIEW): TableLines {
+  const p = tableOf(id as AnyTablePanel['id'])!;
+  return renderTable(p, panelRows(p, f, view, env), { frame: f, view, env, theme, width });
+}
+const all = (t: TableLines) => t.render(0, t.count);
+
+describe('the table renderer', () => {
+  interface R {
+    readonly name: string;
+    readonly n?: number;
+  }
+  const cols: Column<R>[] = [
+    { id: 'name', title: 'name', width: 6, value: (r) => r.name, sort: { key: (r) => r.name, ascending: true } },
+    { id: 'n', title: 'count', width: 5, align: 'right', value: (r) => String(r.n ?? '-'), tone: (r) => ((r.n ?? 0) > 5 ? 'critical' : undefined), sort: { key: (r) => r.n } },
+    { id: 'rest', title: 'text', width: (w) => w - 13, value: (r) => `${r.name} rest` },
+  ];
+  const p: TablePanel<R> = { kind: 'table', id: 'disks', title: 'T', selectable: true, columns: cols, rows: () => [], empty: () => ({ text: 'none' }) };
+
+  it('draws the header and the cells from the same declarations, at the same widths', () => {
+    const t = renderTable(p, [{ name: 'a', n: 1 }, { name: 'long-name', n: 9 }], { frame: frame(model({})), view: VIEW, env, theme: color, width: 24 });
+    expect(t.head).toBe('name   count text');
+    expect(t.head).toBe(tableHead(cols, 24));
+    const [a, b] = all(t);
+    expect(shown(a!)).toBe('a          1 a rest');
+    // cut with an ellipsis at its width, toned by its declaration, the last column cut but not padded
+    expect(b).toBe('long-… {bold}{red-fg}    9{/red-fg}{/bold} long-name …');
+    for (const l of all(t)) expect(textWidth(shown(l))).toBeLessThanOrEqual(24);
+  });
+
+  it('a column of width 0 is left out, header and cells alike', () => {
+    const t = renderTable(p, [{ name: 'a', n: 1 }], { frame: frame(model({})), view: VIEW, env, theme: color, width: 13 });
+    expect(t.head).toBe('name   count');
+    expect(shown(all(t)[0]!)).toBe('a          1');
+  });
+
+  it('sorts by any declared column: numbers largest first, text A-Z, reversed on demand, missing values last', () => {
+    const rows: R[] = [{ name: 'b', n: 2 }, { name: 'a' }, { name: 'c', n: 7 }];
+    const by = (id: string, reverse = false) => [...rows].sort(compareBy(cols.find((c) => c.id === id)!, reverse)!).map((r) => r.name);
+    expect(by('n')).toEqual(['c', 'b', 'a']);
+    expect(by('n', true)).toEqual(['b', 'c', 'a']);
+    expect(by('name')).toEqual(['a', 'b', 'c']);
+    expect(by('name', true)).toEqual(['c', 'b', 'a']);
+    expect(compareBy(cols[2]!, false)).toBeUndefined();
+  });
+});
 
 describe('panels', () => {
+  it('every table panel declares a title and a width for each column, and unique column ids', () => {
+    for (const p of PANELS) {
+      if (p.kind !== 'table') continue;
+      const ids = p.columns.map((c) => c.id);
+      expect(new Set(ids).size, p.id).toBe(ids.length);
+      for (const c of p.columns) expect(c.title.length, `${p.id}.${c.id}`).toBeGreaterThan(0);
+      if (p.defaultSort) expect(ids).toContain(p.defaultSort);
+    }
+  });
+
+  it('a scope names the panel that shows its row (from the panels\' scope declarations); the host\'s panels only', () => {
+    expect(panelForScope('process:42')).toEqual({ panel: 'processes', title: 'Processes', id: '42' });
+    expect(panelForScope('cgroup:/system.slice/a:b.service')).toEqual({ panel: 'cgroups', title: 'Cgroups / containers', id: '/system.slice/a:b.service' });
+    expect(panelForScope('device:sda')).toMatchObject({ panel: 'disks', id: 'sda' });
+    expect(panelForScope('interface:eth0')).toMatchObject({ panel: 'network', id: 'eth0' });
+    expect(panelForScope('netns:4026532/interface:veth0')).toBeUndefined();
+    expect(panelForScope('mount:/')).toBeUndefined();
+    expect(panelForScope('host')).toBeUndefined();
+  });
+
   it('processes: formats only the rows asked for, each exactly the panel width at most', () => {
     const rows = Array.from({ length: 3000 }, (_, i) => row(String(i + 1), { ppid: 1, cpu_pct: i % 7, rss: i * 1000 }, { comm: `p${i}`, cmdline: `/bin/p${i} --flag`, state: 'S' }));
-    const out = processesPanel(frame(model({ processes: rows })), color, 100, { sort: 'cpu', tree: false });
-    expect(out.lazy?.count).toBe(3000);
+    const out = table('processes', frame(model({ processes: rows })), 100);
+    expect(out.count).toBe(3000);
     expect(out.selectable).toBe(3000);
-    const page = out.lazy!.render(10, 40);
+    expect(out.head).toBe('    PID S   CPU%    RSS   IO/s  THR    FD COMMAND');
+    const page = out.render(10, 40);
     expect(page).toHaveLength(30);
     for (const l of page) expect(textWidth(shown(l))).toBeLessThanOrEqual(100);
   });
@@ -27,8 +102,7 @@ describe('panels', () => {
         row('8', { cpu_pct: 0 }, { comm: 'z', cmdline: '', state: 'Z' }),
       ],
     });
-    const out = processesPanel(frame(m), color, 120, { sort: 'cpu', tree: false });
-    const [a, b] = out.lazy!.render(0, 2);
+    const [a, b] = all(table('processes', frame(m), 120));
     expect(shown(a!)).toContain('evil {red-fg}\\x1b[2J\\nname');
     expect(a).toContain('{yellow-fg}D{/yellow-fg}');
     expect(b).toMatch(/\{red-fg\}Z\{\/red-fg\}/);
@@ -36,38 +110,58 @@ describe('panels', () => {
   });
 
   it('processes: an unavailable table says why; a filter with no match says so', () => {
-    const out = processesPanel(frame(model({}, { processes: '/proc cannot be listed' })), color, 80, { sort: 'cpu', tree: false });
-    expect(shown(out.lines[0]!)).toContain('/proc cannot be listed (run as root)');
-    const none = processesPanel(frame(model({ processes: [row('1', {}, { comm: 'a' })] })), color, 80, { sort: 'cpu', tree: false, filter: 'zzz' });
-    expect(none.lines[0]).toContain('no process matches');
+    const out = table('processes', frame(model({}, { processes: '/proc cannot be listed' })), 80);
+    expect(shown(all(out)[0]!)).toContain('/proc cannot be listed (run as root)');
+    const none = table('processes', frame(model({ processes: [row('1', {}, { comm: 'a' })] })), 80, color, { ...VIEW, filter: 'zzz' });
+    expect(all(none)[0]).toContain('no process matches');
+  });
+
+  it('processes: the tree indents children under their parent, in the chosen order within', () => {
+    const m = model({ processes: [row('1', { ppid: 0, cpu_pct: 1 }, { comm: 'init' }), row('5', { ppid: 1, cpu_pct: 2 }, { comm: 'a' }), row('6', { ppid: 1, cpu_pct: 9 }, { comm: 'b' })] });
+    const cpu = all(table('processes', frame(m), 80, mono, { ...VIEW, tree: true })).map(shown);
+    expect(cpu.map((l) => l.split(/\s+/)[1])).toEqual(['1', '6', '5']);
+    expect(cpu[1]).toMatch(/ {2}`-\[b\]$/);
+    const pid = all(table('processes', frame(m), 80, mono, { ...VIEW, tree: true, sort: { column: 'pid', reverse: true } })).map(shown);
+    expect(pid.map((l) => l.split(/\s+/)[1])).toEqual(['1', '6', '5']);
+    const flat = all(table('processes', frame(m), 80, mono, { ...VIEW, sort: { column: 'pid', reverse: true } })).map(shown);
+    expect(flat.map((l) => l.split(/\s+/)[1])).toEqual(['6', '5', '1']);
   });
 
   it('matrix: a line per resource; without colour the severities are still marked (bold), no colour tags', () => {
     const e = evaluation([finding({ resource: 'cpu', kind: 'saturation', severity: 'critical' })]);
-    const m = matrixPanel(frame(model({}), e), mono, 36);
-    expect(m.lines).toHaveLength(RESOURCES.length);
-    expect(m.lines.join('\n')).not.toMatch(/-fg\}/);
-    expect(m.lines[0]).toContain('{bold}CRIT');
-    expect(matrixPanel(frame(model({}), e), color, 36).lines[0]).toContain('{red-fg}CRIT');
+    const m = table('matrix', frame(model({}), e), 36, mono);
+    expect(m.head).toBe('resource   util  satur errors');
+    expect(m.count).toBe(RESOURCES.length);
+    expect(all(m).join('\n')).not.toMatch(/-fg\}/);
+    expect(all(m)[0]).toContain('{bold}CRIT');
+    expect(all(table('matrix', frame(model({}), e), 36))[0]).toContain('{red-fg}CRIT');
   });
 
   it('findings: "measuring" before the first window, then "no findings" with the unknown count', () => {
     const f0 = { ...frame(model({})), model: { ...model({}), tables: {} } };
-    expect(findingsPanel(f0, color, 80).lines[0]).toContain('measuring the first window');
+    expect(all(table('findings', f0, 80))[0]).toContain('measuring the first window');
     const m = model({ cpu: [row('all', { busy_pct: 1 })] });
-    expect(findingsPanel(frame(m), color, 80).lines[0]).toContain('no findings');
+    expect(all(table('findings', frame(m), 80))[0]).toContain('no findings');
   });
 
   it('memory: ASCII bars without Unicode; unavailable meminfo says why', () => {
     const m = model({ meminfo: [row('host', { total: 100, used: 50, used_pct: 50, available: 50 })] });
-    expect(memoryPanel(frame(m), mono, 40).lines[0]).toMatch(/^mem +#+\.+/);
-    expect(shown(memoryPanel(frame(model({}, { meminfo: 'no /proc/meminfo' })), color, 40).lines[0]!)).toContain('no /proc/meminfo');
+    expect(memoryPanel.lines(frame(m), env, mono, 40)[0]).toMatch(/^mem +#+\.+/);
+    expect(shown(memoryPanel.lines(frame(model({}, { meminfo: 'no /proc/meminfo' })), env, color, 40)[0]!)).toContain('no /proc/meminfo');
+  });
+
+  it('Enter on a process opens its detail from the view-model (every value of its row) and aims the guide at it', () => {
+    const m = model({ processes: [row('42', { ppid: 1, cpu_pct: 12.5, fds: 3 }, { comm: 'app', cmdline: '/bin/app -x', cgroup: '/a', state: 'S' })] });
+    const vm = processesPanel.rows(frame(m), VIEW, env)[0]!;
+    const r = processesPanel.onEnter!(vm, frame(m), () => undefined);
+    expect(r).toMatchObject({ kind: 'overlay', target: { pid: 42 }, content: { title: 'Process 42 app' } });
+    expect(r?.kind === 'overlay' && r.content.kind !== 'panel' ? r.content.lines : []).toEqual(['PID 42  PPID 1  state S', 'command: /bin/app -x', 'cgroup: /a', 'ppid: 1', 'cpu_pct: 12.50', 'fds: 3']);
   });
 
   it('memory: the kernel\'s MemAvailable as is, diag\'s estimate (kernel < 3.14) marked as one', () => {
     const kernel = model({ meminfo: [row('host', { total: 4 * 2 ** 30, used: 2 ** 30, available: 3 * 2 ** 30 })] });
-    expect(memoryPanel(frame(kernel), mono, 40).lines[2]).toMatch(/^avail 3\.0G +cache/);
+    expect(memoryPanel.lines(frame(kernel), env, mono, 40)[2]).toMatch(/^avail 3\.0G +cache/);
     const est = model({ meminfo: [row('host', { total: 4 * 2 ** 30, used: 2 ** 30, available_est: 3 * 2 ** 30 })] });
-    expect(memoryPanel(frame(est), mono, 40).lines[2]).toMatch(/^avail ~3\.0G \(estimate\) +cache/);
+    expect(memoryPanel.lines(frame(est), env, mono, 40)[2]).toMatch(/^avail ~3\.0G \(estimate\) +cache/);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RESOURCES } from '../../src/core/collector.js';
-import { makeTheme } from '../../src/tui/theme.js';
-import { cgroupsPanel } from '../../src/tui/panels.js';
+import { processesPanel } from '../../src/tui/panels/processes.js';
+import { comparatorOf } from '../../src/tui/panels/table.js';
 import { cgroupsVM } from '../../src/tui/view-models/cgroups.js';
 import { CpuHistory } from '../../src/tui/view-models/cpu.js';
 import { findingDetail, findingsVM } from '../../src/tui/view-models/findings.js';
@@ -50,18 +50,23 @@ const procs = () =>
       row('30', { ppid: 999, cpu_pct: undefined, rss: undefined }, { comm: 'orphan', cgroup: '/user.slice', state: 'S' }),
     ],
   });
-const q = (p: Partial<ProcessQuery>): ProcessQuery => ({ sort: 'cpu', tree: false, ...p });
+const q = (p: Partial<ProcessQuery>): ProcessQuery => ({ tree: false, ...p });
+/** The order of a column of the processes panel, as the panel declares it. */
+const by = (column: string, reverse = false) => comparatorOf(processesPanel, { column, reverse })!;
 
 describe('processes', () => {
-  it('sorts by CPU, memory, I/O and PID; missing values last', () => {
-    expect(processesVM(procs(), q({ sort: 'cpu' })).map((p) => p.pid)).toEqual([20, 21, 1, 30]);
-    expect(processesVM(procs(), q({ sort: 'mem' })).map((p) => p.pid)).toEqual([21, 1, 20, 30]);
-    expect(processesVM(procs(), q({ sort: 'io' })).map((p) => p.pid)).toEqual([21, 1, 20, 30]);
-    expect(processesVM(procs(), q({ sort: 'pid' })).map((p) => p.pid)).toEqual([1, 20, 21, 30]);
+  it('sorts by CPU, memory, I/O and PID (the panel\'s column declarations); missing values last', () => {
+    expect(processesVM(procs(), q({})).map((p) => p.pid)).toEqual([20, 21, 1, 30]);
+    expect(processesVM(procs(), q({}), by('cpu')).map((p) => p.pid)).toEqual([20, 21, 1, 30]);
+    expect(processesVM(procs(), q({}), by('mem')).map((p) => p.pid)).toEqual([21, 1, 20, 30]);
+    expect(processesVM(procs(), q({}), by('io')).map((p) => p.pid)).toEqual([21, 1, 20, 30]);
+    expect(processesVM(procs(), q({}), by('pid')).map((p) => p.pid)).toEqual([1, 20, 21, 30]);
+    // reversed: smallest first, and still the processes without a value last
+    expect(processesVM(procs(), q({}), by('cpu', true)).map((p) => p.pid)).toEqual([1, 21, 20, 30]);
   });
 
   it('a process with no I/O counters has io undefined, not 0; no command line shows [comm]', () => {
-    const rows = processesVM(procs(), q({ sort: 'pid' }));
+    const rows = processesVM(procs(), q({}), by('pid'));
     expect(rows.find((p) => p.pid === 20)!.io).toBeUndefined();
     expect(rows.find((p) => p.pid === 1)!.io).toBe(0);
     expect(rows.find((p) => p.pid === 21)!.cmdline).toBe('[Worker]');
@@ -102,7 +107,7 @@ describe('processes', () => {
         row('11', { ppid: 9 }, { comm: 'z' }),
       ],
     });
-    const t = processesVM(m, q({ tree: true, sort: 'pid' }));
+    const t = processesVM(m, q({ tree: true }), by('pid'));
     expect(t.map((p) => p.pid).sort((a, b) => a - b)).toEqual([5, 6, 7, 8, 9, 10, 11]);
     expect(new Set(t.map((p) => p.pid)).size).toBe(7);
     expect(t.find((p) => p.pid === 7)!.depth).toBe(0);
@@ -120,40 +125,16 @@ describe('processes', () => {
 
 describe('cgroups', () => {
   const m = model({
-    cgroups: [row('/', { procs: 100 }), row('/idle', { procs: 0 }), row('/a', { procs: 3 }, { name: 'a', kind: 'service' }), row('/a/b', { procs: 0 }), row('/thr', { procs: 0 }), row('/oom', { procs: 0 }), row('/mem', { procs: 0 }), row('/fork', { procs: 0 })],
-    cgroup_cpu: [row('/a', { throttled_pct: 12, cpu_pct: 50 }), row('/thr', { throttled_pct: 60 })],
-    cgroup_memory: [row('/oom', { used_pct: 10 }, {}, { oom_kill: 1 }), row('/mem', { used_pct: 85 }), row('/a/b', { used_pct: 96 })],
-    cgroup_pids: [row('/fork', { used_pct: 100 }, {}, { fork_fail: 3 })],
+    cgroups: [row('/', { procs: 100 }), row('/idle', { procs: 0 }), row('/a', { procs: 3 }, { name: 'a', kind: 'service' }), row('/a/b', { procs: 0 })],
+    cgroup_cpu: [row('/a', { throttled_pct: 12, cpu_pct: 50 })],
+    cgroup_memory: [row('/a/b', { used_pct: 96 }, {}, { oom: 2 })],
   });
 
-  it('colours trouble: throttling, memory near the limit, OOM kills, fork failures', () => {
-    const rows = cgroupsVM(m, true);
-    const t = (p: string) => rows.find((r) => r.path === p)!.trouble;
-    expect(t('/')).toBe('none');
-    expect(t('/idle')).toBe('none');
-    expect(t('/a')).toBe('warning'); // 12 % throttled
-    expect(t('/thr')).toBe('critical'); // 60 % throttled
-    expect(t('/oom')).toBe('critical'); // an OOM kill in the window
-    expect(t('/mem')).toBe('warning'); // 85 % of the limit
-    expect(t('/a/b')).toBe('critical'); // 96 % of the limit
-    expect(t('/fork')).toBe('critical');
-  });
-
-  it('is a tree in path order; by default only the root, busy and troubled cgroups', () => {
-    expect(cgroupsVM(m, true).map((r) => r.path)).toEqual(['/', '/a', '/a/b', '/fork', '/idle', '/mem', '/oom', '/thr']);
-    expect(cgroupsVM(m, false).map((r) => r.path)).toEqual(['/', '/a', '/a/b', '/fork', '/mem', '/oom', '/thr']);
-    expect(cgroupsVM(m, true).find((r) => r.path === '/a/b')!.depth).toBe(2);
-  });
-
-  it('the panel colours a troubled row red or yellow, never from a cgroup name', () => {
-    const theme = makeTheme({ color: true, unicode: true });
-    const evil = model({ cgroups: [row('/{red-fg}x', { procs: 1 }, { name: '{red-fg}x' })] });
-    const lines = cgroupsPanel(cgroupsVM(m, true), frame(m), theme, 80).lines;
-    expect(lines.find((l) => l.includes('thr'))).toMatch(/\{red-fg\}/);
-    expect(lines.find((l) => l.includes('mem ') || l.includes('mem'))).toBeDefined();
-    const e = cgroupsPanel(cgroupsVM(evil, true), frame(evil), theme, 80).lines[0]!;
-    expect(e).toContain('{open}red-fg{close}x');
-    expect(e).not.toMatch(/\{red-fg\}/);
+  it('is a tree in path order with depth, the values of its cpu and memory tables joined by path', () => {
+    const rows = cgroupsVM(m);
+    expect(rows.map((r) => r.path)).toEqual(['/', '/a', '/a/b', '/idle']);
+    expect(rows.find((r) => r.path === '/a/b')).toMatchObject({ depth: 2, memPct: 96, oomKills: 2 });
+    expect(rows.find((r) => r.path === '/a')).toMatchObject({ name: 'a', kind: 'service', cpu: 50, throttledPct: 12 });
   });
 });
 

@@ -16,12 +16,10 @@ export interface CgroupRowVM {
   readonly oomKills?: number;
   readonly pidsPct?: number;
   readonly forkFails?: number;
-  /** Worst problem, for colour: throttled, near memory limit, OOM kills, fork failures. */
-  readonly trouble: 'none' | 'warning' | 'critical';
 }
 
-/** Cgroups as a tree in path order; `all` false keeps only those with processes or trouble. */
-export function cgroupsVM(m: Model, all = false): CgroupRowVM[] {
+/** Cgroups as a tree in path order (which ones are in trouble is the panel's to say: the playbooks judge it). */
+export function cgroupsVM(m: Model): CgroupRowVM[] {
   const cpu = new Map(rowsOf(m, 'cgroup_cpu').map((r) => [r.key, r]));
   const mem = new Map(rowsOf(m, 'cgroup_memory').map((r) => [r.key, r]));
   const pids = new Map(rowsOf(m, 'cgroup_pids').map((r) => [r.key, r]));
@@ -33,12 +31,6 @@ export function cgroupsVM(m: Model, all = false): CgroupRowVM[] {
     const memPct = me?.values.used_pct;
     const oomKills = me?.deltas.oom_kill ?? me?.deltas.oom;
     const forkFails = p?.deltas.fork_fail;
-    const trouble =
-      (oomKills ?? 0) > 0 || (memPct ?? 0) >= 95 || (throttledPct ?? 0) >= 50 || (forkFails ?? 0) > 0
-        ? 'critical'
-        : (memPct ?? 0) >= 80 || (throttledPct ?? 0) >= 10
-          ? 'warning'
-          : 'none';
     return {
       path: r.key,
       name: r.labels.name ?? r.key,
@@ -54,9 +46,7 @@ export function cgroupsVM(m: Model, all = false): CgroupRowVM[] {
       oomKills,
       pidsPct: p?.values.used_pct,
       forkFails,
-      trouble,
     };
   });
-  rows.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return all ? rows : rows.filter((r) => r.path === '/' || (r.procs ?? 0) > 0 || r.trouble !== 'none');
+  return rows.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -1,8 +1,6 @@
 import type { Model, ModelRow } from '../../core/derive.js';
 import { rowsOf } from '../frame.js';
 
-export type ProcessSort = 'cpu' | 'mem' | 'io' | 'pid' | 'fds';
-
 export interface ProcessRowVM {
   readonly pid: number;
   readonly ppid?: number;
@@ -21,7 +19,6 @@ export interface ProcessRowVM {
 }
 
 export interface ProcessQuery {
-  readonly sort: ProcessSort;
   /** Case-insensitive substring of comm or command line (or "pid:123"). */
   readonly filter?: string;
   /** Only processes in this cgroup or below. */
@@ -61,21 +58,16 @@ function makeVM(r: ModelRow): ProcessRowVM {
   };
 }
 
-const SORTS: Record<ProcessSort, (p: ProcessRowVM) => number> = {
-  cpu: (p) => p.cpu ?? -1,
-  mem: (p) => p.rss ?? -1,
-  io: (p) => p.io ?? -1,
-  fds: (p) => p.fds ?? -1,
-  pid: (p) => -p.pid,
-};
+/** Busiest first, then by PID: the order before the user picks a column. */
+export const byCpu = (a: ProcessRowVM, b: ProcessRowVM): number => (b.cpu ?? -1) - (a.cpu ?? -1) || a.pid - b.pid;
 
 export function inCgroup(path: string, cgroup: string): boolean {
   if (cgroup === '/' || cgroup === '') return true;
   return path === cgroup || path.startsWith(cgroup.endsWith('/') ? cgroup : cgroup + '/');
 }
 
-/** Processes sorted, filtered, optionally as a tree (children under their parent, sorted within). */
-export function processesVM(m: Model, q: ProcessQuery): ProcessRowVM[] {
+/** Processes filtered, in `order`, optionally as a tree (children under their parent, in order within). */
+export function processesVM(m: Model, q: ProcessQuery, order: (a: ProcessRowVM, b: ProcessRowVM) => number = byCpu): ProcessRowVM[] {
   let rows = rowsOf(m, 'processes').map(toVM);
   if (q.cgroup !== undefined) rows = rows.filter((p) => inCgroup(p.cgroup, q.cgroup!));
   const f = q.filter?.trim().toLowerCase();
@@ -83,8 +75,6 @@ export function processesVM(m: Model, q: ProcessQuery): ProcessRowVM[] {
     const pidMatch = /^pid:(\d+)$/.exec(f);
     rows = pidMatch ? rows.filter((p) => p.pid === Number(pidMatch[1])) : rows.filter((p) => p.comm.toLowerCase().includes(f) || p.cmdline.toLowerCase().includes(f));
   }
-  const key = SORTS[q.sort];
-  const order = (a: ProcessRowVM, b: ProcessRowVM) => key(b) - key(a) || a.pid - b.pid;
   if (!q.tree) return rows.sort(order);
   const byPid = new Map(rows.map((p) => [p.pid, p]));
   const children = new Map<number, ProcessRowVM[]>();
@@ -109,4 +99,17 @@ export function processesVM(m: Model, q: ProcessQuery): ProcessRowVM[] {
   // root above them: shown at the top level rather than lost.
   if (out.length < rows.length) for (const p of rows.filter((x) => !seen.has(x.pid)).sort(order)) walk(p, 0);
   return out;
+}
+
+/** The detail of a process: its identity, then every value of its row in the window. */
+export function processDetail(p: ProcessRowVM, m: Model): string[] {
+  const row = rowsOf(m, 'processes').find((r) => r.key === String(p.pid));
+  return [
+    `PID ${p.pid}  PPID ${p.ppid ?? '-'}  state ${p.state}`,
+    `command: ${p.cmdline}`,
+    `cgroup: ${p.cgroup}`,
+    ...Object.entries(row?.values ?? {})
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}: ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : String(v)}`),
+  ];
 }

@@ -1,0 +1,32 @@
+import { actionFor } from './keys.js';
+import type { Action, TuiState } from './state.js';
+
+/** A keypress as blessed reports it. */
+export interface KeyPress {
+  readonly full?: string;
+  readonly name?: string;
+  readonly ctrl?: boolean;
+}
+
+/**
+ * The actions a keypress stands for: while a filter is typed, edits of it; otherwise the KEYMAP
+ * binding of the key (by its full name, then by its character), or 'other-key'.
+ */
+export function keyActions(s: TuiState, ch: string | undefined, key: KeyPress): Action[] {
+  // blessed reports a carriage return twice: as "enter", then as "return"
+  if (key.name === 'return') return [];
+  if (s.filtering !== undefined) {
+    if (key.name === 'enter') return [{ type: 'filter-edit', edit: 'apply' }];
+    if (key.name === 'escape') return [{ type: 'filter-edit', edit: 'cancel' }];
+    if (key.name === 'backspace') return [{ type: 'filter-edit', edit: 'backspace' }];
+    if (key.ctrl && key.name === 'c') return [{ type: 'quit' }];
+    return ch && ch.length === 1 && ch >= ' ' ? [{ type: 'filter-char', ch }] : [];
+  }
+  const name = key.full ?? key.name ?? ch ?? '';
+  // Two Escapes in a row arrive as one "M-escape" (ESC ESC): back out twice.
+  if (name === 'M-escape') return [{ type: 'back' }, { type: 'back' }];
+  const action = actionFor(name) ?? (ch ? actionFor(ch) : undefined);
+  if (action === undefined) return [{ type: 'other-key' }];
+  if (action === 'goto-tab') return [{ type: 'goto-tab', tab: Number(ch ?? name) - 1 }];
+  return [{ type: action }];
+}

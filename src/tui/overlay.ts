@@ -1,0 +1,74 @@
+import { helpLines, KEYMAP } from './keys.js';
+import type { Layout, PanelId } from './layout.js';
+import type { Action } from './state.js';
+import { safe, wrapTagged } from './text.js';
+
+/**
+ * Overlays: what they hold and how many rows they take at a width. The state machine scrolls
+ * them, the screen draws them; both count rows the same way here.
+ */
+
+/** Text over the panels: a detail, or a step of the guided investigation. */
+export interface TextOverlay {
+  readonly kind?: 'text';
+  readonly title: string;
+  /** Tagged lines (host text already made safe). Whoever opened the overlay may replace them while it is open (a probe's countdown). */
+  lines: string[];
+  /** Selectable rows at the top of `lines` (0: scroll only); each stays one line, the rest wraps. */
+  readonly selectable: number;
+  /** What Enter on each selectable row does, as an action of the state machine (a culprit: jump to its row). */
+  readonly actions?: readonly (Action | undefined)[];
+  /** What Enter does where no row action applies (a finding: go to the row of its scope), and the hint in the title. */
+  readonly enter?: { readonly action: Action; readonly hint: string };
+  /** Enter on a selectable row handled by whoever opened it (the guide's steps). */
+  readonly onEnter?: (index: number) => void;
+  /** Told when Esc closes the overlay (a running probe stops). */
+  readonly onBack?: () => unknown;
+}
+
+/** A panel's whole table over the screen (Enter on a panel without a detail of its own). */
+export interface PanelOverlay {
+  readonly kind: 'panel';
+  readonly panel: PanelId;
+  readonly title: string;
+}
+
+export type OverlayContent = TextOverlay | PanelOverlay;
+
+/** An open overlay: its content and where it is scrolled to. */
+export interface OverlayState {
+  readonly content: OverlayContent;
+  readonly scroll: number;
+  readonly selected: number;
+}
+
+/** The overlay box covers the panel area: its inner width and height. */
+export function overlayInner(cols: number, layout: Layout): { readonly width: number; readonly height: number } {
+  return { width: Math.max(4, cols - 2), height: Math.max(1, layout.bodyHeight - 2) };
+}
+
+/** The rows of a text overlay at an inner width: selectable rows as they are, the rest wrapped. */
+export function textRows(o: TextOverlay, width: number): string[] {
+  return [...o.lines.slice(0, o.selectable), ...wrapTagged(o.lines.slice(o.selectable), width)];
+}
+
+/** The help, wrapped to an inner width with continuation lines under the descriptions. */
+export function helpRows(width: number): string[] {
+  const lines = helpLines();
+  const labelW = lines[0]!.indexOf(KEYMAP[0]!.help);
+  return wrapTagged(
+    lines.map((l) => safe(l)),
+    width,
+    labelW,
+  );
+}
+
+/** A scroll offset that keeps row `sel` in view (sel < 0: no selection) within [0, count - height]. */
+export function keepInView(scroll: number, sel: number, count: number, height: number): number {
+  let s = scroll;
+  if (sel >= 0) {
+    if (sel < s) s = sel;
+    if (sel >= s + height) s = sel - height + 1;
+  }
+  return Math.max(0, Math.min(s, Math.max(0, count - height)));
+}

@@ -1,0 +1,133 @@
+import type { Frame } from './frame.js';
+import type { Layout, PanelId } from './layout.js';
+import { helpRows, keepInView, overlayInner, textRows } from './overlay.js';
+import { panelOf, panelRows, tableOf } from './panels/index.js';
+import { renderTable, sortColumn, type TableLines } from './panels/table.js';
+import type { AnyTablePanel, PanelEnv } from './panels/types.js';
+import { envOf, layoutOf, viewOf, type TuiState } from './state.js';
+import { fit, safe } from './text.js';
+import type { Theme } from './theme.js';
+import type { CpuHistory } from './view-models/cpu.js';
+import { headerVM } from './view-models/header.js';
+
+/**
+ * What each box of the screen says, as tagged text: the header, the tab bar, the footer, the
+ * panels and the overlay, from the state and the frame. Pure; app.ts puts it into blessed boxes.
+ */
+
+export interface BoxText {
+  readonly label: string;
+  readonly content: string;
+}
+
+export function headerText(s: TuiState, frame: Frame | undefined, theme: Theme): string {
+  if (!frame) return ` diag - measuring the first window…`;
+  const h = headerVM(frame);
+  const status = theme.tone(h.statusTone, h.status.toUpperCase());
+  const counts = h.counts.critical + h.counts.warning > 0 ? ` (${h.counts.critical} crit, ${h.counts.warning} warn)` : '';
+  const wide = s.size.cols >= 120;
+  const parts = [
+    ` ${theme.bold('diag')} ${safe(h.hostname, wide ? 30 : 16)}`,
+    wide ? safe(h.kernel, 30) : '',
+    `up ${h.uptime}`,
+    `load ${h.load}`,
+    wide ? `${h.cpus} CPUs` : '',
+    `${status}${counts}`,
+    wide ? safe(h.when) : '',
+    s.paused ? theme.tone('warning', 'PAUSED') : '',
+  ];
+  return parts.filter(Boolean).join('  ');
+}
+
+/** The tab bar of the small layout (undefined on a large screen: no tabs). */
+export function tabBarText(s: TuiState, layout: Layout, theme: Theme): string | undefined {
+  if (layout.mode !== 'small') return undefined;
+  return layout.tabs.map((t, i) => (i === s.tab ? theme.inverse(` ${i + 1} ${t.name} `) : ` ${i + 1} ${t.name} `)).join('');
+}
+
+export function footerText(s: TuiState, theme: Theme): string {
+  if (s.filtering !== undefined) return ` filter processes: ${safe(s.filtering)}_   (Enter apply, Esc cancel)`;
+  const wide = ' ? help  q quit  Tab panel  Enter drill  / filter  c/m/o sort  t tree  i investigate  s snapshot  p pause';
+  const narrow = ' ? help  q quit  Tab/1-5 panel  Enter drill  Esc back  / filter  i investigate';
+  const cols = s.size.cols;
+  const hint = fit(wide.length <= cols ? wide : narrow, cols).trimEnd();
+  return s.message ? ` ${safe(s.message, Math.max(1, cols - 1))}` : theme.tone('dim', hint);
+}
+
+/** Everything a panel draws from: the state's env plus the CPU history the app keeps. */
+export function screenEnv(s: TuiState, history: CpuHistory | undefined): PanelEnv {
+  return history ? { ...envOf(s), history } : envOf(s);
+}
+
+function tableLines(s: TuiState, panel: AnyTablePanel, frame: Frame, env: PanelEnv, theme: Theme, width: number): TableLines {
+  const view = viewOf(s, panel.id);
+  return renderTable(panel, panelRows(panel, frame, view, env), { frame, view, env, theme, width });
+}
+
+/** The label of a panel: focus mark, title, sort order and what its view adds, rows shown. */
+function panelLabel(s: TuiState, id: PanelId, focused: boolean, more: string, theme: Theme): string {
+  const p = panelOf(id);
+  let extra = '';
+  if (p.kind === 'table') {
+    const order = s.sort[id];
+    const col = sortColumn(p, order);
+    extra = `${col ? ` sort:${col.id}${order?.reverse ? ' rev' : ''}` : ''}${p.describe?.(viewOf(s, id)) ?? ''}`;
+  }
+  return `${focused ? (theme.unicode ? '▶' : '>') : ''} ${p.title}${extra}${more} `;
+}
+
+/** A panel's box: its label and the lines it shows (the selected row in inverse when it has the focus). */
+export function panelText(s: TuiState, id: PanelId, frame: Frame | undefined, env: PanelEnv, theme: Theme): BoxText | undefined {
+  const layout = layoutOf(s);
+  const box = layout.boxes[id];
+  if (!box || !frame) return undefined;
+  const inner = { w: box.width - 2, h: box.height - 2 };
+  const focused = s.focus === id && s.overlays.length === 0;
+  const p = panelOf(id);
+  if (p.kind === 'text') {
+    const lines = p.lines(frame, env, theme, inner.w);
+    return { label: panelLabel(s, id, focused, '', theme), content: lines.slice(0, inner.h).join('\n') };
+  }
+  const t = tableLines(s, p, frame, env, theme, inner.w);
+  const bodyH = Math.max(1, inner.h - (t.head !== undefined ? 1 : 0));
+  const sel = t.selectable > 0 ? Math.min(s.cursor[id]?.index ?? 0, t.selectable - 1) : -1;
+  const scroll = keepInView(s.scroll[id] ?? 0, sel, t.count, bodyH);
+  const lines = t.render(scroll, scroll + bodyH).map((l, i) => (focused && scroll + i === sel ? theme.inverse(l) : l));
+  const more = t.count > bodyH ? ` ${scroll + 1}-${Math.min(t.count, scroll + bodyH)}/${t.count}` : '';
+  return { label: panelLabel(s, id, focused, more, theme), content: [...(t.head !== undefined ? [theme.tone('accent', t.head)] : []), ...lines].join('\n') };
+}
+
+/** The overlay over the panels: the help, or the top overlay; undefined when none is open. */
+export function overlayText(s: TuiState, frame: Frame | undefined, env: PanelEnv, theme: Theme): BoxText | undefined {
+  const inner = overlayInner(s.size.cols, layoutOf(s));
+  if (s.help !== undefined) {
+    const rows = helpRows(inner.width);
+    const scroll = keepInView(s.help, -1, rows.length, inner.height);
+    const more = rows.length > inner.height ? ` ${scroll + 1}-${Math.min(rows.length, scroll + inner.height)}/${rows.length}, j/k scroll,` : '';
+    return { label: ` Keys (${more} any other key closes) `.replace('(,', '(').replace('( ', '('), content: rows.slice(scroll, scroll + inner.height).join('\n') };
+  }
+  const top = s.overlays[s.overlays.length - 1];
+  if (!top) return undefined;
+  const c = top.content;
+  let rows: string[];
+  let selectable = 0;
+  if (c.kind === 'panel') {
+    const p = tableOf(c.panel);
+    const t = p && frame ? tableLines(s, p, frame, env, theme, inner.width) : undefined;
+    rows = t ? [t.head ?? '', ...t.render(0, t.count)] : [];
+  } else {
+    rows = textRows(c, inner.width);
+    selectable = c.selectable;
+  }
+  const sel = selectable > 0 ? top.selected : -1;
+  const scroll = keepInView(top.scroll, sel, rows.length, inner.height);
+  const more = rows.length > inner.height ? ` ${scroll + 1}-${Math.min(rows.length, scroll + inner.height)}/${rows.length}` : '';
+  const hint = c.kind !== 'panel' && c.enter ? `${c.enter.hint}, ` : '';
+  return {
+    label: ` ${safe(c.title, Math.max(10, inner.width - 24 - hint.length))}${more} (${safe(hint)}Esc back) `,
+    content: rows
+      .slice(scroll, scroll + inner.height)
+      .map((l, i) => (scroll + i === sel ? theme.inverse(l) : l))
+      .join('\n'),
+  };
+}

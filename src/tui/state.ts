@@ -1,0 +1,414 @@
+import type { Frame } from './frame.js';
+import type { KeyAction } from './keys.js';
+import { computeLayout, type Layout, type PanelId } from './layout.js';
+import { helpRows, keepInView, overlayInner, textRows, type OverlayContent, type OverlayState, type TextOverlay } from './overlay.js';
+import { panelForScope, panelOf, panelRows, SELECTABLE, tableOf } from './panels/index.js';
+import { sortColumn } from './panels/table.js';
+import type { AnyTablePanel, EnterResult, GuideTarget, PanelEnv, PanelView, SortOrder } from './panels/types.js';
+import { NO_TONES, type Tones } from './tones.js';
+
+/**
+ * The terminal UI as a state machine: everything the screen shows besides the frame is in
+ * TuiState, and every key, frame and resize is an Action that `reduce` turns into the next state.
+ * Pure: no blessed, no I/O. What only the outside can do (quit, write a snapshot, tell the guide)
+ * comes out as the `effects` of the step that asked for it.
+ */
+
+/** What does not change while the UI runs. */
+export interface TuiConfig {
+  /** A live host (pause works) or a bundle. */
+  readonly live: boolean;
+  /** A guided investigation can be opened (i). */
+  readonly guide: boolean;
+  /** Snapshots can be written (s). */
+  readonly snapshot: boolean;
+  /** The playbooks' thresholds the panels colour by. */
+  readonly tones: Tones;
+}
+
+/** Where the cursor is in a panel: the row's identity (kept when rows move) and its index. */
+export interface Cursor {
+  readonly index: number;
+  readonly id?: string;
+}
+
+export interface TuiState {
+  readonly config: TuiConfig;
+  readonly size: { readonly cols: number; readonly rows: number };
+  /** Small screens: the tab shown. */
+  readonly tab: number;
+  readonly focus: PanelId;
+  readonly cursor: Readonly<Partial<Record<PanelId, Cursor>>>;
+  readonly scroll: Readonly<Partial<Record<PanelId, number>>>;
+  /** The column each panel is sorted by, when the user chose one. */
+  readonly sort: Readonly<Partial<Record<PanelId, SortOrder>>>;
+  readonly paused: boolean;
+  /** Processes: the filter typed with /, and the cgroup chosen with Enter on it. */
+  readonly filter?: string;
+  readonly cgroup?: string;
+  readonly tree: boolean;
+  readonly allCgroups: boolean;
+  /** The filter being typed (the footer is a prompt while it is defined). */
+  readonly filtering?: string;
+  /** The footer's message. */
+  readonly message: string;
+  readonly overlays: readonly OverlayState[];
+  /** The help's scroll offset while it is open. */
+  readonly help?: number;
+  /** A snapshot is being written: the refresh waits (both read the whole host). */
+  readonly snapshotting: boolean;
+  /** What this step asks the outside to do. */
+  readonly effects: readonly Effect[];
+}
+
+/** One action per key of the KEYMAP (goto-tab carries its tab). */
+type KeyActionOf = { readonly [K in Exclude<KeyAction, 'goto-tab'>]: { readonly type: K } }[Exclude<KeyAction, 'goto-tab'>];
+
+export type Action =
+  | KeyActionOf
+  | { readonly type: 'goto-tab'; readonly tab: number }
+  /** A key bound to nothing: closes the help, clears the message. */
+  | { readonly type: 'other-key' }
+  /** A new frame is shown: cursors stay on their rows. */
+  | { readonly type: 'frame' }
+  | { readonly type: 'resize'; readonly cols: number; readonly rows: number }
+  | { readonly type: 'filter-edit'; readonly edit: 'apply' | 'cancel' | 'backspace' }
+  | { readonly type: 'filter-char'; readonly ch: string }
+  | { readonly type: 'message'; readonly text: string }
+  | { readonly type: 'snapshot-done'; readonly message: string }
+  | { readonly type: 'overlay-open'; readonly content: OverlayContent }
+  | { readonly type: 'overlay-close' }
+  /** Go to a row of a panel (a finding's scope, later its culprits). */
+  | { readonly type: 'jump'; readonly panel: PanelId; readonly id: string };
+
+export type Effect =
+  | { readonly type: 'quit' }
+  | { readonly type: 'overlay-enter'; readonly content: TextOverlay; readonly index: number }
+  | { readonly type: 'overlay-back'; readonly content: TextOverlay }
+  | { readonly type: 'guide-open' }
+  | { readonly type: 'guide-target'; readonly target: GuideTarget | undefined }
+  | { readonly type: 'snapshot' };
+
+export function initialState(config: Partial<TuiConfig> & Pick<TuiConfig, 'live'>, size: { cols: number; rows: number }): TuiState {
+  return settle(
+    {
+      config: { guide: false, snapshot: false, tones: NO_TONES, ...config },
+      size,
+      tab: 0,
+      focus: 'findings',
+      cursor: {},
+      scroll: {},
+      sort: {},
+      paused: false,
+      tree: false,
+      allCgroups: false,
+      message: '',
+      overlays: [],
+      snapshotting: false,
+      effects: [],
+    },
+    undefined,
+  );
+}
+
+// ---- derived views of a state ----------------------------------------------------------------
+
+export function layoutOf(s: TuiState): Layout {
+  return computeLayout(s.size.cols, s.size.rows, s.tab);
+}
+
+export function envOf(s: TuiState): PanelEnv {
+  return { tones: s.config.tones };
+}
+
+export function viewOf(s: TuiState, id: PanelId): PanelView {
+  const sort = s.sort[id];
+  return { ...(s.filter !== undefined ? { filter: s.filter } : {}), ...(s.cgroup !== undefined ? { cgroup: s.cgroup } : {}), tree: s.tree, allCgroups: s.allCgroups, ...(sort ? { sort } : {}) };
+}
+
+/** Selectable panels on screen, in Tab order. */
+export function focusable(layout: Layout): PanelId[] {
+  return SELECTABLE.filter((p) => layout.boxes[p]);
+}
+
+/** A table panel's rows, lines in all, and rows shown at once (inside the border, under the header). */
+export function panelGeometry(s: TuiState, panel: AnyTablePanel, frame: Frame, layout: Layout): { rows: readonly unknown[]; lines: number; height: number } {
+  const rows = panelRows(panel, frame, viewOf(s, panel.id), envOf(s));
+  const notes = panel.notes?.(frame, envOf(s)).length ?? 0;
+  const header = panel.header ?? 'always';
+  const headed = header === 'always' || (header === 'with-rows' && rows.length > 0);
+  const box = layout.boxes[panel.id];
+  return { rows, lines: (rows.length || 1) + notes, height: Math.max(1, (box?.height ?? 3) - 2 - (headed ? 1 : 0)) };
+}
+
+function overlayRows(s: TuiState, o: OverlayState, frame: Frame | undefined, width: number): number {
+  if (o.content.kind === 'panel') {
+    const p = tableOf(o.content.panel);
+    if (!p || !frame) return 0;
+    return 1 + panelGeometry(s, p, frame, layoutOf(s)).lines;
+  }
+  return textRows(o.content, width).length;
+}
+
+/** The tab of the small layout that shows a panel. */
+function tabWith(s: TuiState, panel: PanelId): number | undefined {
+  const tabs = layoutOf(s).tabs;
+  for (let i = 0; i < tabs.length; i++) if (computeLayout(s.size.cols, s.size.rows, i).boxes[panel]) return i;
+  return undefined;
+}
+
+/** Focus a panel, going to its tab on a small screen. */
+function focusOn(s: TuiState, panel: PanelId): TuiState {
+  const layout = layoutOf(s);
+  if (layout.boxes[panel]) return { ...s, focus: panel };
+  const tab = layout.mode === 'small' ? tabWith(s, panel) : undefined;
+  return tab === undefined ? s : { ...s, tab, focus: panel };
+}
+
+// ---- the reducer -----------------------------------------------------------------------------
+
+type Handler<T extends Action['type']> = (s: TuiState, a: Extract<Action, { type: T }>, frame: Frame | undefined) => TuiState;
+type Handlers = { readonly [T in Action['type']]: Handler<T> };
+
+const KEY_ACTIONS = new Set<Action['type']>([
+  'quit', 'help', 'next-panel', 'prev-panel', 'goto-tab', 'down', 'up', 'page-down', 'page-up', 'top', 'bottom', 'enter', 'back', 'filter',
+  'sort-cpu', 'sort-mem', 'sort-io', 'sort-pid', 'sort-next', 'sort-prev', 'sort-reverse', 'tree', 'pause', 'guide', 'snapshot', 'all-cgroups', 'other-key',
+]);
+
+const withEffect = (s: TuiState, e: Effect): TuiState => ({ ...s, effects: [...s.effects, e] });
+const page = (s: TuiState) => Math.max(1, layoutOf(s).bodyHeight - 4);
+const MOVES: Partial<Record<Action['type'], (s: TuiState) => number>> = {
+  down: () => 1,
+  up: () => -1,
+  'page-down': page,
+  'page-up': (s) => -page(s),
+  top: () => -1e9,
+  bottom: () => 1e9,
+};
+
+/** The next state after an action; `frame` is the frame on screen (undefined before the first). */
+export function reduce(state: TuiState, action: Action, frame: Frame | undefined): TuiState {
+  let s: TuiState = state.effects.length ? { ...state, effects: [] } : state;
+  if (KEY_ACTIONS.has(action.type)) {
+    // any key but s clears the footer's message; the help scrolls with the moving keys, any
+    // other key closes it (and q still quits)
+    if (s.message && action.type !== 'snapshot') s = { ...s, message: '' };
+    if (s.help !== undefined) {
+      const move = MOVES[action.type];
+      if (move) return settle({ ...s, help: s.help + move(s) }, frame);
+      s = { ...s, help: undefined };
+      if (action.type !== 'quit') return settle(s, frame);
+    }
+  }
+  const handler = HANDLERS[action.type] as Handler<Action['type']>;
+  return settle(handler(s, action, frame), frame);
+}
+
+const sortProcesses = (column: string) => (s: TuiState) => ({ ...s, sort: { ...s.sort, processes: { column, reverse: false } } });
+
+const HANDLERS: Handlers = {
+  quit: (s) => withEffect(s, { type: 'quit' }),
+  help: (s) => ({ ...s, help: 0 }),
+  'next-panel': (s) => cycle(s, 1),
+  'prev-panel': (s) => cycle(s, -1),
+  'goto-tab': (s, a) => {
+    if (layoutOf(s).mode !== 'small') return s;
+    const t = { ...s, tab: a.tab };
+    return { ...t, focus: focusable(layoutOf(t))[0] ?? s.focus };
+  },
+  down: (s, _a, f) => move(s, 1, f),
+  up: (s, _a, f) => move(s, -1, f),
+  'page-down': (s, _a, f) => move(s, page(s), f),
+  'page-up': (s, _a, f) => move(s, -page(s), f),
+  top: (s, _a, f) => move(s, -1e9, f),
+  bottom: (s, _a, f) => move(s, 1e9, f),
+  enter: (s, _a, f) => enter(s, f),
+  back: (s) => {
+    const top = s.overlays[s.overlays.length - 1];
+    if (top) {
+      const popped = { ...s, overlays: s.overlays.slice(0, -1), message: '' };
+      return top.content.kind === 'panel' ? popped : withEffect(popped, { type: 'overlay-back', content: top.content });
+    }
+    if (s.filter !== undefined || s.cgroup !== undefined) {
+      const { filter: _f, cgroup: _c, ...rest } = s;
+      return withEffect({ ...rest, message: '' }, { type: 'guide-target', target: undefined });
+    }
+    return { ...s, message: '' };
+  },
+  filter: (s) => ({ ...s, filtering: s.filter ?? '' }),
+  'sort-cpu': sortProcesses('cpu'),
+  'sort-mem': sortProcesses('mem'),
+  'sort-io': sortProcesses('io'),
+  'sort-pid': sortProcesses('pid'),
+  'sort-next': (s) => cycleSort(s, 1),
+  'sort-prev': (s) => cycleSort(s, -1),
+  'sort-reverse': (s) => {
+    const p = tableOf(s.focus);
+    const col = p && (sortColumn(p, s.sort[s.focus]) ?? p.columns.find((c) => c.sort));
+    if (!p || !col) return { ...s, message: `${panelOf(s.focus).title}: no column to sort by` };
+    return { ...s, sort: { ...s.sort, [s.focus]: { column: col.id, reverse: !(s.sort[s.focus]?.reverse ?? false) } } };
+  },
+  tree: (s) => ({ ...s, tree: !s.tree }),
+  'all-cgroups': (s) => ({ ...s, allCgroups: !s.allCgroups }),
+  pause: (s) => (s.config.live ? { ...s, paused: !s.paused } : s),
+  guide: (s) => (s.config.guide ? withEffect(s, { type: 'guide-open' }) : { ...s, message: 'guided investigation is not available here' }),
+  snapshot: (s) => {
+    if (!s.config.snapshot) return { ...s, message: 'snapshots are written from a live host (this is a bundle already)' };
+    if (s.snapshotting) return s;
+    return withEffect({ ...s, snapshotting: true, message: 'writing a snapshot… (the dashboard waits)' }, { type: 'snapshot' });
+  },
+  'other-key': (s) => s,
+  frame: (s) => s,
+  resize: (s, a) => ({ ...s, size: { cols: a.cols, rows: a.rows } }),
+  'filter-edit': (s, a) => {
+    if (s.filtering === undefined) return s;
+    if (a.edit === 'backspace') return { ...s, filtering: s.filtering.slice(0, -1) };
+    const { filtering, ...rest } = s;
+    if (a.edit === 'cancel') return rest;
+    const { filter: _old, ...without } = rest;
+    return focusOn(filtering ? { ...without, filter: filtering } : without, 'processes');
+  },
+  'filter-char': (s, a) => (s.filtering !== undefined && s.filtering.length < 64 ? { ...s, filtering: s.filtering + a.ch } : s),
+  message: (s, a) => ({ ...s, message: a.text }),
+  'snapshot-done': (s, a) => ({ ...s, snapshotting: false, message: a.message }),
+  'overlay-open': (s, a) => ({ ...s, overlays: [...s.overlays, { content: a.content, scroll: 0, selected: 0 }] }),
+  'overlay-close': (s) => ({ ...s, overlays: s.overlays.slice(0, -1) }),
+  jump: (s, a, f) => jump(s, a.panel, a.id, f),
+};
+
+/** Tab / Shift-Tab: the next selectable panel; on a small screen past the last one, the next tab. */
+function cycle(s: TuiState, dir: 1 | -1): TuiState {
+  const layout = layoutOf(s);
+  const f = focusable(layout);
+  const next = f.indexOf(s.focus) + dir;
+  if (layout.mode === 'small' && (next >= f.length || next < 0)) {
+    const t = { ...s, tab: (s.tab + dir + layout.tabs.length) % layout.tabs.length };
+    const nf = focusable(layoutOf(t));
+    return { ...t, focus: (dir === 1 ? nf[0] : nf[nf.length - 1]) ?? s.focus };
+  }
+  return f.length > 0 ? { ...s, focus: f[(next + f.length) % f.length]! } : s;
+}
+
+/** j/k, pages, Home/End: in the top overlay, else in the focused panel (its rows, or its lines when none can be selected). */
+function move(s: TuiState, delta: number, frame: Frame | undefined): TuiState {
+  const top = s.overlays[s.overlays.length - 1];
+  if (top) {
+    const o = top.content.kind !== 'panel' && top.content.selectable > 0 ? { ...top, selected: clamp(top.selected + delta, 0, top.content.selectable - 1) } : { ...top, scroll: Math.max(0, top.scroll + delta) };
+    return { ...s, overlays: [...s.overlays.slice(0, -1), o] };
+  }
+  const p = tableOf(s.focus);
+  if (!p || !frame) return s;
+  const { rows } = panelGeometry(s, p, frame, layoutOf(s));
+  if (!p.selectable || rows.length === 0) return { ...s, scroll: { ...s.scroll, [s.focus]: Math.max(0, (s.scroll[s.focus] ?? 0) + delta) } };
+  const index = clamp((s.cursor[s.focus]?.index ?? 0) + delta, 0, rows.length - 1);
+  return { ...s, cursor: { ...s.cursor, [s.focus]: cursorAt(p, rows, index) } };
+}
+
+/** Enter: the top overlay's row or its own Enter, else the focused panel's row. */
+function enter(s: TuiState, frame: Frame | undefined): TuiState {
+  const top = s.overlays[s.overlays.length - 1];
+  if (top) {
+    if (top.content.kind === 'panel') return s;
+    const c = top.content;
+    const action = (c.selectable > 0 ? c.actions?.[top.selected] : undefined) ?? c.enter?.action;
+    if (action) return reduceInner(s, action, frame);
+    return c.onEnter ? withEffect(s, { type: 'overlay-enter', content: c, index: top.selected }) : s;
+  }
+  const p = tableOf(s.focus);
+  if (!p || !frame) return s;
+  const { rows } = panelGeometry(s, p, frame, layoutOf(s));
+  const row = rows[s.cursor[s.focus]?.index ?? 0];
+  if (row === undefined) return s;
+  const result: EnterResult | undefined = p.onEnter ? p.onEnter(row, frame, panelForScope) : { kind: 'overlay', content: { kind: 'panel', panel: p.id, title: p.title } };
+  if (!result) return s;
+  if (result.kind === 'overlay') {
+    const opened = { ...s, overlays: [...s.overlays, { content: result.content, scroll: 0, selected: 0 }] };
+    return result.target ? withEffect(opened, { type: 'guide-target', target: result.target }) : opened;
+  }
+  const shown = focusOn({ ...s, cgroup: result.path }, 'processes');
+  const message = `processes in ${result.path} (Esc: all processes)${s.config.guide ? '; i: investigate this cgroup' : ''}`;
+  return withEffect({ ...shown, message }, { type: 'guide-target', target: { cgroup: result.path } });
+}
+
+/** An action an overlay row asked for: handled as if dispatched (it is a step of its own). */
+function reduceInner(s: TuiState, action: Action, frame: Frame | undefined): TuiState {
+  const handler = HANDLERS[action.type] as Handler<Action['type']>;
+  return handler(s, action, frame);
+}
+
+/** Go to a row: overlays closed, the panel focused (its tab on a small screen), the cursor on the row. */
+function jump(s: TuiState, panel: PanelId, id: string, frame: Frame | undefined): TuiState {
+  const p = tableOf(panel);
+  let t: TuiState = { ...s, overlays: [] };
+  if (!p || !frame) return t;
+  const has = (x: TuiState) => panelRows(p, frame, viewOf(x, panel), envOf(x)).some((r) => p.rowId?.(r) === id);
+  if (!has(t) && panel === 'processes' && (t.filter !== undefined || t.cgroup !== undefined)) {
+    const { filter: _f, cgroup: _c, ...rest } = t;
+    t = rest;
+  }
+  if (!has(t) && panel === 'cgroups' && !t.allCgroups) t = { ...t, allCgroups: true };
+  if (!has(t)) return { ...t, message: `${p.title}: ${id} is not shown any more` };
+  return { ...focusOn(t, panel), cursor: { ...t.cursor, [panel]: { index: 0, id } } };
+}
+
+/** Next / previous sort column of the focused panel (its own order is one of the stops when it has one). */
+function cycleSort(s: TuiState, dir: 1 | -1): TuiState {
+  const p = tableOf(s.focus);
+  const ids = p ? p.columns.filter((c) => c.sort).map((c) => c.id) : [];
+  if (!p || ids.length === 0) return { ...s, message: `${panelOf(s.focus).title}: no column to sort by` };
+  const stops: (string | undefined)[] = p.defaultSort ? ids : [undefined, ...ids];
+  const now = s.sort[s.focus]?.column ?? p.defaultSort;
+  const next = stops[(stops.indexOf(now) + dir + stops.length) % stops.length];
+  const { [s.focus]: _old, ...others } = s.sort;
+  return { ...s, sort: next === undefined ? others : { ...others, [s.focus]: { column: next, reverse: false } } };
+}
+
+const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
+
+function cursorAt(p: AnyTablePanel, rows: readonly unknown[], index: number): Cursor {
+  const row = rows[index];
+  const id = row !== undefined ? p.rowId?.(row) : undefined;
+  return id !== undefined ? { index, id } : { index };
+}
+
+/**
+ * What every step ends with: the focus on a panel that is on screen, each visible panel's
+ * cursor on the row it was on (found again by its identity when the rows moved) and in view,
+ * overlays and help scrolled within their rows.
+ */
+function settle(s0: TuiState, frame: Frame | undefined): TuiState {
+  let s = s0;
+  const layout = layoutOf(s);
+  if (!layout.boxes[s.focus]) s = { ...s, focus: focusable(layout)[0] ?? 'findings' };
+  if (frame) {
+    let cursor = s.cursor;
+    let scroll = s.scroll;
+    for (const id of Object.keys(layout.boxes) as PanelId[]) {
+      const p = tableOf(id);
+      if (!p?.selectable) continue;
+      const g = panelGeometry(s, p, frame, layout);
+      const had = cursor[id];
+      let c: Cursor | undefined;
+      if (g.rows.length > 0) {
+        const found = had?.id !== undefined && p.rowId ? g.rows.findIndex((r) => p.rowId!(r) === had.id) : -1;
+        c = cursorAt(p, g.rows, found >= 0 ? found : clamp(had?.index ?? 0, 0, g.rows.length - 1));
+      } else if (had) c = { index: 0 };
+      if (c && (c.index !== had?.index || c.id !== had?.id)) cursor = { ...cursor, [id]: c };
+      const sc = keepInView(scroll[id] ?? 0, c && g.rows.length > 0 ? c.index : -1, g.lines, g.height);
+      if (sc !== (scroll[id] ?? 0)) scroll = { ...scroll, [id]: sc };
+    }
+    if (cursor !== s.cursor || scroll !== s.scroll) s = { ...s, cursor, scroll };
+  }
+  const inner = overlayInner(s.size.cols, layout);
+  if (s.help !== undefined) {
+    const h = keepInView(s.help, -1, helpRows(inner.width).length, inner.height);
+    if (h !== s.help) s = { ...s, help: h };
+  }
+  const top = s.overlays[s.overlays.length - 1];
+  if (top) {
+    const selected = top.content.kind !== 'panel' && top.content.selectable > 0 ? clamp(top.selected, 0, top.content.selectable - 1) : top.selected;
+    const scroll = keepInView(top.scroll, top.content.kind !== 'panel' && top.content.selectable > 0 ? selected : -1, overlayRows(s, top, frame, inner.width), inner.height);
+    if (scroll !== top.scroll || selected !== top.selected) s = { ...s, overlays: [...s.overlays.slice(0, -1), { ...top, scroll, selected }] };
+  }
+  return s;
+}
