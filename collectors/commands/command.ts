@@ -46,8 +46,9 @@ export async function runTool(src: Source, t: ToolRun): Promise<Outcome<string>>
   if (exitCode === 0 || t.okExitCodes?.includes(exitCode)) return ok(stdout);
   const msg = firstLine(stderr) || firstLine(stdout) || `exit code ${exitCode}`;
   const shown = `${t.cmd} ${t.args.join(' ')}`.slice(0, 120);
-  if (t.netnsPid !== undefined && NO_EXEC.test(stderr)) {
-    // nsenter itself ran, the tool inside it is missing: the same answer as without nsenter.
+  if (NO_EXEC.test(stderr)) {
+    // nsenter itself ran (for a netnsPid, or into the host's namespace under a live --root), the
+    // tool inside it is missing: the same answer as without nsenter.
     const pkg = COMMAND_PACKAGES[t.cmd];
     return unavailable(`${t.cmd} is not installed`, pkg ? `apt-get install ${pkg}` : undefined);
   }

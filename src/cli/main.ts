@@ -41,7 +41,8 @@ ${Object.entries(COMMANDS)
   .join('\n')}
 
 Options for every command:
-  --root DIR   read the host's /proc and /sys under DIR (diag in a container)
+  --root DIR   read the host's /proc and /sys under DIR (diag in a container: commands
+               enter that host's network namespace; a copied tree: files only, no commands)
   --help, -h   help for a command
   --version    print diag's version
 

@@ -2,12 +2,17 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readlinkSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTextSync } from './fast-read.js';
+import { classifyRoot, commandsRefused, hostViewPath, statfsRefused, TREE_HINT, type HostRoot } from './host-root.js';
 import { PinnedFiles, pinBudget } from './pinned-files.js';
 import { failed, ok, outcomeFromErrno, unavailable, type Outcome } from './outcome.js';
 import { COMMAND_PACKAGES, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs, type StatFsOptions } from './source.js';
 
 export interface LiveSourceOptions {
-  /** Root of the observed host's filesystem; "/" normally, e.g. "/host" inside a container. */
+  /**
+   * Root of the observed host's filesystem; "/" normally, e.g. "/host" inside a container. What
+   * it is (host-root.ts) decides where commands run: a running host's root mounted elsewhere gets
+   * them in its PID 1's network namespace; a copied or extracted tree gets none, and no statfs.
+   */
   readonly root?: string;
   /** Default per-command timeout in ms. */
   readonly commandTimeoutMs?: number;
@@ -23,16 +28,43 @@ export class LiveSource implements Source {
   readonly replay = false;
   readonly description: string;
   readonly root: string;
+  /** What the root is: this machine, another running system's root, or a tree of copied files. */
+  readonly host: HostRoot;
   private readonly timeoutMs: number;
 
   constructor(options: LiveSourceOptions = {}) {
     this.root = options.root ?? '/';
     this.timeoutMs = options.commandTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.description = this.root === '/' ? 'live host' : `live host under ${this.root}`;
+    this.host = classifyRoot(this.root);
+    this.description = this.host.kind === 'self' ? 'live host' : this.host.kind === 'live' ? `live host under ${this.root}` : `files under ${this.root} (not a running host: no commands, no statfs)`;
   }
 
   private at(path: string): string {
-    return this.root === '/' ? path : join(this.root, path);
+    if (this.host.kind === 'self') return path;
+    return join(this.root, this.host.kind === 'live' ? hostViewPath(path) : path);
+  }
+
+  /** Under a `live` root: whether diag already is in that host's network namespace (nsenter is then not needed). */
+  private sharesHostNetns: boolean | undefined;
+
+  /**
+   * The network namespace file a command must enter, or undefined to run it where diag is:
+   * under a `live` root every command runs in that host's namespaces, reached by file through its
+   * procfs (DIR/proc/PID/ns/net), since the PID numbers of that procfs need not be diag's own
+   * (a container without the host's PID namespace); the host's own view is its PID 1's.
+   */
+  private netnsFile(netnsPid: number | undefined): string | undefined {
+    if (this.host.kind !== 'live') return undefined;
+    const file = join(this.root, `/proc/${netnsPid ?? 1}/ns/net`);
+    if (netnsPid !== undefined) return file;
+    if (this.sharesHostNetns === undefined) {
+      try {
+        this.sharesHostNetns = readlinkSync(file) === readlinkSync('/proc/self/ns/net');
+      } catch {
+        this.sharesHostNetns = false; // nsenter says why
+      }
+    }
+    return this.sharesHostNetns ? undefined : file;
   }
 
   readFile(path: string): Outcome<string> {
@@ -71,6 +103,7 @@ export class LiveSource implements Source {
   }
 
   statfs(path: string, opts: StatFsOptions = {}): Outcome<StatFs> {
+    if (this.host.kind === 'tree') return unavailable(statfsRefused(this.host), TREE_HINT);
     if (opts.mayHang) return this.boundedStatfs(path, opts.timeoutMs ?? DEFAULT_STATFS_TIMEOUT_MS);
     try {
       const s = statfsSync(this.at(path));
@@ -123,18 +156,24 @@ export class LiveSource implements Source {
   }
 
   async run(spec: CommandSpec): Promise<Outcome<CommandResult>> {
+    if (this.host.kind === 'tree') return unavailable(commandsRefused(this.host), TREE_HINT);
     const timeout = spec.timeoutMs ?? this.timeoutMs;
     const maxBuffer = spec.maxBytes ?? DEFAULT_MAX_BYTES;
     let file = spec.cmd;
     let args: string[] = [...spec.args];
-    if (spec.netnsPid !== undefined) {
-      if (!Number.isSafeInteger(spec.netnsPid) || spec.netnsPid <= 0) {
-        return failed(`invalid PID for nsenter: ${String(spec.netnsPid)}`);
-      }
+    if (spec.netnsPid !== undefined && (!Number.isSafeInteger(spec.netnsPid) || spec.netnsPid <= 0)) {
+      return failed(`invalid PID for nsenter: ${String(spec.netnsPid)}`);
+    }
+    const nsFile = this.netnsFile(spec.netnsPid);
+    if (nsFile !== undefined) {
+      file = 'nsenter';
+      args = [`--net=${nsFile}`, '--', spec.cmd, ...args];
+    } else if (spec.netnsPid !== undefined) {
       file = 'nsenter';
       args = ['--target', String(spec.netnsPid), '--net', '--', spec.cmd, ...args];
     }
-    const shown = spec.netnsPid === undefined ? spec.cmd : `nsenter --net ${spec.cmd}`;
+    const nsenter = file === 'nsenter';
+    const shown = nsenter ? `nsenter --net ${spec.cmd}` : spec.cmd;
     try {
       // Loaded on first use: most commands never run one, and startup time matters.
       const { execa } = await import('execa');
@@ -152,7 +191,7 @@ export class LiveSource implements Source {
       if (r.isMaxBuffer) return unavailable(`${shown} printed more than ${maxBuffer} bytes`);
       const code = (r as { code?: string }).code;
       if (code === 'ENOENT' || (r.failed && r.exitCode === undefined && /ENOENT/.test(String(r.message)))) {
-        const missing = spec.netnsPid !== undefined && /nsenter/.test(String(r.message)) ? 'nsenter' : spec.cmd;
+        const missing = nsenter && /nsenter/.test(String(r.message)) ? 'nsenter' : spec.cmd;
         const pkg = COMMAND_PACKAGES[missing];
         return unavailable(`${missing} is not installed`, pkg ? `apt-get install ${pkg}` : undefined);
       }

@@ -10,7 +10,7 @@ import { fieldNeedsWindow } from './window-needs.js';
 import type { LoadedCheck, LoadedPlaybook } from './loader.js';
 import type { MetricCatalogue } from './metrics.js';
 import type { Report, ReportStatus, UnavailableEntry } from './report-schema.js';
-import { netnsOfPid, resolveTarget, type Target } from './target.js';
+import { hostViewNetns, resolveTarget, type Target } from './target.js';
 
 /**
  * One playbook run: sample what its checks need over a window, derive, judge, drill down, and
@@ -126,7 +126,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
     if (!target) netnsProblem = 'no target: run with --pid PID or --cgroup PATH';
     else {
       const pid = target.pid ?? (target.pids.size > 0 ? Number([...target.pids][0]) : undefined);
-      const own = netnsOfPid(sources[0], process.pid);
+      const own = hostViewNetns(sources[0]);
       if (pid === undefined) netnsProblem = target.problems.join('; ') || 'the target has no process to enter the network namespace of';
       else if (target.netns !== undefined && own !== undefined && target.netns === own && !sampler.replay) sameNetns = true;
       else netnsPid = pid;

@@ -43,7 +43,20 @@ function deepest(paths: readonly string[]): string | undefined {
 }
 
 export function netnsOfPid(src: Source, pid: number): string | undefined {
-  const l = src.readLink(`/proc/${pid}/ns/net`);
+  return netnsOfLink(src, `/proc/${pid}/ns/net`);
+}
+
+/**
+ * The network namespace the source's host view (its /proc/net, commands without a netnsPid)
+ * describes: diag's own on this machine, the host's PID 1's under a live --root (the source maps
+ * /proc/self/ns there), where diag's own PID need not even exist.
+ */
+export function hostViewNetns(src: Source): string | undefined {
+  return netnsOfLink(src, '/proc/self/ns/net');
+}
+
+function netnsOfLink(src: Source, path: string): string | undefined {
+  const l = src.readLink(path);
   if (!isOk(l)) return undefined;
   const m = /^net:\[(\d+)\]$/.exec(l.value);
   return m ? m[1] : undefined;
