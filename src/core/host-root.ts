@@ -41,6 +41,9 @@ export const commandsRefused = (h: { readonly root: string }): string => `${h.ro
 /** Why statfs is not asked for a tree root. */
 export const statfsRefused = (h: { readonly root: string }): string => `${h.root} is not a running host's root: statfs would describe this machine's filesystems`;
 
+/** Why BPF probes are not run for a tree root (they attach to the kernel diag runs on). */
+export const probesRefused = (h: { readonly root: string }): string => `${h.root} is not a running host's root: BPF probes would describe this machine`;
+
 export const TREE_HINT = 'diag reads only the files of a copied or extracted tree; run diag on that host (or take a `diag snapshot` there) for its commands and filesystem usage';
 
 const PROC_NET = '/proc/net';

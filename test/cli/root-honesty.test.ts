@@ -4,6 +4,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeRunnerForCli } from '../../src/cli/probe-runner.js';
+import { LiveSource } from '../../src/core/live-source.js';
 import { liveRequirement } from '../helpers/capabilities.js';
 import { diag } from '../helpers/diag-cli.js';
 
@@ -58,6 +60,11 @@ describe('--root on a copied tree', () => {
         expect({ id, status: t.status, reason: t.reason, rows: t.rows?.length ?? 0 }).toEqual({ id, status: 'unavailable', reason: refused(), rows: 0 });
       }
     }
+  });
+
+  it('BPF probes (drill-downs) do not run: they would attach to this machine\'s kernel', async () => {
+    const runner = await probeRunnerForCli(new LiveSource({ root: dir }));
+    expect(await runner.run('runqlat', 100)).toMatchObject({ status: 'unavailable', reason: `${dir} is not a running host's root: BPF probes would describe this machine` });
   });
 
   it('diag collect filesystem: the copy\'s mounts, each without statfs numbers and saying why', async () => {
