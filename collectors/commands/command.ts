@@ -10,6 +10,8 @@ export interface ToolRun {
   readonly args: readonly string[];
   /** Run inside this process's network namespace (nsenter --target PID --net). */
   readonly netnsPid?: number | undefined;
+  /** Run inside the network namespace bound at this path (nsenter --net=PATH: `ip netns add`, no process). */
+  readonly netnsPath?: string | undefined;
   readonly timeoutMs?: number;
   readonly maxBytes?: number;
   /** Exit codes that still mean "the output is valid" (besides 0). */
@@ -20,6 +22,8 @@ const NOT_SUPPORTED = /not supported|no stats available|no such device/i;
 const NO_PERMISSION = /operation not permitted|permission denied|must be root|you must be root/i;
 const NO_EXEC = /^nsenter: failed to execute .*: no such file or directory/im;
 const NO_PROCESS = /^nsenter: .*(?:no such file or directory|no such process)/im;
+/** nsenter --net=PATH on a file that is not an nsfs bind mount (a stale /run/netns entry). */
+const NOT_A_NETNS = /^nsenter: .*(?:invalid argument|reassociate to namespace)/im;
 
 /** First line of a command's stderr, bounded, for messages. Untrusted text: sanitise on display. */
 export function firstLine(text: string): string {
@@ -38,6 +42,7 @@ export async function runTool(src: Source, t: ToolRun): Promise<Outcome<string>>
     cmd: t.cmd,
     args: t.args,
     ...(t.netnsPid === undefined ? {} : { netnsPid: t.netnsPid }),
+    ...(t.netnsPath === undefined ? {} : { netnsPath: t.netnsPath }),
     timeoutMs: t.timeoutMs ?? COMMAND_TIMEOUT_MS,
     maxBytes: t.maxBytes ?? COMMAND_MAX_BYTES,
   });
@@ -53,6 +58,8 @@ export async function runTool(src: Source, t: ToolRun): Promise<Outcome<string>>
     return unavailable(`${t.cmd} is not installed`, pkg ? `apt-get install ${pkg}` : undefined);
   }
   if (t.netnsPid !== undefined && NO_PROCESS.test(stderr)) return unavailable(`process ${t.netnsPid} has exited: its network namespace is gone (${msg})`);
+  if (t.netnsPath !== undefined && NO_PROCESS.test(stderr)) return unavailable(`network namespace ${t.netnsPath} is gone (${msg})`);
+  if (t.netnsPath !== undefined && NOT_A_NETNS.test(stderr)) return unavailable(`${t.netnsPath} is not a network namespace (${msg})`);
   if (NO_PERMISSION.test(stderr)) return unavailable(`${shown}: ${msg}`, 'run diag as root');
   if (NOT_SUPPORTED.test(stderr) || NOT_SUPPORTED.test(stdout)) return unavailable(`${shown}: ${msg}`);
   return failed(`${shown} exited with code ${exitCode}: ${msg}`);

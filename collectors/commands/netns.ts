@@ -64,6 +64,15 @@ export function procNetPath(ctx: Pick<CollectContext, 'netnsPid'> | undefined, r
   return ctx?.netnsPid === undefined ? `/proc/net/${rel}` : `/proc/${ctx.netnsPid}/net/${rel}`;
 }
 
+/** How a command enters the namespace a collector observes: `runTool(src, { ...netnsEntry(ctx), cmd, args })`. */
+export function netnsEntry(ctx: Pick<CollectContext, 'netnsPid' | 'netnsPath'>): { netnsPid?: number; netnsPath?: string } {
+  if (ctx.netnsPid !== undefined) return { netnsPid: ctx.netnsPid };
+  return ctx.netnsPath === undefined ? {} : { netnsPath: ctx.netnsPath };
+}
+
+/** A namespace observed through its bind mount only (no process): its /proc/PID/net files cannot be read. */
+export const filesUnreachable = (ctx: Pick<CollectContext, 'netnsPid' | 'netnsPath'>): boolean => ctx.netnsPid === undefined && ctx.netnsPath !== undefined;
+
 export interface AcrossNetnsOptions {
   /** Namespaces collected at once (default: the command limit, 6). */
   readonly concurrency?: number;

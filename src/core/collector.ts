@@ -76,6 +76,18 @@ export interface CollectContext {
    * /proc/PID/net/. Only collectors with `netns: true` honour it; the others ignore it.
    */
   readonly netnsPid?: number;
+  /**
+   * Observe the network namespace bound at this path instead (`ip netns add NAME`:
+   * /run/netns/NAME, no process inside): commands run through `Source.run({ netnsPath })`
+   * (nsenter --net=PATH). No /proc/PID/net exists for it: a collector that needs per-netns files
+   * says so (only the collectors the namespaces sweep enters honour it: qdiscs, firewall, sockets).
+   */
+  readonly netnsPath?: string;
+  /**
+   * Processes known to live in the observed namespace (the namespaces scan): socket owners are
+   * looked for among them instead of across every process of the host.
+   */
+  readonly netnsMembers?: readonly number[];
   /** Memos kept across the samples of a long-running consumer (collector-memo.ts); absent for one-shot runs. */
   readonly memo?: CollectorMemo;
 }

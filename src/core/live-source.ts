@@ -5,7 +5,7 @@ import { readTextSync } from './fast-read.js';
 import { classifyRoot, commandsRefused, hostViewPath, statfsRefused, TREE_HINT, type HostRoot } from './host-root.js';
 import { PinnedFiles, pinBudget } from './pinned-files.js';
 import { failed, ok, outcomeFromErrno, unavailable, type Outcome } from './outcome.js';
-import { COMMAND_PACKAGES, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs, type StatFsOptions } from './source.js';
+import { COMMAND_PACKAGES, isValidNetnsPath, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs, type StatFsOptions } from './source.js';
 
 export interface LiveSourceOptions {
   /**
@@ -161,11 +161,17 @@ export class LiveSource implements Source {
     const maxBuffer = spec.maxBytes ?? DEFAULT_MAX_BYTES;
     let file = spec.cmd;
     let args: string[] = [...spec.args];
+    if (spec.netnsPid !== undefined && spec.netnsPath !== undefined) return failed(`nsenter takes a PID or a path, not both (PID ${spec.netnsPid}, ${spec.netnsPath})`);
     if (spec.netnsPid !== undefined && (!Number.isSafeInteger(spec.netnsPid) || spec.netnsPid <= 0)) {
       return failed(`invalid PID for nsenter: ${String(spec.netnsPid)}`);
     }
-    const nsFile = this.netnsFile(spec.netnsPid);
-    if (nsFile !== undefined) {
+    const nsFile = spec.netnsPath === undefined ? this.netnsFile(spec.netnsPid) : undefined;
+    if (spec.netnsPath !== undefined) {
+      if (!isValidNetnsPath(spec.netnsPath)) return failed(`invalid network namespace path for nsenter: ${JSON.stringify(spec.netnsPath.slice(0, 100))}`);
+      file = 'nsenter';
+      // Under a live --root the bind mount is the observed host's: reached below DIR.
+      args = [`--net=${this.host.kind === 'live' ? join(this.root, spec.netnsPath) : spec.netnsPath}`, '--', spec.cmd, ...args];
+    } else if (nsFile !== undefined) {
       file = 'nsenter';
       args = [`--net=${nsFile}`, '--', spec.cmd, ...args];
     } else if (spec.netnsPid !== undefined) {

@@ -119,7 +119,7 @@ export class RecordingSource implements Source {
         transform && 'stdout' in answer
           ? { stdout: transform('command', shown, answer.stdout) ?? '', stderr: transform('command', shown, answer.stderr) ?? '', exitCode: answer.exitCode }
           : answer;
-      files.set(`${meta}/commands/${key}.json`, JSON.stringify({ argv: [spec.cmd, ...spec.args], netnsPid: spec.netnsPid ?? null, ...a }));
+      files.set(`${meta}/commands/${key}.json`, JSON.stringify({ argv: [spec.cmd, ...spec.args], netnsPid: spec.netnsPid ?? null, ...(spec.netnsPath === undefined ? {} : { netnsPath: spec.netnsPath }), ...a }));
     }
     return { files, dropped };
   }

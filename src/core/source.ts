@@ -40,6 +40,12 @@ export interface CommandSpec {
   readonly args: readonly string[];
   /** Run inside the network namespace of this PID (nsenter --target PID --net). */
   readonly netnsPid?: number;
+  /**
+   * Run inside the network namespace bound at this path (nsenter --net=PATH): a namespace made
+   * with `ip netns add NAME` (/run/netns/NAME) that no process lives in. An absolute path in
+   * diag's mount namespace; never together with netnsPid.
+   */
+  readonly netnsPath?: string;
   /** Kill the command after this long (default 5 s). */
   readonly timeoutMs?: number;
   /** Refuse output larger than this (default 16 MiB). */
@@ -106,7 +112,7 @@ export const COMMAND_PACKAGES: Readonly<Record<string, string>> = {
  * recording sources. Readable prefix + hash of the exact argv, so two different argument lists
  * never collide and nothing from the argv can escape the directory.
  */
-export function commandKey(spec: Pick<CommandSpec, 'cmd' | 'args' | 'netnsPid'>): string {
+export function commandKey(spec: Pick<CommandSpec, 'cmd' | 'args' | 'netnsPid' | 'netnsPath'>): string {
   const argv = [spec.cmd, ...spec.args];
   const readable = argv
     .join('_')
@@ -114,11 +120,29 @@ export function commandKey(spec: Pick<CommandSpec, 'cmd' | 'args' | 'netnsPid'>)
     .replace(/^[._]+/, '')
     .slice(0, 60);
   const hash = createHash('sha1')
-    .update(JSON.stringify({ argv, netns: spec.netnsPid ?? null }))
+    // netnsPath only when set: the keys of every answer recorded before it existed stay the same.
+    .update(JSON.stringify({ argv, netns: spec.netnsPid ?? null, ...(spec.netnsPath === undefined ? {} : { netnsPath: spec.netnsPath }) }))
     .digest('hex')
     .slice(0, 12);
-  const ns = spec.netnsPid === undefined ? '' : `netns${spec.netnsPid}-`;
+  const ns =
+    spec.netnsPid !== undefined
+      ? `netns${spec.netnsPid}-`
+      : spec.netnsPath !== undefined
+        ? `netns-${(spec.netnsPath.split('/').pop() ?? '').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 30)}-`
+        : '';
   return `${ns}${readable}-${hash}`;
+}
+
+/**
+ * A path nsenter may be given for --net=PATH: absolute, no "." or ".." component, no control
+ * characters, bounded. It is one argv element (never a shell word); this keeps it from naming
+ * anything but a file.
+ */
+export function isValidNetnsPath(path: string): boolean {
+  if (path.length < 2 || path.length > 1024 || !path.startsWith('/')) return false;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(path)) return false;
+  return path.split('/').every((c) => c !== '.' && c !== '..');
 }
 
 /** Where a fixture or bundle tree keeps answers that are not plain files. */

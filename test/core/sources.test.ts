@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FixtureSource } from '../../src/core/fixture-source.js';
 import { LiveSource } from '../../src/core/live-source.js';
 import { RecordingSource } from '../../src/core/recording-source.js';
-import { commandKey } from '../../src/core/source.js';
+import { commandKey, isValidNetnsPath } from '../../src/core/source.js';
 import { fixtureTree } from '../helpers/fixture-host.js';
 
 const cleanups: Array<() => void> = [];
@@ -45,6 +45,10 @@ describe('LiveSource', () => {
   it('refuses a bad nsenter PID', async () => {
     const r = await live.run({ cmd: 'ip', args: ['link'], netnsPid: -1 });
     expect(r.status).toBe('error');
+  });
+  it('refuses a bad netns path, and a PID with a path', async () => {
+    expect((await live.run({ cmd: 'ip', args: ['link'], netnsPath: '../etc' })).status).toBe('error');
+    expect((await live.run({ cmd: 'ip', args: ['link'], netnsPid: 1, netnsPath: '/run/netns/x' })).status).toBe('error');
   });
   it('reads under --root', () => {
     const dir = mkdtempSync(join(tmpdir(), 'diag-root-'));
@@ -92,5 +96,43 @@ describe('FixtureSource and RecordingSource', () => {
     expect(commandKey({ cmd: 'ss', args: ['-tin'] })).not.toBe(commandKey({ cmd: 'ss', args: ['-t', 'in'] }));
     expect(commandKey({ cmd: 'ss', args: ['-tin'] })).not.toBe(commandKey({ cmd: 'ss', args: ['-tin'], netnsPid: 5 }));
     expect(commandKey({ cmd: '../../x', args: ['/etc/passwd'] })).not.toMatch(/\//);
+  });
+  it('keys a command run by netns path apart from the same argv elsewhere, and keeps old keys unchanged', () => {
+    const bare = commandKey({ cmd: 'tc', args: ['-s', 'qdisc'] });
+    const byPath = commandKey({ cmd: 'tc', args: ['-s', 'qdisc'], netnsPath: '/run/netns/blue' });
+    expect(byPath).not.toBe(bare);
+    expect(byPath).not.toBe(commandKey({ cmd: 'tc', args: ['-s', 'qdisc'], netnsPath: '/run/netns/red' }));
+    expect(byPath).toMatch(/^netns-blue-tc_-s_qdisc-[0-9a-f]{12}$/);
+    expect(commandKey({ cmd: 'x', args: [], netnsPath: '/run/netns/../../etc' })).not.toMatch(/\//);
+    // answers recorded before netnsPath existed are still found: the key of a spec without it is unchanged
+    expect(bare).toBe('tc_-s_qdisc-0c297a10a5df');
+    expect(commandKey({ cmd: 'uname', args: ['-r'] })).toBe('uname_-r-da6a085406fe');
+  });
+  it('records and replays an answer by netns path', async () => {
+    const inner = {
+      kind: 'live', replay: false, description: 'fake',
+      readFile: () => ({ status: 'unavailable', reason: 'x' }), readDir: () => ({ status: 'unavailable', reason: 'x' }), readLink: () => ({ status: 'unavailable', reason: 'x' }),
+      statfs: () => ({ status: 'unavailable', reason: 'x' }), now: () => ({ monoMs: 1, wall: 'w' }),
+      run: (spec: { netnsPath?: string }) => Promise.resolve({ status: 'ok', value: { stdout: `in ${spec.netnsPath ?? 'host'}\n`, stderr: '', exitCode: 0 } }),
+    } as unknown as ConstructorParameters<typeof RecordingSource>[0];
+    const rec = new RecordingSource(inner);
+    await rec.run({ cmd: 'ip', args: ['link'], netnsPath: '/run/netns/blue' });
+    await rec.run({ cmd: 'ip', args: ['link'] });
+    const out = mkdtempSync(join(tmpdir(), 'diag-rec-'));
+    cleanups.push(() => rmSync(out, { recursive: true, force: true }));
+    rec.writeTree(out);
+    const fx = new FixtureSource(out);
+    expect(await fx.run({ cmd: 'ip', args: ['link'], netnsPath: '/run/netns/blue' })).toEqual({ status: 'ok', value: { stdout: 'in /run/netns/blue\n', stderr: '', exitCode: 0 } });
+    expect(await fx.run({ cmd: 'ip', args: ['link'] })).toEqual({ status: 'ok', value: { stdout: 'in host\n', stderr: '', exitCode: 0 } });
+    expect((await fx.run({ cmd: 'ip', args: ['link'], netnsPath: '/run/netns/red' })).status).toBe('unavailable');
+  });
+  it('validates netns paths before they reach nsenter', () => {
+    expect(isValidNetnsPath('/run/netns/blue')).toBe(true);
+    expect(isValidNetnsPath('/run/docker/netns/0f1e2d')).toBe(true);
+    expect(isValidNetnsPath('run/netns/blue')).toBe(false);
+    expect(isValidNetnsPath('/run/netns/../x')).toBe(false);
+    expect(isValidNetnsPath('/run/netns/a\nb')).toBe(false);
+    expect(isValidNetnsPath('-/x')).toBe(false);
+    expect(isValidNetnsPath('/' + 'a'.repeat(2000))).toBe(false);
   });
 });

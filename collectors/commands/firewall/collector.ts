@@ -4,7 +4,7 @@ import { failed, ok, unavailable, type Outcome } from '../../../src/core/outcome
 import type { ParseResult } from '../../../src/core/parse-result.js';
 import type { Source } from '../../../src/core/source.js';
 import { runTool } from '../command.js';
-import { procNetPath } from '../netns.js';
+import { filesUnreachable, netnsEntry, procNetPath } from '../netns.js';
 import { isDropTarget, parseIptablesSave, type IptablesRuleset } from './parse-iptables.js';
 import { isNftDropVerdict, parseNftRuleset, type NftRuleset } from './parse-nft.js';
 
@@ -25,8 +25,8 @@ interface BackendResult {
   readonly command?: string;
 }
 
-async function runParsed<T>(src: Source, cmd: string, args: readonly string[], netnsPid: number | undefined, parse: (t: string) => ParseResult<T>): Promise<Outcome<T>> {
-  const out = await runTool(src, { cmd, args, netnsPid, maxBytes: FIREWALL_MAX_BYTES });
+async function runParsed<T>(src: Source, cmd: string, args: readonly string[], ns: ReturnType<typeof netnsEntry>, parse: (t: string) => ParseResult<T>): Promise<Outcome<T>> {
+  const out = await runTool(src, { cmd, args, ...ns, maxBytes: FIREWALL_MAX_BYTES });
   if (out.status !== 'ok') return out;
   const p = parse(out.value);
   return p.ok ? ok(p.value) : failed(p.error.message, p.error);
@@ -34,6 +34,8 @@ async function runParsed<T>(src: Source, cmd: string, args: readonly string[], n
 
 /** Legacy x_tables list their loaded tables per namespace in /proc/net/ip{,6}_tables_names. */
 function legacyTablesLoaded(src: Source, ctx: CollectContext, v6: boolean): boolean | undefined {
+  // A namespace held only by a bind mount has no /proc/PID/net to look in: ask the tool.
+  if (filesUnreachable(ctx)) return undefined;
   const f = src.readFile(procNetPath(ctx, v6 ? 'ip6_tables_names' : 'ip_tables_names'));
   if (f.status !== 'ok') return f.status === 'unavailable' && /does not exist/.test(f.reason) ? false : undefined;
   return f.value.trim().length > 0;
@@ -43,7 +45,7 @@ async function iptablesBackends(src: Source, ctx: CollectContext, v6: boolean, n
   const bin = v6 ? 'ip6tables' : 'iptables';
   const legacy: Backend = v6 ? 'ip6tables-legacy' : 'iptables-legacy';
   const viaNft: Backend = v6 ? 'ip6tables-nft' : 'iptables-nft';
-  const ns = ctx.netnsPid;
+  const ns = netnsEntry(ctx);
   const out: BackendResult[] = [];
   let fallbackUsed = false;
   const fallback = async (): Promise<BackendResult | undefined> => {
@@ -154,7 +156,7 @@ export const firewallCollector: Collector = {
     },
   },
   async collect(src: Source, ctx: CollectContext): Promise<TableOutcomes> {
-    const nft = await runParsed(src, 'nft', NFT_ARGS, ctx.netnsPid, parseNftRuleset);
+    const nft = await runParsed(src, 'nft', NFT_ARGS, netnsEntry(ctx), parseNftRuleset);
     const [v4, v6] = await Promise.all([iptablesBackends(src, ctx, false, nft), iptablesBackends(src, ctx, true, nft)]);
     const results: BackendResult[] = [{ backend: 'nft', outcome: nft, command: `nft ${NFT_ARGS.join(' ')}` }, ...v4, ...v6];
 

@@ -4,21 +4,24 @@ import { failed, ok, type Outcome } from '../../../src/core/outcome.js';
 import type { Source } from '../../../src/core/source.js';
 import { runTool } from '../command.js';
 import { mapLimited } from '../limit.js';
+import { netnsEntry } from '../netns.js';
 import { parseTcClassText, parseTcQdiscJson, parseTcQdiscText, type Qdiscs, type TcClass } from './parse.js';
 
 export const TC_JSON_ARGS = ['-s', '-j', 'qdisc', 'show'] as const;
 export const TC_TEXT_ARGS = ['-s', 'qdisc', 'show'] as const;
 
 /** JSON where tc has it (iproute2 >= 4.13); text otherwise. */
-async function readQdiscs(src: Source, netnsPid: number | undefined): Promise<Outcome<Qdiscs>> {
-  const j = await runTool(src, { cmd: 'tc', args: TC_JSON_ARGS, netnsPid });
+type Entry = ReturnType<typeof netnsEntry>;
+
+async function readQdiscs(src: Source, ns: Entry): Promise<Outcome<Qdiscs>> {
+  const j = await runTool(src, { cmd: 'tc', args: TC_JSON_ARGS, ...ns });
   if (j.status === 'ok') {
     const p = parseTcQdiscJson(j.value);
     if (p.ok) return ok(p.value);
   } else if (j.status === 'unavailable' || !/unknown|invalid option|usage/i.test(j.reason)) {
     return j;
   }
-  const t = await runTool(src, { cmd: 'tc', args: TC_TEXT_ARGS, netnsPid });
+  const t = await runTool(src, { cmd: 'tc', args: TC_TEXT_ARGS, ...ns });
   if (t.status !== 'ok') return t;
   const p = parseTcQdiscText(t.value);
   return p.ok ? ok(p.value) : failed(p.error.message, p.error);
@@ -29,11 +32,11 @@ const CLASSFUL: ReadonlySet<string> = new Set(['htb', 'hfsc', 'cbq', 'drr', 'qfq
 /** `tc -s class show dev DEV`: one command per device with a classful qdisc. */
 export const tcClassArgs = (dev: string): string[] => ['-s', 'class', 'show', 'dev', dev];
 
-async function readClasses(src: Source, q: Qdiscs, netnsPid: number | undefined): Promise<Outcome<Row[]>> {
+async function readClasses(src: Source, q: Qdiscs, ns: Entry): Promise<Outcome<Row[]>> {
   const devs = [...new Set(q.qdiscs.filter((d) => CLASSFUL.has(d.kind)).map((d) => d.dev))].sort();
   const per = await mapLimited(devs, 4, async (dev): Promise<Outcome<Array<{ dev: string; c: TcClass }>>> => {
     // The device name is one argv element, never part of a command string.
-    const out = await runTool(src, { cmd: 'tc', args: tcClassArgs(dev), netnsPid });
+    const out = await runTool(src, { cmd: 'tc', args: tcClassArgs(dev), ...ns });
     if (out.status !== 'ok') return out;
     const p = parseTcClassText(out.value);
     return p.ok ? ok(p.value.classes.map((c) => ({ dev, c }))) : failed(p.error.message, p.error);
@@ -113,8 +116,9 @@ export const qdiscsCollector: Collector = {
     },
   },
   async collect(src: Source, ctx: CollectContext): Promise<TableOutcomes> {
-    const q = await readQdiscs(src, ctx.netnsPid);
+    const ns = netnsEntry(ctx);
+    const q = await readQdiscs(src, ns);
     if (q.status !== 'ok') return { qdiscs: q, qdisc_classes: q };
-    return { qdiscs: ok(qdiscRows(q.value)), qdisc_classes: await readClasses(src, q.value, ctx.netnsPid) };
+    return { qdiscs: ok(qdiscRows(q.value)), qdisc_classes: await readClasses(src, q.value, ns) };
   },
 };

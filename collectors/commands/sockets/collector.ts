@@ -3,7 +3,8 @@ import { counter, derived, gauge } from '../../../src/core/fields.js';
 import { failed, ok, type Outcome } from '../../../src/core/outcome.js';
 import type { Source } from '../../../src/core/source.js';
 import { runTool } from '../command.js';
-import { OWNER_SCAN_BUDGET_MS, socketOwners, type SocketOwners } from './owners.js';
+import { netnsEntry } from '../netns.js';
+import { OWNER_SCAN_BUDGET_MS, socketOwners, socketOwnersAmong, type SocketOwners } from './owners.js';
 import { parseSsSockets, parseSsSummary, type SsSocket } from './parse.js';
 
 /** ss output for tens of thousands of sockets with -i is large; beyond this we say so. */
@@ -22,10 +23,12 @@ export const SS_UDP_ARGS = ['-u', '-a', '-n', '-e', '-m', '-O', '-H'] as const;
 /** iproute2 older than 4.19 has no -O, older than 4.13 no -H: the parser reads both layouts. */
 const stripNewFlags = (args: readonly string[]) => args.filter((a) => a !== '-O' && a !== '-H');
 
-async function runSs(src: Source, args: readonly string[], netnsPid: number | undefined): Promise<Outcome<string>> {
-  const r = await runTool(src, { cmd: 'ss', args, netnsPid, maxBytes: SS_MAX_BYTES });
+type Entry = ReturnType<typeof netnsEntry>;
+
+async function runSs(src: Source, args: readonly string[], ns: Entry): Promise<Outcome<string>> {
+  const r = await runTool(src, { cmd: 'ss', args, ...ns, maxBytes: SS_MAX_BYTES });
   if (r.status === 'error' && /invalid option|unrecognized option/i.test(r.reason)) {
-    return runTool(src, { cmd: 'ss', args: stripNewFlags(args), netnsPid, maxBytes: SS_MAX_BYTES });
+    return runTool(src, { cmd: 'ss', args: stripNewFlags(args), ...ns, maxBytes: SS_MAX_BYTES });
   }
   return r;
 }
@@ -100,14 +103,20 @@ export function udpRows(sockets: readonly SsSocket[], owners?: SocketOwners): Ro
   }));
 }
 
-async function socketTable(src: Source, args: readonly string[], netnsPid: number | undefined, toRows: (s: readonly SsSocket[], owners: SocketOwners) => Row[]): Promise<Outcome<Row[]>> {
-  const out = await runSs(src, args, netnsPid);
+/**
+ * One socket table (`ss` with SS_TCP_ARGS or SS_UDP_ARGS) in the namespace the context observes,
+ * with the owners of its sockets: among `ctx.netnsMembers` when the caller knows who lives there
+ * (the namespaces sweep), else from the host-wide /proc/PID/fd scan.
+ */
+export async function socketTable(src: Source, args: readonly string[], ctx: Pick<CollectContext, 'netnsPid' | 'netnsPath' | 'netnsMembers'>, toRows: (s: readonly SsSocket[], owners: SocketOwners) => Row[]): Promise<Outcome<Row[]>> {
+  const out = await runSs(src, args, netnsEntry(ctx));
   if (out.status !== 'ok') return out;
   const p = parseSsSockets(out.value);
   if (!p.ok) return failed(p.error.message, p.error);
   // After ss answered, so the map is at least as new as the sockets it names.
   const wanted = p.value.sockets.filter((s) => s.users.length === 0 && s.ino !== undefined && s.ino !== 0).map((s) => s.ino!);
   if (wanted.length === 0) return ok(toRows(p.value.sockets, new Map()));
+  if (ctx.netnsMembers !== undefined) return ok(toRows(p.value.sockets, socketOwnersAmong(src, wanted, ctx.netnsMembers)));
   const { owners, truncated } = socketOwners(src, wanted);
   return ok(toRows(p.value.sockets, owners), truncated ? [`socket owners: the /proc/PID/fd scan stopped after its ${OWNER_SCAN_BUDGET_MS} ms budget; some sockets have no process`] : undefined);
 }
@@ -197,12 +206,11 @@ export const socketsCollector: Collector = {
     },
   },
   async collect(src: Source, ctx: CollectContext): Promise<TableOutcomes> {
-    const ns = ctx.netnsPid;
     const [tcp, udp, summary] = await Promise.all([
-      socketTable(src, SS_TCP_ARGS, ns, tcpRows),
-      socketTable(src, SS_UDP_ARGS, ns, udpRows),
+      socketTable(src, SS_TCP_ARGS, ctx, tcpRows),
+      socketTable(src, SS_UDP_ARGS, ctx, udpRows),
       (async (): Promise<Outcome<Row[]>> => {
-        const out = await runSs(src, ['-s'], ns);
+        const out = await runSs(src, ['-s'], netnsEntry(ctx));
         if (out.status !== 'ok') return out;
         const p = parseSsSummary(out.value);
         if (!p.ok) return failed(p.error.message, p.error);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mapLimited, Semaphore, withCommandLimit } from '../../../collectors/commands/limit.js';
-import { acrossNetns, isValidPid, listNetns, netnsInode, netnsOfPid, netnsStatusTable, procNetPath, type NetnsTarget } from '../../../collectors/commands/netns.js';
+import { acrossNetns, filesUnreachable, isValidPid, netnsEntry, listNetns, netnsInode, netnsOfPid, netnsStatusTable, procNetPath, type NetnsTarget } from '../../../collectors/commands/netns.js';
 import { runTool } from '../../../collectors/commands/command.js';
 import type { Collector } from '../../../src/core/collector.js';
 import { gauge } from '../../../src/core/fields.js';
@@ -90,6 +90,15 @@ describe('runTool', () => {
     expect(await runTool(answer('nsenter: failed to execute conntrack: No such file or directory', 127), { cmd: 'conntrack', args: ['-S'], netnsPid: 5 })).toEqual({ status: 'unavailable', reason: 'conntrack is not installed', hint: 'apt-get install conntrack' });
     expect(await runTool(answer('', 1), { cmd: 'tc', args: [], okExitCodes: [1] })).toMatchObject({ status: 'ok' });
   });
+  it('says what happened to a namespace entered by its bind-mount path', async () => {
+    expect(await runTool(answer('nsenter: cannot open /run/netns/gone: No such file or directory'), { cmd: 'tc', args: [], netnsPath: '/run/netns/gone' })).toMatchObject({ status: 'unavailable', reason: expect.stringContaining('network namespace /run/netns/gone is gone') });
+    expect(await runTool(answer("nsenter: reassociate to namespace 'ns/net' failed: Invalid argument"), { cmd: 'tc', args: [], netnsPath: '/run/netns/stale' })).toMatchObject({ status: 'unavailable', reason: expect.stringContaining('/run/netns/stale is not a network namespace') });
+    expect(await runTool(answer('nsenter: failed to execute nft: No such file or directory', 127), { cmd: 'nft', args: [], netnsPath: '/run/netns/x' })).toEqual({ status: 'unavailable', reason: 'nft is not installed', hint: 'apt-get install nftables' });
+    const { src, stats } = slowSource(0);
+    await runTool(src, { cmd: 'tc', args: ['-s'], netnsPath: '/run/netns/blue' });
+    expect(stats.specs[0]).toMatchObject({ cmd: 'tc', args: ['-s'], netnsPath: '/run/netns/blue' });
+    expect(stats.specs[0]!.netnsPid).toBeUndefined();
+  });
   it('passes bounds and the namespace to the source as an argument array', async () => {
     const { src, stats } = slowSource(0);
     await runTool(src, { cmd: 'ethtool', args: ['-S', 'weird name; rm -rf /'], netnsPid: 42 });
@@ -108,6 +117,11 @@ describe('netns helpers', () => {
     expect(isValidPid(1.5)).toBe(false);
     expect(procNetPath({ netnsPid: 7 }, 'dev')).toBe('/proc/7/net/dev');
     expect(procNetPath({}, 'dev')).toBe('/proc/net/dev');
+    expect(netnsEntry({ netnsPid: 7, netnsPath: '/run/netns/x' })).toEqual({ netnsPid: 7 });
+    expect(netnsEntry({ netnsPath: '/run/netns/x' })).toEqual({ netnsPath: '/run/netns/x' });
+    expect(netnsEntry({})).toEqual({});
+    expect(filesUnreachable({ netnsPath: '/run/netns/x' })).toBe(true);
+    expect(filesUnreachable({ netnsPid: 3, netnsPath: '/run/netns/x' })).toBe(false);
   });
   it('lists one target per network namespace (lowest PID) from /proc', () => {
     const t = fixtureTree({}, {
