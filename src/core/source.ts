@@ -140,7 +140,6 @@ export function commandKey(spec: Pick<CommandSpec, 'cmd' | 'args' | 'netnsPid' |
  */
 export function isValidNetnsPath(path: string): boolean {
   if (path.length < 2 || path.length > 1024 || !path.startsWith('/')) return false;
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(path)) return false;
   return path.split('/').every((c) => c !== '.' && c !== '..');
 }
