@@ -49,11 +49,38 @@ export function isWithin(inner: EntityRef, outer: EntityRef): boolean {
   if (outer.kind === 'host' && outer.within === undefined) return true;
   if (inner.within && isWithin(inner.within, outer)) return true;
   if (inner.kind !== outer.kind) return false;
+  // The same name in two network namespaces is two entities (eth0 here and eth0 in a container).
+  if ((inner.within === undefined) !== (outer.within === undefined)) return false;
+  if (inner.within && outer.within && scopeString(inner.within) !== scopeString(outer.within)) return false;
   if (inner.kind === 'cgroup') return outer.key === '/' || inner.key === outer.key || inner.key.startsWith(outer.key + '/');
   return inner.key === outer.key;
 }
 
+/**
+ * Table scope of rows seen inside other network namespaces: `netns/<kind>` (e.g. "netns/qdisc"),
+ * rows keyed `<netns inode>/<own key>`, each row's scope nested in its namespace
+ * ("netns:4026532/qdisc:veth0 1: root"). The namespaces collector's per-namespace tables use it.
+ */
+export const IN_NETNS = 'netns/';
+
+/** The table scope of `kind` rows seen inside network namespaces ("qdisc" -> "netns/qdisc"). */
+export const inNetns = (kind: string): string => IN_NETNS + kind;
+
+/** Rows of this table scope are one per network namespace or nested in one ("netns", "netns/qdisc"). */
+export const perNetnsScope = (tableScope: string): boolean => tableScope === 'netns' || tableScope.startsWith(IN_NETNS);
+
+/** The kind of entity a table's rows are: "qdisc" for both "qdisc" and "netns/qdisc". */
+export function entityKind(tableScope: string): string {
+  return tableScope.startsWith(IN_NETNS) ? tableScope.slice(IN_NETNS.length) : tableScope;
+}
+
 /** The scope string of a row of a table of this scope kind, without building an EntityRef (hot path). */
 export function rowScope(kind: string, key: string): string {
-  return kind === 'host' ? 'host' : `${kind}:${key}`;
+  if (kind === 'host') return 'host';
+  if (kind.startsWith(IN_NETNS)) {
+    const i = key.indexOf('/');
+    // A key without its namespace is a bug of the table; its scope stays readable (not nested).
+    return i > 0 ? `netns:${key.slice(0, i)}/${kind.slice(IN_NETNS.length)}:${key.slice(i + 1)}` : `${kind.slice(IN_NETNS.length)}:${key}`;
+  }
+  return `${kind}:${key}`;
 }

@@ -1,5 +1,5 @@
 import type { Model, ModelRow, ModelTable } from '../core/derive.js';
-import { entity, isWithin, parseScope, rowScope, scopeString, type EntityRef } from '../core/entity.js';
+import { entity, entityKind, isWithin, parseScope, rowScope, scopeString, type EntityRef } from '../core/entity.js';
 import { round } from './check/finding.js';
 import { formatWithUnit } from './template.js';
 import { fieldNeedsWindow } from './window-needs.js';
@@ -119,8 +119,9 @@ function rankTable(spec: CulpritSpec, t: ModelTable, scope: EntityRef, model: Mo
     }
     const kind = spec.as ?? name;
     for (const [k, g] of groups) {
-      const own = lookupRow(model, kind, k);
-      candidates.push({ ref: entity(kind, k, scope.within), value: g.value, row: own?.row, table: own?.table ?? t, rows: g.rows });
+      const ref = entity(kind, k, scope.within);
+      const own = lookupRow(model, ref);
+      candidates.push({ ref, value: g.value, row: own?.row, table: own?.table ?? t, rows: g.rows });
     }
   } else {
     for (const r of rows) {
@@ -190,11 +191,12 @@ function belongs(t: ModelTable, r: ModelRow, scope: EntityRef): boolean {
   return true;
 }
 
-/** The row of an entity in the first table of its scope kind that has it. */
-function lookupRow(model: Model, kind: string, key: string): { row: ModelRow; table: ModelTable } | undefined {
+/** The row of an entity in the first table of its kind that has it (in its network namespace: eth0 of a container is not the host's). */
+function lookupRow(model: Model, ref: EntityRef): { row: ModelRow; table: ModelTable } | undefined {
+  const id = scopeString(ref);
   for (const t of Object.values(model.tables)) {
-    if (t.spec.scope !== kind || t.rows.status !== 'ok') continue;
-    const row = t.rows.value.find((r) => r.key === key);
+    if (entityKind(t.spec.scope) !== ref.kind || t.rows.status !== 'ok') continue;
+    const row = t.rows.value.find((r) => r.scope === id);
     if (row) return { row, table: t };
   }
   return undefined;
@@ -203,7 +205,7 @@ function lookupRow(model: Model, kind: string, key: string): { row: ModelRow; ta
 /** The finding's own scope as its first culprit, when it is an entity diag can describe. */
 function selfCulprit(scope: EntityRef, model: Model): Culprit | undefined {
   if (scope.kind === 'host') return undefined;
-  const own = lookupRow(model, scope.kind, scope.key);
+  const own = lookupRow(model, scope);
   const d = describe(scope, model, own?.row, own?.table);
   if (Object.keys(d.identity).length === 0 && Object.keys(d.facts).length === 0) return undefined;
   return { entity: { kind: scope.kind, id: scopeString(scope), name: d.name }, rank: 1, why: 'where it was measured', identity: d.identity, evidence: d.facts };
@@ -230,10 +232,10 @@ export function describe(ref: EntityRef, model: Model, row?: ModelRow, table?: M
   const rows: { row: ModelRow; table: ModelTable }[] = [];
   if (row && table) rows.push({ row, table });
   const lookupKind = ref.kind === 'netns' ? 'namespace' : ref.kind;
-  const lookupKey = ref.kind === 'netns' ? `net:${ref.key}` : ref.key;
+  const lookupScope = ref.kind === 'netns' ? `namespace:net:${ref.key}` : scopeString(ref);
   for (const t of Object.values(model.tables)) {
-    if (t.spec.scope !== lookupKind || t.rows.status !== 'ok' || t === table) continue;
-    const r = t.rows.value.find((x) => x.key === lookupKey);
+    if (entityKind(t.spec.scope) !== lookupKind || t.rows.status !== 'ok' || t === table) continue;
+    const r = t.rows.value.find((x) => x.scope === lookupScope);
     if (r) rows.push({ row: r, table: t });
   }
   if (ref.kind === 'process') add('pid', ref.key);
@@ -251,7 +253,7 @@ export function describe(ref: EntityRef, model: Model, row?: ModelRow, table?: M
   // A process's or socket's cgroup: its container or unit name says more than the path.
   const cg = identity.cgroup;
   if (cg !== undefined && ref.kind !== 'cgroup') {
-    const c = lookupRow(model, 'cgroup', cg);
+    const c = lookupRow(model, entity('cgroup', cg));
     if (c) {
       // Only when the path says what it is (a unit, a container, a pod): "other" repeats the path.
       const kind = c.row.labels.kind;
@@ -278,8 +280,11 @@ function nameOf(ref: EntityRef, id: Record<string, string>): string {
       return id.name && id.name !== ref.key ? `${id.name} (${ref.key})` : ref.key;
     case 'event':
       return id.comm ?? id.what ?? ref.key;
-    case 'netns':
-      return id.names ? `${id.names} (netns ${ref.key})` : id.cgroups ? `netns ${ref.key} of ${id.cgroups.split(' ')[0]}` : `netns ${ref.key}`;
+    case 'netns': {
+      // ip-netns names, else the container, unit or process the namespaces collector named it by
+      const name = id.names ?? id.name;
+      return name ? `${name} (netns ${ref.key})` : id.cgroups ? `netns ${ref.key} of ${id.cgroups.split(' ')[0]}` : `netns ${ref.key}`;
+    }
     default:
       return ref.key;
   }

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
+import { perNetnsScope } from '../core/entity.js';
 import type { MetricCatalogue } from './metrics.js';
 import { suggestMetrics } from './metrics.js';
 import { playbookSchema, type CheckSpec, type PlaybookFile } from './playbook-schema.js';
@@ -191,7 +192,7 @@ function semanticErrors(p: Parsed, cat: MetricCatalogue): PlaybookError[] {
       for (const v of vals) if (typeof v === 'string' && v.startsWith('$') && !FILTER_VARS.includes(v)) err([...base, 'where', j, 'value'], `unknown variable ${JSON.stringify(v)} (known: ${FILTER_VARS.join(', ')})`);
     });
     if (c.target === 'netns') {
-      if (table && m.scope !== 'netns' && table.collector.netns !== true) err([...base, 'target'], `target netns needs a table of scope netns or a collector that can observe another network namespace; ${table.collector.id} cannot`);
+      if (table && !perNetnsScope(m.scope) && table.collector.netns !== true) err([...base, 'target'], `target netns needs a table of scope netns or a collector that can observe another network namespace; ${table.collector.id} cannot`);
     } else if (c.target !== undefined && m.scope !== c.target) {
       err([...base, 'target'], `target ${c.target} needs a table of scope ${c.target}; ${m.table} has scope ${m.scope}`);
     }

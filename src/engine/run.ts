@@ -3,6 +3,7 @@ import { deriveModel, type Model } from '../core/derive.js';
 import { isOk } from '../core/outcome.js';
 import { needsWindow, Sampler } from '../core/sampler.js';
 import type { Source } from '../core/source.js';
+import { perNetnsScope } from '../core/entity.js';
 import { absentProbeRunner, runDrilldowns, type ProbeRunner } from './drilldown.js';
 import { completeCulprits } from './culprit-stage.js';
 import { evaluatePlaybook } from './evaluate.js';
@@ -56,7 +57,7 @@ export function levelOnlyCollectors(playbook: LoadedPlaybook, cat: MetricCatalog
 /** Collectors whose tables the playbook's checks and essentials read. */
 export function collectorsFor(playbook: LoadedPlaybook, cat: MetricCatalogue, onlyNetns = false): Collector[] {
   const tables = new Set<string>();
-  const inside = (c: LoadedCheck) => c.target === 'netns' && cat.metrics.get(c.metric)?.scope !== 'netns';
+  const inside = (c: LoadedCheck) => c.target === 'netns' && !perNetnsScope(cat.metrics.get(c.metric)?.scope ?? 'netns');
   const checks: readonly LoadedCheck[] = playbook.checks.filter((c) => inside(c) === onlyNetns);
   for (const c of checks) {
     for (const metric of [c.metric, c.divide_by]) {

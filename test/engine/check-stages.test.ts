@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { entity, isWithin, parseScope, scopeString } from '../../src/core/entity.js';
+import { entity, entityKind, inNetns, isWithin, parseScope, rowScope, scopeString } from '../../src/core/entity.js';
 import { makeFinding } from '../../src/engine/check/finding.js';
 import { judgeRows, targetScope } from '../../src/engine/check/judge.js';
 import { measureRow, MISSING, TOO_SMALL } from '../../src/engine/check/measure.js';
@@ -106,5 +106,20 @@ describe('entities', () => {
     expect(isWithin(entity('socket', 'u1', entity('netns', '5')), entity('netns', '5'))).toBe(true);
     expect(isWithin(entity('socket', 'u1', entity('netns', '5')), entity('netns', '6'))).toBe(false);
     expect(isWithin(entity('process', '12'), entity('process', '1'))).toBe(false);
+    // the same name in two namespaces, or in a namespace and on the host, is two entities
+    expect(isWithin(entity('interface', 'eth0', entity('netns', '5')), entity('interface', 'eth0', entity('netns', '5')))).toBe(true);
+    expect(isWithin(entity('interface', 'eth0', entity('netns', '5')), entity('interface', 'eth0', entity('netns', '6')))).toBe(false);
+    expect(isWithin(entity('interface', 'eth0', entity('netns', '5')), entity('interface', 'eth0'))).toBe(false);
+    expect(isWithin(entity('interface', 'eth0'), entity('interface', 'eth0', entity('netns', '5')))).toBe(false);
+  });
+  it('nest the rows of per-namespace tables (scope netns/<kind>, key <inode>/<own key>) in their namespace', () => {
+    expect(inNetns('qdisc')).toBe('netns/qdisc');
+    expect(rowScope('netns/qdisc', '4026532999/veth0 1: root')).toBe('netns:4026532999/qdisc:veth0 1: root');
+    expect(parseScope(rowScope('netns/interface', '4026532999/veth0'))).toEqual(entity('interface', 'veth0', entity('netns', '4026532999')));
+    expect(rowScope('netns/socket', '4026532999/0.0.0.0:53 *:* #7/x')).toBe('netns:4026532999/socket:0.0.0.0:53 *:* #7/x');
+    expect(rowScope('netns', '4026532999')).toBe('netns:4026532999');
+    expect(rowScope('netns/qdisc', 'no-namespace')).toBe('qdisc:no-namespace');
+    expect(entityKind('netns/qdisc')).toBe('qdisc');
+    expect(entityKind('cgroup')).toBe('cgroup');
   });
 });

@@ -1,6 +1,7 @@
 import type { ModelRow, ModelTable } from '../../core/derive.js';
 import type { LoadedCheck } from '../loader.js';
 import type { MetricInfo } from '../metrics.js';
+import { perNetnsScope } from '../../core/entity.js';
 import { fieldNeedsWindow } from '../window-needs.js';
 import { read, unknown, type EvaluateInput, type Measure, type ResolvedCheck, type Staged } from './types.js';
 
@@ -12,7 +13,7 @@ export function resolveCheck(check: LoadedCheck, input: EvaluateInput): Staged<R
   if (!m) return unknown(check, `metric ${check.metric} is not provided by any registered collector`);
   // target: netns on a per-netns table filters its rows; on a netns-aware collector's table it
   // reads the view taken inside the target's namespace.
-  const insideNetns = check.target === 'netns' && m.scope !== 'netns';
+  const insideNetns = check.target === 'netns' && !perNetnsScope(m.scope);
   if (check.target === 'netns') {
     if (!target) return unknown(check, 'no target: run with --pid PID or --cgroup PATH');
     if (insideNetns) {
