@@ -56,22 +56,31 @@ function hybridHost(t: 0 | 1): Record<string, string> {
   // no quota: periods do not even count
   quota('/system.slice/web.service', -1, cpuStat(0, 0, 0), cpuStat(0, 0, 0));
 
-  const memcg = (p: string, limit: number | 'none', usage: number, failcnt: [number, number]) => {
+  const memcg = (p: string, limit: number | 'none', usage: number, failcnt: [number, number], refaults: [number, number] = [0, 0], memsw = false) => {
+    const lim = `${limit === 'none' ? '9223372036854771712' : limit}\n`;
     files[`${mem(p)}/cgroup.procs`] = '';
     files[`${mem(p)}/memory.usage_in_bytes`] = `${usage}\n`;
-    files[`${mem(p)}/memory.limit_in_bytes`] = `${limit === 'none' ? '9223372036854771712' : limit}\n`;
+    files[`${mem(p)}/memory.limit_in_bytes`] = lim;
     files[`${mem(p)}/memory.max_usage_in_bytes`] = `${usage}\n`;
     files[`${mem(p)}/memory.failcnt`] = `${failcnt[t]}\n`;
-    files[`${mem(p)}/memory.memsw.limit_in_bytes`] = '9223372036854771712\n';
+    files[`${mem(p)}/memory.memsw.limit_in_bytes`] = memsw ? lim : '9223372036854771712\n';
+    files[`${mem(p)}/memory.memsw.usage_in_bytes`] = `${usage}\n`;
+    files[`${mem(p)}/memory.memsw.failcnt`] = '0\n';
     files[`${mem(p)}/memory.oom_control`] = 'oom_kill_disable 0\nunder_oom 0\noom_kill 0\n';
+    files[`${mem(p)}/memory.stat`] = `cache ${usage}\nrss 0\ntotal_cache ${usage}\ntotal_rss 0\ntotal_workingset_refault_anon 0\ntotal_workingset_refault_file ${refaults[t]}\n`;
   };
-  memcg('', 'none', 900 * MB, [0, 0]);
-  // reading a file larger than its 32 MiB limit: 4,000 limit hits in the second, no OOM
-  memcg(BATCH, 32 * MB, 31.5 * MB, [120_000, 124_000]);
+  memcg('', 'none', 900 * MB, [0, 0], [5000, 9000]);
+  // reading a file larger than its 32 MiB limit: 4,000 limit hits and 6,000 refaults in the second, no OOM
+  memcg(BATCH, 32 * MB, 31.5 * MB, [120_000, 124_000], [50_000, 56_000]);
+  // the same with memory+swap limited too (docker --memory-swap = --memory): Linux 6.18 counts no
+  // failcnt on either counter; the refaults still tell
+  memcg('/noisy/memsw', 64 * MB, 63.5 * MB, [0, 0], [10_000, 13_000], true);
+  // at its limit, reading new data once (a backup): a few limit hits and refaults, not thrashing
+  memcg('/noisy/stream', 64 * MB, 63.9 * MB, [700, 705], [100, 150]);
   // a limit, old hits long ago, nothing now
   memcg('/noisy/memquiet', 256 * MB, 10 * MB, [12, 12]);
-  // no limit of its own: failcnt never moves there
-  memcg('/noisy', 'none', 300 * MB, [0, 0]);
+  // no limit of its own: failcnt never moves there (and its refaults are its children's)
+  memcg('/noisy', 'none', 300 * MB, [0, 0], [10_000, 13_000]);
 
   const pidcg = (p: string, max: number | 'max', current: number, refused: number) => {
     files[`${pids(p)}/cgroup.procs`] = '';
@@ -135,6 +144,8 @@ describe('use sweep: every cgroup judged as its own scope (hybrid v1 host)', asy
       [
         `cgroup-cpu-throttled@cgroup:${DOCKER} critical`,
         `cgroup-memory-limit-hits@cgroup:${BATCH} warning`,
+        `cgroup-memory-thrashing@cgroup:${BATCH} warning`,
+        'cgroup-memory-thrashing@cgroup:/noisy/memsw warning',
         `cgroup-memory-psi@cgroup:${BATCH} critical`,
         'cgroup-fork-failures-total@cgroup:/noisy/forks warning',
         'cgroup-io-throttled@cgroup:/noisy/io warning',
@@ -153,6 +164,12 @@ describe('use sweep: every cgroup judged as its own scope (hybrid v1 host)', asy
     expect(f.evidence.value).toBe(4000);
     expect(f.title).toBe('cgroup batch.service reclaims at its memory limit: 4000 limit hits/s, 98.4% of the limit in use');
     expect(find('cgroup-memory-psi')!.evidence.value).toBe(50);
+  });
+
+  it('a working set larger than the limit: evicted pages read back, also with memory+swap limited (no failcnt at all)', () => {
+    const f = r.findings.find((x) => x.check === 'cgroup-memory-thrashing' && x.scope === 'cgroup:/noisy/memsw')!;
+    expect(f.evidence.value).toBe(3000);
+    expect(f.title).toBe('cgroup /noisy/memsw thrashes at its memory limit: 3000 evicted pages/s read back, 99.2% of the limit in use');
   });
 
   it('forks refused before the window: counted since creation, not as refusals in the window', () => {
@@ -186,6 +203,8 @@ describe('use sweep on a unified (v2) host', async () => {
 describe('the cpu, memory and disk playbooks judge cgroups too', async () => {
   it('memory: the cgroup reclaiming at its limit', async () => {
     const r = await sweep(hybridHost, 'memory');
-    expect(summary(cgroupFindings(r))).toEqual([`cgroup-memory-limit-hits@cgroup:${BATCH} warning`, `cgroup-memory-psi@cgroup:${BATCH} critical`]);
+    expect(summary(cgroupFindings(r))).toEqual(
+      [`cgroup-memory-limit-hits@cgroup:${BATCH} warning`, `cgroup-memory-thrashing@cgroup:${BATCH} warning`, 'cgroup-memory-thrashing@cgroup:/noisy/memsw warning', `cgroup-memory-psi@cgroup:${BATCH} critical`].sort(),
+    );
   });
 });

@@ -11,6 +11,8 @@ import { expectFinding, runDiag, sh, shQuiet, sleep, until, Workloads, type Diag
  *
  * - mem: a 16 MiB memory limit and `cat` reading a 24 MiB file over and over, so the page cache
  *   is reclaimed at the limit all the time; nothing is OOM-killed (file pages can always go);
+ * - memsw: the same with memory+swap limited to 16 MiB too (docker's --memory-swap equal to
+ *   --memory), where Linux 6.18 counts no failcnt at all: the refaults must tell;
  * - pids: pids.max 4, a perl process that forks 12 children at once and is refused the rest,
  *   then everything exits; the run starts 2 s after the last task left: no refusal in the window;
  * - cpu: a 0.2-CPU quota and a busy loop;
@@ -24,16 +26,19 @@ import { expectFinding, runDiag, sh, shQuiet, sleep, until, Workloads, type Diag
 const req = liveRequirement('root', 'cmd:timeout', 'cmd:perl', 'cmd:losetup', 'cmd:dd', 'cmd:cat');
 const work = new Workloads();
 const P = `dcg-scen-${process.pid}`;
-const NAME = { mem: `${P}-mem`, pids: `${P}-pids`, cpu: `${P}-cpu`, io: `${P}-io`, quiet: `${P}-quiet` };
+const NAME = { mem: `${P}-mem`, memsw: `${P}-memsw`, pids: `${P}-pids`, cpu: `${P}-cpu`, io: `${P}-io`, quiet: `${P}-quiet` };
 const V1 = (ctrl: string, name: string) => `/sys/fs/cgroup/${ctrl}/${name}`;
 const DIRS = [
   V1('memory', NAME.mem),
+  V1('memory', NAME.memsw),
   V1('pids', NAME.pids),
   V1('cpu', NAME.cpu),
   V1('blkio', NAME.io),
   ...['cpu', 'memory', 'pids', 'blkio'].map((c) => V1(c, NAME.quiet)),
 ];
 const FILE = `/var/tmp/${P}-file.bin`;
+// one file per reader: a page cached by one cgroup would be a free hit for the other
+const FILE_SW = `/var/tmp/${P}-file-sw.bin`;
 const IMAGE = `/var/tmp/${P}-loop.img`;
 let loop = '';
 
@@ -59,10 +64,15 @@ describe.skipIf(req.skip)('scenario: cgroups judged as their own scopes in the d
     for (const d of DIRS) mkdirSync(d);
     // mem: a file larger than the limit, not in the page cache (charged to whoever reads it
     // next): written through to disk first, since dirty pages cannot be dropped
-    sh('dd', ['if=/dev/urandom', `of=${FILE}`, 'bs=1M', 'count=24', 'conv=fsync', 'status=none']);
-    sh('dd', [`if=${FILE}`, 'iflag=nocache', 'count=0', 'status=none']);
+    for (const f of [FILE, FILE_SW]) {
+      sh('dd', ['if=/dev/urandom', `of=${f}`, 'bs=1M', 'count=24', 'conv=fsync', 'status=none']);
+      sh('dd', [`if=${f}`, 'iflag=nocache', 'count=0', 'status=none']);
+    }
     writeFileSync(`${V1('memory', NAME.mem)}/memory.limit_in_bytes`, String(16 * 1024 * 1024));
     planted([V1('memory', NAME.mem)], `exec timeout -s KILL 60 sh -c 'while :; do cat ${FILE} > /dev/null; sleep 0.5; done'`);
+    writeFileSync(`${V1('memory', NAME.memsw)}/memory.limit_in_bytes`, String(16 * 1024 * 1024));
+    writeFileSync(`${V1('memory', NAME.memsw)}/memory.memsw.limit_in_bytes`, String(16 * 1024 * 1024));
+    planted([V1('memory', NAME.memsw)], `exec timeout -s KILL 60 sh -c 'while :; do cat ${FILE_SW} > /dev/null; sleep 0.5; done'`);
 
     // pids: refusals now, none later
     writeFileSync(`${V1('pids', NAME.pids)}/pids.max`, '4');
@@ -97,6 +107,7 @@ describe.skipIf(req.skip)('scenario: cgroups judged as their own scopes in the d
     };
     const failcnt0 = num(`${V1('memory', NAME.mem)}/memory.failcnt`);
     await underWay('memory (failcnt moving)', () => num(`${V1('memory', NAME.mem)}/memory.failcnt`) > failcnt0 + 100);
+    await underWay('memory+swap (refaults)', () => num(`${V1('memory', NAME.memsw)}/memory.stat`, 'total_workingset_refault_file') > 2000);
     await underWay('pids (forks refused, every task gone)', () => num(`${V1('pids', NAME.pids)}/pids.events`, 'max') > 0 && num(`${V1('pids', NAME.pids)}/pids.current`) === 0);
     const gone = Date.now();
     await underWay('cpu (periods throttled)', () => num(`${V1('cpu', NAME.cpu)}/cpu.stat`, 'nr_throttled') > 5);
@@ -120,6 +131,7 @@ describe.skipIf(req.skip)('scenario: cgroups judged as their own scopes in the d
     }
     if (loop) shQuiet('losetup', ['-d', loop]);
     rmSync(FILE, { force: true });
+    rmSync(FILE_SW, { force: true });
     rmSync(IMAGE, { force: true });
   });
 
@@ -128,9 +140,16 @@ describe.skipIf(req.skip)('scenario: cgroups judged as their own scopes in the d
   it('a memory cgroup reclaiming at its limit without an OOM kill: found under its own scope', () => {
     const f = expectFinding(run, { resource: 'memory', kind: 'saturation', check: 'cgroup-memory-limit-hits', scope: scopeOf(NAME.mem) })[0]!;
     expect(f.evidence.value).toBeGreaterThanOrEqual(10);
-    expect(f.evidence.fields.used_pct).toBeGreaterThan(90);
+    expect(f.evidence.fields.used_pct).toBeGreaterThanOrEqual(80); // reclaim frees pages in batches: usage swings below the limit
     expect(f.title).toContain(`cgroup /${NAME.mem} reclaims at its memory limit`);
     expect(num(`${V1('memory', NAME.mem)}/memory.oom_control`, 'oom_kill')).toBe(0);
+  });
+
+  it('the same with memory+swap limited (no failcnt counts there): found as thrashing at the limit', () => {
+    const f = expectFinding(run, { resource: 'memory', kind: 'saturation', check: 'cgroup-memory-thrashing', scope: scopeOf(NAME.memsw) })[0]!;
+    expect(f.evidence.value).toBeGreaterThanOrEqual(1000);
+    expect(f.evidence.fields.used_pct).toBeGreaterThanOrEqual(80); // reclaim frees pages in batches: usage swings below the limit
+    expect(num(`${V1('memory', NAME.memsw)}/memory.oom_control`, 'oom_kill')).toBe(0);
   });
 
   it('forks refused at pids.max seconds before the window: found as refusals since creation, none in the window', () => {
@@ -165,7 +184,11 @@ describe.skipIf(req.skip)('scenario: cgroups judged as their own scopes in the d
   it('each finding names exactly its own cgroup: no ancestor, no other cgroup of ours', () => {
     const ours = run.report.findings.filter((f) => f.scope.startsWith(`cgroup:/${P}`)).map((f) => `${f.check}@${f.scope}`);
     expect(ours.sort()).toEqual(
-      [`cgroup-memory-limit-hits@${scopeOf(NAME.mem)}`, `cgroup-fork-failures-total@${scopeOf(NAME.pids)}`, `cgroup-cpu-throttled@${scopeOf(NAME.cpu)}`, `cgroup-io-throttled@${scopeOf(NAME.io)}`].sort(),
+      [
+        `cgroup-memory-limit-hits@${scopeOf(NAME.mem)}`,
+        `cgroup-memory-thrashing@${scopeOf(NAME.mem)}`,
+        `cgroup-memory-thrashing@${scopeOf(NAME.memsw)}`,
+        `cgroup-fork-failures-total@${scopeOf(NAME.pids)}`, `cgroup-cpu-throttled@${scopeOf(NAME.cpu)}`, `cgroup-io-throttled@${scopeOf(NAME.io)}`].sort(),
     );
   });
 });
