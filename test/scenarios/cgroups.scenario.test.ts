@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/engine/report-schema.js';
 import { liveRequirement } from '../helpers/capabilities.js';
@@ -48,6 +48,29 @@ const num = (path: string, key?: string): number => {
   const m = new RegExp(`^${key} (\\d+)$`, 'm').exec(t);
   return m ? Number(m[1]) : NaN;
 };
+/**
+ * What a run of this file that was killed before its afterAll left behind (its PID is in the
+ * names and no longer alive): empty cgroups and the files in /var/tmp. Its loop device detached
+ * itself (autoclear, see below) when its reader died.
+ */
+function removeStale(): void {
+  const dead = (name: string) => {
+    const pid = /^dcg-scen-(\d+)-/.exec(name)?.[1];
+    return pid !== undefined && pid !== String(process.pid) && !existsSync(`/proc/${pid}`);
+  };
+  for (const ctrl of ['cpu', 'memory', 'pids', 'blkio']) {
+    for (const d of readdirSync(`/sys/fs/cgroup/${ctrl}`)) {
+      if (!dead(d)) continue;
+      try {
+        rmdirSync(`/sys/fs/cgroup/${ctrl}/${d}`);
+      } catch {
+        /* still has a task: leave it */
+      }
+    }
+  }
+  for (const f of readdirSync('/var/tmp')) if (dead(f)) rmSync(`/var/tmp/${f}`, { force: true });
+}
+
 /** A gated workload put into the given cgroup directories, then released. */
 function planted(dirs: readonly string[], script: string): void {
   const c = work.gated(script);
@@ -61,6 +84,7 @@ let refusedBefore = 0;
 
 describe.skipIf(req.skip)('scenario: cgroups judged as their own scopes in the default sweep', () => {
   beforeAll(async () => {
+    removeStale();
     for (const d of DIRS) mkdirSync(d);
     // mem: a file larger than the limit, not in the page cache (charged to whoever reads it
     // next): written through to disk first, since dirty pages cannot be dropped
@@ -112,6 +136,10 @@ describe.skipIf(req.skip)('scenario: cgroups judged as their own scopes in the d
     const gone = Date.now();
     await underWay('cpu (periods throttled)', () => num(`${V1('cpu', NAME.cpu)}/cpu.stat`, 'nr_throttled') > 5);
     await underWay('io (reads at the throttle)', () => readFileSync(`${V1('blkio', NAME.io)}/blkio.throttle.io_service_bytes`, 'utf8').includes(`${dev} Read`));
+    // dd holds the loop device open: detaching now only marks it autoclear, so it goes away when
+    // dd ends, even if this run is killed before afterAll; its backing file can go at once.
+    shQuiet('losetup', ['-d', loop]);
+    rmSync(IMAGE, { force: true });
     // "seconds before the window": the last refusal is at least 2 s old when diag starts
     await until(() => Date.now() - gone >= 2000, 5000);
     refusedBefore = num(`${V1('pids', NAME.pids)}/pids.events`, 'max');
@@ -129,7 +157,8 @@ describe.skipIf(req.skip)('scenario: cgroups judged as their own scopes in the d
         }
       }
     }
-    if (loop) shQuiet('losetup', ['-d', loop]);
+    // normally detached already (autoclear); this covers a failure before that point
+    if (loop && existsSync(`/sys/block/${loop.slice(5)}/loop/backing_file`) && readFileSync(`/sys/block/${loop.slice(5)}/loop/backing_file`, 'utf8').includes(P)) shQuiet('losetup', ['-d', loop]);
     rmSync(FILE, { force: true });
     rmSync(FILE_SW, { force: true });
     rmSync(IMAGE, { force: true });
