@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kernelLogCollector } from '../../../collectors/commands/kernel-log/collector.js';
 import { LiveSource } from '../../../src/core/live-source.js';
@@ -31,6 +31,12 @@ describe.skipIf(req.skip)('kernel_log: an OOM kill in a memory cgroup as an even
   });
 
   it('names the victim, its memcg and the memcg whose limit was hit', async () => {
+    // cgroups of a run of this file that was killed before its afterAll (its PID no longer alive)
+    for (const d of readdirSync('/sys/fs/cgroup/memory')) {
+      const pid = /^dcg-oom-(\d+)$/.exec(d)?.[1];
+      if (pid === undefined || existsSync(`/proc/${pid}`)) continue;
+      for (const x of [`/sys/fs/cgroup/memory/${d}/victim`, `/sys/fs/cgroup/memory/${d}`]) if (existsSync(x)) rmdirSync(x);
+    }
     mkdirSync(CHILD, { recursive: true });
     writeFileSync(`${PARENT}/memory.limit_in_bytes`, String(16 * 1024 * 1024));
     // The shell enters the child cgroup, then becomes `tail /dev/zero` (same PID), which grows until killed.
