@@ -151,16 +151,17 @@ function loadAddonUncached(): Outcome<NativeAddon> {
     if (override === undefined && unbuilt !== undefined && existsSync(unbuilt)) {
       why = readFileSync(unbuilt, 'utf8').trim().replace(/^addon not built because /, '');
     }
-    return unavailable(`BPF off: addon not built because ${why}`, hint);
+    return unavailable('tool-missing', `BPF off: addon not built because ${why}`, hint);
   }
   try {
     const mod: unknown = createRequire(import.meta.url)(path);
-    if (!isAddon(mod)) return unavailable(`BPF off: ${path} is not diag's BPF addon`, hint);
+    if (!isAddon(mod)) return unavailable('tool-failed', `BPF off: ${path} is not diag's BPF addon`, hint);
     return ok(mod);
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
     const lib = /lib(bpf|elf|z)\.so[.\d]*/.exec(msg)?.[0];
     return unavailable(
+      lib ? 'tool-missing' : 'tool-failed',
       lib ? `BPF off: the addon cannot load because ${lib} is missing` : `BPF off: the addon does not load: ${msg}`,
       lib ? 'apt-get install libbpf1 libelf1 zlib1g' : hint,
     );

@@ -31,14 +31,14 @@ export interface BpfPrivileges {
 export function bpfPrivileges(src: Source): Outcome<BpfPrivileges> {
   const status = src.readFile('/proc/self/status');
   const caps = status.status === 'ok' ? parseCapEff(status.value) : undefined;
-  if (caps === undefined) return unavailable('cannot read diag\'s capabilities (/proc/self/status CapEff)', 'run diag as root');
+  if (caps === undefined) return unavailable(status.status === 'ok' ? 'parse' : status.code, 'cannot read diag\'s capabilities (/proc/self/status CapEff)', 'run diag as root');
   const admin = hasCap(caps, CAP_SYS_ADMIN);
   const bpf = admin || hasCap(caps, CAP_BPF);
   const perfmon = admin || hasCap(caps, CAP_PERFMON);
   if (!bpf || !perfmon) {
     const missing = [bpf ? undefined : 'CAP_BPF', perfmon ? undefined : 'CAP_PERFMON'].filter((c) => c !== undefined).join('+');
     const who = process.getuid?.() === 0 ? 'root without the capabilities' : 'not root';
-    return unavailable(`${who}: BPF probes need CAP_BPF+CAP_PERFMON (missing ${missing})`, 'run diag as root (sudo), or grant CAP_BPF,CAP_PERFMON');
+    return unavailable('permission', `${who}: BPF probes need CAP_BPF+CAP_PERFMON (missing ${missing})`, 'run diag as root (sudo), or grant CAP_BPF,CAP_PERFMON');
   }
   return ok({ caps, tracefs: admin || hasCap(caps, CAP_DAC_READ_SEARCH), kallsyms: admin || hasCap(caps, CAP_SYSLOG) });
 }
@@ -47,5 +47,5 @@ export function bpfPrivileges(src: Source): Outcome<BpfPrivileges> {
 export function kernelBtf(src: Source): Outcome<true> {
   const d = src.readDir('/sys/kernel/btf');
   if (d.status === 'ok' && d.value.includes('vmlinux')) return ok(true);
-  return unavailable('no BTF: /sys/kernel/btf/vmlinux does not exist (kernel built without CONFIG_DEBUG_INFO_BTF)', 'use a kernel with BTF (all major distributions since 2020 ship it)');
+  return unavailable('unsupported', 'no BTF: /sys/kernel/btf/vmlinux does not exist (kernel built without CONFIG_DEBUG_INFO_BTF)', 'use a kernel with BTF (all major distributions since 2020 ship it)');
 }

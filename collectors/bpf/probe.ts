@@ -117,7 +117,7 @@ export async function runProbe<R>(def: ProbeDefinition<R>, src: Source, options:
   const ctx = c.value;
   const pre = def.prerequisites?.(ctx);
   if (pre && pre.status !== 'ok') return pre;
-  if (options.tgids !== undefined && !def.filter) return unavailable(`probe ${def.id} cannot be limited to processes or cgroups`);
+  if (options.tgids !== undefined && !def.filter) return unavailable('bad-option', `probe ${def.id} cannot be limited to processes or cgroups`);
   const filter = options.tgids;
   const opened = openFirstWorking({
     addon: ctx.addon,
@@ -179,5 +179,5 @@ export function cgroupMembers(src: Source, path: string): Outcome<number[]> {
       .map(Number);
     return ok(tgids);
   }
-  return unavailable(`--cgroup: no cgroup ${JSON.stringify(path)} (looked for cgroup.procs under /sys/fs/cgroup)`, 'give the path under /sys/fs/cgroup, e.g. /sys/fs/cgroup/memory/mygroup');
+  return unavailable('not-found', `--cgroup: no cgroup ${JSON.stringify(path)} (looked for cgroup.procs under /sys/fs/cgroup)`, 'give the path under /sys/fs/cgroup, e.g. /sys/fs/cgroup/memory/mygroup');
 }

@@ -75,7 +75,7 @@ export interface OpenRequest {
 /** Open, configure, load and attach the first variant this kernel accepts. */
 export function openFirstWorking(req: OpenRequest): Outcome<OpenedObject> {
   const bytes = req.addon.embeddedObjects()[req.object];
-  if (!bytes) return unavailable(`the addon has no BPF object ${req.object} (stale build?)`, 'rebuild: node scripts/build-native.mjs');
+  if (!bytes) return unavailable('tool-missing', `the addon has no BPF object ${req.object} (stale build?)`, 'rebuild: node scripts/build-native.mjs');
   const failed: Attempt[] = [];
   for (const variant of req.variants) {
     const t0 = performance.now();
@@ -105,7 +105,7 @@ export function openFirstWorking(req: OpenRequest): Outcome<OpenedObject> {
       }
     }
   }
-  return unavailable(`no hook works: ${failed.map((f) => `${f.hook}: ${f.reason}`).join('; ')}`);
+  return unavailable('unsupported', `no hook works: ${failed.map((f) => `${f.hook}: ${f.reason}`).join('; ')}`);
 }
 
 export function closeObject(obj: NativeBpfObject): void {

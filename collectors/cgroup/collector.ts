@@ -427,7 +427,7 @@ export function readLayout(src: Source): Outcome<CgroupLayout & { readonly from:
     const probe = layout.v2 ?? layout.v1[0];
     if (probe === undefined || src.readDir(probe.mountPoint).status === 'ok') return ok(layout);
   }
-  return first ?? unavailable('no mountinfo');
+  return first ?? unavailable('not-found', 'no mountinfo');
 }
 
 const TABLE_IDS = ['cgroups', 'cgroup_cpu', 'cgroup_memory', 'cgroup_pids', 'cgroup_io', 'cgroup_psi', 'cgroup_layout'] as const;
@@ -437,7 +437,7 @@ export function collectCgroups(src: Source, opts: CgroupCollectOptions = {}): Ta
   if (layout.status !== 'ok') return Object.fromEntries(TABLE_IDS.map((t) => [t, layout]));
   const L = layout.value;
   if (L.mode === 'none') {
-    const u = unavailable('no cgroup filesystem is mounted (no cgroup or cgroup2 line in /proc/self/mountinfo)', 'mount cgroup2 at /sys/fs/cgroup, or run diag with --root pointing at the host');
+    const u = unavailable('not-found', 'no cgroup filesystem is mounted (no cgroup or cgroup2 line in /proc/self/mountinfo)', 'mount cgroup2 at /sys/fs/cgroup, or run diag with --root pointing at the host');
     return Object.fromEntries(TABLE_IDS.map((t) => [t, u]));
   }
   const { nodes, budget, walked } = discoverCgroups(src, L, opts);

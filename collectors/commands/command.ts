@@ -18,12 +18,38 @@ export interface ToolRun {
   readonly okExitCodes?: readonly number[];
 }
 
-const NOT_SUPPORTED = /not supported|no stats available|no such device/i;
-const NO_PERMISSION = /operation not permitted|permission denied|must be root|you must be root/i;
+/**
+ * A tool's own words are the only signal of why it failed (most exit 1 for everything), so they
+ * are read here, once, and turned into a code; nothing downstream reads a reason. The texts are
+ * those of the tools diag runs, in the C locale (LC_ALL=C): strerror() wording
+ * ("Operation not permitted", "Operation not supported", "No such device"), iptables' "(you must
+ * be root)", getopt's "invalid option" / "unrecognized option", iproute2's
+ * `Option "-j" is unknown`, and nsenter's own failures.
+ */
+const NO_PERMISSION = /operation not permitted|permission denied|must be root/i;
+const NOT_SUPPORTED = /not supported|no stats available/i;
+const NO_DEVICE = /no such device/i;
+const BAD_OPTION = /invalid option|unrecognized option|\bis unknown\b|^usage:/im;
 const NO_EXEC = /^nsenter: failed to execute .*: no such file or directory/im;
 const NO_PROCESS = /^nsenter: .*(?:no such file or directory|no such process)/im;
 /** nsenter --net=PATH on a file that is not an nsfs bind mount (a stale /run/netns entry). */
 const NOT_A_NETNS = /^nsenter: .*(?:invalid argument|reassociate to namespace)/im;
+
+/**
+ * The code a failed run's texts stand for, in order of precedence: a missing privilege (stderr);
+ * an unsupported or absent device (stderr or stdout: ethtool prints "no stats available" on
+ * stdout); options the tool's version refuses (stderr); otherwise a failure diag does not
+ * recognise.
+ */
+export function codeOfToolFailure(stderr: string, stdout: string): 'permission' | 'unsupported' | 'not-found' | 'bad-option' | 'tool-failed' {
+  if (NO_PERMISSION.test(stderr)) return 'permission';
+  for (const text of [stderr, stdout]) {
+    if (NOT_SUPPORTED.test(text)) return 'unsupported';
+    if (NO_DEVICE.test(text)) return 'not-found';
+  }
+  if (BAD_OPTION.test(stderr)) return 'bad-option';
+  return 'tool-failed';
+}
 
 /** First line of a command's stderr, bounded, for messages. Untrusted text: sanitise on display. */
 export function firstLine(text: string): string {
@@ -55,12 +81,19 @@ export async function runTool(src: Source, t: ToolRun): Promise<Outcome<string>>
     // nsenter itself ran (for a netnsPid, or into the host's namespace under a live --root), the
     // tool inside it is missing: the same answer as without nsenter.
     const pkg = COMMAND_PACKAGES[t.cmd];
-    return unavailable(`${t.cmd} is not installed`, pkg ? `apt-get install ${pkg}` : undefined);
+    return unavailable('tool-missing', `${t.cmd} is not installed`, pkg ? `apt-get install ${pkg}` : undefined);
   }
-  if (t.netnsPid !== undefined && NO_PROCESS.test(stderr)) return unavailable(`process ${t.netnsPid} has exited: its network namespace is gone (${msg})`);
-  if (t.netnsPath !== undefined && NO_PROCESS.test(stderr)) return unavailable(`network namespace ${t.netnsPath} is gone (${msg})`);
-  if (t.netnsPath !== undefined && NOT_A_NETNS.test(stderr)) return unavailable(`${t.netnsPath} is not a network namespace (${msg})`);
-  if (NO_PERMISSION.test(stderr)) return unavailable(`${shown}: ${msg}`, 'run diag as root');
-  if (NOT_SUPPORTED.test(stderr) || NOT_SUPPORTED.test(stdout)) return unavailable(`${shown}: ${msg}`);
-  return failed(`${shown} exited with code ${exitCode}: ${msg}`);
+  if (t.netnsPid !== undefined && NO_PROCESS.test(stderr)) return unavailable('exited', `process ${t.netnsPid} has exited: its network namespace is gone (${msg})`);
+  if (t.netnsPath !== undefined && NO_PROCESS.test(stderr)) return unavailable('not-found', `network namespace ${t.netnsPath} is gone (${msg})`);
+  if (t.netnsPath !== undefined && NOT_A_NETNS.test(stderr)) return unavailable('not-found', `${t.netnsPath} is not a network namespace (${msg})`);
+  const code = codeOfToolFailure(stderr, stdout);
+  switch (code) {
+    case 'permission':
+      return unavailable(code, `${shown}: ${msg}`, 'run diag as root');
+    case 'unsupported':
+    case 'not-found':
+      return unavailable(code, `${shown}: ${msg}`);
+    default:
+      return failed(code, `${shown} exited with code ${exitCode}: ${msg}`);
+  }
 }

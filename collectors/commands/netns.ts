@@ -1,6 +1,6 @@
 import type { CollectContext, Collector, Row, TableOutcomes, TableSpec } from '../../src/core/collector.js';
 import { gauge } from '../../src/core/fields.js';
-import { ok, unavailable, type Outcome } from '../../src/core/outcome.js';
+import { ok, unavailable, type Outcome, type OutcomeCode } from '../../src/core/outcome.js';
 import type { Source } from '../../src/core/source.js';
 import { parseNsLink } from '../namespaces/parse.js';
 import { scanNamespaces } from '../namespaces/scan.js';
@@ -34,11 +34,11 @@ export function isValidPid(pid: number): boolean {
 
 /** The network namespace inode of a process, or why it cannot be known. */
 export function netnsOfPid(src: Source, pid: number): Outcome<string> {
-  if (!isValidPid(pid)) return unavailable(`${String(pid)} is not a valid PID`);
+  if (!isValidPid(pid)) return unavailable('bad-option', `${String(pid)} is not a valid PID`);
   const link = src.readLink(`/proc/${pid}/ns/net`);
   if (link.status !== 'ok') return link;
   const inode = netnsInode(link.value);
-  return inode === undefined ? unavailable(`/proc/${pid}/ns/net points at ${JSON.stringify(link.value.slice(0, 40))}, not a network namespace`) : ok(inode);
+  return inode === undefined ? unavailable('parse', `/proc/${pid}/ns/net points at ${JSON.stringify(link.value.slice(0, 40))}, not a network namespace`) : ok(inode);
 }
 
 /**
@@ -55,7 +55,7 @@ export function listNetns(src: Source): Outcome<NetnsTarget[]> {
     if (e.type !== 'net' || e.pids.length === 0) continue;
     out.push({ inode: e.inode, pid: e.pids[0]!, self: e.self, ...(e.names.length > 0 ? { names: [...e.names] } : {}) });
   }
-  if (out.length === 0) return unavailable('no process lists a network namespace in /proc/*/ns/net');
+  if (out.length === 0) return unavailable('not-found', 'no process lists a network namespace in /proc/*/ns/net');
   return ok(out.sort((a, b) => a.pid - b.pid));
 }
 
@@ -158,6 +158,13 @@ function nsStatus(r: NsResult): string {
   return good === 0 ? 'unavailable' : 'partial';
 }
 
+/** Why no namespace gave a table at all: none to visit, out of time, or (a table not returned) a bug. */
+function notCollectedCode(results: readonly NsResult[]): OutcomeCode {
+  if (results.length === 0) return 'not-found';
+  const r = results.find((x) => x.status !== 'ok');
+  return r?.status === 'timeout' || r?.status === 'skipped' ? 'timeout' : 'bug';
+}
+
 function mergeNetnsResults(inner: Collector, targets: readonly NetnsTarget[], results: readonly NsResult[], statusId: string): TableOutcomes {
   const out: TableOutcomes = {};
   const statusRows: Row[] = [];
@@ -178,7 +185,7 @@ function mergeNetnsResults(inner: Collector, targets: readonly NetnsTarget[], re
       const nsLabels: Record<string, string> = { netns: t.inode, ...(t.names?.length ? { netns_name: t.names.join(',') } : {}) };
       for (const row of o.value) rows.push({ key: `${t.inode}/${row.key}`, labels: { ...nsLabels, ...row.labels }, values: row.values });
     });
-    out[tid] = anyOk ? ok(rows) : (firstBad ?? unavailable('no network namespace could be collected', `see table ${statusId}`));
+    out[tid] = anyOk ? ok(rows) : (firstBad ?? unavailable(notCollectedCode(results), 'no network namespace could be collected', `see table ${statusId}`));
   }
   results.forEach((r, i) => {
     const t = targets[i]!;

@@ -45,7 +45,7 @@ interface StackResult {
 
 /** Read the namespace's counters through one member's /proc/PID/net (no nsenter needed). */
 function stackOf(src: Source, e: NsEntry): StackResult | Outcome<never> {
-  let last: Outcome<never> = unavailable(`network namespace ${e.inode} has no process`, 'counters of a namespace held only by a bind mount need a process inside it (ip netns exec NAME ...)');
+  let last: Outcome<never> = unavailable('not-found', `network namespace ${e.inode} has no process`, 'counters of a namespace held only by a bind mount need a process inside it (ip netns exec NAME ...)');
   for (const pid of e.pids.slice(0, MEMBER_TRIES)) {
     const dev = collectNetdev(src, `/proc/${pid}/net`, null);
     if (dev.status !== 'ok') {

@@ -73,7 +73,7 @@ export function scanNamespaces(src: Source): Outcome<NsScan> {
     for (const type of NS_TYPES) {
       const link = src.readLink(`/proc/${pid}/ns/${type}`);
       if (link.status !== 'ok') {
-        if (link.status === 'unavailable' && /permission/i.test(link.reason)) {
+        if (link.code === 'permission') {
           denied++;
         } else exited++;
         break;
@@ -113,8 +113,8 @@ export function scanNamespaces(src: Source): Outcome<NsScan> {
   }
   if (processes === 0) {
     return denied > 0
-      ? unavailable('no /proc/PID/ns link is readable (permission denied)', 'run diag as root')
-      : unavailable('no process lists its namespaces in /proc/*/ns (is /proc mounted?)');
+      ? unavailable('permission', 'no /proc/PID/ns link is readable (permission denied)', 'run diag as root')
+      : unavailable('not-found', 'no process lists its namespaces in /proc/*/ns (is /proc mounted?)');
   }
   return ok({ entries, processes, denied, exited });
 }

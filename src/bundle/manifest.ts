@@ -1,7 +1,14 @@
 import { z } from 'zod';
+import { OUTCOME_CODE_LIST } from '../core/outcome.js';
 
 /** Bundle format version. Readers accept exactly the versions they know, with a clear message otherwise. */
 export const BUNDLE_SCHEMA = 'diag.bundle/v1';
+
+/**
+ * The machine code of a non-ok outcome (src/core/outcome.ts OUTCOME_CODES). Absent in bundles
+ * written before codes existed; a code this version does not know reads as absent.
+ */
+const code = z.enum(OUTCOME_CODE_LIST).optional().catch(undefined);
 
 const collectorEntry = z.object({
   id: z.string(),
@@ -13,8 +20,9 @@ const collectorEntry = z.object({
   /** Its duration in the second sample, and in both. */
   durationMs: z.number().optional(),
   durationsMs: z.array(z.number()).optional(),
+  code,
   reason: z.string().optional(),
-  tables: z.record(z.string(), z.object({ status: z.string(), reason: z.string().optional(), hint: z.string().optional(), rows: z.number().optional() })).optional(),
+  tables: z.record(z.string(), z.object({ status: z.string(), code, reason: z.string().optional(), hint: z.string().optional(), rows: z.number().optional() })).optional(),
 });
 
 const sampleEntry = z.object({ dir: z.string(), clock: z.object({ monoMs: z.number(), wall: z.string() }) });
@@ -23,6 +31,7 @@ const probeEntry = z.object({
   name: z.string(),
   status: z.enum(['available', 'unavailable']),
   title: z.string().optional(),
+  code,
   reason: z.string().optional(),
   hint: z.string().optional(),
   hooks: z.array(z.string()).optional(),

@@ -1,4 +1,4 @@
-import { failed, ok, unavailable, type Outcome } from '../core/outcome.js';
+import { failed, notCaptured, ok, unavailable, type Outcome } from '../core/outcome.js';
 import type { RecordingSource, TextTransform } from '../core/recording-source.js';
 import { commandKey, META_DIR, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs } from '../core/source.js';
 import { TreeMeta, treePath } from '../core/tree-meta.js';
@@ -39,7 +39,7 @@ export class MemoryTreeSource implements Source {
   constructor(tree: MemoryTree, name: string) {
     this.files = tree.files;
     this.description = `bundle ${name}`;
-    this.meta = TreeMeta.read((file) => tree.files.get(`/${META_DIR}/${file}`), name);
+    this.meta = TreeMeta.read((file) => tree.files.get(`/${META_DIR}/${file}`), name, this.kind);
     for (const p of tree.files.keys()) {
       const parts = p.split('/').slice(1);
       let dir = '/';
@@ -56,11 +56,11 @@ export class MemoryTreeSource implements Source {
     const r = this.meta.recorded(path);
     if (r) return r;
     const n = treePath(path);
-    if (n === undefined) return unavailable(`${path} is outside the ${this.kind}`);
+    if (n === undefined) return unavailable('bad-option', `${path} is outside the ${this.kind}`);
     const text = this.files.get(n);
     if (text !== undefined) return ok(text);
-    if (this.children.has(n)) return failed(`${path}: EISDIR: illegal operation on a directory, read`);
-    return unavailable(`${path} does not exist`);
+    if (this.children.has(n)) return failed('bug', `${path}: EISDIR: illegal operation on a directory, read`);
+    return notCaptured(path, this.kind);
   }
 
   readDir(path: string): Outcome<string[]> {
@@ -69,9 +69,9 @@ export class MemoryTreeSource implements Source {
     const r = this.meta.recorded(path);
     if (r) return r;
     const n = treePath(path);
-    if (n === undefined) return unavailable(`${path} is outside the ${this.kind}`);
+    if (n === undefined) return unavailable('bad-option', `${path} is outside the ${this.kind}`);
     const names = this.children.get(n);
-    if (!names) return unavailable(`${path} does not exist`);
+    if (!names) return notCaptured(path, this.kind);
     return ok(n === '/' ? [...names].filter((x) => x !== META_DIR) : [...names]);
   }
 

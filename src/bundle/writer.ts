@@ -81,11 +81,12 @@ function collectorSummary(c: Collector, w: WindowSamples, timeoutMs: number): Ma
   const o = w.second.collectors[c.id];
   const first = w.first.collectors[c.id];
   // A collector that timed out in either sample is reported as such (the report then lacks its window).
-  const timedOut = [first, o].find((x) => x !== undefined && x.status !== 'ok' && /timed out/.test(x.reason));
-  if (!o) return { id: c.id, ...limits, status: 'error', reason: 'not collected' };
+  const timedOut = [first, o].find((x) => x !== undefined && x.status !== 'ok' && x.code === 'timeout');
+  if (!o) return { id: c.id, ...limits, status: 'error', code: 'bug', reason: 'not collected' };
   if (o.status !== 'ok' || timedOut) {
     const bad = timedOut ?? o;
-    return { id: c.id, ...limits, status: timedOut ? 'timeout' : bad.status === 'ok' ? 'error' : bad.status, reason: bad.status === 'ok' ? 'not collected' : bad.reason };
+    if (bad.status === 'ok') return { id: c.id, ...limits, status: 'error', code: 'bug', reason: 'not collected' };
+    return { id: c.id, ...limits, status: timedOut ? 'timeout' : bad.status, code: bad.code, reason: bad.reason };
   }
   const tables: NonNullable<Manifest['collectors'][number]['tables']> = {};
   let okCount = 0;
@@ -93,7 +94,7 @@ function collectorSummary(c: Collector, w: WindowSamples, timeoutMs: number): Ma
     if (t.status === 'ok') {
       okCount++;
       tables[tid] = { status: 'ok', rows: t.value.length };
-    } else tables[tid] = { status: t.status, reason: t.reason, ...(t.status === 'unavailable' && t.hint ? { hint: t.hint } : {}) };
+    } else tables[tid] = { status: t.status, code: t.code, reason: t.reason, ...(t.status === 'unavailable' && t.hint ? { hint: t.hint } : {}) };
   }
   const n = Object.keys(tables).length;
   const d0 = durationOf(w.first, c.id);
@@ -215,7 +216,7 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
         // The window is idle time: check the probes (nothing is loaded), and redact and pack
         // the first sample meanwhile. Sample 1 starts on time; packing goes on around it.
         duringWait: () => {
-          probesPending = opts.probes?.().catch((err: unknown) => [{ name: 'all', status: 'unavailable' as const, reason: `probe check failed: ${err instanceof Error ? err.message : String(err)}` }]);
+          probesPending = opts.probes?.().catch((err: unknown) => [{ name: 'all', status: 'unavailable' as const, code: 'bug' as const, reason: `probe check failed: ${err instanceof Error ? err.message : String(err)}` }]);
           tree0 = recordedTree(rec0, transform);
           packed0 = archive.add(inArchive(dirs[0], tree0));
           packed0.catch(() => {});

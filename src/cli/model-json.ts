@@ -22,7 +22,7 @@ export function modelToJson(model: Model, collector: string) {
           },
           ...(t.rows.status === 'ok'
             ? { status: 'ok', ...(t.rows.notes ? { notes: t.rows.notes } : {}), rows: t.rows.value.map((r) => ({ key: r.key, scope: r.scope, labels: r.labels, values: nullify(r.values), deltas: nullify(r.deltas) })) }
-            : { status: t.rows.status, reason: t.rows.reason, ...(t.rows.status === 'unavailable' && t.rows.hint ? { hint: t.rows.hint } : {}) }),
+            : { status: t.rows.status, code: t.rows.code, reason: t.rows.reason, ...(t.rows.status === 'unavailable' && t.rows.hint ? { hint: t.rows.hint } : {}) }),
         },
       ]),
     ),

@@ -12,7 +12,7 @@ import type { ProbeRunner } from '../engine/drilldown.js';
  */
 export function probeRunnerForCli(src: Source): Promise<ProbeRunner> {
   if (src instanceof LiveSource && src.host.kind === 'tree') {
-    const refused = unavailable(probesRefused(src.host), TREE_HINT);
+    const refused = unavailable('not-captured', probesRefused(src.host), TREE_HINT);
     return Promise.resolve({ run: () => Promise.resolve(refused) });
   }
   return Promise.resolve(bpfProbeRunner(src));

@@ -45,7 +45,7 @@ export async function launchBundleTui(file: string, playbookDir?: string): Promi
       session,
       source: bundle.sources[1],
       sources: bundle.sources,
-      probes: { run: () => Promise.resolve({ status: 'unavailable', reason: 'probes run on a live host, not on a snapshot' }) },
+      probes: { run: () => Promise.resolve({ status: 'unavailable', code: 'not-captured', reason: 'probes run on a live host, not on a snapshot' }) },
       windowMs: bundle.manifest.windowMs,
     });
     const capture = { host: bundle.manifest.host, at: bundle.manifest.samples[1]?.clock.wall ?? bundle.manifest.createdAt };

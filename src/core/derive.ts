@@ -143,12 +143,12 @@ export function deriveModel(collectors: readonly Collector[], samples: WindowSam
     for (const [tid, spec] of Object.entries(c.tables)) {
       if (curC === undefined) continue;
       if (curC.status !== 'ok') {
-        tables[tid] = { id: tid, collector: c.id, spec, rows: curC.status === 'unavailable' ? curC : failed(curC.reason), seconds: undefined };
+        tables[tid] = { id: tid, collector: c.id, spec, rows: curC.status === 'unavailable' ? curC : failed(curC.code, curC.reason), seconds: undefined };
         continue;
       }
       const curT = curC.value.tables[tid];
       if (curT === undefined) {
-        tables[tid] = { id: tid, collector: c.id, spec, rows: failed(`collector ${c.id} returned no table ${tid}`), seconds: undefined };
+        tables[tid] = { id: tid, collector: c.id, spec, rows: failed('bug', `collector ${c.id} returned no table ${tid}`), seconds: undefined };
         continue;
       }
       if (curT.status !== 'ok') {

@@ -23,7 +23,7 @@ export class FixtureSource implements Source {
     this.meta = TreeMeta.read((name) => {
       const p = join(tree, META_DIR, name);
       return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
-    }, tree);
+    }, tree, kind);
   }
 
   /** Map a host path into the tree; refuses anything that would leave it. */
@@ -36,11 +36,11 @@ export class FixtureSource implements Source {
     const r = this.meta.recorded(path);
     if (r) return r;
     const p = this.at(path);
-    if (p === undefined) return unavailable(`${path} is outside the ${this.kind}`);
+    if (p === undefined) return unavailable('bad-option', `${path} is outside the ${this.kind}`);
     try {
       return ok(readFileSync(p, 'utf8'));
     } catch (err) {
-      return outcomeFromErrno(path, err);
+      return outcomeFromErrno(path, err, this.kind);
     }
   }
 
@@ -50,12 +50,12 @@ export class FixtureSource implements Source {
     const r = this.meta.recorded(path);
     if (r) return r;
     const p = this.at(path);
-    if (p === undefined) return unavailable(`${path} is outside the ${this.kind}`);
+    if (p === undefined) return unavailable('bad-option', `${path} is outside the ${this.kind}`);
     try {
       const names = readdirSync(p);
       return ok(path === '/' || path === '' ? names.filter((n) => n !== META_DIR) : names);
     } catch (err) {
-      return outcomeFromErrno(path, err);
+      return outcomeFromErrno(path, err, this.kind);
     }
   }
 

@@ -67,11 +67,19 @@ export class LiveSource implements Source {
     return this.sharesHostNetns ? undefined : file;
   }
 
+  /**
+   * A copied or extracted tree (host-root.ts `tree`) is a recording of some host: a file it lacks
+   * was not captured, which says nothing about that host's kernel ('not-captured', no kernel hint).
+   */
+  private get copied(): string | undefined {
+    return this.host.kind === 'tree' ? 'copied tree' : undefined;
+  }
+
   readFile(path: string): Outcome<string> {
     try {
       return ok(readTextSync(this.at(path)));
     } catch (err) {
-      return outcomeFromErrno(path, err);
+      return outcomeFromErrno(path, err, this.copied);
     }
   }
 
@@ -90,7 +98,7 @@ export class LiveSource implements Source {
     try {
       return ok(readdirSync(this.at(path)));
     } catch (err) {
-      return outcomeFromErrno(path, err);
+      return outcomeFromErrno(path, err, this.copied);
     }
   }
 
@@ -98,18 +106,18 @@ export class LiveSource implements Source {
     try {
       return ok(readlinkSync(this.at(path)));
     } catch (err) {
-      return outcomeFromErrno(path, err);
+      return outcomeFromErrno(path, err, this.copied);
     }
   }
 
   statfs(path: string, opts: StatFsOptions = {}): Outcome<StatFs> {
-    if (this.host.kind === 'tree') return unavailable(statfsRefused(this.host), TREE_HINT);
+    if (this.host.kind === 'tree') return unavailable('not-captured', statfsRefused(this.host), TREE_HINT);
     if (opts.mayHang) return this.boundedStatfs(path, opts.timeoutMs ?? DEFAULT_STATFS_TIMEOUT_MS);
     try {
       const s = statfsSync(this.at(path));
       return ok({ type: s.type, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree });
     } catch (err) {
-      return outcomeFromErrno(path, err);
+      return outcomeFromErrno(path, err, this.copied);
     }
   }
 
@@ -122,7 +130,7 @@ export class LiveSource implements Source {
    * kernel does not let even SIGKILL end would still block here.
    */
   private boundedStatfs(path: string, timeoutMs: number): Outcome<StatFs> {
-    if (this.hungStatfs.has(path)) return unavailable(`statfs(${path}) did not answer within ${timeoutMs} ms earlier: not asked again`, 'the server or FUSE daemon behind this mount is not responding');
+    if (this.hungStatfs.has(path)) return unavailable('timeout', `statfs(${path}) did not answer within ${timeoutMs} ms earlier: not asked again`, 'the server or FUSE daemon behind this mount is not responding');
     const r = spawnSync('stat', ['-f', '-c', '%S %b %f %a %c %d %t', '--', this.at(path)], {
       timeout: timeoutMs,
       killSignal: 'SIGKILL',
@@ -134,18 +142,21 @@ export class LiveSource implements Source {
     const code = (r.error as { code?: string } | undefined)?.code;
     if (code === 'ETIMEDOUT' || (r.signal === 'SIGKILL' && r.status === null)) {
       this.hungStatfs.add(path);
-      return unavailable(`statfs(${path}) did not answer within ${timeoutMs} ms`, 'the server or FUSE daemon behind this mount is not responding');
+      return unavailable('timeout', `statfs(${path}) did not answer within ${timeoutMs} ms`, 'the server or FUSE daemon behind this mount is not responding');
     }
-    if (code === 'ENOENT') return unavailable(`stat is not installed: statfs(${path}) was not attempted (it could hang)`, 'apt-get install coreutils');
-    if (r.error) return failed(`stat -f ${path} could not run: ${r.error.message}`, r.error);
+    if (code === 'ENOENT') return unavailable('tool-missing', `stat is not installed: statfs(${path}) was not attempted (it could hang)`, 'apt-get install coreutils');
+    if (r.error) return failed('bug', `stat -f ${path} could not run: ${r.error.message}`, r.error);
     if (r.status !== 0) {
+      // stat's text is the only signal of why (it exits 1 for everything): errno wording of coreutils.
       const why = r.stderr.split('\n')[0]?.replace(/^stat: /, '') ?? '';
-      return unavailable(`statfs(${path}) failed: ${why}`);
+      if (/No such file or directory|Not a directory/.test(r.stderr)) return unavailable('not-found', `statfs(${path}) failed: ${why}`);
+      if (/Permission denied|Operation not permitted/.test(r.stderr)) return unavailable('permission', `statfs(${path}) failed: ${why}`, 'run diag as root');
+      return unavailable('tool-failed', `statfs(${path}) failed: ${why}`);
     }
     const v = r.stdout.trim().split(' ');
     const n = v.slice(0, 6).map((x) => (/^\d{1,20}$/.test(x) ? Number(x) : NaN));
     const type = /^[0-9a-f]{1,16}$/.test(v[6] ?? '') ? parseInt(v[6]!, 16) : NaN;
-    if (v.length !== 7 || n.some((x) => !Number.isFinite(x)) || !Number.isFinite(type)) return failed(`stat -f ${path} printed ${JSON.stringify(r.stdout.slice(0, 120))}`);
+    if (v.length !== 7 || n.some((x) => !Number.isFinite(x)) || !Number.isFinite(type)) return failed('parse', `stat -f ${path} printed ${JSON.stringify(r.stdout.slice(0, 120))}`);
     // %S is the unit of the block counts (f_frsize), which is what df multiplies by.
     const [frsize, blocks, bfree, bavail, files, ffree] = n as [number, number, number, number, number, number];
     return ok({ type, bsize: frsize, blocks, bfree, bavail, files, ffree });
@@ -156,18 +167,18 @@ export class LiveSource implements Source {
   }
 
   async run(spec: CommandSpec): Promise<Outcome<CommandResult>> {
-    if (this.host.kind === 'tree') return unavailable(commandsRefused(this.host), TREE_HINT);
+    if (this.host.kind === 'tree') return unavailable('not-captured', commandsRefused(this.host), TREE_HINT);
     const timeout = spec.timeoutMs ?? this.timeoutMs;
     const maxBuffer = spec.maxBytes ?? DEFAULT_MAX_BYTES;
     let file = spec.cmd;
     let args: string[] = [...spec.args];
-    if (spec.netnsPid !== undefined && spec.netnsPath !== undefined) return failed(`nsenter takes a PID or a path, not both (PID ${spec.netnsPid}, ${spec.netnsPath})`);
+    if (spec.netnsPid !== undefined && spec.netnsPath !== undefined) return failed('bad-option', `nsenter takes a PID or a path, not both (PID ${spec.netnsPid}, ${spec.netnsPath})`);
     if (spec.netnsPid !== undefined && (!Number.isSafeInteger(spec.netnsPid) || spec.netnsPid <= 0)) {
-      return failed(`invalid PID for nsenter: ${String(spec.netnsPid)}`);
+      return failed('bad-option', `invalid PID for nsenter: ${String(spec.netnsPid)}`);
     }
     const nsFile = spec.netnsPath === undefined ? this.netnsFile(spec.netnsPid) : undefined;
     if (spec.netnsPath !== undefined) {
-      if (!isValidNetnsPath(spec.netnsPath)) return failed(`invalid network namespace path for nsenter: ${JSON.stringify(spec.netnsPath.slice(0, 100))}`);
+      if (!isValidNetnsPath(spec.netnsPath)) return failed('bad-option', `invalid network namespace path for nsenter: ${JSON.stringify(spec.netnsPath.slice(0, 100))}`);
       file = 'nsenter';
       // Under a live --root the bind mount is the observed host's: reached below DIR.
       args = [`--net=${this.host.kind === 'live' ? join(this.root, spec.netnsPath) : spec.netnsPath}`, '--', spec.cmd, ...args];
@@ -193,18 +204,18 @@ export class LiveSource implements Source {
         extendEnv: false,
         encoding: 'utf8',
       });
-      if (r.timedOut) return unavailable(`${shown} timed out after ${timeout} ms`, 'the host may be overloaded; retry with a longer timeout');
-      if (r.isMaxBuffer) return unavailable(`${shown} printed more than ${maxBuffer} bytes`);
+      if (r.timedOut) return unavailable('timeout', `${shown} timed out after ${timeout} ms`, 'the host may be overloaded; retry with a longer timeout');
+      if (r.isMaxBuffer) return unavailable('tool-failed', `${shown} printed more than ${maxBuffer} bytes`);
       const code = (r as { code?: string }).code;
       if (code === 'ENOENT' || (r.failed && r.exitCode === undefined && /ENOENT/.test(String(r.message)))) {
         const missing = nsenter && /nsenter/.test(String(r.message)) ? 'nsenter' : spec.cmd;
         const pkg = COMMAND_PACKAGES[missing];
-        return unavailable(`${missing} is not installed`, pkg ? `apt-get install ${pkg}` : undefined);
+        return unavailable('tool-missing', `${missing} is not installed`, pkg ? `apt-get install ${pkg}` : undefined);
       }
-      if (r.exitCode === undefined) return failed(`${shown} failed: ${String(r.shortMessage ?? r.message)}`);
+      if (r.exitCode === undefined) return failed('tool-failed', `${shown} failed: ${String(r.shortMessage ?? r.message)}`);
       return ok({ stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode });
     } catch (err) {
-      return failed(`${shown} could not be started: ${err instanceof Error ? err.message : String(err)}`, err);
+      return failed('bug', `${shown} could not be started: ${err instanceof Error ? err.message : String(err)}`, err);
     }
   }
 }

@@ -68,7 +68,7 @@ export class PinnedFiles {
       if (c < 48 || c > 57) break;
       v = v * 10 + (c - 48);
     }
-    return i > 0 ? ok(v) : { status: 'unavailable', reason: `${path}: does not start with a number` };
+    return i > 0 ? ok(v) : { status: 'unavailable', code: 'parse', reason: `${path}: does not start with a number` };
   }
 
   private pinnable(path: string): boolean {

@@ -7,5 +7,5 @@ export function readParsed<T>(src: Source, path: string, parse: (text: string) =
   const text = src.readFile(path);
   if (text.status !== 'ok') return text;
   const p = parse(text.value);
-  return p.ok ? ok(p.value) : failed(p.error.message, p.error);
+  return p.ok ? ok(p.value) : failed('parse', p.error.message, p.error);
 }

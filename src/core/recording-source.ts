@@ -1,13 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Outcome } from './outcome.js';
+import { outcomeRecord, type Outcome, type OutcomeRecord } from './outcome.js';
 import { treePath } from './tree-meta.js';
 import { commandKey, META_DIR, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs, type StatFsOptions } from './source.js';
 
 /** Rewrites recorded text on its way into a tree; undefined drops it. */
 export type TextTransform = (kind: 'file' | 'command' | 'link', pathOrCommand: string, text: string) => string | undefined;
 
-type NotOk = { status: 'unavailable' | 'error'; reason: string; hint?: string };
+type NotOk = OutcomeRecord;
 
 /**
  * Wraps another source and remembers every answer, so the exact raw inputs of a sample can be
@@ -33,7 +33,7 @@ export class RecordingSource implements Source {
 
   private miss(key: string, o: Outcome<unknown>): void {
     if (o.status === 'ok') return;
-    this.missing.set(key, o.status === 'unavailable' ? { status: o.status, reason: o.reason, ...(o.hint ? { hint: o.hint } : {}) } : { status: 'error', reason: o.reason });
+    this.missing.set(key, outcomeRecord(o));
   }
 
   readFile(path: string): Outcome<string> {
@@ -72,8 +72,7 @@ export class RecordingSource implements Source {
 
   async run(spec: CommandSpec): Promise<Outcome<CommandResult>> {
     const o = await this.inner.run(spec);
-    const answer: CommandResult | NotOk =
-      o.status === 'ok' ? o.value : o.status === 'unavailable' ? { status: o.status, reason: o.reason, ...(o.hint ? { hint: o.hint } : {}) } : { status: 'error', reason: o.reason };
+    const answer: CommandResult | NotOk = o.status === 'ok' ? o.value : outcomeRecord(o);
     this.commands.set(commandKey(spec), { spec, answer });
     return o;
   }
@@ -88,7 +87,7 @@ export class RecordingSource implements Source {
     const files = new Map<string, string>();
     let dropped = 0;
     const missing = new Map(this.missing);
-    const drop = (path: string) => missing.set(path, { status: 'unavailable', reason: `${path} is not stored in snapshots` });
+    const drop = (path: string) => missing.set(path, { status: 'unavailable', code: 'not-captured', reason: `${path} is not stored in snapshots` });
     for (const [path, raw] of this.files) {
       const text = transform ? transform('file', path, raw) : raw;
       if (text === undefined) {

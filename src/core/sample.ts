@@ -11,7 +11,7 @@ export interface SampleOptions {
 function timeout(ms: number, id: string): { promise: Promise<Outcome<never>>; cancel: () => void } {
   let timer: NodeJS.Timeout | undefined;
   const promise = new Promise<Outcome<never>>((resolve) => {
-    timer = setTimeout(() => resolve(unavailable(`collector ${id} timed out after ${ms} ms`, 'the host may be overloaded; its other collectors were kept')), ms);
+    timer = setTimeout(() => resolve(unavailable('timeout', `collector ${id} timed out after ${ms} ms`, 'the host may be overloaded; its other collectors were kept')), ms);
   });
   return { promise, cancel: () => clearTimeout(timer) };
 }
@@ -27,7 +27,7 @@ export async function collectSample(collectors: readonly Collector[], host: Sour
   const clock = src.now('sample');
   const out: Record<string, Outcome<CollectorSample>> = {};
   const pending: Array<Promise<void>> = [];
-  const crashed = (c: Collector, err: unknown) => failed(`collector ${c.id} crashed: ${err instanceof Error ? err.message : String(err)}`, err);
+  const crashed = (c: Collector, err: unknown) => failed('bug', `collector ${c.id} crashed: ${err instanceof Error ? err.message : String(err)}`, err);
   // An asynchronous collector's promise can only settle once the synchronous ones below have
   // run, so its duration is its own synchronous part plus what it added after them: not the
   // time the others took.

@@ -1,6 +1,6 @@
 import { normalize } from 'node:path';
 import { z } from 'zod';
-import { failed, ok, unavailable, type Outcome } from './outcome.js';
+import { failed, fromRecord, isOutcomeCode, notCaptured, ok, type Outcome, type OutcomeCode, type OutcomeRecord } from './outcome.js';
 import { META_DIR, type Clock, type CommandResult, type StatFs } from './source.js';
 
 /**
@@ -10,11 +10,16 @@ import { META_DIR, type Clock, type CommandResult, type StatFs } from './source.
  *   statfs.json           { "/mount": StatFs }
  *   links.json            { "/proc/1/ns/net": "net:[4026531840]" }
  *   dirs.json             { "/proc/1/fd": ["0","1","2"] }  (listings without files)
- *   missing.json          { "/proc/pressure/cpu": { status, reason, hint? } }
- *   commands/<key>.json   { stdout, stderr, exitCode } or { status, reason, hint? }
+ *   missing.json          { "/proc/pressure/cpu": { status, code, reason, hint? } }
+ *   commands/<key>.json   { stdout, stderr, exitCode } or { status, code, reason, hint? }
  * A tree may come from a bundle someone sent: every file is validated.
+ *
+ * An input the tree does not hold at all answers 'not-captured': the tree says nothing about the
+ * host it came from. What the recording says instead of an answer (a file the host lacked, a tool
+ * it had not installed) is replayed with the code recorded, so a replay decides as the live run
+ * did.
  */
-const notOk = z.object({ status: z.enum(['unavailable', 'error']), reason: z.string(), hint: z.string().optional() });
+const notOk = z.object({ status: z.enum(['unavailable', 'error']), code: z.string().optional(), reason: z.string(), hint: z.string().optional() });
 const commandRecord = z.union([z.object({ stdout: z.string(), stderr: z.string(), exitCode: z.number().int() }), notOk]);
 const statfsRecord = z.object({ type: z.number(), bsize: z.number(), blocks: z.number(), bfree: z.number(), bavail: z.number(), files: z.number(), ffree: z.number() });
 const clockRecord = z.object({ monoMs: z.number(), wall: z.string() });
@@ -41,6 +46,33 @@ export function treePath(path: string): string | undefined {
   return n;
 }
 
+/**
+ * Trees written before outcomes had a code (diag.bundle/v1 as first released) recorded only the
+ * reason and hint. Their code is recovered once, here, from the exact texts those versions wrote
+ * (live-source.ts, outcome.ts, recording-source.ts of that time): frozen history, so rewording a
+ * message today cannot change what this recovers. Nothing else reads a reason.
+ */
+const LEGACY_TEXTS: ReadonlyArray<readonly [RegExp, OutcomeCode]> = [
+  [/ does not exist$/, 'not-found'],
+  [/: the process has exited$/, 'exited'],
+  [/: permission denied$/, 'permission'],
+  [/: not supported here \(E[A-Z]+\)$/, 'unsupported'],
+  [/ timed out after \d+ ms$|did not answer within \d+ ms/, 'timeout'],
+  [/ is not installed/, 'tool-missing'],
+  [/ printed more than \d+ bytes$|^statfs\(.*\) failed: /, 'tool-failed'],
+  [/ is not stored in snapshots$/, 'not-captured'],
+];
+
+function legacyCode(text: string, status: 'unavailable' | 'error'): OutcomeCode {
+  for (const [re, code] of LEGACY_TEXTS) if (re.test(text)) return code;
+  return status === 'error' ? 'bug' : 'tool-failed';
+}
+
+function recordOf(r: z.infer<typeof notOk>): OutcomeRecord {
+  const code = isOutcomeCode(r.code) ? r.code : legacyCode(r.reason, r.status);
+  return { status: r.status, code, reason: r.reason, ...(r.hint !== undefined ? { hint: r.hint } : {}) };
+}
+
 export class TreeMeta {
   private constructor(
     private readonly links: Record<string, string>,
@@ -48,10 +80,12 @@ export class TreeMeta {
     private readonly missing: Record<string, z.infer<typeof notOk>>,
     private readonly statfsMap: Record<string, StatFs>,
     private readonly clocks: Record<string, Clock>,
+    /** What the tree is, for "not captured in this <kind>": fixture, bundle. */
+    private readonly kind: string,
   ) {}
 
   /** Read and validate the metadata; `text(name)` gives the text of `.diag/<name>` or undefined. */
-  static read(text: (name: string) => string | undefined, where: string): TreeMeta {
+  static read(text: (name: string) => string | undefined, where: string, kind: string): TreeMeta {
     const json = <K extends keyof typeof META_SCHEMAS>(file: K): z.infer<(typeof META_SCHEMAS)[K]> | undefined => {
       const t = text(file);
       if (t === undefined) return undefined;
@@ -67,14 +101,14 @@ export class TreeMeta {
     };
     const c = json('clock.json') ?? EPOCH;
     const clocks = 'monoMs' in c && typeof c.monoMs === 'number' ? { sample: c as Clock } : (c as Record<string, Clock>);
-    return new TreeMeta(json('links.json') ?? {}, json('dirs.json') ?? {}, json('missing.json') ?? {}, json('statfs.json') ?? {}, clocks);
+    return new TreeMeta(json('links.json') ?? {}, json('dirs.json') ?? {}, json('missing.json') ?? {}, json('statfs.json') ?? {}, clocks, kind);
   }
 
   /** What the recording said instead of an answer (unavailable / error), if it did. */
   recorded(path: string): Outcome<never> | undefined {
     const m = this.missing[path];
     if (m === undefined) return undefined;
-    return m.status === 'unavailable' ? unavailable(m.reason, m.hint) : failed(m.reason);
+    return fromRecord(recordOf(m));
   }
 
   /** A directory listing kept as data (a copy), if the recording has one. */
@@ -86,13 +120,13 @@ export class TreeMeta {
   readLink(path: string): Outcome<string> {
     const l = this.links[path];
     if (l !== undefined) return ok(l);
-    return this.recorded(path) ?? unavailable(`${path} does not exist`);
+    return this.recorded(path) ?? notCaptured(path, this.kind);
   }
 
   statfs(path: string): Outcome<StatFs> {
     const s = this.statfsMap[path];
     if (s) return ok(s);
-    return this.recorded(`statfs:${path}`) ?? unavailable(`statfs(${path}) was not recorded`);
+    return this.recorded(`statfs:${path}`) ?? notCaptured(`statfs(${path})`, this.kind);
   }
 
   now(label = 'sample'): Clock {
@@ -101,14 +135,14 @@ export class TreeMeta {
 
   /** A recorded command's answer from the text of its commands/<key>.json (undefined: not recorded). */
   static command(text: string | undefined, shown: string, where: string): Outcome<CommandResult> {
-    if (text === undefined) return unavailable(`\`${shown}\` was not recorded in this ${where}`);
+    if (text === undefined) return notCaptured(`\`${shown}\``, where);
     let rec: z.infer<typeof commandRecord>;
     try {
       rec = commandRecord.parse(JSON.parse(text));
     } catch (err) {
-      return failed(`recorded output of \`${shown}\` is malformed`, err);
+      return failed('parse', `recorded output of \`${shown}\` is malformed`, err);
     }
-    if ('status' in rec) return rec.status === 'unavailable' ? unavailable(rec.reason, rec.hint) : failed(rec.reason);
+    if ('status' in rec) return fromRecord(recordOf(rec));
     return ok({ stdout: rec.stdout, stderr: rec.stderr, exitCode: rec.exitCode });
   }
 }

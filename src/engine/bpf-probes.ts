@@ -13,7 +13,7 @@ export function bpfProbeRunner(src: Source): ProbeRunner {
     async run(name, durationMs, tgids) {
       const [{ findProbe }, { runProbe }] = await Promise.all([import('../../collectors/bpf/probes.js'), import('../../collectors/bpf/probe.js')]);
       const def = findProbe(name);
-      if (!def) return unavailable(`no BPF probe named ${JSON.stringify(name)}`, 'see diag probes');
+      if (!def) return unavailable('not-found', `no BPF probe named ${JSON.stringify(name)}`, 'see diag probes');
       const r = await runProbe(def, src, { durationMs, ...(tgids !== undefined && def.filter ? { tgids } : {}) });
       if (r.status !== 'ok') return r;
       const run = r.value;

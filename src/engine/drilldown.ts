@@ -22,7 +22,7 @@ export interface ProbeRunner {
 }
 
 export const absentProbeRunner: ProbeRunner = {
-  run: () => Promise.resolve(unavailable('probe runner not present', 'this diag build has no BPF probe runner')),
+  run: () => Promise.resolve(unavailable('unsupported', 'probe runner not present', 'this diag build has no BPF probe runner')),
 };
 
 export interface DrilldownContext {

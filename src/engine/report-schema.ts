@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RESOURCES } from '../core/collector.js';
+import { OUTCOME_CODE_LIST, OUTCOME_CODES } from '../core/outcome.js';
 import { USE_KINDS } from './playbook-schema.js';
 
 /**
@@ -104,6 +105,10 @@ export const unavailableSchema = z.object({
   collector: z.string(),
   table: z.string().optional(),
   status: z.enum(['unavailable', 'error']),
+  code: z
+    .enum(OUTCOME_CODE_LIST)
+    .optional()
+    .describe(`Why, for programs (the reason is for people): ${Object.entries(OUTCOME_CODES).map(([c, d]) => `${c}: ${d}`).join(' ')}`),
   reason: z.string(),
   hint: z.string().optional(),
 });

@@ -101,6 +101,7 @@ function unavailableOf(model: Model, prefix = ''): UnavailableEntry[] {
       collector: prefix + t.collector,
       table: t.id,
       status: t.rows.status,
+      code: t.rows.code,
       reason: t.rows.reason,
       ...(t.rows.status === 'unavailable' && t.rows.hint ? { hint: t.rows.hint } : {}),
     });

@@ -57,7 +57,7 @@ export interface GuideOptions {
 }
 
 /** Deferred probes: in the guide the engineer chooses to run them from the step. */
-const deferredProbes: ProbeRunner = { run: () => Promise.resolve(unavailable('not run yet: choose it in the step to run it')) };
+const deferredProbes: ProbeRunner = { run: () => Promise.resolve(unavailable('not-run', 'not run yet: choose it in the step to run it')) };
 
 const RESOURCE_PLAYBOOK: Record<string, string> = { cpu: 'cpu', memory: 'memory', disk: 'disk', filesystem: 'disk', network: 'network' };
 

@@ -110,7 +110,7 @@ describe('other playbooks replayed from a bundle', () => {
         collectors: session.collectors,
         sources: [new FixtureSource(join(tree, 'samples/0'), 'bundle'), new FixtureSource(join(tree, 'samples/1'), 'bundle')],
         windowMs: manifest.windowMs,
-        probes: { run: () => Promise.resolve(unavailable('probes run on a live host, not on a snapshot')) },
+        probes: { run: () => Promise.resolve(unavailable('not-captured', 'probes run on a live host, not on a snapshot')) },
       });
       expect(replayed.status).toBe(direct.status);
       expect(replayed.findings).toEqual(JSON.parse(JSON.stringify(direct.findings)));

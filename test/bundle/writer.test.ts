@@ -81,6 +81,8 @@ describe('snapshot of a fixture host', () => {
     // the fixture host has no ss: the sockets collector is unavailable, with its reason
     const sockets = manifest.collectors.find((c) => c.id === 'sockets')!;
     expect(sockets.status).not.toBe('ok');
+    // a fixture tree holds no `ss` output: not captured (its code survives into the manifest)
+    expect(Object.values(sockets.tables ?? {}).map((t) => t.code)).toContain('not-captured');
     expect(Object.keys(manifest.phasesMs ?? {})).toEqual(['sample0', 'wait', 'sample1', 'redact', 'report', 'probes']);
   });
 });
@@ -107,11 +109,12 @@ describe('a command that hangs', () => {
     });
     const c = r.manifest.collectors.find((x) => x.id === 'kernel_log')!;
     expect(c.status).toBe('timeout');
+    expect(c.code).toBe('timeout');
     expect(c.reason).toMatch(/timed out after 200 ms/);
     expect(c.timeoutMs).toBe(200);
     expect(r.manifest.collectors.find((x) => x.id === 'cpu')!.status).not.toBe('timeout');
     const stored = manifestSchema.parse(JSON.parse((await readArchive(out)).get('manifest.json')!.toString('utf8')));
-    expect(stored.collectors.find((x) => x.id === 'kernel_log')!.status).toBe('timeout');
+    expect(stored.collectors.find((x) => x.id === 'kernel_log')).toMatchObject({ status: 'timeout', code: 'timeout' });
   });
 });
 

@@ -7,7 +7,7 @@ class Counting extends LiveSource {
   readonly reads = new Map<string, number>();
   override readFile(path: string): Outcome<string> {
     this.reads.set(path, (this.reads.get(path) ?? 0) + 1);
-    if (path === '/flaky') return (this.reads.get(path) ?? 0) === 1 ? unavailable('not yet') : ok('now');
+    if (path === '/flaky') return (this.reads.get(path) ?? 0) === 1 ? unavailable('not-found', 'not yet') : ok('now');
     return super.readFile(path);
   }
 }

@@ -36,7 +36,7 @@ interface Ran {
 }
 
 function fakeSource(name: string, clock: FakeClock, replay: boolean): Source {
-  const none = () => unavailable('not in this fake');
+  const none = () => unavailable('not-captured', 'not in this fake');
   return {
     kind: replay ? 'fixture' : 'live',
     replay,

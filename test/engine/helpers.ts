@@ -1,7 +1,7 @@
 import type { Collector, Row, Sample } from '../../src/core/collector.js';
 import { deriveModel, type Model } from '../../src/core/derive.js';
 import { counter, derived, gauge } from '../../src/core/fields.js';
-import { ok, unavailable, type Outcome } from '../../src/core/outcome.js';
+import { ok, unavailable, type Outcome, type OutcomeCode } from '../../src/core/outcome.js';
 import { loadPlaybooks, type LoadedPlaybook } from '../../src/engine/loader.js';
 import { buildCatalogue, type MetricCatalogue } from '../../src/engine/metrics.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,7 +53,7 @@ export function model(first: Tables, second: Tables, seconds = 1): Model {
 
 export const host = (values: Row['values']): Outcome<Row[]> => ok([{ key: 'host', values }]);
 export const rows = (...r: Row[]): Outcome<Row[]> => ok(r);
-export const missing = (reason: string, hint?: string): Outcome<Row[]> => unavailable(reason, hint);
+export const missing = (reason: string, hint?: string, code: OutcomeCode = 'not-found'): Outcome<Row[]> => unavailable(code, reason, hint);
 
 /** Write playbook files into a temporary directory and load them against the synthetic catalogue. */
 export function loadFrom(files: Record<string, string>) {

@@ -19,3 +19,12 @@ export function fixtureTree(files: Record<string, string>, meta: Record<string, 
   }
   return { dir, source: new FixtureSource(dir), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/**
+ * `.diag/missing.json` entries saying the host lacked these paths (ENOENT when recorded): what a
+ * recording of a kernel without them holds. A path a tree simply does not contain is "not
+ * captured" instead, which says nothing about the kernel.
+ */
+export function notFound(...paths: string[]): Record<string, { status: 'unavailable'; code: 'not-found'; reason: string }> {
+  return Object.fromEntries(paths.map((p) => [p, { status: 'unavailable', code: 'not-found', reason: `${p} does not exist` }]));
+}

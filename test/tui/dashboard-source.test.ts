@@ -17,21 +17,21 @@ class CountingSource implements Source {
   readFile(p: string): Outcome<string> {
     this.count(p);
     const t = this.files.get(p);
-    return t === undefined ? { status: 'unavailable', reason: 'ENOENT' } : { status: 'ok', value: t };
+    return t === undefined ? { status: 'unavailable', code: 'not-found', reason: 'ENOENT' } : { status: 'ok', value: t };
   }
   readDir(p: string): Outcome<string[]> {
     this.count(p);
     const d = this.dirs.get(p);
-    return d === undefined ? { status: 'unavailable', reason: 'ENOENT' } : { status: 'ok', value: [...d] };
+    return d === undefined ? { status: 'unavailable', code: 'not-found', reason: 'ENOENT' } : { status: 'ok', value: [...d] };
   }
   readLink(): Outcome<string> {
-    return { status: 'unavailable', reason: 'no' };
+    return { status: 'unavailable', code: 'not-found', reason: 'no' };
   }
   statfs(): Outcome<StatFs> {
-    return { status: 'unavailable', reason: 'no' };
+    return { status: 'unavailable', code: 'not-found', reason: 'no' };
   }
   run(_: CommandSpec): Promise<Outcome<CommandResult>> {
-    return Promise.resolve({ status: 'unavailable', reason: 'no' });
+    return Promise.resolve({ status: 'unavailable', code: 'not-found', reason: 'no' });
   }
   now(): Clock {
     return { monoMs: 0, wall: '' };

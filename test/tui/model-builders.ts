@@ -19,7 +19,7 @@ export function table(id: string, rows: ModelRow[]): ModelTable {
 export function model(tables: Record<string, ModelRow[]>, unavailable: Record<string, string> = {}): Model {
   const t: Record<string, ModelTable> = {};
   for (const [id, rows] of Object.entries(tables)) t[id] = table(id, rows);
-  for (const [id, reason] of Object.entries(unavailable)) t[id] = { ...table(id, []), rows: { status: 'unavailable', reason, hint: 'run as root' } };
+  for (const [id, reason] of Object.entries(unavailable)) t[id] = { ...table(id, []), rows: { status: 'unavailable', code: 'permission', reason, hint: 'run as root' } };
   const clock = { monoMs: 0, wall: '2026-11-22T04:00:00.000Z' };
   return { start: clock, end: { monoMs: 1000, wall: '2026-11-22T04:00:01.000Z' }, tables: t };
 }

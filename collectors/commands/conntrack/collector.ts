@@ -27,7 +27,7 @@ async function readStats(src: Source, ctx: CollectContext): Promise<{ stats: Out
   const r = await runTool(src, { cmd: 'conntrack', args: ['-S'], netnsPid: ctx.netnsPid });
   if (r.status === 'ok') {
     const p = parseConntrackStats(r.value);
-    return { stats: p.ok ? ok(p.value) : failed(p.error.message, p.error), via: 'conntrack -S' };
+    return { stats: p.ok ? ok(p.value) : failed('parse', p.error.message, p.error), via: 'conntrack -S' };
   }
   const path = procNetPath(ctx, 'stat/nf_conntrack');
   const f = readParsed(src, path, parseProcConntrackStat);
@@ -74,7 +74,7 @@ export const conntrackCollector: Collector = {
     const probe = ctx.netnsPid === undefined ? `${SYS}/nf_conntrack_count` : procNetPath(ctx, 'stat/nf_conntrack');
     const present = src.readFile(probe);
     if (present.status !== 'ok') {
-      return { conntrack: present.status === 'unavailable' && /does not exist/.test(present.reason) ? unavailable('nf_conntrack module not loaded', `${probe} does not exist`) : present };
+      return { conntrack: present.code === 'not-found' ? unavailable('not-found', 'nf_conntrack module not loaded', `${probe} does not exist`) : present };
     }
     const { stats, via } = await readStats(src, ctx);
     let count: number | undefined;

@@ -29,7 +29,7 @@ async function runParsed<T>(src: Source, cmd: string, args: readonly string[], n
   const out = await runTool(src, { cmd, args, ...ns, maxBytes: FIREWALL_MAX_BYTES });
   if (out.status !== 'ok') return out;
   const p = parse(out.value);
-  return p.ok ? ok(p.value) : failed(p.error.message, p.error);
+  return p.ok ? ok(p.value) : failed('parse', p.error.message, p.error);
 }
 
 /** Legacy x_tables list their loaded tables per namespace in /proc/net/ip{,6}_tables_names. */
@@ -37,7 +37,7 @@ function legacyTablesLoaded(src: Source, ctx: CollectContext, v6: boolean): bool
   // A namespace held only by a bind mount has no /proc/PID/net to look in: ask the tool.
   if (filesUnreachable(ctx)) return undefined;
   const f = src.readFile(procNetPath(ctx, v6 ? 'ip6_tables_names' : 'ip_tables_names'));
-  if (f.status !== 'ok') return f.status === 'unavailable' && /does not exist/.test(f.reason) ? false : undefined;
+  if (f.status !== 'ok') return f.code === 'not-found' ? false : undefined;
   return f.value.trim().length > 0;
 }
 
@@ -63,7 +63,7 @@ async function iptablesBackends(src: Source, ctx: CollectContext, v6: boolean, n
     out.push({ backend: legacy, outcome: ok({ flavour: 'legacy', tables: [], chains: [], rules: [], skipped: 0 }), skipped: `no legacy ${bin} table is loaded` });
   } else {
     const r = await runParsed(src, `${bin}-legacy-save`, ['-c'], ns, parseIptablesSave);
-    if (r.status === 'unavailable' && /not installed/.test(r.reason)) {
+    if (r.status !== 'ok' && r.code === 'tool-missing') {
       const f = await fallback();
       if (f) out.push(f);
     } else out.push({ backend: legacy, outcome: r, command: `${bin}-legacy-save -c` });
@@ -75,7 +75,7 @@ async function iptablesBackends(src: Source, ctx: CollectContext, v6: boolean, n
     out.push({ backend: viaNft, outcome: ok({ flavour: 'nf_tables', tables: [], chains: [], rules: [], skipped: 0 }), skipped: `nftables holds no ${family} filter/nat/mangle/raw/security table` });
   } else {
     const r = await runParsed(src, `${bin}-nft-save`, ['-c'], ns, parseIptablesSave);
-    if (r.status === 'unavailable' && /not installed/.test(r.reason)) {
+    if (r.status !== 'ok' && r.code === 'tool-missing') {
       const f = await fallback();
       if (f && !out.some((o) => o.backend === f.backend)) out.push(f);
       else if (!f) out.push({ backend: viaNft, outcome: r });
@@ -191,7 +191,7 @@ export const firewallCollector: Collector = {
       }
     }
     const anyOk = results.some((r) => r.outcome.status === 'ok' && !r.skipped);
-    const none = firstBad ?? unavailable('no firewall backend could be read');
+    const none = firstBad ?? unavailable('not-found', 'no firewall backend could be read');
     return {
       firewall_rules: anyOk ? ok(rules) : none,
       firewall_policies: anyOk ? ok(policies) : none,

@@ -115,7 +115,7 @@ export const kernelLogCollector: Collector = {
     const out = await runTool(src, { cmd: 'dmesg', args: ['--raw'], maxBytes: 16 * 1024 * 1024 });
     if (out.status !== 'ok') return { kernel_log: out, oom_kills: out };
     const p = parseKernelLog(out.value);
-    if (!p.ok) return { kernel_log: failed(p.error.message, p.error), oom_kills: failed(p.error.message, p.error) };
+    if (!p.ok) return { kernel_log: failed('parse', p.error.message, p.error), oom_kills: failed('parse', p.error.message, p.error) };
     const up = src.readFile('/proc/uptime');
     const now = up.status === 'ok' ? parseUptime(up.value) : undefined;
     const oom = parseOomKills(out.value, OOM_EVENTS_KEPT);
@@ -132,6 +132,6 @@ export const kernelLogCollector: Collector = {
       };
     });
     const oomNotes = oom.ok && oom.value.garbled > 0 ? [`${oom.value.garbled} "Killed process" lines without a PID were skipped`] : undefined;
-    return { kernel_log: ok(rows), oom_kills: oom.ok ? ok(oom.value.events.map((e) => oomRow(e, now)), oomNotes) : failed(oom.error.message, oom.error) };
+    return { kernel_log: ok(rows), oom_kills: oom.ok ? ok(oom.value.events.map((e) => oomRow(e, now)), oomNotes) : failed('parse', oom.error.message, oom.error) };
   },
 };

@@ -48,7 +48,7 @@ async function ethtool<T>(src: Source, mode: string, iface: string, netnsPid: nu
   const out = await runTool(src, { cmd: 'ethtool', args: [mode, iface], netnsPid });
   if (out.status !== 'ok') return out;
   const p = parse(out.value);
-  return p.ok ? ok(p.value) : unavailable(`ethtool ${mode}: ${p.error.message}`);
+  return p.ok ? ok(p.value) : unavailable('parse', `ethtool ${mode}: ${p.error.message}`);
 }
 
 async function examine(src: Source, name: string, netnsPid: number | undefined): Promise<IfaceResult> {
@@ -171,7 +171,7 @@ export const nicCollector: Collector = {
     if (names.status !== 'ok') return { nic: names, nic_counters: names };
     const results = await mapLimited(names.value, IFACE_CONCURRENCY, (n) => examine(src, n, ctx.netnsPid));
     // ethtool itself missing (or not root inside another namespace): say so for the table.
-    const missing = results.find((r) => r.info.status !== 'ok' && /not installed|run diag as root/.test(`${r.info.reason} ${r.info.status === 'unavailable' ? (r.info.hint ?? '') : ''}`));
+    const missing = results.find((r) => r.info.status !== 'ok' && (r.info.code === 'tool-missing' || r.info.code === 'permission'));
     if (missing && missing.info.status !== 'ok' && results.every((r) => r.info.status !== 'ok')) return { nic: missing.info, nic_counters: missing.info };
     return { nic: ok(results.map(nicRow)), nic_counters: ok(results.flatMap(counterRows)) };
   },

@@ -18,13 +18,13 @@ async function readQdiscs(src: Source, ns: Entry): Promise<Outcome<Qdiscs>> {
   if (j.status === 'ok') {
     const p = parseTcQdiscJson(j.value);
     if (p.ok) return ok(p.value);
-  } else if (j.status === 'unavailable' || !/unknown|invalid option|usage/i.test(j.reason)) {
+  } else if (j.code !== 'bad-option') {
     return j;
   }
   const t = await runTool(src, { cmd: 'tc', args: TC_TEXT_ARGS, ...ns });
   if (t.status !== 'ok') return t;
   const p = parseTcQdiscText(t.value);
-  return p.ok ? ok(p.value) : failed(p.error.message, p.error);
+  return p.ok ? ok(p.value) : failed('parse', p.error.message, p.error);
 }
 
 /** Qdiscs whose classes carry their own statistics (mq's classes repeat its child qdiscs). */
@@ -39,7 +39,7 @@ async function readClasses(src: Source, q: Qdiscs, ns: Entry): Promise<Outcome<R
     const out = await runTool(src, { cmd: 'tc', args: tcClassArgs(dev), ...ns });
     if (out.status !== 'ok') return out;
     const p = parseTcClassText(out.value);
-    return p.ok ? ok(p.value.classes.map((c) => ({ dev, c }))) : failed(p.error.message, p.error);
+    return p.ok ? ok(p.value.classes.map((c) => ({ dev, c }))) : failed('parse', p.error.message, p.error);
   });
   const rows: Row[] = [];
   for (const o of per) {

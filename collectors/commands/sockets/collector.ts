@@ -27,7 +27,7 @@ type Entry = ReturnType<typeof netnsEntry>;
 
 async function runSs(src: Source, args: readonly string[], ns: Entry): Promise<Outcome<string>> {
   const r = await runTool(src, { cmd: 'ss', args, ...ns, maxBytes: SS_MAX_BYTES });
-  if (r.status === 'error' && /invalid option|unrecognized option/i.test(r.reason)) {
+  if (r.status !== 'ok' && r.code === 'bad-option') {
     return runTool(src, { cmd: 'ss', args: stripNewFlags(args), ...ns, maxBytes: SS_MAX_BYTES });
   }
   return r;
@@ -112,7 +112,7 @@ export async function socketTable(src: Source, args: readonly string[], ctx: Pic
   const out = await runSs(src, args, netnsEntry(ctx));
   if (out.status !== 'ok') return out;
   const p = parseSsSockets(out.value);
-  if (!p.ok) return failed(p.error.message, p.error);
+  if (!p.ok) return failed('parse', p.error.message, p.error);
   // After ss answered, so the map is at least as new as the sockets it names.
   const wanted = p.value.sockets.filter((s) => s.users.length === 0 && s.ino !== undefined && s.ino !== 0).map((s) => s.ino!);
   if (wanted.length === 0) return ok(toRows(p.value.sockets, new Map()));
@@ -213,7 +213,7 @@ export const socketsCollector: Collector = {
         const out = await runSs(src, ['-s'], netnsEntry(ctx));
         if (out.status !== 'ok') return out;
         const p = parseSsSummary(out.value);
-        if (!p.ok) return failed(p.error.message, p.error);
+        if (!p.ok) return failed('parse', p.error.message, p.error);
         const s = p.value;
         const tr = s.transports;
         return ok([{

@@ -131,7 +131,9 @@ export const cpuCollector: Collector = {
       const path = `/proc/pressure/${res}`;
       const p = readParsed(src, path, (t) => parsePressure(t, path));
       if (p.status !== 'ok') {
-        firstMiss ??= p.status === 'unavailable' ? unavailable(`${p.reason} (kernel without PSI, or booted with psi=0)`, 'PSI needs Linux >= 4.20 with CONFIG_PSI; add psi=1 to the kernel command line') : p;
+        // A kernel hint only where the host was seen to lack the file: a recording that does not
+        // hold it ('not-captured') says nothing about the kernel.
+        firstMiss ??= p.code === 'not-found' ? unavailable(p.code, `${p.reason} (kernel without PSI, or booted with psi=0)`, 'PSI needs Linux >= 4.20 with CONFIG_PSI; add psi=1 to the kernel command line') : p;
         continue;
       }
       const { some, full } = p.value;
@@ -143,7 +145,7 @@ export const cpuCollector: Collector = {
         },
       });
     }
-    out.psi = rows.length > 0 ? ok(rows) : (firstMiss ?? unavailable('no PSI files'));
+    out.psi = rows.length > 0 ? ok(rows) : (firstMiss ?? unavailable('not-found', 'no PSI files'));
     return out;
   },
 };

@@ -1,6 +1,6 @@
 import type { Collector, Row, TableOutcomes, TableSpec } from '../../../src/core/collector.js';
 import { counter, derived, gauge, type FieldSpec } from '../../../src/core/fields.js';
-import { map, ok, unavailable, type Outcome } from '../../../src/core/outcome.js';
+import { map, ok, unavailable, type Outcome, type OutcomeCode } from '../../../src/core/outcome.js';
 import { readParsed } from '../../../src/core/read-parsed.js';
 import type { Source } from '../../../src/core/source.js';
 import { parseSnmp, parseSnmp6, parseSockstat, parseSoftnetStat, parseSysctlInts, parseSysctlOutput, type SnmpTables, type SockStat } from './parse.js';
@@ -236,12 +236,12 @@ export const NETSTACK_NETNS_TABLES: Readonly<Record<string, TableSpec>> = {
 
 /** No /proc/net/snmp6 means IPv6 is off (ipv6.disable=1 or no IPv6 module): say so. */
 function ipv6Missing<T>(o: Outcome<T>): Outcome<T> {
-  return o.status === 'unavailable' ? unavailable(`${o.reason} (IPv6 disabled on this host or namespace)`, o.hint) : o;
+  return o.status === 'unavailable' && o.code === 'not-found' ? unavailable(o.code, `${o.reason} (IPv6 disabled on this host or namespace)`, o.hint) : o;
 }
 
 function protocolRow(tables: SnmpTables, proto: string, spec: TableSpec, path: string): Outcome<Row[]> {
   const t = tables.get(proto);
-  if (t === undefined) return unavailable(`${path} has no ${proto} lines (older kernel?)`);
+  if (t === undefined) return unavailable('unsupported', `${path} has no ${proto} lines (older kernel?)`);
   const values: Record<string, number | undefined> = {};
   for (const f of Object.keys(spec.fields)) values[f] = t.get(f);
   return ok([{ key: 'host', values }]);
@@ -322,20 +322,23 @@ function sysctlRow(get: (rel: string) => number[] | undefined): Row {
 
 const SYSCTL_RELS = [...Object.values(SYSCTL_FILES), ...SYSCTL_VECTORS.map((n) => `ipv4/${n}`)];
 
-function readSysctl(src: Source, path: string): number[] | undefined {
+function readSysctl(src: Source, path: string, misses?: OutcomeCode[]): number[] | undefined {
   const r = readParsed(src, path, parseSysctlInts);
-  return r.status === 'ok' ? r.value : undefined;
+  if (r.status === 'ok') return r.value;
+  misses?.push(r.code);
+  return undefined;
 }
 
 /** Limits from /proc/sys/net of the namespace diag runs in. */
 export function collectNetSysctl(src: Source, procSysNet = '/proc/sys/net'): Outcome<Row[]> {
   let found = 0;
+  const misses: OutcomeCode[] = [];
   const row = sysctlRow((rel) => {
-    const v = readSysctl(src, `${procSysNet}/${rel}`);
+    const v = readSysctl(src, `${procSysNet}/${rel}`, misses);
     if (v !== undefined) found++;
     return v;
   });
-  if (found === 0) return unavailable(`${procSysNet} is not readable`, 'mount /proc, or run diag on the host rather than in a restricted container');
+  if (found === 0) return unavailable(misses[0] ?? 'not-found', `${procSysNet} is not readable`, 'mount /proc, or run diag on the host rather than in a restricted container');
   return ok([row]);
 }
 
@@ -350,7 +353,7 @@ export async function collectNetSysctlInNetns(src: Source, netnsPid: number): Pr
   const r = await src.run({ cmd: 'sysctl', args: keys, netnsPid, timeoutMs: 3_000 });
   if (r.status !== 'ok') return r;
   const p = parseSysctlOutput(r.value.stdout);
-  if (!p.ok) return unavailable(`sysctl in the network namespace of PID ${netnsPid} printed no values (exit ${r.value.exitCode})`, 'run diag as root');
+  if (!p.ok) return unavailable('tool-failed', `sysctl in the network namespace of PID ${netnsPid} printed no values (exit ${r.value.exitCode})`, 'run diag as root');
   const values = p.value;
   // A key the namespace does not have is not per-namespace: the host's value is the one in force.
   return ok([sysctlRow((rel) => values.get(`net.${rel.replace(/\//g, '.')}`) ?? readSysctl(src, `/proc/sys/net/${rel}`))]);

@@ -1,6 +1,6 @@
 import type { Collector, Row, RowWindow, TableOutcomes } from '../../../src/core/collector.js';
 import { counter, derived, gauge } from '../../../src/core/fields.js';
-import { ok, unavailable, type Failed, type Unavailable } from '../../../src/core/outcome.js';
+import { ok, unavailable, type Failed, type Outcome, type Unavailable } from '../../../src/core/outcome.js';
 import type { ParseResult } from '../../../src/core/parse-result.js';
 import type { Source } from '../../../src/core/source.js';
 import { cgroupLabel, cmdlineText, parseOpenFilesLimit, parsePidCgroup, parsePidIo, parsePidStat, parsePidStatus, type PidStat } from './parse.js';
@@ -262,9 +262,9 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps, memo?: Pro
 }
 
 /** Scan every process under /proc. */
-export function scanProcesses(src: Source, memo?: ProcessMemo): { rows: Row[]; gaps: ScanGaps } | undefined {
+export function scanProcesses(src: Source, memo?: ProcessMemo): Outcome<{ rows: Row[]; gaps: ScanGaps }> {
   const dir = src.readDir('/proc');
-  if (dir.status !== 'ok') return undefined;
+  if (dir.status !== 'ok') return dir;
   const gaps: ScanGaps = { io: 0, fd: 0, other: 0, garbled: 0, unparsed: 0, first: {} };
   const rows: Row[] = [];
   for (const name of dir.value) {
@@ -273,7 +273,7 @@ export function scanProcesses(src: Source, memo?: ProcessMemo): { rows: Row[]; g
     if (row) rows.push(row);
   }
   memo?.endScan();
-  return { rows, gaps };
+  return ok({ rows, gaps });
 }
 
 /** One line per kind of gap, said once per table rather than once per process. */
@@ -332,12 +332,13 @@ export const processesCollector: Collector = {
   },
   collect(src, ctx) {
     const out: TableOutcomes = {};
-    const scan = scanProcesses(src, ctx?.memo?.for('processes', () => new ProcessMemo()));
-    if (!scan) {
-      out.processes = unavailable('/proc cannot be listed', 'is procfs mounted (or --root pointing at a host root)?');
+    const scanned = scanProcesses(src, ctx?.memo?.for('processes', () => new ProcessMemo()));
+    if (scanned.status !== 'ok') {
+      out.processes = unavailable(scanned.code, '/proc cannot be listed', 'is procfs mounted (or --root pointing at a host root)?');
       out.process_states = out.processes;
       return out;
     }
+    const scan = scanned.value;
     out.processes = ok(scan.rows, gapNotes(scan.gaps));
     out.process_states = ok([processStatesRow(scan.rows)], scan.gaps.garbled > 0 ? [`${scan.gaps.garbled} processes not counted: /proc/PID/stat did not parse`] : undefined);
     return out;

@@ -54,7 +54,7 @@ export const tasksCollector: Collector = {
     const thrMax = readParsed(src, '/proc/sys/kernel/threads-max', (t) => parseSysctlUint(t, '/proc/sys/kernel/threads-max'));
     const la = readParsed(src, '/proc/loadavg', parseLoadAvg);
     if (fnr.status !== 'ok' && pidMax.status !== 'ok' && thrMax.status !== 'ok' && la.status !== 'ok') {
-      out.tasks = fnr.status === 'error' ? fnr : unavailable('neither /proc/sys nor /proc can be read', 'is procfs mounted (or --root pointing at a host root)?');
+      out.tasks = fnr.status === 'error' ? fnr : unavailable(fnr.code, 'neither /proc/sys nor /proc can be read', 'is procfs mounted (or --root pointing at a host root)?');
       return out;
     }
     const f = fnr.status === 'ok' ? fnr.value : undefined;

@@ -20,10 +20,10 @@ export async function run(argv: string[]): Promise<number> {
     const o = sample.collectors[c.id];
     const tables = Object.keys(c.tables).map((t) => {
       const r = o?.status === 'ok' ? o.value.tables[t] : o;
-      if (!r) return { table: t, status: 'error' as const, reason: 'not produced' };
+      if (!r) return { table: t, status: 'error' as const, code: 'bug' as const, reason: 'not produced' };
       return r.status === 'ok'
         ? { table: t, status: 'ok' as const, rows: r.value.length }
-        : { table: t, status: r.status, reason: r.reason, ...(r.status === 'unavailable' && r.hint ? { hint: r.hint } : {}) };
+        : { table: t, status: r.status, code: r.code, reason: r.reason, ...(r.status === 'unavailable' && r.hint ? { hint: r.hint } : {}) };
     });
     const okCount = tables.filter((t) => t.status === 'ok').length;
     const status = okCount === tables.length ? 'available' : okCount > 0 ? 'partial' : 'unavailable';

@@ -100,7 +100,7 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
         sources: bundle.sources,
         windowMs: bundle.manifest.windowMs,
         ...(target ? { target } : {}),
-        probes: { run: () => Promise.resolve(unavailable('probes run on a live host, not on a snapshot')) },
+        probes: { run: () => Promise.resolve(unavailable('not-captured', 'probes run on a live host, not on a snapshot')) },
         log,
       });
     } finally {

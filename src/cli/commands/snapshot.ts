@@ -56,9 +56,9 @@ async function probeAvailability(): Promise<ManifestProbe[]> {
   const ctx = probeContext(new LiveSource(), { durationMs: 0 });
   return PROBES.map((make) => make({})).map((p): ManifestProbe => {
     const base = { name: p.id, title: p.title, hooks: p.variants.map((v) => v.hook) };
-    if (ctx.status !== 'ok') return { ...base, status: 'unavailable', reason: ctx.reason, ...(ctx.status === 'unavailable' && ctx.hint ? { hint: ctx.hint } : {}) };
+    if (ctx.status !== 'ok') return { ...base, status: 'unavailable', code: ctx.code, reason: ctx.reason, ...(ctx.status === 'unavailable' && ctx.hint ? { hint: ctx.hint } : {}) };
     const pre = p.prerequisites?.(ctx.value);
-    if (pre && pre.status !== 'ok') return { ...base, status: 'unavailable', reason: pre.reason, ...(pre.status === 'unavailable' && pre.hint ? { hint: pre.hint } : {}) };
+    if (pre && pre.status !== 'ok') return { ...base, status: 'unavailable', code: pre.code, reason: pre.reason, ...(pre.status === 'unavailable' && pre.hint ? { hint: pre.hint } : {}) };
     return { ...base, status: 'available' };
   });
 }

@@ -59,10 +59,20 @@ describe('conntrack collector', () => {
     }
   });
   it('is unavailable when the nf_conntrack module is not loaded', async () => {
+    const count = '/proc/sys/net/netfilter/nf_conntrack_count';
+    const t = fixtureTree({}, { 'missing.json': { [count]: { status: 'unavailable', code: 'not-found', reason: `${count} does not exist` } } });
+    try {
+      const out = await conntrackCollector.collect(t.source, { sampleIndex: 0 });
+      expect(out.conntrack).toMatchObject({ status: 'unavailable', code: 'not-found', reason: 'nf_conntrack module not loaded' });
+    } finally {
+      t.cleanup();
+    }
+  });
+  it('says "not captured", not "module not loaded", for a tree that does not hold the sysctl', async () => {
     const t = fixtureTree({}, {});
     try {
       const out = await conntrackCollector.collect(t.source, { sampleIndex: 0 });
-      expect(out.conntrack).toMatchObject({ status: 'unavailable', reason: 'nf_conntrack module not loaded' });
+      expect(out.conntrack).toEqual({ status: 'unavailable', code: 'not-captured', reason: '/proc/sys/net/netfilter/nf_conntrack_count was not captured in this fixture' });
     } finally {
       t.cleanup();
     }

@@ -17,10 +17,10 @@ function slowSource(ms: number, answer: (spec: CommandSpec) => CommandResult = (
     kind: 'live',
     replay: false,
     description: 'test',
-    readFile: () => unavailable('x'),
-    readDir: () => unavailable('x'),
-    readLink: () => unavailable('x'),
-    statfs: () => unavailable('x'),
+    readFile: () => unavailable('not-found', 'x'),
+    readDir: () => unavailable('not-found', 'x'),
+    readLink: () => unavailable('not-found', 'x'),
+    statfs: () => unavailable('not-found', 'x'),
     now: () => ({ monoMs: performance.now(), wall: new Date().toISOString() }),
     run: async (spec) => {
       stats.running++;
@@ -61,12 +61,12 @@ describe('limits', () => {
       kind: 'live',
       replay: false,
       description: 'spy',
-      readFile: () => unavailable('no'),
-      readDir: () => unavailable('no'),
-      readLink: () => unavailable('no'),
-      statfs: (p: string, o?: unknown) => (seen.push(['statfs', p, o]), unavailable('no')),
+      readFile: () => unavailable('not-found', 'no'),
+      readDir: () => unavailable('not-found', 'no'),
+      readLink: () => unavailable('not-found', 'no'),
+      statfs: (p: string, o?: unknown) => (seen.push(['statfs', p, o]), unavailable('not-found', 'no')),
       now: (label?: string) => (seen.push(['now', label]), { monoMs: 1, wall: 'w' }),
-      run: () => Promise.resolve(unavailable('no')),
+      run: () => Promise.resolve(unavailable('not-found', 'no')),
     } as unknown as Source;
     const limited = withCommandLimit(inner, 2);
     limited.now('collector:sockets');
@@ -87,7 +87,7 @@ describe('runTool', () => {
     expect(await runTool(answer('Cannot get driver information: Operation not supported', 71), { cmd: 'ethtool', args: ['-i', 'lo'] })).toMatchObject({ status: 'unavailable' });
     expect(await runTool(answer('Segmentation fault', 139), { cmd: 'tc', args: [] })).toMatchObject({ status: 'error' });
     // the tool missing inside nsenter: same answer as without nsenter, with the package
-    expect(await runTool(answer('nsenter: failed to execute conntrack: No such file or directory', 127), { cmd: 'conntrack', args: ['-S'], netnsPid: 5 })).toEqual({ status: 'unavailable', reason: 'conntrack is not installed', hint: 'apt-get install conntrack' });
+    expect(await runTool(answer('nsenter: failed to execute conntrack: No such file or directory', 127), { cmd: 'conntrack', args: ['-S'], netnsPid: 5 })).toEqual({ status: 'unavailable', code: 'tool-missing', reason: 'conntrack is not installed', hint: 'apt-get install conntrack' });
     expect(await runTool(answer('', 1), { cmd: 'tc', args: [], okExitCodes: [1] })).toMatchObject({ status: 'ok' });
   });
   it('says what happened to a namespace entered by its bind-mount path', async () => {
@@ -161,7 +161,7 @@ describe('acrossNetns', () => {
     async collect(src, ctx) {
       const r = await src.run({ cmd: 'probe', args: [], ...(ctx.netnsPid === undefined ? {} : { netnsPid: ctx.netnsPid }) });
       if (ctx.netnsPid === 30) await sleep(500);
-      if (ctx.netnsPid === 20) return { fake_rows: unavailable('not supported here') };
+      if (ctx.netnsPid === 20) return { fake_rows: unavailable('unsupported', 'not supported here') };
       return { fake_rows: r.status === 'ok' ? ok([{ key: 'k', labels: { pid: String(ctx.netnsPid ?? 'self') }, values: { v: 1 } }]) : r };
     },
   };
@@ -191,6 +191,6 @@ describe('acrossNetns', () => {
   it('is unavailable for a table no namespace could give', async () => {
     const { src } = slowSource(0);
     const out = await acrossNetns(fake, [targets[1]!]).collect(src, { sampleIndex: 0 });
-    expect(out.fake_rows).toEqual({ status: 'unavailable', reason: 'not supported here' });
+    expect(out.fake_rows).toEqual({ status: 'unavailable', code: 'unsupported', reason: 'not supported here' });
   });
 });

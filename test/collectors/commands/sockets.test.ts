@@ -154,10 +154,11 @@ describe('sockets collector on recorded command output', () => {
     }
   });
   it('is unavailable, with the package, when ss was not recorded/installed', async () => {
+    // Recorded as a bundle written before outcome codes did: the code is recovered (tree-meta.ts).
     const a = fixtureTree({}, { [`commands/${commandKey({ cmd: 'ss', args: SS_TCP_ARGS })}.json`]: { status: 'unavailable', reason: 'ss is not installed', hint: 'apt-get install iproute2' } });
     try {
       const out = await socketsCollector.collect(a.source, { sampleIndex: 0 });
-      expect(out.tcp_sockets).toEqual({ status: 'unavailable', reason: 'ss is not installed', hint: 'apt-get install iproute2' });
+      expect(out.tcp_sockets).toEqual({ status: 'unavailable', code: 'tool-missing', reason: 'ss is not installed', hint: 'apt-get install iproute2' });
     } finally {
       a.cleanup();
     }

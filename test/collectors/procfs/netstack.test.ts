@@ -5,7 +5,7 @@ import { parseSnmp, parseSnmp6, parseSockstat, parseSoftnetStat, parseSysctlInts
 import { deriveModel } from '../../../src/core/derive.js';
 import { collectWindow } from '../../../src/core/sampler.js';
 import { fuzzParser } from '../../helpers/fuzz.js';
-import { fixtureTree } from '../../helpers/fixture-host.js';
+import { fixtureTree, notFound } from '../../helpers/fixture-host.js';
 
 const fx = (name: string) => readFileSync(new URL(`../../fixtures/procfs/net/${name}`, import.meta.url), 'utf8');
 const snmp618 = fx('snmp-6.18.txt');
@@ -178,7 +178,8 @@ const snmpWith = (tcp: { out: number; retrans: number }, noPorts: number) =>
 
 describe('netstack collector on fixture trees', () => {
   it('computes retransmit %, rates and softnet drops over a window; missing inputs are unavailable', async () => {
-    const meta = (ms: number) => ({ 'clock.json': { monoMs: ms, wall: '2026-01-01T00:00:00Z' } });
+    // Recorded on a host without IPv6: /proc/net/snmp6 did not exist there.
+    const meta = (ms: number) => ({ 'clock.json': { monoMs: ms, wall: '2026-01-01T00:00:00Z' }, 'missing.json': notFound('/proc/net/snmp6') });
     // 2,000 segments sent in the window, 50 of them retransmissions: 2.5 %; softnet CPU 1
     // dropped goes 0xffffffff -> 0x00000005, a 32-bit wrap of 6
     const a2 = fixtureTree(

@@ -19,7 +19,7 @@ import { CollectorMemo } from '../../../src/core/collector-memo.js';
 import { deriveModel, deriveRow, type ModelRow } from '../../../src/core/derive.js';
 import { collectSample } from '../../../src/core/sample.js';
 import { collectWindow } from '../../../src/core/sampler.js';
-import { fixtureTree } from '../../helpers/fixture-host.js';
+import { fixtureTree, notFound } from '../../helpers/fixture-host.js';
 import { fuzzParser } from '../../helpers/fuzz.js';
 
 const real = (f: string) => readFileSync(new URL(`../../fixtures/procfs/pid-6.18-odd-comm/${f}`, import.meta.url), 'utf8');
@@ -276,7 +276,7 @@ describe('processes and tasks collectors on fixture trees', () => {
       '/proc/1/stat': statLine(1, 'init', { state: 'Z' }),
       '/proc/2/stat': statLine(2, 'dying', { state: 'X' }),
       '/proc/3/stat': statLine(3, 'garbled').replace(' 1000 ', ' x '),
-    });
+    }, { 'missing.json': notFound('/proc/sys/kernel/pid_max', '/proc/sys/kernel/threads-max', '/proc/loadavg') });
     try {
       const m = deriveModel([tasksCollector, processesCollector], await collectSample([tasksCollector, processesCollector], t.source));
       const { rows, notes } = rowsOf(m, 'tasks');
