@@ -32,10 +32,18 @@ beforeAll(async () => {
 afterAll(() => bundle?.close());
 
 describe('a bundle written before outcome codes', () => {
-  it('replays to the findings, coverage and status stored at capture', () => {
+  it('replays to the findings (as judged), coverage and status stored at capture', () => {
     expect(stored.findings.length).toBe(7);
-    expect(replayed.findings).toEqual(stored.findings);
-    expect(replayed.coverage).toEqual(stored.coverage);
+    // The judgement: what was found, where, how bad, on which numbers. (What a finding suggests
+    // next, its drill-downs and culprits follow the playbooks of the diag that replays it.)
+    const judged = (r: Report) => r.findings.map((f) => ({ id: f.id, severity: f.severity, title: f.title, metric: f.evidence.metric, value: f.evidence.value, fields: f.evidence.fields, threshold: f.evidence.threshold }));
+    expect(judged(replayed)).toEqual(judged(stored));
+    // every cell as it was; every check judged then judged the same (checks added since come on top)
+    expect(replayed.coverage.map(({ checks: _c, ...cell }) => cell)).toEqual(stored.coverage.map(({ checks: _c, ...cell }) => cell));
+    replayed.coverage.forEach((cell, i) => {
+      const now = new Map(cell.checks.map((c) => [c.id, c]));
+      for (const c of stored.coverage[i]!.checks) expect(now.get(c.id)).toEqual(c);
+    });
     expect(replayed.status).toBe(stored.status);
     expect(replayed.unavailable.map(({ code: _code, ...rest }) => rest)).toEqual(stored.unavailable);
   });
