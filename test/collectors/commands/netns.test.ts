@@ -91,9 +91,9 @@ describe('runTool', () => {
     expect(await runTool(answer('', 1), { cmd: 'tc', args: [], okExitCodes: [1] })).toMatchObject({ status: 'ok' });
   });
   it('says what happened to a namespace entered by its bind-mount path', async () => {
-    expect(await runTool(answer('nsenter: cannot open /run/netns/gone: No such file or directory'), { cmd: 'tc', args: [], netnsPath: '/run/netns/gone' })).toMatchObject({ status: 'unavailable', reason: expect.stringContaining('network namespace /run/netns/gone is gone') });
-    expect(await runTool(answer("nsenter: reassociate to namespace 'ns/net' failed: Invalid argument"), { cmd: 'tc', args: [], netnsPath: '/run/netns/stale' })).toMatchObject({ status: 'unavailable', reason: expect.stringContaining('/run/netns/stale is not a network namespace') });
-    expect(await runTool(answer('nsenter: failed to execute nft: No such file or directory', 127), { cmd: 'nft', args: [], netnsPath: '/run/netns/x' })).toEqual({ status: 'unavailable', reason: 'nft is not installed', hint: 'apt-get install nftables' });
+    expect(await runTool(answer('nsenter: cannot open /run/netns/gone: No such file or directory'), { cmd: 'tc', args: [], netnsPath: '/run/netns/gone' })).toMatchObject({ status: 'unavailable', code: 'not-found', reason: expect.stringContaining('network namespace /run/netns/gone is gone') });
+    expect(await runTool(answer("nsenter: reassociate to namespace 'ns/net' failed: Invalid argument"), { cmd: 'tc', args: [], netnsPath: '/run/netns/stale' })).toMatchObject({ status: 'unavailable', code: 'not-found', reason: expect.stringContaining('/run/netns/stale is not a network namespace') });
+    expect(await runTool(answer('nsenter: failed to execute nft: No such file or directory', 127), { cmd: 'nft', args: [], netnsPath: '/run/netns/x' })).toEqual({ status: 'unavailable', code: 'tool-missing', reason: 'nft is not installed', hint: 'apt-get install nftables' });
     const { src, stats } = slowSource(0);
     await runTool(src, { cmd: 'tc', args: ['-s'], netnsPath: '/run/netns/blue' });
     expect(stats.specs[0]).toMatchObject({ cmd: 'tc', args: ['-s'], netnsPath: '/run/netns/blue' });

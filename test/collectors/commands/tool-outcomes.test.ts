@@ -67,6 +67,8 @@ const TABLE: readonly Row[] = [
   { tool: 'ss, long option', run: t('ss', '--bogus'), stderr: "ss: unrecognized option '--bogus'\nUsage: ss [ OPTIONS ]\n       ss [ OPTIONS ] [ FILTER ]\n", exit: 255, want: { status: 'error', code: 'bad-option' } },
   // nsenter's own failures
   { tool: 'nsenter, tool missing inside', run: { cmd: 'conntrack', args: ['-S'], netnsPid: 5 }, stderr: 'nsenter: failed to execute conntrack: No such file or directory\n', exit: 127, want: { status: 'unavailable', code: 'tool-missing', hint: 'apt-get install conntrack', reason: 'conntrack is not installed' } },
+  { tool: 'nsenter --net=PATH, bind mount gone', run: { cmd: 'tc', args: [], netnsPath: '/run/netns/gone' }, stderr: 'nsenter: cannot open /run/netns/gone: No such file or directory\n', exit: 1, want: { status: 'unavailable', code: 'not-found' } },
+  { tool: 'nsenter --net=PATH, not a namespace', run: { cmd: 'tc', args: [], netnsPath: '/run/netns/stale' }, stderr: "nsenter: reassociate to namespace 'ns/net' failed: Invalid argument\n", exit: 1, want: { status: 'unavailable', code: 'not-found' } },
   { tool: 'nsenter, process gone', run: { cmd: 'ss', args: [], netnsPid: 99 }, stderr: 'nsenter: cannot open /proc/99/ns/net: No such file or directory\n', exit: 1, want: { status: 'unavailable', code: 'exited' } },
   // failures diag does not recognise: an error, never a guess
   { tool: 'tc class, device gone', run: t('tc', '-s', 'class', 'show', 'dev', 'veth9'), stderr: 'Cannot find device "veth9"\n', exit: 1, want: { status: 'error', code: 'tool-failed' } },
