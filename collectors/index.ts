@@ -16,6 +16,7 @@ import { qdiscsCollector } from './commands/qdiscs/collector.js';
 import { firewallCollector } from './commands/firewall/collector.js';
 import { nicCollector } from './commands/nic/collector.js';
 import { conntrackCollector } from './commands/conntrack/collector.js';
+import { PROBE_COLLECTORS as BPF_PROBE_COLLECTORS } from './bpf/collectors.js';
 
 /**
  * The registry: every collector, in the order `diag collectors` lists them. Explicit on purpose
@@ -40,6 +41,13 @@ export const COLLECTORS: readonly Collector[] = [
   nicCollector,
   conntrackCollector,
 ];
+
+/**
+ * BPF probes that produce tables (collectors/bpf/collectors.ts). Not sampled with the others: a
+ * probe runs for seconds, when a drill-down or a playbook check asks for its tables. Their tables
+ * are in the metric catalogue beside the collectors'.
+ */
+export const PROBE_COLLECTORS: readonly Collector[] = BPF_PROBE_COLLECTORS;
 
 export function findCollector(id: string): Collector | undefined {
   return COLLECTORS.find((c) => c.id === id);

@@ -1,9 +1,11 @@
 import type { ProbeDefinition } from './probe.js';
-import { histogramFromCounts, percentileUpperBound, renderHistogram, type Log2Histogram } from './histogram.js';
-import type { MapDump } from './addon.js';
-import type { Source } from '../../src/core/source.js';
-import { sanitizeForTerminal } from '../../src/core/sanitize.js';
+import { expectDump } from './dump.js';
+import { histogramFromCounts, MAX_SLOTS, percentileUpperBound, type Log2Histogram } from './histogram.js';
 import { structLayout } from './layout.js';
+import { LATENCY_FIELDS, latencyValues, RUN_FIELDS, runValues } from './tables.js';
+import type { BpfMapDump } from '../../src/core/bpf.js';
+import { gauge } from '../../src/core/fields.js';
+import type { Source } from '../../src/core/source.js';
 
 /** native/bpf/biolatency.h: struct bio_hist_key (key of the `hist` map; value: u64 count). */
 export const BIO_HIST_KEY = structLayout('biolatency', 'bio_hist_key', 8, { dev: [0, 4], slot: [4, 4] });
@@ -26,13 +28,13 @@ export interface BiolatencyResult {
 }
 
 /** Decode the `hist` map (key BIO_HIST_KEY, value u64). */
-export function decodeBioHist(d: MapDump): Map<number, number[]> {
+export function decodeBioHist(d: BpfMapDump): Map<number, number[]> {
   const per = new Map<number, number[]>();
   const m = BIO_HIST_KEY.members;
   for (let i = 0; i < d.count; i++) {
     const dev = d.keys.readUInt32LE(i * d.keySize + m.dev.offset);
     const slot = d.keys.readUInt32LE(i * d.keySize + m.slot.offset);
-    if (slot >= 64) continue;
+    if (slot >= MAX_SLOTS) continue;
     const count = Number(d.values.readBigUInt64LE(i * d.valueStride));
     const counts = per.get(dev) ?? [];
     counts[slot] = (counts[slot] ?? 0) + count;
@@ -77,9 +79,10 @@ export function biolatencyProbe(opts: BiolatencyOptions = {}): ProbeDefinition<B
         obj.setGlobal('target_dev', b);
       }
     },
-    finish(s) {
-      const names = deviceNames(s.ctx.src);
-      const devices = [...decodeBioHist(s.obj.dump('hist')).entries()]
+    maps: ['hist'],
+    decode(cap, src) {
+      const names = deviceNames(src);
+      const devices = [...decodeBioHist(expectDump(cap.maps, 'hist', { keySize: BIO_HIST_KEY.size, valueStride: 8 })).entries()]
         .map(([dev, counts]) => {
           const histogram = histogramFromCounts(counts, 'usecs');
           const id = `${devMajor(dev)}:${devMinor(dev)}`;
@@ -88,11 +91,21 @@ export function biolatencyProbe(opts: BiolatencyOptions = {}): ProbeDefinition<B
         .sort((a, b) => b.histogram.total - a.histogram.total);
       return { devices };
     },
-    render(r) {
-      if (r.devices.length === 0) return 'no block I/O completed in the window\n';
-      return r.devices
-        .map((d) => `device ${sanitizeForTerminal(d.name ?? '?')} (${d.dev}): ${d.histogram.total} I/Os, p50 <= ${d.p50Us} µs, p99 <= ${d.p99Us} µs\n${renderHistogram(d.histogram)}`)
-        .join('\n');
+    collector: {
+      resources: ['disk'],
+      tables: {
+        biolatency: {
+          title: 'Block I/O latency per device over the probe\'s run (issue to completion)',
+          scope: 'device',
+          fields: { ios: gauge('I/Os completed'), ...LATENCY_FIELDS('I/O latency') },
+          identity: ['dev'],
+        },
+        biolatency_summary: { title: 'Block I/O latency probe: I/Os, duration and lost events', scope: 'host', fields: { ios: gauge('I/Os completed on every device'), ...RUN_FIELDS } },
+      },
+      rows: (r, cap) => ({
+        biolatency: r.devices.map((d) => ({ key: d.name ?? d.dev, labels: { dev: d.dev }, values: { ios: d.histogram.total, ...latencyValues(d.histogram) } })),
+        biolatency_summary: [{ key: 'host', values: { ios: r.devices.reduce((a, d) => a + d.histogram.total, 0), ...runValues(cap) } }],
+      }),
     },
   };
 }

@@ -1,8 +1,12 @@
 import type { ProbeDefinition } from './probe.js';
-import type { MapDump, NativeAddon } from './addon.js';
+import type { NativeAddon } from './addon.js';
 import { ETH_PROTOCOLS } from './addresses.js';
-import { kernelSymbol, parseKallsyms, type KernelSymbols } from './kallsyms.js';
+import { expectDump } from './dump.js';
+import { kernelSymbol, type KernelSymbols } from './kallsyms.js';
 import { structLayout } from './layout.js';
+import { RUN_FIELDS, runValues } from './tables.js';
+import type { BpfMapDump } from '../../src/core/bpf.js';
+import { gauge } from '../../src/core/fields.js';
 
 /** native/bpf/drops.h: struct drop_key (key of the `drops` map; value: u64 count). */
 export const DROP_KEY = structLayout('drops', 'drop_key', 24, { location: [0, 8], reason: [8, 4], netns: [12, 4], protocol: [16, 2] });
@@ -28,8 +32,18 @@ export function reasonNames(entries: ReadonlyArray<{ name: string; value: number
   return new Map(entries.map((e) => [e.value, e.name.replace(/^SKB_DROP_REASON_/, '')]));
 }
 
+/** Names kernel addresses: from kallsyms (live), or the names a capture kept. */
+export type SymbolNames = KernelSymbols | Readonly<Record<string, string>>;
+
+function nameOf(syms: SymbolNames | undefined, addr: bigint): string | undefined {
+  if (syms === undefined) return undefined;
+  if ('addrs' in syms && Array.isArray(syms.addrs)) return kernelSymbol(syms as KernelSymbols, addr);
+  const byHex = syms as Readonly<Record<string, string>>;
+  return Object.hasOwn(byHex, addr.toString(16)) ? byHex[addr.toString(16)] : undefined;
+}
+
 /** Decode the `drops` map (key DROP_KEY, value u64). */
-export function decodeDrops(d: MapDump, reasons: Map<number, string>, syms: KernelSymbols | undefined): Drop[] {
+export function decodeDrops(d: BpfMapDump, reasons: Map<number, string>, syms: SymbolNames | undefined): Drop[] {
   const out: Drop[] = [];
   const m = DROP_KEY.members;
   for (let i = 0; i < d.count; i++) {
@@ -41,7 +55,7 @@ export function decodeDrops(d: MapDump, reasons: Map<number, string>, syms: Kern
     out.push({
       reasonCode,
       reason: reasons.get(reasonCode) ?? `reason ${reasonCode}`,
-      location: (syms && kernelSymbol(syms, location)) ?? `0x${location.toString(16)}`,
+      location: nameOf(syms, location) ?? `0x${location.toString(16)}`,
       netns: k.readUInt32LE(m.netns.offset),
       protocol: ETH_PROTOCOLS[proto] ?? `0x${proto.toString(16).padStart(4, '0')}`,
       count: Number(d.values.readBigUInt64LE(i * d.valueStride)),
@@ -56,6 +70,8 @@ function dropReasons(addon: NativeAddon): Array<{ name: string; value: number }>
   reasonCache ??= addon.btfEnum('skb_drop_reason') ?? [];
   return reasonCache;
 }
+
+const dropsOf = (maps: Readonly<Record<string, BpfMapDump>>) => expectDump(maps, 'drops', { keySize: DROP_KEY.size, valueStride: 8 });
 
 export const dropsProbe: ProbeDefinition<DropsResult> = {
   id: 'drops',
@@ -76,20 +92,36 @@ export const dropsProbe: ProbeDefinition<DropsResult> = {
       obj.setGlobal('consumed_reason', b);
     }
   },
-  finish(s) {
-    const reasons = reasonNames(dropReasons(s.ctx.addon));
-    const k = s.ctx.src.readFile('/proc/kallsyms');
-    const p = k.status === 'ok' ? parseKallsyms(k.value) : undefined;
-    const syms = p?.ok ? p.value : undefined;
-    const drops = decodeDrops(s.obj.dump('drops'), reasons, syms);
-    const note = syms === undefined ? '/proc/kallsyms unreadable: locations are addresses' : syms.hidden ? 'kernel addresses are hidden (kptr_restrict; needs CAP_SYSLOG): locations are addresses' : undefined;
+  maps: ['drops'],
+  enums: ['skb_drop_reason'],
+  kernelAddresses(maps) {
+    const d = dropsOf(maps);
+    const out: bigint[] = [];
+    for (let i = 0; i < d.count; i++) out.push(d.keys.readBigUInt64LE(i * d.keySize + DROP_KEY.members.location.offset));
+    return out;
+  },
+  decode(cap) {
+    const drops = decodeDrops(dropsOf(cap.maps), reasonNames(cap.enums.skb_drop_reason ?? []), cap.symbols);
+    const note = cap.notes.length > 0 ? cap.notes.join('; ') : undefined;
     return { total: drops.reduce((a, d) => a + d.count, 0), drops, ...(note ? { note } : {}) };
   },
-  render(r) {
-    const lines = [`${r.total} packets dropped`];
-    if (r.note) lines.push(`(${r.note})`);
-    if (r.drops.length > 0) lines.push(`${'COUNT'.padStart(7)}  ${'REASON'.padEnd(24)} ${'PROTO'.padEnd(6)} ${'NETNS'.padEnd(11)} LOCATION`);
-    for (const d of r.drops.slice(0, 50)) lines.push(`${String(d.count).padStart(7)}  ${d.reason.padEnd(24)} ${d.protocol.padEnd(6)} ${String(d.netns).padEnd(11)} ${d.location}`);
-    return lines.join('\n') + '\n';
+  collector: {
+    resources: ['network'],
+    tables: {
+      drops: {
+        title: 'Packets the kernel dropped over the probe\'s run, by reason, kernel location, network namespace and protocol',
+        scope: 'drop',
+        fields: { packets: gauge('packets dropped') },
+      },
+      drops_summary: { title: 'Packet drop probe: packets, duration and lost events', scope: 'host', fields: { packets: gauge('packets dropped'), ...RUN_FIELDS } },
+    },
+    rows: (r, cap) => ({
+      drops: r.drops.map((d) => ({
+        key: `${d.reason}@${d.location}@${d.netns}/${d.protocol}`,
+        labels: { reason: d.reason, location: d.location, netns: String(d.netns), protocol: d.protocol },
+        values: { packets: d.count },
+      })),
+      drops_summary: [{ key: 'host', values: { packets: r.total, ...runValues(cap) } }],
+    }),
   },
 };

@@ -1,7 +1,7 @@
 import type { ProbeDefinition } from './probe.js';
 import { cString } from './cstring.js';
 import { structLayout } from './layout.js';
-import { sanitizeForTerminal } from '../../src/core/sanitize.js';
+import { ringRecords } from './session.js';
 
 /** native/bpf/execsnoop.h: struct exec_event (ring-buffer record). */
 export const EXEC_EVENT = structLayout('execsnoop', 'exec_event', 8 + 4 * 4 + 16 + 256, {
@@ -45,18 +45,8 @@ export interface ExecsnoopResult {
   readonly dropped: number;
 }
 
-const MAX_KEPT = 100_000;
-
-const HEADER = `${'PID'.padStart(7)} ${'PPID'.padStart(7)} ${'UID'.padStart(6)} ${'COMM'.padEnd(16)} FILENAME`;
-const line = (e: ExecEvent): string =>
-  `${String(e.tgid).padStart(7)} ${String(e.ppid).padStart(7)} ${String(e.uid).padStart(6)} ${sanitizeForTerminal(e.comm).padEnd(16)} ${sanitizeForTerminal(e.filename)}`;
-
-/** `live`: print each execution as it arrives (the CLI's text mode); render then prints only the
- * summary. */
-export function execsnoopProbe(opts: { live?: (text: string) => void } = {}): ProbeDefinition<ExecsnoopResult> {
-  const events: ExecEvent[] = [];
-  let dropped = 0;
-  const live = opts.live;
+/** Process executions (the text, live or not, is src/report/probe-text.ts). */
+export function execsnoopProbe(): ProbeDefinition<ExecsnoopResult> {
   return {
     id: 'execsnoop',
     title: 'process executions: pid, ppid, uid, comm, filename',
@@ -67,24 +57,16 @@ export function execsnoopProbe(opts: { live?: (text: string) => void } = {}): Pr
       { hook: 'raw_tp', programs: ['exec_raw'] },
     ],
     filter: true,
-    settings: ['live'],
-    start(s) {
-      live?.(HEADER + '\n');
-      s.stream('events', (rec) => {
+    maps: [],
+    rings: ['events'],
+    decode(cap) {
+      const ring = cap.rings.events;
+      const events: ExecEvent[] = [];
+      for (const rec of ringRecords(ring?.batch ?? Buffer.alloc(0))) {
         const e = decodeExecEvent(rec);
-        if (!e) return;
-        live?.(line(e) + '\n');
-        if (events.length < MAX_KEPT) events.push(e);
-        else dropped++;
-      });
-    },
-    finish() {
-      return { events: [...events], dropped };
-    },
-    render(r) {
-      const lines = live ? [] : [HEADER, ...r.events.map(line)];
-      lines.push(`${r.events.length} executions${r.dropped > 0 ? ` (${r.dropped} more not kept)` : ''}`);
-      return lines.join('\n') + '\n';
+        if (e) events.push(e);
+      }
+      return { events, dropped: ring?.dropped ?? 0 };
     },
   };
 }

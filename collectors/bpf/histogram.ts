@@ -1,5 +1,5 @@
 import { sumPerCpu } from './session.js';
-import type { MapDump } from './addon.js';
+import type { BpfMapDump } from '../../src/core/bpf.js';
 
 /** A log2 histogram: slot k counts values in [2^k, 2^(k+1)), slot 0 also counts 0. */
 export interface Log2Histogram {
@@ -9,15 +9,19 @@ export interface Log2Histogram {
   readonly total: number;
 }
 
+/** Slots a log2 histogram of 64-bit values can have; a key beyond them is not a slot. */
+export const MAX_SLOTS = 64;
+
 export function slotRange(k: number): { low: number; high: number } {
   return k === 0 ? { low: 0, high: 1 } : { low: 2 ** k, high: 2 ** (k + 1) - 1 };
 }
 
 /** A PERCPU_ARRAY of u64 counts (key u32 slot), summed over CPUs. */
-export function histogramFromPerCpuArray(d: MapDump, ncpus: number, unit: string): Log2Histogram {
+export function histogramFromPerCpuArray(d: BpfMapDump, ncpus: number, unit: string): Log2Histogram {
   const counts: number[] = [];
   for (let i = 0; i < d.count; i++) {
     const slot = d.keys.readUInt32LE(i * d.keySize);
+    if (slot >= MAX_SLOTS) continue;
     counts[slot] = (counts[slot] ?? 0) + sumPerCpu(d.values, i, d.valueStride, ncpus);
   }
   return histogramFromCounts(counts, unit);
@@ -38,18 +42,4 @@ export function percentileUpperBound(h: Log2Histogram, p: number): number | unde
     if (seen >= p * h.total) return slotRange(k).high;
   }
   return undefined;
-}
-
-/** The bcc-style text histogram. */
-export function renderHistogram(h: Log2Histogram, width = 40): string {
-  if (h.total === 0) return `     (no samples)\n`;
-  const max = Math.max(...h.counts);
-  const label = `${h.unit}`;
-  const lines = [`${label.padStart(19)}${' '.repeat(7)}: count    distribution`];
-  h.counts.forEach((c, k) => {
-    const { low, high } = slotRange(k);
-    const bar = '*'.repeat(max === 0 ? 0 : Math.round((c / max) * width));
-    lines.push(`${String(low).padStart(10)} -> ${String(high).padEnd(10)} : ${String(c).padEnd(8)} |${bar.padEnd(width)}|`);
-  });
-  return lines.join('\n') + '\n';
 }

@@ -1,7 +1,7 @@
 import type { ProbeDefinition } from './probe.js';
 import { cString } from './cstring.js';
 import { structLayout } from './layout.js';
-import { sanitizeForTerminal } from '../../src/core/sanitize.js';
+import { ringRecords } from './session.js';
 
 /** native/bpf/oomkill.h: struct oom_event (ring-buffer record). */
 export const OOM_EVENT = structLayout('oomkill', 'oom_event', 64, {
@@ -46,13 +46,8 @@ export interface OomkillResult {
   readonly victims: readonly OomEvent[];
 }
 
-const line = (v: OomEvent): string =>
-  `OOM victim pid ${v.victimTgid} (${sanitizeForTerminal(v.victimComm)}), oom_score_adj ${v.oomScoreAdj}; triggered by pid ${v.triggerTgid} (${sanitizeForTerminal(v.triggerComm)})`;
-
-/** `live`: print each victim as it arrives (the CLI's text mode). */
-export function oomkillProbe(opts: { live?: (text: string) => void } = {}): ProbeDefinition<OomkillResult> {
-  const victims: OomEvent[] = [];
-  const live = opts.live;
+/** OOM victims (the text, live or not, is src/report/probe-text.ts). */
+export function oomkillProbe(): ProbeDefinition<OomkillResult> {
   return {
     id: 'oomkill',
     title: 'OOM kills: the victim and the task that ran out of memory',
@@ -63,22 +58,16 @@ export function oomkillProbe(opts: { live?: (text: string) => void } = {}): Prob
       { hook: 'raw_tp', programs: ['victim_raw'] },
     ],
     filter: false,
-    settings: ['live'],
-    start(s) {
-      s.stream('events', (rec) => {
+    maps: [],
+    rings: ['events'],
+    ringLimit: 10_000,
+    decode(cap) {
+      const victims: OomEvent[] = [];
+      for (const rec of ringRecords(cap.rings.events?.batch ?? Buffer.alloc(0))) {
         const e = decodeOomEvent(rec);
-        if (!e) return;
-        live?.(line(e) + '\n');
-        if (victims.length < 10_000) victims.push(e);
-      });
-    },
-    finish() {
-      return { victims: [...victims] };
-    },
-    render(r) {
-      if (r.victims.length === 0) return 'no OOM kills in the window\n';
-      if (live) return `${r.victims.length} OOM kills\n`;
-      return r.victims.map(line).join('\n') + '\n';
+        if (e) victims.push(e);
+      }
+      return { victims };
     },
   };
 }

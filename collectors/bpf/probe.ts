@@ -1,8 +1,11 @@
 import { join } from 'node:path';
-import { loadAddon, type NativeAddon, type NativeBpfObject, type ProgStat } from './addon.js';
-import { bpfPrivileges, kernelBtf, type BpfPrivileges } from './privileges.js';
-import { closeObject, openFirstWorking, readLost, RingStream, type Attempt, type Hook, type HookVariant } from './session.js';
+import { loadAddon, type NativeAddon, type NativeBpfObject } from './addon.js';
+import { kernelSymbol, parseKallsyms } from './kallsyms.js';
 import type { StructLayout } from './layout.js';
+import { bpfPrivileges, kernelBtf, type BpfPrivileges } from './privileges.js';
+import { closeObject, lostFromDump, openFirstWorking, ringBatch, RingStream, type Attempt, type Hook, type HookVariant } from './session.js';
+import type { BpfCapture, BpfMapDump, BpfProgStat, BpfRingCapture } from '../../src/core/bpf.js';
+import type { Resource, Row, TableSpec } from '../../src/core/collector.js';
 import { ok, unavailable, type Outcome } from '../../src/core/outcome.js';
 import type { Source } from '../../src/core/source.js';
 
@@ -15,6 +18,8 @@ export interface ProbeOptions {
   readonly signal?: AbortSignal;
   /** Called once the probe is attached, right before its window starts (benchmarks, tests). */
   readonly onAttached?: () => void;
+  /** Each ring-buffer record as it arrives (`diag probe execsnoop` prints them live). */
+  readonly onRecord?: (ring: string, record: Buffer) => void;
 }
 
 export interface ProbeContext {
@@ -27,18 +32,20 @@ export interface ProbeContext {
   readonly tracefs: boolean;
 }
 
-/** A running probe, handed to its definition to read maps and stream events. */
-export interface ProbeSession {
-  readonly obj: NativeBpfObject;
-  readonly hook: Hook;
-  readonly ctx: ProbeContext;
-  /** Start streaming a ring buffer map; stopped and drained before `finish`. */
-  stream(map: string, onRecord: (rec: Buffer) => void): void;
+/** A probe's tables as a collector (collectors.ts): fields declared once, rows from its result. */
+export interface ProbeTables<R> {
+  readonly resources: readonly Resource[];
+  readonly tables: Readonly<Record<string, TableSpec>>;
+  /** Rows of every table from a decoded run (the capture gives its duration and lost events). */
+  rows(result: R, capture: BpfCapture): Readonly<Record<string, Row[]>>;
 }
 
 /**
  * One probe: X.bpf.c + X.h in native/bpf, this definition and a decoder in collectors/bpf/X.ts.
- * R is the decoded result (JSON-ready).
+ * Running it (captureProbe) yields a BpfCapture: the raw maps and ring-buffer records. `decode`
+ * turns a capture into the result R (JSON-ready) wherever the capture comes from: the live
+ * kernel, or a fixture or bundle that recorded it. Text for a person is the report layer's
+ * (src/report/probe-text.ts).
  */
 export interface ProbeDefinition<R> {
   readonly id: string;
@@ -52,22 +59,29 @@ export interface ProbeDefinition<R> {
   /** Honours --pid / --cgroup (the `tgids` filter map of common.h). */
   readonly filter: boolean;
   /** Probe-specific settings it takes from the command line (see probes.ts ProbeSettings). */
-  readonly settings?: readonly ('perProcess' | 'hz' | 'live')[];
+  readonly settings?: readonly ('perProcess' | 'hz')[];
   /** What the probe needs beyond the basics, checked before loading (e.g. kallsyms). */
   prerequisites?(ctx: ProbeContext): Outcome<true>;
   /** perf_event sampling frequency, for perf_event variants. */
   readonly perfHz?: number;
   /** Before load: set globals and map sizes, skip maps the variant does not use. */
   configure?(obj: NativeBpfObject, ctx: ProbeContext, variant: HookVariant): void;
-  /** After attach: start ring streams. */
-  start?(session: ProbeSession): void;
-  /** After the window (streams drained): read maps and decode. */
-  finish(session: ProbeSession): Promise<R> | R;
-  /** Text for a person (or, with textIsData, for another tool). */
-  render(result: R): string;
-  /** The text is data for another tool (folded stacks): the CLI prints the run's own lines
-   * (hook, lost events) on stderr. */
-  readonly textIsData?: boolean;
+  /** Maps read after the window (`lost` is always read too). */
+  readonly maps: readonly string[];
+  /** Ring buffers streamed during the window. */
+  readonly rings?: readonly string[];
+  /** Records kept per ring buffer (more are counted, not kept). Default 100,000. */
+  readonly ringLimit?: number;
+  /** Kernel enums the decoder names values with, read from the kernel's BTF into the capture. */
+  readonly enums?: readonly string[];
+  /** Kernel addresses in the maps to name from /proc/kallsyms into the capture (a bundle has no kallsyms). */
+  kernelAddresses?(maps: Readonly<Record<string, BpfMapDump>>): readonly bigint[];
+  /** What a capture holds that redaction must know about (IP addresses: tcpretrans). */
+  readonly carries?: ReadonlyArray<'addresses'>;
+  /** A capture (live or replayed) -> the result. Reads the source only for names (comm, devices). */
+  decode(capture: BpfCapture, src: Source): R;
+  /** Its tables as a collector (PROBE_COLLECTORS): playbooks judge them, drill-downs show them. */
+  readonly collector?: ProbeTables<R>;
 }
 
 export interface ProbeRun<R> {
@@ -80,7 +94,7 @@ export interface ProbeRun<R> {
   readonly stoppedBy: 'duration' | 'signal';
   /** Events lost in the kernel: ring buffer full, map full. Zero is reported as zero. */
   readonly lost: { readonly ring: number; readonly map: number };
-  readonly progStats: readonly ProgStat[];
+  readonly progStats: readonly BpfProgStat[];
   readonly result: R;
 }
 
@@ -110,8 +124,28 @@ function wait(ms: number, signal: AbortSignal | undefined): Promise<'duration' |
   });
 }
 
-/** Attach a probe, run it for the window, decode, detach (always). */
-export async function runProbe<R>(def: ProbeDefinition<R>, src: Source, options: ProbeOptions): Promise<Outcome<ProbeRun<R>>> {
+/** Names of the kernel addresses a capture holds, from /proc/kallsyms (hex -> symbol), and why some have none. */
+function nameAddresses(src: Source, addrs: readonly bigint[]): { symbols: Record<string, string>; notes: string[] } {
+  if (addrs.length === 0) return { symbols: {}, notes: [] };
+  const k = src.readFile('/proc/kallsyms');
+  const p = k.status === 'ok' ? parseKallsyms(k.value) : undefined;
+  const syms = p?.ok ? p.value : undefined;
+  if (syms === undefined) return { symbols: {}, notes: ['/proc/kallsyms unreadable: kernel locations are addresses'] };
+  if (syms.hidden) return { symbols: {}, notes: ['kernel addresses are hidden (kptr_restrict; needs CAP_SYSLOG): kernel locations are addresses'] };
+  const symbols: Record<string, string> = {};
+  for (const a of addrs) {
+    const name = kernelSymbol(syms, a);
+    if (name !== undefined) symbols[a.toString(16)] = name;
+  }
+  return { symbols, notes: [] };
+}
+
+/**
+ * Attach a probe, run it for the window, read its maps, detach (always): the raw capture.
+ * Everything a decoder needs from the host that a bundle would not have (kernel symbol names,
+ * kernel enums) is read now and kept with it.
+ */
+export async function captureProbe<R>(def: ProbeDefinition<R>, src: Source, options: ProbeOptions): Promise<Outcome<BpfCapture>> {
   const c = probeContext(src, options);
   if (c.status !== 'ok') return c;
   const ctx = c.value;
@@ -139,29 +173,67 @@ export async function runProbe<R>(def: ProbeDefinition<R>, src: Source, options:
   });
   if (opened.status !== 'ok') return opened;
   const { obj, hook, attachMs, failed } = opened.value;
-  const streams: RingStream[] = [];
-  const session: ProbeSession = {
-    obj,
-    hook,
-    ctx,
-    stream: (map, onRecord) => {
-      streams.push(new RingStream(obj, map, onRecord));
-    },
-  };
+  const limit = def.ringLimit ?? 100_000;
+  const kept = new Map<string, { records: Buffer[]; dropped: number }>();
   const t0 = performance.now();
   try {
-    def.start?.(session);
+    const streams = (def.rings ?? []).map((name) => {
+      const k = { records: [] as Buffer[], dropped: 0 };
+      kept.set(name, k);
+      return new RingStream(obj, name, (rec) => {
+        options.onRecord?.(name, rec);
+        if (k.records.length < limit) k.records.push(rec);
+        else k.dropped++;
+      });
+    });
     options.onAttached?.();
     const stoppedBy = await wait(options.durationMs, options.signal);
     await Promise.all(streams.map((s) => s.stop()));
     const durationMs = performance.now() - t0;
-    const lost = readLost(obj, ctx.ncpus);
-    const progStats = obj.progStats();
-    const result = await def.finish(session);
-    return ok({ probe: def.id, hook, fallbacks: failed, attachMs, durationMs, stoppedBy, lost, progStats, result });
+    const maps: Record<string, BpfMapDump> = {};
+    for (const name of ['lost', ...def.maps]) {
+      const d = obj.dump(name);
+      maps[name] = { count: d.count, keySize: d.keySize, valueStride: d.valueStride, keys: d.keys, values: d.values };
+    }
+    const rings: Record<string, BpfRingCapture> = {};
+    for (const [name, k] of kept) rings[name] = { batch: ringBatch(k.records), records: k.records.length, dropped: k.dropped };
+    const enums: Record<string, Array<{ name: string; value: number }>> = {};
+    for (const e of def.enums ?? []) enums[e] = ctx.addon.btfEnum(e) ?? [];
+    const { symbols, notes } = nameAddresses(src, def.kernelAddresses?.(maps) ?? []);
+    const progStats = obj.progStats().map((p) => ({ name: p.name, id: p.id, runCount: p.runCount, runTimeNs: p.runTimeNs, recursionMisses: p.recursionMisses }));
+    return ok({ probe: def.id, hook, fallbacks: failed, attachMs, durationMs, stoppedBy, ncpus: ctx.ncpus, maps, rings, progStats, symbols, enums, notes, carries: def.carries ?? [] });
   } finally {
     closeObject(obj);
   }
+}
+
+/** Events lost in the kernel, from a capture's `lost` map. */
+export function lostOf(capture: BpfCapture): { ring: number; map: number } {
+  const d = capture.maps.lost;
+  if (d === undefined || d.keySize !== 4 || d.valueStride !== 8 * capture.ncpus) return { ring: 0, map: 0 };
+  return lostFromDump(d, capture.ncpus);
+}
+
+/** A capture's run as `diag probe` reports it, with the decoded result. */
+export function probeRun<R>(def: ProbeDefinition<R>, capture: BpfCapture, src: Source): ProbeRun<R> {
+  return {
+    probe: def.id,
+    hook: capture.hook as Hook,
+    fallbacks: capture.fallbacks.map((f) => ({ hook: f.hook as Hook, reason: f.reason })),
+    attachMs: capture.attachMs,
+    durationMs: capture.durationMs,
+    stoppedBy: capture.stoppedBy,
+    lost: lostOf(capture),
+    progStats: capture.progStats,
+    result: def.decode(capture, src),
+  };
+}
+
+/** Attach a probe, run it for the window, decode, detach (always). */
+export async function runProbe<R>(def: ProbeDefinition<R>, src: Source, options: ProbeOptions): Promise<Outcome<ProbeRun<R>>> {
+  const c = await captureProbe(def, src, options);
+  if (c.status !== 'ok') return c;
+  return ok(probeRun(def, c.value, src));
 }
 
 /** --cgroup PATH: the cgroup directory (absolute under /sys/fs/cgroup, or relative to a hierarchy). */

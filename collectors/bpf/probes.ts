@@ -13,19 +13,17 @@ export interface ProbeSettings {
   readonly perProcess?: boolean;
   /** profile: sampling frequency, 49-99 Hz. */
   readonly hz?: number;
-  /** execsnoop, oomkill: print each event as it arrives. */
-  readonly live?: (text: string) => void;
 }
 
 /** Every BPF probe, in the order `diag probes` lists them. Adding one is one line here. Each
- * entry makes a fresh definition (probes that stream events keep them per run). */
+ * entry makes a fresh definition from the settings. */
 export const PROBES: ReadonlyArray<(s: ProbeSettings) => ProbeDefinition<unknown>> = [
   (s) => runqlatProbeWith({ perProcess: s.perProcess === true }),
   () => biolatencyProbe(),
   () => tcpretransProbe,
   () => dropsProbe,
-  (s) => execsnoopProbe(s.live ? { live: s.live } : {}),
-  (s) => oomkillProbe(s.live ? { live: s.live } : {}),
+  () => execsnoopProbe(),
+  () => oomkillProbe(),
   (s) => profileProbe(s.hz === undefined ? {} : { hz: s.hz }),
 ];
 
@@ -37,4 +35,11 @@ export function findProbe(id: string, settings: ProbeSettings = {}): ProbeDefini
     if (p.id === id) return p;
   }
   return undefined;
+}
+
+/** Settings as a BPF request carries them (BpfProbeRequest.settings), typed; unknown ones are ignored. */
+export function settingsOf(raw: Readonly<Record<string, number | boolean>> | undefined): ProbeSettings {
+  const perProcess = raw?.perProcess;
+  const hz = raw?.hz;
+  return { ...(typeof perProcess === 'boolean' ? { perProcess } : {}), ...(typeof hz === 'number' ? { hz } : {}) };
 }

@@ -1,12 +1,11 @@
 import type { ProbeDefinition } from './probe.js';
-import type { MapDump, NativeBpfObject } from './addon.js';
+import { expectDump } from './dump.js';
 import { cString } from './cstring.js';
 import { structLayout } from './layout.js';
 import { elfSymbolAt, readElfSymbols, type ElfSymbols } from './elf.js';
-import { kernelSymbol, parseKallsyms, type KernelSymbols } from './kallsyms.js';
 import { parseProcMaps, type Mapping } from './proc-maps.js';
 import type { Source } from '../../src/core/source.js';
-import { sanitizeForTerminal } from '../../src/core/sanitize.js';
+import type { BpfMapDump } from '../../src/core/bpf.js';
 
 /** native/bpf/profile.h */
 export const PROFILE_STACK_DEPTH = 127;
@@ -22,7 +21,7 @@ export interface SampleKey {
   readonly comm: string;
 }
 
-export function decodeSampleKeys(d: MapDump): Array<SampleKey & { count: number }> {
+export function decodeSampleKeys(d: BpfMapDump): Array<SampleKey & { count: number }> {
   const out: Array<SampleKey & { count: number }> = [];
   const m = SAMPLE_KEY.members;
   for (let i = 0; i < d.count; i++) {
@@ -106,16 +105,11 @@ class UserSymbolizer {
   }
 }
 
-function stackOf(obj: NativeBpfObject, cache: Map<number, bigint[]>, id: number): bigint[] {
-  if (id < 0) return [];
-  const hit = cache.get(id);
-  if (hit) return hit;
-  const key = Buffer.alloc(4);
-  key.writeUInt32LE(id);
-  const v = obj.lookup('stacks', key);
-  const addrs = v ? stackAddresses(v) : [];
-  cache.set(id, addrs);
-  return addrs;
+/** The `stacks` map (STACK_TRACE: key u32 id, value PROFILE_STACK_DEPTH u64 addresses): id -> addresses, leaf first. */
+export function stacksById(d: BpfMapDump): Map<number, bigint[]> {
+  const out = new Map<number, bigint[]>();
+  for (let i = 0; i < d.count; i++) out.set(d.keys.readUInt32LE(i * d.keySize), stackAddresses(d.values.subarray(i * d.valueStride, (i + 1) * d.valueStride)));
+  return out;
 }
 
 export function foldedLines(stacks: readonly ProfileStack[]): string {
@@ -153,6 +147,14 @@ export function toSpeedscope(stacks: readonly ProfileStack[], name: string): Spe
   };
 }
 
+const countsOf = (maps: Readonly<Record<string, BpfMapDump>>) => expectDump(maps, 'counts', { keySize: SAMPLE_KEY.size, valueStride: 8 });
+const stacksOf = (maps: Readonly<Record<string, BpfMapDump>>) => expectDump(maps, 'stacks', { keySize: 4, valueStride: PROFILE_STACK_DEPTH * 8 });
+
+/**
+ * CPU stacks. Kernel frames are named from the capture (kallsyms at capture time); user frames
+ * from /proc/PID/maps and the mapped ELF files, read when decoding: on the live host right after
+ * the run (a replayed capture names only what it can still read).
+ */
 export function profileProbe(opts: { hz?: number } = {}): ProbeDefinition<ProfileResult> {
   const hz = Math.min(99, Math.max(49, opts.hz ?? 49));
   return {
@@ -164,26 +166,23 @@ export function profileProbe(opts: { hz?: number } = {}): ProbeDefinition<Profil
     perfHz: hz,
     filter: true,
     settings: ['hz'],
-    textIsData: true,
-    finish(s) {
-      const k = s.ctx.src.readFile('/proc/kallsyms');
-      const p = k.status === 'ok' ? parseKallsyms(k.value) : undefined;
-      const ksyms: KernelSymbols | undefined = p?.ok ? p.value : undefined;
-      const users = new UserSymbolizer(s.ctx.src);
-      const cache = new Map<number, bigint[]>();
-      const stacks: ProfileStack[] = decodeSampleKeys(s.obj.dump('counts')).map((key) => {
-        const kernel = stackOf(s.obj, cache, key.kstack).map((a) => `${(ksyms && kernelSymbol(ksyms, a)) ?? `0x${a.toString(16)}`}_[k]`);
-        const user = stackOf(s.obj, cache, key.ustack).map((a) => users.symbol(key.tgid, a));
+    maps: ['counts', 'stacks'],
+    kernelAddresses(maps) {
+      const stacks = stacksById(stacksOf(maps));
+      return decodeSampleKeys(countsOf(maps)).flatMap((k) => (k.kstack >= 0 ? (stacks.get(k.kstack) ?? []) : []));
+    },
+    decode(cap, src) {
+      const users = new UserSymbolizer(src);
+      const byId = stacksById(stacksOf(cap.maps));
+      const stackOf = (id: number) => (id < 0 ? [] : (byId.get(id) ?? []));
+      const stacks: ProfileStack[] = decodeSampleKeys(countsOf(cap.maps)).map((key) => {
+        const kernel = stackOf(key.kstack).map((a) => `${cap.symbols[a.toString(16)] ?? `0x${a.toString(16)}`}_[k]`);
+        const user = stackOf(key.ustack).map((a) => users.symbol(key.tgid, a));
         return { tgid: key.tgid, pid: key.pid, comm: key.comm, frames: [...user.reverse(), ...kernel.reverse()], count: key.count };
       });
       stacks.sort((a, b) => b.count - a.count);
-      const note = ksyms === undefined ? '/proc/kallsyms unreadable: kernel frames are addresses' : ksyms.hidden ? 'kernel addresses are hidden (kptr_restrict; needs CAP_SYSLOG): kernel frames are addresses' : undefined;
+      const note = cap.notes.length > 0 ? cap.notes.join('; ') : undefined;
       return { hz, samples: stacks.reduce((a, x) => a + x.count, 0), stacks, folded: foldedLines(stacks), speedscope: toSpeedscope(stacks, `diag profile ${hz} Hz`), ...(note ? { note } : {}) };
-    },
-    render(r) {
-      // Only folded lines on stdout (flamegraph.pl reads them); the summary goes to stderr.
-      process.stderr.write(`${r.note ? `(${r.note})\n` : ''}${r.samples} samples at ${r.hz} Hz (folded stacks for flamegraph.pl; --json has a speedscope file under result.speedscope)\n`);
-      return r.folded === '' ? '' : `${r.folded.split('\n').map(sanitizeForTerminal).join('\n')}\n`;
     },
   };
 }

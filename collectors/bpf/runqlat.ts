@@ -1,9 +1,11 @@
 import type { ProbeDefinition } from './probe.js';
-import { histogramFromCounts, histogramFromPerCpuArray, percentileUpperBound, renderHistogram, type Log2Histogram } from './histogram.js';
-import type { MapDump } from './addon.js';
-import type { Source } from '../../src/core/source.js';
-import { sanitizeForTerminal } from '../../src/core/sanitize.js';
+import { expectDump, perCpuU64 } from './dump.js';
+import { histogramFromCounts, histogramFromPerCpuArray, MAX_SLOTS, percentileUpperBound, type Log2Histogram } from './histogram.js';
 import { structLayout } from './layout.js';
+import { bucketRows, LATENCY_FIELDS, latencyValues, RUN_FIELDS, runValues } from './tables.js';
+import type { BpfMapDump } from '../../src/core/bpf.js';
+import { gauge } from '../../src/core/fields.js';
+import type { Source } from '../../src/core/source.js';
 
 /** native/bpf/runqlat.h: struct proc_slot (key of the `hist_proc` map; value: u64 count). */
 export const PROC_SLOT = structLayout('runqlat', 'proc_slot', 8, { tgid: [0, 4], slot: [4, 4] });
@@ -29,13 +31,13 @@ export interface RunqlatResult {
 }
 
 /** Decode `hist_proc`: per process, its slot counts. */
-export function decodeProcessHist(d: MapDump): Map<number, number[]> {
+export function decodeProcessHist(d: BpfMapDump): Map<number, number[]> {
   const per = new Map<number, number[]>();
   const m = PROC_SLOT.members;
   for (let i = 0; i < d.count; i++) {
     const tgid = d.keys.readUInt32LE(i * d.keySize + m.tgid.offset);
     const slot = d.keys.readUInt32LE(i * d.keySize + m.slot.offset);
-    if (slot >= 64) continue;
+    if (slot >= MAX_SLOTS) continue;
     const counts = per.get(tgid) ?? [];
     counts[slot] = (counts[slot] ?? 0) + Number(d.values.readBigUInt64LE(i * d.valueStride));
     per.set(tgid, counts);
@@ -73,29 +75,42 @@ export function runqlatProbeWith(opts: RunqlatOptions = {}): ProbeDefinition<Run
       if (perProcess) obj.setGlobal('per_process', Buffer.from([1]));
       else obj.setAutocreate('hist_proc', false);
     },
-    finish(s) {
+    maps: [perProcess ? 'hist_proc' : 'hist'],
+    decode(cap, src) {
       if (!perProcess) {
-        const histogram = histogramFromPerCpuArray(s.obj.dump('hist'), s.ctx.ncpus, 'usecs');
+        const histogram = histogramFromPerCpuArray(expectDump(cap.maps, 'hist', { keySize: 4, valueStride: perCpuU64(cap.ncpus) }), cap.ncpus, 'usecs');
         return { histogram, p50Us: percentileUpperBound(histogram, 0.5), p99Us: percentileUpperBound(histogram, 0.99) };
       }
-      const per = decodeProcessHist(s.obj.dump('hist_proc'));
+      const per = decodeProcessHist(expectDump(cap.maps, 'hist_proc', { keySize: PROC_SLOT.size, valueStride: 8 }));
       const all: number[] = [];
       const processes = [...per.entries()]
         .map(([tgid, counts]) => {
           counts.forEach((c, k) => (all[k] = (all[k] ?? 0) + (c ?? 0)));
           const histogram = histogramFromCounts(counts, 'usecs');
-          return { tgid, comm: comm(s.ctx.src, tgid), histogram, p50Us: percentileUpperBound(histogram, 0.5), p99Us: percentileUpperBound(histogram, 0.99) };
+          return { tgid, comm: comm(src, tgid), histogram, p50Us: percentileUpperBound(histogram, 0.5), p99Us: percentileUpperBound(histogram, 0.99) };
         })
         .sort((a, b) => b.histogram.total - a.histogram.total);
       const histogram = histogramFromCounts(all, 'usecs');
       return { histogram, p50Us: percentileUpperBound(histogram, 0.5), p99Us: percentileUpperBound(histogram, 0.99), processes };
     },
-    render(r) {
-      const pct = r.histogram.total === 0 ? '' : `p50 <= ${r.p50Us} µs, p99 <= ${r.p99Us} µs\n`;
-      const head = `run-queue latency, ${r.histogram.total} scheduling events\n${renderHistogram(r.histogram)}${pct}`;
-      if (!r.processes) return head;
-      const top = r.processes.slice(0, 10).map((p) => `\nprocess ${p.tgid} (${sanitizeForTerminal(p.comm ?? '?')}): ${p.histogram.total} waits, p50 <= ${p.p50Us} µs, p99 <= ${p.p99Us} µs\n${renderHistogram(p.histogram)}`);
-      return `${head}${top.join('')}${r.processes.length > 10 ? `\n(${r.processes.length - 10} more processes in --json)\n` : ''}`;
+    collector: {
+      resources: ['cpu'],
+      tables: {
+        runqlat: {
+          title: 'Run-queue latency histogram: waits for a CPU per log2 bucket (µs)',
+          scope: 'bucket',
+          fields: { low_us: gauge('bucket from', 'us'), high_us: gauge('bucket to', 'us'), waits: gauge('waits in this bucket over the probe\'s run') },
+        },
+        runqlat_summary: {
+          title: 'Run-queue latency over the probe\'s run: waits and percentiles',
+          scope: 'host',
+          fields: { waits: gauge('times a runnable task waited for a CPU'), ...LATENCY_FIELDS('waits for a CPU'), ...RUN_FIELDS },
+        },
+      },
+      rows: (r, cap) => ({
+        runqlat: bucketRows(r.histogram, 'waits'),
+        runqlat_summary: [{ key: 'host', values: { waits: r.histogram.total, ...latencyValues(r.histogram), ...runValues(cap) } }],
+      }),
     },
   };
 }

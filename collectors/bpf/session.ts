@@ -1,4 +1,4 @@
-import { asNativeError, usefulLog, type NativeAddon, type NativeBpfObject, type ProgStat } from './addon.js';
+import { asNativeError, usefulLog, type MapDump, type NativeAddon, type NativeBpfObject, type ProgStat } from './addon.js';
 import { ok, unavailable, type Outcome } from '../../src/core/outcome.js';
 
 /** Hook types, in the order diag prefers them: tp_btf is cheapest, raw_tp needs no tracefs,
@@ -125,9 +125,13 @@ export function sumPerCpu(values: Buffer, entry: number, stride: number, ncpus: 
   return Number(s);
 }
 
-/** Lost events: [0] ring buffer full, [1] map full (layout of native/bpf/common.h). */
+/** Lost events: [0] ring buffer full, [1] map full (the `lost` map of native/bpf/common.h). */
 export function readLost(obj: NativeBpfObject, ncpus: number): { ring: number; map: number } {
-  const d = obj.dump('lost');
+  return lostFromDump(obj.dump('lost'), ncpus);
+}
+
+/** The `lost` map's counters from its dump (PERCPU_ARRAY, key u32, value u64). */
+export function lostFromDump(d: Pick<MapDump, 'count' | 'keySize' | 'valueStride' | 'keys' | 'values'>, ncpus: number): { ring: number; map: number } {
   let ring = 0;
   let map = 0;
   for (let i = 0; i < d.count; i++) {
@@ -149,6 +153,20 @@ export function* ringRecords(batch: Buffer): Generator<Buffer> {
     yield batch.subarray(at + 8, end);
     at += 8 + ((len + 7) & ~7);
   }
+}
+
+/** The addon's batch format from records (what ringRecords reads back). */
+export function ringBatch(records: readonly Buffer[]): Buffer {
+  let size = 0;
+  for (const r of records) size += 8 + ((r.length + 7) & ~7);
+  const out = Buffer.alloc(size);
+  let at = 0;
+  for (const r of records) {
+    out.writeUInt32LE(r.length, at);
+    r.copy(out, at + 8);
+    at += 8 + ((r.length + 7) & ~7);
+  }
+  return out;
 }
 
 /** Streams a ring buffer: waits off the JS thread until 64 KiB are pending or 20 ms pass, then

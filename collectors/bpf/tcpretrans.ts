@@ -1,7 +1,10 @@
 import type { ProbeDefinition } from './probe.js';
-import type { MapDump } from './addon.js';
 import { addressText, TCP_STATES } from './addresses.js';
+import { expectDump } from './dump.js';
 import { structLayout } from './layout.js';
+import { RUN_FIELDS, runValues } from './tables.js';
+import type { BpfMapDump } from '../../src/core/bpf.js';
+import { gauge } from '../../src/core/fields.js';
 
 /** native/bpf/tcpretrans.h: struct retrans_key (key of the `retrans` map; value: u64 count). */
 export const RETRANS_KEY = structLayout('tcpretrans', 'retrans_key', 48, {
@@ -31,7 +34,7 @@ export interface TcpretransResult {
 }
 
 /** Decode the `retrans` map (key RETRANS_KEY, value u64). */
-export function decodeRetrans(d: MapDump): Retransmission[] {
+export function decodeRetrans(d: BpfMapDump): Retransmission[] {
   const out: Retransmission[] = [];
   const m = RETRANS_KEY.members;
   const bytes = (k: Buffer, f: { offset: number; size: number }) => k.subarray(f.offset, f.offset + f.size);
@@ -54,7 +57,8 @@ export function decodeRetrans(d: MapDump): Retransmission[] {
   return out.sort((a, b) => b.count - a.count);
 }
 
-const endpoint = (addr: string, port: number, family: string): string => (family === 'ipv6' ? `[${addr}]:${port}` : `${addr}:${port}`);
+/** "addr:port", IPv6 in brackets. */
+export const endpoint = (addr: string, port: number, family: string): string => (family === 'ipv6' ? `[${addr}]:${port}` : `${addr}:${port}`);
 
 export const tcpretransProbe: ProbeDefinition<TcpretransResult> = {
   id: 'tcpretrans',
@@ -66,15 +70,29 @@ export const tcpretransProbe: ProbeDefinition<TcpretransResult> = {
     { hook: 'raw_tp', programs: ['retransmit_raw'] },
   ],
   filter: false,
-  finish(s) {
-    const connections = decodeRetrans(s.obj.dump('retrans'));
+  maps: ['retrans'],
+  carries: ['addresses'],
+  decode(cap) {
+    const connections = decodeRetrans(expectDump(cap.maps, 'retrans', { keySize: RETRANS_KEY.size, valueStride: 8 }));
     return { total: connections.reduce((a, c) => a + c.count, 0), connections };
   },
-  render(r) {
-    const lines = [`${r.total} retransmitted segments`];
-    if (r.connections.length > 0) lines.push(`${'COUNT'.padStart(7)}  ${'STATE'.padEnd(12)} ${'LOCAL'.padEnd(28)} ${'REMOTE'.padEnd(28)} NETNS`);
-    for (const c of r.connections.slice(0, 50))
-      lines.push(`${String(c.count).padStart(7)}  ${c.state.padEnd(12)} ${endpoint(c.saddr, c.sport, c.family).padEnd(28)} ${endpoint(c.daddr, c.dport, c.family).padEnd(28)} ${c.netns}`);
-    return lines.join('\n') + '\n';
+  collector: {
+    resources: ['network'],
+    tables: {
+      tcpretrans: {
+        title: 'TCP retransmissions per flow over the probe\'s run (local > remote, state, network namespace)',
+        scope: 'flow',
+        fields: { retransmits: gauge('segments retransmitted') },
+      },
+      tcpretrans_summary: { title: 'TCP retransmission probe: segments, flows, duration and lost events', scope: 'host', fields: { retransmits: gauge('segments retransmitted'), flows: gauge('flows that retransmitted'), ...RUN_FIELDS } },
+    },
+    rows: (r, cap) => ({
+      tcpretrans: r.connections.map((c) => ({
+        key: `${endpoint(c.saddr, c.sport, c.family)}>${endpoint(c.daddr, c.dport, c.family)}@${c.netns}`,
+        labels: { state: c.state, family: c.family, local: endpoint(c.saddr, c.sport, c.family), remote: endpoint(c.daddr, c.dport, c.family), netns: String(c.netns) },
+        values: { retransmits: c.count },
+      })),
+      tcpretrans_summary: [{ key: 'host', values: { retransmits: r.total, flows: r.connections.length, ...runValues(cap) } }],
+    }),
   },
 };

@@ -35,6 +35,10 @@ const probeEntry = z.object({
   reason: z.string().optional(),
   hint: z.string().optional(),
   hooks: z.array(z.string()).optional(),
+  /** Runs a drill-down made while the snapshot was taken, stored under samples/1/.diag/bpf/<capture>/. */
+  runs: z
+    .array(z.object({ capture: z.string(), status: z.enum(['ok', 'unavailable', 'error']), hook: z.string().optional(), durationMs: z.number().optional(), reason: z.string().optional() }))
+    .optional(),
 });
 
 export type ManifestProbe = z.infer<typeof probeEntry>;
@@ -52,7 +56,7 @@ export const manifestSchema = z.object({
   /**
    * Every BPF probe and whether it could run on this host: its prerequisites (addon, privileges,
    * BTF, its own needs) are checked, nothing is loaded or run. `hooks` are the attach points it
-   * would try, most preferred first.
+   * would try, most preferred first; `runs` the probes drill-downs ran during the snapshot.
    */
   probes: z.array(probeEntry),
   redaction: z.object({

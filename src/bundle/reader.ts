@@ -1,3 +1,4 @@
+import { BPF_DIR } from '../core/bpf-tree.js';
 import { BundleError, readArchive } from './archive.js';
 import { BUNDLE_SCHEMA, manifestSchema, type Manifest } from './manifest.js';
 import { MemoryTreeSource, type MemoryTree } from './tree.js';
@@ -46,9 +47,17 @@ export async function openBundle(file: string): Promise<OpenBundle> {
     if (!/^samples\/[0-9]$/.test(s.dir)) throw new BundleError(`${file}: sample folder ${JSON.stringify(s.dir)} is not a sample folder`);
     const prefix = `${s.dir}/`;
     const files = new Map<string, string>();
-    for (const [p, b] of entries) if (p.startsWith(prefix)) files.set(p.slice(prefix.length - 1), b.toString('utf8'));
+    // BPF map dumps are bytes; everything else in a sample is text.
+    const blobs = new Map<string, Buffer>();
+    const binary = `/${BPF_DIR}/`;
+    for (const [p, b] of entries) {
+      if (!p.startsWith(prefix)) continue;
+      const path = p.slice(prefix.length - 1);
+      if (path.startsWith(binary) && path.endsWith('.bin')) blobs.set(path, b);
+      else files.set(path, b.toString('utf8'));
+    }
     if (files.size === 0) throw new BundleError(`${file}: sample folder ${JSON.stringify(s.dir)} is missing`);
-    const tree: MemoryTree = { files, dropped: 0 };
+    const tree: MemoryTree = { files, blobs, dropped: 0 };
     try {
       return new MemoryTreeSource(tree, `${file}:${s.dir}`);
     } catch (err) {

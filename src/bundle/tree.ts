@@ -1,5 +1,6 @@
+import { BPF_DIR, TreeBpf, type CaptureThrough, type TreeEntry } from '../core/bpf-tree.js';
 import { failed, notCaptured, ok, unavailable, type Outcome } from '../core/outcome.js';
-import type { RecordingSource, TextTransform } from '../core/recording-source.js';
+import type { CaptureFilter, RecordingSource, TextTransform } from '../core/recording-source.js';
 import { commandKey, META_DIR, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs } from '../core/source.js';
 import { TreeMeta, treePath } from '../core/tree-meta.js';
 
@@ -13,13 +14,20 @@ export { TreeError } from '../core/tree-meta.js';
  */
 export interface MemoryTree {
   readonly files: ReadonlyMap<string, string>;
+  /** Binary files (BPF map dumps under /.diag/bpf/), by the same kind of path. */
+  readonly blobs?: ReadonlyMap<string, Buffer>;
   /** Files the transform dropped (recorded as unavailable instead). */
   readonly dropped: number;
 }
 
 /** What `rec.writeTree(dir, transform)` would write under dir, in memory (one implementation: RecordingSource.toTree). */
-export function recordedTree(rec: RecordingSource, transform?: TextTransform): MemoryTree {
-  return rec.toTree(transform);
+export function recordedTree(rec: RecordingSource, transform?: TextTransform, refuseCapture?: CaptureFilter): MemoryTree {
+  return rec.toTree(transform, refuseCapture);
+}
+
+export interface MemoryTreeSourceOptions {
+  /** A snapshot being taken: BPF probes the tree lacks are run live and stored in it (bpf-tree.ts). */
+  readonly capture?: Omit<CaptureThrough, 'store'>;
 }
 
 /**
@@ -35,11 +43,31 @@ export class MemoryTreeSource implements Source {
   private readonly meta: TreeMeta;
   /** Directory -> names in it, from the file paths (what readdir of the written tree lists). */
   private readonly children = new Map<string, Set<string>>();
+  /** Replays the BPF captures under .diag/bpf/ (and, while a snapshot is taken, captures). */
+  readonly bpf: TreeBpf;
+  /** BPF captures made through this source (a snapshot packs them with the tree). */
+  private readonly captured = new Map<string, string | Buffer>();
 
-  constructor(tree: MemoryTree, name: string) {
+  constructor(tree: MemoryTree, name: string, opts: MemoryTreeSourceOptions = {}) {
     this.files = tree.files;
     this.description = `bundle ${name}`;
     this.meta = TreeMeta.read((file) => tree.files.get(`/${META_DIR}/${file}`), name, this.kind);
+    const at = (n: string) => `/${BPF_DIR}/${n}`;
+    const text = (n: string): string | undefined => {
+      const c = this.captured.get(at(n));
+      if (c !== undefined) return typeof c === 'string' ? c : c.toString('utf8');
+      return tree.files.get(at(n)) ?? tree.blobs?.get(at(n))?.toString('utf8');
+    };
+    const bytes = (n: string): Buffer | undefined => {
+      const c = this.captured.get(at(n));
+      if (c !== undefined) return typeof c === 'string' ? Buffer.from(c, 'utf8') : c;
+      const b = tree.blobs?.get(at(n));
+      if (b !== undefined) return b;
+      const t = tree.files.get(at(n));
+      return t === undefined ? undefined : Buffer.from(t, 'utf8');
+    };
+    const through = opts.capture ? { ...opts.capture, store: (entries: readonly TreeEntry[]) => entries.forEach(([p, c]) => this.captured.set(p, c)) } : undefined;
+    this.bpf = new TreeBpf({ text, bytes }, this.description, through);
     for (const p of tree.files.keys()) {
       const parts = p.split('/').slice(1);
       let dir = '/';
@@ -90,5 +118,10 @@ export class MemoryTreeSource implements Source {
   run(spec: CommandSpec): Promise<Outcome<CommandResult>> {
     const text = this.files.get(`/${META_DIR}/commands/${commandKey(spec)}.json`);
     return Promise.resolve(TreeMeta.command(text, [spec.cmd, ...spec.args].join(' '), this.kind));
+  }
+
+  /** The files of the BPF captures made through this source while a snapshot was taken. */
+  capturedEntries(): TreeEntry[] {
+    return [...this.captured];
   }
 }

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Collector, Sample } from '../core/collector.js';
-import { RecordingSource, type TextTransform } from '../core/recording-source.js';
+import { RecordingSource, type CaptureFilter, type TextTransform } from '../core/recording-source.js';
 import type { WindowSamples } from '../core/sample.js';
 import { Sampler } from '../core/sampler.js';
 import type { Source } from '../core/source.js';
@@ -33,7 +33,8 @@ export interface SnapshotOptions {
    * (redacted), so the report can never hold a secret the raw inputs do not.
    */
   readonly makeReport: (sources: readonly [Source, Source], windowMs: number) => Promise<{ report: unknown; markdown: string; model: unknown }>;
-  /** The BPF probes and whether each could run here (checked, not run: a snapshot runs no probe). */
+  /** The BPF probes and whether each could run here (checked, nothing loaded). A probe that a
+   * drill-down of the report asks for is run, through `live.bpf`, and stored with sample 1. */
   readonly probes?: () => Promise<readonly ManifestProbe[]>;
   readonly progress?: (msg: string) => void;
   /** Extra JSON documents stored at the bundle root, e.g. investigation.json from the TUI. */
@@ -148,6 +149,21 @@ function removeStalePartials(dir: string, name: string): void {
   }
 }
 
+/** What each BPF capture made during the snapshot says about its run (from its run.json). */
+function capturedRuns(entries: ReadonlyArray<readonly [string, string | Buffer]>): Map<string, NonNullable<ManifestProbe['runs']>> {
+  const out = new Map<string, NonNullable<ManifestProbe['runs']>>();
+  for (const [path, content] of entries) {
+    const m = /\/bpf\/([^/]+)\/run\.json$/.exec(path);
+    if (!m || typeof content !== 'string') continue;
+    const run = JSON.parse(content) as { request: { probe: string }; status?: 'unavailable' | 'error'; reason?: string; hook?: string; durationMs?: number };
+    const entry = run.status
+      ? { capture: m[1]!, status: run.status, ...(run.reason ? { reason: run.reason } : {}) }
+      : { capture: m[1]!, status: 'ok' as const, ...(run.hook ? { hook: run.hook } : {}), ...(run.durationMs !== undefined ? { durationMs: ms(run.durationMs) } : {}) };
+    out.set(run.request.probe, [...(out.get(run.request.probe) ?? []), entry]);
+  }
+  return out;
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => {
@@ -201,7 +217,10 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
       return t;
     };
     const dirs = ['samples/0', 'samples/1'] as const;
-    const inArchive = (dir: string, tree: MemoryTree) => [...tree.files].map(([p, text]) => [dir + p, text] as const);
+    const inArchive = (dir: string, tree: MemoryTree) => [...tree.files, ...(tree.blobs ?? [])].map(([p, content]) => [dir + p, content] as const);
+    // BPF captures hold raw kernel data: tcpretrans keys carry IP addresses, which an obfuscated
+    // snapshot must not keep (the capture is stored as the reason instead, for report and replay alike).
+    const refuseCapture: CaptureFilter = (c) => (opts.obfuscate && c.carries.includes('addresses') ? `BPF probe ${c.probe} records IP addresses: not stored in obfuscated snapshots` : undefined);
 
     say(`recording ${opts.collectors.length} collectors over a ${opts.windowMs / 1000} s window`);
     let probesPending: Promise<readonly ManifestProbe[]> | undefined;
@@ -217,7 +236,7 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
         // the first sample meanwhile. Sample 1 starts on time; packing goes on around it.
         duringWait: () => {
           probesPending = opts.probes?.().catch((err: unknown) => [{ name: 'all', status: 'unavailable' as const, code: 'bug' as const, reason: `probe check failed: ${err instanceof Error ? err.message : String(err)}` }]);
-          tree0 = recordedTree(rec0, transform);
+          tree0 = recordedTree(rec0, transform, refuseCapture);
           packed0 = archive.add(inArchive(dirs[0], tree0));
           packed0.catch(() => {});
         },
@@ -226,16 +245,20 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
       'recording the two samples',
     );
 
-    const trees = [tree0!, recordedTree(rec1, transform)] as const;
+    const trees = [tree0!, recordedTree(rec1, transform, refuseCapture)] as const;
     const dropped = trees[0].dropped + trees[1].dropped;
     phase('redact');
 
     say('computing the use report from the recorded inputs');
-    const sources = [new MemoryTreeSource(trees[0], dirs[0]), new MemoryTreeSource(trees[1], dirs[1])] as const;
+    // A probe a drill-down asks for runs live now and is stored with the second sample, so the
+    // report is judged from what the bundle holds and `run --from` shows the same BPF evidence.
+    const capture = opts.live.bpf ? { capture: { live: opts.live.bpf, refuse: refuseCapture } } : {};
+    const sources = [new MemoryTreeSource(trees[0], dirs[0]), new MemoryTreeSource(trees[1], dirs[1], capture)] as const;
     const { report, markdown, model } = await opts.makeReport(sources, opts.windowMs);
     phase('report');
 
-    const probes = (await probesPending) ?? [];
+    const runs = capturedRuns(sources[1].capturedEntries());
+    const probes = ((await probesPending) ?? []).map((p) => (runs.has(p.name) ? { ...p, runs: runs.get(p.name) } : p));
     phase('probes');
 
     const kernel = rec1.readFile('/proc/sys/kernel/osrelease');
@@ -284,6 +307,7 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
       (async () => {
         await packed0;
         await archive.add(inArchive(dirs[1], trees[1]));
+        await archive.add(sources[1].capturedEntries().map(([p, content]) => [dirs[1] + p, content] as const));
         await archive.add(root);
         await archive.finish();
       })(),

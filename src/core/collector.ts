@@ -90,6 +90,11 @@ export interface CollectContext {
   readonly netnsMembers?: readonly number[];
   /** Memos kept across the samples of a long-running consumer (collector-memo.ts); absent for one-shot runs. */
   readonly memo?: CollectorMemo;
+  /**
+   * For collectors that measure over time (BPF probes, origin 'bpf'): how long to run, and only
+   * these processes (a --pid or --cgroup target). Others ignore it.
+   */
+  readonly probe?: { readonly durationMs: number; readonly tgids?: readonly number[] };
 }
 
 export interface Collector {

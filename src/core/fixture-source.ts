@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ok, outcomeFromErrno, unavailable, type Outcome } from './outcome.js';
+import { BPF_DIR, TreeBpf } from './bpf-tree.js';
 import { commandKey, META_DIR, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs } from './source.js';
 import { TreeMeta, treePath } from './tree-meta.js';
 
@@ -15,6 +16,8 @@ export class FixtureSource implements Source {
   readonly description: string;
   private readonly tree: string;
   private readonly meta: TreeMeta;
+  /** Replays the BPF captures under .diag/bpf/. */
+  readonly bpf: TreeBpf;
 
   constructor(tree: string, kind: 'fixture' | 'bundle' = 'fixture') {
     this.tree = tree;
@@ -24,6 +27,12 @@ export class FixtureSource implements Source {
       const p = join(tree, META_DIR, name);
       return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
     }, tree, kind);
+    // Names come from bpfCaptureKey and validated map names: nothing leaves .diag/bpf/.
+    const file = (name: string) => {
+      const p = join(tree, BPF_DIR, name);
+      return existsSync(p) ? readFileSync(p) : undefined;
+    };
+    this.bpf = new TreeBpf({ text: (n) => file(n)?.toString('utf8'), bytes: file }, this.description);
   }
 
   /** Map a host path into the tree; refuses anything that would leave it. */

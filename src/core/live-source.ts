@@ -2,9 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readlinkSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTextSync } from './fast-read.js';
-import { classifyRoot, commandsRefused, hostViewPath, statfsRefused, TREE_HINT, type HostRoot } from './host-root.js';
+import { classifyRoot, commandsRefused, hostViewPath, probesRefused, statfsRefused, TREE_HINT, type HostRoot } from './host-root.js';
 import { PinnedFiles, pinBudget } from './pinned-files.js';
 import { failed, ok, outcomeFromErrno, unavailable, type Outcome } from './outcome.js';
+import type { BpfAccess } from './bpf.js';
 import { COMMAND_PACKAGES, isValidNetnsPath, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs, type StatFsOptions } from './source.js';
 
 export interface LiveSourceOptions {
@@ -16,7 +17,11 @@ export interface LiveSourceOptions {
   readonly root?: string;
   /** Default per-command timeout in ms. */
   readonly commandTimeoutMs?: number;
+  /** Runs BPF probes (collectors/bpf, lent by the CLI: core does not load the addon). */
+  readonly bpf?: BpfAccess;
 }
+
+const refusedBpf = (why: Outcome<never>): BpfAccess => ({ run: () => Promise.resolve(why) });
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
@@ -30,12 +35,16 @@ export class LiveSource implements Source {
   readonly root: string;
   /** What the root is: this machine, another running system's root, or a tree of copied files. */
   readonly host: HostRoot;
+  readonly bpf?: BpfAccess;
   private readonly timeoutMs: number;
 
   constructor(options: LiveSourceOptions = {}) {
     this.root = options.root ?? '/';
     this.timeoutMs = options.commandTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.host = classifyRoot(this.root);
+    // A probe attaches to the kernel diag runs on: for a tree of copied files that kernel is not
+    // the tree's host, so no probe runs (it says why).
+    if (options.bpf) this.bpf = this.host.kind === 'tree' ? refusedBpf(unavailable('not-captured', probesRefused(this.host), TREE_HINT)) : options.bpf;
     this.description = this.host.kind === 'self' ? 'live host' : this.host.kind === 'live' ? `live host under ${this.root}` : `files under ${this.root} (not a running host: no commands, no statfs)`;
   }
 

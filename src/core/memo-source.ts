@@ -1,4 +1,5 @@
 import type { Outcome } from './outcome.js';
+import type { BpfAccess } from './bpf.js';
 import type { Clock, CommandResult, CommandSpec, Source, StatFs } from './source.js';
 
 /**
@@ -11,6 +12,7 @@ export class MemoSource implements Source {
   readonly kind: Source['kind'];
   readonly replay: boolean;
   readonly description: string;
+  readonly bpf?: BpfAccess;
   private readonly files = new Map<string, Outcome<string>>();
   private readonly dirs = new Map<string, Outcome<string[]>>();
 
@@ -18,6 +20,7 @@ export class MemoSource implements Source {
     this.kind = inner.kind;
     this.replay = inner.replay;
     this.description = inner.description;
+    if (inner.bpf) this.bpf = inner.bpf;
   }
 
   /** Not a file of one process (/proc/PID/...): checked without a regex, it runs for every read. */

@@ -1,11 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { outcomeRecord, type Outcome, type OutcomeRecord } from './outcome.js';
+import { bpfCaptureKey, type BpfAccess, type BpfCapture, type BpfProbeRequest, type BpfRequestKey } from './bpf.js';
+import { bpfCaptureEntries } from './bpf-tree.js';
+import { outcomeRecord, unavailable, type Outcome, type OutcomeRecord } from './outcome.js';
 import { treePath } from './tree-meta.js';
 import { commandKey, META_DIR, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs, type StatFsOptions } from './source.js';
 
 /** Rewrites recorded text on its way into a tree; undefined drops it. */
 export type TextTransform = (kind: 'file' | 'command' | 'link', pathOrCommand: string, text: string) => string | undefined;
+
+/** Why a BPF capture must not go into a tree (e.g. it holds addresses and the tree is obfuscated); undefined keeps it. */
+export type CaptureFilter = (capture: BpfCapture) => string | undefined;
 
 type NotOk = OutcomeRecord;
 
@@ -26,9 +31,23 @@ export class RecordingSource implements Source {
   readonly missing = new Map<string, NotOk>();
   readonly commands = new Map<string, { spec: CommandSpec; answer: CommandResult | NotOk }>();
   readonly clocks = new Map<string, Clock>();
+  /** BPF captures, by the request they answer (bpf-tree.ts layout). */
+  readonly captures = new Map<string, { request: BpfRequestKey; answer: Outcome<BpfCapture> }>();
+  readonly bpf?: BpfAccess;
 
   constructor(private readonly inner: Source) {
     this.description = `recording of ${inner.description}`;
+    const live = inner.bpf;
+    if (live) {
+      this.bpf = {
+        run: async (req: BpfProbeRequest) => {
+          const o = await live.run(req);
+          const request: BpfRequestKey = { probe: req.probe, ...(req.tgids ? { tgids: req.tgids } : {}), ...(req.settings ? { settings: req.settings } : {}) };
+          this.captures.set(bpfCaptureKey(request), { request, answer: o });
+          return o;
+        },
+      };
+    }
   }
 
   private miss(key: string, o: Outcome<unknown>): void {
@@ -81,10 +100,13 @@ export class RecordingSource implements Source {
    * Everything recorded, as the files of a fixture tree (tree path -> text, the layout
    * FixtureSource reads). `transform` may rewrite the text of a file, a command's output or a
    * link target (redaction) or drop it (return undefined: it is then recorded as unavailable,
-   * so a replay says "not stored" instead of inventing anything).
+   * so a replay says "not stored" instead of inventing anything). BPF captures go to
+   * .diag/bpf/ (bpf-tree.ts; their binary files in `blobs`); `refuseCapture` may keep one out,
+   * storing why instead.
    */
-  toTree(transform?: TextTransform): { files: Map<string, string>; dropped: number } {
+  toTree(transform?: TextTransform, refuseCapture?: CaptureFilter): { files: Map<string, string>; blobs: Map<string, Buffer>; dropped: number } {
     const files = new Map<string, string>();
+    const blobs = new Map<string, Buffer>();
     let dropped = 0;
     const missing = new Map(this.missing);
     const drop = (path: string) => missing.set(path, { status: 'unavailable', code: 'not-captured', reason: `${path} is not stored in snapshots` });
@@ -120,13 +142,20 @@ export class RecordingSource implements Source {
           : answer;
       files.set(`${meta}/commands/${key}.json`, JSON.stringify({ argv: [spec.cmd, ...spec.args], netnsPid: spec.netnsPid ?? null, ...(spec.netnsPath === undefined ? {} : { netnsPath: spec.netnsPath }), ...a }));
     }
-    return { files, dropped };
+    for (const { request, answer } of this.captures.values()) {
+      const refused = answer.status === 'ok' ? refuseCapture?.(answer.value) : undefined;
+      for (const [path, content] of bpfCaptureEntries(request, refused === undefined ? answer : unavailable('not-captured', refused))) {
+        if (typeof content === 'string') files.set(path, content);
+        else blobs.set(path, content);
+      }
+    }
+    return { files, blobs, dropped };
   }
 
   /** Write everything recorded as a fixture tree under dir (see toTree); returns how many files were dropped. */
   writeTree(dir: string, transform?: TextTransform): number {
-    const { files, dropped } = this.toTree(transform);
-    for (const [path, text] of files) {
+    const { files, blobs, dropped } = this.toTree(transform);
+    for (const [path, text] of [...files, ...blobs]) {
       const target = join(dir, path);
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, text);

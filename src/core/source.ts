@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { BpfAccess } from './bpf.js';
 import type { Outcome } from './outcome.js';
 
 /**
@@ -33,6 +34,11 @@ export interface Source {
    * names the reading (e.g. "collector:cpu") so a recording can replay each clock exactly.
    */
   now(label?: string): Clock;
+  /**
+   * Run a BPF probe and read its maps (bpf.ts). Optional: a live source has it when the CLI lends
+   * it the addon's runner; recorded trees replay the captures they hold; wrappers pass it on.
+   */
+  readonly bpf?: BpfAccess;
 }
 
 export interface CommandSpec {

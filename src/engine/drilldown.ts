@@ -1,6 +1,6 @@
 import type { Collector } from '../core/collector.js';
 import { deriveModel, type Model, type ModelRow } from '../core/derive.js';
-import { unavailable, type Outcome } from '../core/outcome.js';
+import { failed, type Outcome } from '../core/outcome.js';
 import type { Sampler } from '../core/sampler.js';
 import type { LoadedCheck } from './loader.js';
 import type { NextStep } from './playbook-schema.js';
@@ -11,30 +11,24 @@ import { fieldNeedsWindow } from './window-needs.js';
 /**
  * Drill-downs: next steps diag runs itself once a cheaper check has found something, under the
  * playbook's time budget. A collector drill-down reuses the run's model when the collector was
- * already sampled, else samples it over a short window; a probe drill-down asks the BPF probe
- * runner for a few seconds of data.
+ * already sampled, else samples it over a short window; a probe drill-down runs the probe's
+ * collector (origin 'bpf') for a few seconds through the source's BPF capability: live, or the
+ * capture a recording kept (a snapshot's drill-downs are replayed from the bundle).
  */
 
-/** What runs a BPF probe for the engine (collectors/bpf provides the real one). */
-export interface ProbeRunner {
-  /** Run probe `name` for durationMs; tgids limits it to these processes (a container target). */
-  run(name: string, durationMs: number, tgids?: readonly number[]): Promise<Outcome<unknown>>;
-}
-
-export const absentProbeRunner: ProbeRunner = {
-  run: () => Promise.resolve(unavailable('unsupported', 'probe runner not present', 'this diag build has no BPF probe runner')),
-};
+export type { ProbeRunner } from './probe-runner.js';
 
 export interface DrilldownContext {
   readonly model: Model;
   readonly collectors: readonly Collector[];
   /**
    * The run's sampler. On a replay (bundle, fixture) collectors answer from its two recorded
-   * samples at no time cost, and probes cannot run.
+   * samples at no time cost, and probes from the captures the recording holds.
    */
   readonly sampler: Sampler;
   readonly target?: Target;
-  readonly probes: ProbeRunner;
+  /** On a live host, run probe drill-downs (default); false leaves them to the user (the TUI's guide). */
+  readonly liveProbes?: boolean;
   readonly budgetMs: number;
   readonly windowMs: number;
   readonly log?: (msg: string) => void;
@@ -99,19 +93,43 @@ export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<str
     return { ...base, status: 'ok', ...took, ...(step.sort_by ? { sortBy: step.sort_by } : {}), data: topRows(t.rows.value, step, ctx.target, t.spec.scope) };
   };
 
+  // One run per probe (and target), shared by every drill-down that shows one of its tables.
+  const probeModels = new Map<string, Promise<Outcome<Model>>>();
   const probeStep = async (step: ProbeStep): Promise<DrilldownResult> => {
-    const base = { type: 'probe' as const, name: step.probe, why: step.why };
-    if (replay) return { ...base, status: 'skipped', reason: 'probes run on a live host, not on a recording' };
-    const left = deadline - performance.now();
-    const ms = Math.min(step.seconds * 1000, left - 200);
-    if (ms < 100) return { ...base, status: 'skipped', reason: 'drill-down time budget used up' };
+    const base = { type: 'probe' as const, name: step.table ? `${step.probe}/${step.table}` : step.probe, why: step.why };
+    const c = ctx.collectors.find((x) => x.id === step.probe && x.origin === 'bpf');
+    if (!c) return { ...base, status: 'unavailable', reason: `no BPF probe ${step.probe} produces tables (diag probes lists them)` };
+    const tableId = step.table ?? Object.keys(c.tables)[0];
+    if (tableId === undefined || !c.tables[tableId]) return { ...base, status: 'unavailable', reason: `probe ${step.probe} has no table ${step.table ?? ''}` };
+    if (!replay && ctx.liveProbes === false) return { ...base, status: 'skipped', reason: 'not run yet: choose it in the step to run it' };
+    let ms = step.seconds * 1000;
+    if (!replay) {
+      const left = deadline - performance.now();
+      ms = Math.min(ms, left - 200);
+      if (ms < 100) return { ...base, status: 'skipped', reason: 'drill-down time budget used up' };
+    }
     const started = performance.now();
-    ctx.log?.(`drill-down: probe ${step.probe} for ${(ms / 1000).toFixed(1)} s`);
     const tgids = ctx.target && ctx.target.pids.size > 0 ? [...ctx.target.pids].map(Number) : undefined;
-    const r = await ctx.probes.run(step.probe, ms, tgids);
-    const durationMs = Math.round(performance.now() - started);
-    if (r.status === 'ok') return { ...base, status: 'ok', durationMs, data: r.value };
-    return { ...base, status: r.status, durationMs, reason: r.status === 'unavailable' && r.hint ? `${r.reason} (hint: ${r.hint})` : r.reason };
+    let pending = probeModels.get(c.id);
+    if (!pending) {
+      if (!replay) ctx.log?.(`drill-down: probe ${step.probe} for ${(ms / 1000).toFixed(1)} s`);
+      // Sample 1: on a replay, the recording's second sample holds the capture.
+      pending = ctx.sampler.sampleAt([c], 1, { probe: { durationMs: ms, ...(tgids ? { tgids } : {}) } }).then((s): Outcome<Model> => {
+        const o = s.collectors[c.id];
+        if (!o) return failed('bug', `probe ${c.id} produced nothing`);
+        return o.status === 'ok' ? { status: 'ok', value: deriveModel([c], s) } : o;
+      });
+      probeModels.set(c.id, pending);
+    }
+    const m = await pending;
+    // As for collectors: a replay's own time is not the host's.
+    const took = replay ? {} : { durationMs: Math.round(performance.now() - started) };
+    if (m.status !== 'ok') return { ...base, status: m.status, ...took, reason: m.status === 'unavailable' && m.hint ? `${m.reason} (hint: ${m.hint})` : m.reason };
+    const t = m.value.tables[tableId];
+    if (!t) return { ...base, status: 'error', ...took, reason: `probe ${c.id} produced no table ${tableId}` };
+    if (t.rows.status !== 'ok') return { ...base, status: t.rows.status, ...took, reason: t.rows.status === 'unavailable' && t.rows.hint ? `${t.rows.reason} (hint: ${t.rows.hint})` : t.rows.reason };
+    const rows = topRows(t.rows.value, { ...step, run: 'collector', collector: c.id, same_target: false, top: step.top ?? 50 }, ctx.target, t.spec.scope);
+    return { ...base, status: 'ok', ...took, ...(step.sort_by ? { sortBy: step.sort_by } : {}), data: rows };
   };
 
   // Every distinct drill-down starts at once (a probe's seconds and a collector's short window
@@ -123,7 +141,7 @@ export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<str
     const steps = (check?.next ?? []).filter((n): n is CollectorStep | ProbeStep => typeof n !== 'string');
     if (steps.length === 0 || f.severity === 'info') continue;
     const runs = steps.map((s) => {
-      const key = s.run === 'collector' ? `c:${s.collector}:${s.table ?? ''}:${s.sort_by ?? ''}:${s.top}:${s.same_target}` : `p:${s.probe}`;
+      const key = s.run === 'collector' ? `c:${s.collector}:${s.table ?? ''}:${s.sort_by ?? ''}:${s.top}:${s.same_target}` : `p:${s.probe}:${s.table ?? ''}:${s.sort_by ?? ''}:${s.top ?? ''}`;
       let p = cache.get(key);
       if (!p) {
         p = s.run === 'collector' ? collectorStep(s) : probeStep(s);

@@ -85,10 +85,13 @@ export const nextStepSchema = z
       .strictObject({
         run: z.literal('probe'),
         probe: identifier.describe('BPF probe name (`diag probes`)'),
+        table: identifier.optional().describe('One of its tables (default: the first; `diag metrics` lists them)'),
+        sort_by: z.string().regex(/^[A-Za-z0-9_]+$/).optional().describe('Field to order rows by, descending'),
+        top: z.int().min(1).max(50).optional().describe('Rows to keep as evidence (default: all, at most 50)'),
         seconds: z.number().min(0.1).max(10).default(3).describe('How long to run it (capped by the playbook budget)'),
         why: text(300).describe('What this drill-down shows'),
       })
-      .describe('Drill-down: diag runs a BPF probe for a few seconds, only when this check found something'),
+      .describe('Drill-down: diag runs a BPF probe for a few seconds, only when this check found something, and adds its table as evidence (a snapshot keeps the run)'),
   ])
   .describe('A next step');
 export type NextStep = z.infer<typeof nextStepSchema>;

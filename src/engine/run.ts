@@ -4,7 +4,7 @@ import { isOk } from '../core/outcome.js';
 import { needsWindow, Sampler } from '../core/sampler.js';
 import type { Source } from '../core/source.js';
 import { perNetnsScope } from '../core/entity.js';
-import { absentProbeRunner, runDrilldowns, type ProbeRunner } from './drilldown.js';
+import { runDrilldowns } from './drilldown.js';
 import { completeCulprits } from './culprit-stage.js';
 import { evaluatePlaybook } from './evaluate.js';
 import { fieldNeedsWindow } from './window-needs.js';
@@ -25,7 +25,8 @@ export interface RunOptions {
   readonly sources: Source | readonly [Source, Source];
   readonly windowMs: number;
   readonly target?: { readonly pid?: number; readonly cgroup?: string };
-  readonly probes?: ProbeRunner;
+  /** On a live host, run the probe drill-downs (default); false leaves them to the user (the TUI's guide). */
+  readonly liveProbes?: boolean;
   /** Progress messages (the CLI sends them to stderr). */
   readonly log?: (msg: string) => void;
   /**
@@ -176,10 +177,11 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   });
   const findings = await runDrilldowns(explained.findings, checks, {
     model: explained.model,
-    collectors: opts.collectors,
+    // Probe drill-downs find their collectors with the catalogue's (PROBE_COLLECTORS).
+    collectors: [...new Set([...opts.collectors, ...[...catalogue.tables.values()].map((t) => t.collector)])],
     sampler,
     ...(target ? { target } : {}),
-    probes: opts.probes ?? absentProbeRunner,
+    ...(opts.liveProbes === false ? { liveProbes: false } : {}),
     budgetMs: sampler.replay ? 0 : playbook.budgetSeconds * 1000,
     windowMs: opts.windowMs,
     ...(opts.log ? { log: opts.log } : {}),

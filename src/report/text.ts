@@ -2,6 +2,7 @@ import { sanitizeForTerminal as clean } from '../core/sanitize.js';
 import type { CoverageCell, DrilldownResult, Finding, Report } from '../engine/report-schema.js';
 import { formatValue } from '../engine/template.js';
 import { culpritText } from './culprit-text.js';
+import { drilldownLines } from './drilldown-text.js';
 
 /**
  * The report for a person at a terminal. Every string that can come from the host (titles built
@@ -34,29 +35,10 @@ function thresholdLine(f: Finding): string {
   return parts.join('; ');
 }
 
-const SHOWN_LABELS = ['comm', 'name', 'state', 'kind', 'what', 'last'];
-
 function drilldownText(d: DrilldownResult): string {
-  const head = `${d.type} ${clean(d.name)}: ${clean(d.why)}`;
-  if (d.status !== 'ok') return `${head}: ${d.status}${d.reason ? `: ${clean(d.reason)}` : ''}`;
   const pad = '             ';
-  if (Array.isArray(d.data)) {
-    const rows = d.data.map((r) => {
-      const row = r as { scope?: string; labels?: Record<string, string>; values?: Record<string, number> };
-      const labels = SHOWN_LABELS.filter((k) => row.labels?.[k] !== undefined)
-        .slice(0, 2)
-        .map((k) => `${k}=${clean(row.labels![k]!).slice(0, 60)}`)
-        .join(' ');
-      const values = row.values ?? {};
-      const keys = d.sortBy !== undefined && d.sortBy in values ? [d.sortBy] : Object.keys(values).slice(0, 4);
-      const vals = keys.map((k) => `${k}=${formatValue(values[k])}`).join(' ');
-      return `${pad}${clean(row.scope ?? '')} ${labels} ${vals}`.trimEnd();
-    });
-    return `${head}\n${rows.join('\n')}`;
-  }
-  const textOut = (d.data as { text?: unknown } | undefined)?.text;
-  if (typeof textOut === 'string') return `${head}\n${textOut.trimEnd().split('\n').map((l) => pad + clean(l)).join('\n')}`;
-  return `${head}\n${pad}${clean(JSON.stringify(d.data)).slice(0, 400)}`;
+  const { head, rows } = drilldownLines(d);
+  return [clean(head), ...rows.map((r) => pad + clean(r))].join('\n');
 }
 
 function findingText(f: Finding): string {

@@ -1,4 +1,4 @@
-import { unavailable } from '../core/outcome.js';
+import type { Row } from '../core/collector.js';
 import { deriveModel } from '../core/derive.js';
 import { Sampler } from '../core/sampler.js';
 import type { Source } from '../core/source.js';
@@ -11,7 +11,7 @@ import type { EngineSession } from '../engine/session.js';
 import type { Frame } from './frame.js';
 import { safe } from './text.js';
 import type { Theme } from './theme.js';
-import { findingDetail } from './view-models/findings.js';
+import { drilldownDetail, findingDetail } from './view-models/findings.js';
 
 /** One step of the path an engineer took; saved into the snapshot so the ticket shows it. */
 export interface PathStep {
@@ -56,14 +56,27 @@ export interface GuideOptions {
   readonly sources?: readonly [Source, Source];
 }
 
-/** Deferred probes: in the guide the engineer chooses to run them from the step. */
-const deferredProbes: ProbeRunner = { run: () => Promise.resolve(unavailable('not-run', 'not run yet: choose it in the step to run it')) };
 
 const RESOURCE_PLAYBOOK: Record<string, string> = { cpu: 'cpu', memory: 'memory', disk: 'disk', filesystem: 'disk', network: 'network' };
 
 function stepLabel(s: NextStep): string {
   if (typeof s === 'string') return s;
   return s.run === 'probe' ? `run BPF probe ${s.probe} for ${s.seconds} s: ${s.why}` : `run collector ${s.collector}${s.table ? `/${s.table}` : ''}: ${s.why}`;
+}
+
+/** Rows of a model table as pane lines: scope and labels, then the values. */
+function rowLines(rows: ReadonlyArray<Pick<Row, 'labels' | 'values'> & { readonly scope: string }>): string[] {
+  return rows.flatMap((row) => [
+    safe(`${row.scope}  ${Object.entries(row.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(' ')}`, 200),
+    safe(
+      '    ' +
+        Object.entries(row.values)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : (v as number).toFixed(2)}`)
+          .join(' '),
+      400,
+    ),
+  ]);
 }
 
 /**
@@ -125,7 +138,8 @@ export function createGuide(opts: GuideOptions): Guide {
         sources: opts.sources ?? opts.source,
         windowMs: opts.windowMs,
         ...(target && pb.target !== 'none' ? { target } : {}),
-        probes: deferredProbes,
+        // In the guide the engineer chooses to run probes from the step; a bundle's captures are shown.
+        liveProbes: false,
       });
     } catch (err) {
       host.pop();
@@ -164,8 +178,9 @@ export function createGuide(opts: GuideOptions): Guide {
     record({ playbook: pb.name, step: c.id, action: 'opened step', result: found.length ? `${found.length} findings` : (r?.status ?? 'unknown') });
     const runnable = c.next.filter((n) => typeof n !== 'string');
     const advice = c.next.filter((n): n is string => typeof n === 'string');
-    const canRun = live;
-    const choices = runnable.map((n, i) => `${i + 1}. ${safe(stepLabel(n))}${canRun ? '' : ' (live host only)'}`);
+    // On a bundle, a probe step shows the run the snapshot captured (if its drill-down ran).
+    const canRun = (n: NextStep) => live || (typeof n !== 'string' && n.run === 'probe');
+    const choices = runnable.map((n, i) => `${i + 1}. ${safe(stepLabel(n))}${live ? '' : canRun(n) ? ' (as captured)' : ' (live host only)'}`);
     const lines = [
       ...choices,
       ...(choices.length ? [''] : []),
@@ -180,7 +195,7 @@ export function createGuide(opts: GuideOptions): Guide {
       '',
       host.theme.bold('Evidence'),
       ...(found.length
-        ? found.flatMap((f) => [...findingDetail(f).slice(0, 7).map((l) => safe(l)), ''])
+        ? found.flatMap((f) => [...[...findingDetail(f).slice(0, 7), ...drilldownDetail(f)].map((l) => safe(l)), ''])
         : [safe(r?.status === 'ok' ? `ok: below the thresholds on ${r.scopes} scopes` : `unknown: ${r?.reason ?? 'not judged'}`)]),
       ...(advice.length ? ['', host.theme.bold('Also'), ...advice.map((a) => safe(`- ${a}`))] : []),
     ];
@@ -190,8 +205,8 @@ export function createGuide(opts: GuideOptions): Guide {
       selectable: choices.length,
       onEnter: (i) => {
         const n = runnable[i];
-        if (!n || !canRun) return;
-        if (n.run === 'probe') void runProbe(host, pb, c, n.probe, n.seconds);
+        if (!n || !canRun(n)) return;
+        if (n.run === 'probe') void (live ? runProbe(host, pb, c, n.probe, n.seconds) : showCapture(host, pb, c, n.probe, n.seconds));
         else void runCollector(host, pb, c, n.collector, n.table, n.sort_by, n.top);
       },
     });
@@ -211,19 +226,28 @@ export function createGuide(opts: GuideOptions): Guide {
     } else {
       const rows = [...t.rows.value];
       if (sortBy) rows.sort((a, b) => (b.values[sortBy] ?? -Infinity) - (a.values[sortBy] ?? -Infinity));
-      o.lines = rows.slice(0, Math.max(top, 15)).flatMap((row) => [
-        safe(`${row.scope}  ${Object.entries(row.labels).map(([k, v]) => `${k}=${v}`).join(' ')}`, 200),
-        safe(
-          '    ' +
-            Object.entries(row.values)
-              .filter(([, v]) => v !== undefined)
-              .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : (v as number).toFixed(2)}`)
-              .join(' '),
-          400,
-        ),
-      ]);
+      o.lines = rowLines(rows.slice(0, Math.max(top, 15)));
     }
     record({ playbook: pb.name, step: c.id, action: `ran collector ${id}`, result: `${t && t.rows.status === 'ok' ? t.rows.value.length : 0} rows` });
+    host.redraw();
+  }
+
+  /** A bundle: the probe's tables from the capture the snapshot kept (or why there is none). */
+  async function showCapture(host: GuideHost, pb: LoadedPlaybook, c: LoadedCheck, probe: string, seconds: number): Promise<void> {
+    const col = [...opts.session.catalogue.tables.values()].map((t) => t.collector).find((x) => x.id === probe && x.origin === 'bpf');
+    if (!col) return host.setMessage(`no BPF probe ${probe} produces tables`);
+    host.push({ title: `probe ${probe} (as captured)`, lines: ['reading the capture…'], selectable: 0 });
+    // Sample 1 of the bundle holds the captures of the snapshot's drill-downs.
+    const model = deriveModel([col], await sampler.sampleAt([col], 1, { probe: { durationMs: seconds * 1000 } }));
+    const o = host.top();
+    if (!o) return;
+    o.lines = Object.values(model.tables).flatMap((t) => [
+      host.theme.bold(safe(t.spec.title)),
+      ...(t.rows.status === 'ok' ? rowLines(t.rows.value) : [safe(`${t.rows.status}: ${t.rows.reason}`)]),
+      '',
+    ]);
+    const main = Object.values(model.tables)[0];
+    record({ playbook: pb.name, step: c.id, action: `read captured probe ${probe}`, result: main && main.rows.status === 'ok' ? `${main.rows.value.length} rows` : (main?.rows.status ?? 'none') });
     host.redraw();
   }
 

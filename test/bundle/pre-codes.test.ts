@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle, type OpenBundle } from '../../src/bundle/reader.js';
-import { unavailable } from '../../src/core/outcome.js';
 import { reportSchema, type Report } from '../../src/engine/report-schema.js';
 import { runPlaybook } from '../../src/engine/run.js';
 import { openSession } from '../../src/engine/session.js';
@@ -26,7 +25,6 @@ beforeAll(async () => {
     collectors: session.collectors,
     sources: bundle.sources,
     windowMs: bundle.manifest.windowMs,
-    probes: { run: () => Promise.resolve(unavailable('not-captured', 'probes run on a live host, not on a snapshot')) },
   });
 });
 afterAll(() => bundle?.close());

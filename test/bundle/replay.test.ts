@@ -7,7 +7,6 @@ import { FixtureSource } from '../../src/core/fixture-source.js';
 import { EXIT_CODES } from '../../src/engine/report-schema.js';
 import { runPlaybook } from '../../src/engine/run.js';
 import { openSession } from '../../src/engine/session.js';
-import { unavailable } from '../../src/core/outcome.js';
 import { diag } from '../helpers/diag-cli.js';
 
 /**
@@ -110,7 +109,6 @@ describe('other playbooks replayed from a bundle', () => {
         collectors: session.collectors,
         sources: [new FixtureSource(join(tree, 'samples/0'), 'bundle'), new FixtureSource(join(tree, 'samples/1'), 'bundle')],
         windowMs: manifest.windowMs,
-        probes: { run: () => Promise.resolve(unavailable('not-captured', 'probes run on a live host, not on a snapshot')) },
       });
       expect(replayed.status).toBe(direct.status);
       expect(replayed.findings).toEqual(JSON.parse(JSON.stringify(direct.findings)));

@@ -65,6 +65,11 @@ describe('--root on a copied tree', () => {
   it('BPF probes (drill-downs) do not run: they would attach to this machine\'s kernel', async () => {
     const runner = await probeRunnerForCli(new LiveSource({ root: dir }));
     expect(await runner.run('runqlat', 100)).toMatchObject({ status: 'unavailable', reason: `${dir} is not a running host's root: BPF probes would describe this machine` });
+    // the source's own BPF capability (probe collectors, drill-downs) refuses too, never asking the runner lent to it
+    let asked = 0;
+    const src = new LiveSource({ root: dir, bpf: { run: () => ((asked += 1), Promise.reject(new Error('ran'))) } });
+    expect(await src.bpf!.run({ probe: 'runqlat', durationMs: 100 })).toMatchObject({ status: 'unavailable', reason: `${dir} is not a running host's root: BPF probes would describe this machine` });
+    expect(asked).toBe(0);
   });
 
   it('diag collect filesystem: the copy\'s mounts, each without statfs numbers and saying why', async () => {

@@ -1,14 +1,21 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { COLLECTORS } from '../../collectors/index.js';
+import { COLLECTORS, PROBE_COLLECTORS } from '../../collectors/index.js';
 import { buildCatalogue, suggestMetrics } from '../../src/engine/metrics.js';
 
 describe('metric catalogue', () => {
-  const cat = buildCatalogue(COLLECTORS);
+  const all = [...COLLECTORS, ...PROBE_COLLECTORS];
+  const cat = buildCatalogue(all);
 
-  it('lists every declared field and derived value of every registered collector, counters as rates', () => {
-    for (const c of COLLECTORS) {
+  it('table ids are unique across the collectors and the BPF probes (a metric is table.field)', () => {
+    const ids = all.flatMap((c) => Object.keys(c.tables));
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+    expect(cat.metrics.get('runqlat_summary.p99_us')).toMatchObject({ collector: 'runqlat', kind: 'gauge', unit: 'us', scope: 'host' });
+  });
+
+  it('lists every declared field and derived value of every registered collector and probe, counters as rates', () => {
+    for (const c of all) {
       for (const [tid, spec] of Object.entries(c.tables)) {
         for (const [f, fs] of Object.entries(spec.fields)) {
           const m = cat.metrics.get(`${tid}.${f}`);

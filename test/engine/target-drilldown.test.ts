@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ok } from '../../src/core/outcome.js';
 import { Sampler } from '../../src/core/sampler.js';
 import type { Source } from '../../src/core/source.js';
-import { absentProbeRunner, runDrilldowns, type ProbeRunner } from '../../src/engine/drilldown.js';
+import { PROBE_COLLECTORS } from '../../collectors/index.js';
+import { histogramFromPerCpuArray, slotRange } from '../../collectors/bpf/histogram.js';
+import { LiveSource } from '../../src/core/live-source.js';
+import { runDrilldowns } from '../../src/engine/drilldown.js';
 import { evaluatePlaybook } from '../../src/engine/evaluate.js';
 import { cgroupsOfPid, normaliseCgroup, resolveTarget } from '../../src/engine/target.js';
+import { answer, captureFiles, fakeBpf, runqlatCapture } from '../helpers/bpf-capture.js';
 import { fixtureTree } from '../helpers/fixture-host.js';
 import { catalogue, HEADER, host, model, onePlaybook, testCollector } from './helpers.js';
 
@@ -60,36 +63,70 @@ describe('drill-downs', () => {
   const checks = new Map(pb.checks.map((c) => [c.id, c]));
   // The run's sampler on a live host: the fixture's answers, read as if measured now.
   const live = (s: Source): Source => Object.assign(Object.create(s) as Source, { replay: false });
-  const base = { model: m, collectors: [testCollector], sampler: new Sampler(live(fixtureTree({}).source)), windowMs: 1000 };
+  const runqlat = PROBE_COLLECTORS.find((c) => c.id === 'runqlat')!;
+  const base = { model: m, collectors: [testCollector, runqlat], sampler: new Sampler(live(fixtureTree({}).source)), windowMs: 1000 };
+  // What the captured fixture dump holds, as the probe's first table shows it: one row per bucket.
+  const cap = runqlatCapture();
+  const hist = histogramFromPerCpuArray(cap.maps.hist!, cap.ncpus, 'usecs');
+  const bucketRows = hist.counts.map((waits, k) => {
+    const { low, high } = slotRange(k);
+    return { scope: `bucket:${low}-${high}`, labels: {}, values: { low_us: low, high_us: high, waits } };
+  });
 
-  it('says the probe runner is not present when there is none, and reuses the run\'s model for a collector', async () => {
-    const out = await runDrilldowns(findings, checks, { ...base, probes: absentProbeRunner, budgetMs: 5000 });
+  it('a probe no collector produces is unavailable; a collector drill-down reuses the run\'s model', async () => {
+    const out = await runDrilldowns(findings, checks, { ...base, collectors: [testCollector], budgetMs: 5000 });
     const d = out[0]!.evidence.drilldown!;
-    expect(d[0]).toMatchObject({ type: 'probe', name: 'runqlat', status: 'unavailable', reason: 'probe runner not present (hint: this diag build has no BPF probe runner)' });
+    expect(d[0]).toMatchObject({ type: 'probe', name: 'runqlat', status: 'unavailable', reason: 'no BPF probe runqlat produces tables (diag probes lists them)' });
     expect(d[1]).toMatchObject({ type: 'collector', name: 'synthetic/syn_host', status: 'ok', data: [{ scope: 'host', values: { running: 9 } }] });
   });
 
-  it('runs a probe within the budget and skips it when the budget is used up', async () => {
-    const asked: number[] = [];
-    const probes: ProbeRunner = { run: (_n, ms) => (asked.push(ms), Promise.resolve(ok({ p99Us: 1200 }))) };
-    const out = await runDrilldowns(findings, checks, { ...base, probes, budgetMs: 5000 });
-    expect(asked).toEqual([2000]);
-    expect(out[0]!.evidence.drilldown![0]).toMatchObject({ status: 'ok', data: { p99Us: 1200 } });
-    const none = await runDrilldowns(findings, checks, { ...base, probes, budgetMs: 0 });
-    expect(none[0]!.evidence.drilldown![0]).toMatchObject({ status: 'skipped', reason: 'drill-down time budget used up' });
-    expect(asked).toEqual([2000]);
+  it('a live source without the BPF capability says so', async () => {
+    const out = await runDrilldowns(findings, checks, { ...base, sampler: new Sampler(new LiveSource()), budgetMs: 5000 });
+    expect(out[0]!.evidence.drilldown![0]).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/^BPF probes cannot run through live host \(hint: run diag as root/) });
   });
 
-  it('on a recording the same inputs give the same drill-down, with no time of the replay in it', async () => {
+  it('runs the probe within the budget, shows its table as rows, and skips it when the budget is used up', async () => {
+    const bpf = fakeBpf(() => answer(cap));
+    const sampler = new Sampler(new LiveSource({ bpf }));
+    const out = await runDrilldowns(findings, checks, { ...base, sampler, budgetMs: 5000 });
+    expect(bpf.asked.map((r) => [r.probe, r.durationMs])).toEqual([['runqlat', 2000]]);
+    const d = out[0]!.evidence.drilldown![0]!;
+    expect(d).toMatchObject({ type: 'probe', name: 'runqlat', status: 'ok' });
+    expect(d).toHaveProperty('durationMs');
+    expect(d.data).toEqual(bucketRows);
+    const none = await runDrilldowns(findings, checks, { ...base, sampler, budgetMs: 0 });
+    expect(none[0]!.evidence.drilldown![0]).toMatchObject({ status: 'skipped', reason: 'drill-down time budget used up' });
+    expect(bpf.asked).toHaveLength(1);
+  });
+
+  it('leaves probes to the user when asked to (the guide), on a live host', async () => {
+    const bpf = fakeBpf(() => answer(cap));
+    const out = await runDrilldowns(findings, checks, { ...base, sampler: new Sampler(new LiveSource({ bpf })), budgetMs: 5000, liveProbes: false });
+    expect(out[0]!.evidence.drilldown![0]).toMatchObject({ status: 'skipped', reason: 'not run yet: choose it in the step to run it' });
+    expect(bpf.asked).toEqual([]);
+  });
+
+  it('on a recording the same inputs give the same drill-down, the probe\'s from its capture, with no time of the replay in it', async () => {
+    const f = fixtureTree(captureFiles({ probe: 'runqlat' }, answer(cap)));
+    try {
+      const run = () => runDrilldowns(findings, checks, { ...base, budgetMs: 0, sampler: new Sampler([f.source, f.source]) });
+      const a = (await run())[0]!.evidence.drilldown!;
+      const b = (await run())[0]!.evidence.drilldown!;
+      expect(a[0]).toEqual({ type: 'probe', name: 'runqlat', why: 'latency', status: 'ok', data: bucketRows });
+      expect(a[1]).toMatchObject({ type: 'collector', status: 'ok' });
+      expect(a[1]).not.toHaveProperty('durationMs');
+      expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+      // live, the step says how long it took
+      const onHost = (await runDrilldowns(findings, checks, { ...base, budgetMs: 5000 }))[0]!.evidence.drilldown!;
+      expect(onHost[1]).toHaveProperty('durationMs');
+    } finally {
+      f.cleanup();
+    }
+  });
+
+  it('a recording without the capture says the probe was not captured', async () => {
     const src = fixtureTree({}).source;
-    const run = () => runDrilldowns(findings, checks, { ...base, probes: absentProbeRunner, budgetMs: 5000, sampler: new Sampler([src, src]) });
-    const a = (await run())[0]!.evidence.drilldown!;
-    const b = (await run())[0]!.evidence.drilldown!;
-    expect(a[1]).toMatchObject({ type: 'collector', status: 'ok' });
-    expect(a[1]).not.toHaveProperty('durationMs');
-    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
-    // live, the step says how long it took
-    const onHost = (await runDrilldowns(findings, checks, { ...base, probes: absentProbeRunner, budgetMs: 5000 }))[0]!.evidence.drilldown!;
-    expect(onHost[1]).toHaveProperty('durationMs');
+    const out = await runDrilldowns(findings, checks, { ...base, budgetMs: 0, sampler: new Sampler([src, src]) });
+    expect(out[0]!.evidence.drilldown![0]).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/^BPF probe runqlat was not captured in fixture /) });
   });
 });

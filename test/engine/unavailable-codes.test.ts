@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { unavailable } from '../../src/core/outcome.js';
 import { reportSchema } from '../../src/engine/report-schema.js';
 import { runPlaybook } from '../../src/engine/run.js';
 import { openSession } from '../../src/engine/session.js';
@@ -19,7 +18,6 @@ describe("the report's unavailable entries", () => {
         collectors: session.collectors,
         sources: [a.source, b.source],
         windowMs: 1000,
-        probes: { run: () => Promise.resolve(unavailable('not-captured', 'no probes here')) },
       });
       expect(reportSchema.safeParse(report).success).toBe(true);
       const byTable = new Map(report.unavailable.map((u) => [u.table, u]));

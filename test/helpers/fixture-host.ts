@@ -4,8 +4,8 @@ import { dirname, join } from 'node:path';
 import { FixtureSource } from '../../src/core/fixture-source.js';
 import { META_DIR } from '../../src/core/source.js';
 
-/** Build a throwaway fixture tree from a map of host paths to contents. */
-export function fixtureTree(files: Record<string, string>, meta: Record<string, unknown> = {}): { dir: string; source: FixtureSource; cleanup: () => void } {
+/** Build a throwaway fixture tree from a map of host paths to contents (bytes for BPF map dumps). */
+export function fixtureTree(files: Record<string, string | Buffer>, meta: Record<string, unknown> = {}): { dir: string; source: FixtureSource; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'diag-fixture-'));
   for (const [path, text] of Object.entries(files)) {
     const p = join(dir, path);

@@ -1,12 +1,12 @@
 import { sanitizeForTerminal as clean } from '../../core/sanitize.js';
 import { buildCatalogue } from '../../engine/metrics.js';
-import { COLLECTORS } from '../../../collectors/index.js';
+import { COLLECTORS, PROBE_COLLECTORS } from '../../../collectors/index.js';
 import { parseCommandArgs, COMMON_OPTIONS } from '../args.js';
 
 export const HELP = `Usage: diag metrics [PREFIX] [--json]
 
-The metric catalogue playbooks refer to: every table.field the registered collectors declare,
-with its unit (counters read as per-second rates), kind and scope. PREFIX filters by name
+The metric catalogue playbooks refer to: every table.field the registered collectors and BPF
+probes declare, with its unit (counters read as per-second rates), kind and scope. PREFIX filters by name
 (e.g. "cpu." or "tcp").`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -16,7 +16,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const prefix = positionals[0] ?? '';
-  const cat = buildCatalogue(COLLECTORS);
+  const cat = buildCatalogue([...COLLECTORS, ...PROBE_COLLECTORS]);
   const list = [...cat.metrics.values()].filter((m) => m.name.startsWith(prefix));
   if (values.json) {
     process.stdout.write(

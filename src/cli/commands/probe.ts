@@ -2,7 +2,9 @@ import { findProbe, probeIds } from '../../../collectors/bpf/probes.js';
 import { cgroupMembers, runProbe, type ProbeRun } from '../../../collectors/bpf/probe.js';
 import { parseDuration } from '../../core/duration.js';
 import { DiagError, UsageError } from '../../core/errors.js';
+import { sanitizeForTerminal } from '../../core/sanitize.js';
 import { LiveSource } from '../../core/live-source.js';
+import { LIVE_TEXT, probeText } from '../../report/probe-text.js';
 import { parseCommandArgs } from '../args.js';
 
 export const HELP = `Usage: diag probe <name> [--duration 5s] [--json] [--pid PID | --cgroup PATH] [--per-process] [--hz N]
@@ -41,9 +43,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!/^\d+$/.test(values.hz) || hz < 49 || hz > 99) throw new UsageError(`probe: --hz expects 49 to 99, got ${JSON.stringify(values.hz)}`);
   }
   const perProcess = values['per-process'] === true;
-  // Text mode: event probes print each event as it arrives.
-  const live = values.json ? undefined : (text: string) => void process.stdout.write(text);
-  const def = findProbe(id, { perProcess, ...(hz === undefined ? {} : { hz }), ...(live ? { live } : {}) });
+  const def = findProbe(id, { perProcess, ...(hz === undefined ? {} : { hz }) });
   if (!def) throw new UsageError(`probe: no probe named ${JSON.stringify(id)}`, { hint: `one of: ${ids}` });
   if (perProcess && !def.settings?.includes('perProcess')) throw new UsageError(`probe ${id}: --per-process is for runqlat`);
   if (hz !== undefined && !def.settings?.includes('hz')) throw new UsageError(`probe ${id}: --hz is for profile`);
@@ -67,9 +67,18 @@ export async function run(argv: string[]): Promise<number> {
   const onSignal = () => abort.abort();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Text mode: event probes print each event as it arrives.
+  const live = values.json ? undefined : LIVE_TEXT[id];
+  const onRecord = live
+    ? (_ring: string, rec: Buffer) => {
+        const line = live.line(rec);
+        if (line !== undefined) process.stdout.write(line + '\n');
+      }
+    : undefined;
+  const onAttached = live?.header === undefined ? undefined : () => void process.stdout.write(live.header + '\n');
   let r;
   try {
-    r = await runProbe(def, src, { durationMs, signal: abort.signal, ...(tgids === undefined ? {} : { tgids }) });
+    r = await runProbe(def, src, { durationMs, signal: abort.signal, ...(tgids === undefined ? {} : { tgids }), ...(onRecord ? { onRecord } : {}), ...(onAttached ? { onAttached } : {}) });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -80,12 +89,14 @@ export async function run(argv: string[]): Promise<number> {
     const { result, progStats, ...meta } = run;
     process.stdout.write(JSON.stringify({ schema: 'diag.probe/v1', ...meta, attachMs: round(meta.attachMs), durationMs: round(meta.durationMs), progStats, result }, null, 2) + '\n');
   } else {
+    const out = probeText(run.probe, run.result, { live: live !== undefined });
     // When the text is data for another tool (profile's folded stacks for flamegraph.pl), the
     // lines about the run go to stderr so stdout stays clean.
-    const meta = def.textIsData ? process.stderr : process.stdout;
+    const meta = out.textIsData ? process.stderr : process.stdout;
     meta.write(`probe ${run.probe}: hook ${run.hook}, attached in ${round(run.attachMs)} ms, ran ${(run.durationMs / 1000).toFixed(2)} s${run.stoppedBy === 'signal' ? ' (stopped early)' : ''}\n`);
-    for (const f of run.fallbacks) meta.write(`(${f.hook} not usable: ${f.reason})\n`);
-    process.stdout.write(def.render(run.result));
+    for (const f of run.fallbacks) meta.write(`(${f.hook} not usable: ${sanitizeForTerminal(f.reason)})\n`);
+    if (out.meta !== undefined) meta.write(out.meta);
+    process.stdout.write(out.text);
     meta.write(`lost events: ${run.lost.ring} (ring buffer full), ${run.lost.map} (map full)\n`);
   }
   return 0;

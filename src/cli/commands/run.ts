@@ -8,9 +8,7 @@ import { renderText } from '../../report/text.js';
 import { renderJson } from '../../report/json.js';
 import { parseCommandArgs, COMMON_OPTIONS } from '../args.js';
 import { liveSourceFor } from '../source-options.js';
-import { probeRunnerForCli } from '../probe-runner.js';
 import { openBundle } from '../../bundle/reader.js';
-import { unavailable } from '../../core/outcome.js';
 
 export const HELP = `Usage: diag run playbook <name> [--json | --markdown] [--window 1s]
                          [--pid PID | --cgroup PATH] [--playbook-dir DIR] [--root DIR]
@@ -100,7 +98,6 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
         sources: bundle.sources,
         windowMs: bundle.manifest.windowMs,
         ...(target ? { target } : {}),
-        probes: { run: () => Promise.resolve(unavailable('not-captured', 'probes run on a live host, not on a snapshot')) },
         log,
       });
     } finally {
@@ -115,7 +112,6 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
       sources: source,
       windowMs,
       ...(target ? { target } : {}),
-      probes: await probeRunnerForCli(source),
       log,
     });
   }

@@ -49,7 +49,8 @@ const COLLECTOR_TIMEOUT_MS = 5_000;
 
 /**
  * Each BPF probe and whether its prerequisites hold here (addon, privileges, BTF, its own), as
- * `diag probes` checks them but without loading or attaching anything: a snapshot runs no probe.
+ * `diag probes` checks them but without loading or attaching anything. The probes the report's
+ * drill-downs ask for do run (through the live source's BPF capability) and are stored.
  */
 async function probeAvailability(): Promise<ManifestProbe[]> {
   const [{ probeContext }, { PROBES }] = await Promise.all([import('../../../collectors/bpf/probe.js'), import('../../../collectors/bpf/probes.js')]);

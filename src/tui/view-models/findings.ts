@@ -1,4 +1,5 @@
 import type { Finding } from '../../engine/report-schema.js';
+import { drilldownLines } from '../../report/drilldown-text.js';
 
 const RANK = { critical: 0, warning: 1, info: 2 } as const;
 
@@ -30,8 +31,16 @@ export function findingDetail(f: Finding): string[] {
     'Next steps:',
     ...f.next.map((n) => `- ${n}`),
   ];
-  for (const d of e.drilldown ?? []) {
-    lines.push('', `drill-down ${d.type} ${d.name}: ${d.status}${d.reason ? ` (${d.reason})` : ''}`);
-  }
+  lines.push(...drilldownDetail(f));
   return lines;
+}
+
+/** A finding's drill-downs with their evidence rows (a probe's table too: live, or as a bundle captured it). */
+export function drilldownDetail(f: Finding): string[] {
+  const out: string[] = [];
+  for (const d of f.evidence.drilldown ?? []) {
+    const { rows } = drilldownLines(d);
+    out.push('', `drill-down ${d.type} ${d.name}: ${d.status}${d.reason ? ` (${d.reason})` : ''}`, ...rows.map((r) => `  ${r}`));
+  }
+  return out;
 }

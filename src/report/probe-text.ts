@@ -1,0 +1,136 @@
+import type { BiolatencyResult } from '../../collectors/bpf/biolatency.js';
+import type { DropsResult } from '../../collectors/bpf/drops.js';
+import { decodeExecEvent, type ExecEvent, type ExecsnoopResult } from '../../collectors/bpf/execsnoop.js';
+import { slotRange, type Log2Histogram } from '../../collectors/bpf/histogram.js';
+import { decodeOomEvent, type OomEvent, type OomkillResult } from '../../collectors/bpf/oomkill.js';
+import type { ProfileResult } from '../../collectors/bpf/profile.js';
+import type { RunqlatResult } from '../../collectors/bpf/runqlat.js';
+import { endpoint, type TcpretransResult } from '../../collectors/bpf/tcpretrans.js';
+import { sanitizeForTerminal as clean } from '../core/sanitize.js';
+
+/**
+ * Text of `diag probe <name>` (and the terminal UI's probe runs) for a person, or for another
+ * tool (profile's folded stacks): the probes produce data, this renders it. Host text (comm,
+ * file names, symbols) is sanitised here.
+ */
+export interface ProbeText {
+  /** For stdout. */
+  readonly text: string;
+  /** Lines about the result (summary, caveats): where the run's own lines go (stderr when the text is data). */
+  readonly meta?: string;
+  /** The text is data for another tool (flamegraph.pl): nothing else may go to stdout. */
+  readonly textIsData?: boolean;
+}
+
+/** The bcc-style text histogram. */
+export function renderHistogram(h: Log2Histogram, width = 40): string {
+  if (h.total === 0) return `     (no samples)\n`;
+  const max = Math.max(...h.counts);
+  const lines = [`${h.unit.padStart(19)}${' '.repeat(7)}: count    distribution`];
+  h.counts.forEach((c, k) => {
+    const { low, high } = slotRange(k);
+    const bar = '*'.repeat(max === 0 ? 0 : Math.round((c / max) * width));
+    lines.push(`${String(low).padStart(10)} -> ${String(high).padEnd(10)} : ${String(c).padEnd(8)} |${bar.padEnd(width)}|`);
+  });
+  return lines.join('\n') + '\n';
+}
+
+function runqlatText(r: RunqlatResult): string {
+  const pct = r.histogram.total === 0 ? '' : `p50 <= ${r.p50Us} µs, p99 <= ${r.p99Us} µs\n`;
+  const head = `run-queue latency, ${r.histogram.total} scheduling events\n${renderHistogram(r.histogram)}${pct}`;
+  if (!r.processes) return head;
+  const top = r.processes.slice(0, 10).map((p) => `\nprocess ${p.tgid} (${clean(p.comm ?? '?')}): ${p.histogram.total} waits, p50 <= ${p.p50Us} µs, p99 <= ${p.p99Us} µs\n${renderHistogram(p.histogram)}`);
+  return `${head}${top.join('')}${r.processes.length > 10 ? `\n(${r.processes.length - 10} more processes in --json)\n` : ''}`;
+}
+
+function biolatencyText(r: BiolatencyResult): string {
+  if (r.devices.length === 0) return 'no block I/O completed in the window\n';
+  return r.devices.map((d) => `device ${clean(d.name ?? '?')} (${d.dev}): ${d.histogram.total} I/Os, p50 <= ${d.p50Us} µs, p99 <= ${d.p99Us} µs\n${renderHistogram(d.histogram)}`).join('\n');
+}
+
+function tcpretransText(r: TcpretransResult): string {
+  const lines = [`${r.total} retransmitted segments`];
+  if (r.connections.length > 0) lines.push(`${'COUNT'.padStart(7)}  ${'STATE'.padEnd(12)} ${'LOCAL'.padEnd(28)} ${'REMOTE'.padEnd(28)} NETNS`);
+  for (const c of r.connections.slice(0, 50))
+    lines.push(`${String(c.count).padStart(7)}  ${c.state.padEnd(12)} ${endpoint(c.saddr, c.sport, c.family).padEnd(28)} ${endpoint(c.daddr, c.dport, c.family).padEnd(28)} ${c.netns}`);
+  return lines.join('\n') + '\n';
+}
+
+function dropsText(r: DropsResult): string {
+  const lines = [`${r.total} packets dropped`];
+  if (r.note) lines.push(`(${r.note})`);
+  if (r.drops.length > 0) lines.push(`${'COUNT'.padStart(7)}  ${'REASON'.padEnd(24)} ${'PROTO'.padEnd(6)} ${'NETNS'.padEnd(11)} LOCATION`);
+  for (const d of r.drops.slice(0, 50)) lines.push(`${String(d.count).padStart(7)}  ${clean(d.reason).padEnd(24)} ${d.protocol.padEnd(6)} ${String(d.netns).padEnd(11)} ${clean(d.location)}`);
+  return lines.join('\n') + '\n';
+}
+
+const EXEC_HEADER = `${'PID'.padStart(7)} ${'PPID'.padStart(7)} ${'UID'.padStart(6)} ${'COMM'.padEnd(16)} FILENAME`;
+const execLine = (e: ExecEvent): string =>
+  `${String(e.tgid).padStart(7)} ${String(e.ppid).padStart(7)} ${String(e.uid).padStart(6)} ${clean(e.comm).padEnd(16)} ${clean(e.filename)}`;
+
+function execsnoopText(r: ExecsnoopResult, live: boolean): string {
+  const lines = live ? [] : [EXEC_HEADER, ...r.events.map(execLine)];
+  lines.push(`${r.events.length} executions${r.dropped > 0 ? ` (${r.dropped} more not kept)` : ''}`);
+  return lines.join('\n') + '\n';
+}
+
+const oomLine = (v: OomEvent): string =>
+  `OOM victim pid ${v.victimTgid} (${clean(v.victimComm)}), oom_score_adj ${v.oomScoreAdj}; triggered by pid ${v.triggerTgid} (${clean(v.triggerComm)})`;
+
+function oomkillText(r: OomkillResult, live: boolean): string {
+  if (r.victims.length === 0) return 'no OOM kills in the window\n';
+  if (live) return `${r.victims.length} OOM kills\n`;
+  return r.victims.map(oomLine).join('\n') + '\n';
+}
+
+/** Only folded lines on stdout (flamegraph.pl reads them); the summary goes with the run's lines. */
+function profileText(r: ProfileResult): ProbeText {
+  return {
+    text: r.folded === '' ? '' : `${r.folded.split('\n').map(clean).join('\n')}\n`,
+    meta: `${r.note ? `(${r.note})\n` : ''}${r.samples} samples at ${r.hz} Hz (folded stacks for flamegraph.pl; --json has a speedscope file under result.speedscope)\n`,
+    textIsData: true,
+  };
+}
+
+/**
+ * The text of a probe's result. `live`: its events were already printed as they came
+ * (liveText), so only the summary is left.
+ */
+export function probeText(probe: string, result: unknown, opts: { readonly live?: boolean } = {}): ProbeText {
+  const live = opts.live === true;
+  switch (probe) {
+    case 'runqlat':
+      return { text: runqlatText(result as RunqlatResult) };
+    case 'biolatency':
+      return { text: biolatencyText(result as BiolatencyResult) };
+    case 'tcpretrans':
+      return { text: tcpretransText(result as TcpretransResult) };
+    case 'drops':
+      return { text: dropsText(result as DropsResult) };
+    case 'execsnoop':
+      return { text: execsnoopText(result as ExecsnoopResult, live) };
+    case 'oomkill':
+      return { text: oomkillText(result as OomkillResult, live) };
+    case 'profile':
+      return profileText(result as ProfileResult);
+    default:
+      return { text: `${clean(JSON.stringify(result))}\n` };
+  }
+}
+
+/** Probes whose events are printed as they arrive in text mode: the header, then one line per record. */
+export const LIVE_TEXT: Readonly<Record<string, { readonly header?: string; line(record: Buffer): string | undefined }>> = {
+  execsnoop: {
+    header: EXEC_HEADER,
+    line: (rec) => {
+      const e = decodeExecEvent(rec);
+      return e ? execLine(e) : undefined;
+    },
+  },
+  oomkill: {
+    line: (rec) => {
+      const v = decodeOomEvent(rec);
+      return v ? oomLine(v) : undefined;
+    },
+  },
+};
