@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +9,14 @@ import { LiveSource } from '../../src/core/live-source.js';
 import { liveRequirement } from '../helpers/capabilities.js';
 import { diag } from '../helpers/diag-cli.js';
 
+/** Copy a /proc file as `cp` would (procfs reports size 0: copyFileSync would copy nothing). */
+function copyProcFile(from: string, to: string): void {
+  writeFileSync(to, readFileSync(from));
+}
+
 interface Table {
   status: string;
+  code?: string;
   reason?: string;
   rows?: Array<{ key: string; labels: Record<string, string>; values: Record<string, number | null> }>;
 }
@@ -19,7 +25,7 @@ interface CollectDoc {
 }
 interface ReportDoc {
   findings: Array<{ check: string; scope: string }>;
-  unavailable: Array<{ collector: string; table?: string; reason: string }>;
+  unavailable: Array<{ collector: string; table?: string; code?: string; reason: string }>;
 }
 
 /**
@@ -32,8 +38,8 @@ describe('--root on a copied tree', () => {
     dir = mkdtempSync(join(tmpdir(), 'dhon-copy-'));
     mkdirSync(join(dir, 'proc/net'), { recursive: true });
     mkdirSync(join(dir, 'proc/self'), { recursive: true });
-    for (const f of ['stat', 'meminfo', 'vmstat', 'loadavg', 'uptime', 'diskstats', 'filesystems']) copyFileSync(`/proc/${f}`, join(dir, 'proc', f));
-    for (const f of ['dev', 'snmp', 'snmp6', 'netstat', 'sockstat', 'softnet_stat']) copyFileSync(`/proc/net/${f}`, join(dir, 'proc/net', f));
+    for (const f of ['stat', 'meminfo', 'vmstat', 'loadavg', 'uptime', 'diskstats', 'filesystems']) copyProcFile(`/proc/${f}`, join(dir, 'proc', f));
+    for (const f of ['dev', 'snmp', 'snmp6', 'netstat', 'sockstat', 'softnet_stat']) copyProcFile(`/proc/net/${f}`, join(dir, 'proc/net', f));
     writeFileSync(join(dir, 'proc/self/mountinfo'), readFileSync('/proc/self/mountinfo'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,29 +52,32 @@ describe('--root on a copied tree', () => {
     const commandTables = ['qdiscs', 'qdisc_classes', 'firewall_rules', 'firewall_policies', 'kernel_log', 'oom_kills'];
     for (const t of commandTables) {
       const u = doc.unavailable.find((x) => x.table === t);
-      expect(u?.reason, t).toBe(refused());
+      expect({ code: u?.code, reason: u?.reason }, t).toEqual({ code: 'not-captured', reason: refused() });
     }
     // nothing judged from a command: no qdisc, firewall or kernel-log finding of this machine
     expect(doc.findings.filter((f) => /qdisc|firewall|kernel|nft|iptables/.test(f.check))).toEqual([]);
   });
 
-  it('diag collect sockets, qdiscs: unavailable with the reason, no rows', async () => {
-    for (const c of ['sockets', 'qdiscs']) {
+  it('diag collect sockets, qdiscs, nic: unavailable (not-captured) with the reason, no rows', async () => {
+    // the copy lists interfaces (nic has names to examine), read from its own files
+    const nd = JSON.parse((await diag(['collect', 'netdev', '--json', '--root', dir], { timeoutMs: 60_000 })).stdout) as CollectDoc;
+    expect(nd.tables.netdev?.rows?.map((x) => x.key)).toContain('lo');
+    for (const c of ['sockets', 'qdiscs', 'nic']) {
       const r = await diag(['collect', c, '--json', '--root', dir], { timeoutMs: 60_000 });
       const doc = JSON.parse(r.stdout) as CollectDoc;
       for (const [id, t] of Object.entries(doc.tables)) {
-        expect({ id, status: t.status, reason: t.reason, rows: t.rows?.length ?? 0 }).toEqual({ id, status: 'unavailable', reason: refused(), rows: 0 });
+        expect({ id, status: t.status, code: t.code, reason: t.reason, rows: t.rows?.length ?? 0 }).toEqual({ id, status: 'unavailable', code: 'not-captured', reason: refused(), rows: 0 });
       }
     }
   });
 
   it('BPF probes (drill-downs) do not run: they would attach to this machine\'s kernel', async () => {
     const runner = await probeRunnerForCli(new LiveSource({ root: dir }));
-    expect(await runner.run('runqlat', 100)).toMatchObject({ status: 'unavailable', reason: `${dir} is not a running host's root: BPF probes would describe this machine` });
+    expect(await runner.run('runqlat', 100)).toMatchObject({ status: 'unavailable', code: 'not-captured', reason: `${dir} is not a running host's root: BPF probes would describe this machine` });
     // the source's own BPF capability (probe collectors, drill-downs) refuses too, never asking the runner lent to it
     let asked = 0;
     const src = new LiveSource({ root: dir, bpf: { run: () => ((asked += 1), Promise.reject(new Error('ran'))) } });
-    expect(await src.bpf!.run({ probe: 'runqlat', durationMs: 100 })).toMatchObject({ status: 'unavailable', reason: `${dir} is not a running host's root: BPF probes would describe this machine` });
+    expect(await src.bpf!.run({ probe: 'runqlat', durationMs: 100 })).toMatchObject({ status: 'unavailable', code: 'not-captured', reason: `${dir} is not a running host's root: BPF probes would describe this machine` });
     expect(asked).toBe(0);
   });
 

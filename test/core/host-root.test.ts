@@ -1,9 +1,14 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyRoot, hostViewPath } from '../../src/core/host-root.js';
 import { LiveSource } from '../../src/core/live-source.js';
+
+/** Copy a /proc file as `cp` would (procfs reports size 0: copyFileSync would copy nothing). */
+function copyProcFile(from: string, to: string): void {
+  writeFileSync(to, readFileSync(from));
+}
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -15,8 +20,8 @@ function copiedTree(): string {
   const dir = mkdtempSync(join(tmpdir(), 'dhon-tree-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'proc/net'), { recursive: true });
-  for (const f of ['stat', 'meminfo', 'loadavg']) copyFileSync(`/proc/${f}`, join(dir, 'proc', f));
-  copyFileSync('/proc/net/dev', join(dir, 'proc/net/dev'));
+  for (const f of ['stat', 'meminfo', 'loadavg']) copyProcFile(`/proc/${f}`, join(dir, 'proc', f));
+  copyProcFile('/proc/net/dev', join(dir, 'proc/net/dev'));
   return dir;
 }
 
@@ -58,14 +63,17 @@ describe('LiveSource on a copied tree', () => {
     expect(src.host.kind).toBe('tree');
     expect(src.description).toBe(`files under ${dir} (not a running host: no commands, no statfs)`);
     // the copy's own text, not this machine's /proc/net/dev now
-    expect(src.readFile('/proc/net/dev')).toEqual({ status: 'ok', value: readFileSync(join(dir, 'proc/net/dev'), 'utf8') });
+    writeFileSync(join(dir, 'proc/net/dev'), `${readFileSync(join(dir, 'proc/net/dev'), 'utf8')}dhon-copied0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n`);
+    const dev = src.readFile('/proc/net/dev');
+    expect(dev).toEqual({ status: 'ok', value: readFileSync(join(dir, 'proc/net/dev'), 'utf8') });
+    expect(dev.status === 'ok' && dev.value).toMatch(/^ *lo:[\s\S]*^dhon-copied0: 1 2/m);
     const reason = `${dir} is not a running host's root: commands would describe this machine`;
     for (const spec of [{ cmd: 'ss', args: ['-tan'] }, { cmd: 'tc', args: ['-s', 'qdisc', 'show'] }, { cmd: 'ip', args: ['link'], netnsPid: 1 }]) {
       const r = await src.run(spec);
-      expect(r).toMatchObject({ status: 'unavailable', reason });
+      expect(r).toMatchObject({ status: 'unavailable', code: 'not-captured', reason });
     }
-    expect(src.statfs('/')).toMatchObject({ status: 'unavailable', reason: `${dir} is not a running host's root: statfs would describe this machine's filesystems` });
-    expect(src.statfs('/mnt/nfs', { mayHang: true })).toMatchObject({ status: 'unavailable', reason: `${dir} is not a running host's root: statfs would describe this machine's filesystems` });
+    expect(src.statfs('/')).toMatchObject({ status: 'unavailable', code: 'not-captured', reason: `${dir} is not a running host's root: statfs would describe this machine's filesystems` });
+    expect(src.statfs('/mnt/nfs', { mayHang: true })).toMatchObject({ status: 'unavailable', code: 'not-captured', reason: `${dir} is not a running host's root: statfs would describe this machine's filesystems` });
   });
   it('on "/" commands and statfs still run here', async () => {
     const src = new LiveSource({ root: '/' });

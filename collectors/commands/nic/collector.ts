@@ -173,6 +173,10 @@ export const nicCollector: Collector = {
     // ethtool itself missing (or not root inside another namespace): say so for the table.
     const missing = results.find((r) => r.info.status !== 'ok' && (r.info.code === 'tool-missing' || r.info.code === 'permission'));
     if (missing && missing.info.status !== 'ok' && results.every((r) => r.info.status !== 'ok')) return { nic: missing.info, nic_counters: missing.info };
+    // No ethtool answer for any interface (a --root tree of copied files, a recording without
+    // them): the table was not captured, said once rather than per interface.
+    const first = results[0]?.info;
+    if (first !== undefined && first.status !== 'ok' && results.every((r) => r.info.status !== 'ok' && r.info.code === 'not-captured')) return { nic: first, nic_counters: first };
     return { nic: ok(results.map(nicRow)), nic_counters: ok(results.flatMap(counterRows)) };
   },
 };

@@ -158,14 +158,26 @@ describe('nic collector on recorded output', () => {
     }
   });
   it('reads the interfaces of another namespace from /proc/PID/net/dev', async () => {
-    const t = fixtureTree({ '/proc/42/net/dev': 'Inter-|   Receive\n face |bytes\n    lo: 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\nveth 1: 5 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n' }, {});
+    // lo answered "not supported" when recorded; nothing was recorded for "veth 1"
+    const lo = { [`commands/${commandKey({ cmd: 'ethtool', args: ['-i', 'lo'], netnsPid: 42 })}.json`]: { stdout: '', stderr: 'Cannot get driver information: Operation not supported\n', exitCode: 71 } };
+    const t = fixtureTree({ '/proc/42/net/dev': 'Inter-|   Receive\n face |bytes\n    lo: 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\nveth 1: 5 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n' }, lo);
     try {
       const out = await nicCollector.collect(t.source, { sampleIndex: 0, netnsPid: 42 });
-      // nothing recorded for nsenter'd ethtool: each interface is unavailable, named exactly
+      // each interface is unavailable, named exactly
       expect(out.nic!.status === 'ok' && out.nic!.value.map((r) => r.key)).toEqual(['lo', 'veth 1']);
     } finally {
       t.cleanup();
     }
     expect(parseNetDevNames('h1\nh2\n  eth0: 1 2\nbad line\n')).toEqual(['eth0']);
+  });
+  it('no ethtool answer captured for any interface (a copied tree, a bundle without them): the table says so once', async () => {
+    const t = fixtureTree({ '/proc/42/net/dev': 'Inter-|   Receive\n face |bytes\n    lo: 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n' }, {});
+    try {
+      const out = await nicCollector.collect(t.source, { sampleIndex: 0, netnsPid: 42 });
+      expect(out.nic).toMatchObject({ status: 'unavailable', code: 'not-captured' });
+      expect(out.nic_counters).toEqual(out.nic);
+    } finally {
+      t.cleanup();
+    }
   });
 });
