@@ -189,8 +189,8 @@ export const memoryCollector: Collector = {
       derived: {
         used: derived('used (total - available, as procps-ng 4 free; see label available_from)', 'bytes'),
         buff_cache: derived('buff/cache (Buffers + Cached + SReclaimable, as free)', 'bytes'),
-        available_pct: derived('available % of total', 'percent'),
-        used_pct: derived('used % of total', 'percent'),
+        available_pct: derived('available % of total (MemAvailable, or diag\'s estimate before 3.14: label available_from)', 'percent'),
+        used_pct: derived('used % of total: total - available, as used (label available_from)', 'percent'),
         swap_used: derived('swap used', 'bytes'),
         swap_used_pct: derived('swap used % of swap', 'percent'),
         commit_pct: derived('committed % of the commit limit', 'percent'),
