@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { openBundle } from '../bundle/reader.js';
 import { DiagError } from '../core/errors.js';
 import type { Source } from '../core/source.js';
-import { openSession } from '../engine/session.js';
+import { cliSession } from './session.js';
 import { runTui } from '../tui/app.js';
 import { BundleFeed, LiveFeed } from '../tui/feed.js';
 import { createGuide } from '../tui/guide.js';
@@ -11,7 +11,7 @@ import { defaultSnapshotName, takeSnapshot } from './commands/snapshot.js';
 
 /** `diag` on a terminal: the dashboard on the live host, refreshing every refreshMs. */
 export async function launchLiveTui(source: Source, refreshMs: number, playbookDir?: string): Promise<number> {
-  const session = openSession(playbookDir);
+  const session = cliSession(playbookDir);
   const use = session.loaded.playbooks.get('use');
   if (!use) throw new DiagError(`the 'use' playbook did not load: ${session.loaded.errors.map(String).join('; ') || 'not found'}`);
   const probes = await probeRunnerForCli(source);
@@ -38,7 +38,7 @@ export async function launchLiveTui(source: Source, refreshMs: number, playbookD
 export async function launchBundleTui(file: string, playbookDir?: string): Promise<number> {
   const bundle = await openBundle(file);
   try {
-    const session = openSession(playbookDir);
+    const session = cliSession(playbookDir);
     const use = session.loaded.playbooks.get('use');
     if (!use) throw new DiagError(`the 'use' playbook did not load: ${session.loaded.errors.map(String).join('; ') || 'not found'}`);
     const guide = createGuide({

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle, type OpenBundle } from '../../src/bundle/reader.js';
 import { reportSchema, type Report } from '../../src/engine/report-schema.js';
 import { runPlaybook } from '../../src/engine/run.js';
-import { openSession } from '../../src/engine/session.js';
+import { cliSession } from '../../src/cli/session.js';
 
 /**
  * A bundle written before outcomes had codes (test/fixtures/bundles/README.md) still replays to
@@ -17,7 +17,7 @@ let replayed: Report;
 beforeAll(async () => {
   bundle = await openBundle(FILE);
   stored = reportSchema.parse(bundle.report);
-  const session = openSession();
+  const session = cliSession();
   const playbook = session.loaded.playbooks.get('use')!;
   replayed = await runPlaybook({
     playbook,

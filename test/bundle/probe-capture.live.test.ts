@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle } from '../../src/bundle/reader.js';
 import type { DrilldownResult, Report } from '../../src/engine/report-schema.js';
-import { openSession } from '../../src/engine/session.js';
+import { cliSession } from '../../src/cli/session.js';
 import { unavailable } from '../../src/core/outcome.js';
 import { createGuide, type GuideHost } from '../../src/tui/guide.js';
 import { makeTheme } from '../../src/tui/theme.js';
@@ -96,7 +96,7 @@ describe.skipIf(req.skip)('a snapshot keeps the BPF evidence of its drill-downs'
   it('diag open: the guide shows the evidence in the step and the captured probe on Enter', async () => {
     const b = await openBundle(file);
     try {
-      const session = openSession(undefined, undefined, 'cpu');
+      const session = cliSession(undefined, 'cpu');
       const guide = createGuide({
         session,
         source: b.sources[1],

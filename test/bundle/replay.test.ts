@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixtureSource } from '../../src/core/fixture-source.js';
 import { EXIT_CODES } from '../../src/engine/report-schema.js';
 import { runPlaybook } from '../../src/engine/run.js';
-import { openSession } from '../../src/engine/session.js';
+import { cliSession } from '../../src/cli/session.js';
 import { diag } from '../helpers/diag-cli.js';
 
 /**
@@ -100,7 +100,7 @@ describe('other playbooks replayed from a bundle', () => {
       expect(r.exitCode).toBe(EXIT_CODES[replayed.status]);
 
       const manifest = JSON.parse(readFileSync(join(tree, 'manifest.json'), 'utf8')) as { windowMs: number };
-      const session = openSession(undefined, undefined, name);
+      const session = cliSession(undefined, name);
       const playbook = session.loaded.playbooks.get(name);
       expect(playbook, `playbook ${name} loads`).toBeDefined();
       const direct = await runPlaybook({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { reportSchema } from '../../src/engine/report-schema.js';
 import { runPlaybook } from '../../src/engine/run.js';
-import { openSession } from '../../src/engine/session.js';
+import { cliSession } from '../../src/cli/session.js';
 import { fixtureTree, notFound } from '../helpers/fixture-host.js';
 
 describe("the report's unavailable entries", () => {
@@ -11,7 +11,7 @@ describe("the report's unavailable entries", () => {
     const a = fixtureTree({ '/proc/stat': stat }, meta(0));
     const b = fixtureTree({ '/proc/stat': stat }, meta(1000));
     try {
-      const session = openSession();
+      const session = cliSession();
       const report = await runPlaybook({
         playbook: session.loaded.playbooks.get('use')!,
         catalogue: session.catalogue,

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelRow } from '../../src/core/derive.js';
 import { LiveSource } from '../../src/core/live-source.js';
-import { openSession } from '../../src/engine/session.js';
+import { cliSession } from '../../src/cli/session.js';
 import { LiveFeed } from '../../src/tui/feed.js';
 import type { Frame } from '../../src/tui/frame.js';
 
@@ -24,7 +24,7 @@ describe('the live feed on this host (real processes, real /proc)', () => {
     const busy = spawn(process.execPath, ['-e', "const { Worker } = require('node:worker_threads'); new Worker('const t = Date.now(); while (Date.now() - t < 6000);', { eval: true });"], { stdio: 'ignore' });
     const idle = spawn('sleep', ['20'], { stdio: 'ignore' });
     started.push(busy, idle);
-    const session = openSession();
+    const session = cliSession();
     const feed = new LiveFeed(new LiveSource(), session, session.loaded.playbooks.get('use')!);
     try {
       await sleep(300);

@@ -1,6 +1,6 @@
 import { sanitizeForTerminal as clean } from '../../core/sanitize.js';
 import { USE_KINDS } from '../../engine/playbook-schema.js';
-import { openSession } from '../../engine/session.js';
+import { cliSession } from '../session.js';
 import { parseCommandArgs, COMMON_OPTIONS } from '../args.js';
 
 export const HELP = `Usage: diag playbooks [--json] [--playbook-dir DIR] [-v]
@@ -15,7 +15,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
-  const { loaded } = openSession(values['playbook-dir']);
+  const { loaded } = cliSession(values['playbook-dir']);
   const list = [...loaded.playbooks.values()].sort((a, b) => (a.name === 'use' ? -1 : b.name === 'use' ? 1 : a.name.localeCompare(b.name)));
   if (values.json) {
     const doc = {

@@ -2,7 +2,7 @@ import { UsageError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import { EXIT_CODES } from '../../engine/report-schema.js';
 import { runPlaybook } from '../../engine/run.js';
-import { openSession } from '../../engine/session.js';
+import { cliSession } from '../session.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import { renderText } from '../../report/text.js';
 import { renderJson } from '../../report/json.js';
@@ -69,7 +69,7 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
   const log = (m: string) => {
     if (!values.quiet) process.stderr.write(`diag: ${m}\n`);
   };
-  const session = openSession(values['playbook-dir'], undefined, name);
+  const session = cliSession(values['playbook-dir'], name);
   for (const e of session.loaded.errors) process.stderr.write(`diag: warning: playbook ${e.toString()}\n`);
   const playbook = session.loaded.playbooks.get(name);
   if (!playbook) {

@@ -8,7 +8,7 @@ import { needsWindow } from '../../core/sampler.js';
 import type { Source } from '../../core/source.js';
 import { writeSnapshot } from '../../bundle/writer.js';
 import { runPlaybook } from '../../engine/run.js';
-import { openSession } from '../../engine/session.js';
+import { cliSession } from '../session.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import { parseCommandArgs, COMMON_OPTIONS } from '../args.js';
 import { modelToJson } from '../model-json.js';
@@ -78,7 +78,7 @@ export interface TakeSnapshotOptions {
 
 /** A snapshot of every registered collector with the 'use' report (the CLI command and the TUI's `s`). */
 export function takeSnapshot(o: TakeSnapshotOptions): ReturnType<typeof writeSnapshot> {
-  const session = openSession(undefined, undefined, 'use');
+  const session = cliSession(undefined, 'use');
   return writeSnapshot({
     live: o.live,
     collectors: COLLECTORS,
