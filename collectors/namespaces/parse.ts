@@ -25,16 +25,38 @@ export function parseNsLink(link: string): ParseResult<NsRef> {
  * Returns inode -> names: the NAME for /run/netns/NAME (and /var/run/netns/NAME), else the path.
  */
 export function namedNamespaces(mounts: readonly MountInfo[], type: string = 'net'): Map<string, string[]> {
-  const out = new Map<string, string[]>();
+  return new Map([...boundNamespaces(mounts, type)].map(([inode, b]) => [inode, b.names]));
+}
+
+/** A namespace kept alive by bind mounts of its nsfs file. */
+export interface BoundNamespace {
+  /** `ip netns` names (/run/netns/NAME), else the mount points themselves. */
+  readonly names: string[];
+  /** The mount points (what nsenter --net=PATH takes), in mountinfo order. */
+  readonly paths: string[];
+}
+
+/** ip netns keeps its bind mounts here (iproute2: NETNS_RUN_DIR; /var/run is /run on current systems). */
+export const NETNS_RUN_DIRS = ['/run/netns', '/var/run/netns'] as const;
+
+/** The `ip netns` name of a mount point (/run/netns/NAME -> NAME), or undefined for another path. */
+export function ipNetnsName(mountPoint: string): string | undefined {
+  const named = /^(?:\/var)?\/run\/netns\/([^/]+)$/.exec(mountPoint);
+  return named ? named[1] : undefined;
+}
+
+/** Inode -> names and mount points of every namespace of `type` bind-mounted somewhere (mountinfo). */
+export function boundNamespaces(mounts: readonly MountInfo[], type: string = 'net'): Map<string, BoundNamespace> {
+  const out = new Map<string, BoundNamespace>();
   for (const m of mounts) {
     if (m.fsType !== 'nsfs') continue;
     const ref = parseNsLink(m.root);
     if (!ref.ok || ref.value.type !== type) continue;
-    const named = /^(?:\/var)?\/run\/netns\/([^/]+)$/.exec(m.mountPoint);
-    const name = named ? named[1]! : m.mountPoint;
-    const list = out.get(ref.value.inode) ?? [];
-    if (!list.includes(name)) list.push(name);
-    out.set(ref.value.inode, list);
+    const name = ipNetnsName(m.mountPoint) ?? m.mountPoint;
+    let b = out.get(ref.value.inode);
+    if (!b) out.set(ref.value.inode, (b = { names: [], paths: [] }));
+    if (!b.names.includes(name)) b.names.push(name);
+    if (!b.paths.includes(m.mountPoint)) b.paths.push(m.mountPoint);
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { ok, unavailable, type Outcome } from '../../src/core/outcome.js';
 import type { Source } from '../../src/core/source.js';
 import { parseProcCgroup } from '../cgroup/layout.js';
 import { parseMountinfo } from '../cgroup/mountinfo.js';
-import { namedNamespaces, NS_TYPES, parseNsLink, type NsType } from './parse.js';
+import { boundNamespaces, ipNetnsName, NETNS_RUN_DIRS, NS_TYPES, parseNsLink, type NsType } from './parse.js';
 
 /** One namespace and who lives in it. */
 export interface NsEntry {
@@ -16,6 +16,8 @@ export interface NsEntry {
   cgroupsOf: number;
   /** Bind-mount names (net: /run/netns/NAME). */
   names: string[];
+  /** Bind-mount paths (what nsenter --net=PATH enters when no process lives there). */
+  paths: string[];
   /** diag's own namespace of this type. */
   self: boolean;
 }
@@ -28,6 +30,11 @@ export interface NsScan {
   readonly denied: number;
   /** Processes that exited during the scan. */
   readonly exited: number;
+  /**
+   * Names in /run/netns that are not a mounted namespace (a file left behind when `ip netns`
+   * was interrupted, or a mount made in another mount namespace): listed, never entered.
+   */
+  readonly unmounted: readonly string[];
 }
 
 /**
@@ -83,7 +90,7 @@ export function scanNamespaces(src: Source): Outcome<NsScan> {
       any = true;
       const key = nsKey(type, ref.value.inode);
       let e = entries.get(key);
-      if (!e) entries.set(key, (e = { type, inode: ref.value.inode, pids: [], cgroups: new Set(), cgroupsOf: 0, names: [], self: false }));
+      if (!e) entries.set(key, (e = { type, inode: ref.value.inode, pids: [], cgroups: new Set(), cgroupsOf: 0, names: [], paths: [], self: false }));
       e.pids.push(pid);
       if (e.cgroupsOf < CGROUP_MEMBERS) {
         cgroups ??= cgroupsOf(src, pid);
@@ -103,18 +110,31 @@ export function scanNamespaces(src: Source): Outcome<NsScan> {
   }
   const mi = src.readFile('/proc/self/mountinfo');
   const mounts = mi.status === 'ok' ? parseMountinfo(mi.value) : undefined;
+  const mountedNames = new Set<string>();
   if (mounts?.ok) {
-    for (const [inode, names] of namedNamespaces(mounts.value, 'net')) {
+    for (const [inode, b] of boundNamespaces(mounts.value, 'net')) {
       const key = nsKey('net', inode);
       const e = entries.get(key);
-      if (e) e.names = names;
-      else entries.set(key, { type: 'net', inode, pids: [], cgroups: new Set(), cgroupsOf: 0, names, self: false });
+      if (e) {
+        e.names = b.names;
+        e.paths = b.paths;
+      } else entries.set(key, { type: 'net', inode, pids: [], cgroups: new Set(), cgroupsOf: 0, names: b.names, paths: b.paths, self: false });
+      for (const p of b.paths) {
+        const n = ipNetnsName(p);
+        if (n !== undefined) mountedNames.add(n);
+      }
     }
+  }
+  // ip netns lists /run/netns; a name there that is not mounted is no namespace (but say so).
+  const unmounted = new Set<string>();
+  for (const dir of NETNS_RUN_DIRS) {
+    const d = src.readDir(dir);
+    if (d.status === 'ok') for (const n of d.value) if (!mountedNames.has(n)) unmounted.add(n);
   }
   if (processes === 0) {
     return denied > 0
       ? unavailable('permission', 'no /proc/PID/ns link is readable (permission denied)', 'run diag as root')
       : unavailable('not-found', 'no process lists its namespaces in /proc/*/ns (is /proc mounted?)');
   }
-  return ok({ entries, processes, denied, exited });
+  return ok({ entries, processes, denied, exited, unmounted: [...unmounted].sort() });
 }

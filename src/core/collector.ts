@@ -63,6 +63,14 @@ export interface TableSpec {
    * limit, pids.max): shown with the entity wherever it is named as a culprit.
    */
   readonly identityFields?: readonly string[];
+  /**
+   * The table reports on the collection itself, one row per part of it (a network namespace
+   * entered or not): label `status` ("ok", or partial, unavailable, timeout, skipped) and label
+   * `reason`. A playbook report lists the parts that are not ok in its `unavailable`, grouped by
+   * status and reason, named by the label `name` (`what` says what the parts are), so nothing is
+   * skipped silently.
+   */
+  readonly partStatus?: { readonly what: string; readonly name: string };
 }
 
 export type TableOutcomes = Record<string, Outcome<Row[]>>;

@@ -107,6 +107,7 @@ export const COMMAND_PACKAGES: Readonly<Record<string, string>> = {
   ethtool: 'ethtool',
   conntrack: 'conntrack',
   nsenter: 'util-linux',
+  head: 'coreutils',
   bpftool: 'bpftool',
   mpstat: 'sysstat',
   iostat: 'sysstat',

@@ -127,7 +127,7 @@ describe.skipIf(req.skip)('namespaces collector on live network namespaces', () 
     const pids = await Promise.all(names.map((n) => member(n)));
     const want = new Map(pids.map((p, i) => [inodeOf(p), { pid: p, name: names[i]! }]));
     expect(want.size).toBe(MANY);
-    const out = collectNamespaces(src);
+    const out = await collectNamespaces(src);
     const inv = out.namespaces!;
     const dev = out.netns_netdev!;
     if (inv.status !== 'ok' || dev.status !== 'ok') throw new Error('namespaces unavailable');
