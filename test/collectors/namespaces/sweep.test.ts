@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NFT_ARGS } from '../../../collectors/commands/firewall/collector.js';
 import { TC_JSON_ARGS } from '../../../collectors/commands/qdiscs/collector.js';
-import { SS_TCP_ARGS, SS_UDP_ARGS } from '../../../collectors/commands/sockets/collector.js';
+import { SS_UDP_ARGS } from '../../../collectors/commands/sockets/collector.js';
 import { collectNamespaces, namespacesCollector } from '../../../collectors/namespaces/collector.js';
 import { netnsDisplay } from '../../../collectors/namespaces/naming.js';
 import { troubleOf, unaccountedInput } from '../../../collectors/namespaces/signals.js';
