@@ -64,10 +64,13 @@ export function procNetPath(ctx: Pick<CollectContext, 'netnsPid'> | undefined, r
   return ctx?.netnsPid === undefined ? `/proc/net/${rel}` : `/proc/${ctx.netnsPid}/net/${rel}`;
 }
 
-/** How a command enters the namespace a collector observes: `runTool(src, { ...netnsEntry(ctx), cmd, args })`. */
+/**
+ * How a command enters the namespace a collector observes: `runTool(src, { ...netnsEntry(ctx), cmd, args })`.
+ * Its bind mount when it has one (it stays while processes come and go), else the process.
+ */
 export function netnsEntry(ctx: Pick<CollectContext, 'netnsPid' | 'netnsPath'>): { netnsPid?: number; netnsPath?: string } {
-  if (ctx.netnsPid !== undefined) return { netnsPid: ctx.netnsPid };
-  return ctx.netnsPath === undefined ? {} : { netnsPath: ctx.netnsPath };
+  if (ctx.netnsPath !== undefined) return { netnsPath: ctx.netnsPath };
+  return ctx.netnsPid === undefined ? {} : { netnsPid: ctx.netnsPid };
 }
 
 /** A namespace observed through its bind mount only (no process): its /proc/PID/net files cannot be read. */

@@ -43,7 +43,9 @@ const viewSpecs: Record<string, TableSpec> = Object.fromEntries(Object.entries(V
 
 const visitsSpec: TableSpec = {
   title: 'Every other network namespace: how its counters were read, whether tc, nft and ss ran inside it, and why (not)',
-  scope: 'netns',
+  // What the collection did, not the namespace itself: culprits describe a namespace by its
+  // counters and the namespaces table, never by this bookkeeping.
+  scope: 'netns_visit',
   partStatus: { what: 'network namespaces', name: 'netns_display' },
   fields: {
     members: gauge('processes in the namespace'),
@@ -125,7 +127,8 @@ export function collectNamespaces(src: Source, opts: NamespacesOptions = {}): Ta
           inode: e.inode,
           display: display.get(e.inode)!,
           names: e.names,
-          ...(e.pids[0] !== undefined ? { pid: e.pids[0] } : e.paths[0] !== undefined ? { path: e.paths[0] } : {}),
+          ...(e.pids[0] !== undefined ? { pid: e.pids[0] } : {}),
+          ...(e.paths[0] !== undefined ? { path: e.paths[0] } : {}),
           members: e.pids,
           trouble: rows ? troubleOf(rows) : undefined,
         };
@@ -230,7 +233,7 @@ function assemble(
       key: c.inode,
       labels: {
         ...nsLabels(c.inode, c.names, c.display),
-        via: c.pid !== undefined ? `process ${c.pid}` : c.path !== undefined ? `bind mount ${c.path}` : 'none',
+        via: c.path !== undefined ? `bind mount ${c.path}` : c.pid !== undefined ? `process ${c.pid}` : 'none',
         counters,
         // counters unread is worse than views not entered: say it first
         status: countersBad && status === 'ok' ? 'partial' : status,

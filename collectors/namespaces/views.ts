@@ -37,8 +37,9 @@ export interface NetnsCandidate {
   /** What a person calls it (naming.ts). */
   readonly display: string;
   readonly names: readonly string[];
-  /** Entered through this member (nsenter --target PID --net), else through `path`. */
+  /** Its lowest process (its /proc/PID/net files; nsenter --target PID --net when it has no bind mount). */
   readonly pid?: number;
+  /** Its bind mount, entered by path (nsenter --net=PATH) when there is one. */
   readonly path?: string;
   /** Its processes (socket owners are looked for among them). */
   readonly members: readonly number[];
@@ -116,7 +117,7 @@ type NsTables = Record<string, Outcome<Row[]>>;
 
 /** Every view of one namespace, through the limited source. */
 async function viewsOf(src: Source, c: NetnsCandidate, sampleIndex: number): Promise<NsTables> {
-  const ctx: CollectContext = { sampleIndex, ...(c.pid !== undefined ? { netnsPid: c.pid } : c.path !== undefined ? { netnsPath: c.path } : {}), netnsMembers: c.members };
+  const ctx: CollectContext = { sampleIndex, ...(c.pid !== undefined ? { netnsPid: c.pid } : {}), ...(c.path !== undefined ? { netnsPath: c.path } : {}), netnsMembers: c.members };
   // Sockets only say whose drops they are: ss runs where the TCP or UDP counters show socket drops.
   const none = Promise.resolve(ok<Row[]>([]));
   const [q, f, tcp, udp] = await Promise.all([

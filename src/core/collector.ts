@@ -85,10 +85,11 @@ export interface CollectContext {
    */
   readonly netnsPid?: number;
   /**
-   * Observe the network namespace bound at this path instead (`ip netns add NAME`:
-   * /run/netns/NAME, no process inside): commands run through `Source.run({ netnsPath })`
-   * (nsenter --net=PATH). No /proc/PID/net exists for it: a collector that needs per-netns files
-   * says so (only the collectors the namespaces sweep enters honour it: qdiscs, firewall, sockets).
+   * The network namespace's bind mount (`ip netns add NAME`: /run/netns/NAME): commands enter it
+   * by this path (`Source.run({ netnsPath })`, nsenter --net=PATH), which outlives any process;
+   * with netnsPid too, per-netns files are still read from /proc/PID/net. Alone (no process
+   * inside) there is no /proc/PID/net: a collector that needs per-netns files says so. Only the
+   * collectors the namespaces sweep enters honour it: qdiscs, firewall, sockets.
    */
   readonly netnsPath?: string;
   /**

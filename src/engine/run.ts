@@ -7,6 +7,7 @@ import { perNetnsScope } from '../core/entity.js';
 import { runDrilldowns } from './drilldown.js';
 import { completeCulprits } from './culprit-stage.js';
 import { evaluatePlaybook } from './evaluate.js';
+import { partsNotDone } from './part-status.js';
 import { fieldNeedsWindow } from './window-needs.js';
 import type { LoadedCheck, LoadedPlaybook } from './loader.js';
 import type { MetricCatalogue } from './metrics.js';
@@ -187,7 +188,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
     ...(opts.log ? { log: opts.log } : {}),
   });
 
-  const unavailable = [...unavailableOf(model), ...(netnsModel && netnsModel !== model ? unavailableOf(netnsModel, 'netns:') : [])];
+  const unavailable = [...unavailableOf(model), ...partsNotDone(model), ...(netnsModel && netnsModel !== model ? unavailableOf(netnsModel, 'netns:') : [])];
   const { status, reason } = judgeStatus(playbook, model, findings, target);
   const windowSeconds = Object.values(model.tables).find((t) => t.seconds !== undefined)?.seconds ?? null;
   return {

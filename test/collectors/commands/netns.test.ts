@@ -117,7 +117,8 @@ describe('netns helpers', () => {
     expect(isValidPid(1.5)).toBe(false);
     expect(procNetPath({ netnsPid: 7 }, 'dev')).toBe('/proc/7/net/dev');
     expect(procNetPath({}, 'dev')).toBe('/proc/net/dev');
-    expect(netnsEntry({ netnsPid: 7, netnsPath: '/run/netns/x' })).toEqual({ netnsPid: 7 });
+    expect(netnsEntry({ netnsPid: 7, netnsPath: '/run/netns/x' })).toEqual({ netnsPath: '/run/netns/x' });
+    expect(netnsEntry({ netnsPid: 7 })).toEqual({ netnsPid: 7 });
     expect(netnsEntry({ netnsPath: '/run/netns/x' })).toEqual({ netnsPath: '/run/netns/x' });
     expect(netnsEntry({})).toEqual({});
     expect(filesUnreachable({ netnsPath: '/run/netns/x' })).toBe(true);

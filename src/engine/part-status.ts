@@ -1,0 +1,33 @@
+import type { Model } from '../core/derive.js';
+import type { UnavailableEntry } from './report-schema.js';
+
+/** Parts named per report entry (the rest counted). */
+const NAMED = 6;
+
+/**
+ * The parts of a collection that were not done (TableSpec.partStatus: one row per part, e.g. a
+ * network namespace not entered), as `unavailable` entries of a report: one per status and
+ * reason, naming the first parts, so that nothing is skipped silently and a hundred namespaces
+ * skipped for the same reason are one line.
+ */
+export function partsNotDone(model: Model, prefix = ''): UnavailableEntry[] {
+  const out: UnavailableEntry[] = [];
+  for (const t of Object.values(model.tables)) {
+    const ps = t.spec.partStatus;
+    if (!ps || t.rows.status !== 'ok') continue;
+    const groups = new Map<string, string[]>();
+    for (const r of t.rows.value) {
+      const status = r.labels.status;
+      if (status === undefined || status === 'ok') continue;
+      const why = `${status}: ${r.labels.reason ?? 'no reason given'}`;
+      const g = groups.get(why) ?? [];
+      g.push(r.labels[ps.name] ?? r.key);
+      groups.set(why, g);
+    }
+    for (const [why, names] of groups) {
+      const shown = names.slice(0, NAMED).join(', ') + (names.length > NAMED ? ` +${names.length - NAMED} more` : '');
+      out.push({ collector: prefix + t.collector, table: t.id, status: 'unavailable', reason: `${names.length} ${ps.what} ${why} (${shown})` });
+    }
+  }
+  return out;
+}
