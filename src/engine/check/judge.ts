@@ -1,10 +1,13 @@
 import type { ModelRow } from '../../core/derive.js';
-import { entity, parseScope, scopeString } from '../../core/entity.js';
+import { entity, parseScope, perNetnsScope, scopeString } from '../../core/entity.js';
 import type { LoadedCheck } from '../loader.js';
 import type { Severity } from '../report-schema.js';
 import type { Target } from '../target.js';
 import { evidenceFields, measureRow, MISSING, TOO_SMALL } from './measure.js';
 import { okResult, unknown, type Judged, type ResolvedCheck, type Staged } from './types.js';
+
+/** What a table's rows are, for "no ... rows" reasons: rows seen inside other network namespaces are netns rows. */
+const rowsOf = (scope: string): string => (perNetnsScope(scope) ? 'netns' : scope);
 
 export function severityOf(check: LoadedCheck, value: number): Severity | undefined {
   // no closure: this runs for every row of every check (2,000 processes) on every refresh
@@ -74,7 +77,7 @@ export function judgeRows(r: ResolvedCheck, rows: readonly ModelRow[], target: T
 
   if (check.aggregate) {
     if (vals.length === 0 && check.aggregate !== 'count' && check.aggregate !== 'sum') {
-      return missing > 0 ? unknown(check, `${check.metric} missing in all ${missing} rows`) : okResult(check, 0, tooSmall > 0 ? 'too little activity to judge' : `no ${r.metric.scope} rows`);
+      return missing > 0 ? unknown(check, `${check.metric} missing in all ${missing} rows`) : okResult(check, 0, tooSmall > 0 ? 'too little activity to judge' : `no ${rowsOf(r.metric.scope)} rows`);
     }
     const scope = targetScope(check, target);
     const w = worst ? judge(worst.row, worst.value) : undefined;
@@ -82,7 +85,7 @@ export function judgeRows(r: ResolvedCheck, rows: readonly ModelRow[], target: T
   }
   if (counted === 0) {
     if (missing > 0) return unknown(check, `${check.metric} missing in ${missing} of ${rows.length} rows`);
-    return okResult(check, 0, tooSmall > 0 ? `too little activity to judge (${check.divide_by} below ${check.min_denominator ?? 0})` : `no ${r.metric.scope} rows to check`);
+    return okResult(check, 0, tooSmall > 0 ? `too little activity to judge (${check.divide_by} below ${check.min_denominator ?? 0})` : `no ${rowsOf(r.metric.scope)} rows to check`);
   }
   return { next: { results: judged, scopes: counted, missing } };
 }
