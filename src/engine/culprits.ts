@@ -80,6 +80,16 @@ export function attachCulprits(findings: readonly Finding[], checks: ReadonlyMap
   return { findings: out, missing };
 }
 
+/**
+ * The rows of one table ranked as culprits of a scope, by a declaration made on the spot (a
+ * drill-down the guide runs: "the processes by CPU"), so its result reads like any culprit.
+ */
+export function rankRows(spec: CulpritSpec, model: Model, scope: string, vars: Readonly<Record<string, string>> = {}): Culprit[] {
+  const t = model.tables[spec.table];
+  if (!t || t.rows.status !== 'ok') return [];
+  return rankTable(spec, t, parseScope(scope), model, vars).map((c, i) => ({ ...c, rank: i + 1 }));
+}
+
 interface Candidate {
   readonly ref: EntityRef;
   readonly value: number;

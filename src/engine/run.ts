@@ -74,6 +74,17 @@ export function collectorsFor(playbook: LoadedPlaybook, cat: MetricCatalogue, on
 }
 
 /** diag's own network namespace through /proc/self (what a fixture or bundle recorded). */
+/** The variables every playbook run knows of the host: its network namespace, diag's own PID. */
+export function hostVars(src: Source): Record<string, string> {
+  const hostNetns = selfNetns(src);
+  const self = src.readLink('/proc/self');
+  return {
+    ...(hostNetns ? { host_netns: hostNetns } : {}),
+    // diag itself is never a culprit (it measures; on a busy host it shows up among the busiest)
+    ...(self.status === 'ok' && /^\d+$/.test(self.value) ? { diag_pid: self.value } : {}),
+  };
+}
+
 function selfNetns(src: Source): string | undefined {
   const l = src.readLink('/proc/self/ns/net');
   const m = l.status === 'ok' ? /^net:\[(\d+)\]$/.exec(l.value) : null;
@@ -149,12 +160,8 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   opts.onModel?.(model);
   const netnsModel = sameNetns ? model : win.netns ? deriveModel(netnsCollectors, win.netns) : undefined;
 
-  const hostNetns = selfNetns(sources[1]);
-  const self = sources[1].readLink('/proc/self');
   const vars: Record<string, string> = {
-    ...(hostNetns ? { host_netns: hostNetns } : {}),
-    // diag itself is never a culprit (it measures; on a busy host it shows up among the busiest)
-    ...(self.status === 'ok' && /^\d+$/.test(self.value) ? { diag_pid: self.value } : {}),
+    ...hostVars(sources[1]),
     ...(target?.netns ? { target_netns: target.netns } : {}),
     ...(target?.cgroup ? { target_cgroup: target.cgroup } : {}),
   };

@@ -5,6 +5,7 @@ import { Sampler, type Cadence } from '../core/sampler.js';
 import type { Source } from '../core/source.js';
 import { evaluatePlaybook } from '../engine/evaluate.js';
 import type { LoadedPlaybook } from '../engine/loader.js';
+import { hostVars } from '../engine/run.js';
 import type { EngineSession } from '../engine/session.js';
 import { LiveSource } from '../core/live-source.js';
 import { DashboardSource } from './dashboard-source.js';
@@ -48,6 +49,8 @@ export class LiveFeed implements Feed {
   private readonly dashboard: DashboardSource;
   /** Rows of processes whose files did not change are the same objects from refresh to refresh (the cadence lends its memo). */
   private readonly cadence: Cadence;
+  /** The host's netns and diag's PID, as a playbook run knows them (diag is never a culprit). */
+  private readonly vars: Record<string, string>;
   constructor(
     readonly source: Source,
     private readonly session: EngineSession,
@@ -56,6 +59,7 @@ export class LiveFeed implements Feed {
   ) {
     this.dashboard = new DashboardSource(source, undefined, undefined, source instanceof LiveSource ? source.pinnedFiles() : undefined);
     this.cadence = new Sampler(this.dashboard).cadence(collectors, { memo: new CollectorMemo() });
+    this.vars = hostVars(source);
   }
 
   close(): void {
@@ -68,7 +72,7 @@ export class LiveFeed implements Feed {
     // most of its cost (~0.3 s with 2,000 processes); the process list follows half a second later.
     const step = await this.cadence.next(this.cadence.taken === 0 ? this.collectors.filter((c) => c.id !== 'processes') : this.collectors);
     const model = deriveModel(this.collectors, step.window);
-    const evaluation = evaluatePlaybook({ playbook: this.playbook, model, catalogue: this.session.catalogue });
+    const evaluation = evaluatePlaybook({ playbook: this.playbook, model, catalogue: this.session.catalogue, vars: this.vars });
     return { model, evaluation, playbook: this.playbook.name, host: readHost(this.source), at: step.sample.clock.wall, source: 'live', tick: step.index };
   }
 }
@@ -93,7 +97,7 @@ export class BundleFeed implements Feed {
     if (this.frame) return this.frame;
     const collectors = this.session.collectors;
     const model = deriveModel(collectors, await new Sampler(this.sources).window(collectors, this.windowMs));
-    const evaluation = evaluatePlaybook({ playbook: this.playbook, model, catalogue: this.session.catalogue });
+    const evaluation = evaluatePlaybook({ playbook: this.playbook, model, catalogue: this.session.catalogue, vars: hostVars(this.sources[1]) });
     const recorded = readHost(this.sources[1]);
     const host = { ...recorded, ...(this.capture.host ? { hostname: this.capture.host.hostname, ...(this.capture.host.kernel ? { kernel: this.capture.host.kernel } : {}) } : {}) };
     this.frame = { model, evaluation, playbook: this.playbook.name, host, at: this.capture.at ?? model.end.wall, source: 'bundle', tick: 0 };

@@ -2,16 +2,21 @@ import type { Row } from '../core/collector.js';
 import { deriveModel } from '../core/derive.js';
 import { Sampler } from '../core/sampler.js';
 import type { Source } from '../core/source.js';
+import { rankRows } from '../engine/culprits.js';
 import type { ProbeRunner } from '../engine/drilldown.js';
 import type { LoadedCheck, LoadedPlaybook } from '../engine/loader.js';
-import type { NextStep } from '../engine/playbook-schema.js';
-import type { Report } from '../engine/report-schema.js';
-import { runPlaybook } from '../engine/run.js';
+import { culpritSpecSchema, type NextStep } from '../engine/playbook-schema.js';
+import type { Finding, Report } from '../engine/report-schema.js';
+import { hostVars, runPlaybook } from '../engine/run.js';
 import type { EngineSession } from '../engine/session.js';
 import type { Frame } from './frame.js';
+import { drilldowns, guidePlan, stepEvidence, stepOrder } from './guide-plan.js';
+import type { TextOverlay } from './overlay.js';
+import { culpritRows } from './panels/culprits.js';
+import type { GuideTarget } from './panels/types.js';
 import { safe } from './text.js';
 import type { Theme } from './theme.js';
-import { drilldownDetail, findingDetail } from './view-models/findings.js';
+import { drilldownDetail, thresholdText } from './view-models/findings.js';
 
 /** One step of the path an engineer took; saved into the snapshot so the ticket shows it. */
 export interface PathStep {
@@ -29,8 +34,8 @@ interface OverlayLike {
 
 /** What the guide needs from the app: overlays, the current frame and the footer. */
 export interface GuideHost {
-  /** Opens an overlay; onBack is told when Esc closes it. */
-  push(o: { title: string; lines: string[]; selectable: number; onEnter?: (i: number) => void; onBack?: () => unknown }): void;
+  /** Opens an overlay (its rows' actions go to culprits; onEnter is the guide's); onBack is told when Esc closes it. */
+  push(o: TextOverlay): void;
   top(): OverlayLike | undefined;
   pop(): void;
   redraw(): void;
@@ -57,8 +62,6 @@ export interface GuideOptions {
 }
 
 
-const RESOURCE_PLAYBOOK: Record<string, string> = { cpu: 'cpu', memory: 'memory', disk: 'disk', filesystem: 'disk', network: 'network' };
-
 function stepLabel(s: NextStep): string {
   if (typeof s === 'string') return s;
   return s.run === 'probe' ? `run BPF probe ${s.probe} for ${s.seconds} s: ${s.why}` : `run collector ${s.collector}${s.table ? `/${s.table}` : ''}: ${s.why}`;
@@ -79,10 +82,22 @@ function rowLines(rows: ReadonlyArray<Pick<Row, 'labels' | 'values'> & { readonl
   ]);
 }
 
+const SEV = { critical: 'CRIT', warning: 'WARN', info: 'info' } as const;
+
+const targetText = (t: GuideTarget) => t.cgroup ?? `PID ${t.pid}`;
+
+/** A finding's value against its threshold, in two lines (no raw record). */
+function evidenceLines(f: Finding): string[] {
+  const e = f.evidence;
+  return [`${SEV[f.severity]} ${f.scope}: ${f.title}`, `     value ${e.value} ${e.unit} (${e.metric}${e.windowSeconds ? ` over ${e.windowSeconds.toFixed(2)} s` : ''}); threshold ${thresholdText(f) || '-'}`];
+}
+
 /**
- * The guided investigation: pick a playbook (the findings recommend one), walk its checks one
- * by one (what is checked and why, the evidence), and choose where to go next: a collector or a
- * BPF probe runs on the spot, live with a countdown. Every step taken is remembered.
+ * The guided investigation: pick a playbook (the one that follows the finding with the strongest
+ * evidence for a cause is recommended), walk its checks (the strongest first: the culprits with
+ * their evidence, what is checked and why), and choose where to go next: a culprit's row on the
+ * dashboard, or a collector or BPF probe run on the spot, live with a countdown (a collector's
+ * rows come back as culprits). Every step taken is remembered.
  */
 export function createGuide(opts: GuideOptions): Guide {
   const steps: PathStep[] = [];
@@ -93,20 +108,18 @@ export function createGuide(opts: GuideOptions): Guide {
   const sampler = new Sampler(opts.sources ?? opts.source);
   const live = !sampler.replay;
 
-  function recommended(frame: Frame | undefined): string {
-    if (target) return 'container';
-    const worst = frame?.evaluation.findings.find((f) => f.severity === 'critical') ?? frame?.evaluation.findings[0];
-    return (worst && RESOURCE_PLAYBOOK[worst.resource]) ?? 'use';
-  }
-
   function open(host: GuideHost): void {
     const t = host.theme;
     const all = [...opts.session.loaded.playbooks.values()];
-    const rec = recommended(host.frame());
+    const plan = guidePlan(host.frame()?.evaluation.findings ?? [], target, (n) => opts.session.loaded.playbooks.has(n));
+    const rec = plan.playbook;
     const list = [...all.filter((p) => p.name === rec), ...all.filter((p) => p.name !== rec)];
+    const why = plan.finding ? `: ${safe(plan.finding.title, 60)}` : '';
+    const aim = plan.target && !target ? ` for ${safe(targetText(plan.target), 40)}` : '';
     const lines = list.map((p) => {
-      const needs = p.target === 'required' && !target ? ' (select a cgroup or process first: Enter on it)' : '';
-      return `${safe(p.name.padEnd(10))} ${safe(p.title, 70)}${p.name === rec ? ' ' + t.tone('accent', '<- recommended') : ''}${needs}`;
+      const runFor = p.name === rec ? plan.target : target;
+      const needs = p.target === 'required' && !runFor ? ' (select a cgroup or process first: Enter on it)' : '';
+      return `${safe(p.name.padEnd(10))} ${safe(p.title, 70)}${p.name === rec ? ' ' + t.tone('accent', `<- recommended${aim}${why}`) : ''}${needs}`;
     });
     const errors = opts.session.loaded.errors.map((e) => t.tone('warning', safe(`invalid playbook: ${String(e)}`)));
     host.push({
@@ -116,17 +129,18 @@ export function createGuide(opts: GuideOptions): Guide {
       onEnter: (i) => {
         const pb = list[i];
         if (!pb) return;
-        if (pb.target === 'required' && !target) {
+        const runFor = pb.name === rec ? plan.target : target;
+        if (pb.target === 'required' && !runFor) {
           host.setMessage('this playbook judges one cgroup or process: select it in the Cgroups or Processes panel (Enter), then press i');
           return;
         }
-        record({ playbook: pb.name, action: 'chose playbook', result: pb.title });
-        void walk(host, pb);
+        record({ playbook: pb.name, action: 'chose playbook', result: `${pb.title}${runFor ? ` for ${targetText(runFor)}` : ''}${pb.name === rec && plan.finding ? ` (follows: ${plan.finding.title})` : ''}` });
+        void walk(host, pb, runFor);
       },
     });
   }
 
-  async function walk(host: GuideHost, pb: LoadedPlaybook): Promise<void> {
+  async function walk(host: GuideHost, pb: LoadedPlaybook, runFor: GuideTarget | undefined): Promise<void> {
     const t = host.theme;
     host.push({ title: `${pb.name}: measuring`, lines: [live ? `measuring for ${(opts.windowMs / 1000).toFixed(1)} s…` : 'judging the snapshot…'], selectable: 0 });
     let report: Report;
@@ -137,7 +151,7 @@ export function createGuide(opts: GuideOptions): Guide {
         collectors: opts.session.collectors,
         sources: opts.sources ?? opts.source,
         windowMs: opts.windowMs,
-        ...(target && pb.target !== 'none' ? { target } : {}),
+        ...(runFor && pb.target !== 'none' ? { target: runFor } : {}),
         // In the guide the engineer chooses to run probes from the step; a bundle's captures are shown.
         liveProbes: false,
       });
@@ -149,7 +163,8 @@ export function createGuide(opts: GuideOptions): Guide {
     host.pop();
     record({ playbook: pb.name, action: 'ran playbook', result: `${report.status}: ${report.statusReason}` });
     const results = new Map(report.coverage.flatMap((c) => c.checks.map((r) => [r.id, r])));
-    const checks = [...pb.checks];
+    // The strongest evidence first: that is where the path leads.
+    const checks = stepOrder(pb.checks, report.findings);
     const mark = (c: LoadedCheck) => {
       const found = report.findings.filter((f) => f.check === c.id);
       if (found.some((f) => f.severity === 'critical')) return t.tone('critical', '[CRIT]');
@@ -158,8 +173,6 @@ export function createGuide(opts: GuideOptions): Guide {
       const r = results.get(c.id);
       return r?.status === 'ok' ? t.tone('ok', '[ ok ]') : t.tone('unknown', '[ ?  ]');
     };
-    // Findings first: that is where the path leads.
-    checks.sort((a, b) => Number(report.findings.some((f) => f.check === b.id)) - Number(report.findings.some((f) => f.check === a.id)));
     const lines = checks.map((c) => `${mark(c)} ${safe(`${c.resource}/${c.kind}`.padEnd(22))} ${safe(c.id)}`);
     host.push({
       title: `${pb.name}: ${report.status.toUpperCase()} - steps (Enter: evidence and next steps)`,
@@ -167,69 +180,96 @@ export function createGuide(opts: GuideOptions): Guide {
       selectable: lines.length,
       onEnter: (i) => {
         const c = checks[i];
-        if (c) showStep(host, pb, c, report);
+        if (c) showStep(host, pb, c, report, runFor);
       },
     });
   }
 
-  function showStep(host: GuideHost, pb: LoadedPlaybook, c: LoadedCheck, report: Report): void {
-    const found = report.findings.filter((f) => f.check === c.id);
+  /**
+   * A step: the culprits of its findings first (the report's two lines each; Enter goes to the
+   * culprit's row on the dashboard), then the drill-downs it can run (the first one next when it
+   * found something), the evidence (value against threshold, the drill-downs' results), what is
+   * checked and why.
+   */
+  function showStep(host: GuideHost, pb: LoadedPlaybook, c: LoadedCheck, report: Report, runFor: GuideTarget | undefined): void {
+    const t = host.theme;
+    const ev = stepEvidence(c, report.findings);
     const r = [...report.coverage.flatMap((x) => x.checks)].find((x) => x.id === c.id);
-    record({ playbook: pb.name, step: c.id, action: 'opened step', result: found.length ? `${found.length} findings` : (r?.status ?? 'unknown') });
-    const runnable = c.next.filter((n) => typeof n !== 'string');
+    record({ playbook: pb.name, step: c.id, action: 'opened step', result: ev.findings.length ? `${ev.findings.length} findings${ev.culprits[0] ? `; culprit ${ev.culprits[0].entity.id}` : ''}` : (r?.status ?? 'unknown') });
+    const runnable = drilldowns(c);
     const advice = c.next.filter((n): n is string => typeof n === 'string');
     // On a bundle, a probe step shows the run the snapshot captured (if its drill-down ran).
     const canRun = (n: NextStep) => live || (typeof n !== 'string' && n.run === 'probe');
-    const choices = runnable.map((n, i) => `${i + 1}. ${safe(stepLabel(n))}${live ? '' : canRun(n) ? ' (as captured)' : ' (live host only)'}`);
+    const culprits = culpritRows(ev.culprits, host.frame());
+    const firstRunnable = runnable.findIndex((n) => canRun(n));
+    const choices = runnable.map(
+      (n, i) => `${t.bold('>')} ${safe(stepLabel(n))}${live ? '' : canRun(n) ? ' (as captured)' : ' (live host only)'}${i === firstRunnable && ev.findings.length > 0 ? ' ' + t.tone('accent', '<- next') : ''}`,
+    );
     const lines = [
+      ...culprits.lines,
       ...choices,
-      ...(choices.length ? [''] : []),
-      host.theme.bold('What is checked'),
+      '',
+      t.bold('Evidence'),
+      ...(ev.findings.length
+        ? ev.findings.slice(0, 6).flatMap((f) => [...evidenceLines(f), ...drilldownDetail(f)].map((l) => safe(l)))
+        : [safe(r?.status === 'ok' ? `ok: below the thresholds on ${r.scopes} scopes` : `unknown: ${r?.reason ?? 'not judged'}`)]),
+      ...(ev.findings.length > 6 ? [safe(`… and ${ev.findings.length - 6} more findings of this check`)] : []),
+      ...(ev.findings.length > 0 && ev.culprits.length === 0 ? [safe('no culprit named: the check declares none, or its tables were not sampled')] : []),
+      '',
+      t.bold('What is checked'),
       safe(`${c.metric}${c.divide_by ? ` / ${c.divide_by}` : ''} (${c.resource} ${c.kind}): ${c.when} ${c.warning ? `warning ${c.warning.value}` : ''} ${c.critical ? `critical ${c.critical.value}` : ''}`),
       '',
-      host.theme.bold('Why'),
+      t.bold('Why'),
       ...c.explain
         .trim()
         .split('\n')
         .map((l) => safe(l)),
-      '',
-      host.theme.bold('Evidence'),
-      ...(found.length
-        ? found.flatMap((f) => [...[...findingDetail(f).slice(0, 7), ...drilldownDetail(f)].map((l) => safe(l)), ''])
-        : [safe(r?.status === 'ok' ? `ok: below the thresholds on ${r.scopes} scopes` : `unknown: ${r?.reason ?? 'not judged'}`)]),
-      ...(advice.length ? ['', host.theme.bold('Also'), ...advice.map((a) => safe(`- ${a}`))] : []),
+      ...(advice.length ? ['', t.bold('Also'), ...advice.map((a) => safe(`- ${a}`))] : []),
     ];
+    const jumps = culprits.jumps > 0;
+    const runs = firstRunnable >= 0;
     host.push({
-      title: `${pb.name} / ${c.id}`,
+      title: `${pb.name} / ${c.id}${ev.culprits.length ? ': culprits' : ''}`,
       lines,
-      selectable: choices.length,
+      selectable: culprits.lines.length + choices.length,
+      details: culprits.details,
+      actions: culprits.actions,
+      ...(jumps || runs ? { hint: `Enter: ${[jumps ? 'go to the culprit' : '', runs ? 'run the drill-down' : ''].filter(Boolean).join(' or ')}` } : {}),
       onEnter: (i) => {
-        const n = runnable[i];
+        const n = runnable[i - culprits.lines.length];
         if (!n || !canRun(n)) return;
         if (n.run === 'probe') void (live ? runProbe(host, pb, c, n.probe, n.seconds) : showCapture(host, pb, c, n.probe, n.seconds));
-        else void runCollector(host, pb, c, n.collector, n.table, n.sort_by, n.top);
+        else void runCollector(host, pb, c, n, ev.findings[0]?.scope ?? 'host', runFor);
       },
     });
   }
 
-  async function runCollector(host: GuideHost, pb: LoadedPlaybook, c: LoadedCheck, id: string, table: string | undefined, sortBy: string | undefined, top: number): Promise<void> {
-    const col = opts.session.collectors.find((x) => x.id === id);
-    if (!col) return host.setMessage(`no collector ${id}`);
-    host.push({ title: `collector ${id}`, lines: ['measuring for 1 s…'], selectable: 0 });
+  /** A collector drill-down: its rows ranked as culprits (the report's two lines each, Enter goes to one), not a record dump. */
+  async function runCollector(host: GuideHost, pb: LoadedPlaybook, c: LoadedCheck, n: Extract<NextStep, { run: 'collector' }>, scope: string, runFor: GuideTarget | undefined): Promise<void> {
+    const col = opts.session.collectors.find((x) => x.id === n.collector);
+    if (!col) return host.setMessage(`no collector ${n.collector}`);
+    const title = `collector ${n.collector}${n.table ? `/${n.table}` : ''}${n.sort_by ? ` by ${n.sort_by}` : ''}`;
+    host.push({ title, lines: ['measuring for 1 s…'], selectable: 0 });
     const model = deriveModel([col], await sampler.window([col], 1000));
-    const tid = table ?? Object.keys(col.tables)[0]!;
-    const t = model.tables[tid];
-    const o = host.top();
-    if (!o) return;
-    if (!t || t.rows.status !== 'ok') {
-      o.lines = [safe(t ? `${t.rows.status}: ${t.rows.status === 'ok' ? '' : t.rows.reason}` : `no table ${tid}`)];
-    } else {
-      const rows = [...t.rows.value];
-      if (sortBy) rows.sort((a, b) => (b.values[sortBy] ?? -Infinity) - (a.values[sortBy] ?? -Infinity));
-      o.lines = rowLines(rows.slice(0, Math.max(top, 15)));
-    }
-    record({ playbook: pb.name, step: c.id, action: `ran collector ${id}`, result: `${t && t.rows.status === 'ok' ? t.rows.value.length : 0} rows` });
-    host.redraw();
+    const tid = n.table ?? Object.keys(col.tables)[0]!;
+    const tbl = model.tables[tid];
+    // Rows of the run's target only, when the step asks for it; else the host's.
+    const own = n.same_target && runFor ? (runFor.cgroup !== undefined ? `cgroup:${runFor.cgroup}` : `process:${runFor.pid}`) : scope;
+    const spec = culpritSpecSchema.parse({ table: tid, rank_by: n.sort_by ?? 'count', within: n.same_target && runFor ? 'scope' : 'host', top: Math.min(20, Math.max(n.top, 10)), shares: n.sort_by !== undefined, why: n.why });
+    const ranked = tbl && tbl.rows.status === 'ok' ? rankRows(spec, model, own, hostVars(opts.source)) : [];
+    const found = n.sort_by ? ranked : ranked.map(({ value: _v, unit: _u, ...rest }) => rest);
+    const rows = culpritRows(found, host.frame());
+    host.pop();
+    const why = !tbl ? `no table ${tid}` : tbl.rows.status !== 'ok' ? `${tbl.rows.status}: ${tbl.rows.reason}` : 'no rows';
+    host.push({
+      title,
+      lines: rows.lines.length ? [...rows.lines, '', safe(n.why)] : [safe(why)],
+      selectable: rows.lines.length,
+      details: rows.details,
+      actions: rows.actions,
+      ...(rows.jumps > 0 ? { hint: 'Enter: go to it' } : {}),
+    });
+    record({ playbook: pb.name, step: c.id, action: `ran collector ${n.collector}`, result: found[0] ? `${found.length} ranked; first ${found[0].entity.id} ${found[0].entity.name}`.slice(0, 200) : why });
   }
 
   /** A bundle: the probe's tables from the capture the snapshot kept (or why there is none). */

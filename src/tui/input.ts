@@ -28,5 +28,6 @@ export function keyActions(s: TuiState, ch: string | undefined, key: KeyPress): 
   const action = actionFor(name) ?? (ch ? actionFor(ch) : undefined);
   if (action === undefined) return [{ type: 'other-key' }];
   if (action === 'goto-tab') return [{ type: 'goto-tab', tab: Number(ch ?? name) - 1 }];
-  return [{ type: action }];
+  // every key action but goto-tab is an Action of its own name (too many for TypeScript to check the union)
+  return [{ type: action } as Action];
 }

@@ -22,6 +22,7 @@ export type KeyAction =
   | 'top'
   | 'bottom'
   | 'enter'
+  | 'evidence'
   | 'back'
   | 'filter'
   | 'sort-cpu'
@@ -50,9 +51,10 @@ export const KEYMAP: readonly KeyBinding[] = [
   { keys: ['pageup', 'C-b'], label: 'PgUp / Ctrl-B', action: 'page-up', help: 'page up' },
   { keys: ['home', 'g'], label: 'Home / g', action: 'top', help: 'first row' },
   { keys: ['end', 'S-g'], label: 'End / G', action: 'bottom', help: 'last row' },
-  { keys: ['enter'], label: 'Enter', action: 'enter', help: 'drill in: a finding\'s evidence, a cgroup\'s processes and netns, a process' },
+  { keys: ['enter'], label: 'Enter', action: 'enter', help: 'drill in: a finding goes to its first culprit, a cgroup shows its processes, a process its detail' },
+  { keys: ['e'], label: 'e', action: 'evidence', help: 'a finding\'s evidence and all its culprits (Enter on a culprit goes to it)' },
   { keys: ['escape', 'backspace'], label: 'Esc / Backspace', action: 'back', help: 'back out of a detail or a filter' },
-  { keys: ['/'], label: '/', action: 'filter', help: 'filter processes by name, command line or pid:N' },
+  { keys: ['/'], label: '/', action: 'filter', help: 'filter processes by name, command line or pid:N[,M...]' },
   { keys: ['c'], label: 'c', action: 'sort-cpu', help: 'sort processes by CPU' },
   { keys: ['m'], label: 'm', action: 'sort-mem', help: 'sort processes by memory (RSS)' },
   { keys: ['o'], label: 'o', action: 'sort-io', help: 'sort processes by I/O bytes' },

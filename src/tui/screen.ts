@@ -1,6 +1,6 @@
 import type { Frame } from './frame.js';
 import type { Layout, PanelId } from './layout.js';
-import { helpRows, keepInView, overlayInner, textRows } from './overlay.js';
+import { helpRows, keepInView, overlayInner, textLayout } from './overlay.js';
 import { panelOf, panelRows, tableOf } from './panels/index.js';
 import { renderTable, sortColumn, type TableLines } from './panels/table.js';
 import type { AnyTablePanel, PanelEnv } from './panels/types.js';
@@ -110,24 +110,26 @@ export function overlayText(s: TuiState, frame: Frame | undefined, env: PanelEnv
   if (!top) return undefined;
   const c = top.content;
   let rows: string[];
-  let selectable = 0;
+  let span: readonly [number, number] | undefined;
   if (c.kind === 'panel') {
     const p = tableOf(c.panel);
     const t = p && frame ? tableLines(s, p, frame, env, theme, inner.width) : undefined;
     rows = t ? [t.head ?? '', ...t.render(0, t.count)] : [];
   } else {
-    rows = textRows(c, inner.width);
-    selectable = c.selectable;
+    const t = textLayout(c, inner.width);
+    rows = t.rows;
+    span = c.selectable > 0 ? t.spans[top.selected] : undefined;
   }
-  const sel = selectable > 0 ? top.selected : -1;
-  const scroll = keepInView(top.scroll, sel, rows.length, inner.height);
+  // the state keeps the selection in view as it moves; past the last selectable row the text scrolls on
+  const scroll = keepInView(top.scroll, -1, rows.length, inner.height);
   const more = rows.length > inner.height ? ` ${scroll + 1}-${Math.min(rows.length, scroll + inner.height)}/${rows.length}` : '';
-  const hint = c.kind !== 'panel' && c.enter ? `${c.enter.hint}, ` : '';
+  const hintText = c.kind !== 'panel' ? (c.enter?.hint ?? c.hint) : undefined;
+  const hint = hintText ? `${hintText}, ` : '';
   return {
     label: ` ${safe(c.title, Math.max(10, inner.width - 24 - hint.length))}${more} (${safe(hint)}Esc back) `,
     content: rows
       .slice(scroll, scroll + inner.height)
-      .map((l, i) => (scroll + i === sel ? theme.inverse(l) : l))
+      .map((l, i) => (span && scroll + i >= span[0] && scroll + i < span[1] ? theme.inverse(l) : l))
       .join('\n'),
   };
 }

@@ -1,7 +1,7 @@
 import type { Frame } from './frame.js';
 import type { KeyAction } from './keys.js';
 import { computeLayout, type Layout, type PanelId } from './layout.js';
-import { helpRows, keepInView, overlayInner, textRows, type OverlayContent, type OverlayState, type TextOverlay } from './overlay.js';
+import { helpRows, keepInView, keepSpanInView, overlayInner, textLayout, type OverlayContent, type OverlayState, type TextOverlay } from './overlay.js';
 import { panelForScope, panelOf, panelRows, SELECTABLE, tableOf } from './panels/index.js';
 import { sortColumn } from './panels/table.js';
 import type { AnyTablePanel, EnterResult, GuideTarget, PanelEnv, PanelView, SortOrder } from './panels/types.js';
@@ -78,8 +78,10 @@ export type Action =
   | { readonly type: 'snapshot-done'; readonly message: string }
   | { readonly type: 'overlay-open'; readonly content: OverlayContent }
   | { readonly type: 'overlay-close' }
-  /** Go to a row of a panel (a finding's scope, later its culprits). */
-  | { readonly type: 'jump'; readonly panel: PanelId; readonly id: string };
+  /** Go to a row of a panel (a finding's culprit or scope). */
+  | { readonly type: 'jump'; readonly panel: PanelId; readonly id: string }
+  /** Show some processes: a namespace's members (a pid:N,M filter) or a cgroup's; `what` names them in the footer. */
+  | { readonly type: 'show-processes'; readonly filter?: string; readonly cgroup?: string; readonly what: string };
 
 export type Effect =
   | { readonly type: 'quit' }
@@ -141,13 +143,14 @@ export function panelGeometry(s: TuiState, panel: AnyTablePanel, frame: Frame, l
   return { rows, lines: (rows.length || 1) + notes, height: Math.max(1, (box?.height ?? 3) - 2 - (headed ? 1 : 0)) };
 }
 
+/** Rows an overlay takes at a width. */
 function overlayRows(s: TuiState, o: OverlayState, frame: Frame | undefined, width: number): number {
   if (o.content.kind === 'panel') {
     const p = tableOf(o.content.panel);
     if (!p || !frame) return 0;
     return 1 + panelGeometry(s, p, frame, layoutOf(s)).lines;
   }
-  return textRows(o.content, width).length;
+  return textLayout(o.content, width).rows.length;
 }
 
 /** The tab of the small layout that shows a panel. */
@@ -171,7 +174,7 @@ type Handler<T extends Action['type']> = (s: TuiState, a: Extract<Action, { type
 type Handlers = { readonly [T in Action['type']]: Handler<T> };
 
 const KEY_ACTIONS = new Set<Action['type']>([
-  'quit', 'help', 'next-panel', 'prev-panel', 'goto-tab', 'down', 'up', 'page-down', 'page-up', 'top', 'bottom', 'enter', 'back', 'filter',
+  'quit', 'help', 'next-panel', 'prev-panel', 'goto-tab', 'down', 'up', 'page-down', 'page-up', 'top', 'bottom', 'enter', 'evidence', 'back', 'filter',
   'sort-cpu', 'sort-mem', 'sort-io', 'sort-pid', 'sort-next', 'sort-prev', 'sort-reverse', 'tree', 'pause', 'guide', 'snapshot', 'all-cgroups', 'other-key',
 ]);
 
@@ -223,6 +226,7 @@ const HANDLERS: Handlers = {
   top: (s, _a, f) => move(s, -1e9, f),
   bottom: (s, _a, f) => move(s, 1e9, f),
   enter: (s, _a, f) => enter(s, f),
+  evidence: (s, _a, f) => evidence(s, f),
   back: (s) => {
     const top = s.overlays[s.overlays.length - 1];
     if (top) {
@@ -274,6 +278,12 @@ const HANDLERS: Handlers = {
   'overlay-open': (s, a) => ({ ...s, overlays: [...s.overlays, { content: a.content, scroll: 0, selected: 0 }] }),
   'overlay-close': (s) => ({ ...s, overlays: s.overlays.slice(0, -1) }),
   jump: (s, a, f) => jump(s, a.panel, a.id, f),
+  'show-processes': (s, a) => {
+    const { filter: _f, cgroup: _c, ...rest } = s;
+    const t: TuiState = { ...rest, overlays: [], ...(a.filter !== undefined ? { filter: a.filter } : {}), ...(a.cgroup !== undefined ? { cgroup: a.cgroup } : {}) };
+    const shown = { ...focusOn(t, 'processes'), message: `processes of ${a.what} (Esc: all processes)` };
+    return a.cgroup !== undefined ? withEffect(shown, { type: 'guide-target', target: { cgroup: a.cgroup } }) : shown;
+  },
 };
 
 /** Tab / Shift-Tab: the next selectable panel; on a small screen past the last one, the next tab. */
@@ -292,16 +302,38 @@ function cycle(s: TuiState, dir: 1 | -1): TuiState {
 /** j/k, pages, Home/End: in the top overlay, else in the focused panel (its rows, or its lines when none can be selected). */
 function move(s: TuiState, delta: number, frame: Frame | undefined): TuiState {
   const top = s.overlays[s.overlays.length - 1];
-  if (top) {
-    const o = top.content.kind !== 'panel' && top.content.selectable > 0 ? { ...top, selected: clamp(top.selected + delta, 0, top.content.selectable - 1) } : { ...top, scroll: Math.max(0, top.scroll + delta) };
-    return { ...s, overlays: [...s.overlays.slice(0, -1), o] };
-  }
+  if (top) return { ...s, overlays: [...s.overlays.slice(0, -1), moveInOverlay(s, top, delta)] };
   const p = tableOf(s.focus);
   if (!p || !frame) return s;
   const { rows } = panelGeometry(s, p, frame, layoutOf(s));
   if (!p.selectable || rows.length === 0) return { ...s, scroll: { ...s.scroll, [s.focus]: Math.max(0, (s.scroll[s.focus] ?? 0) + delta) } };
   const index = clamp((s.cursor[s.focus]?.index ?? 0) + delta, 0, rows.length - 1);
   return { ...s, cursor: { ...s.cursor, [s.focus]: cursorAt(p, rows, index) } };
+}
+
+/**
+ * Moving in an overlay: over its selectable rows (culprits, choices), then on past the last one
+ * the text under them scrolls (a finding's evidence and next steps); back up, the text scrolls
+ * back to the selected row before the selection moves. Home goes to the first row.
+ */
+function moveInOverlay(s: TuiState, top: OverlayState, delta: number): OverlayState {
+  const c = top.content;
+  if (c.kind === 'panel' || c.selectable === 0) return { ...top, scroll: Math.max(0, top.scroll + delta) };
+  const inner = overlayInner(s.size.cols, layoutOf(s));
+  const { rows, spans } = textLayout(c, inner.width);
+  const last = c.selectable - 1;
+  const maxScroll = Math.max(0, rows.length - inner.height);
+  if (delta > 0) {
+    const selected = Math.min(last, top.selected + delta);
+    const past = top.selected + delta - selected;
+    const scroll = keepSpanInView(top.scroll, spans[selected], rows.length, inner.height);
+    return { ...top, selected, scroll: past > 0 ? Math.min(maxScroll, Math.max(scroll, top.scroll) + past) : scroll };
+  }
+  if (delta <= -1e6) return { ...top, selected: 0, scroll: 0 };
+  const at = spans[top.selected]?.[0] ?? 0;
+  if (top.scroll > at) return { ...top, scroll: Math.max(at, top.scroll + delta) };
+  const selected = Math.max(0, top.selected + delta);
+  return { ...top, selected, scroll: keepSpanInView(top.scroll, spans[selected], rows.length, inner.height) };
 }
 
 /** Enter: the top overlay's row or its own Enter, else the focused panel's row. */
@@ -321,6 +353,10 @@ function enter(s: TuiState, frame: Frame | undefined): TuiState {
   if (row === undefined) return s;
   const result: EnterResult | undefined = p.onEnter ? p.onEnter(row, frame, panelForScope) : { kind: 'overlay', content: { kind: 'panel', panel: p.id, title: p.title } };
   if (!result) return s;
+  if (result.kind === 'action') {
+    const done = reduceInner(s, result.action, frame);
+    return result.message !== undefined && !done.message ? { ...done, message: result.message } : done;
+  }
   if (result.kind === 'overlay') {
     const opened = { ...s, overlays: [...s.overlays, { content: result.content, scroll: 0, selected: 0 }] };
     return result.target ? withEffect(opened, { type: 'guide-target', target: result.target }) : opened;
@@ -328,6 +364,17 @@ function enter(s: TuiState, frame: Frame | undefined): TuiState {
   const shown = focusOn({ ...s, cgroup: result.path }, 'processes');
   const message = `processes in ${result.path} (Esc: all processes)${s.config.guide ? '; i: investigate this cgroup' : ''}`;
   return withEffect({ ...shown, message }, { type: 'guide-target', target: { cgroup: result.path } });
+}
+
+/** e: the detail of the focused panel's row (a finding's evidence and culprits), when the panel has one. */
+function evidence(s: TuiState, frame: Frame | undefined): TuiState {
+  if (s.overlays.length > 0 || !frame) return s;
+  const p = tableOf(s.focus);
+  if (!p?.detail) return { ...s, message: 'e shows the evidence of the finding selected in Findings' };
+  const { rows } = panelGeometry(s, p, frame, layoutOf(s));
+  const row = rows[s.cursor[s.focus]?.index ?? 0];
+  if (row === undefined) return s;
+  return { ...s, overlays: [...s.overlays, { content: p.detail(row, frame, panelForScope), scroll: 0, selected: 0 }] };
 }
 
 /** An action an overlay row asked for: handled as if dispatched (it is a step of its own). */
@@ -406,8 +453,10 @@ function settle(s0: TuiState, frame: Frame | undefined): TuiState {
   }
   const top = s.overlays[s.overlays.length - 1];
   if (top) {
+    // the selection within its rows, the scroll within the text (moves keep the selection in view themselves)
     const selected = top.content.kind !== 'panel' && top.content.selectable > 0 ? clamp(top.selected, 0, top.content.selectable - 1) : top.selected;
-    const scroll = keepInView(top.scroll, top.content.kind !== 'panel' && top.content.selectable > 0 ? selected : -1, overlayRows(s, top, frame, inner.width), inner.height);
+    const rows = overlayRows(s, top, frame, inner.width);
+    const scroll = keepInView(top.scroll, -1, rows, inner.height);
     if (scroll !== top.scroll || selected !== top.selected) s = { ...s, overlays: [...s.overlays.slice(0, -1), { ...top, scroll, selected }] };
   }
   return s;

@@ -106,19 +106,26 @@ describe.skipIf(need.skip)('diag at 80x24', () => {
     await tui.waitFor((x) => !/Keys \(/.test(x), 'the help overlay to close');
   });
 
-  it('Enter on a finding shows its evidence, Esc goes back', async () => {
+  it('e on a finding shows its culprits and evidence, Esc goes back; Enter goes to its culprit', async () => {
     tui.keys('2');
     await tui.waitFor(/Process \d+ \(diagt-tui-hog\) uses/, 'the planted fd finding');
-    // select the planted finding with j
+    // select the planted finding with j, from the top (findings naming a cause, like this process, come first)
+    tui.keys('g');
+    await tui.waitFor((x) => /^ ?\S/.test(selectedText(x, 2) ?? ''), 'a selected finding', 5000, { escapes: true });
     for (let i = 0; i < 40; i++) {
-      if (selectedText(tui.capture({ escapes: true }), 2)?.includes('diagt-tui-hog')) break;
+      const sel = selectedText(tui.capture({ escapes: true }), 2);
+      if (sel?.includes('diagt-tui-hog')) break;
       tui.keys('j');
-      await new Promise((r) => setTimeout(r, 60));
+      // wait for the highlight to move before looking again (a capture can come before the redraw)
+      await tui.waitFor((x) => selectedText(x, 2) !== sel, 'the highlight to move', 3000, { escapes: true }).catch(() => undefined);
     }
     expect(selectedText(tui.capture({ escapes: true }), 2)).toContain(`process:${hog.pid}`);
-    tui.keys('Enter');
+    tui.keys('e');
     let s = await tui.waitFor(/Finding: Process \d+/, 'the finding detail');
     expect(s).toContain(`Process ${hog.pid} (diagt-tui-hog)`);
+    // its culprit first: the process itself, with its command line, selected
+    expect(selectedText(tui.capture({ escapes: true }), 2)).toMatch(new RegExp(`^1\\. process:${hog.pid} diagt-tui-hog: `));
+    expect(s).toContain('Enter: go to the culprit');
     expect(s).toMatch(/value: 9\d(\.\d+)? percent \(processes.fd_pct/);
     expect(s).toMatch(/threshold: warning >= 80/);
     expect(s).toContain('Why it matters:');
@@ -128,6 +135,12 @@ describe.skipIf(need.skip)('diag at 80x24', () => {
     // a capture can land while a frame is still being written: wait for the list itself
     s = await tui.waitFor((x) => !/Finding: Process/.test(x) && /Findings/.test(x) && x.includes('diagt-tui-hog'), 'back to the findings, the planted one listed');
     expect(s).toMatch(new RegExp(`process:${hog.pid}: Process ${hog.pid} \\(diagt-tui-hog\\)`));
+    // Enter on the finding goes to its culprit's row: the process, on the Processes tab
+    tui.keys('Enter');
+    await tui.waitFor((x) => /Processes sort:cpu/.test(x) && new RegExp(`culprit 1 of "Process ${hog.pid}`).test(x), 'the process list with the culprit selected');
+    expect(selectedText(tui.capture({ escapes: true }), 2)).toMatch(new RegExp(`^\\s*${hog.pid} `));
+    tui.keys('2');
+    await tui.waitFor((x) => /▶ Findings/.test(x), 'the findings tab again');
   });
 
   it('/ filters the processes (typed text shown in the footer, the panel label says it)', async () => {

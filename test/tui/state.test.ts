@@ -86,7 +86,7 @@ describe('the TUI state machine', () => {
 
   it('Esc backs out one overlay at a time, then the process filter', () => {
     const f = procFrame([fd(10, 'critical')], 10, 30);
-    let s = run(live(), f, { type: 'frame' }, 'enter');
+    let s = run(live(), f, { type: 'frame' }, 'e');
     expect(s.overlays.map((o) => o.content.kind !== 'panel' && o.content.title)).toEqual(['Finding: Process 10 uses its fds']);
     const step: TextOverlay = { title: 'step', lines: ['a', 'b'], selectable: 2, onEnter: () => undefined, onBack: () => undefined };
     s = run(s, f, { type: 'overlay-open', content: step });
@@ -164,17 +164,27 @@ describe('the TUI state machine', () => {
     expect(s.cgroup).toBeUndefined();
   });
 
-  it('Enter in a finding goes to the row of its scope: the process, even past a filter that hid it', () => {
+  it('Enter on a finding without culprits goes to the row of its scope: the process, even past a filter that hid it', () => {
     const f = procFrame([fd(30, 'critical')], 10, 20, 30);
     let s = run(live(SMALL), f, { type: 'frame' }, '/', 'p', '1', '0', 'enter', '2');
     expect(s.filter).toBe('p10');
     s = run(s, f, 'enter');
+    expect(s.overlays).toEqual([]);
+    expect(s).toMatchObject({ focus: 'processes', tab: 2, cursor: { processes: { index: 2, id: '30' } }, message: 'Processes 30: where "Process 30 uses its fds" was measured (e on a finding: its evidence)' });
+    expect(s.filter).toBeUndefined();
+  });
+
+  it('e on a finding without culprits shows its evidence; Enter there goes to the row of its scope', () => {
+    const f = procFrame([fd(30, 'critical')], 10, 20, 30);
+    let s = run(live(SMALL), f, { type: 'frame' }, '2', 'e');
     const o = s.overlays[0]!.content as TextOverlay;
     expect(o.enter).toEqual({ action: { type: 'jump', panel: 'processes', id: '30' }, hint: 'Enter: Processes 30' });
+    expect(o.selectable).toBe(0);
     s = run(s, f, 'enter');
     expect(s.overlays).toEqual([]);
     expect(s).toMatchObject({ focus: 'processes', tab: 2, cursor: { processes: { index: 2, id: '30' } } });
-    expect(s.filter).toBeUndefined();
+    // e elsewhere says where it works
+    expect(run(s, f, 'e').message).toBe('e shows the evidence of the finding selected in Findings');
   });
 
   it('an overlay\'s rows can carry actions (culprits): Enter on one jumps to its row', () => {

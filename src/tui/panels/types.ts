@@ -1,6 +1,7 @@
 import type { Frame } from '../frame.js';
 import type { PanelId } from '../layout.js';
 import type { OverlayContent } from '../overlay.js';
+import type { Action } from '../state.js';
 import type { Theme, Tone } from '../theme.js';
 import type { Tones } from '../tones.js';
 import type { NoteLine } from './table.js';
@@ -61,7 +62,9 @@ export interface Column<VM> {
 /** What Enter on a row asks for: a detail overlay, or an action of the state machine. */
 export type EnterResult =
   | { readonly kind: 'overlay'; readonly content: OverlayContent; readonly target?: GuideTarget }
-  | { readonly kind: 'processes-of-cgroup'; readonly path: string };
+  | { readonly kind: 'processes-of-cgroup'; readonly path: string }
+  /** An action of the state machine (a finding: go to its first culprit), and what the footer says of it. */
+  | { readonly kind: 'action'; readonly action: Action; readonly message?: string };
 
 /** Which panel shows the row of a scope ("process:42": the processes panel, row "42"). */
 export type PanelLookup = (scope: string) => { readonly panel: PanelId; readonly title: string; readonly id: string } | undefined;
@@ -106,6 +109,8 @@ export interface TablePanel<VM> extends PanelBase {
   describe?(view: PanelView): string;
   /** Enter on a row; without it Enter shows the whole table in an overlay. */
   onEnter?(vm: VM, frame: Frame, panels: PanelLookup): EnterResult | undefined;
+  /** What e shows for a row (a finding: its evidence and culprits). */
+  detail?(vm: VM, frame: Frame, panels: PanelLookup): OverlayContent;
 }
 
 /** A panel of free-form lines (memory: bars), never selectable. */

@@ -72,8 +72,10 @@ export function processesVM(m: Model, q: ProcessQuery, order: (a: ProcessRowVM, 
   if (q.cgroup !== undefined) rows = rows.filter((p) => inCgroup(p.cgroup, q.cgroup!));
   const f = q.filter?.trim().toLowerCase();
   if (f) {
-    const pidMatch = /^pid:(\d+)$/.exec(f);
-    rows = pidMatch ? rows.filter((p) => p.pid === Number(pidMatch[1])) : rows.filter((p) => p.comm.toLowerCase().includes(f) || p.cmdline.toLowerCase().includes(f));
+    // pid:N, or pid:N,M,... (a namespace's member processes)
+    const pidMatch = /^pid:(\d+(?:,\d+)*)$/.exec(f);
+    const pids = pidMatch ? new Set(pidMatch[1]!.split(',').map(Number)) : undefined;
+    rows = pids ? rows.filter((p) => pids.has(p.pid)) : rows.filter((p) => p.comm.toLowerCase().includes(f) || p.cmdline.toLowerCase().includes(f));
   }
   if (!q.tree) return rows.sort(order);
   const byPid = new Map(rows.map((p) => [p.pid, p]));

@@ -1,0 +1,165 @@
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { liveRequirement } from '../helpers/capabilities.js';
+import { selectedText, TmuxTui } from '../helpers/tmux.js';
+import { sleep, until, Workloads } from '../scenarios/helpers.js';
+
+/**
+ * The first screen of the real `diag` names the cause of a planted fault, without a key pressed:
+ * four busy loops in a cgroup of ours, and the findings list names that cgroup and the loops'
+ * PIDs beside "Host CPUs busy". The loops are bounded by timeout(1) and killed by their process
+ * group, the cgroup removed in afterAll, whatever happened.
+ */
+const need = liveRequirement('root', 'cmd:tmux', 'cmd:timeout');
+const NAME = `dguide-${process.pid}`;
+// cgroup v2 (one hierarchy) or v1 (the cpu, cpuacct and memory controllers, each its own hierarchy)
+const V2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+const DIRS = V2 ? [`/sys/fs/cgroup/${NAME}`] : ['cpu', 'cpuacct', 'memory'].map((c) => `/sys/fs/cgroup/${c}/${NAME}`);
+const work = new Workloads();
+let tui: TmuxTui | undefined;
+let loops: string[] = [];
+
+const members = (): string[] => {
+  try {
+    return readFileSync(`${DIRS[0]}/cgroup.procs`, 'utf8')
+      .split('\n')
+      .filter((l) => /^\d+$/.test(l));
+  } catch {
+    return [];
+  }
+};
+const isLoop = (pid: string): boolean => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sh' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('while');
+  } catch {
+    return false;
+  }
+};
+
+const started = (): TmuxTui => {
+  if (!tui) throw new Error('diag did not start in tmux');
+  return tui;
+};
+
+/** Presses j until the highlighted row (below the header and the tab bar) matches, at most `max` times. */
+async function selectRow(t: TmuxTui, re: RegExp, max = 20): Promise<string> {
+  for (let i = 0; i <= max; i++) {
+    const sel = selectedText(t.capture({ escapes: true }), 2) ?? '';
+    if (re.test(sel)) return sel;
+    t.keys('j');
+    await t.waitFor((x) => (selectedText(x, 2) ?? '') !== sel, 'the highlight to move', 3000, { escapes: true }).catch(() => undefined);
+  }
+  throw new Error(`no row matching ${re} could be selected; the screen was:\n${t.capture()}`);
+}
+
+/** The rows of the Findings box (between its top border and the next border). */
+function findingsBox(screen: string): string[] {
+  const lines = screen.split('\n');
+  const top = lines.findIndex((l) => /^┌─.* Findings/.test(l));
+  if (top < 0) return [];
+  const out: string[] = [];
+  for (const l of lines.slice(top + 1)) {
+    if (l.startsWith('└')) break;
+    out.push(l.replace(/^│/, '').replace(/│$/, '').trimEnd());
+  }
+  return out;
+}
+
+describe.skipIf(need.skip)('the first screen names the culprits', () => {
+  beforeAll(async () => {
+    for (const d of DIRS) mkdirSync(d);
+    // The cgroup weighs as 16 busy processes (a v1 group's default weighs as one), so its loops
+    // are the busiest on a host shared with other work too, as they would be on a quiet one.
+    if (V2) {
+      try {
+        writeFileSync(`${DIRS[0]}/cpu.weight`, '1600');
+      } catch {
+        // the cpu controller is not enabled for children of the root: the loops weigh as processes of it
+      }
+    } else writeFileSync(`/sys/fs/cgroup/cpu/${NAME}/cpu.shares`, '16384');
+    // Four loops on two CPUs, 150 s at most (both tests).
+    const gate = work.gated('for i in 1 2 3 4; do timeout -s KILL 150 sh -c "while :; do :; done" & done; wait');
+    for (const d of DIRS) writeFileSync(`${d}/cgroup.procs`, String(gate.pid));
+    gate.stdin?.end('go\n');
+    // the loops: sh running the while loop (not the gate's sh, whose script names it too)
+    const mine = () => members().filter((p) => p !== String(gate.pid) && isLoop(p));
+    await until(() => mine().length === 4);
+    loops = mine();
+    // 100x30: the small layout, its first tab (Overview) with eight rows of findings
+    tui = TmuxTui.start({ name: 'dguide-cgroup', cols: 100, rows: 30 });
+  });
+
+  afterAll(async () => {
+    tui?.kill();
+    await work.stop();
+    // timeout(1) leads a process group of its own: what is left in the cgroup is killed by PID
+    for (let round = 0; round < 5 && existsSync(DIRS[0]!) && members().length > 0; round++) {
+      for (const pid of members()) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+      await sleep(100);
+    }
+    for (const d of DIRS) {
+      for (let i = 0; i < 30 && existsSync(d); i++) {
+        try {
+          rmdirSync(d);
+        } catch {
+          await sleep(100);
+        }
+      }
+    }
+  });
+
+  it('four busy loops in a cgroup: the findings name the cgroup and the loops\' PIDs; Enter goes to one of them', { timeout: 90_000 }, async () => {
+    expect(loops).toHaveLength(4);
+    const tui = started();
+    const named = (s: string) => findingsBox(s).find((l) => l.includes(`cgroup /${NAME}: sh `) && loops.every((p) => l.includes(p)));
+    const s = await tui.waitFor((x) => named(x) !== undefined, `a finding naming cgroup /${NAME} and PIDs ${loops.join(', ')}`, 45_000);
+    // no key was pressed: the Overview tab, as diag opened
+    expect(selectedText(tui.capture({ escapes: true }).split('\n')[1] ?? '')).toContain('Overview');
+    expect(named(s)).toMatch(new RegExp(`^(CRIT|WARN) .*— cgroup /${NAME}: sh \\d+, \\d+, \\d+, \\d+ \\(4 processes`));
+    for (const l of s.split('\n')) expect([...l].length).toBeLessThanOrEqual(100);
+    // Enter on that finding goes to its first culprit: one of the loops, in the process list
+    for (let i = 0; i < 20 && !selectedText(tui.capture({ escapes: true }), 2)?.includes(`cgroup /${NAME}`); i++) {
+      const before = selectedText(tui.capture({ escapes: true }), 2);
+      tui.keys('j');
+      await tui.waitFor((x) => selectedText(x, 2) !== before, 'the cursor to move', 5000, { escapes: true }).catch(() => undefined);
+    }
+    expect(selectedText(tui.capture({ escapes: true }), 2)).toContain(`cgroup /${NAME}`);
+    tui.keys('Enter');
+    const p = await tui.waitFor(/Processes sort:cpu/, 'the process list', 10_000);
+    const sel = selectedText(tui.capture({ escapes: true }), 2) ?? '';
+    expect(loops).toContain(/^\s*(\d+) /.exec(sel)?.[1]);
+    expect(p).toMatch(/culprit 1 of "/);
+  });
+
+  it('the guide recommends the playbook of the strongest finding and ends on its culprits: Enter goes to one', { timeout: 90_000 }, async () => {
+    const t = started();
+    t.keys('i');
+    let s = await t.waitFor(/Investigate: pick a playbook/, 'the playbook list', 10_000);
+    // the recommendation says which finding it follows
+    expect(s).toMatch(/<- recommended(?: for \S+)?: \S/);
+    await selectRow(t, /^cpu +CPU/);
+    t.keys('Enter');
+    s = await t.waitFor(/cpu: (WARNING|CRITICAL) - steps/, 'the steps of the cpu playbook', 30_000);
+    // the first step is one that found something (the strongest evidence first)
+    expect(selectedText(t.capture({ escapes: true }), 2)).toMatch(/^\[(CRIT|WARN)\] cpu\//);
+    t.keys('Enter');
+    s = await t.waitFor(/┌─ cpu \/ cpu-.*\(Enter: go to the culprit/, 'the step with its culprits', 10_000);
+    // it names the culprit with its evidence: the report's two lines, the value against its threshold
+    const first = selectedText(t.capture({ escapes: true }), 2) ?? '';
+    const pid = /^1\. process:(\d+) sh: /.exec(first)?.[1];
+    expect(loops).toContain(pid);
+    expect(s).toContain(`cgroup /${NAME}`);
+    expect(s).toMatch(/value [\d.]+ \S+ \(\S+ over [\d.]+ s\); threshold warning >= [\d.]+; critical >= [\d.]+/);
+    expect(s).not.toMatch(/\w+=\d+ \w+=\d+/); // no key=value record
+    // and acts on it: Enter goes to that process's row
+    t.keys('Enter');
+    await t.waitFor((x) => /Processes sort:cpu/.test(x) && !/\(Esc back\)/.test(x), 'the process list', 10_000);
+    expect(selectedText(t.capture({ escapes: true }), 2)).toMatch(new RegExp(`^\\s*${pid} `));
+  });
+});
