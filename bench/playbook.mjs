@@ -12,11 +12,17 @@
 //   node        `node -e 0`: the floor any Node CLI pays to start, for the ratio
 //   startup     `diag --version`: diag's own start-up cost (CLI module loading)
 // Child CPU time (user + system) comes from /usr/bin/time when it exists.
-// Flags: --runs N (default 5), --extra N (0 skips the extra-process round).
+// With the extra processes, two more rounds add network namespaces (issue 12: every namespace is
+// judged by default): --netns N (default 100, 0 skips) held by a sleeping process each (as
+// containers are), then N made with `ip netns add` and no process (their counters cost a command
+// each). Each is reported as a ratio against the round with the extra processes alone; the goal
+// is the same (use --json --window 1s <= 1.5 s).
+// Flags: --runs N (default 5), --extra N (0 skips the extra-process rounds), --netns N.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { startNamespaces } from './lib/namespaces.mjs';
 import { processCounts, startSleepers } from './lib/sleepers.mjs';
 
 const GOAL_MS = 1500;
@@ -105,11 +111,26 @@ export async function run(ctx) {
     return fig;
   }
 
+  const netns = ctx.flags.netns === undefined ? 100 : Number(ctx.flags.netns);
   const figures = { goalMs: GOAL_MS, runs, normal: await round('normal process count') };
   if (extra > 0) {
     const sleepers = await startSleepers(extra, { onCleanup: ctx.onCleanup });
     try {
       figures.extra = { added: extra, ...(await round(`with ${extra} extra sleeping processes`)) };
+      for (const kind of netns > 0 && process.getuid?.() === 0 ? ['process', 'bind'] : []) {
+        const ns = await startNamespaces(netns, { kind, onCleanup: ctx.onCleanup });
+        try {
+          const label = `with ${extra} extra processes and ${ns.inodes.length} extra network namespaces (${kind === 'bind' ? 'ip netns add, no process' : 'each held by a process'})`;
+          const fig = { added: ns.inodes.length, kind, ...(await round(label)) };
+          fig.ratio = Math.round((fig.use.wallMs.median / figures.extra.use.wallMs.median) * 100) / 100;
+          fig.ratioNoDrill = Math.round((fig['use-nodrill'].wallMs.median / figures.extra['use-nodrill'].wallMs.median) * 100) / 100;
+          fig.goalMet = fig.use.wallMs.median <= GOAL_MS;
+          ctx.log(`  ${kind} namespaces: use ${fig.use.wallMs.median.toFixed(0)} ms = ${fig.ratio}x the run without them (use-nodrill ${fig.ratioNoDrill}x); goal <= ${GOAL_MS} ms ${fig.goalMet ? 'met' : 'NOT met'}`);
+          figures[kind === 'bind' ? 'netnsBind' : 'netns'] = fig;
+        } finally {
+          await ns.kill();
+        }
+      }
     } finally {
       await sleepers.kill();
     }

@@ -46,7 +46,7 @@ const SECTIONS = [
   ['bpf', 'BPF probes vs bpftrace: attach time, runqlat overhead on stress-ng --switch and a pinned ping-pong, ring-buffer events/s'],
   ['netns', 'command collectors (ss, tc, nft/iptables, ethtool, conntrack) across 100 network namespaces vs the same commands bare'],
   ['tui', 'the terminal UI at 1 Hz with 2,000 extra processes vs htop and btop: CPU, first paint, peak RSS'],
-  ['playbook', 'diag run playbook use --json --window 1s, wall time with 2,000 extra sleeping processes (goal <= 1.5 s)'],
+  ['playbook', 'diag run playbook use --json --window 1s, wall time with 2,000 extra sleeping processes, then with 100 extra network namespaces too (held by processes; ip netns add), as ratios (goal <= 1.5 s)'],
   ['snapshot', 'diag snapshot --window 1s vs sos report --batch on the same host: wall time, CPU, bundle size (goals: <= 1.5 s + window, >= 3x faster, smaller)'],
 ];
 
