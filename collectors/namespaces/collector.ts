@@ -1,7 +1,7 @@
 import type { Collector, Row, TableOutcomes, TableSpec } from '../../src/core/collector.js';
 import { inNetns } from '../../src/core/entity.js';
 import { gauge } from '../../src/core/fields.js';
-import { ok, type Outcome } from '../../src/core/outcome.js';
+import { ok, type Outcome, type OutcomeCode } from '../../src/core/outcome.js';
 import type { Source } from '../../src/core/source.js';
 import { mapLimited } from '../commands/limit.js';
 import { NETDEV_TABLE } from '../procfs/netdev/collector.js';
@@ -221,17 +221,22 @@ function assemble(
     const counters = s && 'tables' in s ? `read (${s.via})` : s && 'skipped' in s ? s.skipped : s ? `unavailable: ${s.status === 'ok' ? '' : s.reason}` : 'not read';
     let status: string;
     let reason: string | undefined;
+    let code: OutcomeCode | undefined = v?.code;
     if (v) {
       status = v.status;
       reason = v.status === 'ok' ? plan?.why.get(c.inode) : v.reason;
     } else if (opts.noViews) {
       status = 'skipped';
       reason = 'not entered: commands in namespaces were not asked for';
+      code = 'not-run';
     } else {
       status = 'skipped';
       reason = notEntered.get(c.inode) ?? 'not entered';
+      code = 'not-run';
     }
     const countersBad = !(s && 'tables' in s);
+    // what went wrong with the counters comes first
+    if (countersBad) code = s && 'skipped' in s ? 'not-run' : s && s.status !== 'ok' ? s.code : code;
     visitRows.push({
       key: c.inode,
       labels: {
@@ -243,12 +248,13 @@ function assemble(
         ...(countersBad ? { reason: `counters ${counters}${reason ? `; ${reason}` : ''}` } : reason ? { reason } : {}),
         ...(v?.status === 'ok' && reason ? { entered: reason } : {}),
         ...(c.trouble && c.trouble.signals.length > 0 ? { signals: c.trouble.signals.slice(0, 6).join(', ') } : {}),
+        ...(code && !(status === 'ok' && !countersBad) ? { code } : {}),
       },
       values: { members: c.members.length, trouble: c.trouble?.score, duration_ms: v ? Math.round(v.ms * 10) / 10 : undefined, rows: v?.rows },
     });
   }
   for (const name of scan.unmounted) {
-    visitRows.push({ key: `unmounted:${name}`, labels: { netns_display: name, status: 'unavailable', reason: `/run/netns/${name} is not a mounted network namespace (a name left behind; ip netns delete ${name} removes it)` }, values: {} });
+    visitRows.push({ key: `unmounted:${name}`, labels: { netns_display: name, status: 'unavailable', code: 'not-found', reason: `/run/netns/${name} is not a mounted network namespace (a name left behind; ip netns delete ${name} removes it)` }, values: {} });
   }
   const entered = [...(views?.visits.values() ?? [])].filter((v) => v.status === 'ok' || v.status === 'partial').length;
 

@@ -1,6 +1,6 @@
 import type { CollectContext, Row, TableOutcomes, TableSpec } from '../../src/core/collector.js';
 import { inNetns } from '../../src/core/entity.js';
-import { ok, type Outcome } from '../../src/core/outcome.js';
+import { ok, type Outcome, type OutcomeCode } from '../../src/core/outcome.js';
 import type { Source } from '../../src/core/source.js';
 import { firewallCollector } from '../commands/firewall/collector.js';
 import { mapLimited, withCommandLimit } from '../commands/limit.js';
@@ -104,6 +104,8 @@ export const VIEW_TABLES: Readonly<Record<string, { readonly from: string; reado
 export interface Visit {
   readonly status: 'ok' | 'partial' | 'unavailable' | 'timeout' | 'skipped';
   readonly reason?: string;
+  /** The outcome code of what went wrong first (not-run for a namespace left out on purpose). */
+  readonly code?: OutcomeCode;
   readonly ms: number;
   readonly rows: number;
 }
@@ -172,16 +174,18 @@ export async function collectViews(src: Source, plan: VisitPlan, opts: ViewsOpti
   plan.enter.forEach((c, i) => {
     const r = results[i]!;
     if (r.status !== 'done') {
-      visits.set(c.inode, { status: r.status, reason: r.reason, ms: r.ms, rows: 0 });
+      visits.set(c.inode, { status: r.status, reason: r.reason, code: r.status === 'timeout' ? 'timeout' : 'not-run', ms: r.ms, rows: 0 });
       return;
     }
     const labels = opts.labelsOf(c);
     const problems: string[] = [];
+    let code: OutcomeCode | undefined;
     let count = 0;
     let good = 0;
     for (const [tid, o] of Object.entries(r.tables)) {
       if (o.status !== 'ok') {
         firstBad[tid] ??= o;
+        code ??= o.code;
         problems.push(`${VIEW_TABLES[tid]!.from}: ${o.reason}`);
         continue;
       }
@@ -191,7 +195,7 @@ export async function collectViews(src: Source, plan: VisitPlan, opts: ViewsOpti
       count += o.value.length;
     }
     const status = good === Object.keys(r.tables).length ? 'ok' : good === 0 ? 'unavailable' : 'partial';
-    visits.set(c.inode, { status, ...(problems.length > 0 ? { reason: shortReason(problems.join('; ')) } : {}), ms: r.ms, rows: count });
+    visits.set(c.inode, { status, ...(problems.length > 0 ? { reason: shortReason(problems.join('; ')) } : {}), ...(code ? { code } : {}), ms: r.ms, rows: count });
   });
   const tables: TableOutcomes = {};
   for (const tid of Object.keys(VIEW_TABLES)) {

@@ -65,8 +65,8 @@ export interface TableSpec {
   readonly identityFields?: readonly string[];
   /**
    * The table reports on the collection itself, one row per part of it (a network namespace
-   * entered or not): label `status` ("ok", or partial, unavailable, timeout, skipped) and label
-   * `reason`. A playbook report lists the parts that are not ok in its `unavailable`, grouped by
+   * entered or not): label `status` ("ok", or partial, unavailable, timeout, skipped), label
+   * `reason` and label `code` (an OutcomeCode: not-run for a part left out on purpose). A playbook report lists the parts that are not ok in its `unavailable`, grouped by
    * status and reason, named by the label `name` (`what` says what the parts are), so nothing is
    * skipped silently.
    */

@@ -54,6 +54,6 @@ describe.each(['network', 'use'])('%s playbook, every network namespace', (name)
     ]);
     expect(udp.culprits?.[1]).toMatchObject({ value: 400, identity: { pid: '300', process: 'udp-sink', netns: BLUE_NET } });
 
-    expect(r.unavailable).toContainEqual({ collector: 'namespaces', table: 'netns_visits', status: 'unavailable', reason: expect.stringMatching(/^1 network namespaces unavailable: \/run\/netns\/stale is not a mounted network namespace/) });
+    expect(r.unavailable).toContainEqual({ collector: 'namespaces', table: 'netns_visits', status: 'unavailable', code: 'not-found', reason: expect.stringMatching(/^1 network namespaces unavailable: \/run\/netns\/stale is not a mounted network namespace/) });
   });
 });

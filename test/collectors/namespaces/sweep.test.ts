@@ -143,7 +143,8 @@ describe('the sweep on a fixture host', async () => {
     // named by its ip-netns name (it is bind-mounted as "blue" too), entered through its process
     expect(v.get(BLUE_NET)!.labels).toMatchObject({ netns_display: 'blue', via: `bind mount ${BLUE_PATH}`, counters: 'read (process 300)', status: 'ok', entered: expect.stringMatching(/^drops or errors in its counters: /) });
     expect(v.get(EMPTY_NET)!.labels).toMatchObject({ netns_display: 'with space', netns_name: 'with space', via: `bind mount ${EMPTY_PATH}`, counters: `read (bind mount ${EMPTY_PATH})`, status: 'ok' });
-    expect(v.get('unmounted:stale')!.labels).toMatchObject({ status: 'unavailable', reason: expect.stringContaining('/run/netns/stale is not a mounted network namespace') });
+    expect(v.get(BLUE_NET)!.labels.code).toBeUndefined();
+    expect(v.get('unmounted:stale')!.labels).toMatchObject({ status: 'unavailable', code: 'not-found', reason: expect.stringContaining('/run/netns/stale is not a mounted network namespace') });
     expect(rows('netns_udp').find((r) => r.key === EMPTY_NET)!.values.RcvbufErrors).toBe(0);
   });
   it('gives the qdisc drops of a namespace their rate, nested in the namespace and labelled with it', () => {
@@ -191,7 +192,7 @@ describe('many quiet namespaces', () => {
       const v = out.netns_visits!;
       if (v.status !== 'ok') throw new Error('no visits');
       expect(v.value).toHaveLength(12);
-      expect(new Set(v.value.map((r) => `${r.labels?.status}: ${r.labels?.reason}`))).toEqual(new Set(['skipped: not entered: no drops or errors in its counters, and with 12 namespaces (more than 8) only those that show some are']));
+      expect(new Set(v.value.map((r) => `${r.labels?.status} (${r.labels?.code}): ${r.labels?.reason}`))).toEqual(new Set(['skipped (not-run): not entered: no drops or errors in its counters, and with 12 namespaces (more than 8) only those that show some are']));
       expect(out.netns_qdiscs).toEqual({ status: 'ok', value: [] });
       const scan = out.namespaces_scan!;
       expect(scan.status === 'ok' && scan.value[0]!.values).toMatchObject({ net: 13, netns_visited: 13, netns_entered: 0 });
