@@ -224,7 +224,7 @@ function assemble(
     let code: OutcomeCode | undefined = v?.code;
     if (v) {
       status = v.status;
-      reason = v.status === 'ok' ? plan?.why.get(c.inode) : v.reason;
+      reason = v.status === 'ok' ? undefined : v.reason;
     } else if (opts.noViews) {
       status = 'skipped';
       reason = 'not entered: commands in namespaces were not asked for';
@@ -246,7 +246,8 @@ function assemble(
         // counters unread is worse than views not entered: say it first
         status: countersBad && status === 'ok' ? 'partial' : status,
         ...(countersBad ? { reason: `counters ${counters}${reason ? `; ${reason}` : ''}` } : reason ? { reason } : {}),
-        ...(v?.status === 'ok' && reason ? { entered: reason } : {}),
+        // why it was entered (the views then say what they found, or why not)
+        ...(v && v.status !== 'skipped' && plan?.why.get(c.inode) ? { entered: plan.why.get(c.inode)! } : {}),
         ...(c.trouble && c.trouble.signals.length > 0 ? { signals: c.trouble.signals.slice(0, 6).join(', ') } : {}),
         ...(code && !(status === 'ok' && !countersBad) ? { code } : {}),
       },
