@@ -271,9 +271,13 @@ describe.skipIf(req.skip)('scenario: quiet namespaces', () => {
     const seen = new Map(visits.filter((v) => mine.has(v.key)).map((v) => [v.key, v.labels]));
     expect(seen.size).toBe(20);
     for (const [inode, l] of seen) {
-      expect(l.counters, `netns ${inode}`).toMatch(/^read \((process \d+|bind mount \/run\/netns\/dnet-\d+-q\d)\)$/);
+      // a process's namespace is read from files; one held by a bind mount costs a command, which a
+      // loaded host may not fit in the sample's budget: then it says so
+      expect(l.counters, `netns ${inode}`).toMatch(/^(read \((process \d+|bind mount \/run\/netns\/dnet-\d+-q\d)\)|not read: the \d+ ms budget for reading namespaces without a process was spent)$/);
       expect(l.status, `netns ${inode}`).toBe('skipped');
-      expect(l.reason, `netns ${inode}`).toMatch(/^not entered: no drops or errors in its counters, and with \d+ namespaces \(more than 8\)/);
+      expect(l.code, `netns ${inode}`).toBe('not-run');
+      expect(l.reason, `netns ${inode}`).toMatch(/not entered: (no drops or errors in its counters|its counters could not be read), and with \d+ namespaces \(more than 8\)/);
     }
+    expect([...seen.values()].filter((l) => l.counters?.startsWith('read (')).length).toBeGreaterThanOrEqual(10);
   });
 });
