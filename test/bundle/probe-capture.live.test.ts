@@ -128,7 +128,7 @@ describe.skipIf(req.skip)('a snapshot keeps the BPF evidence of its drill-downs'
       const steps = await waitFor(/^cpu: \w+ - steps/);
       const order = steps.lines.findIndex((l) => l.includes('cpu-runqueue-saturation'));
       steps.onEnter!(order);
-      const step = await waitFor(/^cpu \/ cpu-runqueue-saturation$/);
+      const step = await waitFor(/^cpu \/ cpu-runqueue-saturation(: culprits)?$/);
       const text = step.lines.join('\n');
       expect(text).toMatch(/drill-down probe runqlat: ok\n +bucket:0-1\s+low_us=0 high_us=1 waits=\d+/);
       const choice = step.lines.findIndex((l) => /run BPF probe runqlat for \d+ s: .*\(as captured\)$/.test(l));
