@@ -73,7 +73,6 @@ export function collectorsFor(playbook: LoadedPlaybook, cat: MetricCatalogue, on
   return [...new Set([...cat.tables.values()].map((t) => t.collector))].filter((c) => ids.has(c.id));
 }
 
-/** diag's own network namespace through /proc/self (what a fixture or bundle recorded). */
 /** The variables every playbook run knows of the host: its network namespace, diag's own PID. */
 export function hostVars(src: Source): Record<string, string> {
   const hostNetns = selfNetns(src);
@@ -85,6 +84,7 @@ export function hostVars(src: Source): Record<string, string> {
   };
 }
 
+/** diag's own network namespace through /proc/self (what a fixture or bundle recorded). */
 function selfNetns(src: Source): string | undefined {
   const l = src.readLink('/proc/self/ns/net');
   const m = l.status === 'ok' ? /^net:\[(\d+)\]$/.exec(l.value) : null;

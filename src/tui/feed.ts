@@ -1,23 +1,44 @@
 import type { Collector } from '../core/collector.js';
 import { CollectorMemo } from '../core/collector-memo.js';
 import { deriveModel } from '../core/derive.js';
-import { Sampler, type Cadence } from '../core/sampler.js';
+import { needsWindow, Sampler, type Cadence } from '../core/sampler.js';
 import type { Source } from '../core/source.js';
-import { evaluatePlaybook } from '../engine/evaluate.js';
+import { evaluatePlaybook, type Evaluation } from '../engine/evaluate.js';
 import type { LoadedPlaybook } from '../engine/loader.js';
-import { hostVars } from '../engine/run.js';
+import type { MetricCatalogue } from '../engine/metrics.js';
+import { collectorsFor, hostVars, levelOnlyCollectors } from '../engine/run.js';
 import type { EngineSession } from '../engine/session.js';
 import { LiveSource } from '../core/live-source.js';
 import { DashboardSource } from './dashboard-source.js';
+import { SlowLane, type SlowLaneOptions } from './slow-lane.js';
 import type { Frame } from './frame.js';
 
 /**
  * Collectors the dashboard refreshes every second: procfs, sysfs and cgroup readers. Command
- * collectors (ss, tc, nft...) and BPF cost a process or a probe each: the guided investigation
- * runs them when a step asks for them.
+ * collectors (ss, tc, nft...) and the namespace sweep cost a process or many each: the slow lane
+ * samples those the playbook judges in the background (slow-lane.ts); BPF probes run when a
+ * step of the guided investigation asks for them.
  */
 export function dashboardCollectors(all: readonly Collector[]): Collector[] {
   return all.filter((c) => c.origin === 'procfs' || c.origin === 'sysfs' || c.origin === 'cgroup');
+}
+
+/** The collectors of tables a playbook judges that the dashboard does not refresh every second (BPF probes run only when asked). */
+export function slowCollectors(playbook: LoadedPlaybook, catalogue: MetricCatalogue, fast: readonly Collector[]): Collector[] {
+  return collectorsFor(playbook, catalogue).filter((c) => !fast.includes(c) && c.origin !== 'bpf');
+}
+
+/** Collectors of the culprit tables the findings lack (sockets behind a listen overflow), besides the fast ones. */
+function culpritCollectors(ev: Evaluation, catalogue: MetricCatalogue, fast: readonly Collector[]): Collector[] {
+  const out: Collector[] = [];
+  for (const o of ev.checks) {
+    if (o.findings.length === 0) continue;
+    for (const t of o.culpritTables ?? []) {
+      const c = catalogue.tables.get(t)?.collector;
+      if (c && !fast.includes(c) && c.origin !== 'bpf' && !out.includes(c)) out.push(c);
+    }
+  }
+  return out;
 }
 
 function readHost(src: Source): Frame['host'] {
@@ -51,19 +72,34 @@ export class LiveFeed implements Feed {
   private readonly cadence: Cadence;
   /** The host's netns and diag's PID, as a playbook run knows them (diag is never a culprit). */
   private readonly vars: Record<string, string>;
+  /** The playbook's command collectors and namespace sweep, in the background (slow-lane.ts). */
+  private readonly slow: SlowLane | undefined;
+  /** Culprit tables the last frame's findings lacked: the next slow round samples them too. */
+  private wanted: Collector[] = [];
   constructor(
     readonly source: Source,
     private readonly session: EngineSession,
     readonly playbook: LoadedPlaybook,
     private readonly collectors: readonly Collector[] = dashboardCollectors(session.collectors),
+    /** The slow lane's timing, or false for none (every table the playbook needs is then only what `collectors` give). */
+    slow: SlowLaneOptions | false = {},
   ) {
     this.dashboard = new DashboardSource(source, undefined, undefined, source instanceof LiveSource ? source.pinnedFiles() : undefined);
     this.cadence = new Sampler(this.dashboard).cadence(collectors, { memo: new CollectorMemo() });
     this.vars = hostVars(source);
+    const levels = levelOnlyCollectors(playbook, session.catalogue);
+    const once = (c: Collector) => !needsWindow(c) || levels.has(c.id);
+    this.slow = slow === false ? undefined : new SlowLane(source, slowCollectors(playbook, session.catalogue, collectors), { once, ...slow });
   }
 
   close(): void {
+    this.slow?.close();
     this.dashboard.close();
+  }
+
+  /** The slow lane's round under way, if any (tests). */
+  slowSettled(): Promise<void> {
+    return this.slow?.settled() ?? Promise.resolve();
   }
 
   async next(): Promise<Frame> {
@@ -71,8 +107,12 @@ export class LiveFeed implements Feed {
     // First paint: the first frame has no rates anyway, and reading every process's files is
     // most of its cost (~0.3 s with 2,000 processes); the process list follows half a second later.
     const step = await this.cadence.next(this.cadence.taken === 0 ? this.collectors.filter((c) => c.id !== 'processes') : this.collectors);
-    const model = deriveModel(this.collectors, step.window);
+    const fast = deriveModel(this.collectors, step.window);
+    // the last slow round's tables beside this window's (the fast ones win: the same table is never in both)
+    const slow = this.slow?.poll(this.wanted);
+    const model = slow ? { ...fast, tables: { ...slow, ...fast.tables } } : fast;
     const evaluation = evaluatePlaybook({ playbook: this.playbook, model, catalogue: this.session.catalogue, vars: this.vars });
+    this.wanted = culpritCollectors(evaluation, this.session.catalogue, this.collectors);
     return { model, evaluation, playbook: this.playbook.name, host: readHost(this.source), at: step.sample.clock.wall, source: 'live', tick: step.index };
   }
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveRequirement } from '../helpers/capabilities.js';
@@ -161,5 +162,93 @@ describe.skipIf(need.skip)('the first screen names the culprits', () => {
     t.keys('Enter');
     await t.waitFor((x) => /Processes sort:cpu/.test(x) && !/\(Esc back\)/.test(x), 'the process list', 10_000);
     expect(selectedText(t.capture({ escapes: true }), 2)).toMatch(new RegExp(`^\\s*${pid} `));
+  });
+});
+
+/**
+ * A namespace that drops: two network namespaces of ours joined by a veth pair, a tbf qdisc on
+ * one end limited to 100 kbit/s and a UDP sender in that namespace sending ~1.6 MB/s to the
+ * other end (traffic only between our namespaces): most packets are dropped at the qdisc. The
+ * dashboard's slow lane (the namespace sweep, tc inside namespaces that show drops) judges it;
+ * the first screen names the namespace and the qdisc. The sender is bounded by timeout(1) and
+ * killed by PID; the namespaces are deleted in afterAll.
+ */
+const needNs = liveRequirement('root', 'cmd:tmux', 'cmd:timeout', 'cmd:ip', 'cmd:tc');
+const NS = { a: `${NAME}-a`, b: `${NAME}-b` };
+const VETH = { a: `dg${process.pid}a`.slice(-15), b: `dg${process.pid}b`.slice(-15) };
+const SENDER = "const s = require('dgram').createSocket('udp4'); const m = Buffer.alloc(512, 65); setInterval(() => { for (let i = 0; i < 32; i++) s.send(m, 5002, '10.251.0.2', () => {}); }, 10);";
+let nsTui: TmuxTui | undefined;
+let senders: number[] = [];
+
+function sh(cmd: string, args: readonly string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 20_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+const nsPids = (ns: string): number[] =>
+  spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter((l) => /^\d+$/.test(l))
+    .map(Number);
+
+/** Packets the tbf qdisc dropped so far (tc -s inside the namespace). */
+const qdiscDrops = (): number => Number(/dropped (\d+)/.exec(spawnSync('ip', ['netns', 'exec', NS.a, 'tc', '-s', 'qdisc', 'show', 'dev', VETH.a], { encoding: 'utf8' }).stdout)?.[1] ?? 0);
+
+describe.skipIf(needNs.skip)('the first screen names a namespace that drops', () => {
+  beforeAll(async () => {
+    for (const ns of [NS.a, NS.b]) sh('ip', ['netns', 'add', ns]);
+    sh('ip', ['link', 'add', VETH.a, 'netns', NS.a, 'type', 'veth', 'peer', 'name', VETH.b, 'netns', NS.b]);
+    sh('ip', ['-n', NS.a, 'addr', 'add', '10.251.0.1/30', 'dev', VETH.a]);
+    sh('ip', ['-n', NS.b, 'addr', 'add', '10.251.0.2/30', 'dev', VETH.b]);
+    for (const [ns, dev] of [
+      [NS.a, VETH.a],
+      [NS.b, VETH.b],
+    ] as const) {
+      sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
+      sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    }
+    sh('ip', ['netns', 'exec', NS.a, 'tc', 'qdisc', 'add', 'dev', VETH.a, 'root', 'tbf', 'rate', '100kbit', 'burst', '2kb', 'limit', '2kb']);
+    work.start('ip', ['netns', 'exec', NS.a, 'timeout', '-s', 'KILL', '90', process.execPath, '-e', SENDER]);
+    await until(() => nsPids(NS.a).length >= 2);
+    senders = nsPids(NS.a);
+    // node takes a moment to start sending on a loaded host
+    await until(() => qdiscDrops() > 100, 15_000);
+    nsTui = TmuxTui.start({ name: 'dguide-netns', cols: 100, rows: 30 });
+  });
+
+  afterAll(async () => {
+    nsTui?.kill();
+    await work.stop();
+    // timeout(1) leads a process group of its own: what is left in the namespace is killed by PID
+    for (const pid of [...senders, ...nsPids(NS.a)]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    for (const ns of [NS.a, NS.b]) spawnSync('ip', ['netns', 'delete', ns], { stdio: 'ignore' });
+  });
+
+  it('a tbf qdisc dropping most packets in a namespace: the findings name the qdisc and the namespace; Enter shows its processes', { timeout: 90_000 }, async () => {
+    const t = nsTui;
+    if (!t) throw new Error('diag did not start in tmux');
+    expect(qdiscDrops(), 'the qdisc drops the sender\'s packets').toBeGreaterThan(100);
+    const named = (s: string) => findingsBox(s).find((l) => l.includes(`qdisc tbf on ${VETH.a} in ${NS.a}`));
+    const s = await t.waitFor((x) => named(x) !== undefined, `a finding naming the tbf qdisc on ${VETH.a} in ${NS.a}`, 60_000);
+    // no key was pressed: the Overview tab, as diag opened
+    expect(selectedText(t.capture({ escapes: true }).split('\n')[1] ?? '')).toContain('Overview');
+    expect(named(s)).toMatch(new RegExp(`^CRIT qdisc tbf on ${VETH.a} in ${NS.a} \\(netns \\d+`));
+    // Enter on it: the qdisc is seen in its namespace, whose processes are shown (the sender)
+    for (let i = 0; i < 20 && !selectedText(t.capture({ escapes: true }), 2)?.includes(`in ${NS.a}`); i++) {
+      const before = selectedText(t.capture({ escapes: true }), 2);
+      t.keys('j');
+      await t.waitFor((x) => selectedText(x, 2) !== before, 'the cursor to move', 5000, { escapes: true }).catch(() => undefined);
+    }
+    t.keys('Enter');
+    const p = await t.waitFor(new RegExp(`processes of netns ${NS.a}`), 'the namespace\'s processes', 10_000);
+    const rows = p.split('\n').filter((l) => /^│\s+\d+ /.test(l)).map((l) => Number(/^│\s+(\d+) /.exec(l)![1]));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const pid of rows) expect(senders).toContain(pid);
   });
 });

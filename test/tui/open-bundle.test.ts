@@ -39,7 +39,7 @@ describe.skipIf(need.skip)('diag open BUNDLE', () => {
       expect(header).toMatch(new RegExp(`^ diag ${manifest.host.hostname} +${manifest.host.kernel.replace(/\./g, '\\.')} `));
       expect(header).toMatch(/\b(OK|WARNING|CRITICAL|UNKNOWN)\b/);
       // the planted process is in the bundle's findings (it is gone from the host now)
-      expect(s).toMatch(new RegExp(`process:${hog.pid}: Process ${hog.pid} \\(diagt-tui-snap\\) uses 98%`));
+      expect(s).toMatch(new RegExp(`Process ${hog.pid} \\(diagt-tui-snap\\) uses 98%`));
       expect(s).toMatch(/diagt-tui-snap|python3/);
       // frozen: the same screen a refresh later; s says snapshots come from a live host
       await new Promise((r) => setTimeout(r, 2200));

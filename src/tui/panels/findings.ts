@@ -51,11 +51,12 @@ export function findingEnter(f: Finding, frame: Frame, panels: PanelLookup): Ent
   return { kind: 'overlay', content: findingOverlay(f, frame, panels) };
 }
 
-/** The finding's text in a cell: scope, title and what explains it; the scope goes first when the width runs short. */
+/** The finding's text in a cell: scope, title and what explains it; the scope (which the title names in words) goes first when the width runs short. */
 export function findingCell(f: Finding, width: number): string {
   const cause = findingCause(f);
-  const full = `${f.scope}: ${f.title}${cause ? ` — ${cause}` : ''}`;
-  return cause && textWidth(full) > width ? `${f.title} — ${cause}` : full;
+  const text = `${f.title}${cause ? ` — ${cause}` : ''}`;
+  const full = `${f.scope}: ${text}`;
+  return textWidth(full) > width ? text : full;
 }
 
 /** Findings worst first, each with its first culprit; Enter goes to that culprit, e shows the evidence. */
