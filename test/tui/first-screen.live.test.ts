@@ -84,7 +84,7 @@ describe.skipIf(need.skip)('the first screen names the culprits', () => {
     gate.stdin?.end('go\n');
     // the loops: sh running the while loop (not the gate's sh, whose script names it too)
     const mine = () => members().filter((p) => p !== String(gate.pid) && isLoop(p));
-    await until(() => mine().length === 4);
+    await until(() => mine().length === 4, 15_000);
     loops = mine();
     // 100x30: the small layout, its first tab (Overview) with eight rows of findings
     tui = TmuxTui.start({ name: 'dguide-cgroup', cols: 100, rows: 30 });
@@ -124,7 +124,9 @@ describe.skipIf(need.skip)('the first screen names the culprits', () => {
     expect(selectedText(tui.capture({ escapes: true }).split('\n')[1] ?? '')).toContain('Overview');
     expect(named(s)).toMatch(new RegExp(`^(CRIT|WARN) .*— cgroup /${NAME}: sh \\d+, \\d+, \\d+, \\d+ \\(4 processes`));
     for (const l of s.split('\n')) expect([...l].length).toBeLessThanOrEqual(100);
-    // Enter on that finding goes to its first culprit: one of the loops, in the process list
+    // Enter on that finding goes to its first culprit: one of the loops, in the process list.
+    // From the top: the cursor stays on the finding it was on when others came in above it.
+    tui.keys('g');
     for (let i = 0; i < 20 && !selectedText(tui.capture({ escapes: true }), 2)?.includes(`cgroup /${NAME}`); i++) {
       const before = selectedText(tui.capture({ escapes: true }), 2);
       tui.keys('j');
@@ -239,12 +241,15 @@ describe.skipIf(needNs.skip)('the first screen names a namespace that drops', ()
     // no key was pressed: the Overview tab, as diag opened
     expect(selectedText(t.capture({ escapes: true }).split('\n')[1] ?? '')).toContain('Overview');
     expect(named(s)).toMatch(new RegExp(`^CRIT qdisc tbf on ${VETH.a} in ${NS.a} \\(netns \\d+`));
-    // Enter on it: the qdisc is seen in its namespace, whose processes are shown (the sender)
-    for (let i = 0; i < 20 && !selectedText(t.capture({ escapes: true }), 2)?.includes(`in ${NS.a}`); i++) {
+    // Enter on it: the qdisc is seen in its namespace, whose processes are shown (the sender).
+    // From the top: the cursor stays on the finding it was on when others came in above it.
+    t.keys('g');
+    for (let i = 0; i < 10 && !selectedText(t.capture({ escapes: true }), 2)?.includes(`in ${NS.a}`); i++) {
       const before = selectedText(t.capture({ escapes: true }), 2);
       t.keys('j');
-      await t.waitFor((x) => selectedText(x, 2) !== before, 'the cursor to move', 5000, { escapes: true }).catch(() => undefined);
+      await t.waitFor((x) => selectedText(x, 2) !== before, 'the cursor to move', 3000, { escapes: true }).catch(() => undefined);
     }
+    expect(selectedText(t.capture({ escapes: true }), 2), t.capture()).toContain(`qdisc tbf on ${VETH.a} in ${NS.a}`);
     t.keys('Enter');
     const p = await t.waitFor(new RegExp(`processes of netns ${NS.a}`), 'the namespace\'s processes', 10_000);
     const rows = p.split('\n').filter((l) => /^│\s+\d+ /.test(l)).map((l) => Number(/^│\s+(\d+) /.exec(l)![1]));
