@@ -58,6 +58,10 @@ describe.skipIf(req.skip)('scenario: findings name their culprits', () => {
     const r = await runDiag('use');
     await work.stop();
     expect(loops.size).toBe(3);
+    // the loops run under timeout(1), in process groups of their own: stop() ends them by session
+    const alive = () => [...loops].filter((p) => existsSync(`/proc/${p}`) && !/\) Z /.test(readFileSync(`/proc/${p}/stat`, 'utf8')));
+    await until(() => alive().length === 0, 3000);
+    expect(alive()).toEqual([]);
     const hits = expectFinding(r, { resource: 'cpu', kind: 'utilization', check: 'cpu-host-utilization', scope: 'cpu:all' });
     const procs = culpritsOf(hits[0]!, 'process');
     const mine = procs.filter((c) => loops.has(c.entity.id.replace('process:', '')));

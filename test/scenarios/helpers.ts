@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { reportSchema, type Finding, type Report } from '../../src/engine/report-schema.js';
@@ -90,6 +90,7 @@ export class Workloads {
   }
 
   async stop(): Promise<void> {
+    const sessions = new Set(this.children.map((c) => c.pid).filter((p): p is number => p !== undefined));
     for (const c of this.children) {
       if (c.pid === undefined) continue;
       try {
@@ -98,9 +99,37 @@ export class Workloads {
         /* already gone */
       }
     }
+    // timeout(1) moves its child into a process group of its own: what is left of a workload is
+    // found by its session (each workload was started detached, as a session leader) and ended by PID.
+    for (const pid of sessionMembers(sessions)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
     await Promise.all(this.children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : Promise.race([new Promise<void>((r) => c.once('exit', () => r())), sleepMs(3000)]))));
     this.children.length = 0;
   }
+}
+
+/** PIDs whose session id (field 6 of /proc/PID/stat) is one of `sessions`. */
+function sessionMembers(sessions: ReadonlySet<number>): number[] {
+  if (sessions.size === 0) return [];
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const sid = Number(fields[3]);
+    if (sessions.has(sid)) out.push(Number(name));
+  }
+  return out;
 }
 
 /** Run a command, throwing with its stderr when it fails (set-up steps of a scenario). */
