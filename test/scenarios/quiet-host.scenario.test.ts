@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { liveRequirement } from '../helpers/capabilities.js';
-import { runDiag, sleep, Workloads, type DiagRun } from './helpers.js';
+import { expectFinding, quietHost, runDiag, until, Workloads, type DiagRun } from './helpers.js';
 
 /**
  * An idle host, and the same host with one busy loop (busy, not saturated), raise no critical
@@ -10,29 +11,12 @@ import { runDiag, sleep, Workloads, type DiagRun } from './helpers.js';
  * time) a busy machine fails the test; on a developer machine it is skipped with the reason.
  * The same judgement on synthetic hosts, independent of the machine, is in
  * test/playbooks/synthetic-hosts.test.ts.
+ *
+ * "No finding" alone would pass for a diag that collects nothing: each test also requires the
+ * coverage cells it judges to be `ok` (collected and judged), and the busy loop, pinned to CPU 1,
+ * must be seen: a per-CPU utilisation warning on cpu:1 naming the loop (the positive control).
  */
-function cpuTicks(): { busy: number; total: number; running: number } {
-  const s = readFileSync('/proc/stat', 'utf8');
-  const f = s.split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-  const idle = (f[3] ?? 0) + (f[4] ?? 0);
-  const running = Number(/^procs_running (\d+)/m.exec(s)?.[1] ?? '0');
-  return { busy: total - idle, total, running };
-}
-
-function quietHost(): { skip: boolean; reason: string } {
-  const a = cpuTicks();
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
-  const b = cpuTicks();
-  const busyPct = (100 * (b.busy - a.busy)) / Math.max(1, b.total - a.total);
-  if (busyPct < 25 && b.running <= 2) return { skip: false, reason: '' };
-  const reason = `the host is not quiet (${busyPct.toFixed(0)}% CPU busy, ${b.running} runnable tasks): other work would be real load`;
-  if (process.env.CI === 'true' || process.env.CI === '1') throw new Error(`CI=true and ${reason}: run the scenarios one file at a time on an otherwise idle runner`);
-  process.stderr.write(`skipping live test: ${reason}\n`);
-  return { skip: true, reason };
-}
-
-const req = liveRequirement('root', 'cmd:timeout');
+const req = liveRequirement('root', 'cmd:timeout', 'cmd:taskset', 'cmd:pgrep');
 const quiet = req.skip ? req : quietHost();
 const work = new Workloads();
 
@@ -45,16 +29,29 @@ describe.skipIf(quiet.skip)('scenario: a quiet host', () => {
   it('idle: the use playbook raises no critical', async () => {
     const r = await runDiag('use');
     expect(criticalNow(r)).toEqual([]);
-    expect(r.report.coverage.find((c) => c.resource === 'cpu' && c.kind === 'saturation')?.status).toBe('ok');
+    // judged, not merely silent: the cpu and memory cells were collected and found nothing
+    const cell = (resource: string, kind: string) => r.report.coverage.find((c) => c.resource === resource && c.kind === kind)?.status;
+    expect([cell('cpu', 'utilization'), cell('cpu', 'saturation'), cell('memory', 'utilization'), cell('memory', 'saturation')]).toEqual(['ok', 'ok', 'ok', 'ok']);
   });
 
   it('one busy loop: busy, not saturated: no critical, CPU saturation ok', async () => {
-    work.start('timeout', ['-s', 'KILL', '30', 'sh', '-c', 'while :; do :; done']);
-    await sleep(1500);
+    const leader = work.start('taskset', ['-c', '1', 'timeout', '-s', 'KILL', '30', 'sh', '-c', 'while :; do :; done']);
+    let loop = '';
+    const ticks = () => {
+      const s = readFileSync(`/proc/${loop}/stat`, 'utf8');
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      return Number(f[11]) + Number(f[12]);
+    };
+    // under way: the loop (sh under timeout) has had 0.2 s of CPU
+    await until(() => (loop = spawnSync('pgrep', ['-P', String(leader.pid), 'sh'], { encoding: 'utf8' }).stdout.trim()) !== '' && ticks() >= 20, 10_000, 'the busy loop running');
     const r = await runDiag('use');
     await work.stop();
     expect(criticalNow(r)).toEqual([]);
     const sat = r.report.findings.filter((f) => f.resource === 'cpu' && f.kind === 'saturation' && f.check !== 'cpu-load-saturation');
     expect(sat.map((f) => f.title)).toEqual([]);
+    expect(r.report.coverage.find((c) => c.resource === 'cpu' && c.kind === 'saturation')?.status).toBe('ok');
+    // the positive control: the loop is seen, on its CPU, by name
+    const busy = expectFinding(r, { resource: 'cpu', kind: 'utilization', check: 'cpu-percpu-utilization', scope: 'cpu:1', min: 'warning' });
+    expect((busy[0]!.culprits ?? []).map((c) => c.entity.id)).toContain(`process:${loop}`);
   });
 });
