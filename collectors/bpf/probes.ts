@@ -5,6 +5,7 @@ import { execsnoopProbe } from './execsnoop.js';
 import { oomkillProbe } from './oomkill.js';
 import { profileProbe } from './profile.js';
 import { runqlatProbeWith } from './runqlat.js';
+import { syscallsProbe } from './syscalls.js';
 import { tcpretransProbe } from './tcpretrans.js';
 
 /** Probe-specific command-line settings; a probe lists the ones it takes in `settings`. */
@@ -25,6 +26,7 @@ export const PROBES: ReadonlyArray<(s: ProbeSettings) => ProbeDefinition<unknown
   () => execsnoopProbe(),
   () => oomkillProbe(),
   (s) => profileProbe(s.hz === undefined ? {} : { hz: s.hz }),
+  () => syscallsProbe(),
 ];
 
 export const probeIds = (): string[] => PROBES.map((p) => p({}).id);

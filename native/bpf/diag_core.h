@@ -149,6 +149,17 @@ struct request {
 	unsigned int __data_len;
 };
 
+/* Syscall arguments (x86_64 syscall ABI: di, si, dx, r10, r8, r9); other architectures' probes
+ * record no arguments (syscalls.bpf.c). */
+struct pt_regs {
+	unsigned long di;
+	unsigned long si;
+	unsigned long dx;
+	unsigned long r10;
+	unsigned long r8;
+	unsigned long r9;
+};
+
 /* Records of classic tracepoints (the format files), relocated like any kernel struct: their
  * layout changes between kernels (e.g. skb:kfree_skb gained rx_sk before protocol in 6.11). */
 struct trace_entry {
@@ -165,6 +176,18 @@ struct trace_event_raw_sched_switch {
 	int prev_pid;
 	long prev_state;
 	int next_pid;
+};
+
+struct trace_event_raw_sys_enter {
+	struct trace_entry ent;
+	long id;
+	unsigned long args[6];
+};
+
+struct trace_event_raw_sys_exit {
+	struct trace_entry ent;
+	long id;
+	long ret;
 };
 
 /* Declared as an enum on purpose (see the pitfall above); values come from the kernel's BTF at

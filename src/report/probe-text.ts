@@ -5,6 +5,7 @@ import { slotRange, type Log2Histogram } from '../../collectors/bpf/histogram.js
 import { decodeOomEvent, type OomEvent, type OomkillResult } from '../../collectors/bpf/oomkill.js';
 import type { ProfileResult } from '../../collectors/bpf/profile.js';
 import type { RunqlatResult } from '../../collectors/bpf/runqlat.js';
+import type { SyscallStat, SyscallsResult } from '../../collectors/bpf/syscalls.js';
 import { endpoint, type TcpretransResult } from '../../collectors/bpf/tcpretrans.js';
 import { sanitizeForTerminal as clean } from '../core/sanitize.js';
 
@@ -23,11 +24,14 @@ export interface ProbeText {
 }
 
 /** The bcc-style text histogram. */
-export function renderHistogram(h: Log2Histogram, width = 40): string {
+export function renderHistogram(h: Log2Histogram, width = 40, opts: { readonly fromFirst?: boolean } = {}): string {
   if (h.total === 0) return `     (no samples)\n`;
   const max = Math.max(...h.counts);
   const lines = [`${h.unit.padStart(19)}${' '.repeat(7)}: count    distribution`];
+  // fromFirst: start at the first non-empty slot (nanosecond histograms start far from 0).
+  const first = opts.fromFirst === true ? Math.max(0, h.counts.findIndex((c) => c > 0)) : 0;
   h.counts.forEach((c, k) => {
+    if (k < first) return;
     const { low, high } = slotRange(k);
     const bar = '*'.repeat(max === 0 ? 0 : Math.round((c / max) * width));
     lines.push(`${String(low).padStart(10)} -> ${String(high).padEnd(10)} : ${String(c).padEnd(8)} |${bar.padEnd(width)}|`);
@@ -92,6 +96,33 @@ function profileText(r: ProfileResult): ProbeText {
   };
 }
 
+/** A duration in ns for people: 850 ns, 12.5 µs, 3.2 ms, 1.50 s. */
+export function humanNs(ns: number): string {
+  if (ns < 1e3) return `${Math.round(ns)} ns`;
+  if (ns < 1e6) return `${(ns / 1e3).toFixed(1)} µs`;
+  if (ns < 1e9) return `${(ns / 1e6).toFixed(1)} ms`;
+  return `${(ns / 1e9).toFixed(2)} s`;
+}
+
+const SYSCALL_HEADER = `${'SYSCALL'.padEnd(18)} ${'CALLS'.padStart(9)} ${'TOTAL'.padStart(10)} ${'AVG'.padStart(10)} ${'P99 <='.padStart(10)} ${'MAX'.padStart(10)}`;
+const syscallLine = (c: SyscallStat): string =>
+  `${clean(c.name).padEnd(18)} ${String(c.count).padStart(9)} ${humanNs(c.totalNs).padStart(10)} ${humanNs(c.count === 0 ? 0 : c.totalNs / c.count).padStart(10)} ${(c.p99Ns === undefined ? '-' : humanNs(c.p99Ns)).padStart(10)} ${humanNs(c.slowest.ns).padStart(10)}`;
+
+function syscallsText(r: SyscallsResult): string {
+  if (r.count === 0) return 'no system calls returned in the window\n';
+  const lines = [`${r.count} system calls, ${humanNs(r.totalNs)} inside them, ${r.processes.length} processes`, '', SYSCALL_HEADER, ...r.syscalls.slice(0, 20).map(syscallLine)];
+  if (r.syscalls.length > 20) lines.push(`(${r.syscalls.length - 20} more calls in --json)`);
+  for (const p of r.processes.slice(0, 5)) {
+    lines.push('', `process ${p.tgid} (${clean(p.comm ?? '?')}): ${p.count} calls, ${humanNs(p.totalNs)}`, SYSCALL_HEADER, ...p.syscalls.slice(0, 8).map(syscallLine));
+    const slow = p.syscalls.reduce<SyscallStat | undefined>((a, c) => (a === undefined || c.slowest.ns > a.slowest.ns ? c : a), undefined);
+    if (slow !== undefined && slow.slowest.args.length > 0)
+      lines.push(`slowest: ${clean(slow.name)}(${slow.slowest.args.join(', ')}) = ${slow.slowest.ret} in ${humanNs(slow.slowest.ns)} (thread ${slow.slowest.tid})`);
+  }
+  const top = r.syscalls[0];
+  if (top !== undefined) lines.push('', `latency of ${clean(top.name)} (most time):`, renderHistogram(top.histogram, 40, { fromFirst: true }).trimEnd());
+  return lines.join('\n') + '\n';
+}
+
 /**
  * The text of a probe's result. `live`: its events were already printed as they came
  * (liveText), so only the summary is left.
@@ -113,6 +144,8 @@ export function probeText(probe: string, result: unknown, opts: { readonly live?
       return { text: oomkillText(result as OomkillResult, live) };
     case 'profile':
       return profileText(result as ProfileResult);
+    case 'syscalls':
+      return { text: syscallsText(result as SyscallsResult) };
     default:
       return { text: `${clean(JSON.stringify(result))}\n` };
   }

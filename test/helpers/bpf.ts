@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -19,6 +21,8 @@ const histShape = z.object({
   type: z.literal('hist'),
   data: z.record(z.string(), z.array(z.object({ min: z.number().optional(), max: z.number().optional(), count: z.number() }))),
 });
+
+const mapShape = z.object({ type: z.literal('map'), data: z.record(z.string(), z.unknown()) });
 
 /** A bpftrace script running in the background, reporting with -f json. */
 export class Bpftrace {
@@ -64,6 +68,24 @@ export class Bpftrace {
       all.push(Array.from(counts, (c) => c ?? 0));
     }
     return all;
+  }
+
+  /** The values of a scalar map (`@n = count()`) printed so far, in order (-f json "map" lines). */
+  scalars(map: string): number[] {
+    const all: number[] = [];
+    for (const line of this.out.split('\n')) {
+      if (!line.startsWith('{"type": "map"')) continue;
+      const v = mapShape.parse(JSON.parse(line)).data[map];
+      if (typeof v === 'number') all.push(v);
+    }
+    return all;
+  }
+
+  /** SIGINT, wait for the exit, and return the last value of a scalar map (0 when never set). */
+  async stopScalar(map: string): Promise<number> {
+    this.child.kill('SIGINT');
+    await this.exited;
+    return this.scalars(map).pop() ?? 0;
   }
 
   /** Wait (up to 5 s) until at least n histograms of `map` were printed; return them. */
@@ -112,6 +134,24 @@ export function background(cmd: string, args: readonly string[]): { child: Child
       }
     },
   };
+}
+
+/**
+ * Compile a C program for a test (cc, argument array) into a fresh temporary directory; the
+ * binary's name is `name` (tests give their prefix, so its comm says whose it is). Returns the
+ * path and the cleanup that removes the directory.
+ */
+export function compileC(name: string, source: string, flags: readonly string[] = ['-O2']): { path: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `${name}-`));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    writeFileSync(join(dir, `${name}.c`), source);
+    run('cc', [...flags, '-o', join(dir, name), join(dir, `${name}.c`)]);
+    return { path: join(dir, name), remove };
+  } catch (err) {
+    remove();
+    throw err;
+  }
 }
 
 /** Run a command synchronously (argument array, no shell); throw with its stderr on failure. */

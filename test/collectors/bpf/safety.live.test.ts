@@ -102,6 +102,22 @@ describe.skipIf(req.skip)('probe safety (live, the diag command)', () => {
     });
   }
 
+  // The probes of the latency investigation: each detaches on SIGINT and on kill -9.
+  for (const [probe, programs] of [['syscalls', 2]] as const) {
+    it(`${probe}: SIGINT prints, detaches and exits 0; kill -9 leaves nothing loaded`, async () => {
+      const a = await startDiag(['probe', probe, '--duration', '30s'], programs);
+      a.child.kill('SIGINT');
+      expect((await exited(a.child)).code).toBe(0);
+      expect(a.output()).toMatch(/lost events: \d+ \(ring buffer full\)/);
+      expect(await leftOver(a.ids)).toEqual([]);
+      const b = await startDiag(['probe', probe, '--duration', '30s'], programs);
+      expect(b.ids.every((id) => loadedProgramIds().has(id))).toBe(true);
+      b.child.kill('SIGKILL');
+      await exited(b.child);
+      expect(await leftOver(b.ids)).toEqual([]);
+    });
+  }
+
   it('execsnoop in text mode prints an execution while the probe still runs', async () => {
     const d = await startDiag(['probe', 'execsnoop', '--duration', '30s'], 1);
     await sleep(100); // the ring poller starts right after attach
