@@ -1,4 +1,5 @@
 import { BPF_DIR } from '../core/bpf-tree.js';
+import { parseJsonBounded } from '../core/bounded-json.js';
 import { BundleError, readArchive } from './archive.js';
 import { BUNDLE_SCHEMA, manifestSchema, type Manifest } from './manifest.js';
 import { MemoryTreeSource, type MemoryTree } from './tree.js';
@@ -8,7 +9,11 @@ export interface OpenBundle {
   readonly manifest: Manifest;
   /** The two samples of the window, as sources that replay exactly what was recorded. */
   readonly sources: readonly [MemoryTreeSource, MemoryTreeSource];
-  /** report.json as stored at capture (not validated here: the engine's schema does that). */
+  /**
+   * report.json as stored at capture, parsed (within bounds) when first asked for; not validated
+   * here (the engine's schema does that). Nothing that judges a bundle reads it: `run --from`
+   * and `diff` recompute the report from the raw inputs, so a forged report.json changes nothing.
+   */
   readonly report: unknown;
   /** A JSON document at the bundle's root or below (records/model.json), undefined when absent. */
   json(name: string): unknown;
@@ -27,11 +32,9 @@ export async function openBundle(file: string): Promise<OpenBundle> {
       if (required) throw new BundleError(`${file} has no ${name}: not a diag bundle`, { hint: 'bundles are written by `diag snapshot`' });
       return undefined;
     }
-    try {
-      return JSON.parse(b.toString('utf8'));
-    } catch (err) {
-      throw new BundleError(`${file}: ${name} is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
-    }
+    const r = parseJsonBounded(b.toString('utf8'));
+    if (!r.ok) throw new BundleError(`${file}: ${name} ${r.reason}`, { hint: 'the bundle is damaged or was not written by `diag snapshot`; take a new snapshot' });
+    return r.value;
   };
   const raw = json('manifest.json', true);
   const schema = (raw as { schema?: unknown } | null)?.schema;
@@ -64,12 +67,14 @@ export async function openBundle(file: string): Promise<OpenBundle> {
       throw new BundleError(`${file}: sample ${s.dir} is malformed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }) as unknown as [MemoryTreeSource, MemoryTreeSource];
-  const report = json('report.json', true);
+  if (!entries.has('report.json')) throw new BundleError(`${file} has no report.json: not a diag bundle`, { hint: 'bundles are written by `diag snapshot`' });
   return {
     file,
     manifest,
     sources,
-    report,
+    get report() {
+      return json('report.json', true);
+    },
     json: (name) => json(name, false),
     close: () => entries.clear(),
   };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseJsonBounded } from './bounded-json.js';
 import { bpfCaptureKey, PROBE_ID, requestKeyOf, type BpfAccess, type BpfCapture, type BpfMapDump, type BpfProbeRequest, type BpfRequestKey, type BpfRingCapture } from './bpf.js';
 import { failed, fromRecord, ok, OUTCOME_CODE_LIST, outcomeRecord, unavailable, type Outcome } from './outcome.js';
 import { META_DIR } from './source.js';
@@ -107,13 +108,9 @@ export function readBpfCapture(req: BpfRequestKey, files: BpfFiles, where: strin
   const text = files.text(`${key}/run.json`);
   if (text === undefined) return undefined;
   const bad = (what: string) => failed('parse', `BPF capture ${key} in ${where} is malformed: ${what}`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return bad(`run.json is not JSON (${err instanceof Error ? err.message : String(err)})`);
-  }
-  const p = runFile.safeParse(raw);
+  const raw = parseJsonBounded(text);
+  if (!raw.ok) return bad(`run.json ${raw.reason}`);
+  const p = runFile.safeParse(raw.value);
   if (!p.success) return bad(`run.json: ${issues(p.error)}`);
   const run = p.data;
   if (JSON.stringify(requestKeyOf(run.request)) !== JSON.stringify(requestKeyOf(req))) return bad('run.json answers another request');
@@ -122,13 +119,9 @@ export function readBpfCapture(req: BpfRequestKey, files: BpfFiles, where: strin
   for (const name of run.maps) {
     const metaText = files.text(`${key}/${name}.json`);
     if (metaText === undefined) return bad(`map ${name}: ${name}.json is missing`);
-    let metaRaw: unknown;
-    try {
-      metaRaw = JSON.parse(metaText);
-    } catch {
-      return bad(`${name}.json is not JSON`);
-    }
-    const m = mapMeta.safeParse(metaRaw);
+    const metaRaw = parseJsonBounded(metaText);
+    if (!metaRaw.ok) return bad(`${name}.json ${metaRaw.reason}`);
+    const m = mapMeta.safeParse(metaRaw.value);
     if (!m.success) return bad(`${name}.json: ${issues(m.error)}`);
     if (m.data.ncpus !== run.ncpus) return bad(`${name}.json: ${m.data.ncpus} CPUs, the run ${run.ncpus}`);
     const keys = files.bytes(`${key}/${name}.keys.bin`);

@@ -1,5 +1,6 @@
 import { normalize } from 'node:path';
 import { z } from 'zod';
+import { parseJsonBounded } from './bounded-json.js';
 import { failed, fromRecord, isOutcomeCode, notCaptured, ok, type Outcome, type OutcomeCode, type OutcomeRecord } from './outcome.js';
 import { META_DIR, type Clock, type CommandResult, type StatFs } from './source.js';
 
@@ -89,13 +90,9 @@ export class TreeMeta {
     const json = <K extends keyof typeof META_SCHEMAS>(file: K): z.infer<(typeof META_SCHEMAS)[K]> | undefined => {
       const t = text(file);
       if (t === undefined) return undefined;
-      let raw: unknown;
-      try {
-        raw = JSON.parse(t);
-      } catch (err) {
-        throw new TreeError(`${where}/${META_DIR}/${file} is not JSON: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      const r = META_SCHEMAS[file].safeParse(raw);
+      const raw = parseJsonBounded(t);
+      if (!raw.ok) throw new TreeError(`${where}/${META_DIR}/${file} ${raw.reason}`);
+      const r = META_SCHEMAS[file].safeParse(raw.value);
       if (!r.success) throw new TreeError(`${where}/${META_DIR}/${file} is malformed: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 300)}`);
       return r.data as z.infer<(typeof META_SCHEMAS)[K]>;
     };
@@ -136,12 +133,11 @@ export class TreeMeta {
   /** A recorded command's answer from the text of its commands/<key>.json (undefined: not recorded). */
   static command(text: string | undefined, shown: string, where: string): Outcome<CommandResult> {
     if (text === undefined) return notCaptured(`\`${shown}\``, where);
-    let rec: z.infer<typeof commandRecord>;
-    try {
-      rec = commandRecord.parse(JSON.parse(text));
-    } catch (err) {
-      return failed('parse', `recorded output of \`${shown}\` is malformed`, err);
-    }
+    const raw = parseJsonBounded(text);
+    if (!raw.ok) return failed('parse', `recorded output of \`${shown}\` ${raw.reason}`);
+    const parsed = commandRecord.safeParse(raw.value);
+    if (!parsed.success) return failed('parse', `recorded output of \`${shown}\` is malformed`, parsed.error);
+    const rec = parsed.data;
     if ('status' in rec) return fromRecord(recordOf(rec));
     return ok({ stdout: rec.stdout, stderr: rec.stderr, exitCode: rec.exitCode });
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseJsonBounded } from '../../../src/core/bounded-json.js';
 import { parsed, parseFail, type ParseResult } from '../../../src/core/parse-result.js';
 
 /** A chain of `nft -j list ruleset`; base chains have a hook and a policy. */
@@ -109,12 +110,9 @@ function vmapDrops(x: unknown): boolean {
  */
 export function parseNftRuleset(text: string): ParseResult<NftRuleset> {
   if (text.trim().length === 0) return parsed({ version: undefined, tables: [], chains: [], rules: [], skipped: 0 });
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    return parseFail('nft -j list ruleset', `not JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  const json = parseJsonBounded(text);
+  if (!json.ok) return parseFail('nft -j list ruleset', `output ${json.reason}`);
+  const data = json.value;
   const t = top.safeParse(data);
   if (!t.success) return parseFail('nft -j list ruleset', 'expected {"nftables": [...]}');
   let version: string | undefined;

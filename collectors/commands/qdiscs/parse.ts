@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseJsonBounded } from '../../../src/core/bounded-json.js';
 import { decimal, parsed, parseFail, uint, type ParseResult } from '../../../src/core/parse-result.js';
 
 /** One queueing discipline with its statistics, as `tc -s qdisc show` reports it. */
@@ -49,12 +50,9 @@ const qdiscEntry = z.looseObject({
 
 /** Parse `tc -s -j qdisc show` (iproute2 >= 4.13 JSON). */
 export function parseTcQdiscJson(text: string): ParseResult<Qdiscs> {
-  let data: unknown;
-  try {
-    data = JSON.parse(text.trim().length === 0 ? '[]' : text);
-  } catch (err) {
-    return parseFail('tc -s -j qdisc show', `not JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  const json = parseJsonBounded(text.trim().length === 0 ? '[]' : text);
+  if (!json.ok) return parseFail('tc -s -j qdisc show', `output ${json.reason}`);
+  const data = json.value;
   if (!Array.isArray(data)) return parseFail('tc -s -j qdisc show', `expected a JSON array, got ${typeof data}`);
   const qdiscs: Qdisc[] = [];
   let skipped = 0;

@@ -3,19 +3,19 @@ import { openBundle, type OpenBundle } from '../../bundle/reader.js';
 import { UsageError } from '../../core/errors.js';
 import { sanitizeForTerminal } from '../../core/sanitize.js';
 import { parseCommandArgs } from '../args.js';
+import { replayUse } from '../replay-bundle.js';
+import { cliSession } from '../session.js';
 import { fmtNumber } from '../render-model.js';
 
 export const HELP = `Usage: diag diff BUNDLE_A BUNDLE_B [--json] [--all]
 
 Compare two snapshot bundles (A before, B after), finding by finding and metric by metric:
 findings that appeared, were resolved, or got worse or better; metrics by relative change;
-rows (devices, interfaces, processes...) that appeared or disappeared.
+rows (devices, interfaces, processes...) that appeared or disappeared. Both sides are
+judged again from the bundles' raw inputs (as run playbook use --from does): the
+results a bundle stores (report.json, records/model.json) are not read.
   --all    list every changed metric (text shows the 30 largest changes)
 Exit code: 0 when no finding appeared or got worse, 1 when one did.`;
-
-function records(b: OpenBundle): unknown {
-  return b.json('records/model.json') ?? { tables: {} };
-}
 
 function fmtRel(m: MetricChange): string {
   if (!Number.isFinite(m.relative)) return m.relative > 0 ? 'from 0' : 'to 0';
@@ -34,7 +34,10 @@ export async function run(argv: string[]): Promise<number> {
   let b: OpenBundle | undefined;
   try {
     b = await openBundle(positionals[1]!);
-    const diff: BundleDiff = { ...diffReports(a.report, b.report), ...diffModels(records(a), records(b)) };
+    const session = cliSession(undefined, 'use');
+    const ra = await replayUse(a, session);
+    const rb = await replayUse(b, session);
+    const diff: BundleDiff = { ...diffReports(ra.report, rb.report), ...diffModels(ra.records, rb.records) };
     if (values.json) {
       const rel = (m: MetricChange) => (Number.isFinite(m.relative) ? m.relative : null);
       process.stdout.write(
