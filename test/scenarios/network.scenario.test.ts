@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveRequirement } from '../helpers/capabilities.js';
-import { expectFinding, PREFIX, runDiag, sh, shQuiet, sleep, Workloads } from './helpers.js';
+import { expectFinding, PREFIX, runDiag, sh, shQuiet, sleep, until, Workloads } from './helpers.js';
 
 /**
  * Network faults, each in a network namespace of our own (loopback traffic only, never another
@@ -10,6 +10,12 @@ import { expectFinding, PREFIX, runDiag, sh, shQuiet, sleep, Workloads } from '.
  * packets dropped at a tbf qdisc, UDP packets dropped by an iptables rule, and listen-queue
  * overflows. Traffic generators are small Node scripts run
  * inside the namespace with timeout(1); namespaces are deleted in afterAll.
+ *
+ * Every finding is pinned to the namespace the test made (`netns:<inode>` of /run/netns/NAME),
+ * never any namespace: a container on the runner or a namespace another file leaked would
+ * satisfy `netns:\d+`. Each test starts what it needs (none relies on an earlier test) and waits
+ * for the kernel's own count of the fault (segments sent, qdisc drops, the rule's counter,
+ * ListenOverflows) before diag runs.
  */
 const req = liveRequirement('root', 'cmd:ip', 'cmd:tc', 'cmd:iptables', 'cmd:timeout');
 const NS_LOSS = `${PREFIX}-loss`;
@@ -87,6 +93,33 @@ async function tcpFlowing(ns: string): Promise<void> {
   throw new Error(`no TCP traffic in ${ns} after 10 s: the sender did not start`);
 }
 
+/** Inode of a named network namespace: the id in diag's `netns:<inode>` scopes. */
+const inode = (ns: string): number => statSync(`/run/netns/${ns}`).ino;
+
+/** `ip netns exec NS CMD...` output. */
+const inNsOut = (ns: string, cmd: string, ...args: string[]): string => sh('ip', ['netns', 'exec', ns, cmd, ...args]);
+
+/** Packets dropped by the root qdisc of lo in the namespace (`tc -s qdisc`: "dropped N"). */
+const qdiscDrops = (ns: string): number => Number(/dropped (\d+)/.exec(inNsOut(ns, 'tc', '-s', 'qdisc', 'show', 'dev', 'lo'))?.[1] ?? 0);
+
+/** Packets counted by rule 1 of INPUT in the namespace (iptables -nvxL: first column). */
+const ruleHits = (ns: string): number => Number(inNsOut(ns, 'iptables', '-nvxL', 'INPUT', '1').trim().split(/\s+/)[0] ?? 0);
+
+/** A TcpExt counter of the namespace, read from a process inside it (/proc/PID/net/netstat). */
+function tcpExt(ns: string, key: string): number {
+  const pid = nsPids(ns)[0];
+  if (pid === undefined) return 0;
+  const [head, vals] = readFileSync(`/proc/${pid}/net/netstat`, 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+  const i = head?.split(/\s+/).indexOf(key) ?? -1;
+  return i > 0 ? Number(vals?.split(/\s+/)[i]) : 0;
+}
+
+/** The TCP pair in NS_LOSS, started unless it already runs, and flowing. */
+async function tcpPair(): Promise<void> {
+  if (nsPids(NS_LOSS).length === 0) inNs(NS_LOSS, 30, TCP_PAIR);
+  await tcpFlowing(NS_LOSS);
+}
+
 describe.skipIf(req.skip)('scenario: network', () => {
   beforeAll(() => {
     for (const ns of ALL_NS) {
@@ -111,54 +144,64 @@ describe.skipIf(req.skip)('scenario: network', () => {
   });
 
   it('finds TCP retransmits from 10% packet loss in a network namespace (network playbook, every netns)', async () => {
-    inNs(NS_LOSS, 30, TCP_PAIR);
-    await tcpFlowing(NS_LOSS);
+    await tcpPair();
     const r = await runDiag('network');
-    const hits = expectFinding(r, { resource: 'network', kind: 'saturation', check: 'netns-tcp-retransmits', scope: /^netns:\d+$/ });
+    const hits = expectFinding(r, { resource: 'network', kind: 'saturation', check: 'netns-tcp-retransmits', scope: `netns:${inode(NS_LOSS)}` });
     expect(hits[0]!.evidence.value).toBeGreaterThan(2);
   });
 
   it('finds the same loss from inside the namespace (container --pid): retransmits', async () => {
+    await tcpPair();
     const pid = nsPids(NS_LOSS)[0];
     expect(pid, 'the TCP pair runs in the namespace').toBeDefined();
     const r = await runDiag('container', ['--pid', String(pid)]);
     await work.stop();
-    const hits = expectFinding(r, { resource: 'network', kind: 'saturation', check: 'ns-retransmits', scope: /^netns:\d+$/ });
+    const ino = inode(NS_LOSS);
+    const hits = expectFinding(r, { resource: 'network', kind: 'saturation', check: 'ns-retransmits', scope: `netns:${ino}` });
     expect(hits[0]!.evidence.value, `loss planted by ${lossBy}`).toBeGreaterThan(2);
-    if (lossBy === 'netem') expectFinding(r, { resource: 'network', kind: 'saturation', check: 'ns-qdisc-drops' });
-    else expectFinding(r, { resource: 'network', kind: 'errors', check: 'ns-firewall-drops' });
+    if (lossBy === 'netem') expectFinding(r, { resource: 'network', kind: 'saturation', check: 'ns-qdisc-drops', scope: new RegExp(`^netns:${ino}/qdisc:lo\\b`) });
+    else {
+      const fw = expectFinding(r, { resource: 'network', kind: 'errors', check: 'ns-firewall-drops', scope: new RegExp(`^netns:${ino}/`) });
+      expect(fw[0]!.evidence.labels).toMatchObject({ chain: 'INPUT', index: '1' });
+      expect(fw[0]!.title).toContain('--dport 5001');
+    }
   });
 
   it('finds packets dropped at a tbf qdisc that UDP traffic overruns (container --pid)', async () => {
     inNs(NS_QDISC, 30, UDP_SENDER);
-    await sleep(500);
+    // under way: the tbf qdisc has dropped packets (tc's own count)
+    await until(() => qdiscDrops(NS_QDISC) > 100, 15_000, `tbf drops in ${NS_QDISC}`);
     const pid = nsPids(NS_QDISC)[0];
     expect(pid).toBeDefined();
     const r = await runDiag('container', ['--pid', String(pid)]);
     await work.stop();
-    const hits = expectFinding(r, { resource: 'network', kind: 'saturation', check: 'ns-qdisc-drops', scope: /^netns:\d+\/qdisc:/ });
+    const hits = expectFinding(r, { resource: 'network', kind: 'saturation', check: 'ns-qdisc-drops', scope: new RegExp(`^netns:${inode(NS_QDISC)}/qdisc:lo\\b`) });
     expect(hits[0]!.title).toContain('tbf');
   });
 
   it('finds UDP packets dropped by an iptables rule on loopback (container --pid of the sender)', async () => {
     inNs(NS_FW, 30, UDP_SENDER);
-    await sleep(500);
+    // under way: the rule's own counter moves
+    await until(() => ruleHits(NS_FW) > 100, 15_000, `the DROP rule's counter in ${NS_FW}`);
     const pid = nsPids(NS_FW)[0];
     expect(pid).toBeDefined();
     const r = await runDiag('container', ['--pid', String(pid)]);
     await work.stop();
-    const hits = expectFinding(r, { resource: 'network', kind: 'errors', check: 'ns-firewall-drops' });
+    const hits = expectFinding(r, { resource: 'network', kind: 'errors', check: 'ns-firewall-drops', scope: new RegExp(`^netns:${inode(NS_FW)}/`) });
+    // the planted rule: INPUT, position 1, its match and comment
+    expect(hits[0]!.evidence.labels).toMatchObject({ chain: 'INPUT', index: '1', comment: `${PREFIX} scenario` });
     expect(hits[0]!.title).toContain('--dport 5002');
     expect(hits[0]!.evidence.value).toBeGreaterThan(100);
   });
 
   it('finds listen-queue overflows of a listener that never accepts (network playbook, every netns)', async () => {
     inNs(NS_LISTEN, 30, STUCK_LISTENER);
-    await sleep(700);
+    // under way: the listener is bound (ss in the namespace shows it), then the queue overflows
+    await until(() => inNsOut(NS_LISTEN, 'ss', '-Hltn', 'sport = :5003').includes('5003'), 15_000, `the listener on :5003 in ${NS_LISTEN}`);
     inNs(NS_LISTEN, 30, CLIENTS);
-    await sleep(1000);
+    await until(() => tcpExt(NS_LISTEN, 'ListenOverflows') > 10, 15_000, `ListenOverflows in ${NS_LISTEN}`);
     const r = await runDiag('network');
     await work.stop();
-    expectFinding(r, { resource: 'network', kind: 'saturation', check: 'netns-listen-overflows', scope: /^netns:\d+$/ });
+    expectFinding(r, { resource: 'network', kind: 'saturation', check: 'netns-listen-overflows', scope: `netns:${inode(NS_LISTEN)}` });
   });
 });
