@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,8 +43,16 @@ beforeAll(async () => {
   const a = await diag(['snapshot', '-o', before, '--window', '300ms']);
   expect(a.exitCode, a.stderr).toBe(0);
   hog = startFdHog();
-  // let bash open its descriptors and exec sleep
-  await new Promise((r) => setTimeout(r, 300));
+  // bash has opened its descriptors and exec'd sleep (not a fixed wait)
+  const ready = () => {
+    try {
+      return readFileSync(`/proc/${hog!.pid}/comm`, 'utf8').trim() === 'sleep' && readdirSync(`/proc/${hog!.pid}/fd`).length >= 39;
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 200 && !ready(); i++) await new Promise((r) => setTimeout(r, 50));
+  expect(ready(), 'the fd hog at 39 descriptors under sleep').toBe(true);
   after = join(work, 'after.tar.gz');
   const b = await diag(['snapshot', '-o', after, '--window', '300ms']);
   expect(b.exitCode, b.stderr).toBe(0);
@@ -77,10 +85,12 @@ describe('diag diff of two real bundles', () => {
   });
 
   it('finds nothing new between a bundle and itself (exit 0)', async () => {
-    const r = await diag(['diff', before, before, '--json']);
+    // the bundle with the fault: its findings (the planted one among them) are all unchanged
+    const r = await diag(['diff', after, after, '--json']);
     expect(r.exitCode).toBe(0);
-    const d = JSON.parse(r.stdout) as { findings: Array<{ change: string }>; metrics: unknown[] };
-    expect(d.findings.every((f) => f.change === 'unchanged')).toBe(true);
+    const d = JSON.parse(r.stdout) as { findings: Array<{ change: string; after?: { check?: string; scope: string } }>; metrics: unknown[] };
+    expect(d.findings.filter((f) => f.after?.check === 'process-fd-limit' && f.after.scope === `process:${hog!.pid}`).map((f) => f.change)).toEqual(['unchanged']);
+    expect(d.findings.map((f) => f.change).filter((c) => c !== 'unchanged')).toEqual([]);
     expect(d.metrics).toEqual([]);
   });
 });
@@ -88,12 +98,13 @@ describe('diag diff of two real bundles', () => {
 describe('other playbooks replayed from a bundle', () => {
   let tree = '';
   beforeAll(() => {
-    tree = untar(before);
+    // the bundle with the fault, so the comparison is of findings, not of two empty lists
+    tree = untar(after);
   });
 
-  for (const name of ['cpu', 'memory', 'network', '60s']) {
+  for (const name of ['use', 'cpu', 'memory', 'network', '60s']) {
     it(`${name}: --from gives what the same recorded inputs give, unpacked`, async () => {
-      const r = await diag(['run', 'playbook', name, '--from', before, '--json']);
+      const r = await diag(['run', 'playbook', name, '--from', after, '--json']);
       expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
       const replayed = JSON.parse(r.stdout) as { playbook: string; status: keyof typeof EXIT_CODES; findings: unknown; coverage: unknown; unavailable: unknown };
       expect(replayed.playbook).toBe(name);
@@ -111,6 +122,9 @@ describe('other playbooks replayed from a bundle', () => {
         windowMs: manifest.windowMs,
       });
       expect(replayed.status).toBe(direct.status);
+      // something to compare: use holds the planted finding; every playbook judged rows
+      if (name === 'use') expect(direct.findings.map((f) => `${f.check}@${f.scope}`)).toContain(`process-fd-limit@process:${hog!.pid}`);
+      expect(direct.coverage.flatMap((c) => c.checks).filter((c) => c.scopes > 0).length).toBeGreaterThan(0);
       expect(replayed.findings).toEqual(JSON.parse(JSON.stringify(direct.findings)));
       expect(replayed.coverage).toEqual(JSON.parse(JSON.stringify(direct.coverage)));
       expect(replayed.unavailable).toEqual(JSON.parse(JSON.stringify(direct.unavailable)));

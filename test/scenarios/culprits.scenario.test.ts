@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'n
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Culprit, Finding } from '../../src/engine/report-schema.js';
 import { liveRequirement } from '../helpers/capabilities.js';
+import { cgroupDirs, cgroupVersion, enableV2Controllers, memoryLimitFile } from '../helpers/cgroup-fs.js';
 import { expectFinding, PREFIX, runDiag, sh, shQuiet, sleep, until, Workloads } from './helpers.js';
 
 /**
@@ -10,10 +11,12 @@ import { expectFinding, PREFIX, runDiag, sh, shQuiet, sleep, until, Workloads } 
  * (its PID, its cgroup, its socket), not only the resource. Workloads are bounded by timeout(1)
  * and ended by their process group; cgroups and loop devices are removed in afterAll.
  */
-const req = liveRequirement('root', 'cmd:timeout', 'cmd:losetup', 'cmd:dd');
+const req = liveRequirement('root', 'cmd:timeout', 'cmd:losetup', 'cmd:dd', 'cgroup:cpu', 'cgroup:cpuacct', 'cgroup:memory');
 const work = new Workloads();
 const CG = `${PREFIX}-culprit`;
-const DIRS = ['cpu', 'cpuacct', 'memory'].map((c) => `/sys/fs/cgroup/${c}/${CG}`);
+// where /proc/self/mountinfo puts cpu, cpuacct and memory: three v1 directories here, one on a v2 host
+const DIRS = req.skip ? [] : cgroupDirs(['cpu', 'cpuacct', 'memory'], CG);
+const MEM_DIR = req.skip ? '' : cgroupDirs(['memory'], CG)[0]!;
 let loopDev: string | undefined;
 const IMG = `/tmp/${PREFIX}-culprit.img`;
 
@@ -47,7 +50,11 @@ describe.skipIf(req.skip)('scenario: findings name their culprits', () => {
   });
 
   it('names the busy loops of a cgroup, with the cgroup, as the culprits of CPU saturation', async () => {
+    enableV2Controllers(['cpu', 'memory']);
     for (const d of DIRS) if (!existsSync(d)) mkdirSync(d);
+    // The cgroup weighs as 16 busy processes (as in first-screen.live), so its loops are the
+    // busiest on a host shared with other work too, as they would be on a quiet one.
+    writeFileSync(`${DIRS[0]}/${cgroupVersion('cpu') === 1 ? 'cpu.shares' : 'cpu.weight'}`, cgroupVersion('cpu') === 1 ? '16384' : '1600');
     // three loops on two CPUs: saturated, and every loop a culprit
     const gate = work.gated('for i in 1 2 3; do timeout -s KILL 30 sh -c "while :; do :; done" & done; wait');
     for (const d of DIRS) writeFileSync(`${d}/cgroup.procs`, String(gate.pid));
@@ -112,9 +119,11 @@ describe.skipIf(req.skip)('scenario: findings name their culprits', () => {
   });
 
   it('names the OOM victim, its cgroup and the limit that was hit', async () => {
-    const dir = DIRS[2]!; // memory
+    const dir = MEM_DIR;
+    enableV2Controllers(['memory']);
     if (!existsSync(dir)) mkdirSync(dir);
-    writeFileSync(`${dir}/memory.limit_in_bytes`, String(32 * 1024 * 1024));
+    const [limitFile, limit] = memoryLimitFile(32 * 1024 * 1024);
+    writeFileSync(`${dir}/${limitFile}`, limit);
     const hog = work.gated('exec timeout -s KILL 30 sh -c "while :; do tail /dev/zero; done"');
     writeFileSync(`${dir}/cgroup.procs`, String(hog.pid));
     hog.stdin?.end('go\n');

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cgroupDir, cgroupDirs, cgroupVersion } from '../helpers/cgroup-fs.js';
 import { liveRequirement } from '../helpers/capabilities.js';
 import { selectedText, TmuxTui } from '../helpers/tmux.js';
 import { sleep, until, Workloads } from '../scenarios/helpers.js';
@@ -11,11 +12,12 @@ import { sleep, until, Workloads } from '../scenarios/helpers.js';
  * PIDs beside "Host CPUs busy". The loops are bounded by timeout(1) and killed by their process
  * group, the cgroup removed in afterAll, whatever happened.
  */
-const need = liveRequirement('root', 'cmd:tmux', 'cmd:timeout');
+const need = liveRequirement('root', 'cmd:tmux', 'cmd:timeout', 'cgroup:cpu', 'cgroup:cpuacct', 'cgroup:memory');
 const NAME = `dguide-${process.pid}`;
 // cgroup v2 (one hierarchy) or v1 (the cpu, cpuacct and memory controllers, each its own hierarchy)
-const V2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
-const DIRS = V2 ? [`/sys/fs/cgroup/${NAME}`] : ['cpu', 'cpuacct', 'memory'].map((c) => `/sys/fs/cgroup/${c}/${NAME}`);
+// (found in /proc/self/mountinfo, not assumed at /sys/fs/cgroup)
+const V2 = !need.skip && cgroupVersion('cpu') === 2;
+const DIRS = need.skip ? [] : cgroupDirs(['cpu', 'cpuacct', 'memory'], NAME);
 const work = new Workloads();
 let tui: TmuxTui | undefined;
 let loops: string[] = [];
@@ -77,7 +79,7 @@ describe.skipIf(need.skip)('the first screen names the culprits', () => {
       } catch {
         // the cpu controller is not enabled for children of the root: the loops weigh as processes of it
       }
-    } else writeFileSync(`/sys/fs/cgroup/cpu/${NAME}/cpu.shares`, '16384');
+    } else writeFileSync(`${cgroupDir('cpu', NAME)}/cpu.shares`, '16384');
     // Four loops on two CPUs, 150 s at most (both tests).
     const gate = work.gated('for i in 1 2 3 4; do timeout -s KILL 150 sh -c "while :; do :; done" & done; wait');
     for (const d of DIRS) writeFileSync(`${d}/cgroup.procs`, String(gate.pid));

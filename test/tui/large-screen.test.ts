@@ -37,16 +37,20 @@ describe.skipIf(need.skip)('diag at 200x60', () => {
   it('Tab and Shift-Tab move the focus over the selectable panels', async () => {
     const seen = new Set<string>();
     let focus = focusOf(tui.capture());
+    const order = [focus];
     for (let i = 0; i < 6; i++) {
       const prev = focus;
       tui.keys('Tab');
       focus = focusOf(await tui.waitFor((x) => focusOf(x) !== prev, `Tab from ${prev}`));
       seen.add(focus!);
+      order.push(focus);
     }
     expect([...seen].sort()).toEqual(['Cgroups / containers', 'Disks', 'Findings', 'Network', 'Processes', 'USE matrix']);
+    // Shift-Tab goes back: to the panel the last Tab came from, not merely somewhere else
     const prev = focus;
     tui.keys('BTab');
-    await tui.waitFor((x) => focusOf(x) !== prev, 'Shift-Tab');
+    const back = focusOf(await tui.waitFor((x) => focusOf(x) !== prev, 'Shift-Tab'));
+    expect(back).toBe(order[order.length - 2]);
   });
 
   it('switches to the small layout when resized to 80x24, and back', async () => {

@@ -13,11 +13,13 @@ const need = liveRequirement('cmd:tmux', 'cmd:python3');
 const STATUS = /\b(OK|WARNING|CRITICAL|UNKNOWN)\b/;
 let tui: TmuxTui;
 let hog: Planted;
+// unique per run (comm holds 15 bytes): a hog left by another run, or another file's plant, never matches the filter
+const HOG = `diagt-h${process.pid}`;
 
 beforeAll(async () => {
   if (need.skip) return;
   // A process at 98 % of its fd limit: a critical finding whatever else the host is doing.
-  hog = await plantFdHog('diagt-tui-hog');
+  hog = await plantFdHog(HOG);
   tui = TmuxTui.start({ name: 'small', cols: 80, rows: 24 });
   await tui.waitFor((s) => STATUS.test(s.split('\n')[0] ?? ''), 'the header with a status');
 });
@@ -66,12 +68,14 @@ describe.skipIf(need.skip)('diag at 80x24', () => {
     let s = await tui.waitFor(() => tabOf(tui) === 'Overview', 'tab Overview');
     const seen = new Set<string>();
     let focus = focusOf(s);
+    const order = [`${tabOf(tui)}: ${focus}`];
     for (let i = 0; i < 12; i++) {
       tui.keys('Tab');
       const prev = focus;
       s = await tui.waitFor((x) => focusOf(x) !== prev, `Tab to move the focus from ${prev}`);
       focus = focusOf(s);
       seen.add(`${tabOf(tui)}: ${focus}`);
+      order.push(`${tabOf(tui)}: ${focus}`);
     }
     expect([...seen].sort()).toEqual(
       ['Overview: Findings', 'Overview: USE matrix', 'Findings: Findings', 'Processes: Processes', 'Disks+Net: Disks', 'Disks+Net: Network', 'Cgroups: Cgroups / containers'].sort(),
@@ -80,6 +84,8 @@ describe.skipIf(need.skip)('diag at 80x24', () => {
     const prev = focus;
     tui.keys('BTab');
     s = await tui.waitFor((x) => focusOf(x) !== prev, 'Shift-Tab to move the focus back');
+    // back to the panel (and tab) the last Tab came from, not merely somewhere else
+    expect(`${tabOf(tui)}: ${focusOf(s)}`).toBe(order[order.length - 2]);
   });
 
   it('? shows every key of the keymap (scrolling), any other key closes it', async () => {
@@ -108,23 +114,23 @@ describe.skipIf(need.skip)('diag at 80x24', () => {
 
   it('e on a finding shows its culprits and evidence, Esc goes back; Enter goes to its culprit', async () => {
     tui.keys('2');
-    await tui.waitFor(/Process \d+ \(diagt-tui-hog\) uses/, 'the planted fd finding');
+    await tui.waitFor(new RegExp(`Process \\d+ \\(${HOG}\\) uses`), 'the planted fd finding');
     // select the planted finding with j, from the top (findings naming a cause, like this process, come first)
     tui.keys('g');
     await tui.waitFor((x) => /^ ?\S/.test(selectedText(x, 2) ?? ''), 'a selected finding', 5000, { escapes: true });
     for (let i = 0; i < 40; i++) {
       const sel = selectedText(tui.capture({ escapes: true }), 2);
-      if (sel?.includes('diagt-tui-hog')) break;
+      if (sel?.includes(HOG)) break;
       tui.keys('j');
       // wait for the highlight to move before looking again (a capture can come before the redraw)
       await tui.waitFor((x) => selectedText(x, 2) !== sel, 'the highlight to move', 3000, { escapes: true }).catch(() => undefined);
     }
-    expect(selectedText(tui.capture({ escapes: true }), 2)).toContain(`Process ${hog.pid} (diagt-tui-hog)`);
+    expect(selectedText(tui.capture({ escapes: true }), 2)).toContain(`Process ${hog.pid} (${HOG})`);
     tui.keys('e');
     let s = await tui.waitFor(/Finding: Process \d+/, 'the finding detail');
-    expect(s).toContain(`Process ${hog.pid} (diagt-tui-hog)`);
+    expect(s).toContain(`Process ${hog.pid} (${HOG})`);
     // its culprit first: the process itself, with its command line, selected
-    expect(selectedText(tui.capture({ escapes: true }), 2)).toMatch(new RegExp(`^1\\. process:${hog.pid} diagt-tui-hog: `));
+    expect(selectedText(tui.capture({ escapes: true }), 2)).toMatch(new RegExp(`^1\\. process:${hog.pid} ${HOG}: `));
     expect(s).toContain('Enter: go to the culprit');
     expect(s).toMatch(/value: 9\d(\.\d+)? percent \(processes.fd_pct/);
     expect(s).toMatch(/threshold: warning >= 80/);
@@ -133,9 +139,9 @@ describe.skipIf(need.skip)('diag at 80x24', () => {
     s = await tui.waitFor(/Next steps:|raise LimitNOFILE/, 'the next steps');
     tui.keys('Escape');
     // a capture can land while a frame is still being written: wait for the list itself
-    s = await tui.waitFor((x) => !/Finding: Process/.test(x) && /Findings/.test(x) && x.includes('diagt-tui-hog'), 'back to the findings, the planted one listed');
+    s = await tui.waitFor((x) => !/Finding: Process/.test(x) && /Findings/.test(x) && x.includes(HOG), 'back to the findings, the planted one listed');
     // the scope the title names in words gives its room to the title at 80 columns
-    expect(s).toMatch(new RegExp(`CRIT Process ${hog.pid} \\(diagt-tui-hog\\) uses 98% of its fd limit`));
+    expect(s).toMatch(new RegExp(`CRIT Process ${hog.pid} \\(${HOG}\\) uses 98% of its fd limit`));
     // Enter on the finding goes to its culprit's row: the process, on the Processes tab
     tui.keys('Enter');
     await tui.waitFor((x) => /Processes sort:cpu/.test(x) && new RegExp(`culprit 1 of "Process ${hog.pid}`).test(x), 'the process list with the culprit selected');
@@ -147,10 +153,10 @@ describe.skipIf(need.skip)('diag at 80x24', () => {
   it('/ filters the processes (typed text shown in the footer, the panel label says it)', async () => {
     tui.keys('/');
     await tui.waitFor(/filter processes: _/, 'the filter prompt');
-    tui.type('diagt-tui-h');
-    await tui.waitFor(/filter processes: diagt-tui-h_/, 'the typed filter');
+    tui.type(HOG);
+    await tui.waitFor(new RegExp(`filter processes: ${HOG}_`), 'the typed filter');
     tui.keys('Enter');
-    const s = await tui.waitFor(/Processes sort:cpu \/diagt-tui-h/, 'the filtered process list');
+    const s = await tui.waitFor(new RegExp(`Processes sort:cpu /${HOG}`), 'the filtered process list');
     const rows = s.split('\n').filter((l) => /^│\s+\d+ /.test(l));
     expect(rows.length).toBe(1);
     expect(rows[0]).toContain(String(hog.pid));

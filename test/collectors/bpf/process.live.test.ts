@@ -6,9 +6,10 @@ import { oomkillProbe } from '../../../collectors/bpf/oomkill.js';
 import { runProbe } from '../../../collectors/bpf/probe.js';
 import { LiveSource } from '../../../src/core/live-source.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
+import { cgroupDir, cgroupVersion, enableV2Controllers, memoryLimitFile } from '../../helpers/cgroup-fs.js';
 import { command } from '../../helpers/bpf.js';
 
-const req = liveRequirement('root');
+const req = liveRequirement('root', 'cgroup:memory');
 
 describe.skipIf(req.skip)('process probes (live)', () => {
   const cleanups: Array<() => void> = [];
@@ -43,8 +44,9 @@ describe.skipIf(req.skip)('process probes (live)', () => {
   }
 
   for (const variant of oomkillProbe().variants) {
-    it(`oomkill (${variant.hook}) sees the victim of a small memory cgroup (v1)`, async () => {
-      const cg = `/sys/fs/cgroup/memory/diagt-bpf-${process.pid}-${variant.hook}`;
+    it(`oomkill (${variant.hook}) sees the victim of a small memory cgroup (v1 or v2, from mountinfo)`, async () => {
+      const cg = cgroupDir('memory', `diagt-bpf-${process.pid}-${variant.hook}`);
+      enableV2Controllers(['memory']);
       mkdirSync(cg);
       cleanups.push(() => {
         try {
@@ -54,9 +56,11 @@ describe.skipIf(req.skip)('process probes (live)', () => {
           setTimeout(() => rmdirSync(cg), 500);
         }
       });
-      writeFileSync(`${cg}/memory.limit_in_bytes`, String(96 << 20));
+      const [limitFile, limit] = memoryLimitFile(96 << 20);
+      writeFileSync(`${cg}/${limitFile}`, limit);
       // With swap, the limit alone would make the hog swap instead of being killed.
       if (existsSync(`${cg}/memory.memsw.limit_in_bytes`)) writeFileSync(`${cg}/memory.memsw.limit_in_bytes`, String(96 << 20));
+      if (existsSync(`${cg}/memory.swap.max`)) writeFileSync(`${cg}/memory.swap.max`, '0');
       const stop = new AbortController();
       let hogPid: number | undefined;
       const r = await runProbe({ ...oomkillProbe(), variants: [variant] }, new LiveSource(), {
@@ -82,7 +86,7 @@ describe.skipIf(req.skip)('process probes (live)', () => {
       expect(victims[0]?.victimComm).toBe('node');
       expect(r.value.lost.ring).toBe(0);
       // the cgroup agrees an OOM kill happened
-      const oom = await command('cat', [`${cg}/memory.oom_control`]);
+      const oom = await command('cat', [`${cg}/${cgroupVersion('memory') === 1 ? 'memory.oom_control' : 'memory.events'}`]);
       expect(oom.stdout).toMatch(/oom_kill [1-9]/);
     });
   }

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { kernelLogCollector } from '../../../collectors/commands/kernel-log/collector.js';
 import { LiveSource } from '../../../src/core/live-source.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
+import { cgroupDir, memoryLimitFile } from '../../helpers/cgroup-fs.js';
 
 /**
  * Live: one real OOM kill in a v1 memory cgroup of ours (a 16 MiB limit on the parent, the
@@ -11,9 +12,11 @@ import { liveRequirement } from '../../helpers/capabilities.js';
  * victim's PID, the memcg whose limit was hit and the victim's own memcg. The process is killed
  * by PID after 20 s if the OOM killer has not, the cgroups removed in afterAll.
  */
-const req = liveRequirement('root', 'cmd:dmesg', 'cmd:tail');
+const req = liveRequirement('root', 'cmd:dmesg', 'cmd:tail', 'cgroup:memory');
 const NAME = `dcg-oom-${process.pid}`;
-const PARENT = `/sys/fs/cgroup/memory/${NAME}`;
+// the memory hierarchy as /proc/self/mountinfo has it (v1 here; on v2 the parent must enable memory for the child)
+const MEMORY = req.skip ? '' : cgroupDir('memory', '');
+const PARENT = `${MEMORY}/${NAME}`;
 const CHILD = `${PARENT}/victim`;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -32,13 +35,16 @@ describe.skipIf(req.skip)('kernel_log: an OOM kill in a memory cgroup as an even
 
   it('names the victim, its memcg and the memcg whose limit was hit', async () => {
     // cgroups of a run of this file that was killed before its afterAll (its PID no longer alive)
-    for (const d of readdirSync('/sys/fs/cgroup/memory')) {
+    for (const d of readdirSync(MEMORY)) {
       const pid = /^dcg-oom-(\d+)$/.exec(d)?.[1];
       if (pid === undefined || existsSync(`/proc/${pid}`)) continue;
-      for (const x of [`/sys/fs/cgroup/memory/${d}/victim`, `/sys/fs/cgroup/memory/${d}`]) if (existsSync(x)) rmdirSync(x);
+      for (const x of [`${MEMORY}/${d}/victim`, `${MEMORY}/${d}`]) if (existsSync(x)) rmdirSync(x);
     }
+    mkdirSync(PARENT, { recursive: true });
+    if (existsSync(`${PARENT}/cgroup.subtree_control`)) writeFileSync(`${PARENT}/cgroup.subtree_control`, '+memory');
     mkdirSync(CHILD, { recursive: true });
-    writeFileSync(`${PARENT}/memory.limit_in_bytes`, String(16 * 1024 * 1024));
+    const [limitFile, limit] = memoryLimitFile(16 * 1024 * 1024);
+    writeFileSync(`${PARENT}/${limitFile}`, limit);
     // The shell enters the child cgroup, then becomes `tail /dev/zero` (same PID), which grows until killed.
     const hog = spawn('sh', ['-c', `echo $$ > ${CHILD}/cgroup.procs && exec tail /dev/zero`], { stdio: 'ignore' });
     const bound = setTimeout(() => hog.kill('SIGKILL'), 20_000);
