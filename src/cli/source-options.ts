@@ -20,5 +20,8 @@ export function liveSourceFor(root: string | undefined): Source {
   if (root === undefined || root === '/') return new LiveSource({ bpf: liveBpfAccess });
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`--root: ${JSON.stringify(root)} is not a directory`);
   if (!existsSync(`${root}/proc/stat`)) throw new UsageError(`--root: ${JSON.stringify(root)} has no proc/stat`, { hint: 'mount the host\'s /proc there, e.g. docker run -v /proc:/host/proc:ro' });
+  // An extracted sosreport holds saved copies, not a live /proc: read as --root, its saved
+  // values would be taken for the moment of the run and commands would run on this machine.
+  if (existsSync(`${root}/sos_commands`)) throw new UsageError(`--root: ${JSON.stringify(root)} is an extracted sosreport, not a mounted host`, { hint: `judge it with --from ${root}` });
   return new LiveSource({ root, bpf: liveBpfAccess });
 }

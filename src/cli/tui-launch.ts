@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { openBundle } from '../bundle/reader.js';
+import { openOffline } from '../bundle/input.js';
 import { DiagError } from '../core/errors.js';
 import type { Source } from '../core/source.js';
 import { cliSession } from './session.js';
@@ -34,23 +34,24 @@ export async function launchLiveTui(source: Source, refreshMs: number, playbookD
   }
 }
 
-/** `diag open BUNDLE`: the same UI on a snapshot, time frozen at the capture. */
+/** `diag open BUNDLE|SOSREPORT`: the same UI on a snapshot (or a sosreport), time frozen at the capture. */
 export async function launchBundleTui(file: string, playbookDir?: string): Promise<number> {
-  const bundle = await openBundle(file);
+  const input = await openOffline(file);
   try {
     const session = cliSession(playbookDir);
     const use = session.loaded.playbooks.get('use');
     if (!use) throw new DiagError(`the 'use' playbook did not load: ${session.loaded.errors.map(String).join('; ') || 'not found'}`);
     const guide = createGuide({
       session,
-      source: bundle.sources[1],
-      sources: bundle.sources,
-      probes: { run: () => Promise.resolve({ status: 'unavailable', code: 'not-captured', reason: 'probes run on a live host, not on a snapshot' }) },
-      windowMs: bundle.manifest.windowMs,
+      source: input.sources[1],
+      sources: input.sources,
+      probes: { run: () => Promise.resolve({ status: 'unavailable', code: 'not-captured', reason: `probes run on a live host, not on a ${input.kind === 'sosreport' ? 'sosreport' : 'snapshot'}` }) },
+      windowMs: input.windowMs,
     });
-    const capture = { host: bundle.manifest.host, at: bundle.manifest.samples[1]?.clock.wall ?? bundle.manifest.createdAt };
-    return await runTui({ feed: new BundleFeed(bundle.sources, session, use, bundle.manifest.windowMs, capture), refreshMs: 1000, guide, playbooks: [...session.loaded.playbooks.values()] });
+    const at = input.bundle?.manifest.samples[1]?.clock.wall ?? input.takenAt;
+    const capture = { host: input.host, at };
+    return await runTui({ feed: new BundleFeed(input.sources, session, use, input.windowMs, capture), refreshMs: 1000, guide, playbooks: [...session.loaded.playbooks.values()] });
   } finally {
-    bundle.close();
+    input.close();
   }
 }

@@ -9,7 +9,7 @@ import type { Outcome } from './outcome.js';
  * fs.promises (shared/notes/procfs-scan-cost.md). Commands are asynchronous.
  */
 export interface Source {
-  readonly kind: 'live' | 'fixture' | 'bundle' | 'recording';
+  readonly kind: 'live' | 'fixture' | 'bundle' | 'recording' | 'sosreport';
   /**
    * This source replays inputs recorded earlier (a fixture tree, a bundle): its clocks are the
    * recorded ones, so a sampler never waits on it, and nothing can be measured anew (no

@@ -334,7 +334,9 @@ export const processesCollector: Collector = {
     const out: TableOutcomes = {};
     const scanned = scanProcesses(src, ctx?.memo?.for('processes', () => new ProcessMemo()));
     if (scanned.status !== 'ok') {
-      out.processes = unavailable(scanned.code, '/proc cannot be listed', 'is procfs mounted (or --root pointing at a host root)?');
+      // A recorded tree says why it holds no process table; a live host's /proc should list.
+      out.processes =
+        scanned.code === 'not-captured' ? unavailable(scanned.code, scanned.reason) : unavailable(scanned.code, '/proc cannot be listed', 'is procfs mounted (or --root pointing at a host root)?');
       out.process_states = out.processes;
       return out;
     }

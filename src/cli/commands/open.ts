@@ -2,11 +2,13 @@ import { UsageError } from '../../core/errors.js';
 import { parseCommandArgs } from '../args.js';
 import { launchBundleTui } from '../tui-launch.js';
 
-export const HELP = `Usage: diag open BUNDLE.tar.gz [--playbook-dir DIR]
+export const HELP = `Usage: diag open BUNDLE.tar.gz|SOSREPORT [--playbook-dir DIR]
 
 Open the terminal UI on a snapshot bundle, offline: the same panels, findings and guided
 investigation as on the live host, with time frozen at the capture (probes need a live host).
-Needs a terminal; for a report use: diag run playbook use --from BUNDLE`;
+A sosreport (.tar.xz, .tar.gz or extracted folder) opens at its one moment: levels and
+limits are shown, rates are unknown. Needs a terminal; for a report use:
+diag run playbook use --from BUNDLE`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('open', argv, { help: { type: 'boolean', short: 'h' }, 'playbook-dir': { type: 'string' } });

@@ -8,11 +8,11 @@ import { renderText } from '../../report/text.js';
 import { renderJson } from '../../report/json.js';
 import { parseCommandArgs, COMMON_OPTIONS } from '../args.js';
 import { liveSourceFor } from '../source-options.js';
-import { openBundle } from '../../bundle/reader.js';
+import { openOffline } from '../../bundle/input.js';
 
 export const HELP = `Usage: diag run playbook <name> [--json | --markdown] [--window 1s]
                          [--pid PID | --cgroup PATH] [--playbook-dir DIR] [--root DIR]
-                         [--from BUNDLE.tar.gz]
+                         [--from BUNDLE.tar.gz | SOSREPORT]
 
 Measure the host over a window and judge it with a playbook (see \`diag playbooks\`).
 Text for a terminal (default), --markdown for a ticket, --json for a bot (one
@@ -23,6 +23,8 @@ Progress and warnings go to stderr.
                              network namespace, or a cgroup path such as /system.slice/x)
   --from BUNDLE              judge a snapshot bundle offline (diag snapshot) instead of
                              this host: the same findings as when it was taken
+  --from SOSREPORT           judge a sosreport (.tar.xz, .tar.gz or extracted folder) at
+                             its one moment: rates are unknown, nothing read live
   --playbook-dir DIR         also load playbooks from DIR (after the built-in ones,
                              /etc/diag/playbooks and ~/.config/diag/playbooks)
 
@@ -88,20 +90,25 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
     // Offline: the two recorded samples of a snapshot, judged exactly as they were live.
     if (values.root !== undefined) throw new UsageError('run playbook: --from and --root exclude each other');
     if (values.window !== undefined) throw new UsageError('run playbook: --window does not apply to --from (the bundle has its own window)');
-    const bundle = await openBundle(values.from);
+    const input = await openOffline(values.from);
     try {
-      log(`replaying ${values.from} (taken ${bundle.manifest.createdAt} on ${bundle.manifest.host.hostname}, window ${bundle.manifest.windowMs} ms)`);
+      log(
+        input.kind === 'sosreport'
+          ? `judging the sosreport ${values.from} (taken ${input.takenAt} on ${input.host.hostname}) at that one moment: limits and levels are judged, rates need two samples and are unknown`
+          : `replaying ${values.from} (taken ${input.takenAt} on ${input.host.hostname}, window ${input.windowMs} ms)`,
+      );
       report = await runPlaybook({
         playbook,
         catalogue: session.catalogue,
         collectors: session.collectors,
-        sources: bundle.sources,
-        windowMs: bundle.manifest.windowMs,
+        sources: input.sources,
+        windowMs: input.windowMs,
         ...(target ? { target } : {}),
         log,
       });
+      for (const c of input.caveats()) log(`note: ${c}`);
     } finally {
-      bundle.close();
+      input.close();
     }
   } else {
     const source = liveSourceFor(values.root);
