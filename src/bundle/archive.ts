@@ -1,8 +1,9 @@
-import { createWriteStream, lstatSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, lstatSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import * as tar from 'tar';
 import { DiagError } from '../core/errors.js';
 
@@ -94,18 +95,35 @@ function badEntry(file: string, path: string, why: string): BundleError {
   });
 }
 
-type EntryCheck = (e: tar.ReadEntry) => void;
+/**
+ * How far a bundle may expand: the running ratio of bytes unpacked to bytes read, checked once
+ * READ_RATIO_AFTER bytes are unpacked (a real bundle is text and expands ~5-20x; gzip of zeros
+ * expands ~1000x).
+ */
+export const MAX_EXPANSION_RATIO = 200;
+const READ_RATIO_AFTER = 8 * 1024 * 1024;
+/** Tar's own bytes per entry beyond its content: a 512-byte header and up to 511 of padding. */
+const TAR_OVERHEAD_PER_ENTRY = 1024;
+/** Slack for the headers an entry may carry (pax, GNU long names: node-tar keeps at most 1 MiB of each) and one chunk. */
+const TAR_SLACK = 2 * 1024 * 1024 + 64 * 1024;
 
 /**
- * Read every entry of a bundle and check it: only regular files and folders, relative paths
- * without "..", bounded sizes and counts. `onFile` sees each accepted regular file (to keep its
- * content). A corrupt or truncated archive is a clear error, not a stack trace.
+ * Read every entry of a bundle while it is unpacked and check it: only regular files and folders,
+ * relative paths without "..", bounded sizes and counts. The archive is read as a stream, 64 KiB
+ * at a time, and reading stops at the first entry or byte count over the limits, before the rest
+ * is expanded: the header of an oversize member, the 200,001st entry, the first byte past what
+ * the accepted entries explain (padding or metadata bombs), an expansion ratio past
+ * MAX_EXPANSION_RATIO. Nothing is held but what `onFile` keeps (at most `maxTotal` bytes of
+ * accepted content) and a few chunks. A corrupt or truncated archive is a clear error, not a
+ * stack trace.
  */
 async function scan(file: string, onFile?: (e: tar.ReadEntry, path: string) => void, maxTotal: number = LIMITS.maxTotalBytes): Promise<void> {
   let count = 0;
   let total = 0;
   let problem: BundleError | undefined;
-  const check: EntryCheck = (e) => {
+  let tarError: unknown;
+  let ended = false;
+  const check = (e: tar.ReadEntry): void => {
     if (problem) return;
     count++;
     const p = e.path;
@@ -119,17 +137,44 @@ async function scan(file: string, onFile?: (e: tar.ReadEntry, path: string) => v
       if (total > maxTotal) problem = badEntry(file, p, `takes the bundle over ${maxTotal} bytes unpacked`);
       else if (onFile && e.type !== 'Directory') onFile(e, p);
     }
+    // An entry nobody listens to is let flow past; otherwise the parser would queue its content.
+    e.resume();
   };
+  // Unzipped here, not by the parser, so every byte unpacked is counted before the parser sees it.
+  const parser = new tar.Parser({ strict: true, onReadEntry: check });
+  parser.on('error', (err: unknown) => (tarError ??= err));
+  parser.on('eof', () => (ended = true));
+  const input = createReadStream(file, { highWaterMark: 64 * 1024 });
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+  let read = 0;
+  let unpacked = 0;
+  input.on('data', (c) => (read += c.length));
+  input.on('error', (err) => gunzip.destroy(err));
+  input.pipe(gunzip);
+  const bomb = (why: string) =>
+    new BundleError(`${file} ${why}: refused as a possible decompression bomb after reading ${read} bytes`, { hint: 'nothing was extracted; ask for a new snapshot made by `diag snapshot`' });
   try {
-    await tar.t({ file, strict: true, onReadEntry: check });
-  } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    if (/decompression ratio/.test(msg)) {
-      throw new BundleError(`${file} expands more than 1000x when unpacked: refused as a possible decompression bomb (${msg})`, { cause: err, hint: 'nothing was extracted' });
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      unpacked += chunk.length;
+      if (unpacked > total + TAR_OVERHEAD_PER_ENTRY * (count + 1) + TAR_SLACK) problem ??= bomb(`holds more than its ${count} entries explain (${unpacked} bytes unpacked for ${total} bytes of content)`);
+      else if (unpacked > READ_RATIO_AFTER && unpacked / read > MAX_EXPANSION_RATIO) problem ??= bomb(`expands more than ${MAX_EXPANSION_RATIO}x`);
+      if (problem) break;
+      parser.write(chunk);
+      if (problem || tarError !== undefined || ended) break;
     }
-    throw new BundleError(`${file} is not a readable diag bundle: ${msg} (corrupt or truncated?)`, { cause: err, hint: 'check the file was copied completely (compare sizes), or take a new snapshot' });
+    if (!problem && tarError === undefined && !ended) parser.end();
+  } catch (err) {
+    throw new BundleError(`${file} is not a readable diag bundle: ${err instanceof Error ? err.message : String(err)} (corrupt or truncated?)`, { cause: err, hint: 'check the file was copied completely (compare sizes), or take a new snapshot' });
+  } finally {
+    input.destroy();
+    gunzip.destroy();
+    if (problem || tarError !== undefined) parser.abort(new Error('stopped'));
   }
   if (problem) throw problem;
+  if (tarError !== undefined) {
+    const msg = tarError instanceof Error ? tarError.message : String(tarError);
+    throw new BundleError(`${file} is not a readable diag bundle: ${msg} (corrupt or truncated?)`, { cause: tarError, hint: 'check the file was copied completely (compare sizes), or take a new snapshot' });
+  }
   if (count === 0) throw new BundleError(`${file} is empty: not a diag bundle`);
 }
 
@@ -146,6 +191,13 @@ function checkBundleFile(file: string): void {
 
 /** How much of a bundle readArchive keeps in memory at most. */
 export const MAX_IN_MEMORY_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The peak resident memory of a diag process reading a bundle, whatever the bundle: the content
+ * it keeps (MAX_IN_MEMORY_BYTES) plus Node itself and the reader's working set (chunks of 64 KiB;
+ * ~70 MB measured for `diag run playbook use --from` refusing a bundle).
+ */
+export const READ_MEMORY_LIMIT_BYTES = MAX_IN_MEMORY_BYTES + 128 * 1024 * 1024;
 
 /**
  * Read a bundle into memory (archive path, normalised, -> content) with the same checks as
