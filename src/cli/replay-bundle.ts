@@ -1,4 +1,4 @@
-import type { OpenBundle } from '../bundle/reader.js';
+import type { OfflineInput } from '../bundle/input.js';
 import type { Model } from '../core/derive.js';
 import { DiagError } from '../core/errors.js';
 import type { Report } from '../engine/report-schema.js';
@@ -12,7 +12,7 @@ import type { EngineSession } from '../engine/session.js';
  * What a bundle stores as results (report.json, records/model.json) is never read: a forged or
  * damaged one cannot change what diag says about the bundle.
  */
-export async function replayUse(bundle: OpenBundle, session: EngineSession): Promise<{ report: Report; records: ReturnType<typeof modelToJson> }> {
+export async function replayUse(bundle: Pick<OfflineInput, 'file' | 'sources' | 'windowMs'>, session: EngineSession): Promise<{ report: Report; records: ReturnType<typeof modelToJson> }> {
   const use = session.loaded.playbooks.get('use');
   if (!use) throw new DiagError(`the built-in 'use' playbook did not load: ${session.loaded.errors.map(String).join('; ') || 'not found'}`);
   let model: Model | undefined;
@@ -21,7 +21,7 @@ export async function replayUse(bundle: OpenBundle, session: EngineSession): Pro
     catalogue: session.catalogue,
     collectors: session.collectors,
     sources: bundle.sources,
-    windowMs: bundle.manifest.windowMs,
+    windowMs: bundle.windowMs,
     onModel: (m) => (model = m),
   });
   if (!model) throw new DiagError(`${bundle.file}: the use playbook derived no model from it`);

@@ -178,6 +178,20 @@ describe('the CLI on a sosreport', () => {
     expect(existsSync(marks) ? readFileSync(marks, 'utf8') : '').toBe('');
   });
 
+  it('diff compares two sosreports judged again, and warns when the "after" one is older', async () => {
+    // The same host an hour later: the OOM kills are no longer recent.
+    const later = join(work, 'later');
+    cpSync(FIXTURE, later, { recursive: true, verbatimSymlinks: true });
+    writeFileSync(join(later, 'sos_commands/date/date_--utc'), 'Thu Dec  3 19:37:18 UTC 2026\n');
+    const r = await diag(['diff', FIXTURE, later]);
+    expect(r.stderr).not.toContain('warning');
+    expect(r.stdout).toMatch(/before: .*debian12-vm \(2026-12-03T18:37:18.000Z, vm, sosreport\)/);
+    expect(r.stdout).toMatch(/resolved +warning +memory\/errors host: 30 OOM kills/);
+    const back = await diag(['diff', later, FIXTURE]);
+    expect(back.stderr).toContain('the "after" input (2026-12-03T18:37:18.000Z) was taken before the "before" one (2026-12-03T19:37:18.000Z)');
+    expect(back.stdout).toMatch(/appeared +warning +memory\/errors host: 30 OOM kills/);
+  });
+
   it('--root on an extracted sosreport is refused with the option that reads it', async () => {
     const r = await diag(['run', 'playbook', 'use', '--root', FIXTURE]);
     expect(r.exitCode).toBe(64);

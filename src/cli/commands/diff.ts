@@ -1,5 +1,5 @@
 import { diffModels, diffReports, type BundleDiff, type MetricChange } from '../../bundle/diff.js';
-import { openBundle, type OpenBundle } from '../../bundle/reader.js';
+import { openOffline, type OfflineInput } from '../../bundle/input.js';
 import { UsageError } from '../../core/errors.js';
 import { sanitizeForTerminal } from '../../core/sanitize.js';
 import { parseCommandArgs } from '../args.js';
@@ -9,7 +9,7 @@ import { fmtNumber } from '../render-model.js';
 
 export const HELP = `Usage: diag diff BUNDLE_A BUNDLE_B [--json] [--all]
 
-Compare two snapshot bundles (A before, B after), finding by finding and metric by metric:
+Compare two snapshot bundles or sosreports (A before, B after), finding by finding and metric by metric:
 findings that appeared, were resolved, or got worse or better; metrics by relative change;
 rows (devices, interfaces, processes...) that appeared or disappeared. Both sides are
 judged again from the bundles' raw inputs (as run playbook use --from does): the
@@ -30,10 +30,14 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 2) throw new UsageError('diff: give exactly two bundles, the older first', { hint: 'diag diff before.tar.gz after.tar.gz' });
-  const a = await openBundle(positionals[0]!);
-  let b: OpenBundle | undefined;
+  const a = await openOffline(positionals[0]!);
+  let b: OfflineInput | undefined;
   try {
-    b = await openBundle(positionals[1]!);
+    b = await openOffline(positionals[1]!);
+    if (Date.parse(b.takenAt) < Date.parse(a.takenAt)) {
+      process.stderr.write(`diag: warning: the "after" input (${b.takenAt}) was taken before the "before" one (${a.takenAt}): appeared and resolved are swapped; give the older first\n`);
+    }
+    if (a.host.hostname !== b.host.hostname) process.stderr.write(`diag: warning: the two inputs come from different hosts (${sanitizeForTerminal(a.host.hostname)}, ${sanitizeForTerminal(b.host.hostname)})\n`);
     const session = cliSession(undefined, 'use');
     const ra = await replayUse(a, session);
     const rb = await replayUse(b, session);
@@ -44,8 +48,8 @@ export async function run(argv: string[]): Promise<number> {
         JSON.stringify(
           {
             schema: 'diag.diff/v1',
-            before: { file: a.file, createdAt: a.manifest.createdAt, host: a.manifest.host },
-            after: { file: b.file, createdAt: b.manifest.createdAt, host: b.manifest.host },
+            before: { file: a.file, createdAt: a.takenAt, host: a.bundle?.manifest.host ?? a.host },
+            after: { file: b.file, createdAt: b.takenAt, host: b.bundle?.manifest.host ?? b.host },
             ...diff,
             metrics: diff.metrics.map((m) => ({ ...m, relative: rel(m) })),
           },
@@ -55,8 +59,8 @@ export async function run(argv: string[]): Promise<number> {
       );
     } else {
       const out: string[] = [];
-      out.push(`before: ${a.file} (${a.manifest.createdAt}, ${sanitizeForTerminal(a.manifest.host.hostname)})`);
-      out.push(`after:  ${b.file} (${b.manifest.createdAt}, ${sanitizeForTerminal(b.manifest.host.hostname)})`);
+      out.push(`before: ${sanitizeForTerminal(a.file)} (${a.takenAt}, ${sanitizeForTerminal(a.host.hostname)}${a.kind === 'sosreport' ? ', sosreport' : ''})`);
+      out.push(`after:  ${sanitizeForTerminal(b.file)} (${b.takenAt}, ${sanitizeForTerminal(b.host.hostname)}${b.kind === 'sosreport' ? ', sosreport' : ''})`);
       out.push(`status: ${diff.statusBefore} -> ${diff.statusAfter}`, '');
       const changed = diff.findings.filter((f) => f.change !== 'unchanged');
       out.push(changed.length === 0 ? 'findings: no change' : 'findings:');
