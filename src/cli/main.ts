@@ -19,6 +19,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   open: { summary: 'the terminal UI on a snapshot bundle, offline: diag open BUNDLE', load: () => import('./commands/open.js') },
   diff: { summary: 'compare two bundles finding by finding and metric by metric: diag diff A B', load: () => import('./commands/diff.js') },
   probes: { summary: 'list BPF probes with availability, the hook in use and why not', load: () => import('./commands/probes.js') },
+  serve: { summary: 'HTTP endpoint for Prometheus: /metrics (OpenMetrics), /report, /healthz: diag serve [--listen 127.0.0.1:9464]', load: () => import('./commands/serve.js') },
   probe: { summary: 'run one BPF probe: diag probe <name> [--duration 5s] [--json] [--pid PID | --cgroup PATH]', load: () => import('./commands/probe.js') },
 };
 

@@ -1,8 +1,9 @@
 import type { Collector } from '../core/collector.js';
 import { deriveModel, type Model } from '../core/derive.js';
 import { isOk } from '../core/outcome.js';
-import { needsWindow, Sampler } from '../core/sampler.js';
+import { needsWindow, Sampler, type SampledWindow } from '../core/sampler.js';
 import type { Source } from '../core/source.js';
+import type { WindowSamples } from '../core/sample.js';
 import { perNetnsScope } from '../core/entity.js';
 import { runDrilldowns } from './drilldown.js';
 import { completeCulprits } from './culprit-stage.js';
@@ -35,6 +36,15 @@ export interface RunOptions {
    * snapshot stores it as its records without replaying the inputs a second time.
    */
   readonly onModel?: (model: Model) => void;
+  /**
+   * A window a long-running caller sampled itself (diag serve: the time between two scrapes,
+   * from its cadence over `collectorsFor(playbook, catalogue)`): judged instead of sampling one.
+   */
+  readonly samples?: WindowSamples;
+  /** Receives the window judged (its second sample holds the raw counters a metrics export writes). */
+  readonly onSamples?: (samples: WindowSamples) => void;
+  /** Time for extra sampling after judging (culprit tables, drill-downs); default the playbook's budget, 0 on a replay. */
+  readonly budgetMs?: number;
 }
 
 /**
@@ -152,10 +162,13 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   opts.log?.(`${sampler.replay ? 'judging the recorded window of' : 'measuring for'} ${(opts.windowMs / 1000).toFixed(1)} s (${hostSet.map((c) => c.id).join(', ')}${netnsPid !== undefined ? `; in netns of PID ${netnsPid}: ${netnsCollectors.map((c) => c.id).join(', ')}` : ''})`);
   // Collectors without counters, or read only for levels, are read once (Sampler.window).
   const levelsOnly = levelOnlyCollectors(playbook, catalogue);
-  const win = await sampler.window(hostSet, opts.windowMs, {
-    once: (c) => !needsWindow(c) || levelsOnly.has(c.id),
-    ...(netnsPid !== undefined ? { netns: { pid: netnsPid, collectors: netnsCollectors } } : {}),
-  });
+  const win: SampledWindow =
+    opts.samples ??
+    (await sampler.window(hostSet, opts.windowMs, {
+      once: (c) => !needsWindow(c) || levelsOnly.has(c.id),
+      ...(netnsPid !== undefined ? { netns: { pid: netnsPid, collectors: netnsCollectors } } : {}),
+    }));
+  opts.onSamples?.(win);
   const model = deriveModel(hostSet, win);
   opts.onModel?.(model);
   const netnsModel = sameNetns ? model : win.netns ? deriveModel(netnsCollectors, win.netns) : undefined;
@@ -175,12 +188,13 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
     ...(netnsProblem ? { netnsProblem } : {}),
   });
   const checks = new Map(playbook.checks.map((c) => [c.id, c]));
+  const budgetMs = sampler.replay ? 0 : (opts.budgetMs ?? playbook.budgetSeconds * 1000);
   const explained = await completeCulprits(evaluation, model, {
     catalogue,
     sampler,
     vars,
     windowMs: opts.windowMs,
-    budgetMs: sampler.replay ? 0 : playbook.budgetSeconds * 1000,
+    budgetMs,
     ...(opts.log ? { log: opts.log } : {}),
   });
   const findings = await runDrilldowns(explained.findings, checks, {
@@ -190,7 +204,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
     sampler,
     ...(target ? { target } : {}),
     ...(opts.liveProbes === false ? { liveProbes: false } : {}),
-    budgetMs: sampler.replay ? 0 : playbook.budgetSeconds * 1000,
+    budgetMs,
     windowMs: opts.windowMs,
     ...(opts.log ? { log: opts.log } : {}),
   });
