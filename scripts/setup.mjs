@@ -47,6 +47,8 @@ const TEST_PACKAGES = {
   htop: 'reference for the TUI benchmark (CPU, RSS)',
   btop: 'reference for the TUI benchmark (CPU, RSS)',
   sosreport: 'reference for the snapshot benchmark (sos report --batch)',
+  prometheus: 'a real Prometheus scrapes diag serve in a live test (started on a free port; promtool lints the exposition)',
+  'prometheus-node-exporter': 'the serve benchmark measures node_exporter beside diag; its textfile collector reads --openmetrics files',
 };
 
 function missingPackages(wanted) {
