@@ -49,6 +49,7 @@ const TEST_PACKAGES = {
   sosreport: 'reference for the snapshot benchmark (sos report --batch)',
   prometheus: 'a real Prometheus scrapes diag serve in a live test (started on a free port; promtool lints the exposition)',
   'prometheus-node-exporter': 'the serve benchmark measures node_exporter beside diag; its textfile collector reads --openmetrics files',
+  'monitoring-plugins': "negate runs diag --nagios as a monitoring runner runs a plugin (the plugin conformance test)",
 };
 
 function missingPackages(wanted) {

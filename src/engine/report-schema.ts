@@ -142,3 +142,9 @@ export type Report = z.infer<typeof reportSchema>;
 
 /** Exit codes of `diag run playbook` (Nagios/Icinga plugin convention). */
 export const EXIT_CODES: Readonly<Record<ReportStatus, number>> = { ok: 0, warning: 1, critical: 2, unknown: 3 };
+
+/** node-problem-detector's custom plugin convention: 0 ok, 1 a problem, 2 unknown. */
+export const NPD_EXIT_CODES: Readonly<Record<ReportStatus, number>> = { ok: 0, warning: 1, critical: 1, unknown: 2 };
+
+export const EXIT_CODE_MODES = { nagios: EXIT_CODES, npd: NPD_EXIT_CODES } as const;
+export type ExitCodeMode = keyof typeof EXIT_CODE_MODES;

@@ -1,5 +1,6 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { DiagError } from '../core/errors.js';
 
 /**
  * Writes an exposition for node_exporter's textfile collector: to a temporary name in the same
@@ -13,6 +14,10 @@ export function writeTextfileAtomic(file: string, text: string): void {
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new DiagError(`cannot write ${file}: ${code ?? (err instanceof Error ? err.message : String(err))}`, {
+      cause: err,
+      hint: code === 'ENOENT' ? `create ${dirname(file)} first (node_exporter --collector.textfile.directory)` : undefined,
+    });
   }
 }

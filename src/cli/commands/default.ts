@@ -17,7 +17,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`, { hint: 'see diag --help' });
   // On a terminal (and asked for no report format): the TUI. Otherwise the 'use' report.
-  if (process.stdout.isTTY && process.stdin.isTTY && !values.json && !values.markdown && process.env.DIAG_NO_TUI !== '1') {
+  if (process.stdout.isTTY && process.stdin.isTTY && !values.json && !values.markdown && !values.nagios && values.openmetrics === undefined && process.env.DIAG_NO_TUI !== '1') {
     const { launchLiveTui } = await import('../tui-launch.js');
     const { liveSourceFor } = await import('../source-options.js');
     return launchLiveTui(liveSourceFor(values.root), 1000, values['playbook-dir']);

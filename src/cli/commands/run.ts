@@ -1,6 +1,12 @@
 import { UsageError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
-import { EXIT_CODES } from '../../engine/report-schema.js';
+import { EXIT_CODE_MODES, type ExitCodeMode } from '../../engine/report-schema.js';
+import type { Model } from '../../core/derive.js';
+import type { WindowSamples } from '../../core/sample.js';
+import { renderExposition } from '../../export/openmetrics.js';
+import { writeTextfileAtomic } from '../../export/textfile.js';
+import { renderNagios } from '../../report/nagios.js';
+import { diagVersion } from '../version.js';
 import { runPlaybook } from '../../engine/run.js';
 import { cliSession } from '../session.js';
 import { renderMarkdown } from '../../report/markdown.js';
@@ -10,9 +16,10 @@ import { parseCommandArgs, COMMON_OPTIONS } from '../args.js';
 import { liveSourceFor } from '../source-options.js';
 import { openOffline } from '../../bundle/input.js';
 
-export const HELP = `Usage: diag run playbook <name> [--json | --markdown] [--window 1s]
+export const HELP = `Usage: diag run playbook <name> [--json | --markdown | --nagios] [--window 1s]
                          [--pid PID | --cgroup PATH] [--playbook-dir DIR] [--root DIR]
-                         [--from BUNDLE.tar.gz | SOSREPORT]
+                         [--from BUNDLE.tar.gz | SOSREPORT] [--openmetrics FILE]
+                         [--exit-codes nagios|npd]
 
 Measure the host over a window and judge it with a playbook (see \`diag playbooks\`).
 Text for a terminal (default), --markdown for a ticket, --json for a bot (one
@@ -27,9 +34,16 @@ Progress and warnings go to stderr.
                              its one moment: rates are unknown, nothing read live
   --playbook-dir DIR         also load playbooks from DIR (after the built-in ones,
                              /etc/diag/playbooks and ~/.config/diag/playbooks)
+  --nagios                   print as a monitoring plugin: 'DIAG USE CRITICAL - <worst finding>'
+                             (under 80 characters), the other findings, then performance data
+  --openmetrics FILE         also write the run's metrics (as diag serve's /metrics, in the
+                             Prometheus text format) to FILE by atomic rename: for
+                             node_exporter's textfile collector (FILE ends in .prom)
+  --exit-codes MODE          nagios (default): 0 ok, 1 warning, 2 critical, 3 could not judge;
+                             npd (node-problem-detector plugins): 0 ok, 1 a problem, 2 unknown
 
 Exit codes: 0 ok, 1 warning, 2 critical, 3 could not judge (essential inputs unavailable),
-64 usage error.`;
+64 usage error (with --exit-codes npd: 0, 1, 2 as above; 64 still for usage errors).`;
 
 export const RUN_OPTIONS = {
   ...COMMON_OPTIONS,
@@ -41,6 +55,9 @@ export const RUN_OPTIONS = {
   'playbook-dir': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   from: { type: 'string' },
+  nagios: { type: 'boolean' },
+  openmetrics: { type: 'string' },
+  'exit-codes': { type: 'string' },
 } as const;
 
 export interface RunFlags {
@@ -53,11 +70,21 @@ export interface RunFlags {
   readonly root?: string | undefined;
   readonly quiet?: boolean | undefined;
   readonly from?: string | undefined;
+  readonly nagios?: boolean | undefined;
+  readonly openmetrics?: string | undefined;
+  readonly 'exit-codes'?: string | undefined;
 }
 
 /** Run one playbook and print its report; returns the exit code. Shared with the default `diag`. */
 export async function runNamedPlaybook(name: string, values: RunFlags): Promise<number> {
-  if (values.json && values.markdown) throw new UsageError('run playbook: --json and --markdown exclude each other');
+  if ([values.json, values.markdown, values.nagios].filter(Boolean).length > 1) throw new UsageError('run playbook: --json, --markdown and --nagios exclude each other');
+  const exitMode = values['exit-codes'] ?? 'nagios';
+  if (!(exitMode in EXIT_CODE_MODES)) throw new UsageError(`--exit-codes: expected nagios or npd, got ${JSON.stringify(exitMode)}`);
+  const exitCodes = EXIT_CODE_MODES[exitMode as ExitCodeMode];
+  if (values.openmetrics !== undefined && (values.openmetrics === '' || values.openmetrics.endsWith('/'))) throw new UsageError(`--openmetrics: expected a file name such as /var/lib/prometheus/node-exporter/diag.prom, got ${JSON.stringify(values.openmetrics)}`);
+  let samples: WindowSamples | undefined;
+  let model: Model | undefined;
+  const keep = values.openmetrics === undefined ? {} : { onSamples: (w: WindowSamples) => (samples = w), onModel: (m: Model) => (model = m) };
   if (values.pid !== undefined && values.cgroup !== undefined) throw new UsageError('run playbook: give --pid or --cgroup, not both');
   let pid: number | undefined;
   if (values.pid !== undefined) {
@@ -78,7 +105,7 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
     const bad = session.loaded.errors.filter((e) => e.file.endsWith(`/${name}.yaml`) || e.file.endsWith(`/${name}.yml`));
     if (bad.length > 0) {
       process.stderr.write(`diag: playbook ${JSON.stringify(name)} is invalid (errors above)\n`);
-      return EXIT_CODES.unknown;
+      return exitCodes.unknown;
     }
     throw new UsageError(`run playbook: no playbook named ${JSON.stringify(name)}`, { hint: `one of: ${[...session.loaded.playbooks.keys()].sort().join(', ')}` });
   }
@@ -105,6 +132,7 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
         windowMs: input.windowMs,
         ...(target ? { target } : {}),
         log,
+        ...keep,
       });
       for (const c of input.caveats()) log(`note: ${c}`);
     } finally {
@@ -120,10 +148,16 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
       windowMs,
       ...(target ? { target } : {}),
       log,
+      ...keep,
     });
   }
-  process.stdout.write(values.json ? renderJson(report) : values.markdown ? renderMarkdown(report) : renderText(report));
-  return EXIT_CODES[report.status];
+  if (values.openmetrics !== undefined) {
+    if (!samples || !model) throw new Error('run playbook: the run gave no samples to export');
+    writeTextfileAtomic(values.openmetrics, renderExposition({ report, sample: samples.second, model, version: diagVersion() }, 'prometheus'));
+    log(`metrics written to ${values.openmetrics}`);
+  }
+  process.stdout.write(values.json ? renderJson(report) : values.markdown ? renderMarkdown(report) : values.nagios ? renderNagios(report) : renderText(report));
+  return exitCodes[report.status];
 }
 
 export async function run(argv: string[]): Promise<number> {
