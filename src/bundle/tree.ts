@@ -1,6 +1,6 @@
 import { BPF_DIR, TreeBpf, type CaptureThrough, type TreeEntry } from '../core/bpf-tree.js';
 import { failed, notCaptured, ok, unavailable, type Outcome } from '../core/outcome.js';
-import type { CaptureFilter, RecordingSource, TextTransform } from '../core/recording-source.js';
+import type { CaptureFilter, RecordingSource, TextTransform, TreeTransform } from '../core/recording-source.js';
 import { commandKey, META_DIR, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs } from '../core/source.js';
 import { TreeMeta, treePath } from '../core/tree-meta.js';
 
@@ -21,7 +21,7 @@ export interface MemoryTree {
 }
 
 /** What `rec.writeTree(dir, transform)` would write under dir, in memory (one implementation: RecordingSource.toTree). */
-export function recordedTree(rec: RecordingSource, transform?: TextTransform, refuseCapture?: CaptureFilter): MemoryTree {
+export function recordedTree(rec: RecordingSource, transform?: TextTransform | TreeTransform, refuseCapture?: CaptureFilter): MemoryTree {
   return rec.toTree(transform, refuseCapture);
 }
 

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Collector, Sample } from '../core/collector.js';
-import { RecordingSource, type CaptureFilter, type TextTransform } from '../core/recording-source.js';
+import { RecordingSource, type CaptureFilter, type TextTransform, type TreeTransform } from '../core/recording-source.js';
 import type { WindowSamples } from '../core/sample.js';
 import { Sampler } from '../core/sampler.js';
 import type { Source } from '../core/source.js';
@@ -207,15 +207,19 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
     // Host names come straight from the live source (not recorded): sample 0 is transformed
     // before sample 1 exists.
     const obfuscator = opts.obfuscate ? new Obfuscator(`${Date.now()}-${Math.random()}`, hostNames(opts.live)) : undefined;
-    const transform: TextTransform = (kind, path, text) => {
+    const text: TextTransform = (kind, path, t) => {
       if (kind === 'file' && isForbiddenPath(path)) return undefined;
       // Open files of processes say what people work on; diag only needs which fds are
       // sockets, pipes and the like (socket owners), so file paths are not stored.
-      if (kind === 'link' && opts.redact && /^\/proc\/\d+\/fd\/\d+$/.test(path) && text.startsWith('/')) return '(file path not stored)';
-      let t = opts.redact ? (kind === 'file' ? redactor.file(path, text) : redactor.text(text)) : text;
-      if (obfuscator) t = obfuscator.text(t);
-      return t;
+      if (kind === 'link' && opts.redact && /^\/proc\/\d+\/fd\/\d+$/.test(path) && t.startsWith('/')) return '(file path not stored)';
+      let out = opts.redact ? (kind === 'file' ? redactor.file(path, t) : redactor.text(t)) : t;
+      if (obfuscator) out = obfuscator.text(out);
+      return out;
     };
+    // Redaction covers names too: paths, listings, keys, the argv of recorded commands.
+    const transform: TreeTransform = opts.redact
+      ? { text, path: (p) => redactor.path(p), name: (n) => redactor.name(n), argv: (a) => redactor.argv(a), settle: (t) => redactor.settle(t), bytes: (b) => redactor.settleBytes(b) }
+      : { text, path: (p) => p, name: (n) => n, argv: (a) => [...a], settle: (t) => t, bytes: (b) => b };
     const dirs = ['samples/0', 'samples/1'] as const;
     const inArchive = (dir: string, tree: MemoryTree) => [...tree.files, ...(tree.blobs ?? [])].map(([p, content]) => [dir + p, content] as const);
     // BPF captures hold raw kernel data: tcpretrans keys carry IP addresses, which an obfuscated
@@ -269,7 +273,7 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
       diagVersion: opts.diagVersion,
       createdAt: samples.first.clock.wall,
       host: {
-        hostname: obfuscator ? obfuscator.text(hostname) : hostname,
+        hostname: obfuscator ? obfuscator.text(transform.name(hostname)) : transform.name(hostname),
         kernel: kernel.status === 'ok' ? kernel.value.trim() : 'unknown',
         machine: process.arch,
       },
@@ -307,7 +311,7 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
       (async () => {
         await packed0;
         await archive.add(inArchive(dirs[1], trees[1]));
-        await archive.add(sources[1].capturedEntries().map(([p, content]) => [dirs[1] + p, content] as const));
+        await archive.add(sources[1].capturedEntries().map(([p, content]) => [dirs[1] + p, typeof content === 'string' ? transform.settle(content) : transform.bytes(content)] as const));
         await archive.add(root);
         await archive.finish();
       })(),

@@ -9,6 +9,32 @@ import { commandKey, META_DIR, type Clock, type CommandResult, type CommandSpec,
 /** Rewrites recorded text on its way into a tree; undefined drops it. */
 export type TextTransform = (kind: 'file' | 'command' | 'link', pathOrCommand: string, text: string) => string | undefined;
 
+/**
+ * Rewrites everything recorded on its way into a tree, names included (a snapshot's redaction):
+ * `text` each file's text, command output and link target (undefined drops it); `path` every
+ * path (files, listings, links, statfs, what is missing, a command's namespace); `name` each
+ * entry of a directory listing; `argv` a recorded command's argv (its key is computed from the
+ * result, so a replay that asks for the rewritten command finds it); `settle`, once all of those
+ * ran, every resulting string again (what the first pass learned: a secret found in one place,
+ * masked everywhere); `bytes` binary files (BPF maps).
+ */
+export interface TreeTransform {
+  readonly text: TextTransform;
+  readonly path: (path: string) => string;
+  readonly name: (name: string) => string;
+  readonly argv: (argv: readonly string[]) => string[];
+  readonly settle: (text: string) => string;
+  readonly bytes: (data: Buffer) => Buffer;
+}
+
+const identity: TreeTransform = { text: (_k, _p, t) => t, path: (p) => p, name: (n) => n, argv: (a) => [...a], settle: (s) => s, bytes: (b) => b };
+
+function treeTransform(t: TextTransform | TreeTransform | undefined): TreeTransform {
+  if (t === undefined) return identity;
+  if (typeof t === 'function') return { ...identity, text: t };
+  return t;
+}
+
 /** Why a BPF capture must not go into a tree (e.g. it holds addresses and the tree is obfuscated); undefined keeps it. */
 export type CaptureFilter = (capture: BpfCapture) => string | undefined;
 
@@ -104,49 +130,63 @@ export class RecordingSource implements Source {
    * .diag/bpf/ (bpf-tree.ts; their binary files in `blobs`); `refuseCapture` may keep one out,
    * storing why instead.
    */
-  toTree(transform?: TextTransform, refuseCapture?: CaptureFilter): { files: Map<string, string>; blobs: Map<string, Buffer>; dropped: number } {
+  toTree(transform?: TextTransform | TreeTransform, refuseCapture?: CaptureFilter): { files: Map<string, string>; blobs: Map<string, Buffer>; dropped: number } {
+    const t = treeTransform(transform);
     const files = new Map<string, string>();
     const blobs = new Map<string, Buffer>();
     let dropped = 0;
     const missing = new Map(this.missing);
     const drop = (path: string) => missing.set(path, { status: 'unavailable', code: 'not-captured', reason: `${path} is not stored in snapshots` });
+    // First pass: every text, path and argv rewritten (a redactor learns what it masks here).
+    const texts: Array<[string, string]> = [];
     for (const [path, raw] of this.files) {
-      const text = transform ? transform('file', path, raw) : raw;
+      const text = t.text('file', path, raw);
       if (text === undefined) {
         dropped++;
         drop(path);
         continue;
       }
       const n = treePath(path);
-      if (n !== undefined) files.set(n, text);
+      if (n !== undefined) texts.push([t.path(n), text]);
     }
-    const links: Record<string, string> = {};
+    const links: Array<[string, string]> = [];
     for (const [path, target] of this.links) {
-      const t = transform ? transform('link', path, target) : target;
-      if (t === undefined) drop(path);
-      else links[path] = t;
+      const l = t.text('link', path, target);
+      if (l === undefined) drop(path);
+      else links.push([t.path(path), l]);
     }
+    const dirs = [...this.dirs].map(([d, names]) => [t.path(d), names.map((x) => t.name(x))] as const);
+    const statfs = [...this.statfsMap].map(([p, v]) => [t.path(p), v] as const);
+    const commands = [...this.commands.values()].map(({ spec, answer }) => {
+      const shown = [spec.cmd, ...spec.args].join(' ');
+      const argv = t.argv([spec.cmd, ...spec.args]);
+      const a = 'stdout' in answer ? { stdout: t.text('command', shown, answer.stdout) ?? '', stderr: t.text('command', shown, answer.stderr) ?? '', exitCode: answer.exitCode } : answer;
+      return { argv, netnsPid: spec.netnsPid, netnsPath: spec.netnsPath === undefined ? undefined : t.path(spec.netnsPath), answer: a };
+    });
+    // Second pass: what the first learned, applied to every string.
+    const s = t.settle;
+    const record = (r: OutcomeRecord): OutcomeRecord => ({ ...r, reason: s(r.reason), ...(r.hint !== undefined ? { hint: s(r.hint) } : {}) });
+    for (const [p, text] of texts) files.set(s(p), s(text));
     const meta = `/${META_DIR}`;
     // Directory listings are kept as data: empty dirs and dirs whose files were not read
     // (/proc/PID/fd) must list the same on replay.
-    files.set(`${meta}/dirs.json`, JSON.stringify(Object.fromEntries(this.dirs)));
-    files.set(`${meta}/links.json`, JSON.stringify(links));
-    files.set(`${meta}/statfs.json`, JSON.stringify(Object.fromEntries(this.statfsMap)));
-    files.set(`${meta}/missing.json`, JSON.stringify(Object.fromEntries(missing)));
+    files.set(`${meta}/dirs.json`, JSON.stringify(Object.fromEntries(dirs.map(([d, names]) => [s(d), names.map(s)]))));
+    files.set(`${meta}/links.json`, JSON.stringify(Object.fromEntries(links.map(([p, l]) => [s(p), s(l)]))));
+    files.set(`${meta}/statfs.json`, JSON.stringify(Object.fromEntries(statfs.map(([p, v]) => [s(p), v]))));
+    files.set(`${meta}/missing.json`, JSON.stringify(Object.fromEntries([...missing].map(([p, r]) => [s(t.path(p)), record(r)]))));
     if (this.clocks.size > 0) files.set(`${meta}/clock.json`, JSON.stringify(Object.fromEntries(this.clocks)));
-    for (const [key, { spec, answer }] of this.commands) {
-      const shown = [spec.cmd, ...spec.args].join(' ');
-      const a =
-        transform && 'stdout' in answer
-          ? { stdout: transform('command', shown, answer.stdout) ?? '', stderr: transform('command', shown, answer.stderr) ?? '', exitCode: answer.exitCode }
-          : answer;
-      files.set(`${meta}/commands/${key}.json`, JSON.stringify({ argv: [spec.cmd, ...spec.args], netnsPid: spec.netnsPid ?? null, ...(spec.netnsPath === undefined ? {} : { netnsPath: spec.netnsPath }), ...a }));
+    for (const c of commands) {
+      const argv = c.argv.map(s);
+      const netnsPath = c.netnsPath === undefined ? undefined : s(c.netnsPath);
+      const spec = { cmd: argv[0] ?? '', args: argv.slice(1), ...(c.netnsPid === undefined ? {} : { netnsPid: c.netnsPid }), ...(netnsPath === undefined ? {} : { netnsPath }) };
+      const a = 'stdout' in c.answer ? { stdout: s(c.answer.stdout), stderr: s(c.answer.stderr), exitCode: c.answer.exitCode } : record(c.answer);
+      files.set(`${meta}/commands/${commandKey(spec)}.json`, JSON.stringify({ argv, netnsPid: c.netnsPid ?? null, ...(netnsPath === undefined ? {} : { netnsPath }), ...a }));
     }
     for (const { request, answer } of this.captures.values()) {
       const refused = answer.status === 'ok' ? refuseCapture?.(answer.value) : undefined;
       for (const [path, content] of bpfCaptureEntries(request, refused === undefined ? answer : unavailable('not-captured', refused))) {
-        if (typeof content === 'string') files.set(path, content);
-        else blobs.set(path, content);
+        if (typeof content === 'string') files.set(path, s(content));
+        else blobs.set(path, t.bytes(content));
       }
     }
     return { files, blobs, dropped };
