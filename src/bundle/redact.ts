@@ -163,7 +163,8 @@ const TEXT_RULES: readonly TextRule[] = [
     quick: /authori|cookie|bearer|basic/i,
     re: new RegExp(String.raw`\b((?:(?:proxy-)?authorization|(?:set-)?cookie)\s*[:=]\s*)(?:(bearer|basic|token|digest|negotiate|ntlm|aws4-hmac-sha256)\s+)?${NOT_MASKED}([^\s\u0000"',]+)|\b(bearer|basic)\s+${NOT_MASKED}([A-Za-z0-9._~+/=-]{16,})`, 'gi'),
     replace: (_m, head: string, scheme: string | undefined, _v: string, bare: string) => (bare ? `${bare} ${MASK}` : `${head}${scheme ? `${scheme} ` : ''}${MASK}`),
-    secret: (_m, g) => g[2] || g[4],
+    // a cookie's value, not its name: sessionid=VALUE;
+    secret: (_m, g) => (g[2] || g[4] || '').replace(/^[^=]*=/, '').replace(/;$/, ''),
   },
   {
     id: 'token-format',
@@ -176,9 +177,10 @@ const TEXT_RULES: readonly TextRule[] = [
     id: 'secret-assignment',
     // NAME=value (env-style, INI, URLs' query strings, JVM -D properties, connection strings)
     // and name: value (YAML, HTTP headers), with optional quotes. Which names hold a secret is
-    // decided by isSecretName (case matters there: APIKEY and accountKey, not monkey).
+    // decided by isSecretName (case matters there: APIKEY and accountKey, not monkey). A colon
+    // ending the value is not part of it ("pwd=x:" is an interface in /proc/net/dev).
     quick: /pass|pwd|secret|token|key|auth|credential|cookie|sig/i,
-    re: /(^|[\s\u0000;&?,{("'=/])([A-Za-z0-9_.-]+["']?\s*(?:=|:(?!\/\/))[ \t]*)(["']?)(?!\*{5})([^\s\u0000"'&;,}]+)/gm,
+    re: /(^|[\s\u0000;&?,{("'=/])([A-Za-z0-9_.-]+["']?\s*(?:=|:(?!\/\/))[ \t]*)(["']?)(?!\*{5})((?:[^\s\u0000"'&;,}:]|:(?![\s\u0000]|$))+)/gm,
     replace: (_m, pre: string, head: string, quote: string) => `${pre}${head}${quote}${MASK}`,
     accept: (_pre: string, head: string) => isSecretName(/^[A-Za-z0-9_.-]+/.exec(head)?.[0] ?? ''),
     secret: (_m, g) => g[3],
@@ -309,7 +311,7 @@ export class Redactor {
 
   private maskArg(value: string, rule: string): string {
     this.hit(rule);
-    this.learn(value);
+    this.learn(value.replace(/^pass:/, ''));
     return MASK;
   }
 
