@@ -73,7 +73,8 @@ interface TextRule {
   /** A cheap test: the rule is skipped for texts it rejects. */
   readonly quick: RegExp;
   readonly re: RegExp;
-  readonly replace: (m: string, ...groups: string[]) => string;
+  /** The match with its secret replaced by `mask` (the same secret always gets the same mask). */
+  readonly replace: (mask: string, m: string, ...groups: string[]) => string;
   /** The secret in a match: it is learned and masked where it appears elsewhere too. */
   readonly secret: (m: string, groups: readonly string[]) => string | undefined;
   /** Whether the match is a secret (the rule is applied again to its last group when not). */
@@ -134,35 +135,35 @@ const TEXT_RULES: readonly TextRule[] = [
     id: 'private-key',
     quick: /-----BEGIN /,
     re: /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----[\s\S]*?(?:-----END \1-----|$)/g,
-    replace: (_m, kind: string) => `-----BEGIN ${kind}-----${MASK}-----END ${kind}-----`,
+    replace: (mask, _m, kind: string) => `-----BEGIN ${kind}-----${mask}-----END ${kind}-----`,
     secret: () => undefined,
   },
   {
     id: 'webhook-url',
     quick: /hooks|discord|webhook|googleapis/i,
     re: /\b(https?:\/\/(?:hooks\.slack\.com\/(?:services|workflows|triggers)\/|(?:(?:canary\.|ptb\.)?discord(?:app)?\.com)\/api\/webhooks\/|[a-z0-9-]+\.webhook\.office\.com\/webhookb2\/|outlook\.office(?:365)?\.com\/webhook\/|hooks\.zapier\.com\/hooks\/catch\/|chat\.googleapis\.com\/v1\/spaces\/))((?!\*{5})[^\s"'<>\u0000]+)/gi,
-    replace: (_m, head: string) => `${head}${MASK}`,
+    replace: (mask, _m, head: string) => `${head}${mask}`,
     secret: (_m, g) => g[1],
   },
   {
     id: 'url-credentials',
     quick: /:\/\//,
     re: /\b([a-z][a-z0-9+.-]{1,20}:\/\/)([^\s:@/\u0000]{0,256}):((?!\*{5}@)[^\s@/\u0000]{1,256})@/gi,
-    replace: (_m, scheme: string, user: string) => `${scheme}${user}:${MASK}@`,
+    replace: (mask, _m, scheme: string, user: string) => `${scheme}${user}:${mask}@`,
     secret: (_m, g) => g[2],
   },
   {
     id: 'url-query',
     quick: /[?&;]/,
     re: new RegExp(String.raw`([?&;](?:sig|signature|x-amz-signature|x-goog-signature|x-amz-credential|x-goog-credential|code|session|sessionid|sid|jwt|sas|hmac|otp)=)${NOT_MASKED}([^\s&#"'<>\u0000]+)`, 'gi'),
-    replace: (_m, head: string) => `${head}${MASK}`,
+    replace: (mask, _m, head: string) => `${head}${mask}`,
     secret: (_m, g) => g[1],
   },
   {
     id: 'authorization-header',
     quick: /authori|cookie|bearer|basic/i,
     re: new RegExp(String.raw`\b((?:(?:proxy-)?authorization|(?:set-)?cookie)\s*[:=]\s*)(?:(bearer|basic|token|digest|negotiate|ntlm|aws4-hmac-sha256)\s+)?${NOT_MASKED}([^\s\u0000"',]+)|\b(bearer|basic)\s+${NOT_MASKED}([A-Za-z0-9._~+/=-]{16,})`, 'gi'),
-    replace: (_m, head: string, scheme: string | undefined, _v: string, bare: string) => (bare ? `${bare} ${MASK}` : `${head}${scheme ? `${scheme} ` : ''}${MASK}`),
+    replace: (mask, _m, head: string, scheme: string | undefined, _v: string, bare: string) => (bare ? `${bare} ${mask}` : `${head}${scheme ? `${scheme} ` : ''}${mask}`),
     // a cookie's value, not its name: sessionid=VALUE;
     secret: (_m, g) => (g[2] || g[4] || '').replace(/^[^=]*=/, '').replace(/;$/, ''),
   },
@@ -170,7 +171,7 @@ const TEXT_RULES: readonly TextRule[] = [
     id: 'token-format',
     quick: /[A-Za-z0-9][._-]|[A-Z]{4}[0-9A-Z]{8}|\d:AA|SK[0-9a-f]|dapi|ATATT/,
     re: TOKEN_RE,
-    replace: () => MASK,
+    replace: (mask) => mask,
     secret: (m) => m,
   },
   {
@@ -181,7 +182,7 @@ const TEXT_RULES: readonly TextRule[] = [
     // ending the value is not part of it ("pwd=x:" is an interface in /proc/net/dev).
     quick: /pass|pwd|secret|token|key|auth|credential|cookie|sig/i,
     re: /(^|[\s\u0000;&?,{("'=/])([A-Za-z0-9_.-]+["']?\s*(?:=|:(?!\/\/))[ \t]*)(["']?)(?!\*{5})((?:[^\s\u0000"'&;,}:]|:(?![\s\u0000]|$))+)/gm,
-    replace: (_m, pre: string, head: string, quote: string) => `${pre}${head}${quote}${MASK}`,
+    replace: (mask, _m, pre: string, head: string, quote: string) => `${pre}${head}${quote}${mask}`,
     accept: (_pre: string, head: string) => isSecretName(/^[A-Za-z0-9_.-]+/.exec(head)?.[0] ?? ''),
     secret: (_m, g) => g[3],
   },
@@ -220,7 +221,9 @@ export class Redactor {
   /** Secret or name as found -> its mask: applied to every text and name (settle). */
   private readonly learned = new Map<string, string>();
   private learnedRe: RegExp | undefined;
+  /** Masks given to names, and to secret values (by value). */
   private readonly masks = new Set<string>();
+  private readonly valueMasks = new Map<string, string>();
   private readonly names = new Map<string, string>();
   private readonly comms = new Map<string, string>();
   /** 15-character names left as they were: the start of a secret learned later masks them at settle. */
@@ -294,12 +297,9 @@ export class Redactor {
         const last = groups[groups.length - 1] ?? '';
         return m.slice(0, m.length - last.length) + this.apply(rule, last);
       }
-      const r = rule.replace(m, ...groups);
-      if (r !== m) {
-        this.hit(rule.id);
-        const secret = rule.secret(m, groups);
-        if (secret) this.learn(secret);
-      }
+      const secret = rule.secret(m, groups);
+      const r = rule.replace(secret ? this.maskFor(secret) : MASK, m, ...groups);
+      if (r !== m) this.hit(rule.id);
       return r;
     });
   }
@@ -311,8 +311,23 @@ export class Redactor {
 
   private maskArg(value: string, rule: string): string {
     this.hit(rule);
-    this.learn(value.replace(/^pass:/, ''));
-    return MASK;
+    return this.maskFor(value.replace(/^pass:/, ''));
+  }
+
+  /**
+   * The mask of a secret value: ***** for the first, *****~2, *****~3 for others, so two
+   * secrets never mask alike (two cgroups or mount points whose names differ by a token stay
+   * two). The value is learned: masked the same way wherever else it appears.
+   */
+  private maskFor(value: string): string {
+    if (value.length === 0 || value.includes(MASK)) return MASK;
+    const known = this.valueMasks.get(value);
+    if (known !== undefined) return known;
+    let m = this.valueMasks.size === 0 ? MASK : `${MASK}~${this.valueMasks.size + 1}`;
+    for (let n = this.valueMasks.size + 2; this.masks.has(m); n++) m = `${MASK}~${n}`;
+    this.valueMasks.set(value, m);
+    this.learn(value, m);
+    return m;
   }
 
   /** Mask secrets in an argument vector (a command line), option by option. */
@@ -337,16 +352,14 @@ export class Redactor {
         const m = /^([^:]*):(.+)$/s.exec(a);
         if (m && !/^\d+:\d+$/.test(a) && !m[2]!.startsWith(MASK)) {
           this.hit('user-password');
-          this.learn(m[2]!);
-          out.push(`${m[1]}:${MASK}`);
+          out.push(`${m[1]}:${this.maskFor(m[2]!)}`);
           continue;
         }
         if (SMB_PROGRAMS.test(prog)) {
           const s = /^([^%]*)%(.+)$/s.exec(a);
           if (s && !s[2]!.startsWith(MASK)) {
             this.hit('user-password');
-            this.learn(s[2]!);
-            out.push(`${s[1]}%${MASK}`);
+            out.push(`${s[1]}%${this.maskFor(s[2]!)}`);
             continue;
           }
         }
@@ -354,8 +367,7 @@ export class Redactor {
           const s = /^([^,]*),(.+)$/s.exec(a);
           if (s && !s[2]!.startsWith(MASK)) {
             this.hit('user-password');
-            this.learn(s[2]!);
-            out.push(`${s[1]},${MASK}`);
+            out.push(`${s[1]},${this.maskFor(s[2]!)}`);
             continue;
           }
         }
@@ -363,8 +375,7 @@ export class Redactor {
       const attachedUser = /^(-u|--user=|--proxy-user=)([^:\s]+):(.+)$/s.exec(a);
       if (attachedUser && (prog === 'curl' || attachedUser[1] !== '-u') && !attachedUser[3]!.startsWith(MASK)) {
         this.hit('user-password');
-        this.learn(attachedUser[3]!);
-        out.push(`${attachedUser[1]}${attachedUser[2]}:${MASK}`);
+        out.push(`${attachedUser[1]}${attachedUser[2]}:${this.maskFor(attachedUser[3]!)}`);
         continue;
       }
       const assign = OPTION_ASSIGN.exec(a);
@@ -387,8 +398,7 @@ export class Redactor {
         const m = /^([A-Za-z0-9_$#.]+)\/([^@\s/]+)(@.*)?$/s.exec(a);
         if (m && !m[2]!.startsWith(MASK)) {
           this.hit('user-password');
-          this.learn(m[2]!);
-          out.push(`${m[1]}/${MASK}${m[3] ?? ''}`);
+          out.push(`${m[1]}/${this.maskFor(m[2]!)}${m[3] ?? ''}`);
           continue;
         }
       }

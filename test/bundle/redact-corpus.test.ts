@@ -38,6 +38,13 @@ describe('names', () => {
     expect(a).toBe(`app-${MASK}`);
     expect(b).toBe(`app-${MASK}~2`);
   });
+  it('two secrets never mask alike in contents either (two mount points stay two)', () => {
+    const r = new Redactor();
+    const mountinfo = `36 25 0:31 / /srv/a-glpat-${'a'.repeat(20)} rw - tmpfs x rw\n37 25 0:32 / /srv/a-glpat-${'b'.repeat(20)} rw - tmpfs x rw\n`;
+    expect(r.text(mountinfo)).toBe(`36 25 0:31 / /srv/a-${MASK} rw - tmpfs x rw\n37 25 0:32 / /srv/a-${MASK}~2 rw - tmpfs x rw\n`);
+    // and each keeps its mask wherever it appears again
+    expect(r.path(`/srv/a-glpat-${'b'.repeat(20)}`)).toBe(`/srv/a-${MASK}~2`);
+  });
   it('a process name cut at 15 characters is masked when it starts a secret learned later', () => {
     const r = new Redactor();
     const stat = '4242 (Zq8Xw3Rt7Lm2Pk9) S 1 4242 4242 0 -1 4194560 98 0 0 0 0 0 0 0 20 0 1 0 100 1000 10\n';
