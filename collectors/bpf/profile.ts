@@ -80,7 +80,7 @@ export interface SpeedscopeFile {
 }
 
 /** Symbolises user addresses of one process through /proc/PID/maps and the mapped ELF files. */
-class UserSymbolizer {
+export class UserSymbolizer {
   private readonly maps = new Map<number, Mapping[] | undefined>();
   private readonly elfs = new Map<string, ElfSymbols | undefined>();
   constructor(private readonly src: Source) {}
