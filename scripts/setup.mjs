@@ -37,6 +37,7 @@ const RUNTIME_PACKAGES = {
   'g++': 'compiles the BPF addon (C++)',
   python3: 'node-gyp (gyp) needs it to build the BPF addon',
   tmux: 'the TUI tests',
+  'xz-utils': 'xz: reads sosreport .tar.xz archives (run playbook --from)',
 };
 const TEST_PACKAGES = {
   sysstat: 'mpstat, iostat, sar: reference measurements in tests',
