@@ -1,4 +1,4 @@
-import { parsed, parseFail, type ParseResult } from '../../../src/core/parse-result.js';
+import { parsed, parseFail, seconds, type ParseResult } from '../../../src/core/parse-result.js';
 
 /**
  * `dmesg --raw` output: "<prio>[seconds.micros] message" per line (continuation lines of a
@@ -62,7 +62,7 @@ export function parseKernelLog(text: string): ParseResult<KernelLog> {
     if (prio >> 3 !== 0) continue; // not from the kernel
     lines++;
     const level = prio & 7;
-    const at = m[2] === undefined ? undefined : Number(`${m[2]}.${m[3]}`);
+    const at = m[2] === undefined ? undefined : seconds(m[2], m[3]);
     const msg = m[4] ?? '';
     for (const [kind, re] of PATTERNS) {
       if (re.test(msg)) {
