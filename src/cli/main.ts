@@ -1,4 +1,5 @@
 import { DiagError, UsageError } from '../core/errors.js';
+import { guardProcessOutput } from '../core/sanitize.js';
 import { diagVersion } from './version.js';
 
 /** A subcommand: its module is imported only when it runs, to keep startup fast. */
@@ -73,6 +74,10 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Run main and turn every failure into a message and an exit code, never a stack trace for an expected condition. */
 export async function runCli(argv: string[]): Promise<void> {
+  // Every string diag writes passes the sanitiser on its way out (text, Markdown, JSON, errors):
+  // host text is escaped where it is formatted, and whatever was missed is escaped here. The
+  // terminal UI releases the guard when it takes the terminal (src/tui/app.ts).
+  guardProcessOutput();
   let code: number;
   try {
     code = await main(argv);

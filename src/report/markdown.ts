@@ -1,4 +1,4 @@
-import { sanitizeForTerminal } from '../core/sanitize.js';
+import { sanitizeForTerminal, sanitizeOutput } from '../core/sanitize.js';
 import type { Culprit, Finding, Report } from '../engine/report-schema.js';
 import { formatValue, formatWithUnit } from '../engine/template.js';
 import { culpritText, findingCause } from './culprit-text.js';
@@ -142,5 +142,6 @@ export function renderMarkdown(r: Report): string {
       ),
     );
   }
-  return out.join('\n') + '\n';
+  // what a field above missed is still never raw in a ticket
+  return sanitizeOutput(out.join('\n') + '\n');
 }
