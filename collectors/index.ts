@@ -16,6 +16,7 @@ import { qdiscsCollector } from './commands/qdiscs/collector.js';
 import { firewallCollector } from './commands/firewall/collector.js';
 import { nicCollector } from './commands/nic/collector.js';
 import { conntrackCollector } from './commands/conntrack/collector.js';
+import { changesCollector } from './commands/changes/collector.js';
 import { PROBE_COLLECTORS as BPF_PROBE_COLLECTORS } from './bpf/collectors.js';
 
 /**
@@ -40,6 +41,7 @@ export const COLLECTORS: readonly Collector[] = [
   firewallCollector,
   nicCollector,
   conntrackCollector,
+  changesCollector,
 ];
 
 /**

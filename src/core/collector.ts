@@ -104,6 +104,8 @@ export interface CollectContext {
    * these processes (a --pid or --cgroup target). Others ignore it.
    */
   readonly probe?: { readonly durationMs: number; readonly tgids?: readonly number[] };
+  /** For the changes collector: how far back to look (default 24 h). Others ignore it. */
+  readonly changes?: { readonly sinceSeconds: number };
 }
 
 export interface Collector {

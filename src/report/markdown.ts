@@ -3,6 +3,7 @@ import type { Culprit, Finding, Report } from '../engine/report-schema.js';
 import { formatValue, formatWithUnit } from '../engine/template.js';
 import { culpritText, findingCause } from './culprit-text.js';
 import { drilldownLines } from './drilldown-text.js';
+import { changeLine, changeTime, CHANGES_SHOWN, lookbackText, unreadSources } from './changes-text.js';
 
 /**
  * The report as Markdown for a ticket, read by a person: a summary table, then each finding with
@@ -120,6 +121,15 @@ export function renderMarkdown(r: Report): string {
   }
   r.findings.forEach((f, i) => out.push('', ...finding(f, i + 1)));
 
+  if (r.changes) {
+    const ch = r.changes;
+    out.push('', `### Recent changes (${lookbackText(ch)}, since ${ch.since}): ${ch.status === 'ok' ? ch.items.length : mdEscape(ch.reason ?? ch.status)}`, '');
+    if (ch.status === 'ok' && ch.items.length === 0) out.push('None seen.');
+    for (const c of ch.items.slice(0, CHANGES_SHOWN)) out.push(`- ${changeTime(c)} ${mdEscape(changeLine(c))}${c.findings?.length ? ` (may explain: ${c.findings.map((f) => mdCode(f)).join(', ')})` : ''}`);
+    if (ch.items.length > CHANGES_SHOWN) out.push(`- … ${ch.items.length - CHANGES_SHOWN} more (the JSON report lists them all)`);
+    const unread = unreadSources(ch);
+    if (unread.length > 0) out.push('', `Not read: ${unread.map(mdEscape).join('; ')}`);
+  }
   out.push('', '### USE coverage', '', '| resource | utilization | saturation | errors |', '|---|---|---|---|');
   const resources = [...new Set(r.coverage.map((c) => c.resource))];
   const why: string[] = [];

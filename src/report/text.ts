@@ -1,6 +1,7 @@
 import { sanitizeForTerminal as clean } from '../core/sanitize.js';
 import type { CoverageCell, DrilldownResult, Finding, Report } from '../engine/report-schema.js';
 import { formatValue } from '../engine/template.js';
+import { changeLine, changeTime, CHANGES_SHOWN, lookbackText, unreadSources } from './changes-text.js';
 import { culpritText } from './culprit-text.js';
 import { drilldownLines } from './drilldown-text.js';
 
@@ -73,6 +74,20 @@ function coverageTable(cells: readonly CoverageCell[]): string {
   return out.join('\n');
 }
 
+function changesText(ch: NonNullable<Report['changes']>): string[] {
+  const out = [`Recent changes (${lookbackText(ch)}, since ${ch.since}): ${ch.status === 'ok' ? ch.items.length : clean(ch.reason ?? ch.status)}`];
+  if (ch.status === 'ok' && ch.items.length === 0) out.push('  none seen');
+  for (const c of ch.items.slice(0, CHANGES_SHOWN)) {
+    const lines = wrap(`${clean(changeLine(c))}${c.findings?.length ? ` [may explain: ${c.findings.map(clean).join(', ')}]` : ''}`, 78, '').split('\n');
+    const time = changeTime(c).padEnd(20);
+    out.push(...lines.map((l, i) => `  ${i === 0 ? time : ' '.repeat(time.length)}  ${l}`));
+  }
+  if (ch.items.length > CHANGES_SHOWN) out.push(`  ... ${ch.items.length - CHANGES_SHOWN} more (--json lists them all)`);
+  const unread = unreadSources(ch);
+  if (unread.length > 0) out.push(wrap(`not read: ${unread.map(clean).join('; ')}`, 100, '  '));
+  return out;
+}
+
 export function renderText(r: Report): string {
   const out: string[] = [];
   const counts = `${r.findings.filter((f) => f.severity === 'critical').length} critical, ${r.findings.filter((f) => f.severity === 'warning').length} warning`;
@@ -87,6 +102,7 @@ export function renderText(r: Report): string {
   out.push(`Findings (${counts}):`);
   if (r.findings.length === 0) out.push('  none');
   for (const f of r.findings) out.push(findingText(f), '');
+  if (r.changes) out.push(...changesText(r.changes), '');
   out.push('Coverage (USE: resource x utilization / saturation / errors):');
   out.push(coverageTable(r.coverage));
   const notes = r.coverage.filter((c) => c.reason && c.status !== 'finding');

@@ -23,6 +23,19 @@ const PATTERNS: ReadonlyArray<readonly [Exclude<KernelEventKind, 'kernel_error'>
   ['segfault', /\bsegfault at\b|\btraps: .* general protection/],
 ];
 
+/** The kind of trouble one kernel message reports (not kernel_error, which is by level), if any. */
+export function classifyKernelMessage(msg: string): Exclude<KernelEventKind, 'kernel_error'> | undefined {
+  for (const [kind, re] of PATTERNS) if (re.test(msg)) return kind;
+  return undefined;
+}
+
+/** The prefix of one `dmesg --raw` line: priority, seconds since boot (if printk timestamps), message. */
+export function splitKernelLine(raw: string): { prio: number; at: number | undefined; msg: string } | undefined {
+  const m = LINE.exec(raw);
+  if (!m) return undefined;
+  return { prio: Number(m[1]), at: m[2] === undefined ? undefined : Number(`${m[2]}.${m[3]}`), msg: m[4] ?? '' };
+}
+
 export interface KernelEvent {
   readonly kind: KernelEventKind;
   /** Count in the whole kernel log buffer. */
