@@ -16,7 +16,7 @@ export const CHANGES_COLLECTOR = 'changes';
 /** USER_HZ: the unit of /proc/PID/stat start times on every Linux ABI. */
 const USER_HZ = 100;
 /** A recent process is a change worth naming when it uses this much of one CPU ... */
-const BUSY_CPU_PCT = 50;
+const BUSY_CPU_PCT = 25;
 /** ... or this share of memory. */
 const BIG_RSS_SHARE = 0.1;
 
@@ -67,6 +67,7 @@ export async function collectChanges(opts: ChangesOptions): Promise<Changes | un
  * user (at least BUSY_CPU_PCT / 2 % of a CPU), any at BUSY_CPU_PCT %, or holding BIG_RSS_SHARE of memory.
  */
 export function recentProcessChanges(model: Model, src: Source, sinceS: number): Change[] {
+  const nowS = Date.parse(model.end.wall) / 1000;
   const t = model.tables.processes;
   if (!t || t.rows.status !== 'ok') return [];
   const stat = src.readFile('/proc/stat');
@@ -84,20 +85,39 @@ export function recentProcessChanges(model: Model, src: Source, sinceS: number):
     if (!Number.isFinite(start)) continue;
     const at = btime + start / USER_HZ;
     if (at < sinceS) continue;
-    const cpu = r.values.cpu_pct;
+    // a window's CPU % when the run measured one, else the average since it started (the use
+    // playbook reads processes once, for levels: its model has no CPU times)
+    const ticks = r.values.cpu_pct === undefined ? cpuTicks(src, r.key, r.labels.starttime ?? '') : undefined;
+    const cpu = r.values.cpu_pct ?? (ticks !== undefined && nowS > at + 1 ? (ticks / USER_HZ / (nowS - at)) * 100 : undefined);
     const rss = r.values.rss;
-    const isTop = r === top && cpu !== undefined && cpu >= BUSY_CPU_PCT / 2;
+    const isTop = r === top && r.values.cpu_pct !== undefined && cpu !== undefined && cpu >= BUSY_CPU_PCT;
     const busy = cpu !== undefined && cpu >= BUSY_CPU_PCT;
     const big = rss !== undefined && memTotal !== undefined && memTotal > 0 && rss / memTotal >= BIG_RSS_SHARE;
     if (!isTop && !busy && !big) continue;
+    const avg = r.values.cpu_pct === undefined ? ' (average since it started)' : '';
     const what = [
-      ...(isTop ? [`the top CPU user (${cpu!.toFixed(0)}% of a CPU)`] : busy ? [`${cpu!.toFixed(0)}% of a CPU`] : []),
+      ...(isTop ? [`the top CPU user (${cpu!.toFixed(0)}% of a CPU)`] : busy ? [`${cpu!.toFixed(0)}% of a CPU${avg}`] : []),
       ...(big ? [`${((rss! / memTotal!) * 100).toFixed(0)}% of memory`] : []),
     ];
     const name = r.labels.comm ?? r.key;
     out.push({ at: new Date(at * 1000).toISOString(), kind: 'process', action: 'started', subject: `${name} (PID ${r.key})`, detail: `${name} (PID ${r.key}) started then and now uses ${what.join(' and ')}`, source: '/proc/PID/stat', scope: r.scope });
   }
   return out;
+}
+
+/**
+ * utime + stime of a process from /proc/PID/stat (through the Source: a snapshot records it),
+ * only while it is still the process that started at `starttime`.
+ */
+function cpuTicks(src: Source, pid: string, starttime: string): number | undefined {
+  const t = src.readFile(`/proc/${pid}/stat`);
+  if (t.status !== 'ok') return undefined;
+  const f = t.value.slice(t.value.lastIndexOf(')') + 2).split(' ');
+  // after "(comm) ": state is field 3 of proc(5), utime 14, stime 15, starttime 22
+  if (f[19] !== starttime) return undefined;
+  const u = Number(f[11]);
+  const st = Number(f[12]);
+  return Number.isFinite(u) && Number.isFinite(st) ? u + st : undefined;
 }
 
 /** Resources a kernel event speaks of, for linking it to host-wide findings. */

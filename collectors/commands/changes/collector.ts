@@ -1,6 +1,6 @@
 import type { Collector, CollectContext, Row, TableOutcomes } from '../../../src/core/collector.js';
 import { gauge } from '../../../src/core/fields.js';
-import { ok, type Outcome } from '../../../src/core/outcome.js';
+import { ok, unavailable, type Outcome } from '../../../src/core/outcome.js';
 import type { Source } from '../../../src/core/source.js';
 import { parseMountinfo } from '../../procfs/filesystems/parse.js';
 import { runTool } from '../command.js';
@@ -91,6 +91,15 @@ async function bootChanges(src: Source, since: number, btime: number | undefined
 
 /** Unit starts, stops, restarts and failures from the journal, when journalctl and a journal are there. */
 async function unitChanges(src: Source, since: number, status: ChangeSourceStatus[]): Promise<Change[]> {
+  // journalctl without journal files says so on stderr and exits 0: look first (and spare the process)
+  const files = ['/var/log/journal', '/run/log/journal'].some((d) => {
+    const l = src.readDir(d);
+    return l.status === 'ok' && l.value.length > 0;
+  });
+  if (!files) {
+    status.push({ name: 'journal (journalctl)', outcome: unavailable('not-found', 'no journal files in /var/log/journal or /run/log/journal (no journald, or it keeps none)') });
+    return [];
+  }
   const ids = Object.keys(UNIT_MESSAGE_IDS).map((id) => `MESSAGE_ID=${id}`);
   const args = ['--no-pager', '-q', '-o', 'json', `--since=@${Math.floor(since)}`, '-n', '2000', '--output-fields=MESSAGE,MESSAGE_ID,UNIT,USER_UNIT', ...ids];
   const r = await runTool(src, { cmd: 'journalctl', args, timeoutMs: 3000, maxBytes: 8 * 1024 * 1024 });
@@ -169,7 +178,7 @@ async function mountChanges(src: Source, since: number, btime: number | undefine
   if (!p.ok) return [];
   const mounts = p.value.mounts.filter((m) => !SKIP_FS.test(m.fsType) && m.root === '/').slice(0, 200);
   if (mounts.length === 0) return [];
-  const st = await runTool(src, { cmd: 'stat', args: ['--printf', '%W %n\\0', '--', ...mounts.map((m) => m.mountPoint)], timeoutMs: 2000, okExitCodes: [1] });
+  const st = await runTool(src, { cmd: 'stat', args: ['--printf', '%W %n\\0', '--', ...mounts.map((m) => m.mountPoint)], timeoutMs: 5000, okExitCodes: [1] });
   status.push({ name: 'mounts (/proc/self/mountinfo, stat)', outcome: st });
   if (st.status !== 'ok') return [];
   const births = parseStatBirth(st.value);

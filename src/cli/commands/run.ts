@@ -20,6 +20,7 @@ export const HELP = `Usage: diag run playbook <name> [--json | --markdown | --na
                          [--pid PID | --cgroup PATH] [--playbook-dir DIR] [--root DIR]
                          [--from BUNDLE.tar.gz | SOSREPORT] [--openmetrics FILE]
                          [--exit-codes nagios|npd]
+                         [--changes 24h | --changes off]
 
 Measure the host over a window and judge it with a playbook (see \`diag playbooks\`).
 Text for a terminal (default), --markdown for a ticket, --json for a bot (one
@@ -32,6 +33,8 @@ Progress and warnings go to stderr.
                              this host: the same findings as when it was taken
   --from SOSREPORT           judge a sosreport (.tar.xz, .tar.gz or extracted folder) at
                              its one moment: rates are unknown, nothing read live
+  --changes 24h | 2d | 90m   look-back of "Recent changes" (default 24h; off leaves them out):
+                             packages, boots, kernels, units, sysctls, mounts, kernel events
   --playbook-dir DIR         also load playbooks from DIR (after the built-in ones,
                              /etc/diag/playbooks and ~/.config/diag/playbooks)
   --nagios                   print as a monitoring plugin: 'DIAG USE CRITICAL - <worst finding>'
@@ -58,7 +61,18 @@ export const RUN_OPTIONS = {
   nagios: { type: 'boolean' },
   openmetrics: { type: 'string' },
   'exit-codes': { type: 'string' },
+  changes: { type: 'string' },
 } as const;
+
+/** `--changes`: "24h", "2d", "90m", or "off"/"0" -> seconds (0: no changes section). */
+export function parseLookback(text: string): number {
+  const t = text.trim();
+  if (t === 'off' || t === '0') return 0;
+  const m = /^(\d+)(m|h|d)$/.exec(t);
+  const s = m ? Number(m[1]) * (m[2] === 'm' ? 60 : m[2] === 'h' ? 3600 : 86_400) : NaN;
+  if (!Number.isFinite(s) || s <= 0 || s > 90 * 86_400) throw new UsageError(`--changes: expected a look-back such as 90m, 24h or 7d (at most 90d), or off; got ${JSON.stringify(text)}`);
+  return s;
+}
 
 export interface RunFlags {
   readonly json?: boolean | undefined;
@@ -73,6 +87,7 @@ export interface RunFlags {
   readonly nagios?: boolean | undefined;
   readonly openmetrics?: string | undefined;
   readonly 'exit-codes'?: string | undefined;
+  readonly changes?: string | undefined;
 }
 
 /** Run one playbook and print its report; returns the exit code. Shared with the default `diag`. */
@@ -95,6 +110,7 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
     throw new UsageError(`--cgroup: expected a cgroup path such as /system.slice/nginx.service, got ${JSON.stringify(values.cgroup)}`);
   }
   const windowMs = parseDuration(values.window ?? '1s', '--window');
+  const lookback = values.changes === undefined ? {} : { changesLookbackSeconds: parseLookback(values.changes) };
   const log = (m: string) => {
     if (!values.quiet) process.stderr.write(`diag: ${m}\n`);
   };
@@ -131,6 +147,7 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
         sources: input.sources,
         windowMs: input.windowMs,
         ...(target ? { target } : {}),
+        ...lookback,
         log,
         ...keep,
       });
@@ -147,6 +164,7 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
       sources: source,
       windowMs,
       ...(target ? { target } : {}),
+      ...lookback,
       log,
       ...keep,
     });
