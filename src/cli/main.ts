@@ -21,6 +21,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   diff: { summary: 'compare two bundles finding by finding and metric by metric: diag diff A B', load: () => import('./commands/diff.js') },
   probes: { summary: 'list BPF probes with availability, the hook in use and why not', load: () => import('./commands/probes.js') },
   serve: { summary: 'HTTP endpoint for Prometheus: /metrics (OpenMetrics), /report, /healthz: diag serve [--listen 127.0.0.1:9464]', load: () => import('./commands/serve.js') },
+  fleet: { summary: "many hosts' reports side by side: shared findings vs outliers: diag fleet DIR|FILE...", load: () => import('./commands/fleet.js') },
   probe: { summary: 'run one BPF probe: diag probe <name> [--duration 5s] [--json] [--pid PID | --cgroup PATH]', load: () => import('./commands/probe.js') },
 };
 
