@@ -165,7 +165,9 @@ export class RecordingSource implements Source {
     });
     // Second pass: what the first learned, applied to every string.
     const s = t.settle;
-    const record = (r: OutcomeRecord): OutcomeRecord => ({ ...r, reason: s(r.reason), ...(r.hint !== undefined ? { hint: s(r.hint) } : {}) });
+    // Reasons and hints name paths and commands: rewritten as texts too.
+    const say = (x: string) => s(t.text('command', '', x) ?? '');
+    const record = (r: OutcomeRecord): OutcomeRecord => ({ ...r, reason: say(r.reason), ...(r.hint !== undefined ? { hint: say(r.hint) } : {}) });
     for (const [p, text] of texts) files.set(s(p), s(text));
     const meta = `/${META_DIR}`;
     // Directory listings are kept as data: empty dirs and dirs whose files were not read
