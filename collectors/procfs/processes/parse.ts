@@ -136,6 +136,7 @@ export function parsePidStat(text: string): ParseResult<PidStat> {
   }
   if (starttime === undefined) return parseFail('/proc/PID/stat', `truncated or garbled fields after the command name (pid ${pid})`);
   if (ppid !== undefined && ppid > PID_MAX_LIMIT) ppid = undefined; // not a PID: missing, like a garbled field
+  if (nice !== undefined && (nice < -20 || nice > 19)) nice = undefined; // not a nice value
   const r: PidStat = { pid, comm: text.slice(open + 1, close), state: text[s]!, ppid, minflt, majflt, utime, stime, nice, numThreads, starttime, rssPages };
   // flags is an unsigned int: a number, so the bit test is exact
   return parsed(flags !== undefined && Math.floor(flags / PF_KTHREAD) % 2 === 1 ? { ...r, kthread: true } : r);

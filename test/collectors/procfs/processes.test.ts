@@ -85,7 +85,7 @@ describe('parsePidStat', () => {
       check: (v) => {
         expect(v.pid).toBeLessThanOrEqual(PID_MAX_LIMIT);
         if (v.ppid !== undefined) expect(v.ppid).toBeLessThanOrEqual(PID_MAX_LIMIT);
-        if (v.nice !== undefined) expect(Math.abs(v.nice)).toBeLessThanOrEqual(20);
+        if (v.nice !== undefined) expect(v.nice >= -20 && v.nice <= 19, `nice ${v.nice}`).toBe(true);
       },
     }));
 
