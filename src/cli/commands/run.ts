@@ -11,6 +11,7 @@ import { runPlaybook } from '../../engine/run.js';
 import { cliSession } from '../session.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import { renderText } from '../../report/text.js';
+import { ANSI_PAINT, NO_PAINT, wantColour } from '../../report/paint.js';
 import { renderJson } from '../../report/json.js';
 import { parseCommandArgs, COMMON_OPTIONS } from '../args.js';
 import { liveSourceFor } from '../source-options.js';
@@ -31,6 +32,7 @@ Progress and warnings go to stderr.
                              network namespace, or a cgroup path such as /system.slice/x)
   --from BUNDLE              judge a snapshot bundle offline (diag snapshot) instead of
                              this host: the same findings as when it was taken
+  --no-color                 no colour (also NO_COLOR=1; colour is only used on a terminal)
   --from SOSREPORT           judge a sosreport (.tar.xz, .tar.gz or extracted folder) at
                              its one moment: rates are unknown, nothing read live
   --changes 24h | 2d | 90m   look-back of "Recent changes" (default 24h; off leaves them out):
@@ -88,6 +90,7 @@ export interface RunFlags {
   readonly openmetrics?: string | undefined;
   readonly 'exit-codes'?: string | undefined;
   readonly changes?: string | undefined;
+  readonly 'no-color'?: boolean | undefined;
 }
 
 /** Run one playbook and print its report; returns the exit code. Shared with the default `diag`. */
@@ -174,7 +177,7 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
     writeTextfileAtomic(values.openmetrics, renderExposition({ report, sample: samples.second, model, version: diagVersion() }, 'prometheus'));
     log(`metrics written to ${values.openmetrics}`);
   }
-  process.stdout.write(values.json ? renderJson(report) : values.markdown ? renderMarkdown(report) : values.nagios ? renderNagios(report) : renderText(report));
+  process.stdout.write(values.json ? renderJson(report) : values.markdown ? renderMarkdown(report) : values.nagios ? renderNagios(report) : renderText(report, wantColour({ noColorFlag: values['no-color'], isTTY: process.stdout.isTTY, env: process.env }) ? ANSI_PAINT : NO_PAINT));
   return exitCodes[report.status];
 }
 
