@@ -31,3 +31,21 @@ export function wantColour(opts: { noColorFlag?: boolean | undefined; isTTY: boo
 export function padPainted(word: string, painted: string, width: number): string {
   return painted + ' '.repeat(Math.max(0, width - word.length));
 }
+
+/** Exactly the sequences ANSI_PAINT writes. */
+const OUR_SGR = /(\u001b\[(?:0|1|32|33|35|1;31)m)/;
+
+/**
+ * Painted text for a stream that is guarded (sanitizeOutput at the sink escapes every control
+ * character): everything but ANSI_PAINT's own colour sequences sanitised here, the result as
+ * bytes, which the guard passes as they are.
+ */
+export function paintedBytes(text: string, sanitize: (s: string) => string): Buffer {
+  return Buffer.from(
+    text
+      .split(OUR_SGR)
+      .map((part, i) => (i % 2 === 1 ? part : sanitize(part)))
+      .join(''),
+    'utf8',
+  );
+}

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { wantColour } from '../../src/report/paint.js';
+import { ANSI_PAINT, paintedBytes, wantColour } from '../../src/report/paint.js';
 import { diag } from '../helpers/diag-cli.js';
 
 /**
@@ -27,6 +27,11 @@ describe('colour in text output', () => {
     expect(wantColour({ isTTY: true, env: { TERM: 'xterm-256color', NO_COLOR: '' } })).toBe(true);
     expect(wantColour({ noColorFlag: true, isTTY: true, env: { TERM: 'xterm' } })).toBe(false);
     expect(wantColour({ isTTY: true, env: { TERM: 'dumb' } })).toBe(false);
+  });
+
+  it('keeps its own colour sequences and nothing else through the output guard', () => {
+    const esc = (s: string) => s.replace(/\u001b/g, '\\x1b');
+    expect(paintedBytes(`${ANSI_PAINT.critical('CRITICAL')} x\u001b[2Jy ${ANSI_PAINT.ok('ok')}`, esc).toString()).toBe('\u001b[1;31mCRITICAL\u001b[0m x\\x1b[2Jy \u001b[32mok\u001b[0m');
   });
 
   it('colours severities on a pty, and nowhere else', async () => {

@@ -11,7 +11,8 @@ import { runPlaybook } from '../../engine/run.js';
 import { cliSession } from '../session.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import { renderText } from '../../report/text.js';
-import { ANSI_PAINT, NO_PAINT, wantColour } from '../../report/paint.js';
+import { ANSI_PAINT, NO_PAINT, paintedBytes, wantColour } from '../../report/paint.js';
+import { sanitizeOutput } from '../../core/sanitize.js';
 import { renderJson } from '../../report/json.js';
 import { parseCommandArgs, COMMON_OPTIONS } from '../args.js';
 import { liveSourceFor } from '../source-options.js';
@@ -177,7 +178,9 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
     writeTextfileAtomic(values.openmetrics, renderExposition({ report, sample: samples.second, model, version: diagVersion() }, 'prometheus'));
     log(`metrics written to ${values.openmetrics}`);
   }
-  process.stdout.write(values.json ? renderJson(report) : values.markdown ? renderMarkdown(report) : values.nagios ? renderNagios(report) : renderText(report, wantColour({ noColorFlag: values['no-color'], isTTY: process.stdout.isTTY, env: process.env }) ? ANSI_PAINT : NO_PAINT));
+  if (!values.json && !values.markdown && !values.nagios && wantColour({ noColorFlag: values['no-color'], isTTY: process.stdout.isTTY, env: process.env })) {
+    process.stdout.write(paintedBytes(renderText(report, ANSI_PAINT), sanitizeOutput));
+  } else process.stdout.write(values.json ? renderJson(report) : values.markdown ? renderMarkdown(report) : values.nagios ? renderNagios(report) : renderText(report, NO_PAINT));
   return exitCodes[report.status];
 }
 
