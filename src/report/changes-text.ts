@@ -34,3 +34,10 @@ export function changesSummary(ch: Changes): string {
   const newest = timed[0];
   return `changes (${lookbackText(ch)}): ${ch.items.length}${newest ? `; newest ${changeTime(newest)} ${changeLine(newest)}` : ''}`;
 }
+
+/** The findings a change may explain, the first two by id and how many more. */
+export function explainsText(c: Change): string {
+  const f = c.findings ?? [];
+  if (f.length === 0) return '';
+  return `may explain: ${f.slice(0, 2).join(', ')}${f.length > 2 ? ` +${f.length - 2} more` : ''}`;
+}

@@ -1,7 +1,7 @@
 import { sanitizeForTerminal as clean } from '../core/sanitize.js';
 import type { CoverageCell, DrilldownResult, Finding, Report } from '../engine/report-schema.js';
 import { formatValue } from '../engine/template.js';
-import { changeLine, changeTime, CHANGES_SHOWN, lookbackText, unreadSources } from './changes-text.js';
+import { changeLine, changeTime, CHANGES_SHOWN, explainsText, lookbackText, unreadSources } from './changes-text.js';
 import { culpritText } from './culprit-text.js';
 import { drilldownLines } from './drilldown-text.js';
 import { NO_PAINT, padPainted, type Paint } from './paint.js';
@@ -85,7 +85,7 @@ function changesText(ch: NonNullable<Report['changes']>): string[] {
   const out = [`Recent changes (${lookbackText(ch)}, since ${ch.since}): ${ch.status === 'ok' ? ch.items.length : clean(ch.reason ?? ch.status)}`];
   if (ch.status === 'ok' && ch.items.length === 0) out.push('  none seen');
   for (const c of ch.items.slice(0, CHANGES_SHOWN)) {
-    const lines = wrap(`${clean(changeLine(c))}${c.findings?.length ? ` [may explain: ${c.findings.map(clean).join(', ')}]` : ''}`, 78, '').split('\n');
+    const lines = wrap(`${clean(changeLine(c))}${c.findings?.length ? ` [${clean(explainsText(c))}]` : ''}`, 78, '').split('\n');
     const time = changeTime(c).padEnd(20);
     out.push(...lines.map((l, i) => `  ${i === 0 ? time : ' '.repeat(time.length)}  ${l}`));
   }
