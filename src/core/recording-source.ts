@@ -166,7 +166,7 @@ export class RecordingSource implements Source {
     // Second pass: what the first learned, applied to every string.
     const s = t.settle;
     // Reasons and hints name paths and commands: rewritten as texts too.
-    const say = (x: string) => s(t.text('command', '', x) ?? '');
+    const say = (x: string) => s(t.text('command', '', x) ?? x);
     const record = (r: OutcomeRecord): OutcomeRecord => ({ ...r, reason: say(r.reason), ...(r.hint !== undefined ? { hint: say(r.hint) } : {}) });
     for (const [p, text] of texts) files.set(s(p), s(text));
     const meta = `/${META_DIR}`;
