@@ -15,7 +15,7 @@ const spec: TableSpec = {
   title: 'test',
   scope: 'host',
   fields: { reads: counter('reads'), limit: gauge('limit'), used: gauge('used') },
-  derived: { used_pct: derived('used of the limit', 'percent'), read_rate: derived('reads per second', 'per_second') },
+  derived: { used_pct: derived('used of the limit', 'percent'), read_rate: derived('reads per second', 'count/s') },
   derive: (w) => ({ used_pct: w.value('limit') ? (100 * (w.value('used') ?? 0)) / w.value('limit')! : undefined, read_rate: w.rate('reads') }),
 };
 
