@@ -17,6 +17,7 @@ import { firewallCollector } from './commands/firewall/collector.js';
 import { nicCollector } from './commands/nic/collector.js';
 import { conntrackCollector } from './commands/conntrack/collector.js';
 import { changesCollector } from './commands/changes/collector.js';
+import { whereamiCollector } from './procfs/whereami/collector.js';
 import { PROBE_COLLECTORS as BPF_PROBE_COLLECTORS } from './bpf/collectors.js';
 
 /**
@@ -42,6 +43,7 @@ export const COLLECTORS: readonly Collector[] = [
   nicCollector,
   conntrackCollector,
   changesCollector,
+  whereamiCollector,
 ];
 
 /**

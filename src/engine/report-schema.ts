@@ -162,6 +162,10 @@ export const reportSchema = z
     findings: z.array(findingSchema),
     coverage: z.array(coverageCellSchema),
     unavailable: z.array(unavailableSchema),
+    where: z
+      .record(z.string(), z.union([z.string(), z.number()]))
+      .optional()
+      .describe('Where diag ran (the whereami collector): virt, virt_evidence, cloud, container, container_evidence, cgroup, cgroup_mode, cgroup_cpus, cgroup_memory_max, cgroup_pids_max, kernel_params, btf, psi, kprobes, numa_nodes, modules (untrusted host text)'),
     changes: changesSchema.optional().describe('What changed on the host in the look-back (default 24 h): packages, boots, kernels, units, sysctls, mounts, kernel events, new heavy processes'),
   })
   .describe('diag run playbook report (diag.report/v1)');

@@ -7,6 +7,7 @@ import type { WindowSamples } from '../core/sample.js';
 import { perNetnsScope } from '../core/entity.js';
 import { runDrilldowns } from './drilldown.js';
 import { collectChanges, linkChanges, orderChanges, recentProcessChanges } from './changes.js';
+import { collectWhere } from './where.js';
 import { completeCulprits } from './culprit-stage.js';
 import { evaluatePlaybook } from './evaluate.js';
 import { partsNotDone } from './part-status.js';
@@ -173,6 +174,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   const levelsOnly = levelOnlyCollectors(playbook, catalogue);
   const lookback = opts.changesLookbackSeconds ?? (opts.samples ? 0 : DEFAULT_CHANGES_LOOKBACK_S);
   // read while the window waits: the changes cost no wall time of their own on a live host
+  const whereRead = opts.samples ? Promise.resolve(undefined) : collectWhere(opts.collectors, sources[1]);
   const changesRead = lookback > 0 ? collectChanges({ collectors: opts.collectors, src: sources[1], lookbackSeconds: lookback }) : Promise.resolve(undefined);
   const win: SampledWindow =
     opts.samples ??
@@ -222,6 +224,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   });
 
   const changes = await changesRead;
+  const where = await whereRead;
   const sinceS = Date.parse(changes?.since ?? '') / 1000;
   const allChanges = changes
     ? { ...changes, items: linkChanges(orderChanges([...changes.items, ...(Number.isFinite(sinceS) ? recentProcessChanges(model, sources[1], sinceS) : [])]), findings) }
@@ -252,6 +255,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
     findings,
     coverage: evaluation.coverage,
     unavailable,
+    ...(where ? { where } : {}),
     ...(allChanges ? { changes: allChanges } : {}),
   };
 }

@@ -3,6 +3,7 @@ import type { Culprit, Finding, Report } from '../engine/report-schema.js';
 import { formatValue, formatWithUnit } from '../engine/template.js';
 import { culpritText, findingCause } from './culprit-text.js';
 import { drilldownLines } from './drilldown-text.js';
+import { whereLine } from '../engine/where.js';
 import { changeLine, changeTime, CHANGES_SHOWN, lookbackText, unreadSources } from './changes-text.js';
 
 /**
@@ -106,6 +107,7 @@ export function renderMarkdown(r: Report): string {
     `- **Host:** ${mdCode(r.host.hostname)}${r.host.kernel ? `, Linux ${mdEscape(r.host.kernel)}` : ''}${r.host.cpus !== undefined ? `, ${r.host.cpus} CPUs` : ''}`,
     `- **When:** ${r.startedAt}, window ${r.windowSeconds === null ? '— (one moment)' : `${r.windowSeconds.toFixed(2)} s`}`,
   );
+  if (r.where) out.push(`- **Where:** ${mdEscape(whereLine(r.where))}${r.where.kernel_params ? `; kernel parameters ${mdCode(String(r.where.kernel_params))}` : ''}`);
   if (r.target) {
     const t = [r.target.pid !== undefined ? `pid ${r.target.pid}` : '', r.target.cgroup ? `cgroup ${mdCode(r.target.cgroup)}` : '', r.target.netns ? `netns ${r.target.netns}` : ''].filter(Boolean).join(', ');
     out.push(`- **Target:** ${t}${r.target.reason ? ` (${mdEscape(r.target.reason)})` : ''}`);

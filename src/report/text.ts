@@ -1,6 +1,7 @@
 import { sanitizeForTerminal as clean } from '../core/sanitize.js';
 import type { CoverageCell, DrilldownResult, Finding, Report } from '../engine/report-schema.js';
 import { formatValue } from '../engine/template.js';
+import { whereLine } from '../engine/where.js';
 import { changeLine, changeTime, CHANGES_SHOWN, explainsText, lookbackText, unreadSources } from './changes-text.js';
 import { culpritText } from './culprit-text.js';
 import { drilldownLines } from './drilldown-text.js';
@@ -102,6 +103,8 @@ export function renderText(r: Report, paint: Paint = NO_PAINT): string {
   const status = r.status.toUpperCase();
   out.push(`status: ${r.status === 'critical' ? paint.critical(status) : r.status === 'warning' ? paint.warning(status) : r.status === 'ok' ? paint.ok(status) : paint.unknown(status)} (${clean(r.statusReason)})`);
   out.push(`host: ${clean(r.host.hostname)}${r.host.kernel ? `, Linux ${clean(r.host.kernel)}` : ''}${r.host.cpus !== undefined ? `, ${r.host.cpus} CPUs` : ''}; ${r.startedAt}; window ${r.windowSeconds === null ? '-' : `${r.windowSeconds.toFixed(2)} s`}; took ${r.durationMs} ms`);
+  if (r.where) out.push(wrap(`where: ${clean(whereLine(r.where))}`, 100, '').replace(/\n/g, '\n       '));
+  if (r.where?.kernel_params) out.push(wrap(`kernel parameters: ${clean(String(r.where.kernel_params))}`, 100, '').replace(/\n/g, '\n       '));
   if (r.target) {
     const t = r.target;
     out.push(`target: ${[t.pid !== undefined ? `pid ${t.pid}` : '', t.cgroup ? `cgroup ${clean(t.cgroup)}` : '', t.netns ? `netns ${t.netns}` : ''].filter(Boolean).join(', ')}${t.reason ? ` (${clean(t.reason)})` : ''}`);
