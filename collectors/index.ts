@@ -8,6 +8,7 @@ import { netdevCollector } from './procfs/netdev/collector.js';
 import { netstackCollector } from './procfs/netstack/collector.js';
 import { processesCollector } from './procfs/processes/collector.js';
 import { tasksCollector } from './procfs/tasks/collector.js';
+import { threadsCollector } from './procfs/threads/collector.js';
 import { cgroupCollector } from './cgroup/collector.js';
 import { namespacesCollector } from './namespaces/collector.js';
 import { kernelLogCollector } from './commands/kernel-log/collector.js';
@@ -34,6 +35,7 @@ export const COLLECTORS: readonly Collector[] = [
   netstackCollector,
   tasksCollector,
   processesCollector,
+  threadsCollector,
   cgroupCollector,
   namespacesCollector,
   kernelLogCollector,

@@ -180,6 +180,8 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
     opts.samples ??
     (await sampler.window(hostSet, opts.windowMs, {
       once: (c) => !needsWindow(c) || levelsOnly.has(c.id),
+      // Per-thread collectors read only the target: the --pid process alone, else the cgroup's processes.
+      ...(target ? { ctx: { processes: target.pid !== undefined ? [target.pid] : [...target.pids].map(Number) } } : {}),
       ...(netnsPid !== undefined ? { netns: { pid: netnsPid, collectors: netnsCollectors } } : {}),
     }));
   opts.onSamples?.(win);
