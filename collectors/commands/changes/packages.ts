@@ -66,6 +66,8 @@ export function localTime(date: string, time: string, offsetS: number): number |
 }
 
 const DPKG_ACTIONS: Readonly<Record<string, PackageAction>> = { install: 'install', upgrade: 'upgrade', remove: 'remove', purge: 'purge' };
+/** Every third word dpkg writes (dpkg/src/main/log.c and its callers): lines of the others are not changes. */
+const DPKG_WORDS = new Set(['status', 'configure', 'trigproc', 'startup', 'conffile', 'install', 'upgrade', 'remove', 'purge']);
 
 /**
  * /var/log/dpkg.log: "YYYY-MM-DD HH:MM:SS <action> <pkg>:<arch> <old-version> <new-version>"
@@ -78,6 +80,11 @@ export function parseDpkgLog(text: string, offsetS: number): ParseResult<Package
   let skipped = 0;
   for (const line of text.split('\n')) {
     if (line.length === 0) continue;
+    // most lines are status/configure/trigproc: look at the third word before anything else
+    const s2 = line.indexOf(' ', line.indexOf(' ') + 1);
+    const s3 = s2 < 0 ? -1 : line.indexOf(' ', s2 + 1);
+    const word = s2 < 0 ? undefined : line.slice(s2 + 1, s3 < 0 ? undefined : s3);
+    if (word !== undefined && DPKG_WORDS.has(word) && !Object.hasOwn(DPKG_ACTIONS, word)) continue;
     const f = line.split(' ');
     if (f.length < 3) {
       skipped++;
@@ -88,8 +95,8 @@ export function parseDpkgLog(text: string, offsetS: number): ParseResult<Package
       skipped++;
       continue;
     }
-    const action = DPKG_ACTIONS[f[2]!];
-    if (action === undefined) continue; // status, configure, trigproc, startup, conffile
+    const action = Object.hasOwn(DPKG_ACTIONS, f[2]!) ? DPKG_ACTIONS[f[2]!] : undefined;
+    if (action === undefined) continue; // another word dpkg writes
     const pkg = f[3];
     if (pkg === undefined || f.length !== 6 || !/^[a-z0-9][a-z0-9+.-]*(?::[a-z0-9-]+)?$/.test(pkg)) {
       skipped++;

@@ -192,8 +192,9 @@ export function parseStatBirth(text: string): ParseResult<Map<string, number>> {
     if (rec.length === 0) continue;
     const sp = rec.indexOf(' ');
     if (sp <= 0) return parseFail('stat --printf "%W %n\\0"', `expected "<birth> <path>", got "${rec.slice(0, 40)}"`);
-    const t = Number(rec.slice(0, sp));
-    if (Number.isFinite(t) && t > 0) out.set(rec.slice(sp + 1), t);
+    const word = rec.slice(0, sp);
+    const t = /^\d{1,15}$/.test(word) ? Number(word) : undefined;
+    if (t !== undefined && t > 0) out.set(rec.slice(sp + 1), t);
   }
   return parsed(out);
 }
