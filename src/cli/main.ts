@@ -1,6 +1,7 @@
 import { DiagError, UsageError } from '../core/errors.js';
 import { guardProcessOutput } from '../core/sanitize.js';
 import { diagVersion } from './version.js';
+import { fitHelp } from './help-format.js';
 
 /** A subcommand: its module is imported only when it runs, to keep startup fast. */
 interface Command {
@@ -60,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (first === '--help' || first === '-h' || first === 'help') {
-    process.stdout.write(help());
+    process.stdout.write(fitHelp(help()));
     return 0;
   }
   if (first === undefined || first.startsWith('-')) {
@@ -70,6 +71,11 @@ export async function main(argv: string[]): Promise<number> {
   const cmd = COMMANDS[first];
   if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(first)}`, { hint: 'see diag --help' });
   const mod = await cmd.load();
+  // Every command's help, at 80 columns whatever width it was written at.
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(fitHelp(mod.HELP) + '\n');
+    return 0;
+  }
   return mod.run(rest);
 }
 
