@@ -9,16 +9,26 @@
 // probes, pack) from its progress line; the ratios sos/diag.
 // sos writes into a private temporary folder (--tmp-dir) that is removed after each run; both
 // are bounded in time and killed by process group if they overrun.
-// Flags: --runs N (default 3; sos takes seconds per run), --no-sos (diag only).
+// Scale (issue 13): the runs are repeated with extra sleeping processes started by the bench in a
+// session of their own (bench/lib/session-sleepers.mjs, ended by session id): at 2,000 extra
+// processes diag against sos (goals: >= 3x faster, peak RSS no higher than sos's), at 10,000 and
+// 20,000 diag alone (goal: completes; 10,000 within 15 s and 600 MB). Peak RSS is the child's
+// maximum resident set (/usr/bin/time %M, from wait4), the same measure for both tools.
+// Flags: --runs N (default 3; sos takes seconds per run), --no-sos (diag only), --extra LIST
+// (extra processes per level, default 2000,10000,20000; 0 for the host as it is), --sos-up-to N
+// (levels with at most N extra processes compare with sos; default 2000), --scale-runs N (runs
+// at the levels without sos, default 1).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { buildSleepers, startSessionSleepers } from './lib/session-sleepers.mjs';
+import { processCounts } from './lib/sleepers.mjs';
 
 const WINDOW_MS = 1000;
 const GOAL_OVERHEAD_MS = 1500;
-const DIAG_TIMEOUT_MS = 60_000;
+const DIAG_TIMEOUT_MS = 300_000;
 const SOS_TIMEOUT_MS = 600_000;
 
 function timeTool() {
@@ -48,7 +58,7 @@ function ensureSos(ctx) {
 /** One run in its own process group (so a timeout kills sos's plugin children too). */
 function once(ctx, cmd, args, time, timeoutMs) {
   return new Promise((resolve, reject) => {
-    const [file, argv] = time ? [time, ['-f', 'BENCHTIME %U %S', cmd, ...args]] : [cmd, args];
+    const [file, argv] = time ? [time, ['-f', 'BENCHTIME %U %S %M', cmd, ...args]] : [cmd, args];
     const t0 = performance.now();
     const c = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const killGroup = () => {
@@ -73,8 +83,8 @@ function once(ctx, cmd, args, time, timeoutMs) {
       clearTimeout(timer);
       unregister();
       const wallMs = performance.now() - t0;
-      const m = /BENCHTIME ([\d.]+) ([\d.]+)\s*$/.exec(err);
-      resolve({ code, wallMs, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : undefined, out, err });
+      const m = /BENCHTIME ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(err);
+      resolve({ code, wallMs, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : undefined, rssBytes: m ? Number(m[3]) * 1024 : undefined, out, err });
     });
   });
 }
@@ -92,16 +102,13 @@ function sosArchive(dir) {
   return name ? join(dir, name) : undefined;
 }
 
-export async function run(ctx) {
-  const runs = ctx.runs ?? 3;
-  const time = timeTool();
+/** One level: `runs` snapshots (and sos runs when `sos.cmd`), alternating; medians and ratios. */
+async function measureLevel(ctx, { runs, sos, time, label }) {
   const diag = join(ctx.root, 'bin', 'diag.js');
-  const sos = ctx.flags['no-sos'] ? { reason: '--no-sos' } : ensureSos(ctx);
-  if (!sos.cmd) ctx.log(`sos: not measured (${sos.reason})`);
   const scratch = mkdtempSync(join(ctx.buildDir, 'snapshot-'));
   const unregisterScratch = ctx.onCleanup(() => rmSync(scratch, { recursive: true, force: true }));
   const loadBefore = loadavg()[0];
-  const res = { diag: { wall: [], cpu: [], bytes: [], phases: [] }, sos: { wall: [], cpu: [], bytes: [] } };
+  const res = { diag: { wall: [], cpu: [], rss: [], bytes: [], phases: [] }, sos: { wall: [], cpu: [], rss: [], bytes: [] } };
   try {
     for (let i = 0; i < runs; i++) {
       const out = join(scratch, `diag-${i}.tar.gz`);
@@ -109,6 +116,7 @@ export async function run(ctx) {
       if (d.code !== 0) throw new Error(`diag snapshot exited ${d.code}: ${d.err.slice(-500)}`);
       res.diag.wall.push(d.wallMs);
       res.diag.cpu.push(d.cpuMs);
+      res.diag.rss.push(d.rssBytes);
       res.diag.bytes.push(statSync(out).size);
       const ph = /time \(ms\): (.*); total (\d+)/.exec(d.err);
       if (ph) res.diag.phases.push(Object.fromEntries(ph[1].split(', ').map((kv) => kv.split(' ')).map(([k, v]) => [k, Number(v)])));
@@ -123,13 +131,14 @@ export async function run(ctx) {
           if (s.code !== 0 || !archive) throw new Error(`sos report exited ${s.code} without an archive: ${(s.err || s.out).slice(-500)}`);
           res.sos.wall.push(s.wallMs);
           res.sos.cpu.push(s.cpuMs);
+          res.sos.rss.push(s.rssBytes);
           res.sos.bytes.push(statSync(archive).size);
         } finally {
           rmSync(tmp, { recursive: true, force: true });
         }
       }
       ctx.log(
-        `run ${i + 1}/${runs}: diag ${Math.round(res.diag.wall.at(-1))} ms ${kib(res.diag.bytes.at(-1))}` +
+        `${label} run ${i + 1}/${runs}: diag ${Math.round(res.diag.wall.at(-1))} ms ${kib(res.diag.bytes.at(-1))}` +
           (sos.cmd ? `; sos ${Math.round(res.sos.wall.at(-1))} ms ${kib(res.sos.bytes.at(-1))}` : '') +
           ` (load ${loadavg()[0].toFixed(1)})`,
       );
@@ -147,29 +156,73 @@ export async function run(ctx) {
   const sBytes = median(res.sos.bytes);
   const dCpu = median(res.diag.cpu);
   const sCpu = median(res.sos.cpu);
+  const dRss = median(res.diag.rss);
+  const sRss = median(res.sos.rss);
+  const mb = (b) => (b === undefined ? 'n/a' : `${(b / 1e6).toFixed(0)} MB`);
   const figures = {
     runs,
+    processes: processCounts().processes,
     windowMs: WINDOW_MS,
     loadavg: { before: r1(loadBefore), after: r1(loadavg()[0]) },
-    diag: { wallMs: r1(dWall), cpuMs: r1(dCpu), bytes: dBytes ?? null, phasesMs: phases },
-    sos: sos.cmd ? { wallMs: r1(sWall), cpuMs: r1(sCpu), bytes: sBytes ?? null } : { skipped: sos.reason },
+    diag: { wallMs: r1(dWall), cpuMs: r1(dCpu), peakRssBytes: dRss ?? null, bytes: dBytes ?? null, phasesMs: phases },
+    sos: sos.cmd ? { wallMs: r1(sWall), cpuMs: r1(sCpu), peakRssBytes: sRss ?? null, bytes: sBytes ?? null } : { skipped: sos.reason },
     ratio: sos.cmd
-      ? { wall: r1(sWall / dWall), cpu: dCpu && sCpu ? r1(sCpu / dCpu) : null, bytes: r1(sBytes / dBytes) }
+      ? { wall: r1(sWall / dWall), cpu: dCpu && sCpu ? r1(sCpu / dCpu) : null, peakRss: dRss && sRss ? Math.round((sRss / dRss) * 100) / 100 : null, bytes: r1(sBytes / dBytes) }
       : null,
     goal: {
       wallMs: WINDOW_MS + GOAL_OVERHEAD_MS,
       met: dWall <= WINDOW_MS + GOAL_OVERHEAD_MS,
       fasterThanSos3x: sos.cmd ? sWall / dWall >= 3 : null,
+      rssNotAboveSos: sos.cmd && dRss && sRss ? dRss <= sRss : null,
       smallerThanSos: sos.cmd ? dBytes < sBytes : null,
     },
   };
-  ctx.log(`diag snapshot --window 1s: ${Math.round(dWall)} ms wall, ${dCpu === undefined ? 'n/a' : Math.round(dCpu)} ms CPU, ${kib(dBytes)} (goal <= ${WINDOW_MS + GOAL_OVERHEAD_MS} ms: ${figures.goal.met ? 'met' : 'NOT met'})`);
+  ctx.log(`${label} diag snapshot --window 1s: ${Math.round(dWall)} ms wall, ${dCpu === undefined ? 'n/a' : Math.round(dCpu)} ms CPU, peak RSS ${mb(dRss)}, ${kib(dBytes)} (goal <= ${WINDOW_MS + GOAL_OVERHEAD_MS} ms: ${figures.goal.met ? 'met' : 'NOT met'})`);
   ctx.log(`  phases (ms): ${phaseNames.map((k) => `${k} ${Math.round(phases[k])}`).join(', ')}`);
   if (sos.cmd) {
-    ctx.log(`sos report --batch: ${Math.round(sWall)} ms wall, ${sCpu === undefined ? 'n/a' : Math.round(sCpu)} ms CPU, ${kib(sBytes)}`);
+    ctx.log(`${label} sos report --batch: ${Math.round(sWall)} ms wall, ${sCpu === undefined ? 'n/a' : Math.round(sCpu)} ms CPU, peak RSS ${mb(sRss)}, ${kib(sBytes)}`);
     ctx.log(
-      `ratio sos/diag: wall ${figures.ratio.wall}x, CPU ${figures.ratio.cpu ?? 'n/a'}x, size ${figures.ratio.bytes}x (goals: >= 3x faster ${figures.goal.fasterThanSos3x ? 'met' : 'NOT met'}, smaller ${figures.goal.smallerThanSos ? 'met' : 'NOT met'})`,
+      `${label} ratio sos/diag: wall ${figures.ratio.wall}x, CPU ${figures.ratio.cpu ?? 'n/a'}x, peak RSS ${figures.ratio.peakRss ?? 'n/a'}x, size ${figures.ratio.bytes}x (goals: >= 3x faster ${figures.goal.fasterThanSos3x ? 'met' : 'NOT met'}, peak RSS <= sos ${figures.goal.rssNotAboveSos ? 'met' : 'NOT met'}, smaller ${figures.goal.smallerThanSos ? 'met' : 'NOT met'})`,
     );
   }
   return figures;
+}
+
+export async function run(ctx) {
+  const time = timeTool();
+  const sosWanted = ctx.flags['no-sos'] ? { reason: '--no-sos' } : ensureSos(ctx);
+  if (!sosWanted.cmd) ctx.log(`sos: not measured (${sosWanted.reason})`);
+  const levels = String(ctx.flags.extra ?? '2000,10000,20000')
+    .split(',')
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n >= 0)
+    .sort((a, b) => a - b);
+  const sosUpTo = Number(ctx.flags['sos-up-to'] ?? 2000);
+  const scaleRuns = Number(ctx.flags['scale-runs'] ?? 1);
+  const sessions = [];
+  const out = { levels: {} };
+  const binary = levels.some((n) => n > 0) ? buildSleepers(ctx) : undefined;
+  try {
+    let started = 0;
+    for (const extra of levels) {
+      if (extra > started) {
+        const t0 = performance.now();
+        sessions.push(await startSessionSleepers(extra - started, { binary, onCleanup: ctx.onCleanup }));
+        ctx.log(`started ${extra - started} sleeping processes in session ${sessions.at(-1).sid} (${extra} extra in all, ${processCounts().processes} processes) in ${Math.round(performance.now() - t0)} ms`);
+        started = extra;
+      }
+      const withSos = extra <= sosUpTo && sosWanted.cmd;
+      const label = `+${extra}:`;
+      out.levels[extra] = await measureLevel(ctx, { runs: withSos ? (ctx.runs ?? 3) : scaleRuns, sos: withSos ? sosWanted : { reason: `more than ${sosUpTo} extra processes` }, time, label });
+    }
+  } finally {
+    for (const s of sessions.reverse()) await s.kill();
+  }
+  const at10k = out.levels[10000];
+  if (at10k) {
+    const met = at10k.diag.wallMs <= 15_000 && (at10k.diag.peakRssBytes ?? Infinity) <= 600e6;
+    out.goal10k = { wallMs: 15_000, peakRssBytes: 600e6, met };
+    ctx.log(`+10000: goal <= 15 s and <= 600 MB: ${met ? 'met' : 'NOT met'}`);
+  }
+  return out;
 }

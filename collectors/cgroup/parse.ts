@@ -1,4 +1,4 @@
-import { fields, int, parsed, parseFail, uint, uintLimit, type ParseResult } from '../../src/core/parse-result.js';
+import { fields, int, parsed, parseFail, uint, type ParseResult } from '../../src/core/parse-result.js';
 
 /**
  * Pure parsers for cgroup interface files. The file formats follow the kernel's
@@ -40,10 +40,9 @@ export type Limit = number | null;
 export function parseLimit(text: string, input = 'limit file'): ParseResult<Limit> {
   const t = text.trim();
   if (t === 'max') return parsed(null);
-  const v = uintLimit(t);
+  const v = uint(t);
   if (v === undefined) return parseFail(input, `expected a number or "max", got ${JSON.stringify(t.slice(0, 40))}`);
-  // past 2^53 (8 PiB; no machine has it) is "no limit" too, kept exact below it
-  return parsed(v > Number.MAX_SAFE_INTEGER ? null : v);
+  return parsed(v >= 2 ** 62 ? null : v);
 }
 
 /** Single unsigned value file: memory.current, pids.current, cpuacct.usage, memory.failcnt... */

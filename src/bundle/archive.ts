@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, createGzip } from 'node:zlib';
 import * as tar from 'tar';
 import { DiagError } from '../core/errors.js';
+import { TAR_END, tarEntry } from './tar-format.js';
 
 /** Limits that keep a hostile or broken bundle from filling the disk or escaping its folder. */
 export const LIMITS = {
@@ -16,7 +17,16 @@ export const LIMITS = {
 } as const;
 
 export class BundleError extends DiagError {
-  override readonly name = 'BundleError';
+  override readonly name: string = 'BundleError';
+}
+
+/**
+ * A bundle refused for its size while it streamed (a decompression bomb, an oversize member, too
+ * many entries, too much content): no other reader may try the file after that (a sosreport
+ * reader would expand it).
+ */
+export class UnsafeBundleError extends BundleError {
+  override readonly name = 'UnsafeBundleError';
 }
 
 /**
@@ -40,40 +50,51 @@ export interface ArchiveWriter {
   finish(): Promise<void>;
   /** Stop writing and close the file (the caller removes it). */
   abort(): void;
+  /** Bytes of tar handed to gzip so far: how a caller tells a slow write from a stalled one. */
+  written(): number;
 }
 
 /**
  * Start a gzipped tar at `file` (mode 0600) whose entries come from memory: no staging folder,
  * so a snapshot costs no disk round trip per raw input, and entries can be added while other
  * work goes on (a snapshot packs its first sample during the window). Entries are regular files
- * (0644, owner 0) stamped with `mtime`. Calls to add must not overlap.
+ * (0644, owner 0) stamped with `mtime`, written by tar-format.ts into gzip into the file, waiting
+ * whenever gzip's buffer is full: memory holds at most one entry and gzip's window whatever the
+ * archive's size. Calls to add must not overlap.
  */
 export function createArchive(file: string, mtime: Date): ArchiveWriter {
-  const pack = new tar.Pack({ gzip: { level: GZIP_LEVEL }, portable: true });
+  const gzip = createGzip({ level: GZIP_LEVEL });
   const out = createWriteStream(file, { mode: 0o600 });
-  const written = pipeline(pack, out);
+  const written = pipeline(gzip, out);
   let failure: unknown;
   written.catch((err: unknown) => (failure ??= err));
+  let bytes = 0;
+  const put = async (blocks: readonly Buffer[]): Promise<void> => {
+    for (const b of blocks) {
+      if (b.length === 0) continue;
+      bytes += b.length;
+      if (!gzip.write(b)) await Promise.race([once(gzip, 'drain'), written]);
+    }
+  };
   return {
     async add(files) {
       for (const [path, content] of files) {
         if (failure !== undefined) throw failure;
         const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-        const entry = new tar.ReadEntry(new tar.Header({ path, type: 'File', mode: 0o644, size: data.length, mtime }));
-        const flowing = pack.write(entry);
-        entry.end(data);
-        // Without waiting here the packer stalls for good after a few thousand queued entries.
-        if (!flowing) await Promise.race([once(pack, 'drain'), written]);
+        await put(tarEntry(path, data, mtime));
       }
     },
     async finish() {
-      pack.end();
+      if (failure !== undefined) throw failure;
+      gzip.end(TAR_END);
       await written;
     },
     abort() {
       failure ??= new Error('archive aborted');
+      gzip.destroy();
       out.destroy();
     },
+    written: () => bytes,
   };
 }
 
@@ -89,8 +110,8 @@ export async function packFiles(files: Iterable<readonly [string, string | Buffe
   }
 }
 
-function badEntry(file: string, path: string, why: string): BundleError {
-  return new BundleError(`${file} is not a safe diag bundle: entry ${JSON.stringify(path.slice(0, 200))} ${why}`, {
+function badEntry(file: string, path: string, why: string, unsafe = false): BundleError {
+  return new (unsafe ? UnsafeBundleError : BundleError)(`${file} is not a safe diag bundle: entry ${JSON.stringify(path.slice(0, 200))} ${why}`, {
     hint: 'nothing was extracted; ask for a new snapshot made by `diag snapshot`',
   });
 }
@@ -106,6 +127,8 @@ const READ_RATIO_AFTER = 8 * 1024 * 1024;
 const TAR_OVERHEAD_PER_ENTRY = 1024;
 /** Slack for the headers an entry may carry (pax, GNU long names: node-tar keeps at most 1 MiB of each) and one chunk. */
 const TAR_SLACK = 2 * 1024 * 1024 + 64 * 1024;
+/** Compressed bytes accepted after the end-of-archive marker (beyond the 64 KiB read ahead). */
+const TRAILING_LIMIT = 1024 * 1024;
 
 /**
  * Read every entry of a bundle while it is unpacked and check it: only regular files and folders,
@@ -127,14 +150,14 @@ async function scan(file: string, onFile?: (e: tar.ReadEntry, path: string) => v
     if (problem) return;
     count++;
     const p = e.path;
-    if (count > LIMITS.maxEntries) problem = badEntry(file, p, `is one of more than ${LIMITS.maxEntries} entries`);
+    if (count > LIMITS.maxEntries) problem = badEntry(file, p, `is one of more than ${LIMITS.maxEntries} entries`, true);
     else if (p.startsWith('/') || /^[A-Za-z]:/.test(p)) problem = badEntry(file, p, 'has an absolute path');
     else if (p.split(/[\\/]/).includes('..')) problem = badEntry(file, p, 'contains ".."');
     else if (e.type !== 'File' && e.type !== 'Directory' && e.type !== 'OldFile' && e.type !== 'ContiguousFile') problem = badEntry(file, p, `is a ${e.type} (only files and folders are allowed)`);
-    else if ((e.size ?? 0) > LIMITS.maxMemberBytes) problem = badEntry(file, p, `is ${e.size} bytes (limit ${LIMITS.maxMemberBytes})`);
+    else if ((e.size ?? 0) > LIMITS.maxMemberBytes) problem = badEntry(file, p, `is ${e.size} bytes (limit ${LIMITS.maxMemberBytes})`, true);
     else {
       total += e.size ?? 0;
-      if (total > maxTotal) problem = badEntry(file, p, `takes the bundle over ${maxTotal} bytes unpacked`);
+      if (total > maxTotal) problem = badEntry(file, p, `takes the bundle over ${maxTotal} bytes unpacked`, true);
       else if (onFile && e.type !== 'Directory') onFile(e, p);
     }
     // An entry nobody listens to is let flow past; otherwise the parser would queue its content.
@@ -152,7 +175,7 @@ async function scan(file: string, onFile?: (e: tar.ReadEntry, path: string) => v
   input.on('error', (err) => gunzip.destroy(err));
   input.pipe(gunzip);
   const bomb = (why: string) =>
-    new BundleError(`${file} ${why}: refused as a possible decompression bomb after reading ${read} bytes`, { hint: 'nothing was extracted; ask for a new snapshot made by `diag snapshot`' });
+    new UnsafeBundleError(`${file} ${why}: refused as a possible decompression bomb after reading ${read} bytes`, { hint: 'nothing was extracted; ask for a new snapshot made by `diag snapshot`' });
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) {
       unpacked += chunk.length;
@@ -163,6 +186,10 @@ async function scan(file: string, onFile?: (e: tar.ReadEntry, path: string) => v
       if (problem || tarError !== undefined || ended) break;
     }
     if (!problem && tarError === undefined && !ended) parser.end();
+    // A tar.gz ends shortly after its end-of-archive marker (tar pads to 10 KiB): megabytes of
+    // gzip left after it are a bomb's tail, which no other reader may expand either.
+    const left = statSync(file).size - read;
+    if (ended && !problem && left > TRAILING_LIMIT) problem = bomb(`has ${left} bytes of gzip after the end of its archive`);
   } catch (err) {
     throw new BundleError(`${file} is not a readable diag bundle: ${err instanceof Error ? err.message : String(err)} (corrupt or truncated?)`, { cause: err, hint: 'check the file was copied completely (compare sizes), or take a new snapshot' });
   } finally {

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { BundleError } from './archive.js';
+import { BundleError, UnsafeBundleError } from './archive.js';
 import { openBundle, type OpenBundle } from './reader.js';
 import { isXzFile, looksLikeSosFolder, readSosArchive, readSosFolder, SOS_MARKER } from './sosreport/archive.js';
 import { SosreportSource } from './sosreport/source.js';
@@ -54,8 +54,9 @@ export async function openOffline(path: string): Promise<OfflineInput> {
       close: () => bundle.close(),
     };
   } catch (err) {
-    // Not a diag bundle: a gzip/bzip2 sosreport is the other thing tickets carry.
-    if (!(err instanceof BundleError)) throw err;
+    // Not a diag bundle: a gzip/bzip2 sosreport is the other thing tickets carry. One refused
+    // for its size (a decompression bomb) is not read again by anything.
+    if (!(err instanceof BundleError) || err instanceof UnsafeBundleError) throw err;
     let sos;
     try {
       sos = await readSosArchive(path);

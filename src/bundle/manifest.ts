@@ -1,8 +1,15 @@
 import { z } from 'zod';
 import { OUTCOME_CODE_LIST } from '../core/outcome.js';
 
-/** Bundle format version. Readers accept exactly the versions they know, with a clear message otherwise. */
-export const BUNDLE_SCHEMA = 'diag.bundle/v1';
+/**
+ * Bundle format version. Readers accept exactly the versions they know, with a clear message
+ * otherwise. v2: what was recorded under /proc/PID/ is stored as one record per process in
+ * samples/N/.diag/procs/*.jsonl (src/core/proc-records.ts) instead of one entry per file; v1
+ * bundles (plain files) are still read.
+ */
+export const BUNDLE_SCHEMA = 'diag.bundle/v2';
+/** Every version this diag reads. */
+export const READABLE_BUNDLE_SCHEMAS: readonly string[] = ['diag.bundle/v1', BUNDLE_SCHEMA];
 
 /**
  * The machine code of a non-ok outcome (src/core/outcome.ts OUTCOME_CODES). Absent in bundles

@@ -1,7 +1,7 @@
 import { BPF_DIR } from '../core/bpf-tree.js';
 import { parseJsonBounded } from '../core/bounded-json.js';
 import { BundleError, readArchive } from './archive.js';
-import { BUNDLE_SCHEMA, manifestSchema, type Manifest } from './manifest.js';
+import { manifestSchema, READABLE_BUNDLE_SCHEMAS, type Manifest } from './manifest.js';
 import { MemoryTreeSource, type MemoryTree } from './tree.js';
 
 export interface OpenBundle {
@@ -39,9 +39,9 @@ export async function openBundle(file: string): Promise<OpenBundle> {
   const raw = json('manifest.json', true);
   const schema = (raw as { schema?: unknown } | null)?.schema;
   if (typeof schema !== 'string' || !schema.startsWith('diag.bundle/')) throw new BundleError(`${file}: manifest.json is not a diag bundle manifest`);
-  if (schema !== BUNDLE_SCHEMA) {
+  if (!READABLE_BUNDLE_SCHEMAS.includes(schema)) {
     const version = (raw as { diagVersion?: unknown }).diagVersion;
-    throw new BundleError(`${file} is a ${schema} bundle (written by diag ${String(version)}); this diag reads ${BUNDLE_SCHEMA}`, { hint: 'open it with the diag version that wrote it, or take a new snapshot' });
+    throw new BundleError(`${file} is a ${schema} bundle (written by diag ${String(version)}); this diag reads ${READABLE_BUNDLE_SCHEMAS.join(' and ')}`, { hint: 'open it with the diag version that wrote it, or take a new snapshot' });
   }
   const m = manifestSchema.safeParse(raw);
   if (!m.success) throw new BundleError(`${file}: manifest.json is malformed: ${m.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);

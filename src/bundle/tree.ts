@@ -2,6 +2,7 @@ import { BPF_DIR, TreeBpf, type CaptureThrough, type TreeEntry } from '../core/b
 import { failed, notCaptured, ok, unavailable, type Outcome } from '../core/outcome.js';
 import type { CaptureFilter, RecordingSource, TextTransform, TreeTransform } from '../core/recording-source.js';
 import { commandKey, META_DIR, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs } from '../core/source.js';
+import { PROCS_DIR, type ProcRecords } from '../core/proc-records.js';
 import { TreeMeta, treePath } from '../core/tree-meta.js';
 
 export { TreeError } from '../core/tree-meta.js';
@@ -18,11 +19,26 @@ export interface MemoryTree {
   readonly blobs?: ReadonlyMap<string, Buffer>;
   /** Files the transform dropped (recorded as unavailable instead). */
   readonly dropped: number;
+  /**
+   * Everything recorded under /proc/PID/, one record per process (proc-records.ts); packed as
+   * `.diag/procs/*.jsonl`. A tree read back from a bundle has those chunk files in `files` instead.
+   */
+  readonly procs?: ProcRecords;
 }
 
-/** What `rec.writeTree(dir, transform)` would write under dir, in memory (one implementation: RecordingSource.toTree). */
-export function recordedTree(rec: RecordingSource, transform?: TextTransform | TreeTransform, refuseCapture?: CaptureFilter): MemoryTree {
-  return rec.toTree(transform, refuseCapture);
+/**
+ * What `rec.writeTree(dir, transform)` would write under dir, in memory (one implementation:
+ * RecordingSource.toTree); `compact`: processes as records (a snapshot's layout since diag.bundle/v2).
+ */
+export function recordedTree(rec: RecordingSource, transform?: TextTransform | TreeTransform, refuseCapture?: CaptureFilter, compact = false): MemoryTree {
+  return rec.toTree(transform, refuseCapture, compact);
+}
+
+/** A tree's files as archive entries under `dir` (samples/0): its files, blobs and process records, the records built chunk by chunk as they are taken. */
+export function* treeEntries(dir: string, tree: MemoryTree): Generator<readonly [string, string | Buffer]> {
+  for (const [p, content] of tree.files) yield [dir + p, content];
+  if (tree.blobs) for (const [p, content] of tree.blobs) yield [dir + p, content];
+  if (tree.procs) for (const [p, content] of tree.procs.chunks()) yield [dir + p, content];
 }
 
 export interface MemoryTreeSourceOptions {
@@ -51,7 +67,11 @@ export class MemoryTreeSource implements Source {
   constructor(tree: MemoryTree, name: string, opts: MemoryTreeSourceOptions = {}) {
     this.files = tree.files;
     this.description = `bundle ${name}`;
-    this.meta = TreeMeta.read((file) => tree.files.get(`/${META_DIR}/${file}`), name, this.kind);
+    const chunkPrefix = `/${META_DIR}/${PROCS_DIR}/`;
+    const chunks = function* () {
+      for (const [p, text] of tree.files) if (p.startsWith(chunkPrefix)) yield [p.slice(chunkPrefix.length - PROCS_DIR.length - 1), text] as const;
+    };
+    this.meta = TreeMeta.read((file) => tree.files.get(`/${META_DIR}/${file}`), name, this.kind, tree.procs ?? chunks);
     const at = (n: string) => `/${BPF_DIR}/${n}`;
     const text = (n: string): string | undefined => {
       const c = this.captured.get(at(n));
@@ -78,6 +98,15 @@ export class MemoryTreeSource implements Source {
         dir = dir === '/' ? `/${part}` : `${dir}/${part}`;
       }
     }
+    // Processes held as records are folders of /proc, as their files would be.
+    const procs = this.meta.procs;
+    if (procs && procs.size > 0) {
+      if (!this.children.has('/')) this.children.set('/', new Set());
+      this.children.get('/')!.add('proc');
+      let set = this.children.get('/proc');
+      if (!set) this.children.set('/proc', (set = new Set()));
+      for (const pid of procs.pids()) set.add(pid);
+    }
   }
 
   readFile(path: string): Outcome<string> {
@@ -85,6 +114,8 @@ export class MemoryTreeSource implements Source {
     if (r) return r;
     const n = treePath(path);
     if (n === undefined) return unavailable('bad-option', `${path} is outside the ${this.kind}`);
+    const proc = this.meta.procFile(n);
+    if (proc) return proc;
     const text = this.files.get(n);
     if (text !== undefined) return ok(text);
     if (this.children.has(n)) return failed('bug', `${path}: EISDIR: illegal operation on a directory, read`);
@@ -98,6 +129,8 @@ export class MemoryTreeSource implements Source {
     if (r) return r;
     const n = treePath(path);
     if (n === undefined) return unavailable('bad-option', `${path} is outside the ${this.kind}`);
+    const proc = this.meta.procDir(n);
+    if (proc) return proc;
     const names = this.children.get(n);
     if (!names) return notCaptured(path, this.kind);
     return ok(n === '/' ? [...names].filter((x) => x !== META_DIR) : [...names]);

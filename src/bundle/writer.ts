@@ -9,7 +9,7 @@ import { BundleError, createArchive } from './archive.js';
 import { BUNDLE_SCHEMA, type Manifest, type ManifestProbe } from './manifest.js';
 import { Obfuscator } from './obfuscate.js';
 import { isForbiddenPath, Redactor } from './redact.js';
-import { MemoryTreeSource, recordedTree, type MemoryTree } from './tree.js';
+import { MemoryTreeSource, recordedTree, treeEntries, type MemoryTree } from './tree.js';
 
 export interface SnapshotOptions {
   readonly live: Source;
@@ -131,22 +131,28 @@ function alive(pid: number): boolean {
 }
 
 /**
- * A snapshot killed with -9 cannot remove its partial archive: the next snapshot to the same
- * name removes those whose writer is gone (never one a live process may still be writing).
+ * A snapshot killed with -9 cannot remove its partial archive: the next snapshot written to the
+ * same folder removes every `.NAME.tar.gz.partial-PID` whose writer is gone, whatever its NAME
+ * (never one whose PID is alive: a live process may still be writing it).
  */
-function removeStalePartials(dir: string, name: string): void {
-  const prefix = `.${name}.partial-`;
+export function removeStalePartials(dir: string): string[] {
   let entries: string[];
   try {
     entries = readdirSync(dir);
   } catch {
-    return;
+    return [];
   }
+  const removed: string[] = [];
   for (const e of entries) {
-    if (!e.startsWith(prefix)) continue;
-    const pid = Number(e.slice(prefix.length));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) rmSync(join(dir, e), { force: true });
+    const m = /^\..+\.(?:tar\.gz|tgz)\.partial-([0-9]{1,10})$/.exec(e);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid > 0 && pid !== process.pid && !alive(pid)) {
+      rmSync(join(dir, e), { force: true });
+      removed.push(e);
+    }
   }
+  return removed;
 }
 
 /** What each BPF capture made during the snapshot says about its run (from its run.json). */
@@ -162,6 +168,28 @@ function capturedRuns(entries: ReadonlyArray<readonly [string, string | Buffer]>
     out.set(run.request.probe, [...(out.get(run.request.probe) ?? []), entry]);
   }
   return out;
+}
+
+/**
+ * `p` bounded by a time without progress rather than a total time: writing a large archive
+ * (20,000 processes on a loaded host) may take longer than `ms` and still be moving; one that
+ * stalls (a hung disk, a packer that waits for good) fails after `ms` without progress.
+ */
+function withStallTimeout<T>(p: Promise<T>, ms: number, what: string, progress: () => number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let last = progress();
+  let since = performance.now();
+  const t = new Promise<never>((_, reject) => {
+    timer = setInterval(
+      () => {
+        const now = progress();
+        if (now !== last) [last, since] = [now, performance.now()];
+        else if (performance.now() - since >= ms) reject(new BundleError(`${what} made no progress for ${ms} ms`, { hint: 'the disk or the host may be stalled; retry, or write to another folder with -o' }));
+      },
+      Math.min(1000, ms),
+    );
+  });
+  return Promise.race([p, t]).finally(() => clearInterval(timer));
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -197,7 +225,7 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
     mark = now;
   };
   const partial = join(outDir, `.${basename(output)}.partial-${process.pid}`);
-  removeStalePartials(outDir, basename(output));
+  removeStalePartials(outDir);
   inProgress.add(partial);
   const archive = createArchive(partial, new Date());
   try {
@@ -221,7 +249,6 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
       ? { text, path: (p) => redactor.path(p), name: (n) => redactor.name(n), argv: (a) => redactor.argv(a), settle: (t) => redactor.settle(t), bytes: (b) => redactor.settleBytes(b) }
       : { text, path: (p) => p, name: (n) => n, argv: (a) => [...a], settle: (t) => t, bytes: (b) => b };
     const dirs = ['samples/0', 'samples/1'] as const;
-    const inArchive = (dir: string, tree: MemoryTree) => [...tree.files, ...(tree.blobs ?? [])].map(([p, content]) => [dir + p, content] as const);
     // BPF captures hold raw kernel data: tcpretrans keys carry IP addresses, which an obfuscated
     // snapshot must not keep (the capture is stored as the reason instead, for report and replay alike).
     const refuseCapture: CaptureFilter = (c) => (opts.obfuscate && c.carries.includes('addresses') ? `BPF probe ${c.probe} records IP addresses: not stored in obfuscated snapshots` : undefined);
@@ -240,8 +267,8 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
         // the first sample meanwhile. Sample 1 starts on time; packing goes on around it.
         duringWait: () => {
           probesPending = opts.probes?.().catch((err: unknown) => [{ name: 'all', status: 'unavailable' as const, code: 'bug' as const, reason: `probe check failed: ${err instanceof Error ? err.message : String(err)}` }]);
-          tree0 = recordedTree(rec0, transform, refuseCapture);
-          packed0 = archive.add(inArchive(dirs[0], tree0));
+          tree0 = recordedTree(rec0, transform, refuseCapture, true);
+          packed0 = archive.add(treeEntries(dirs[0], tree0));
           packed0.catch(() => {});
         },
       }),
@@ -249,7 +276,7 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
       'recording the two samples',
     );
 
-    const trees = [tree0!, recordedTree(rec1, transform, refuseCapture)] as const;
+    const trees = [tree0!, recordedTree(rec1, transform, refuseCapture, true)] as const;
     const dropped = trees[0].dropped + trees[1].dropped;
     phase('redact');
 
@@ -295,13 +322,7 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
       limits: { collectorTimeoutMs: opts.collectorTimeoutMs, snapshotTimeoutMs: opts.snapshotTimeoutMs },
       phasesMs: phases,
     };
-    // Judged from the masked trees; a BPF capture the report ran live may still name a process
-    // by a name that was masked elsewhere: what redaction learned applies here too.
-    const root: Array<[string, string]> = [
-      ['records/model.json', transform.settle(JSON.stringify(model))],
-      ['report.json', transform.settle(JSON.stringify(report, null, 2) + '\n')],
-      ['report.md', transform.settle(markdown)],
-    ];
+    const root: Array<[string, string]> = [['records/model.json', JSON.stringify(model)], ['report.json', JSON.stringify(report, null, 2) + '\n'], ['report.md', markdown]];
     for (const [name, doc] of Object.entries(opts.extraFiles ?? {})) {
       if (!/^[a-z][a-z0-9-]*\.json$/.test(name) || ['manifest.json', 'report.json'].includes(name)) throw new BundleError(`invalid extra bundle file name ${JSON.stringify(name)}`);
       const text = JSON.stringify(doc, null, 2);
@@ -313,16 +334,17 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
     // progress line and the result, not in the manifest it would have to contain.
     manifest.durationMs = Math.round(performance.now() - started);
     root.push(['manifest.json', JSON.stringify(manifest, null, 2) + '\n']);
-    await withTimeout(
+    await withStallTimeout(
       (async () => {
         await packed0;
-        await archive.add(inArchive(dirs[1], trees[1]));
+        await archive.add(treeEntries(dirs[1], trees[1]));
         await archive.add(sources[1].capturedEntries().map(([p, content]) => [dirs[1] + p, typeof content === 'string' ? transform.settle(content) : transform.bytes(content)] as const));
         await archive.add(root);
         await archive.finish();
       })(),
       opts.snapshotTimeoutMs,
       'writing the archive',
+      () => archive.written(),
     );
     phase('pack');
     const fd = openSync(partial, 'r');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ok, outcomeFromErrno, unavailable, type Outcome } from './outcome.js';
 import { BPF_DIR, TreeBpf } from './bpf-tree.js';
 import { commandKey, META_DIR, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs } from './source.js';
+import { PROCS_DIR } from './proc-records.js';
 import { TreeMeta, treePath } from './tree-meta.js';
 
 /**
@@ -23,10 +24,20 @@ export class FixtureSource implements Source {
     this.tree = tree;
     this.kind = kind;
     this.description = `${kind} ${tree}`;
-    this.meta = TreeMeta.read((name) => {
-      const p = join(tree, META_DIR, name);
-      return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
-    }, tree, kind);
+    const procsDir = join(tree, META_DIR, PROCS_DIR);
+    const chunks = function* () {
+      if (!existsSync(procsDir)) return;
+      for (const name of readdirSync(procsDir).sort()) if (name.endsWith('.jsonl')) yield [`${PROCS_DIR}/${name}`, readFileSync(join(procsDir, name), 'utf8')] as const;
+    };
+    this.meta = TreeMeta.read(
+      (name) => {
+        const p = join(tree, META_DIR, name);
+        return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
+      },
+      tree,
+      kind,
+      chunks,
+    );
     // Names come from bpfCaptureKey and validated map names: nothing leaves .diag/bpf/.
     const file = (name: string) => {
       const p = join(tree, BPF_DIR, name);
@@ -46,6 +57,8 @@ export class FixtureSource implements Source {
     if (r) return r;
     const p = this.at(path);
     if (p === undefined) return unavailable('bad-option', `${path} is outside the ${this.kind}`);
+    const proc = this.meta.procFile(treePath(path)!);
+    if (proc) return proc;
     try {
       return ok(readFileSync(p, 'utf8'));
     } catch (err) {
@@ -60,6 +73,12 @@ export class FixtureSource implements Source {
     if (r) return r;
     const p = this.at(path);
     if (p === undefined) return unavailable('bad-option', `${path} is outside the ${this.kind}`);
+    const n = treePath(path)!;
+    const proc = this.meta.procDir(n);
+    if (proc) return proc;
+    const procs = this.meta.procs;
+    // Processes held as records are folders of /proc, as their files would be.
+    if (procs && n === '/proc') return ok([...new Set([...(existsSync(p) ? readdirSync(p) : []), ...procs.pids()])]);
     try {
       const names = readdirSync(p);
       return ok(path === '/' || path === '' ? names.filter((n) => n !== META_DIR) : names);

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { bpfCaptureKey, type BpfAccess, type BpfCapture, type BpfProbeRequest, type BpfRequestKey } from './bpf.js';
 import { bpfCaptureEntries } from './bpf-tree.js';
 import { outcomeRecord, unavailable, type Outcome, type OutcomeRecord } from './outcome.js';
+import { procPath, ProcRecords } from './proc-records.js';
 import { treePath } from './tree-meta.js';
 import { commandKey, META_DIR, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs, type StatFsOptions } from './source.js';
 
@@ -128,9 +129,10 @@ export class RecordingSource implements Source {
    * link target (redaction) or drop it (return undefined: it is then recorded as unavailable,
    * so a replay says "not stored" instead of inventing anything). BPF captures go to
    * .diag/bpf/ (bpf-tree.ts; their binary files in `blobs`); `refuseCapture` may keep one out,
-   * storing why instead.
+   * storing why instead. `compact` (snapshots) keeps what was recorded under /proc/PID/ as one
+   * record per process in `procs` (proc-records.ts) instead of files and .diag/ entries.
    */
-  toTree(transform?: TextTransform | TreeTransform, refuseCapture?: CaptureFilter): { files: Map<string, string>; blobs: Map<string, Buffer>; dropped: number } {
+  toTree(transform?: TextTransform | TreeTransform, refuseCapture?: CaptureFilter, compact = false): { files: Map<string, string>; blobs: Map<string, Buffer>; dropped: number; procs?: ProcRecords } {
     const t = treeTransform(transform);
     const files = new Map<string, string>();
     const blobs = new Map<string, Buffer>();
@@ -165,17 +167,45 @@ export class RecordingSource implements Source {
     });
     // Second pass: what the first learned, applied to every string.
     const s = t.settle;
-    // Reasons and hints name paths and commands: rewritten as texts too.
-    const say = (x: string) => s(t.text('command', '', x) ?? x);
-    const record = (r: OutcomeRecord): OutcomeRecord => ({ ...r, reason: say(r.reason), ...(r.hint !== undefined ? { hint: say(r.hint) } : {}) });
-    for (const [p, text] of texts) files.set(s(p), s(text));
+    const record = (r: OutcomeRecord): OutcomeRecord => ({ ...r, reason: s(r.reason), ...(r.hint !== undefined ? { hint: s(r.hint) } : {}) });
+    // compact: what was recorded under /proc/PID/ goes into one record per process (proc-records.ts)
+    const procs = compact ? new ProcRecords() : undefined;
+    const proc = (path: string) => (procs ? procPath(path) : undefined);
+    for (const [p, text] of texts) {
+      const path = s(p);
+      const pp = proc(path);
+      if (pp) procs!.setFile(pp[0], pp[1], s(text));
+      else files.set(path, s(text));
+    }
     const meta = `/${META_DIR}`;
     // Directory listings are kept as data: empty dirs and dirs whose files were not read
     // (/proc/PID/fd) must list the same on replay.
-    files.set(`${meta}/dirs.json`, JSON.stringify(Object.fromEntries(dirs.map(([d, names]) => [s(d), names.map(s)]))));
-    files.set(`${meta}/links.json`, JSON.stringify(Object.fromEntries(links.map(([p, l]) => [s(p), s(l)]))));
+    /** Entries of a .diag/ JSON file, those of a process going to its record instead. */
+    const hostWide = <V>(entries: Iterable<readonly [string, V]>, toRecord: (pid: string, rel: string, v: V) => void): Record<string, V> => {
+      const out: Record<string, V> = {};
+      for (const [p, v] of entries) {
+        const pp = proc(p);
+        if (pp) toRecord(pp[0], pp[1], v);
+        else out[p] = v;
+      }
+      return out;
+    };
+    const dirsOut = hostWide(
+      dirs.map(([d, names]) => [s(d), names.map(s)] as const),
+      (pid, rel, v) => procs!.setDir(pid, rel, v),
+    );
+    const linksOut = hostWide(
+      links.map(([p, l]) => [s(p), s(l)] as const),
+      (pid, rel, v) => procs!.setLink(pid, rel, v),
+    );
+    const missingOut = hostWide(
+      [...missing].map(([p, r]) => [s(t.path(p)), record(r)] as const),
+      (pid, rel, v) => procs!.setMissing(pid, rel, v),
+    );
+    files.set(`${meta}/dirs.json`, JSON.stringify(dirsOut));
+    files.set(`${meta}/links.json`, JSON.stringify(linksOut));
     files.set(`${meta}/statfs.json`, JSON.stringify(Object.fromEntries(statfs.map(([p, v]) => [s(p), v]))));
-    files.set(`${meta}/missing.json`, JSON.stringify(Object.fromEntries([...missing].map(([p, r]) => [s(t.path(p)), record(r)]))));
+    files.set(`${meta}/missing.json`, JSON.stringify(missingOut));
     if (this.clocks.size > 0) files.set(`${meta}/clock.json`, JSON.stringify(Object.fromEntries(this.clocks)));
     for (const c of commands) {
       const argv = c.argv.map(s);
@@ -191,7 +221,7 @@ export class RecordingSource implements Source {
         else blobs.set(path, t.bytes(content));
       }
     }
-    return { files, blobs, dropped };
+    return procs ? { files, blobs, dropped, procs } : { files, blobs, dropped };
   }
 
   /** Write everything recorded as a fixture tree under dir (see toTree); returns how many files were dropped. */

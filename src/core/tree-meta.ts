@@ -1,6 +1,7 @@
 import { normalize } from 'node:path';
 import { z } from 'zod';
 import { parseJsonBounded } from './bounded-json.js';
+import { procPath, ProcRecords } from './proc-records.js';
 import { failed, fromRecord, isOutcomeCode, notCaptured, ok, type Outcome, type OutcomeCode, type OutcomeRecord } from './outcome.js';
 import { META_DIR, type Clock, type CommandResult, type StatFs } from './source.js';
 
@@ -83,10 +84,15 @@ export class TreeMeta {
     private readonly clocks: Record<string, Clock>,
     /** What the tree is, for "not captured in this <kind>": fixture, bundle. */
     private readonly kind: string,
+    /** The per-process records of the tree (proc-records.ts), when it has `.diag/procs/`. */
+    readonly procs: ProcRecords | undefined,
   ) {}
 
-  /** Read and validate the metadata; `text(name)` gives the text of `.diag/<name>` or undefined. */
-  static read(text: (name: string) => string | undefined, where: string, kind: string): TreeMeta {
+  /**
+   * Read and validate the metadata; `text(name)` gives the text of `.diag/<name>` or undefined;
+   * `procs` the tree's per-process records (already built, or read from its chunk files).
+   */
+  static read(text: (name: string) => string | undefined, where: string, kind: string, procs?: ProcRecords | (() => Iterable<readonly [string, string]>)): TreeMeta {
     const json = <K extends keyof typeof META_SCHEMAS>(file: K): z.infer<(typeof META_SCHEMAS)[K]> | undefined => {
       const t = text(file);
       if (t === undefined) return undefined;
@@ -98,26 +104,64 @@ export class TreeMeta {
     };
     const c = json('clock.json') ?? EPOCH;
     const clocks = 'monoMs' in c && typeof c.monoMs === 'number' ? { sample: c as Clock } : (c as Record<string, Clock>);
-    return new TreeMeta(json('links.json') ?? {}, json('dirs.json') ?? {}, json('missing.json') ?? {}, json('statfs.json') ?? {}, clocks, kind);
+    let records: ProcRecords | undefined;
+    if (procs instanceof ProcRecords) records = procs;
+    else if (procs) {
+      const chunks = [...procs()];
+      if (chunks.length > 0) {
+        try {
+          records = ProcRecords.read(chunks, `${where}/${META_DIR}`);
+        } catch (err) {
+          throw new TreeError(err instanceof Error ? err.message : String(err));
+        }
+      }
+    }
+    return new TreeMeta(json('links.json') ?? {}, json('dirs.json') ?? {}, json('missing.json') ?? {}, json('statfs.json') ?? {}, clocks, kind, records);
   }
 
   /** What the recording said instead of an answer (unavailable / error), if it did. */
   recorded(path: string): Outcome<never> | undefined {
-    const m = this.missing[path];
+    const m = this.missing[path] ?? this.procMissing(path);
     if (m === undefined) return undefined;
     return fromRecord(recordOf(m));
+  }
+
+  private procMissing(path: string): z.infer<typeof notOk> | undefined {
+    if (!this.procs) return undefined;
+    const p = procPath(path);
+    return p ? this.procs.missing(p[0], p[1]) : undefined;
   }
 
   /** A directory listing kept as data (a copy), if the recording has one. */
   listing(path: string): string[] | undefined {
     const l = this.dirs[path];
-    return l ? [...l] : undefined;
+    if (l) return [...l];
+    const p = this.procs ? procPath(path) : undefined;
+    return p ? this.procs!.listing(p[0], p[1]) : undefined;
   }
 
   readLink(path: string): Outcome<string> {
     const l = this.links[path];
     if (l !== undefined) return ok(l);
-    return this.recorded(path) ?? notCaptured(path, this.kind);
+    const r = this.recorded(path);
+    if (r) return r;
+    const p = this.procs ? procPath(path) : undefined;
+    if (p) return this.procs!.readLink(path, p[0], p[1], this.kind);
+    return notCaptured(path, this.kind);
+  }
+
+  /**
+   * A file or directory of a process held in the tree's per-process records; undefined when the
+   * tree has none or the path is not under /proc/PID (then the tree's files answer).
+   */
+  procFile(path: string): Outcome<string> | undefined {
+    const p = this.procs ? procPath(path) : undefined;
+    return p ? this.procs!.readFile(path, p[0], p[1], this.kind) : undefined;
+  }
+
+  procDir(path: string): Outcome<string[]> | undefined {
+    const p = this.procs ? procPath(path) : undefined;
+    return p ? this.procs!.readDir(path, p[0], p[1], this.kind) : undefined;
   }
 
   statfs(path: string): Outcome<StatFs> {

@@ -145,11 +145,9 @@ export const checkSchema = z
       .optional()
       .describe('Judge one value over all matching rows (scope: host, or the target) instead of each row'),
     target: z
-      .enum(['cgroup', 'netns', 'process', 'pid'])
+      .enum(['cgroup', 'netns', 'process'])
       .optional()
-      .describe(
-        'Only rows belonging to the run\'s target (--pid / --cgroup): its cgroup, its network namespace, its processes (with --pid: every process of its cgroup), or pid: the --pid process alone (with --cgroup: its processes); probe drill-downs of a pid check trace only that process',
-      ),
+      .describe('Only rows belonging to the run\'s target (--pid / --cgroup): its cgroup, its network namespace, its processes'),
     min_denominator: z
       .number()
       .nonnegative()

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MASK } from '../../src/bundle/redact.js';
 import { liveRequirement } from '../helpers/capabilities.js';
 import { diag } from '../helpers/diag-cli.js';
+import { bundleProcFile } from '../helpers/bundle-files.js';
 import { CORPUS, type CorpusEntry } from '../helpers/secrets-corpus.js';
 
 /**
@@ -153,24 +154,30 @@ describe.skipIf(req.skip)('a default snapshot of a host carrying the secrets cor
   });
 
   it('lists every planted process, with the secret masked', () => {
-    const at = (p: string) => entries.find((x) => x.path === p)?.data.toString('utf8');
+    const pairs = entries.map((x) => [x.path, x.data] as const);
+    const at = (pid: number | undefined, rel: string) => bundleProcFile(pairs, 'samples/1', pid!, rel);
     for (const { c, entry } of children.filter((x) => x.entry.place === 'argv')) {
-      const cmdline = at(`samples/1/proc/${c.pid}/cmdline`);
+      const cmdline = at(c.pid, 'cmdline');
       expect(cmdline, `${entry.id}`).toBeDefined();
       expect(cmdline!.split('\u0000')[0]).toBe(entry.argv![0]);
       expect(cmdline).toContain(MASK);
     }
     for (const { c, entry } of children.filter((x) => x.entry.place === 'comm')) {
-      const stat = at(`samples/1/proc/${c.pid}/stat`);
+      const stat = at(c.pid, 'stat');
       expect(stat, entry.id).toMatch(new RegExp(`^${c.pid} \\([^)]*\\*{5}[^)]*\\) S `));
-      expect(at(`samples/1/proc/${c.pid}/status`)).toMatch(/^Name:\t[^\n]*\*{5}/);
+      expect(at(c.pid, 'status')).toMatch(/^Name:\t[^\n]*\*{5}/);
     }
   });
 
   it('masks a name the same way in paths and contents (cgroups, interfaces)', () => {
     const paths = entries.map((x) => x.path);
     for (const { c } of children.filter((x) => x.entry.place === 'cgroup')) {
-      const cg = entries.find((x) => x.path === `samples/1/proc/${c.pid}/cgroup`)!.data.toString('utf8');
+      const cg = bundleProcFile(
+        entries.map((x) => [x.path, x.data] as const),
+        'samples/1',
+        c.pid!,
+        'cgroup',
+      )!;
       const memory = /^\d+:memory:(\/[^\n]*)$/m.exec(cg)?.[1];
       expect(memory).toMatch(/^\/diagt-rd-[^/]*\*{5}/);
       // the cgroup's own files are stored under the same masked name

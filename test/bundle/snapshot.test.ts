@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleProcFile } from '../helpers/bundle-files.js';
 import { diag } from '../helpers/diag-cli.js';
 
 /**
@@ -97,14 +98,14 @@ describe('diag snapshot', () => {
     bundle = join(work, 'a.tar.gz');
     const r = await diag(['snapshot', '-o', bundle, '--window', '1s']);
     expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(bundle);
     unpacked = untar(bundle);
     for (const f of ['manifest.json', 'report.json', 'report.md', 'records/model.json', 'samples/0/proc/stat', 'samples/1/proc/stat', 'samples/1/.diag/clock.json']) {
       expect(existsSync(join(unpacked, f)), f).toBe(true);
     }
     const manifest = JSON.parse(readFileSync(join(unpacked, 'manifest.json'), 'utf8'));
-    expect(manifest.schema).toBe('diag.bundle/v1');
+    expect(manifest.schema).toBe('diag.bundle/v2');
     expect(manifest.windowMs).toBe(1000);
     expect(manifest.redaction.enabled).toBe(true);
     expect(manifest.collectors.map((c: { id: string }) => c.id)).toContain('cpu');
@@ -134,10 +135,12 @@ describe('diag snapshot', () => {
     expect(hits['url-credentials']).toBeGreaterThanOrEqual(1);
     expect(hits['authorization-header']).toBeGreaterThanOrEqual(1);
     // redaction, not omission: each planted process is in the bundle with its masked command line
+    const procs = join(unpacked, 'samples/1/.diag/procs');
+    const chunks = readdirSync(procs).map((n) => [`samples/1/.diag/procs/${n}`, readFileSync(join(procs, n))] as const);
     for (const c of planted) {
-      const cmdline = join(unpacked, 'samples/1/proc', String(c.pid), 'cmdline');
-      expect(existsSync(cmdline), `cmdline of ${c.pid}`).toBe(true);
-      expect(readFileSync(cmdline, 'utf8')).toContain('*****');
+      const cmdline = bundleProcFile(chunks, 'samples/1', c.pid!, 'cmdline');
+      expect(cmdline, `cmdline of ${c.pid}`).toBeDefined();
+      expect(cmdline).toContain('*****');
     }
     // environment files are never stored
     expect(grepTree(unpacked, 'environ').filter((p) => p.endsWith('/environ'))).toEqual([]);
@@ -146,7 +149,7 @@ describe('diag snapshot', () => {
   it('obfuscates host names and addresses consistently with --obfuscate', async () => {
     const file = join(work, 'obf.tar.gz');
     const r = await diag(['snapshot', '-o', file, '--window', '200ms', '--obfuscate']);
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode, r.stderr).toBe(0);
     const dir = untar(file);
     const hostname = readFileSync('/proc/sys/kernel/hostname', 'utf8').trim();
     const whole = new RegExp(`(?<![A-Za-z0-9_.-])${hostname.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_-]|\\.[A-Za-z0-9_-])`);
@@ -194,16 +197,25 @@ describe('diag snapshot', () => {
       });
     });
     expect(stderr).toMatch(/recording/);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(readdirSync(dir).some((n) => n.startsWith('.killed.tar.gz.partial-'))).toBe(true);
+    // The partial archive is opened once the first sample's synchronous reads let the event loop
+    // run (seconds on a loaded host): wait until it exists (bounded) rather than a fixed time.
+    const partialThere = () => readdirSync(dir).some((n) => n.startsWith('.killed.tar.gz.partial-'));
+    for (let i = 0; i < 400 && !partialThere() && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(partialThere()).toBe(true);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     expect(existsSync(file)).toBe(false);
     expect(readdirSync(dir).filter((n) => !n.startsWith('.'))).toEqual([]);
-    // the next snapshot to that name removes the dead writer's partial archive
-    const again = await diag(['snapshot', '-o', file, '--window', '100ms']);
+    // the next snapshot in that folder, to any name, removes the dead writer's partial archive,
+    // never one a live process may still be writing
+    const live = spawn('sleep', ['60'], { argv0: 'diagt-bs-live-writer', stdio: 'ignore' });
+    children.push(live);
+    const livePartial = `.busy.tar.gz.partial-${live.pid}`;
+    writeFileSync(join(dir, livePartial), 'being written');
+    const again = await diag(['snapshot', '-o', join(dir, 'other.tar.gz'), '--window', '100ms']);
     expect(again.exitCode).toBe(0);
-    expect(readdirSync(dir)).toEqual(['killed.tar.gz']);
+    expect(readdirSync(dir).sort()).toEqual([livePartial, 'other.tar.gz']);
+    live.kill('SIGKILL');
   }, 60_000);
 
   it('refuses bad options with exit 64', async () => {
