@@ -47,6 +47,9 @@ const SECTIONS = [
   ['netns', 'command collectors (ss, tc, nft/iptables, ethtool, conntrack) across 100 network namespaces vs the same commands bare'],
   ['tui', 'the terminal UI at 1 Hz with 2,000 extra processes vs htop and btop: CPU, first paint, peak RSS'],
   ['playbook', 'diag run playbook use --json --window 1s, wall time with 2,000 extra sleeping processes, then with 100 extra network namespaces too (held by processes; ip netns add), as ratios (goal <= 1.5 s)'],
+  ['redact', 'the snapshot\'s redaction over a recorded tree of this host (x4 processes): its cost beside building the tree, MB/s'],
+  ['changes', 'the report\'s Recent changes: diag run playbook use --json --window 1s with --changes 24h vs off (wall, CPU; goal <= 50 ms added), and the read alone'],
+  ['serve', 'diag serve /metrics vs node_exporter with 2,000 extra processes: scrape latency, CPU per scrape, ten concurrent scrapes, RSS over 1,000 scrapes'],
   ['snapshot', 'diag snapshot --window 1s vs sos report --batch on the same host: wall time, CPU, bundle size (goals: <= 1.5 s + window, >= 3x faster, smaller)'],
 ];
 

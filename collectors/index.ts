@@ -8,6 +8,7 @@ import { netdevCollector } from './procfs/netdev/collector.js';
 import { netstackCollector } from './procfs/netstack/collector.js';
 import { processesCollector } from './procfs/processes/collector.js';
 import { tasksCollector } from './procfs/tasks/collector.js';
+import { threadsCollector } from './procfs/threads/collector.js';
 import { cgroupCollector } from './cgroup/collector.js';
 import { namespacesCollector } from './namespaces/collector.js';
 import { kernelLogCollector } from './commands/kernel-log/collector.js';
@@ -16,6 +17,8 @@ import { qdiscsCollector } from './commands/qdiscs/collector.js';
 import { firewallCollector } from './commands/firewall/collector.js';
 import { nicCollector } from './commands/nic/collector.js';
 import { conntrackCollector } from './commands/conntrack/collector.js';
+import { changesCollector } from './commands/changes/collector.js';
+import { whereamiCollector } from './procfs/whereami/collector.js';
 import { PROBE_COLLECTORS as BPF_PROBE_COLLECTORS } from './bpf/collectors.js';
 
 /**
@@ -32,6 +35,7 @@ export const COLLECTORS: readonly Collector[] = [
   netstackCollector,
   tasksCollector,
   processesCollector,
+  threadsCollector,
   cgroupCollector,
   namespacesCollector,
   kernelLogCollector,
@@ -40,6 +44,8 @@ export const COLLECTORS: readonly Collector[] = [
   firewallCollector,
   nicCollector,
   conntrackCollector,
+  changesCollector,
+  whereamiCollector,
 ];
 
 /**

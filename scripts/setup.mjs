@@ -37,6 +37,7 @@ const RUNTIME_PACKAGES = {
   'g++': 'compiles the BPF addon (C++)',
   python3: 'node-gyp (gyp) needs it to build the BPF addon',
   tmux: 'the TUI tests',
+  'xz-utils': 'xz: reads sosreport .tar.xz archives (run playbook --from)',
 };
 const TEST_PACKAGES = {
   sysstat: 'mpstat, iostat, sar: reference measurements in tests',
@@ -50,6 +51,8 @@ const TEST_PACKAGES = {
   prometheus: 'a real Prometheus scrapes diag serve in a live test (started on a free port; promtool lints the exposition)',
   'prometheus-node-exporter': 'the serve benchmark measures node_exporter beside diag; its textfile collector reads --openmetrics files',
   'monitoring-plugins': "negate runs diag --nagios as a monitoring runner runs a plugin (the plugin conformance test)",
+  ansible: 'runs contrib/ansible/diag-fleet.yml against sshd test hosts (the fleet live test)',
+  'openssh-server': 'sshd for the fleet live test: three hosts in network namespaces, started on their own addresses',
 };
 
 function missingPackages(wanted) {

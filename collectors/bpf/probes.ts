@@ -2,6 +2,7 @@ import type { ProbeDefinition } from './probe.js';
 import { biolatencyProbe } from './biolatency.js';
 import { dropsProbe } from './drops.js';
 import { execsnoopProbe } from './execsnoop.js';
+import { offcpuProbe } from './offcpu.js';
 import { oomkillProbe } from './oomkill.js';
 import { profileProbe } from './profile.js';
 import { runqlatProbeWith } from './runqlat.js';
@@ -14,6 +15,8 @@ export interface ProbeSettings {
   readonly perProcess?: boolean;
   /** profile: sampling frequency, 49-99 Hz. */
   readonly hz?: number;
+  /** offcpu: blocks shorter than this (µs) are not counted. */
+  readonly minBlockUs?: number;
 }
 
 /** Every BPF probe, in the order `diag probes` lists them. Adding one is one line here. Each
@@ -27,6 +30,7 @@ export const PROBES: ReadonlyArray<(s: ProbeSettings) => ProbeDefinition<unknown
   () => oomkillProbe(),
   (s) => profileProbe(s.hz === undefined ? {} : { hz: s.hz }),
   () => syscallsProbe(),
+  (s) => offcpuProbe(s.minBlockUs === undefined ? {} : { minBlockUs: s.minBlockUs }),
 ];
 
 export const probeIds = (): string[] => PROBES.map((p) => p({}).id);
@@ -43,5 +47,10 @@ export function findProbe(id: string, settings: ProbeSettings = {}): ProbeDefini
 export function settingsOf(raw: Readonly<Record<string, number | boolean>> | undefined): ProbeSettings {
   const perProcess = raw?.perProcess;
   const hz = raw?.hz;
-  return { ...(typeof perProcess === 'boolean' ? { perProcess } : {}), ...(typeof hz === 'number' ? { hz } : {}) };
+  const minBlockUs = raw?.minBlockUs;
+  return {
+    ...(typeof perProcess === 'boolean' ? { perProcess } : {}),
+    ...(typeof hz === 'number' ? { hz } : {}),
+    ...(typeof minBlockUs === 'number' ? { minBlockUs } : {}),
+  };
 }

@@ -79,11 +79,37 @@ export interface SpeedscopeFile {
   readonly profiles: ReadonlyArray<{ type: 'sampled'; name: string; unit: 'none'; startValue: number; endValue: number; samples: number[][]; weights: number[] }>;
 }
 
+export interface PerfMapEntry {
+  readonly start: bigint;
+  readonly size: bigint;
+  readonly name: string;
+}
+
+/** /tmp/perf-PID.map ("START SIZE name", hex, one symbol per line, as JIT runtimes write it); bad lines skipped. */
+export function parsePerfMap(text: string): PerfMapEntry[] {
+  const out: PerfMapEntry[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(?:0x)?([0-9a-fA-F]+) (?:0x)?([0-9a-fA-F]+) (.+)$/.exec(line.trim());
+    if (m) out.push({ start: BigInt(`0x${m[1]}`), size: BigInt(`0x${m[2]}`), name: m[3] ?? '' });
+  }
+  return out;
+}
+
 /** Symbolises user addresses of one process through /proc/PID/maps and the mapped ELF files. */
-class UserSymbolizer {
+export class UserSymbolizer {
   private readonly maps = new Map<number, Mapping[] | undefined>();
   private readonly elfs = new Map<string, ElfSymbols | undefined>();
+  private readonly perfMaps = new Map<number, PerfMapEntry[] | undefined>();
   constructor(private readonly src: Source) {}
+
+  /** JIT code (anonymous memory) named from the runtime's /tmp/perf-PID.map, read in the process's root. */
+  private jitSymbol(tgid: number, addr: bigint): string | undefined {
+    if (!this.perfMaps.has(tgid)) {
+      const r = this.src.readFile(`/proc/${tgid}/root/tmp/perf-${tgid}.map`);
+      this.perfMaps.set(tgid, r.status === 'ok' ? parsePerfMap(r.value) : undefined);
+    }
+    return this.perfMaps.get(tgid)?.find((e) => addr >= e.start && addr < e.start + e.size)?.name;
+  }
 
   symbol(tgid: number, addr: bigint): string {
     let maps = this.maps.get(tgid);
@@ -94,9 +120,9 @@ class UserSymbolizer {
       this.maps.set(tgid, maps);
     }
     const m = maps?.find((x) => addr >= x.start && addr < x.end);
-    if (!m) return `[unknown]`;
+    if (!m) return this.jitSymbol(tgid, addr) ?? `[unknown]`;
     const base = m.path.split('/').pop() ?? m.path;
-    if (!m.path.startsWith('/')) return m.path === '' ? '[anon]' : m.path;
+    if (!m.path.startsWith('/')) return this.jitSymbol(tgid, addr) ?? (m.path === '' ? '[anon]' : m.path);
     const key = `${tgid}:${m.path}`;
     if (!this.elfs.has(key)) this.elfs.set(key, readElfSymbols(`/proc/${tgid}/root${m.path}`));
     const elf = this.elfs.get(key);

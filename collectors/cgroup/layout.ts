@@ -1,4 +1,4 @@
-import { parsed, parseFail, type ParseResult } from '../../src/core/parse-result.js';
+import { parsed, parseFail, uint, type ParseResult } from '../../src/core/parse-result.js';
 import type { MountInfo } from './mountinfo.js';
 
 /** cgroup v1 controllers the kernel knows (a v1 mount's super options name the ones it holds). */
@@ -84,7 +84,7 @@ export function parseProcCgroup(text: string): ParseResult<ProcCgroupLine[]> {
     if (line.length === 0) continue;
     const a = line.indexOf(':');
     const b = a < 0 ? -1 : line.indexOf(':', a + 1);
-    const id = a > 0 && /^\d+$/.test(line.slice(0, a)) ? Number(line.slice(0, a)) : undefined;
+    const id = a > 0 ? uint(line.slice(0, a)) : undefined;
     const path = b < 0 ? '' : line.slice(b + 1);
     if (id === undefined || b < 0 || !path.startsWith('/')) return parseFail('/proc/PID/cgroup', 'expected "ID:CONTROLLERS:/PATH"', i + 1);
     const ctl = line.slice(a + 1, b);

@@ -1,4 +1,4 @@
-import { fields, parsed, parseFail, type ParseResult } from '../../src/core/parse-result.js';
+import { fields, parsed, parseFail, uint, type ParseResult } from '../../src/core/parse-result.js';
 
 /** One line of /proc/PID/mountinfo (proc(5)). */
 export interface MountInfo {
@@ -33,9 +33,9 @@ export function parseMountinfo(text: string): ParseResult<MountInfo[]> {
     const f = fields(lines[i] ?? '');
     if (f.length === 0) continue;
     const sep = f.indexOf('-', 6);
-    const id = Number(f[0]);
-    const parent = Number(f[1]);
-    if (sep < 0 || f.length < sep + 3 || !/^\d+$/.test(f[0] ?? '') || !/^\d+$/.test(f[1] ?? '') || !/^\d+:\d+$/.test(f[2] ?? '')) {
+    const id = uint(f[0]);
+    const parent = uint(f[1]);
+    if (sep < 0 || f.length < sep + 3 || id === undefined || parent === undefined || !/^\d+:\d+$/.test(f[2] ?? '')) {
       return parseFail('mountinfo', 'expected "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS ... - FSTYPE SOURCE SUPEROPTIONS"', i + 1);
     }
     out.push({

@@ -1,4 +1,4 @@
-import { fields, int, parsed, parseFail, uint, type ParseResult } from '../../src/core/parse-result.js';
+import { fields, int, parsed, parseFail, uint, uintLimit, type ParseResult } from '../../src/core/parse-result.js';
 
 /**
  * Pure parsers for cgroup interface files. The file formats follow the kernel's
@@ -40,9 +40,10 @@ export type Limit = number | null;
 export function parseLimit(text: string, input = 'limit file'): ParseResult<Limit> {
   const t = text.trim();
   if (t === 'max') return parsed(null);
-  const v = uint(t);
+  const v = uintLimit(t);
   if (v === undefined) return parseFail(input, `expected a number or "max", got ${JSON.stringify(t.slice(0, 40))}`);
-  return parsed(v >= 2 ** 62 ? null : v);
+  // past 2^53 (8 PiB; no machine has it) is "no limit" too, kept exact below it
+  return parsed(v > Number.MAX_SAFE_INTEGER ? null : v);
 }
 
 /** Single unsigned value file: memory.current, pids.current, cpuacct.usage, memory.failcnt... */

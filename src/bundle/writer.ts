@@ -322,7 +322,13 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
       limits: { collectorTimeoutMs: opts.collectorTimeoutMs, snapshotTimeoutMs: opts.snapshotTimeoutMs },
       phasesMs: phases,
     };
-    const root: Array<[string, string]> = [['records/model.json', JSON.stringify(model)], ['report.json', JSON.stringify(report, null, 2) + '\n'], ['report.md', markdown]];
+    // Judged from the masked trees; a BPF capture the report ran live may still name a process
+    // by a name that was masked elsewhere: what redaction learned applies here too.
+    const root: Array<[string, string]> = [
+      ['records/model.json', transform.settle(JSON.stringify(model))],
+      ['report.json', transform.settle(JSON.stringify(report, null, 2) + '\n')],
+      ['report.md', transform.settle(markdown)],
+    ];
     for (const [name, doc] of Object.entries(opts.extraFiles ?? {})) {
       if (!/^[a-z][a-z0-9-]*\.json$/.test(name) || ['manifest.json', 'report.json'].includes(name)) throw new BundleError(`invalid extra bundle file name ${JSON.stringify(name)}`);
       const text = JSON.stringify(doc, null, 2);

@@ -9,11 +9,15 @@ export function parseCommandArgs<O extends Options>(command: string, argv: strin
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
     const msg = err instanceof Error ? err.message.replace(/\. To specify a positional argument.*$/s, '') : String(err);
-    throw new UsageError(`${command}: ${msg}`, { hint: `see diag ${command} --help` });
+    // The command with no subcommand is diag itself: "diag: Unknown option", not "diag: diag: ...".
+    const top = command === 'diag';
+    throw new UsageError(top ? msg : `${command}: ${msg}`, { hint: top ? 'see diag --help' : `see diag ${command} --help` });
   }
 }
 
 export const COMMON_OPTIONS = {
   root: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  /** No colour in text output (also NO_COLOR=1; colour is only ever on for a terminal). */
+  'no-color': { type: 'boolean' },
 } as const;

@@ -1,5 +1,7 @@
 import { DiagError, UsageError } from '../core/errors.js';
+import { guardProcessOutput } from '../core/sanitize.js';
 import { diagVersion } from './version.js';
+import { fitHelp } from './help-format.js';
 
 /** A subcommand: its module is imported only when it runs, to keep startup fast. */
 interface Command {
@@ -20,6 +22,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   diff: { summary: 'compare two bundles finding by finding and metric by metric: diag diff A B', load: () => import('./commands/diff.js') },
   probes: { summary: 'list BPF probes with availability, the hook in use and why not', load: () => import('./commands/probes.js') },
   serve: { summary: 'HTTP endpoint for Prometheus: /metrics (OpenMetrics), /report, /healthz: diag serve [--listen 127.0.0.1:9464]', load: () => import('./commands/serve.js') },
+  fleet: { summary: "many hosts' reports side by side: shared findings vs outliers: diag fleet DIR|FILE...", load: () => import('./commands/fleet.js') },
   probe: { summary: 'run one BPF probe: diag probe <name> [--duration 5s] [--json] [--pid PID | --cgroup PATH]', load: () => import('./commands/probe.js') },
 };
 
@@ -58,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (first === '--help' || first === '-h' || first === 'help') {
-    process.stdout.write(help());
+    process.stdout.write(fitHelp(help()));
     return 0;
   }
   if (first === undefined || first.startsWith('-')) {
@@ -68,11 +71,20 @@ export async function main(argv: string[]): Promise<number> {
   const cmd = COMMANDS[first];
   if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(first)}`, { hint: 'see diag --help' });
   const mod = await cmd.load();
+  // Every command's help, at 80 columns whatever width it was written at.
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(fitHelp(mod.HELP) + '\n');
+    return 0;
+  }
   return mod.run(rest);
 }
 
 /** Run main and turn every failure into a message and an exit code, never a stack trace for an expected condition. */
 export async function runCli(argv: string[]): Promise<void> {
+  // Every string diag writes passes the sanitiser on its way out (text, Markdown, JSON, errors):
+  // host text is escaped where it is formatted, and whatever was missed is escaped here. The
+  // terminal UI releases the guard when it takes the terminal (src/tui/app.ts).
+  guardProcessOutput();
   let code: number;
   try {
     code = await main(argv);

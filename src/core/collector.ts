@@ -104,6 +104,13 @@ export interface CollectContext {
    * these processes (a --pid or --cgroup target). Others ignore it.
    */
   readonly probe?: { readonly durationMs: number; readonly tgids?: readonly number[] };
+  /** For the changes collector: how far back to look (default 24 h). Others ignore it. */
+  readonly changes?: { readonly sinceSeconds: number };
+  /**
+   * The run's target processes (a playbook run with --pid / --cgroup): collectors that read
+   * per-thread detail (threads) read only these, and nothing without a target. Others ignore it.
+   */
+  readonly processes?: readonly number[];
 }
 
 export interface Collector {

@@ -167,7 +167,9 @@ export class RecordingSource implements Source {
     });
     // Second pass: what the first learned, applied to every string.
     const s = t.settle;
-    const record = (r: OutcomeRecord): OutcomeRecord => ({ ...r, reason: s(r.reason), ...(r.hint !== undefined ? { hint: s(r.hint) } : {}) });
+    // Reasons and hints name paths and commands: rewritten as texts too.
+    const say = (x: string) => s(t.text('command', '', x) ?? x);
+    const record = (r: OutcomeRecord): OutcomeRecord => ({ ...r, reason: say(r.reason), ...(r.hint !== undefined ? { hint: say(r.hint) } : {}) });
     // compact: what was recorded under /proc/PID/ goes into one record per process (proc-records.ts)
     const procs = compact ? new ProcRecords() : undefined;
     const proc = (path: string) => (procs ? procPath(path) : undefined);

@@ -58,6 +58,8 @@ export interface WindowOptions {
   readonly netns?: { readonly pid: number; readonly collectors: readonly Collector[] };
   /** Called as each step ends: the first sample, the wait (with the reads-once), the second sample. */
   readonly onPhase?: (phase: 'first' | 'wait' | 'second') => void;
+  /** Context for the host view's collectors (the run's target processes). */
+  readonly ctx?: Omit<CollectContext, 'sampleIndex'>;
   /** Called with the first sample before the wait: work to overlap with the window (a snapshot packs the first sample). */
   readonly duringWait?: (first: Sample) => void;
 }
@@ -129,7 +131,7 @@ export class Sampler {
       const netnsSet = netns ? netns.collectors.filter(pick) : [];
       // The host view and the namespace view run side by side: their commands overlap.
       return Promise.all([
-        this.sampleAt(collectors.filter(pick), i),
+        this.sampleAt(collectors.filter(pick), i, opts.ctx),
         netns && netnsSet.length > 0 ? this.sampleAt(netnsSet, i, { netnsPid: netns.pid }) : Promise.resolve(undefined),
       ]);
     };

@@ -5,7 +5,7 @@ import type { Sampler } from '../core/sampler.js';
 import type { LoadedCheck } from './loader.js';
 import type { NextStep } from './playbook-schema.js';
 import type { DrilldownResult, Finding } from './report-schema.js';
-import { rowInTarget, type Target } from './target.js';
+import { rowInTarget, targetPids, type Target, type TargetKind } from './target.js';
 import { fieldNeedsWindow } from './window-needs.js';
 
 /**
@@ -95,7 +95,7 @@ export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<str
 
   // One run per probe (and target), shared by every drill-down that shows one of its tables.
   const probeModels = new Map<string, Promise<Outcome<Model>>>();
-  const probeStep = async (step: ProbeStep): Promise<DrilldownResult> => {
+  const probeStep = async (step: ProbeStep, kind: TargetKind | undefined): Promise<DrilldownResult> => {
     const base = { type: 'probe' as const, name: step.table ? `${step.probe}/${step.table}` : step.probe, why: step.why };
     const c = ctx.collectors.find((x) => x.id === step.probe && x.origin === 'bpf');
     if (!c) return { ...base, status: 'unavailable', reason: `no BPF probe ${step.probe} produces tables (diag probes lists them)` };
@@ -109,8 +109,10 @@ export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<str
       if (ms < 100) return { ...base, status: 'skipped', reason: 'drill-down time budget used up' };
     }
     const started = performance.now();
-    const tgids = ctx.target && ctx.target.pids.size > 0 ? [...ctx.target.pids].map(Number) : undefined;
-    let pending = probeModels.get(c.id);
+    const pids = ctx.target ? targetPids(kind, ctx.target) : [];
+    const tgids = pids.length > 0 ? pids : undefined;
+    const runKey = `${c.id}:${tgids?.join(',') ?? ''}`;
+    let pending = probeModels.get(runKey);
     if (!pending) {
       if (!replay) ctx.log?.(`drill-down: probe ${step.probe} for ${(ms / 1000).toFixed(1)} s`);
       // Sample 1: on a replay, the recording's second sample holds the capture.
@@ -119,7 +121,7 @@ export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<str
         if (!o) return failed('bug', `probe ${c.id} produced nothing`);
         return o.status === 'ok' ? { status: 'ok', value: deriveModel([c], s) } : o;
       });
-      probeModels.set(c.id, pending);
+      probeModels.set(runKey, pending);
     }
     const m = await pending;
     // As for collectors: a replay's own time is not the host's.
@@ -141,10 +143,10 @@ export async function runDrilldowns(findings: Finding[], checks: ReadonlyMap<str
     const steps = (check?.next ?? []).filter((n): n is CollectorStep | ProbeStep => typeof n !== 'string');
     if (steps.length === 0 || f.severity === 'info') continue;
     const runs = steps.map((s) => {
-      const key = s.run === 'collector' ? `c:${s.collector}:${s.table ?? ''}:${s.sort_by ?? ''}:${s.top}:${s.same_target}` : `p:${s.probe}:${s.table ?? ''}:${s.sort_by ?? ''}:${s.top ?? ''}`;
+      const key = s.run === 'collector' ? `c:${s.collector}:${s.table ?? ''}:${s.sort_by ?? ''}:${s.top}:${s.same_target}` : `p:${s.probe}:${s.table ?? ''}:${s.sort_by ?? ''}:${s.top ?? ''}:${check?.target === 'pid' ? 'pid' : ''}`;
       let p = cache.get(key);
       if (!p) {
-        p = s.run === 'collector' ? collectorStep(s) : probeStep(s);
+        p = s.run === 'collector' ? collectorStep(s) : probeStep(s, check?.target);
         cache.set(key, p);
       }
       return p;

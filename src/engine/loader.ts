@@ -193,8 +193,9 @@ function semanticErrors(p: Parsed, cat: MetricCatalogue): PlaybookError[] {
     });
     if (c.target === 'netns') {
       if (table && !perNetnsScope(m.scope) && table.collector.netns !== true) err([...base, 'target'], `target netns needs a table of scope netns or a collector that can observe another network namespace; ${table.collector.id} cannot`);
-    } else if (c.target !== undefined && m.scope !== c.target) {
-      err([...base, 'target'], `target ${c.target} needs a table of scope ${c.target}; ${m.table} has scope ${m.scope}`);
+    } else if (c.target !== undefined && m.scope !== (c.target === 'pid' ? 'process' : c.target)) {
+      const want = c.target === 'pid' ? 'process' : c.target;
+      err([...base, 'target'], `target ${c.target} needs a table of scope ${want}; ${m.table} has scope ${m.scope}`);
     }
     c.next.forEach((n, j) => {
       if (typeof n === 'string' || n.run !== 'collector') return;

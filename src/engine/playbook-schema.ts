@@ -145,9 +145,11 @@ export const checkSchema = z
       .optional()
       .describe('Judge one value over all matching rows (scope: host, or the target) instead of each row'),
     target: z
-      .enum(['cgroup', 'netns', 'process'])
+      .enum(['cgroup', 'netns', 'process', 'pid'])
       .optional()
-      .describe('Only rows belonging to the run\'s target (--pid / --cgroup): its cgroup, its network namespace, its processes'),
+      .describe(
+        'Only rows belonging to the run\'s target (--pid / --cgroup): its cgroup, its network namespace, its processes (with --pid: every process of its cgroup), or pid: the --pid process alone (with --cgroup: its processes); probe drill-downs of a pid check trace only that process',
+      ),
     min_denominator: z
       .number()
       .nonnegative()

@@ -114,6 +114,32 @@ export const unavailableSchema = z.object({
 });
 export type UnavailableEntry = z.infer<typeof unavailableSchema>;
 
+export const changeSchema = z.object({
+  at: z.string().nullable().describe('When (ISO 8601, UTC); null when no time is knowable (a sysctl set at runtime, a pending reboot)'),
+  kind: z.string().describe('package, boot, reboot, shutdown, kernel, unit, sysctl, mount, kernel-event, process'),
+  action: z.string().describe('install, upgrade, remove, purge, started, failed, restart-scheduled, set at runtime, mounted, oom_kill, started recently...'),
+  subject: z.string().describe('What changed: a package, a unit, a sysctl key, a mount point, a process (untrusted host text)'),
+  detail: z.string().describe('One line for people (untrusted host text)'),
+  source: z.string().describe('The input it was read from'),
+  scope: z.string().optional().describe('The entity it touched as a scope string (cgroup:/system.slice/x.service, mount:/srv, process:PID)'),
+  count: z.int().optional().describe('Changes in this entry (packages of one transaction or one run)'),
+  names: z.array(z.string()).optional().describe('Packages of a grouped package change (first 50)'),
+  findings: z.array(z.string()).optional().describe('Ids of this report\'s findings this change may explain: their scope or a culprit meets the change\'s'),
+});
+export type Change = z.infer<typeof changeSchema>;
+
+export const changesSchema = z.object({
+  since: z.string().describe('Start of the look-back (ISO 8601)'),
+  lookbackSeconds: z.number(),
+  status: z.enum(['ok', 'unavailable', 'error']),
+  reason: z.string().optional(),
+  items: z.array(changeSchema).describe('Newest first; changes without a time first'),
+  sources: z
+    .array(z.object({ name: z.string(), status: z.enum(['ok', 'unavailable']), reason: z.string().optional(), code: z.string().optional() }))
+    .describe('Each input read and whether it could be'),
+});
+export type Changes = z.infer<typeof changesSchema>;
+
 export const reportSchema = z
   .object({
     schema: z.literal('diag.report/v1'),
@@ -136,6 +162,11 @@ export const reportSchema = z
     findings: z.array(findingSchema),
     coverage: z.array(coverageCellSchema),
     unavailable: z.array(unavailableSchema),
+    where: z
+      .record(z.string(), z.union([z.string(), z.number()]))
+      .optional()
+      .describe('Where diag ran (the whereami collector): virt, virt_evidence, cloud, container, container_evidence, cgroup, cgroup_mode, cgroup_cpus, cgroup_memory_max, cgroup_pids_max, kernel_params, btf, psi, kprobes, numa_nodes, modules (untrusted host text)'),
+    changes: changesSchema.optional().describe('What changed on the host in the look-back (default 24 h): packages, boots, kernels, units, sysctls, mounts, kernel events, new heavy processes'),
   })
   .describe('diag run playbook report (diag.report/v1)');
 export type Report = z.infer<typeof reportSchema>;

@@ -6,6 +6,8 @@ import type { Source } from '../core/source.js';
 import type { WindowSamples } from '../core/sample.js';
 import { perNetnsScope } from '../core/entity.js';
 import { runDrilldowns } from './drilldown.js';
+import { collectChanges, linkChanges, orderChanges, recentProcessChanges } from './changes.js';
+import { collectWhere } from './where.js';
 import { completeCulprits } from './culprit-stage.js';
 import { evaluatePlaybook } from './evaluate.js';
 import { partsNotDone } from './part-status.js';
@@ -45,7 +47,15 @@ export interface RunOptions {
   readonly onSamples?: (samples: WindowSamples) => void;
   /** Time for extra sampling after judging (culprit tables, drill-downs); default the playbook's budget, 0 on a replay. */
   readonly budgetMs?: number;
+  /**
+   * Look-back of the report's "Recent changes" in seconds (default 24 h); 0 leaves the section
+   * out (the default when `samples` is given: a long-running caller judging every scrape). Read once, during the window, through the second source (so a snapshot records it).
+   */
+  readonly changesLookbackSeconds?: number;
 }
+
+/** Default look-back of a report's "Recent changes". */
+export const DEFAULT_CHANGES_LOOKBACK_S = 24 * 3600;
 
 /**
  * Collectors whose values the playbook's checks read only as levels: read once, at the end of
@@ -162,10 +172,16 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   opts.log?.(`${sampler.replay ? 'judging the recorded window of' : 'measuring for'} ${(opts.windowMs / 1000).toFixed(1)} s (${hostSet.map((c) => c.id).join(', ')}${netnsPid !== undefined ? `; in netns of PID ${netnsPid}: ${netnsCollectors.map((c) => c.id).join(', ')}` : ''})`);
   // Collectors without counters, or read only for levels, are read once (Sampler.window).
   const levelsOnly = levelOnlyCollectors(playbook, catalogue);
+  const lookback = opts.changesLookbackSeconds ?? (opts.samples ? 0 : DEFAULT_CHANGES_LOOKBACK_S);
+  // read while the window waits: the changes cost no wall time of their own on a live host
+  const whereRead = opts.samples ? Promise.resolve(undefined) : collectWhere(opts.collectors, sources[1]);
+  const changesRead = lookback > 0 ? collectChanges({ collectors: opts.collectors, src: sources[1], lookbackSeconds: lookback }) : Promise.resolve(undefined);
   const win: SampledWindow =
     opts.samples ??
     (await sampler.window(hostSet, opts.windowMs, {
       once: (c) => !needsWindow(c) || levelsOnly.has(c.id),
+      // Per-thread collectors read only the target: the --pid process alone, else the cgroup's processes.
+      ...(target ? { ctx: { processes: target.pid !== undefined ? [target.pid] : [...target.pids].map(Number) } } : {}),
       ...(netnsPid !== undefined ? { netns: { pid: netnsPid, collectors: netnsCollectors } } : {}),
     }));
   opts.onSamples?.(win);
@@ -209,6 +225,12 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
     ...(opts.log ? { log: opts.log } : {}),
   });
 
+  const changes = await changesRead;
+  const where = await whereRead;
+  const sinceS = Date.parse(changes?.since ?? '') / 1000;
+  const allChanges = changes
+    ? { ...changes, items: linkChanges(orderChanges([...changes.items, ...(Number.isFinite(sinceS) ? recentProcessChanges(model, sources[1], sinceS) : [])]), findings) }
+    : undefined;
   const unavailable = [...unavailableOf(model), ...partsNotDone(model), ...(netnsModel && netnsModel !== model ? unavailableOf(netnsModel, 'netns:') : [])];
   const { status, reason } = judgeStatus(playbook, model, findings, target);
   const windowSeconds = Object.values(model.tables).find((t) => t.seconds !== undefined)?.seconds ?? null;
@@ -235,6 +257,8 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
     findings,
     coverage: evaluation.coverage,
     unavailable,
+    ...(where ? { where } : {}),
+    ...(allChanges ? { changes: allChanges } : {}),
   };
 }
 

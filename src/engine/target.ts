@@ -133,7 +133,15 @@ function rowCgroup(row: ModelRow): string {
 }
 
 /** Does a row belong to the target? Matches by key or by the usual identity labels. */
-export function rowInTarget(kind: 'cgroup' | 'netns' | 'process', row: ModelRow, t: Target): boolean {
+export type TargetKind = 'cgroup' | 'netns' | 'process' | 'pid';
+
+/** The processes a check of this kind is about: the --pid process alone for `pid` (when given), else every process of the target. */
+export function targetPids(kind: TargetKind | undefined, t: Target): readonly number[] {
+  if (kind === 'pid' && t.pid !== undefined) return [t.pid];
+  return [...t.pids].map(Number);
+}
+
+export function rowInTarget(kind: TargetKind, row: ModelRow, t: Target): boolean {
   switch (kind) {
     case 'cgroup':
       return t.cgroups.includes(rowCgroup(row));
@@ -144,11 +152,13 @@ export function rowInTarget(kind: 'cgroup' | 'netns' | 'process', row: ModelRow,
     }
     case 'process':
       return t.pids.has(row.labels.pid ?? row.key);
+    case 'pid':
+      return t.pid !== undefined ? (row.labels.pid ?? row.key) === String(t.pid) : t.pids.has(row.labels.pid ?? row.key);
   }
 }
 
 /** The target's rows of a table: for cgroups, those of the deepest target path the table has. */
-export function targetRows(kind: 'cgroup' | 'netns' | 'process', rows: readonly ModelRow[], t: Target): ModelRow[] {
+export function targetRows(kind: TargetKind, rows: readonly ModelRow[], t: Target): ModelRow[] {
   const mine = rows.filter((r) => rowInTarget(kind, r, t));
   if (kind !== 'cgroup' || mine.length === 0) return mine;
   const best = deepest([...new Set(mine.map(rowCgroup))]);

@@ -3,6 +3,7 @@ import type { DropsResult } from '../../collectors/bpf/drops.js';
 import { decodeExecEvent, type ExecEvent, type ExecsnoopResult } from '../../collectors/bpf/execsnoop.js';
 import { slotRange, type Log2Histogram } from '../../collectors/bpf/histogram.js';
 import { decodeOomEvent, type OomEvent, type OomkillResult } from '../../collectors/bpf/oomkill.js';
+import { STATE_TITLES, type OffcpuResult } from '../../collectors/bpf/offcpu.js';
 import type { ProfileResult } from '../../collectors/bpf/profile.js';
 import type { RunqlatResult } from '../../collectors/bpf/runqlat.js';
 import type { SyscallStat, SyscallsResult } from '../../collectors/bpf/syscalls.js';
@@ -123,6 +124,22 @@ function syscallsText(r: SyscallsResult): string {
   return lines.join('\n') + '\n';
 }
 
+function offcpuText(r: OffcpuResult): string {
+  if (r.stacks.length === 0) return `no blocks of ${r.minBlockUs} µs or more in the window\n`;
+  const lines = [`${humanNs(r.totalNs)} off CPU in blocks of ${r.minBlockUs} µs or more`, '', 'by state:'];
+  for (const s of r.byState) lines.push(`  ${humanNs(s.totalNs).padStart(10)}  ${String(s.count).padStart(7)} blocks  ${STATE_TITLES[s.state]}`);
+  lines.push('', 'by wait (first kernel frame that is not the scheduler):');
+  for (const w of r.byReason.slice(0, 15)) lines.push(`  ${humanNs(w.totalNs).padStart(10)}  ${String(w.count).padStart(7)} blocks  ${clean(w.reason)} (${w.state})`);
+  lines.push('', 'top stacks (root first; kernel frames end in _[k]):');
+  for (const s of r.stacks.slice(0, 10)) {
+    lines.push(`  ${humanNs(s.totalNs)} in ${s.count} blocks: thread ${s.pid} of ${s.tgid} (${clean(s.comm)}), ${s.state}`);
+    for (const f of s.frames) lines.push(`      ${clean(f)}`);
+  }
+  if (r.stacks.length > 10) lines.push(`  (${r.stacks.length - 10} more stacks in --json)`);
+  if (r.note) lines.push(`(${r.note})`);
+  return lines.join('\n') + '\n';
+}
+
 /**
  * The text of a probe's result. `live`: its events were already printed as they came
  * (liveText), so only the summary is left.
@@ -146,6 +163,8 @@ export function probeText(probe: string, result: unknown, opts: { readonly live?
       return profileText(result as ProfileResult);
     case 'syscalls':
       return { text: syscallsText(result as SyscallsResult) };
+    case 'offcpu':
+      return { text: offcpuText(result as OffcpuResult) };
     default:
       return { text: `${clean(JSON.stringify(result))}\n` };
   }

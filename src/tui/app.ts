@@ -1,5 +1,6 @@
 import v8 from 'node:v8';
 import blessed from 'blessed';
+import { releaseProcessOutput, sanitizeOutput as show } from '../core/sanitize.js';
 import type { LoadedPlaybook } from '../engine/loader.js';
 import type { Feed } from './feed.js';
 import type { Frame } from './frame.js';
@@ -39,6 +40,9 @@ export async function runTui(opts: TuiOptions): Promise<number> {
   // Draw box lines as Unicode (or ASCII) characters, never through the terminal's alternate
   // character set: inside tmux/screen ACS often shows as "lqqk".
   process.env.NCURSES_NO_UTF8_ACS = '1';
+  // The terminal is the UI's now: it writes escape sequences of its own, so the process-wide
+  // output guard comes off, and every text handed to blessed goes through sanitizeOutput (show).
+  releaseProcessOutput();
   const screen = blessed.screen({
     smartCSR: true,
     fullUnicode: theme.unicode,
@@ -131,29 +135,29 @@ export async function runTui(opts: TuiOptions): Promise<number> {
     if (destroyed) return;
     const layout = layoutOf(state);
     place(layout);
-    header.setContent(headerText(state, frame, theme));
+    header.setContent(show(headerText(state, frame, theme)));
     const tabs = tabBarText(state, layout, theme);
     if (tabs === undefined) tabbar.hide();
     else {
       tabbar.show();
-      tabbar.setContent(tabs);
+      tabbar.setContent(show(tabs));
     }
     const env = screenEnv(state, history);
     for (const [id, b] of boxes) {
       const t = panelText(state, id, frame, env, theme);
       if (!t) continue;
-      b.setContent(t.content);
-      b.setLabel(t.label);
+      b.setContent(show(t.content));
+      b.setLabel(show(t.label));
       b.style.border = { fg: theme.color ? (state.focus === id && state.overlays.length === 0 ? 'cyan' : 'blue') : 'default' };
     }
     const o = overlayText(state, frame, env, theme);
     if (o) {
-      overlayBox.setLabel(o.label);
-      overlayBox.setContent(o.content);
+      overlayBox.setLabel(show(o.label));
+      overlayBox.setContent(show(o.content));
       overlayBox.show();
       overlayBox.setFront();
     } else overlayBox.hide();
-    footer.setContent(footerText(state, theme));
+    footer.setContent(show(footerText(state, theme)));
     screen.render();
   }
 

@@ -6,7 +6,9 @@ import type { Source } from '../core/source.js';
 import { evaluatePlaybook, type Evaluation } from '../engine/evaluate.js';
 import type { LoadedPlaybook } from '../engine/loader.js';
 import type { MetricCatalogue } from '../engine/metrics.js';
-import { collectorsFor, hostVars, levelOnlyCollectors } from '../engine/run.js';
+import { collectChanges } from '../engine/changes.js';
+import type { Changes } from '../engine/report-schema.js';
+import { collectorsFor, DEFAULT_CHANGES_LOOKBACK_S, hostVars, levelOnlyCollectors } from '../engine/run.js';
 import type { EngineSession } from '../engine/session.js';
 import { LiveSource } from '../core/live-source.js';
 import { DashboardSource } from './dashboard-source.js';
@@ -76,6 +78,10 @@ export class LiveFeed implements Feed {
   private readonly slow: SlowLane | undefined;
   /** Culprit tables the last frame's findings lacked: the next slow round samples them too. */
   private wanted: Collector[] = [];
+  /** Recent changes, read in the background at start and every CHANGES_REFRESH_MS (never on the refresh path). */
+  private changes: Changes | undefined;
+  private changesAt = -Infinity;
+  private changesReading = false;
   constructor(
     readonly source: Source,
     private readonly session: EngineSession,
@@ -113,9 +119,26 @@ export class LiveFeed implements Feed {
     const model = slow ? { ...fast, tables: { ...slow, ...fast.tables } } : fast;
     const evaluation = evaluatePlaybook({ playbook: this.playbook, model, catalogue: this.session.catalogue, vars: this.vars });
     this.wanted = culpritCollectors(evaluation, this.session.catalogue, this.collectors);
-    return { model, evaluation, playbook: this.playbook.name, host: readHost(this.source), at: step.sample.clock.wall, source: 'live', tick: step.index };
+    // not on the first screens: they are what the user waits for
+    if (step.index >= 2) this.refreshChanges();
+    return { model, evaluation, playbook: this.playbook.name, host: readHost(this.source), at: step.sample.clock.wall, source: 'live', tick: step.index, ...(this.changes ? { changes: this.changes } : {}) };
+  }
+
+  private refreshChanges(): void {
+    if (this.changesReading || performance.now() - this.changesAt < CHANGES_REFRESH_MS) return;
+    this.changesReading = true;
+    this.changesAt = performance.now();
+    collectChanges({ collectors: this.session.collectors, src: this.source, lookbackSeconds: DEFAULT_CHANGES_LOOKBACK_S })
+      .then((c) => {
+        if (c) this.changes = c;
+      })
+      .catch(() => undefined)
+      .finally(() => (this.changesReading = false));
   }
 }
+
+/** How often the dashboard reads recent changes again (a few processes and log files each time). */
+export const CHANGES_REFRESH_MS = 5 * 60_000;
 
 /** A snapshot bundle: one frame, time frozen at the capture. */
 export class BundleFeed implements Feed {
@@ -140,7 +163,8 @@ export class BundleFeed implements Feed {
     const evaluation = evaluatePlaybook({ playbook: this.playbook, model, catalogue: this.session.catalogue, vars: hostVars(this.sources[1]) });
     const recorded = readHost(this.sources[1]);
     const host = { ...recorded, ...(this.capture.host ? { hostname: this.capture.host.hostname, ...(this.capture.host.kernel ? { kernel: this.capture.host.kernel } : {}) } : {}) };
-    this.frame = { model, evaluation, playbook: this.playbook.name, host, at: this.capture.at ?? model.end.wall, source: 'bundle', tick: 0 };
+    const changes = await collectChanges({ collectors, src: this.sources[1], lookbackSeconds: DEFAULT_CHANGES_LOOKBACK_S });
+    this.frame = { model, evaluation, playbook: this.playbook.name, host, at: this.capture.at ?? model.end.wall, source: 'bundle', tick: 0, ...(changes ? { changes } : {}) };
     return this.frame;
   }
 }

@@ -1,5 +1,6 @@
 import type { Model, ModelRow } from '../core/derive.js';
 import type { Evaluation } from '../engine/evaluate.js';
+import type { Changes } from '../engine/report-schema.js';
 
 /** Everything one screen refresh shows: the model of the last window and its judgement. */
 export interface Frame {
@@ -11,6 +12,8 @@ export interface Frame {
   readonly at: string;
   readonly source: 'live' | 'bundle';
   readonly tick: number;
+  /** Recent changes (the report's section), when read: live, in the background every few minutes; a bundle's, replayed. */
+  readonly changes?: Changes;
 }
 
 /** Rows of a model table, or [] when the table is missing or unavailable. */

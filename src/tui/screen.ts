@@ -34,6 +34,7 @@ export function headerText(s: TuiState, frame: Frame | undefined, theme: Theme):
     wide ? `${h.cpus} CPUs` : '',
     `${status}${counts}`,
     wide ? safe(h.when) : '',
+    wide && h.changes ? safe(h.changes, 48) : '',
     s.paused ? theme.tone('warning', 'PAUSED') : '',
   ];
   return parts.filter(Boolean).join('  ');

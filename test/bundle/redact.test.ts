@@ -60,6 +60,34 @@ describe('Redactor.text', () => {
     const t = 'cpu  2255 34 2290 22625563 6290 127 456 0 0 0\nMemTotal:       24576000 kB\nkey_count: 5\n';
     expect(new Redactor().text(t)).toBe(t);
   });
+  it('masks a generated secret wherever it sits in a command line, and stays idempotent', () => {
+    // random text almost never holds a secret (so idempotence alone is trivial): these always do
+    const secret = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'), minLength: 8, maxLength: 40 });
+    const prefix = fc.constantFrom('', 'java -jar /opt/app.jar', 'mysql -h db.internal', 'python3 worker.py --verbose');
+    const suffix = fc.constantFrom('', '--port 8080', '-v', '--config /etc/app.yaml');
+    const option = fc.constantFrom('--password', '--api-key', '--token', '--secret', '--db-password', '--client-secret');
+    const sep = fc.constantFrom('=', ' ');
+    fc.assert(
+      fc.property(prefix, option, sep, secret, suffix, (pre, opt, s, value, post) => {
+        const line = `${pre} ${opt}${s}${value} ${post}`.trim();
+        // a command line (argv): both --opt=value and --opt value
+        const args = new Redactor().argv(line.split(' '));
+        expect(args.join(' '), line).not.toContain(value);
+        expect(args.join(' ')).toContain(MASK);
+        expect(new Redactor().argv(args)).toEqual(args);
+        // free text (a file, a command's output) has no argument structure: key=value only
+        if (s === '=') {
+          const r = new Redactor();
+          const once = r.text(line);
+          expect(once, line).not.toContain(value);
+          expect(once).toContain(MASK);
+          expect(r.text(once)).toBe(once);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('never throws and is idempotent on random text', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 300 }), (s) => {

@@ -154,6 +154,16 @@ describe('a real sosreport judged at its one moment', () => {
     expect(src.now()).toEqual(src.now());
     // uptime = date - btime; idle = the cpu line's idle in USER_HZ.
     expect(src.readFile('/proc/uptime')).toEqual({ status: 'ok', value: `${(Date.parse('2026-12-03T18:37:18Z') / 1000 - 1764775038).toFixed(2)} 4.00\n` });
+    // The host's name and kernel release from where sos saved them when it copied no /proc/sys.
+    expect(src.readFile('/proc/sys/kernel/hostname')).toMatchObject({ status: 'unavailable', code: 'not-captured' });
+    const named = new SosreportSource({ name: 'x', files: new Map([['sos_commands/host/hostname', Buffer.from('web-1\n')], ['sos_commands/kernel/uname_-a', Buffer.from('Linux web-1 5.14.0-362.el9.x86_64 #1 SMP PREEMPT_DYNAMIC x86_64 GNU/Linux\n')]]), links: new Map(), skipped: 0 }, 'x');
+    expect(named.readFile('/proc/sys/kernel/hostname')).toEqual({ status: 'ok', value: 'web-1\n' });
+    expect(named.readFile('/proc/sys/kernel/osrelease')).toEqual({ status: 'ok', value: '5.14.0-362.el9.x86_64\n' });
+    // Any /proc/sys file sos did not copy, from its sysctl -a (multi-value files keep their tabs).
+    const sysctl = new SosreportSource({ name: 'x', files: new Map([['sos_commands/kernel/sysctl_-a', Buffer.from('fs.file-nr = 2080\t0\t9223372036854775807\nkernel.pid_max = 4194304\n')]]), links: new Map(), skipped: 0 }, 'x');
+    expect(sysctl.readFile('/proc/sys/fs/file-nr')).toEqual({ status: 'ok', value: '2080\t0\t9223372036854775807\n' });
+    expect(sysctl.readFile('/proc/sys/kernel/pid_max')).toEqual({ status: 'ok', value: '4194304\n' });
+    expect(sysctl.readFile('/proc/sys/kernel/threads-max')).toMatchObject({ status: 'unavailable', code: 'not-captured' });
     expect(src.now().monoMs).toBe((Date.parse('2026-12-03T18:37:18Z') / 1000 - 1764775038) * 1000);
   });
 });

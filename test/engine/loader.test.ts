@@ -116,9 +116,18 @@ describe('playbook loader', () => {
     const r = loadPlaybooks(buildCatalogue(COLLECTORS), [{ dir: builtinPlaybookDir(), origin: 'builtin' }], { cache: null });
     expect(r.errors.map((e) => e.toString())).toEqual([]);
     for (const name of ['use', 'cpu', 'memory', 'disk', 'network']) expect(r.playbooks.has(name)).toBe(true);
-    const use = r.playbooks.get('use')!;
-    // Every threshold names a source that resolves.
-    for (const c of use.checks) for (const t of [c.warning, c.critical]) if (t) expect(c.sourceRefs[t.source]?.title).toBeTruthy();
+    // Every threshold of every built-in playbook names a source that resolves.
+    let thresholds = 0;
+    for (const [name, pb] of r.playbooks) {
+      for (const c of pb.checks) {
+        for (const t of [c.warning, c.critical]) {
+          if (!t) continue;
+          thresholds++;
+          expect(c.sourceRefs[t.source]?.title, `${name}/${c.id}: source ${t.source}`).toBeTruthy();
+        }
+      }
+    }
+    expect(thresholds).toBeGreaterThan(100);
   });
 
   it('loads only the requested playbook and its includes by file name, or everything when names do not match files', () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Sampler } from '../../src/core/sampler.js';
 import type { Source } from '../../src/core/source.js';
 import { PROBE_COLLECTORS } from '../../collectors/index.js';
@@ -64,7 +64,9 @@ describe('drill-downs', () => {
   // The run's sampler on a live host: the fixture's answers, read as if measured now.
   const live = (s: Source): Source => Object.assign(Object.create(s) as Source, { replay: false });
   const runqlat = PROBE_COLLECTORS.find((c) => c.id === 'runqlat')!;
-  const base = { model: m, collectors: [testCollector, runqlat], sampler: new Sampler(live(fixtureTree({}).source)), windowMs: 1000 };
+  const empty = fixtureTree({});
+  afterAll(empty.cleanup);
+  const base = { model: m, collectors: [testCollector, runqlat], sampler: new Sampler(live(empty.source)), windowMs: 1000 };
   // What the captured fixture dump holds, as the probe's first table shows it: one row per bucket.
   const cap = runqlatCapture();
   const hist = histogramFromPerCpuArray(cap.maps.hist!, cap.ncpus, 'usecs');
@@ -125,8 +127,9 @@ describe('drill-downs', () => {
   });
 
   it('a recording without the capture says the probe was not captured', async () => {
-    const src = fixtureTree({}).source;
-    const out = await runDrilldowns(findings, checks, { ...base, budgetMs: 0, sampler: new Sampler([src, src]) });
+    const tree = fixtureTree({});
+    const src = tree.source;
+    const out = await runDrilldowns(findings, checks, { ...base, budgetMs: 0, sampler: new Sampler([src, src]) }).finally(tree.cleanup);
     expect(out[0]!.evidence.drilldown![0]).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/^BPF probe runqlat was not captured in fixture /) });
   });
 });

@@ -98,7 +98,12 @@ describe.skipIf(req.skip)('Prometheus scrapes diag serve', () => {
       throw new Error(`${String(e)}\nprometheus:\n${prom?.output()}\ndiag:\n${diag?.output()}`);
     });
     expect(target.scrapeUrl).toBe(`http://127.0.0.1:${diagPort}/metrics`);
-    expect((await query('up{job="diag"}'))[0]?.value[1]).toBe('1');
+    // and in PromQL: a scrape that succeeded (the latest one may still be running on a loaded host)
+    const up = await waitFor('up{job="diag"} == 1 in PromQL', async () => {
+      const r = await query('up{job="diag"} == 1');
+      return r.length > 0 ? r : undefined;
+    }, 30_000);
+    expect(up[0]!.metric).toMatchObject({ job: 'diag', instance: `127.0.0.1:${diagPort}` });
 
     const findingQuery = `diag_finding{check="cgroup-cpu-throttled",scope="cgroup:/${NAME}"}`;
     const findings = await waitFor('the planted finding in PromQL', async () => {

@@ -17,17 +17,64 @@ function mutated(seed: string): fc.Arbitrary<string> {
   );
 }
 
+/** What a successful parse may hold, beyond "finite": see fuzzParser. */
+export interface Invariants<T> {
+  /** Keys whose numbers the kernel prints signed (nice, -1 for "none"): '*' for every key. Every other number must be >= 0. */
+  readonly signed?: readonly string[] | '*' | RegExp;
+  /** Keys that may hold a number past Number.MAX_SAFE_INTEGER: limits kept rounded (uintLimit: "no limit" sentinels). */
+  readonly lossy?: readonly string[];
+  /** Checks of the parser's own: ranges the kernel cannot leave (a PID <= PID_MAX_LIMIT, a share <= 100). */
+  readonly check?: (value: T) => void;
+}
+
+/**
+ * Every number in a parsed value: finite; a safe integer or a decimal within +-MAX_SAFE_INTEGER
+ * (a double cannot hold a larger counter exactly: the parser must reject it, parse-result.ts),
+ * unless its key is `lossy`; >= 0 unless its key is `signed`. Objects, arrays, Maps and Sets are
+ * walked; the path names the offending field.
+ */
+export function checkNumbers(value: unknown, inv: Invariants<never> = {}, path = 'value', key = ''): void {
+  if (typeof value === 'number') {
+    expect(Number.isFinite(value), `${path} = ${value}: not finite`).toBe(true);
+    if (!inv.lossy?.includes(key)) expect(Math.abs(value) <= Number.MAX_SAFE_INTEGER, `${path} = ${value}: past 2^53, not exact`).toBe(true);
+    const signed = inv.signed === '*' || (inv.signed instanceof RegExp ? inv.signed.test(key) : inv.signed?.includes(key));
+    if (!signed) expect(value >= 0, `${path} = ${value}: negative in an unsigned field`).toBe(true);
+    return;
+  }
+  if (typeof value === 'bigint' || value === null || typeof value !== 'object') return;
+  if (value instanceof Map) {
+    for (const [k, v] of value) checkNumbers(v, inv, `${path}.get(${JSON.stringify(k)})`, typeof k === 'string' ? k : key);
+    return;
+  }
+  if (value instanceof Set) {
+    for (const v of value) checkNumbers(v, inv, `${path}[set]`, key);
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => checkNumbers(v, inv, `${path}[${i}]`, key));
+    return;
+  }
+  for (const [k, v] of Object.entries(value)) checkNumbers(v, inv, `${path}.${k}`, k);
+}
+
 /**
  * Every parser returns a typed record or a typed ParseError for any input: random text and
- * mutations of real fixtures. It never throws.
+ * mutations of real fixtures. It never throws. A successful result holds only numbers the kernel
+ * can produce (checkNumbers with `inv`, then the parser's own `inv.check`): a parser that takes
+ * a PID of 18446744073709551615 or a negative load average fails here.
  */
-export function fuzzParser<T>(parse: (text: string) => ParseResult<T>, seeds: readonly string[], runs = 400): void {
+export function fuzzParser<T>(parse: (text: string) => ParseResult<T>, seeds: readonly string[], runs = 400, inv: Invariants<T> = {}): void {
   const arb = fc.oneof(fc.string({ maxLength: 400 }), fc.string({ unit: 'binary', maxLength: 200 }), ...seeds.map(mutated));
   fc.assert(
     fc.property(arb, (text) => {
       const r = parse(text);
       expect(typeof r.ok).toBe('boolean');
-      if (!r.ok) expect(r.error).toBeInstanceOf(ParseError);
+      if (!r.ok) {
+        expect(r.error).toBeInstanceOf(ParseError);
+        return;
+      }
+      checkNumbers(r.value, inv as Invariants<never>);
+      inv.check?.(r.value);
     }),
     { numRuns: runs },
   );

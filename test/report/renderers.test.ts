@@ -75,15 +75,25 @@ describe('report renderers', () => {
   });
   it('Markdown escapes host text (no table breaks, no HTML, no emphasis) and links sources', () => {
     const md = renderMarkdown(report);
-    // Fenced code blocks show text literally; outside them nothing may be interpreted.
-    const prose = md.replace(/```json\n[\s\S]*?\n```/g, '');
-    expect(prose).not.toMatch(/<script>/);
-    expect(md.match(/```/g)?.length).toBe(2);
+    // Code blocks and code spans show text literally; outside them nothing may be interpreted.
+    const prose = md.replace(/^(`{3,})[^\n]*\n[\s\S]*?\n\1$/gm, '').replace(/(`+)[^`][\s\S]*?\1/g, '');
+    expect(prose).not.toMatch(/(?<!\\)<script>/);
     expect(md).not.toMatch(/\u001b/);
     expect(md).toContain('\\<script\\>');
-    expect(md).toContain('\\| \\*bold\\*');
-    expect(md).toContain('[getrlimit\\(2\\)](https://man7.org/linux/man-pages/man2/getrlimit.2.html)');
-    expect(md).toMatch(/\| fds \| ok \| \*\*finding\*\* \| unknown: not checked by this playbook \|/);
-    for (const line of md.split('\n').filter((l) => l.startsWith('| fds'))) expect(line.split(/(?<!\\)\|/).length).toBe(6);
+    // The summary table's finding cell: its pipe escaped, so the row keeps its six cells.
+    expect(md).toContain('FAKE LINE \\| \\*bold\\*');
+    for (const line of md.split('\n').filter((l) => /^\| (1|fds) \|/.test(l))) expect(line.split(/(?<!\\)\|/).length, line).toBe(line.startsWith('| 1') ? 8 : 6);
+    expect(md).toContain('[getrlimit(2)](https://man7.org/linux/man-pages/man2/getrlimit.2.html)');
+    expect(md).toMatch(/\| fds \| ok \| \*\*finding\*\* \| unknown \|/);
+    // Why a cell is unknown, and the raw rows, folded away.
+    expect(md).toContain('- **fds errors** (unknown): not checked by this playbook');
+    expect(md).toMatch(/<details>\n<summary>Drill-down: collector processes: top fds<\/summary>\n\n```\nprocess:42 comm=x\\x1b\[2J\\nFAKE LINE \| \*bold\* <script> fds=64\n```/);
+  });
+
+  it('Markdown reads as prose in a ticket: no backslash before parentheses or inside words', () => {
+    const md = renderMarkdown(report);
+    expect(md).toContain('At the limit open() fails with EMFILE.');
+    expect(md).toContain('`processes.fd_pct` over 1.00 s (`fd_pct=100`)');
+    expect(md).not.toMatch(/\\[()_.#+!{}]/);
   });
 });

@@ -159,6 +159,25 @@ describe('findings, header, resources, CPU history', () => {
     expect(fmtWhen('not a time')).toBe('not a time');
   });
 
+  it('header: recent changes as a count over the look-back and the newest with a time', () => {
+    const m = model({});
+    expect(headerVM(frame(m)).changes).toBe('');
+    const changes = {
+      since: '2026-11-21T04:00:01.000Z',
+      lookbackSeconds: 86_400,
+      status: 'ok' as const,
+      sources: [],
+      items: [
+        { at: null, kind: 'sysctl', action: 'set at runtime', subject: 'vm.swappiness', detail: '', source: '/proc/sys/vm/swappiness' },
+        { at: '2026-11-22T03:43:54.000Z', kind: 'kernel-event', action: 'oom_kill', subject: 'oom kill', detail: '', source: 'dmesg --raw' },
+        { at: '2026-11-22T01:00:00.000Z', kind: 'package', action: 'upgrade', subject: 'nginx', detail: '', source: '/var/log/dpkg.log' },
+      ],
+    };
+    expect(headerVM({ ...frame(m), changes }).changes).toBe('3 changes in 24 h, last 03:43 oom_kill');
+    expect(headerVM({ ...frame(m), changes: { ...changes, items: [changes.items[2]!] } }).changes).toBe('1 change in 24 h, last 01:00 package');
+    expect(headerVM({ ...frame(m), changes: { ...changes, status: 'unavailable' as const, items: [] } }).changes).toBe('');
+  });
+
   it('memory and disks: missing stays missing; partitions only when they do I/O', () => {
     expect(memoryVM(model({})).total).toBeUndefined();
     const d = disksVM(model({ disk: [row('sda', { util_pct: 5, reads: 0, writes: 0 }, { kind: 'disk' }), row('sda1', { reads: 0, writes: 0 }, { kind: 'partition' }), row('sda2', { reads: 3, writes: 0, util_pct: 50 }, { kind: 'partition' })] }));

@@ -45,10 +45,11 @@ export interface NftRuleset {
 
 const name = z.string().max(256);
 const tableObj = z.looseObject({ family: name, name });
-const chainObj = z.looseObject({ family: name, table: name, name, handle: z.number().optional(), hook: name.optional(), policy: name.optional() });
-const ruleObj = z.looseObject({ family: name, table: name, chain: name, handle: z.number(), comment: z.string().optional(), expr: z.array(z.unknown()) });
-const counterObj = z.looseObject({ family: name, table: name, name, packets: z.number().nonnegative(), bytes: z.number().nonnegative() });
-const inlineCounter = z.looseObject({ packets: z.number().nonnegative(), bytes: z.number().nonnegative() });
+// handles and counters are safe integers (z.int): past 2^53 a double cannot hold them exactly (parse-result.ts)
+const chainObj = z.looseObject({ family: name, table: name, name, handle: z.int().nonnegative().optional(), hook: name.optional(), policy: name.optional() });
+const ruleObj = z.looseObject({ family: name, table: name, chain: name, handle: z.int().nonnegative(), comment: z.string().optional(), expr: z.array(z.unknown()) });
+const counterObj = z.looseObject({ family: name, table: name, name, packets: z.int().nonnegative(), bytes: z.int().nonnegative() });
+const inlineCounter = z.looseObject({ packets: z.int().nonnegative(), bytes: z.int().nonnegative() });
 const metainfo = z.looseObject({ version: z.string().optional() });
 const top = z.object({ nftables: z.array(z.record(z.string(), z.unknown())) });
 

@@ -1,4 +1,4 @@
-import { int, parsed, parseFail, uint, type ParseResult } from '../../../src/core/parse-result.js';
+import { int, parsed, parseFail, seconds, uint, type ParseResult } from '../../../src/core/parse-result.js';
 
 /**
  * OOM kills as events, from `dmesg --raw` (pure). One kill is a block of kernel messages
@@ -175,7 +175,7 @@ export function parseOomKills(text: string, keep = 256): ParseResult<OomKills> {
     const cut = rest.indexOf(') total-vm:');
     const comm = !open ? undefined : cut >= 0 ? rest.slice(2, cut) : rest.endsWith(')') ? rest.slice(2, -1) : undefined;
     const after = cut >= 0 ? rest.slice(cut) : '';
-    const at = m[2] === undefined ? undefined : Number(`${m[2]}.${m[3]}`);
+    const at = m[2] === undefined ? undefined : seconds(m[2], m[3]);
     const same: Context = ctx.victim === undefined || ctx.victim === pid ? ctx : {};
     const kb: Partial<Record<(typeof KB_FIELDS)[number][0], number>> = {};
     for (const [name, re] of KB_FIELDS) {

@@ -1,4 +1,4 @@
-import { parsed, parseFail, type ParseResult } from '../../../src/core/parse-result.js';
+import { parsed, parseFail, seconds, type ParseResult } from '../../../src/core/parse-result.js';
 
 /**
  * `dmesg --raw` output: "<prio>[seconds.micros] message" per line (continuation lines of a
@@ -22,6 +22,19 @@ const PATTERNS: ReadonlyArray<readonly [Exclude<KernelEventKind, 'kernel_error'>
   ['conntrack_full', /nf_conntrack: (?:nf_conntrack: )?table full, dropping packet/],
   ['segfault', /\bsegfault at\b|\btraps: .* general protection/],
 ];
+
+/** The kind of trouble one kernel message reports (not kernel_error, which is by level), if any. */
+export function classifyKernelMessage(msg: string): Exclude<KernelEventKind, 'kernel_error'> | undefined {
+  for (const [kind, re] of PATTERNS) if (re.test(msg)) return kind;
+  return undefined;
+}
+
+/** The prefix of one `dmesg --raw` line: priority, seconds since boot (if printk timestamps), message. */
+export function splitKernelLine(raw: string): { prio: number; at: number | undefined; msg: string } | undefined {
+  const m = LINE.exec(raw);
+  if (!m) return undefined;
+  return { prio: Number(m[1]), at: m[2] === undefined ? undefined : Number(`${m[2]}.${m[3]}`), msg: m[4] ?? '' };
+}
 
 export interface KernelEvent {
   readonly kind: KernelEventKind;
@@ -62,7 +75,7 @@ export function parseKernelLog(text: string): ParseResult<KernelLog> {
     if (prio >> 3 !== 0) continue; // not from the kernel
     lines++;
     const level = prio & 7;
-    const at = m[2] === undefined ? undefined : Number(`${m[2]}.${m[3]}`);
+    const at = m[2] === undefined ? undefined : seconds(m[2], m[3]);
     const msg = m[4] ?? '';
     for (const [kind, re] of PATTERNS) {
       if (re.test(msg)) {

@@ -31,7 +31,12 @@ export interface Qdiscs {
   readonly skipped: number;
 }
 
-const count = z.number().nonnegative().optional();
+// a counter past 2^53 cannot be held exactly: missing, like a garbled one (parse-result.ts)
+const count = z
+  .number()
+  .nonnegative()
+  .optional()
+  .transform((v) => (v !== undefined && Number.isSafeInteger(v) ? v : undefined));
 /** The fields diag reads from one element of `tc -s -j qdisc show`; the rest passes through. */
 const qdiscEntry = z.looseObject({
   kind: z.string().min(1).max(64),

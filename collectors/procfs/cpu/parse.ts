@@ -1,4 +1,4 @@
-import { decimal, fields, parsed, parseFail, uint, type ParseResult } from '../../../src/core/parse-result.js';
+import { fields, parsed, parseFail, pidValue, udecimal, uint, type ParseResult } from '../../../src/core/parse-result.js';
 
 /** Time columns of a "cpu" line of /proc/stat, in USER_HZ ticks, in kernel order. */
 export const CPU_TIME_COLUMNS = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal', 'guest', 'guest_nice'] as const;
@@ -69,7 +69,8 @@ export interface LoadAvg {
 export function parseLoadAvg(text: string): ParseResult<LoadAvg> {
   const f = fields(text.trim());
   const [r, t] = (f[3] ?? '').split('/');
-  const v = { load1: decimal(f[0]), load5: decimal(f[1]), load15: decimal(f[2]), runnable: uint(r), threads: uint(t), lastPid: uint(f[4]) };
+  // load averages cannot be negative, the last PID is at most PID_MAX_LIMIT
+  const v = { load1: udecimal(f[0]), load5: udecimal(f[1]), load15: udecimal(f[2]), runnable: uint(r), threads: uint(t), lastPid: pidValue(f[4]) };
   if (Object.values(v).some((x) => x === undefined)) return parseFail('/proc/loadavg', `expected "l1 l5 l15 r/t pid", got ${JSON.stringify(text.slice(0, 80))}`);
   return parsed(v as LoadAvg);
 }
@@ -106,7 +107,7 @@ export function parsePressure(text: string, input = 'pressure'): ParseResult<Pre
       const eq = p.indexOf('=');
       if (eq > 0) kv[p.slice(0, eq)] = p.slice(eq + 1);
     }
-    const line = { avg10: decimal(kv.avg10), avg60: decimal(kv.avg60), avg300: decimal(kv.avg300), total: uint(kv.total) };
+    const line = { avg10: udecimal(kv.avg10), avg60: udecimal(kv.avg60), avg300: udecimal(kv.avg300), total: uint(kv.total) };
     if (Object.values(line).some((x) => x === undefined)) return parseFail(input, `malformed ${kind} line`, i + 1);
     out[kind] = line as PressureLine;
   }

@@ -1,10 +1,10 @@
-import { decimal, parsed, parseFail, type ParseResult } from '../../../src/core/parse-result.js';
+import { udecimal, parsed, parseFail, type ParseResult } from '../../../src/core/parse-result.js';
 
 /** /proc/uptime: "12345.67 23456.78" (seconds up, seconds idle summed over CPUs). */
 export function parseUptime(text: string): ParseResult<{ uptime: number; idle: number }> {
   const f = text.trim().split(/\s+/);
-  const uptime = decimal(f[0]);
-  const idle = decimal(f[1]);
+  const uptime = udecimal(f[0]);
+  const idle = udecimal(f[1]);
   if (uptime === undefined || idle === undefined) return parseFail('/proc/uptime', `expected "UPTIME IDLE", got ${JSON.stringify(text.slice(0, 60))}`);
   return parsed({ uptime, idle });
 }

@@ -39,10 +39,12 @@ export function parseVmstat(text: string): ParseResult<Vmstat> {
   forEachLine(text, (line) => {
     const sp = line.indexOf(' ');
     if (sp <= 0) return;
-    // A few vmstat items are signed on some kernels (nr_* per-cpu drift); keep them signed.
-    const v = int(line.slice(sp + 1).trim());
+    // A few vmstat gauges are signed on some kernels (nr_* per-cpu drift): keep those signed; the
+    // event counters (pgfault, compact_success, oom_kill...) are unsigned, a negative one is garbage.
+    const name = line.slice(0, sp);
+    const v = name.startsWith('nr_') ? int(line.slice(sp + 1).trim()) : uint(line.slice(sp + 1).trim());
     if (v !== undefined) {
-      out[line.slice(0, sp)] = v;
+      out[name] = v;
       count++;
     }
   });

@@ -1,4 +1,4 @@
-import { fields, int, parsed, parseFail, type ParseResult } from '../../../src/core/parse-result.js';
+import { fields, int, parsed, parseFail, uint, type ParseResult } from '../../../src/core/parse-result.js';
 
 /**
  * Protocol -> field -> value, e.g. get('Tcp')?.get('RetransSegs'). Maps, not objects, because
@@ -11,8 +11,8 @@ export type SnmpTables = ReadonlyMap<string, ReadonlyMap<string, number | undefi
  *   Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens ...
  *   Tcp: 1 200 120000 -1 94 ...
  * Generic on purpose: every protocol and field the kernel prints is kept, so fields added by newer
- * kernels appear and fields older kernels lack are simply absent. Values are signed (Tcp MaxConn is
- * -1); a garbled value stays undefined. A header without its value line, or a value line whose
+ * kernels appear and fields older kernels lack are simply absent. Values are unsigned counters
+ * except Tcp MaxConn (-1 = no limit); a garbled or negative counter stays undefined. A header without its value line, or a value line whose
  * length differs from its header, is a parse error (the kernel always prints both in full).
  */
 export function parseSnmp(text: string, input = '/proc/net/snmp'): ParseResult<SnmpTables> {
@@ -31,7 +31,8 @@ export function parseSnmp(text: string, input = '/proc/net/snmp'): ParseResult<S
     const name = proto.slice(0, -1);
     if (out.has(name)) return parseFail(input, `${name} listed twice`, head.n);
     const t = new Map<string, number | undefined>();
-    for (let c = 1; c < hf.length; c++) t.set(hf[c]!, int(vf[c]));
+    // unsigned counters (%lu), except Tcp MaxConn (%ld, -1 = no limit)
+    for (let c = 1; c < hf.length; c++) t.set(hf[c]!, hf[c] === 'MaxConn' ? int(vf[c]) : uint(vf[c]));
     out.set(name, t);
   }
   if (out.size === 0) return parseFail(input, 'empty file');
@@ -53,7 +54,7 @@ export function parseSnmp6(text: string, input = '/proc/net/snmp6'): ParseResult
     if (!m) return parseFail(input, `expected "Proto6Name value", got ${JSON.stringify((lines[i] ?? '').slice(0, 60))}`, i + 1);
     let t = out.get(m[1]!);
     if (!t) out.set(m[1]!, (t = new Map()));
-    t.set(m[2]!, int(f[1]));
+    t.set(m[2]!, uint(f[1]));
   }
   if (out.size === 0) return parseFail(input, 'empty file');
   return parsed(out);
@@ -77,7 +78,8 @@ export function parseSockstat(text: string, input = '/proc/net/sockstat'): Parse
     const sec = f[0]!;
     if (!sec.endsWith(':') || sec.length < 2 || f.length % 2 !== 1) return parseFail(input, `expected "SECTION: key value ...", got ${JSON.stringify((lines[i] ?? '').slice(0, 60))}`, i + 1);
     const m = new Map<string, number | undefined>();
-    for (let k = 1; k < f.length; k += 2) m.set(f[k]!, int(f[k + 1]));
+    // counts in use and pages: never negative (sock_prot_inuse_get clamps at 0)
+    for (let k = 1; k < f.length; k += 2) m.set(f[k]!, uint(f[k + 1]));
     sections.set(sec.slice(0, -1), m);
   }
   if (sections.size === 0) return parseFail(input, 'empty file');

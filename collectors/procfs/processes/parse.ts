@@ -1,4 +1,4 @@
-import { parsed, parseFail, uint, type ParseResult } from '../../../src/core/parse-result.js';
+import { parsed, parseFail, pidValue, PID_MAX_LIMIT, uint, type ParseResult } from '../../../src/core/parse-result.js';
 
 /**
  * Parsers of the per-process files /proc/PID/{stat,status,io,limits,cgroup,cmdline}.
@@ -69,8 +69,10 @@ function numberAt(text: string, i: number, signed: boolean): number | undefined 
   numberEnd = j;
   const digits = j - first;
   if (bad || digits === 0 || digits > 20) return undefined;
-  // Beyond 2^53 the running sum may round differently from Number(): use the exact conversion.
+  // Beyond 2^53 the running sum may round differently from Number(): use the exact conversion;
+  // a value a double cannot hold exactly is missing, not rounded (parse-result.ts).
   if (digits > 15) v = Number(text.slice(first, j));
+  if (v > Number.MAX_SAFE_INTEGER) return undefined;
   return neg ? -v : v;
 }
 
@@ -83,7 +85,7 @@ export function parsePidStat(text: string): ParseResult<PidStat> {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open <= 0 || close < open) return parseFail('/proc/PID/stat', 'no "(comm)" in the line');
-  const pid = uint(text.slice(0, open).trim());
+  const pid = pidValue(text.slice(0, open).trim());
   if (pid === undefined) return parseFail('/proc/PID/stat', `bad pid ${JSON.stringify(text.slice(0, Math.min(open, 24)))}`);
   // Fields after ") " are separated by single spaces; the line ends with "\n".
   const n = text.length;
@@ -133,6 +135,8 @@ export function parsePidStat(text: string): ParseResult<PidStat> {
     i = numberEnd + 1;
   }
   if (starttime === undefined) return parseFail('/proc/PID/stat', `truncated or garbled fields after the command name (pid ${pid})`);
+  if (ppid !== undefined && ppid > PID_MAX_LIMIT) ppid = undefined; // not a PID: missing, like a garbled field
+  if (nice !== undefined && (nice < -20 || nice > 19)) nice = undefined; // not a nice value
   const r: PidStat = { pid, comm: text.slice(open + 1, close), state: text[s]!, ppid, minflt, majflt, utime, stime, nice, numThreads, starttime, rssPages };
   // flags is an unsigned int: a number, so the bit test is exact
   return parsed(flags !== undefined && Math.floor(flags / PF_KTHREAD) % 2 === 1 ? { ...r, kthread: true } : r);

@@ -1,4 +1,4 @@
-import { parsed, parseFail, uint, type ParseResult } from '../../../src/core/parse-result.js';
+import { parsed, parseFail, uint, uintLimit, type ParseResult } from '../../../src/core/parse-result.js';
 
 export interface FileNr {
   /** File handles allocated (in use, since 2.6 freed handles are returned at once). */
@@ -14,7 +14,7 @@ export function parseFileNr(text: string): ParseResult<FileNr> {
   const f = text.trim().split(/[ \t]+/);
   const allocated = uint(f[0]);
   const free = uint(f[1]);
-  const max = uint(f[2]);
+  const max = uintLimit(f[2]); // fs.file-max: LONG_MAX on systemd hosts
   if (f.length !== 3 || allocated === undefined || free === undefined || max === undefined) {
     return parseFail('/proc/sys/fs/file-nr', `expected "allocated free max", got ${JSON.stringify(text.slice(0, 80))}`);
   }
@@ -23,6 +23,6 @@ export function parseFileNr(text: string): ParseResult<FileNr> {
 
 /** Parse a sysctl file holding one non-negative integer (pid_max, threads-max, file-max). */
 export function parseSysctlUint(text: string, input = 'sysctl'): ParseResult<number> {
-  const v = uint(text.trim());
+  const v = uintLimit(text.trim()); // maxima: file-max may be LONG_MAX
   return v === undefined ? parseFail(input, `expected one non-negative integer, got ${JSON.stringify(text.slice(0, 40))}`) : parsed(v);
 }

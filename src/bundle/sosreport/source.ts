@@ -80,7 +80,7 @@ export class SosreportSource implements Source {
   readFile(path: string): Outcome<string> {
     const n = treePath(path);
     if (n === undefined) return unavailable('bad-option', `${path} is outside the sosreport`);
-    const t = this.text(n.slice(1)) ?? (n === '/proc/uptime' ? this.uptimeText() : undefined);
+    const t = this.text(n.slice(1)) ?? this.elsewhere(n);
     if (t !== undefined) return ok(t);
     if (this.children.has(n)) return unavailable('bad-option', `${path} is a folder in the sosreport`);
     return notCaptured(path, 'sosreport');
@@ -108,6 +108,44 @@ export class SosreportSource implements Source {
   statfs(path: string): Outcome<StatFs> {
     const s = this.dfStats.get(path);
     return s ? ok(s) : notCaptured(`statfs(${path})`, 'sosreport (its df output has no line for it)');
+  }
+
+  /**
+   * A /proc file sos did not copy, from the same fact saved elsewhere in the report: the host
+   * name from `hostname`, the kernel release from `uname -a`, the uptime as below.
+   */
+  private elsewhere(path: string): string | undefined {
+    const firstLine = (rel: string) => this.text(rel)?.split('\n')[0]?.trim() || undefined;
+    switch (path) {
+      case '/proc/uptime':
+        return this.uptimeText();
+      case '/proc/sys/kernel/hostname': {
+        const h = firstLine('sos_commands/host/hostname') ?? firstLine('hostname') ?? firstLine('etc/hostname');
+        return h === undefined ? undefined : `${h}\n`;
+      }
+      case '/proc/sys/kernel/osrelease': {
+        const r = firstLine('sos_commands/kernel/uname_-a')?.split(/\s+/)[2] ?? firstLine('uname')?.split(/\s+/)[2];
+        return r === undefined ? undefined : `${r}\n`;
+      }
+      default:
+        return path.startsWith('/proc/sys/') ? this.fromSysctl(path.slice('/proc/sys/'.length)) : undefined;
+    }
+  }
+
+  private sysctlValues: Map<string, string> | undefined;
+
+  /** A /proc/sys file from `sysctl -a` as sos saved it ("net.core.somaxconn = 4096"; tabs kept as the file has them). */
+  private fromSysctl(rel: string): string | undefined {
+    if (this.sysctlValues === undefined) {
+      this.sysctlValues = new Map();
+      const all = this.byBasename.get('sysctl_-a');
+      for (const line of (all === undefined ? '' : (this.text(all) ?? '')).split('\n')) {
+        const i = line.indexOf(' = ');
+        if (i > 0) this.sysctlValues.set(line.slice(0, i), line.slice(i + 3));
+      }
+    }
+    const v = this.sysctlValues.get(rel.replace(/\//g, '.'));
+    return v === undefined ? undefined : `${v}\n`;
   }
 
   /**

@@ -12,11 +12,15 @@ import { parseCommandArgs, COMMON_OPTIONS } from '../args.js';
 import { renderTable } from '../render-model.js';
 import { modelToJson } from '../model-json.js';
 import { liveSourceFor } from '../source-options.js';
+import { parseInterval, runIntervals } from '../interval.js';
 
 export const HELP = `Usage: diag collect <collector> [--json] [--window 1s] [--root DIR] [--netns PID|all]
+                    [INTERVAL [COUNT]]
 
 Print one collector's record. Counters become per-second rates and derived values
 (busy %, await, %util...) appear only with a window, e.g. --window 1s.
+INTERVAL [COUNT] prints a record every INTERVAL seconds, each over the interval before
+it, COUNT times or until Ctrl-C (as sar 1 5); with --json one JSON document per line.
 --netns PID observes the network namespace of process PID (files from /proc/PID/net,
 commands through nsenter); --netns all observes every namespace that has a process,
 rows keyed "<netns inode>/<key>". Collectors that can: ${COLLECTORS.filter((c) => c.netns).map((c) => c.id).join(', ')}
@@ -59,12 +63,25 @@ export async function run(argv: string[]): Promise<number> {
   const ids = COLLECTORS.map((c) => c.id).join(', ');
   const id = positionals[0];
   if (id === undefined) throw new UsageError('collect: which collector?', { hint: `one of: ${ids}` });
-  if (positionals.length > 1) throw new UsageError(`collect: unexpected argument ${JSON.stringify(positionals[1])}`);
+  const interval = parseInterval(positionals.slice(1), 'collect');
+  if (interval && values.window !== undefined) throw new UsageError('collect: --window and an interval exclude each other (each interval is the window of its record)');
   const collector = findCollector(id);
   if (!collector) throw new UsageError(`collect: no collector named ${JSON.stringify(id)}`, { hint: `one of: ${ids}` });
   const windowMs = values.window === undefined ? undefined : parseDuration(values.window, '--window');
   const src = liveSourceFor(values.root);
   const list: Collector[] = [values.netns === undefined ? collector : inNetns(collector, values.netns, src)];
+  if (interval) {
+    let bad = false;
+    await runIntervals(list, src, interval, (model) => {
+      bad = Object.values(model.tables).every((t) => t.rows.status !== 'ok');
+      if (values.json) process.stdout.write(JSON.stringify({ at: model.end.wall, ...modelToJson(model, collector.id) }) + '\n');
+      else {
+        process.stdout.write(`${model.end.wall.slice(11, 19)}  ${collector.id} over ${((Date.parse(model.end.wall) - Date.parse(model.start.wall)) / 1000).toFixed(2)} s\n`);
+        for (const t of Object.values(model.tables)) process.stdout.write(renderTable(t, TEXT_LIMITS[t.id] ?? {}) + '\n');
+      }
+    });
+    return bad ? 3 : 0;
+  }
   const model: Model =
     windowMs === undefined ? deriveModel(list, await collectSample(list, src)) : deriveModel(list, await collectWindow(list, src, windowMs));
   if (values.json) {

@@ -6,8 +6,11 @@ import { sanitizeForTerminal } from '../../core/sanitize.js';
 import { LiveSource } from '../../core/live-source.js';
 import { LIVE_TEXT, probeText } from '../../report/probe-text.js';
 import { parseCommandArgs } from '../args.js';
+import { flameGraphOf } from '../../report/probe-flamegraph.js';
+import { writeFileSync } from 'node:fs';
 
-export const HELP = `Usage: diag probe <name> [--duration 5s] [--json] [--pid PID | --cgroup PATH] [--per-process] [--hz N]
+export const HELP = `Usage: diag probe <name> [--duration 5s] [--json] [--pid PID | --cgroup PATH] [--per-process] [--hz N] [--min-block DURATION]
+                  [--flamegraph FILE.svg]
 
 Run one BPF probe on this host for the duration (it never runs longer; Ctrl-C stops it early
 and still prints what it saw). Events lost in the kernel (ring buffer or map full) are always
@@ -17,6 +20,9 @@ reported, zero included. Needs root (CAP_BPF+CAP_PERFMON) and kernel BTF.
                   (e.g. /sys/fs/cgroup/memory/mygroup; v1 or v2)
   --per-process   runqlat: one histogram per process as well
   --hz N          profile: samples per second on each CPU, 49 to 99 (default 49)
+  --min-block D   offcpu: count only blocks at least this long (default 100us; e.g. 1ms)
+  --flamegraph F  profile, offcpu: also write an interactive SVG flame graph to F
+                  (search, click to zoom, counts in each frame's title)
 Probes: ${probeIds().join(', ')}`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -28,6 +34,8 @@ export async function run(argv: string[]): Promise<number> {
     cgroup: { type: 'string' },
     'per-process': { type: 'boolean' },
     hz: { type: 'string' },
+    'min-block': { type: 'string' },
+    flamegraph: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(HELP + '\n');
@@ -42,11 +50,19 @@ export async function run(argv: string[]): Promise<number> {
     hz = Number(values.hz);
     if (!/^\d+$/.test(values.hz) || hz < 49 || hz > 99) throw new UsageError(`probe: --hz expects 49 to 99, got ${JSON.stringify(values.hz)}`);
   }
+  let minBlockUs: number | undefined;
+  if (values['min-block'] !== undefined) {
+    const us = /^(\d+(?:\.\d+)?)us$/.exec(values['min-block']);
+    minBlockUs = Math.round(us ? Number(us[1]) : parseDuration(values['min-block'], '--min-block') * 1000);
+    if (minBlockUs < 1) throw new UsageError(`probe: --min-block expects at least 1us, got ${JSON.stringify(values['min-block'])}`);
+  }
   const perProcess = values['per-process'] === true;
-  const def = findProbe(id, { perProcess, ...(hz === undefined ? {} : { hz }) });
+  const def = findProbe(id, { perProcess, ...(hz === undefined ? {} : { hz }), ...(minBlockUs === undefined ? {} : { minBlockUs }) });
   if (!def) throw new UsageError(`probe: no probe named ${JSON.stringify(id)}`, { hint: `one of: ${ids}` });
   if (perProcess && !def.settings?.includes('perProcess')) throw new UsageError(`probe ${id}: --per-process is for runqlat`);
   if (hz !== undefined && !def.settings?.includes('hz')) throw new UsageError(`probe ${id}: --hz is for profile`);
+  if (values.flamegraph !== undefined && id !== 'profile' && id !== 'offcpu') throw new UsageError(`probe ${id}: --flamegraph is for profile and offcpu`);
+  if (minBlockUs !== undefined && !def.settings?.includes('minBlockUs')) throw new UsageError(`probe ${id}: --min-block is for offcpu`);
   const durationMs = parseDuration(values.duration ?? '5s', '--duration');
   if (values.pid !== undefined && values.cgroup !== undefined) throw new UsageError('probe: --pid and --cgroup cannot be combined');
   if ((values.pid !== undefined || values.cgroup !== undefined) && !def.filter) {
@@ -85,6 +101,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (r.status !== 'ok') throw new DiagError(`probe ${id} unavailable: ${r.reason}`, r.status === 'unavailable' && r.hint ? { hint: r.hint } : undefined);
   const run: ProbeRun<unknown> = r.value;
+  if (values.flamegraph !== undefined) {
+    const fg = flameGraphOf(run.probe, run.result);
+    if (fg) {
+      writeFileSync(values.flamegraph, fg.svg);
+      process.stderr.write(`flame graph: ${values.flamegraph} (${fg.stacks} stacks)\n${fg.framePointers}\n`);
+    }
+  }
   if (values.json) {
     const { result, progStats, ...meta } = run;
     process.stdout.write(JSON.stringify({ schema: 'diag.probe/v1', ...meta, attachMs: round(meta.attachMs), durationMs: round(meta.durationMs), progStats, result }, null, 2) + '\n');

@@ -11,6 +11,8 @@ import { runPlaybook } from '../../engine/run.js';
 import { cliSession } from '../session.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import { renderText } from '../../report/text.js';
+import { ANSI_PAINT, NO_PAINT, paintedBytes, wantColour } from '../../report/paint.js';
+import { sanitizeOutput } from '../../core/sanitize.js';
 import { renderJson } from '../../report/json.js';
 import { parseCommandArgs, COMMON_OPTIONS } from '../args.js';
 import { liveSourceFor } from '../source-options.js';
@@ -20,6 +22,7 @@ export const HELP = `Usage: diag run playbook <name> [--json | --markdown | --na
                          [--pid PID | --cgroup PATH] [--playbook-dir DIR] [--root DIR]
                          [--from BUNDLE.tar.gz | SOSREPORT] [--openmetrics FILE]
                          [--exit-codes nagios|npd]
+                         [--changes 24h | --changes off]
 
 Measure the host over a window and judge it with a playbook (see \`diag playbooks\`).
 Text for a terminal (default), --markdown for a ticket, --json for a bot (one
@@ -30,8 +33,11 @@ Progress and warnings go to stderr.
                              network namespace, or a cgroup path such as /system.slice/x)
   --from BUNDLE              judge a snapshot bundle offline (diag snapshot) instead of
                              this host: the same findings as when it was taken
+  --no-color                 no colour (also NO_COLOR=1; colour is only used on a terminal)
   --from SOSREPORT           judge a sosreport (.tar.xz, .tar.gz or extracted folder) at
                              its one moment: rates are unknown, nothing read live
+  --changes 24h | 2d | 90m   look-back of "Recent changes" (default 24h; off leaves them out):
+                             packages, boots, kernels, units, sysctls, mounts, kernel events
   --playbook-dir DIR         also load playbooks from DIR (after the built-in ones,
                              /etc/diag/playbooks and ~/.config/diag/playbooks)
   --nagios                   print as a monitoring plugin: 'DIAG USE CRITICAL - <worst finding>'
@@ -58,7 +64,18 @@ export const RUN_OPTIONS = {
   nagios: { type: 'boolean' },
   openmetrics: { type: 'string' },
   'exit-codes': { type: 'string' },
+  changes: { type: 'string' },
 } as const;
+
+/** `--changes`: "24h", "2d", "90m", or "off"/"0" -> seconds (0: no changes section). */
+export function parseLookback(text: string): number {
+  const t = text.trim();
+  if (t === 'off' || t === '0') return 0;
+  const m = /^(\d+)(m|h|d)$/.exec(t);
+  const s = m ? Number(m[1]) * (m[2] === 'm' ? 60 : m[2] === 'h' ? 3600 : 86_400) : NaN;
+  if (!Number.isFinite(s) || s <= 0 || s > 90 * 86_400) throw new UsageError(`--changes: expected a look-back such as 90m, 24h or 7d (at most 90d), or off; got ${JSON.stringify(text)}`);
+  return s;
+}
 
 export interface RunFlags {
   readonly json?: boolean | undefined;
@@ -73,6 +90,8 @@ export interface RunFlags {
   readonly nagios?: boolean | undefined;
   readonly openmetrics?: string | undefined;
   readonly 'exit-codes'?: string | undefined;
+  readonly changes?: string | undefined;
+  readonly 'no-color'?: boolean | undefined;
 }
 
 /** Run one playbook and print its report; returns the exit code. Shared with the default `diag`. */
@@ -95,6 +114,7 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
     throw new UsageError(`--cgroup: expected a cgroup path such as /system.slice/nginx.service, got ${JSON.stringify(values.cgroup)}`);
   }
   const windowMs = parseDuration(values.window ?? '1s', '--window');
+  const lookback = values.changes === undefined ? {} : { changesLookbackSeconds: parseLookback(values.changes) };
   const log = (m: string) => {
     if (!values.quiet) process.stderr.write(`diag: ${m}\n`);
   };
@@ -131,6 +151,7 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
         sources: input.sources,
         windowMs: input.windowMs,
         ...(target ? { target } : {}),
+        ...lookback,
         log,
         ...keep,
       });
@@ -147,6 +168,7 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
       sources: source,
       windowMs,
       ...(target ? { target } : {}),
+      ...lookback,
       log,
       ...keep,
     });
@@ -156,7 +178,9 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
     writeTextfileAtomic(values.openmetrics, renderExposition({ report, sample: samples.second, model, version: diagVersion() }, 'prometheus'));
     log(`metrics written to ${values.openmetrics}`);
   }
-  process.stdout.write(values.json ? renderJson(report) : values.markdown ? renderMarkdown(report) : values.nagios ? renderNagios(report) : renderText(report));
+  if (!values.json && !values.markdown && !values.nagios && wantColour({ noColorFlag: values['no-color'], isTTY: process.stdout.isTTY, env: process.env })) {
+    process.stdout.write(paintedBytes(renderText(report, ANSI_PAINT), sanitizeOutput));
+  } else process.stdout.write(values.json ? renderJson(report) : values.markdown ? renderMarkdown(report) : values.nagios ? renderNagios(report) : renderText(report, NO_PAINT));
   return exitCodes[report.status];
 }
 

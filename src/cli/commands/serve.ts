@@ -2,7 +2,11 @@ import { isIP } from 'node:net';
 import { UsageError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import type { Model } from '../../core/derive.js';
+import type { Collector, Sample } from '../../core/collector.js';
+import { CollectorMemo } from '../../core/collector-memo.js';
+import { LiveSource } from '../../core/live-source.js';
 import { Sampler } from '../../core/sampler.js';
+import { DashboardSource } from '../../tui/dashboard-source.js';
 import { collectorsFor, runPlaybook } from '../../engine/run.js';
 import { startExporter, type Judged } from '../../export/http.js';
 import { memoExposition } from '../../export/openmetrics.js';
@@ -12,7 +16,8 @@ import { liveSourceFor } from '../source-options.js';
 import { diagVersion } from '../version.js';
 
 export const HELP = `Usage: diag serve [--listen 127.0.0.1:9464] [--playbook use] [--cache 1s]
-                  [--min-window 1s] [--max-rows 50] [--playbook-dir DIR] [--root DIR]
+                  [--min-window 1s] [--slow-interval 15s] [--max-rows 50]
+                  [--playbook-dir DIR] [--root DIR]
 
 An HTTP endpoint for Prometheus and other scrapers (loopback unless --listen says otherwise):
 
@@ -33,6 +38,9 @@ a sample is taken share it. A window is at least --min-window long (a scrape wai
   --playbook NAME      the playbook judged (default use)
   --cache DURATION     how long one judged sample answers scrapes (default 1s)
   --min-window DUR     the shortest window judged (default 1s)
+  --slow-interval DUR  how often the collectors that run commands (tc, nft, ss, conntrack,
+                       dmesg) or enter network namespaces are sampled, in the background
+                       (default 15s): each scrape judges their last window beside its own
   --max-rows N         rows exported per table of processes, sockets, cgroups... (default 50;
                        those named by findings first, then the largest)`;
 
@@ -43,6 +51,7 @@ const OPTIONS = {
   cache: { type: 'string' },
   'min-window': { type: 'string' },
   'max-rows': { type: 'string' },
+  'slow-interval': { type: 'string' },
   'playbook-dir': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
 } as const;
@@ -68,6 +77,7 @@ export async function run(argv: string[]): Promise<number> {
   const { host, port } = parseListen(values.listen ?? '127.0.0.1:9464');
   const cacheMs = parseDuration(values.cache ?? '1s', '--cache');
   const minWindowMs = parseDuration(values['min-window'] ?? '1s', '--min-window');
+  const slowIntervalMs = parseDuration(values['slow-interval'] ?? '15s', '--slow-interval');
   const maxRows = values['max-rows'] === undefined ? 50 : Number(values['max-rows']);
   if (!Number.isInteger(maxRows) || maxRows < 1) throw new UsageError(`--max-rows: expected a positive integer, got ${JSON.stringify(values['max-rows'])}`);
   const name = values.playbook ?? 'use';
@@ -80,19 +90,51 @@ export async function run(argv: string[]): Promise<number> {
   if (playbook.target === 'required') throw new UsageError(`serve: playbook ${name} needs a target (--pid/--cgroup), which serve does not take`);
   const source = liveSourceFor(values.root);
   const collectors = collectorsFor(playbook, session.catalogue);
-  const cadence = new Sampler(source).cadence(collectors);
+  // Collectors that run commands (tc, nft, ss, conntrack, dmesg) or enter namespaces cost a
+  // process each or many: like the terminal UI's slow lane, they are sampled in the background
+  // at most every --slow-interval, and each scrape judges their last window beside its own.
+  const isSlow = (c: Collector) => c.origin === 'commands' || c.origin === 'namespaces';
+  const fastSet = collectors.filter((c) => !isSlow(c));
+  const slowSet = collectors.filter(isSlow);
+  // As the terminal UI refreshes (docs/architecture.md, "The TUI's refresh"): the files of
+  // processes that did not run since the last sample are reused, and unchanged rows are the same
+  // objects; with 2,000 idle processes a sample reads a few hundred files instead of ~14,000.
+  const dashboard = new DashboardSource(source, undefined, undefined, source instanceof LiveSource ? source.pinnedFiles() : undefined);
+  const cadence = new Sampler(dashboard).cadence(fastSet, { memo: new CollectorMemo() });
+  const slowCadence = new Sampler(source).cadence(slowSet);
+  let slow: { prev: Sample | undefined; cur: Sample; at: number } | undefined;
+  let slowPending: Promise<void> | undefined;
+  const refreshSlow = (): Promise<void> => {
+    slowPending ??= slowCadence
+      .next()
+      .then((step) => {
+        slow = { prev: step.prev, cur: step.sample, at: performance.now() };
+      })
+      .catch((e: unknown) => log(`sampling ${slowSet.map((c) => c.id).join(', ')} failed: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => {
+        slowPending = undefined;
+      });
+    return slowPending;
+  };
+  const merge = (a: Sample, b: Sample | undefined): Sample => (b ? { clock: a.clock, collectors: { ...b.collectors, ...a.collectors } } : a);
   const version = diagVersion();
   let lastSampleAt = performance.now();
-  await cadence.next(); // the first sample: the first scrape judges the window from here
+  dashboard.beginTick();
+  await Promise.all([cadence.next(), slowSet.length > 0 ? refreshSlow() : undefined]);
   let samplesTaken = 0;
 
   const refresh = async (): Promise<Judged> => {
     const wait = minWindowMs - (performance.now() - lastSampleAt);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     lastSampleAt = performance.now();
+    dashboard.beginTick();
     const step = await cadence.next();
     samplesTaken++;
     if (!step.prev) throw new Error('serve: a cadence step without the sample before it');
+    // the slow tables' last window (a first slow sample alone: their levels, no rates yet)
+    const first = merge(step.prev, slow?.prev);
+    const second = merge(step.sample, slow?.cur);
+    if (slowSet.length > 0 && (!slow || performance.now() - slow.at >= slowIntervalMs)) void refreshSlow();
     let model: Model | undefined;
     const report = await runPlaybook({
       playbook,
@@ -100,13 +142,13 @@ export async function run(argv: string[]): Promise<number> {
       collectors: session.collectors,
       sources: source,
       windowMs: minWindowMs,
-      samples: { first: step.prev, second: step.sample },
+      samples: { first, second },
       budgetMs: 0,
       liveProbes: false,
       onModel: (m) => (model = m),
     });
     if (!model) throw new Error('serve: the run derived no model');
-    return { report, exposition: memoExposition({ report, sample: step.sample, model, maxRows, version, exporter: { samplesTaken } }) };
+    return { report, exposition: memoExposition({ report, sample: second, model, maxRows, version, exporter: { samplesTaken } }) };
   };
 
   const exporter = await startExporter({ host, port, refresh, cacheMs, onError: (e) => log(`sampling failed: ${e instanceof Error ? e.message : String(e)}`) });
@@ -117,7 +159,10 @@ export async function run(argv: string[]): Promise<number> {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      void exporter.close().then(resolve);
+      void exporter.close().then(() => {
+        dashboard.close();
+        resolve();
+      });
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -13,7 +13,7 @@ export function selectRows(r: ResolvedCheck, input: EvaluateInput): Staged<reado
     const kind = check.target;
     if (kind === 'cgroup' && target.cgroup === undefined) return unknown(check, 'the target has no cgroup');
     rows = targetRows(kind, rows, target);
-    if (rows.length === 0) return unknown(check, `no ${m.table} row for the target (${kind === 'cgroup' ? `cgroup ${target.cgroups.join(', ')}` : kind === 'netns' ? `netns ${target.netns}` : `${target.pids.size} processes`})`);
+    if (rows.length === 0) return unknown(check, `no ${m.table} row for the target (${kind === 'cgroup' ? `cgroup ${target.cgroups.join(', ')}` : kind === 'netns' ? `netns ${target.netns}` : kind === 'pid' && target.pid !== undefined ? `process ${target.pid}` : `${target.pids.size} processes`})`);
   }
   if (check.where) {
     const before = rows.length;

@@ -12,6 +12,8 @@ export interface HeaderVM {
   readonly statusTone: Tone;
   readonly counts: { critical: number; warning: number };
   readonly when: string;
+  /** "16 changes in 24 h, last 18:43 oom_kill": the newest change with a time; '' until read. */
+  readonly changes: string;
 }
 
 export function fmtUptime(s: number | undefined): string {
@@ -47,5 +49,17 @@ export function headerVM(f: Frame): HeaderVM {
     statusTone: status,
     counts: { critical, warning },
     when: f.source === 'bundle' ? `snapshot ${fmtWhen(f.at)}` : fmtWhen(f.at),
+    changes: changesBrief(f),
   };
+}
+
+/** The header's word on recent changes: how many in the look-back and the newest with a time. */
+export function changesBrief(f: Frame): string {
+  const ch = f.changes;
+  if (!ch || ch.status !== 'ok') return '';
+  const h = ch.lookbackSeconds / 3600;
+  const span = Number.isInteger(h) ? `${h} h` : `${Math.round(ch.lookbackSeconds / 60)} min`;
+  const newest = ch.items.find((c) => c.at !== null);
+  const last = newest?.at ? `, last ${newest.at.slice(11, 16)} ${newest.kind === 'kernel-event' ? newest.action : newest.kind}` : '';
+  return `${ch.items.length} change${ch.items.length === 1 ? '' : 's'} in ${span}${last}`;
 }

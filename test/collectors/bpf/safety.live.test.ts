@@ -103,7 +103,7 @@ describe.skipIf(req.skip)('probe safety (live, the diag command)', () => {
   }
 
   // The probes of the latency investigation: each detaches on SIGINT and on kill -9.
-  for (const [probe, programs] of [['syscalls', 2]] as const) {
+  for (const [probe, programs] of [['syscalls', 2], ['offcpu', 1]] as const) {
     it(`${probe}: SIGINT prints, detaches and exits 0; kill -9 leaves nothing loaded`, async () => {
       const a = await startDiag(['probe', probe, '--duration', '30s'], programs);
       a.child.kill('SIGINT');

@@ -135,7 +135,7 @@ describe('cgroup v2 interface files (Documentation/admin-guide/cgroup-v2.rst for
     fuzzParser(parseCpuMax, ['max 100000\n', '50000 100000\n']);
     fuzzParser((t) => parseLimit(t), ['max\n', '9223372036854771712\n']);
     fuzzParser((t) => parseUintFile(t), ['123\n']);
-    fuzzParser((t) => parseIntFile(t), ['-1\n']);
+    fuzzParser((t) => parseIntFile(t), ['-1\n'], 400, { signed: '*' }); // cpu.cfs_quota_us: -1 = no quota
     fuzzParser(parseIoStat, [V2.ioStat]);
     fuzzParser((t) => parsePidList(t), ['12\n7\n']);
     fuzzParser((t) => parseBlkio(t), [blkioV1, 'Total 0\n']);

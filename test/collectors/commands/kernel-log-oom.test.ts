@@ -143,7 +143,7 @@ describe('parseOomKills', () => {
     expect(parseOomKills('[ 1.0] Killed process 5 (x)\n').ok).toBe(false);
   });
 
-  it('survives fuzzing', () => fuzzParser((t) => parseOomKills(t), [memcg, global6, memcg414, el7]));
+  it('survives fuzzing', () => fuzzParser((t) => parseOomKills(t), [memcg, global6, memcg414, el7], 400, { signed: ['oomScoreAdj'] }));
 });
 
 describe('kernel_log collector: the oom_kills table', () => {

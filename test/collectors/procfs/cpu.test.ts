@@ -46,7 +46,10 @@ describe('parseLoadAvg and parsePressure', () => {
     expect(parsePressure('').ok).toBe(false);
   });
   it('survives fuzzing', () => {
-    fuzzParser(parseLoadAvg, ['0.52 0.58 0.59 3/612 12345\n']);
+    fuzzParser(parseLoadAvg, ['0.52 0.58 0.59 3/612 12345\n'], 400, { check: (v) => expect(v.lastPid).toBeLessThanOrEqual(4_194_304) });
+    // a negative load average, or a last PID past PID_MAX_LIMIT, is not something the kernel prints
+    expect(parseLoadAvg('-10.52 0.58 0.59 3/612 12345\n').ok).toBe(false);
+    expect(parseLoadAvg('0.52 0.58 0.59 3/612 18446744073709551615\n').ok).toBe(false);
     fuzzParser(parsePressure, [psi]);
   });
 });

@@ -77,8 +77,11 @@ describe('parseSnmp', () => {
   });
 
   it('survives fuzzing', () => {
-    fuzzParser(parseSnmp, [snmp618, snmp2632]);
+    fuzzParser(parseSnmp, [snmp618, snmp2632], 400, { signed: ['MaxConn'] });
     fuzzParser(parseSnmp, [netstat618], 200);
+    // counters are unsigned: a "-5" is garbage (missing), MaxConn's -1 is the kernel's "no limit"
+    const neg = parseSnmp('Tcp: MaxConn InSegs\nTcp: -1 -5\n');
+    expect(neg.ok && [neg.value.get('Tcp')?.get('MaxConn'), neg.value.get('Tcp')?.get('InSegs')]).toEqual([-1, undefined]);
   });
 });
 
@@ -165,8 +168,8 @@ describe('sysctl parsers', () => {
     expect(parseSysctlOutput('').ok).toBe(false);
   });
   it('survives fuzzing', () => {
-    fuzzParser(parseSysctlInts, ['4096\n', '1\t2\t3\n']);
-    fuzzParser(parseSysctlOutput, ['net.core.somaxconn = 4096\nnet.ipv4.tcp_mem = 287898\t383867\t575796\n']);
+    fuzzParser(parseSysctlInts, ['4096\n', '1\t2\t3\n'], 400, { signed: '*' }); // sysctls may be negative
+    fuzzParser(parseSysctlOutput, ['net.core.somaxconn = 4096\nnet.ipv4.tcp_mem = 287898\t383867\t575796\n'], 400, { signed: '*' });
   });
 });
 

@@ -18,6 +18,7 @@ import { tasksCollector } from '../../../collectors/procfs/tasks/collector.js';
 import { CollectorMemo } from '../../../src/core/collector-memo.js';
 import { deriveModel, deriveRow, type ModelRow } from '../../../src/core/derive.js';
 import { collectSample } from '../../../src/core/sample.js';
+import { PID_MAX_LIMIT } from '../../../src/core/parse-result.js';
 import { collectWindow } from '../../../src/core/sampler.js';
 import { fixtureTree, notFound } from '../../helpers/fixture-host.js';
 import { fuzzParser } from '../../helpers/fuzz.js';
@@ -78,7 +79,31 @@ describe('parsePidStat', () => {
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.value.stime).toBeUndefined();
   });
-  it('survives fuzzing', () => fuzzParser(parsePidStat, [oddStat, statLine(1, 'a b) c'), statLine(2, '')]));
+  it('survives fuzzing: only PIDs and counters the kernel can print', () =>
+    fuzzParser(parsePidStat, [oddStat, statLine(1, 'a b) c'), statLine(2, '')], 400, {
+      signed: ['nice'],
+      check: (v) => {
+        expect(v.pid).toBeLessThanOrEqual(PID_MAX_LIMIT);
+        if (v.ppid !== undefined) expect(v.ppid).toBeLessThanOrEqual(PID_MAX_LIMIT);
+        if (v.nice !== undefined) expect(v.nice >= -20 && v.nice <= 19, `nice ${v.nice}`).toBe(true);
+      },
+    }));
+
+  it('rejects a PID past PID_MAX_LIMIT and counters past 2^53 (never rounded)', () => {
+    expect(parsePidStat(statLine(4194304, 'x')).ok).toBe(true);
+    expect(parsePidStat(statLine(4194305, 'x')).ok).toBe(false);
+    expect(parsePidStat(statLine(1, 'x').replace(/^1 /, '18446744073709551615 ')).ok).toBe(false);
+    // utime (field 14) at 2^53 - 1 is kept exactly; one more is missing, not rounded
+    const at = (v: string) => {
+      const f = statLine(7, 'x').split(' ');
+      f[13] = v;
+      return parsePidStat(f.join(' '));
+    };
+    const ok = at('9007199254740991');
+    expect(ok.ok && ok.value.utime).toBe(9007199254740991);
+    const past = at('9007199254740993');
+    expect(past.ok && past.value.utime).toBeUndefined();
+  });
 });
 
 describe('parsePidStatus', () => {
@@ -157,8 +182,11 @@ describe('parseFileNr and parseSysctlUint', () => {
     expect(parseFileNr('').ok).toBe(false);
     expect(parseSysctlUint('32768\n')).toEqual({ ok: true, value: 32768 });
     expect(parseSysctlUint('-1\n').ok).toBe(false);
-    fuzzParser(parseFileNr, ['1236\t0\t2466170\n']);
-    fuzzParser((t) => parseSysctlUint(t), ['4194304\n']);
+    // file-max is LONG_MAX on systemd hosts: a limit, kept as a (rounded) number
+    expect(parseFileNr('1236\t0\t9223372036854775807\n')).toEqual({ ok: true, value: { allocated: 1236, free: 0, max: Number('9223372036854775807') } });
+    expect(parseFileNr('9007199254740993\t0\t1\n').ok).toBe(false);
+    fuzzParser(parseFileNr, ['1236\t0\t2466170\n'], 400, { lossy: ['max'] });
+    fuzzParser((t) => parseSysctlUint(t), ['4194304\n'], 400, { lossy: [''] });
   });
 });
 

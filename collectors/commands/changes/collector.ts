@@ -1,0 +1,304 @@
+import type { Collector, CollectContext, Row, TableOutcomes } from '../../../src/core/collector.js';
+import { gauge } from '../../../src/core/fields.js';
+import { ok, unavailable, type Outcome } from '../../../src/core/outcome.js';
+import type { Source } from '../../../src/core/source.js';
+import { parseMountinfo } from '../../procfs/filesystems/parse.js';
+import { runTool } from '../command.js';
+import { classifyKernelMessage, splitKernelLine } from '../kernel-log/parse.js';
+import { gatherPackages } from './package-changes.js';
+import { parseDateOffset } from './packages.js';
+import { SYSCTL_DEFAULTS } from './sysctl-defaults.js';
+import { compareKernelRelease, installedKernels, parseJournalUnits, parseLastBoots, parseStatBirth, parseSysctlConf, sameSysctlValue, sysctlPath, UNIT_MESSAGE_IDS, type SysctlSetting } from './system.js';
+
+/** Default look-back of the changes collector and of the report's "Recent changes". */
+export const DEFAULT_CHANGES_SECONDS = 24 * 3600;
+/** Rows kept per collection (the newest): a fleet-wide upgrade or a flapping unit can log thousands. */
+export const CHANGES_KEPT = 500;
+
+/** One change, before it becomes a row. */
+export interface Change {
+  /** Unix seconds; undefined when the change has no time diag can know (a sysctl set at runtime). */
+  readonly at: number | undefined;
+  readonly kind: 'package' | 'boot' | 'reboot' | 'shutdown' | 'kernel' | 'unit' | 'sysctl' | 'mount' | 'kernel-event';
+  readonly action: string;
+  readonly subject: string;
+  readonly detail: string;
+  /** The input it was read from (a path or a command). */
+  readonly source: string;
+  /** The entity it touched, as a scope string (cgroup:/system.slice/x.service, mount:/srv), when known. */
+  readonly scope?: string;
+  readonly count?: number;
+  /** Package names of a grouped package change (first 50). */
+  readonly names?: readonly string[];
+}
+
+/** The status of each input the collector reads (a partStatus table: what was not read is said). */
+export interface ChangeSourceStatus {
+  readonly name: string;
+  readonly outcome: Outcome<unknown>;
+}
+
+const SYSCTL_DIRS = ['/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/usr/lib/sysctl.d', '/lib/sysctl.d'];
+/** Filesystems whose mount points say nothing about a change (kernel interfaces), or whose stat can hang. */
+const SKIP_FS = /^(?:proc|sysfs|cgroup2?|devpts|devtmpfs|mqueue|debugfs|tracefs|securityfs|pstore|bpf|configfs|fusectl|binfmt_misc|efivarfs|nsfs|rpc_pipefs|autofs|hugetlbfs|nfs4?|cifs|smb3|ceph|glusterfs|9p|fuse(?:\..*|blk)?|sshfs)$/;
+/** Mounts whose filesystem was made this soon after boot belong to the boot. */
+const BOOT_SETTLE_S = 120;
+/** Kernel events of one kind closer than this are one burst. */
+const KERNEL_BURST_GAP_S = 60;
+const KERNEL_KINDS = new Set(['oom_kill', 'hung_task', 'net_watchdog', 'fs_error', 'io_error', 'link_down', 'mce', 'lockup', 'conntrack_full']);
+
+function wallSeconds(src: Source): number {
+  return Date.parse(src.now('changes').wall) / 1000;
+}
+
+function btimeOf(src: Source): number | undefined {
+  const s = src.readFile('/proc/stat');
+  if (s.status !== 'ok') return undefined;
+  const m = /^btime (\d+)$/m.exec(s.value);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Boot, reboots and shutdowns (wtmp through `last`), and a running kernel older than the newest installed. */
+async function bootChanges(src: Source, since: number, btime: number | undefined, status: ChangeSourceStatus[]): Promise<Change[]> {
+  const out: Change[] = [];
+  const release = src.readFile('/proc/sys/kernel/osrelease');
+  const running = release.status === 'ok' ? release.value.trim() : undefined;
+  if (btime !== undefined && btime >= since) out.push({ at: btime, kind: 'boot', action: 'booted', subject: running ?? 'kernel', detail: `booted${running ? ` kernel ${running}` : ''}`, source: '/proc/stat btime' });
+  const log = src.readDir('/var/log');
+  if (log.status === 'ok' && log.value.includes('wtmp')) {
+    const last = await runTool(src, { cmd: 'last', args: ['-x', '--time-format', 'iso', 'reboot', 'shutdown'], timeoutMs: 2000, maxBytes: 1024 * 1024 });
+    status.push({ name: 'wtmp (last -x)', outcome: last });
+    if (last.status === 'ok') {
+      const boots = parseLastBoots(last.value);
+      if (boots.ok)
+        for (const b of boots.value) {
+          if (b.at < since) continue;
+          // the current boot is already there from btime (wtmp's record is seconds later)
+          if (b.kind === 'reboot' && btime !== undefined && Math.abs(b.at - btime) < 120) continue;
+          out.push({ at: b.at, kind: b.kind, action: b.kind === 'reboot' ? 'booted' : 'shut down', subject: b.kernel ?? 'system', detail: b.kind === 'reboot' ? `boot of kernel ${b.kernel ?? '?'}` : 'system shut down', source: 'last -x' });
+        }
+    }
+  } else status.push({ name: 'wtmp (last -x)', outcome: log.status === 'ok' ? { status: 'unavailable', code: 'not-found', reason: '/var/log/wtmp does not exist' } : log });
+  const mods = src.readDir('/lib/modules');
+  const boot = src.readDir('/boot');
+  const kernels = installedKernels(mods.status === 'ok' ? mods.value : [], boot.status === 'ok' ? boot.value : []);
+  status.push({ name: 'installed kernels (/lib/modules, /boot)', outcome: mods.status === 'ok' || boot.status === 'ok' ? ok(kernels) : mods });
+  const newest = kernels[kernels.length - 1];
+  if (running && newest && compareKernelRelease(newest, running) > 0)
+    out.push({ at: undefined, kind: 'kernel', action: 'reboot pending', subject: newest, detail: `running kernel ${running} is older than the newest installed ${newest}: a reboot has not happened since the upgrade`, source: '/lib/modules, /boot' });
+  return out;
+}
+
+/** Unit starts, stops, restarts and failures from the journal, when journalctl and a journal are there. */
+async function unitChanges(src: Source, since: number, status: ChangeSourceStatus[]): Promise<Change[]> {
+  // journalctl without journal files says so on stderr and exits 0: look first (and spare the process)
+  const files = ['/var/log/journal', '/run/log/journal'].some((d) => {
+    const l = src.readDir(d);
+    return l.status === 'ok' && l.value.length > 0;
+  });
+  if (!files) {
+    status.push({ name: 'journal (journalctl)', outcome: unavailable('not-found', 'no journal files in /var/log/journal or /run/log/journal (no journald, or it keeps none)') });
+    return [];
+  }
+  const ids = Object.keys(UNIT_MESSAGE_IDS).map((id) => `MESSAGE_ID=${id}`);
+  const args = ['--no-pager', '-q', '-o', 'json', `--since=@${Math.floor(since)}`, '-n', '2000', '--output-fields=MESSAGE,MESSAGE_ID,UNIT,USER_UNIT', ...ids];
+  const r = await runTool(src, { cmd: 'journalctl', args, timeoutMs: 3000, maxBytes: 8 * 1024 * 1024 });
+  status.push({ name: 'journal (journalctl)', outcome: r });
+  if (r.status !== 'ok') return [];
+  const p = parseJournalUnits(r.value);
+  if (!p.ok) return [];
+  return p.value.events.map((e) => ({
+    at: e.at,
+    kind: 'unit' as const,
+    action: e.action,
+    subject: e.unit,
+    detail: e.message,
+    source: 'journalctl',
+    ...(e.user ? {} : { scope: `cgroup:/system.slice/${e.unit}` }),
+  }));
+}
+
+/** The sysctl files in the order systemd-sysctl applies them: by file name, /etc over /run over /usr; /etc/sysctl.conf last. */
+function sysctlFiles(src: Source): string[] {
+  const byName = new Map<string, string>();
+  for (const dir of [...SYSCTL_DIRS].reverse()) {
+    const d = src.readDir(dir);
+    if (d.status !== 'ok') continue;
+    for (const n of d.value) if (n.endsWith('.conf')) byName.set(n, `${dir}/${n}`);
+  }
+  return [...[...byName.keys()].sort().map((n) => byName.get(n)!), '/etc/sysctl.conf'];
+}
+
+/**
+ * Sysctls whose current value differs from what the files declare (set at runtime since boot),
+ * and sysctls the files leave alone whose value differs from the kernel's documented default.
+ * Neither has a time the kernel keeps.
+ */
+function sysctlChanges(src: Source, status: ChangeSourceStatus[]): Change[] {
+  const declared = new Map<string, SysctlSetting>();
+  let read = 0;
+  for (const f of sysctlFiles(src)) {
+    const t = src.readFile(f);
+    if (t.status !== 'ok') continue;
+    read++;
+    const p = parseSysctlConf(t.value, f);
+    if (p.ok) for (const s of p.value.settings) declared.set(s.key, s);
+  }
+  const out: Change[] = [];
+  for (const s of declared.values()) {
+    const cur = src.readFile(sysctlPath(s.key));
+    if (cur.status !== 'ok' || sameSysctlValue(cur.value, s.value)) continue;
+    out.push({ at: undefined, kind: 'sysctl', action: 'set at runtime', subject: s.key, detail: `${s.key} = ${cur.value.trim()}, but ${s.file}:${s.line} sets ${s.value}`, source: sysctlPath(s.key) });
+  }
+  const release = src.readFile('/proc/sys/kernel/osrelease');
+  const running = release.status === 'ok' ? release.value.trim() : '0';
+  for (const [key, d] of Object.entries(SYSCTL_DEFAULTS)) {
+    if (declared.has(key) || (d.since !== undefined && compareKernelRelease(running, d.since) < 0)) continue;
+    const cur = src.readFile(sysctlPath(key));
+    if (cur.status !== 'ok' || sameSysctlValue(cur.value, d.value)) continue;
+    out.push({ at: undefined, kind: 'sysctl', action: 'differs from default', subject: key, detail: `${key} = ${cur.value.trim()} (kernel default ${d.value}; no sysctl file sets it: set at runtime, by a program or at boot)`, source: sysctlPath(key) });
+  }
+  status.push({ name: 'sysctl files and /proc/sys', outcome: ok(read) });
+  return out;
+}
+
+/**
+ * Mounts whose filesystem was created within the look-back (tmpfs, overlay and other
+ * filesystems made at mount time report it as their root's birth time; a disk filesystem's birth
+ * is its mkfs). The kernel keeps no mount time, so a bind mount or an old disk mounted recently
+ * is not seen here.
+ */
+async function mountChanges(src: Source, since: number, btime: number | undefined, status: ChangeSourceStatus[]): Promise<Change[]> {
+  const mi = src.readFile('/proc/self/mountinfo');
+  if (mi.status !== 'ok') {
+    status.push({ name: 'mounts (/proc/self/mountinfo, stat)', outcome: mi });
+    return [];
+  }
+  const p = parseMountinfo(mi.value);
+  if (!p.ok) return [];
+  const mounts = p.value.mounts.filter((m) => !SKIP_FS.test(m.fsType) && m.root === '/').slice(0, 200);
+  if (mounts.length === 0) return [];
+  const st = await runTool(src, { cmd: 'stat', args: ['--printf', '%W %n\\0', '--', ...mounts.map((m) => m.mountPoint)], timeoutMs: 5000, okExitCodes: [1] });
+  status.push({ name: 'mounts (/proc/self/mountinfo, stat)', outcome: st });
+  if (st.status !== 'ok') return [];
+  const births = parseStatBirth(st.value);
+  if (!births.ok) return [];
+  const out: Change[] = [];
+  const seen = new Set<string>();
+  for (const m of mounts) {
+    const b = births.value.get(m.mountPoint);
+    // filesystems made while the system booted are the boot, not a change after it
+    if (b === undefined || b < since || (btime !== undefined && b < btime + BOOT_SETTLE_S) || seen.has(m.mountPoint)) continue;
+    seen.add(m.mountPoint);
+    out.push({ at: b, kind: 'mount', action: 'mounted', subject: m.mountPoint, detail: `${m.fsType} ${m.source} on ${m.mountPoint} (filesystem created then)`, source: '/proc/self/mountinfo', scope: `mount:${m.mountPoint}` });
+  }
+  return out;
+}
+
+/** OOM kills, hung tasks, NIC resets, filesystem and I/O errors from the kernel log, with their wall time. */
+async function kernelChanges(src: Source, since: number, btime: number | undefined, status: ChangeSourceStatus[]): Promise<Change[]> {
+  const r = await runTool(src, { cmd: 'dmesg', args: ['--raw'], maxBytes: 16 * 1024 * 1024 });
+  status.push({ name: 'kernel log (dmesg)', outcome: r });
+  if (r.status !== 'ok' || btime === undefined) return [];
+  const out: Change[] = [];
+  // a burst of one kind (a memcg OOM loop, a flapping link) is one change: first time, count, last message
+  const open = new Map<string, { at: number; last: number; count: number; msg: string }>();
+  const close = (kind: string) => {
+    const g = open.get(kind);
+    if (!g) return;
+    open.delete(kind);
+    const what = kind.replace(/_/g, ' ');
+    out.push({ at: g.at, kind: 'kernel-event', action: kind, subject: g.count > 1 ? `${g.count} x ${what}` : what, detail: g.count > 1 ? `${g.count} in ${Math.round(g.last - g.at)} s, the last: ${g.msg}` : g.msg, source: 'dmesg --raw', count: g.count });
+  };
+  for (const raw of r.value.split('\n')) {
+    const l = splitKernelLine(raw);
+    if (!l || l.prio >> 3 !== 0 || l.at === undefined) continue;
+    const kind = classifyKernelMessage(l.msg);
+    if (kind === undefined || !KERNEL_KINDS.has(kind)) continue;
+    const at = btime + l.at;
+    if (at < since) continue;
+    const g = open.get(kind);
+    if (g && at - g.last <= KERNEL_BURST_GAP_S) {
+      g.count++;
+      g.last = at;
+      g.msg = l.msg.slice(0, 300);
+      continue;
+    }
+    close(kind);
+    open.set(kind, { at, last: at, count: 1, msg: l.msg.slice(0, 300) });
+  }
+  for (const k of [...open.keys()]) close(k);
+  return out;
+}
+
+function rowOf(c: Change, now: number, index: number): Row {
+  const labels: Record<string, string> = { kind: c.kind, action: c.action, subject: c.subject, detail: c.detail, source: c.source };
+  if (c.at !== undefined) labels.time = new Date(c.at * 1000).toISOString();
+  if (c.scope !== undefined) labels.scope = c.scope;
+  if (c.names !== undefined) labels.names = c.names.join(',');
+  return {
+    key: `${c.at === undefined ? 'now' : c.at.toFixed(3)}|${c.kind}|${c.subject}|${index}`,
+    labels,
+    values: { at: c.at, age: c.at === undefined ? undefined : Math.max(0, now - c.at), count: c.count ?? 1 },
+  };
+}
+
+/** Everything the collector found, newest first (timeless changes first: they are true now). */
+export async function gatherChanges(src: Source, ctx: CollectContext | undefined): Promise<{ changes: Change[]; status: ChangeSourceStatus[]; since: number; now: number }> {
+  const now = wallSeconds(src);
+  const since = now - (ctx?.changes?.sinceSeconds ?? DEFAULT_CHANGES_SECONDS);
+  const status: ChangeSourceStatus[] = [];
+  const btime = btimeOf(src);
+  const date = await runTool(src, { cmd: 'date', args: ['+%z'], timeoutMs: 2000 });
+  const off = date.status === 'ok' ? parseDateOffset(date.value) : undefined;
+  const offsetS = off?.ok ? off.value : 0;
+  if (date.status !== 'ok') status.push({ name: 'time zone (date +%z)', outcome: date });
+  const parts = await Promise.all([
+    gatherPackages(src, since, now, offsetS, status),
+    bootChanges(src, since, btime, status),
+    unitChanges(src, since, status),
+    mountChanges(src, since, btime, status),
+    kernelChanges(src, since, btime, status),
+  ]);
+  const changes = [...parts.flat(), ...sysctlChanges(src, status)];
+  changes.sort((a, b) => (b.at ?? Infinity) - (a.at ?? Infinity));
+  return { changes: changes.slice(0, CHANGES_KEPT), status, since, now };
+}
+
+export const changesCollector: Collector = {
+  id: 'changes',
+  title: 'Recent changes: packages, boots, kernels, units, sysctls, mounts, kernel events (default look-back 24 h)',
+  origin: 'commands',
+  resources: [],
+  inputs: ['/var/log/dpkg.log*', '/var/log/apt/history.log*', '/var/log/dnf.rpm.log', '/var/log/yum.log', 'last -x', 'journalctl (unit messages)', '/lib/modules', '/boot', '/etc/sysctl.d', '/proc/sys', '/proc/self/mountinfo', 'stat', 'dmesg --raw', 'date +%z'],
+  tables: {
+    changes: {
+      title: `Changes in the look-back, newest first (key: time|kind|subject; the newest ${CHANGES_KEPT})`,
+      scope: 'event',
+      fields: {
+        at: gauge('when, Unix seconds (missing: no time is known)', 's'),
+        age: gauge('how long ago', 's'),
+        count: gauge('changes in this row (packages of one transaction)'),
+      },
+    },
+    change_sources: {
+      title: 'Inputs of the changes collector and whether each could be read',
+      scope: 'host',
+      partStatus: { what: 'change sources', name: 'source' },
+      fields: {},
+    },
+  },
+  async collect(src, ctx): Promise<TableOutcomes> {
+    const g = await gatherChanges(src, ctx);
+    return {
+      changes: ok(g.changes.map((c, i) => rowOf(c, g.now, i))),
+      change_sources: ok(
+        g.status.map((s) => ({
+          key: s.name,
+          labels: { source: s.name, status: s.outcome.status === 'ok' ? 'ok' : 'unavailable', reason: s.outcome.status === 'ok' ? '' : s.outcome.reason, code: s.outcome.status === 'ok' ? '' : s.outcome.code },
+          values: {},
+        })),
+      ),
+    };
+  },
+};

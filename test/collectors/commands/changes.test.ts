@@ -1,0 +1,235 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { changesCollector, gatherChanges } from '../../../collectors/commands/changes/collector.js';
+import { localTime, parseAptHistory, parseDnfRpmLog, parseDpkgLog, parseYumLog } from '../../../collectors/commands/changes/packages.js';
+import { compareKernelRelease, installedKernels, parseJournalUnits, parseLastBoots, parseStatBirth, parseSysctlConf, sysctlPath } from '../../../collectors/commands/changes/system.js';
+import { commandKey } from '../../../src/core/source.js';
+import { fixtureTree } from '../../helpers/fixture-host.js';
+import { fuzzParser } from '../../helpers/fuzz.js';
+
+const fx = (name: string) => readFileSync(new URL(`../../fixtures/commands/changes/${name}`, import.meta.url));
+const text = (name: string) => fx(name).toString('utf8');
+const utc = (s: string) => Date.parse(s) / 1000;
+
+describe('package logs', () => {
+  it('reads dpkg.log install/upgrade lines with their time and versions, not status/configure lines', () => {
+    const r = parseDpkgLog(text('dpkg.log'), 0);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.events.length).toBe(25);
+    expect(r.value.skipped).toBe(0);
+    expect(r.value.events[0]).toEqual({ at: utc('2026-12-03T18:35:02Z'), action: 'install', name: 'atop', arch: 'amd64', to: '2.8.1-1+deb12u1' });
+    const up = r.value.events.find((e) => e.action === 'upgrade');
+    expect(up?.name).toBe('openssh-client');
+    expect(up?.from).toBe('1:9.2p1-2+deb12u6');
+    expect(up?.to).toBe('1:9.2p1-2+deb12u10');
+  });
+  it('applies the host offset: local 18:35:02 at +0100 is 17:35:02 UTC', () => {
+    const r = parseDpkgLog(text('dpkg.log'), 3600);
+    expect(r.ok && r.value.events[0]?.at).toBe(utc('2026-12-03T17:35:02Z'));
+  });
+  it('skips and counts garbage, truncated and binary lines, keeping the rest', () => {
+    const garbled = `${text('dpkg.log')}\u0000\u0000\u0000garbage\n2026-12-03 18:3\n2026-13-40 25:00:00 install x:amd64 <none> 1\n2026-12-03 18:40:00 install Bad!Name <none> 1.0\n`;
+    const r = parseDpkgLog(garbled, 0);
+    expect(r.ok && r.value.events.length).toBe(25);
+    expect(r.ok && r.value.skipped).toBe(4);
+  });
+  it('reads a gzip rotation as logrotate leaves it', () => {
+    const r = parseDpkgLog(gunzipSync(fx('dpkg.log.2.gz')).toString('utf8'), 0);
+    expect(r.ok && r.value.events.filter((e) => e.action === 'upgrade').length).toBe(2);
+    expect(r.ok && r.value.events[0]?.at).toBe(utc('2025-06-24T14:36:25Z'));
+  });
+  it('reads apt history transactions with their command line, counts and the packages asked for', () => {
+    const r = parseAptHistory(text('history.log'), 0);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.transactions.map((t) => t.at)).toEqual([utc('2026-05-09T07:28:46Z'), utc('2026-12-03T15:34:54Z'), utc('2026-12-03T18:35:01Z')]);
+    const last = r.value.transactions[2]!;
+    expect(last.end).toBe(utc('2026-12-03T18:36:11Z'));
+    expect(last.commandline).toContain('prometheus prometheus-node-exporter ansible');
+    expect(last.counts.upgrade).toBe(1);
+    expect(last.packages.upgrade).toEqual(['openssh-client']);
+    expect(last.packages.install).toContain('atop');
+    expect(r.value.transactions[0]!.packages.upgrade).toEqual(['tzdata']);
+  });
+  it('keeps an apt transaction cut short and skips lines outside any block', () => {
+    const r = parseAptHistory('Commandline: stray\n\nStart-Date: 2026-12-03  10:00:00\nCommandline: apt install x\nInstall: x:amd64 (1.0)\n', 0);
+    expect(r.ok && r.value.transactions.length).toBe(1);
+    expect(r.ok && r.value.transactions[0]?.end).toBeUndefined();
+    expect(r.ok && r.value.skipped).toBe(1);
+  });
+  it('reads dnf.rpm.log: one event per upgrade, the offset of each line, garbage counted', () => {
+    const r = parseDnfRpmLog(text('dnf.rpm.log'));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.events.map((e) => [e.action, e.name])).toEqual([['upgrade', 'curl'], ['upgrade', 'libcurl'], ['install', 'nginx'], ['remove', 'telnet']]);
+    expect(r.value.events[2]!.at).toBe(utc('2026-12-03T09:02:03Z'));
+    expect(r.value.events[0]!.to).toBe('7.76.1-31.el9');
+    expect(r.value.skipped).toBe(1);
+  });
+  it('reads yum.log with the year of now (last year for a date after now)', () => {
+    const now = utc('2026-12-03T12:00:00Z');
+    const r = parseYumLog(text('yum.log'), 0, now);
+    expect(r.ok && r.value.events.map((e) => [e.action, e.name])).toEqual([['install', 'httpd'], ['upgrade', 'openssl-libs'], ['remove', 'telnet']]);
+    expect(r.ok && r.value.events[0]?.at).toBe(utc('2026-12-03T08:01:02Z'));
+    expect(r.ok && r.value.skipped).toBe(1);
+    const jan = parseYumLog('Dec 31 23:00:00 Installed: x-1-1.x86_64\n', 0, utc('2027-01-01T01:00:00Z'));
+    expect(jan.ok && jan.value.events[0]?.at).toBe(utc('2026-12-31T23:00:00Z'));
+  });
+  it('rejects impossible dates', () => {
+    expect(localTime('2026-02-31', '10:00:00', 0)).toBe(utc('2026-03-03T10:00:00Z'));
+    expect(localTime('2026-00-10', '10:00:00', 0)).toBeUndefined();
+    expect(localTime('2026-01-10', '24:00:00', 0)).toBeUndefined();
+  });
+  it('never throws on random or mutated input', () => {
+    fuzzParser((t) => parseDpkgLog(t, 0), [text('dpkg.log')]);
+    fuzzParser((t) => parseAptHistory(t, 0), [text('history.log')]);
+    fuzzParser(parseDnfRpmLog, [text('dnf.rpm.log')]);
+    fuzzParser((t) => parseYumLog(t, 0, 1.8e9), [text('yum.log')]);
+  });
+});
+
+describe('system inputs', () => {
+  it('reads unit starts, failures and restarts from journal JSON; byte-array messages; skips the rest', () => {
+    const r = parseJournalUnits(text('journal-units.json'));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.events.map((e) => [e.unit, e.action, e.user])).toEqual([
+      ['nginx.service', 'started', false],
+      ['postgresql@15-main.service', 'failed', false],
+      ['postgresql@15-main.service', 'restart-scheduled', false],
+      ['pipewire.service', 'started', true],
+    ]);
+    expect(r.value.events[0]!.at).toBeCloseTo(1796311800.123456, 6);
+    expect(r.value.events[2]!.message).toBe('PostgreSQL restart');
+    expect(r.value.skipped).toBe(2);
+  });
+  it('reads boots and shutdowns from last -x, not logins or runlevels', () => {
+    const r = parseLastBoots(text('last-x.txt'));
+    expect(r.ok && r.value.map((b) => [b.kind, b.kernel, b.at])).toEqual([
+      ['reboot', '6.1.0-28-amd64', utc('2026-12-03T15:34:10Z')],
+      ['shutdown', '6.1.0-27-amd64', utc('2026-12-03T15:33:20Z')],
+      ['reboot', '6.1.0-27-amd64', utc('2026-11-20T08:00:00Z')],
+    ]);
+  });
+  it('orders kernel releases by their numbers', () => {
+    expect(compareKernelRelease('6.1.0-21-amd64', '6.1.0-18-amd64')).toBeGreaterThan(0);
+    expect(compareKernelRelease('6.10.0', '6.9.12')).toBeGreaterThan(0);
+    expect(compareKernelRelease('5.4', '5.4')).toBe(0);
+    expect(installedKernels(['6.1.0-18-amd64', '6.1.0-21-amd64', 'extramodules'], ['vmlinuz-6.1.0-9-amd64', 'config-6.1.0-18-amd64', 'grub'])).toEqual(['6.1.0-9-amd64', '6.1.0-18-amd64', '6.1.0-21-amd64']);
+  });
+  it('reads sysctl.d files: both separators, "-" prefixes, comments; skips globs and junk', () => {
+    const r = parseSysctlConf('# c\n; c\nnet.ipv4.ip_forward = 1\n-vm.swappiness=10\nnet/ipv4/conf/eth0.100/rp_filter = 2\nnet.ipv4.conf.*.rp_filter = 2\njunk line\nkernel.core_pattern = |/bin/x %p\n', '/etc/sysctl.d/x.conf');
+    expect(r.ok && r.value.settings.map((s) => [s.key, s.value, s.line])).toEqual([
+      ['net.ipv4.ip_forward', '1', 3],
+      ['vm.swappiness', '10', 4],
+      ['net.ipv4.conf.eth0/100.rp_filter', '2', 5],
+      ['kernel.core_pattern', '|/bin/x %p', 8],
+    ]);
+    expect(r.ok && r.value.skipped).toBe(1);
+    expect(sysctlPath('net.ipv4.conf.eth0/100.rp_filter')).toBe('/proc/sys/net/ipv4/conf/eth0.100/rp_filter');
+  });
+  it('reads stat birth times, NUL-separated, a path with a newline included', () => {
+    const r = parseStatBirth('1796323132 /tmp/a\n b\u00000 /\u00001796301699 /proc\u0000');
+    expect(r.ok && [...r.value]).toEqual([['/tmp/a\n b', 1796323132], ['/proc', 1796301699]]);
+    expect(parseStatBirth('garbage').ok).toBe(false);
+  });
+  it('never throws on random or mutated input', () => {
+    fuzzParser(parseJournalUnits, [text('journal-units.json')]);
+    fuzzParser(parseLastBoots, [text('last-x.txt')]);
+    fuzzParser((t) => parseSysctlConf(t, 'f'), ['vm.swappiness = 10\n']);
+    fuzzParser(parseStatBirth, ['1 /a\u00002 /b\u0000']);
+  });
+});
+
+describe('changes collector on a fixture host', () => {
+  const cmd = (c: string, args: string[], stdout: string) => ({ [`commands/${commandKey({ cmd: c, args })}.json`]: { stdout, stderr: '', exitCode: 0 } });
+  const btime = utc('2026-12-03T15:34:02Z');
+  const host = () =>
+    fixtureTree(
+      {
+        '/var/log/dpkg.log': text('dpkg.log'),
+        '/var/log/dpkg.log.1': text('dpkg.log.1'),
+        '/var/log/dpkg.log.2.gz': fx('dpkg.log.2.gz'),
+        '/var/log/wtmp': '',
+        '/var/log/apt/history.log': text('history.log'),
+        '/proc/stat': `cpu  1 2 3 4\nbtime ${btime}\n`,
+        '/proc/sys/kernel/osrelease': '6.1.0-27-amd64\n',
+        '/lib/modules/6.1.0-27-amd64/modules.dep': '',
+        '/lib/modules/6.1.0-28-amd64/modules.dep': '',
+        '/usr/lib/sysctl.d/50-default.conf': 'net.ipv4.conf.default.rp_filter = 2\n',
+        '/etc/sysctl.d/10-net.conf': 'net.ipv4.tcp_keepalive_time = 600\n',
+        '/proc/sys/net/ipv4/conf/default/rp_filter': '2\n',
+        '/proc/sys/net/ipv4/tcp_keepalive_time': '300\n',
+        '/proc/sys/vm/swappiness': '10\n',
+        '/proc/sys/net/ipv4/ip_forward': '0\n',
+        '/proc/self/mountinfo': '22 1 0:21 / /proc rw - proc proc rw\n30 1 0:30 / /srv/cache rw - tmpfs tmpfs rw\n31 1 8:1 / / rw - ext4 /dev/sda1 rw\n',
+      },
+      {
+        'clock.json': { changes: { monoMs: 1, wall: '2026-12-03T19:00:00.000Z' } },
+        ...cmd('date', ['+%z'], '+0000\n'),
+        ...cmd('gzip', ['-dc', '--', '/var/log/dpkg.log.2.gz'], gunzipSync(fx('dpkg.log.2.gz')).toString('utf8')),
+        ...cmd('last', ['-x', '--time-format', 'iso', 'reboot', 'shutdown'], text('last-x.txt')),
+        ...cmd('dmesg', ['--raw'], `<6>[    1.000000] Linux version\n<3>[ 3600.500000] Out of memory: Killed process 4242 (java) total-vm:1kB\n<4>[ 3610.000000] NETDEV WATCHDOG: eth0 (virtio_net): transmit queue 0 timed out\n`),
+        ...cmd('stat', ['--printf', '%W %n\\0', '--', '/srv/cache', '/'], `${utc('2026-12-03T18:50:00Z')} /srv/cache\u00000 /\u0000`),
+      },
+    );
+
+  it('orders packages, boots, a pending kernel, sysctls, mounts and kernel events by time, reading rotations only as far as the look-back needs', async () => {
+    const f = host();
+    try {
+      const g = await gatherChanges(f.source, { sampleIndex: 0 });
+      const seen = g.changes.map((c) => [c.kind, c.action, c.subject, c.at]);
+      expect(seen).toEqual([
+        ['kernel', 'reboot pending', '6.1.0-28-amd64', undefined],
+        ['sysctl', 'set at runtime', 'net.ipv4.tcp_keepalive_time', undefined],
+        ['sysctl', 'differs from default', 'vm.swappiness', undefined],
+        ['mount', 'mounted', '/srv/cache', utc('2026-12-03T18:50:00Z')],
+        ['package', 'install', 'apt-get install -y', utc('2026-12-03T18:35:01Z')],
+        ['kernel-event', 'net_watchdog', 'net watchdog', btime + 3610],
+        ['kernel-event', 'oom_kill', 'oom kill', btime + 3600.5],
+        ['package', 'install', 'apt-get install -y', utc('2026-12-03T15:34:54Z')],
+        // wtmp's boot record of this boot (8 s after btime) is the same boot: said once
+        ['boot', 'booted', '6.1.0-27-amd64', btime],
+        ['shutdown', 'shut down', '6.1.0-27-amd64', utc('2026-12-03T15:33:20Z')],
+      ]);
+      const apt = g.changes.find((c) => c.at === utc('2026-12-03T18:35:01Z'))!;
+      expect(apt.count).toBe(33);
+      expect(apt.detail).toContain('32 installed, 1 upgraded');
+      expect(g.changes.find((c) => c.kind === 'mount')?.scope).toBe('mount:/srv/cache');
+      // the 2025 rotation was read (dpkg.log.1 starts inside the look-back) but holds nothing recent
+      expect(g.status.find((s) => s.name === '/var/log/dpkg.log*')?.outcome).toEqual({ status: 'ok', value: 3 });
+      // no journal in this tree: said, not silent
+      expect(g.status.find((s) => s.name === 'journal (journalctl)')?.outcome.status).toBe('unavailable');
+    } finally {
+      f.cleanup();
+    }
+  });
+
+  it('a shorter look-back drops the older changes and stops at the first rotation that reaches before it (dpkg.log.1)', async () => {
+    const f = host();
+    try {
+      const g = await gatherChanges(f.source, { sampleIndex: 0, changes: { sinceSeconds: 3600 } });
+      expect(g.changes.filter((c) => c.at !== undefined).map((c) => c.kind)).toEqual(['mount', 'package']);
+      expect(g.status.find((s) => s.name === '/var/log/dpkg.log*')?.outcome).toEqual({ status: 'ok', value: 2 });
+    } finally {
+      f.cleanup();
+    }
+  });
+
+  it('makes rows with the time as a label and Unix seconds as a value', async () => {
+    const f = host();
+    try {
+      const out = await changesCollector.collect(f.source, { sampleIndex: 0 });
+      const rows = out.changes?.status === 'ok' ? out.changes.value : [];
+      const mount = rows.find((r) => r.labels?.kind === 'mount');
+      expect(mount?.labels?.time).toBe('2026-12-03T18:50:00.000Z');
+      expect(mount?.values.age).toBe(600);
+      const src = out.change_sources?.status === 'ok' ? out.change_sources.value : [];
+      expect(src.find((r) => r.key === 'journal (journalctl)')?.labels?.status).toBe('unavailable');
+    } finally {
+      f.cleanup();
+    }
+  });
+});
