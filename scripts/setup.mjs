@@ -48,6 +48,7 @@ const TEST_PACKAGES = {
   htop: 'reference for the TUI benchmark (CPU, RSS)',
   btop: 'reference for the TUI benchmark (CPU, RSS)',
   sosreport: 'reference for the snapshot benchmark (sos report --batch)',
+  'man-db': 'man -l renders diag man in tests',
   prometheus: 'a real Prometheus scrapes diag serve in a live test (started on a free port; promtool lints the exposition)',
   'prometheus-node-exporter': 'the serve benchmark measures node_exporter beside diag; its textfile collector reads --openmetrics files',
   'monitoring-plugins': "negate runs diag --nagios as a monitoring runner runs a plugin (the plugin conformance test)",

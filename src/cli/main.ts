@@ -4,13 +4,13 @@ import { diagVersion } from './version.js';
 import { fitHelp } from './help-format.js';
 
 /** A subcommand: its module is imported only when it runs, to keep startup fast. */
-interface Command {
+export interface Command {
   readonly summary: string;
   readonly load: () => Promise<{ run(argv: string[]): Promise<number>; HELP: string }>;
 }
 
 /** Every subcommand, in the order --help lists them. Adding one is one line here. */
-const COMMANDS: Readonly<Record<string, Command>> = {
+export const COMMANDS: Readonly<Record<string, Command>> = {
   run: { summary: 'judge the host with a playbook: diag run playbook <name> [--json | --markdown] [--window 1s] [--pid PID | --cgroup PATH]', load: () => import('./commands/run.js') },
   playbooks: { summary: 'list playbooks (and invalid playbook files with file, line and field)', load: () => import('./commands/playbooks.js') },
   metrics: { summary: 'list the metric catalogue playbooks refer to: diag metrics [PREFIX] [--json]', load: () => import('./commands/metrics.js') },
@@ -23,13 +23,15 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   probes: { summary: 'list BPF probes with availability, the hook in use and why not', load: () => import('./commands/probes.js') },
   serve: { summary: 'HTTP endpoint for Prometheus: /metrics (OpenMetrics), /report, /healthz: diag serve [--listen 127.0.0.1:9464]', load: () => import('./commands/serve.js') },
   fleet: { summary: "many hosts' reports side by side: shared findings vs outliers: diag fleet DIR|FILE...", load: () => import('./commands/fleet.js') },
+  man: { summary: 'print the manual page (roff), made from these help texts: diag man | man -l -', load: () => import('./commands/man.js') },
+  completion: { summary: 'print a shell completion script: diag completion bash|zsh|fish', load: () => import('./commands/completion.js') },
   probe: { summary: 'run one BPF probe: diag probe <name> [--duration 5s] [--json] [--pid PID | --cgroup PATH]', load: () => import('./commands/probe.js') },
 };
 
 export const EXIT_USAGE = 64;
 export const EXIT_SOFTWARE = 70;
 
-function help(): string {
+export function help(): string {
   const w = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   return `diag ${diagVersion()} - Linux troubleshooting: from "something is slow" to a named cause
 
