@@ -14,7 +14,7 @@ const STATUS = /\b(OK|WARNING|CRITICAL|UNKNOWN)\b/;
 let tui: TmuxTui;
 let hog: Planted;
 // unique per run (comm holds 15 bytes): a hog left by another run, or another file's plant, never matches the filter
-const HOG = `diagt-h${process.pid}`;
+const HOG = `diagt-h${(process.pid % 100000).toString(36)}${Math.random().toString(36).slice(2, 6)}`.slice(0, 15);
 
 beforeAll(async () => {
   if (need.skip) return;
