@@ -121,7 +121,10 @@ export function parseSoftnetStat(text: string, input = '/proc/net/softnet_stat')
     for (let c = 0; c < f.length && c < SOFTNET_COLUMNS.length; c++) {
       const t = f[c]!;
       if (!HEX.test(t)) return parseFail(input, `column ${c + 1} is not hexadecimal: ${JSON.stringify(t.slice(0, 20))}`, i + 1);
-      values[SOFTNET_COLUMNS[c]!] = parseInt(t, 16);
+      // The kernel prints 32-bit columns (%08x); a value JavaScript cannot hold exactly is
+      // missing, never rounded (as every counter past 2^53).
+      const v = parseInt(t, 16);
+      if (Number.isSafeInteger(v)) values[SOFTNET_COLUMNS[c]!] = v;
     }
     const fromKernel = values.cpu;
     const cpu = fromKernel ?? pos;

@@ -125,6 +125,15 @@ describe('parseSockstat', () => {
 });
 
 describe('parseSoftnetStat', () => {
+  it('leaves a column JavaScript cannot hold exactly missing (the kernel prints 32-bit columns)', () => {
+    const r = parseSoftnetStat('0a3f2c11 00000000 000000f3 00000000 00000000 00000000 00000000 00000000 00000000 00000000\n0b12aa0700000012 00000044 00000000 00000000 00000000 00000000 00000000 00000000 00000000\n');
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value[0]!.values.processed).toBe(0x0a3f2c11);
+    expect(r.value[1]!.values.processed).toBeUndefined();
+    expect(r.value[1]!.values.dropped).toBe(0x44);
+  });
+
   it('reads 15 columns (6.18) with the CPU number from the kernel', () => {
     const r = parseSoftnetStat(softnet.v618);
     expect(r.ok).toBe(true);
