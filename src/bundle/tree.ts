@@ -88,16 +88,7 @@ export class MemoryTreeSource implements Source {
     };
     const through = opts.capture ? { ...opts.capture, store: (entries: readonly TreeEntry[]) => entries.forEach(([p, c]) => this.captured.set(p, c)) } : undefined;
     this.bpf = new TreeBpf({ text, bytes }, this.description, through);
-    for (const p of tree.files.keys()) {
-      const parts = p.split('/').slice(1);
-      let dir = '/';
-      for (const part of parts) {
-        let set = this.children.get(dir);
-        if (!set) this.children.set(dir, (set = new Set()));
-        set.add(part);
-        dir = dir === '/' ? `/${part}` : `${dir}/${part}`;
-      }
-    }
+    for (const p of tree.files.keys()) addToListing(this.children, p.split('/').slice(1));
     // Processes held as records are folders of /proc, as their files would be.
     const procs = this.meta.procs;
     if (procs && procs.size > 0) {
@@ -156,5 +147,16 @@ export class MemoryTreeSource implements Source {
   /** The files of the BPF captures made through this source while a snapshot was taken. */
   capturedEntries(): TreeEntry[] {
     return [...this.captured];
+  }
+}
+
+/** Record a file's path (its components below the root) in a directory -> names listing, as readdir of the written tree lists it. */
+export function addToListing(children: Map<string, Set<string>>, parts: readonly string[]): void {
+  let dir = '/';
+  for (const part of parts) {
+    let set = children.get(dir);
+    if (!set) children.set(dir, (set = new Set()));
+    set.add(part);
+    dir = dir === '/' ? `/${part}` : `${dir}/${part}`;
   }
 }

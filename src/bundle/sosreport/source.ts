@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { notCaptured, ok, unavailable, type Outcome } from '../../core/outcome.js';
 import type { Clock, CommandResult, CommandSpec, Source, StatFs } from '../../core/source.js';
 import { treePath } from '../../core/tree-meta.js';
+import { addToListing } from '../tree.js';
 import { sosCommandFor } from './commands.js';
 import { SOS_MARKER, type SosTree } from './archive.js';
 
@@ -30,14 +31,7 @@ export class SosreportSource implements Source {
   ) {
     this.description = `sosreport ${label}`;
     for (const p of [...tree.files.keys(), ...tree.links.keys()]) {
-      const parts = p.split('/');
-      let dir = '/';
-      for (const part of parts) {
-        let set = this.children.get(dir);
-        if (!set) this.children.set(dir, (set = new Set()));
-        set.add(part);
-        dir = dir === '/' ? `/${part}` : `${dir}/${part}`;
-      }
+      addToListing(this.children, p.split('/'));
       if (p.startsWith(`${SOS_MARKER}/`)) {
         const base = posix.basename(p);
         // First plugin folder in sorted order wins, so the choice does not depend on archive order.
