@@ -9,6 +9,8 @@ export default defineConfig({
     // compare against reference tools on the same 2-core host: running them in parallel would
     // disturb the measurements, so files run one at a time.
     fileParallelism: false,
+    // every file must end what it started: a leak is named (and fails in CI)
+    setupFiles: ['./test/helpers/leak-check.ts'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],
     // `npm test` runs with --coverage: V8's own counters (no instrumentation; measured on the
     // procfs unit tests: +27 % CPU time, 145 s -> 188 s on the shared 2-CPU host),

@@ -9,15 +9,20 @@ export default class SummaryReporter implements Reporter {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
+    let fileErrors = 0;
     for (const m of testModules) {
+      let failedHere = 0;
       for (const t of m.children.allTests()) {
         const s = t.result().state;
         if (s === 'passed') passed++;
-        else if (s === 'failed') failed++;
+        else if (s === 'failed') failedHere++;
         else skipped++;
       }
-      if (m.state() === 'failed' && [...m.children.allTests()].length === 0) failed++;
+      failed += failedHere;
+      // a file can fail outside its tests: an import error, a hook (the leak check) that threw
+      if (m.state() === 'failed' && failedHere === 0) fileErrors++;
     }
-    process.stdout.write(`\nTests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    const errors = fileErrors ? `, ${fileErrors} file(s) failed outside their tests` : '';
+    process.stdout.write(`\nTests: ${passed} passed, ${failed} failed, ${skipped} skipped${errors}\n`);
   }
 }

@@ -136,7 +136,9 @@ describe.skipIf(need.skip)('the first screen names the culprits', () => {
     }
     expect(selectedText(tui.capture({ escapes: true }), 2)).toContain(`cgroup /${NAME}`);
     tui.keys('Enter');
-    const p = await tui.waitFor(/Processes sort:cpu/, 'the process list', 10_000);
+    // the list and the footer's message come in one state, but the terminal is drawn line by
+    // line: a capture taken mid-draw can show the new list above the old footer
+    const p = await tui.waitFor((x) => /Processes sort:cpu/.test(x) && /culprit 1 of "/.test(x), 'the process list and the message naming the culprit', 10_000);
     const sel = selectedText(tui.capture({ escapes: true }), 2) ?? '';
     expect(loops).toContain(/^\s*(\d+) /.exec(sel)?.[1]);
     expect(p).toMatch(/culprit 1 of "/);
