@@ -29,8 +29,10 @@ const SECRETS = {
 function plant(argv0: string, args: string[], env: Record<string, string> = {}): ChildProcess {
   // bash keeps its arguments in its argv (/proc/PID/cmdline) while it sleeps ("; :" stops it
   // from exec'ing sleep); exec -a sets argv[0] to the program name we pretend to be.
+  // detached: a session of its own, so the clean-up ends the sleep with the bash that waits on it
   const c = spawn('bash', ['-c', 'exec -a "$0" /bin/bash -c "sleep 60; :" "$@"', argv0, ...args], {
     stdio: 'ignore',
+    detached: true,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
   });
   children.push(c);
@@ -86,7 +88,13 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(() => {
-  for (const c of children) if (c.pid && c.exitCode === null) c.kill('SIGKILL');
+  for (const c of children) {
+    try {
+      if (c.pid) process.kill(-c.pid, 'SIGKILL');
+    } catch {
+      // the session is gone already
+    }
+  }
   rmSync(work, { recursive: true, force: true });
 });
 

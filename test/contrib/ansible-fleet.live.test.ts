@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,29 @@ function canConnect(host: string, port: number): Promise<true | undefined> {
       resolve(undefined);
     });
   });
+}
+
+function childrenOf(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
 }
 
 describe.skipIf(req.skip)('ansible runs diag on three sshd hosts; diag fleet names the outlier', () => {
@@ -117,6 +140,8 @@ describe.skipIf(req.skip)('ansible runs diag on three sshd hosts; diag fleet nam
 
   afterAll(async () => {
     await work.stop();
+    // sshd's per-connection processes (their own sessions) are its children until it stops
+    for (const s of sshd) for (const pid of childrenOf(s.child.pid)) killQuietly(pid);
     for (const s of sshd) await s.stop();
     for (const h of HOSTS) {
       shQuiet('ip', ['link', 'del', h.rootIf]);
@@ -159,6 +184,9 @@ describe.skipIf(req.skip)('ansible runs diag on three sshd hosts; diag fleet nam
       ANSIBLE_NOCOLOR: '1',
       ANSIBLE_FORKS: '3',
       ANSIBLE_PIPELINING: 'True',
+      // no ControlPersist master: it would keep an ssh and a per-connection sshd running for
+      // 60 s after the play (left behind when the test ends)
+      ANSIBLE_SSH_ARGS: '-o ControlMaster=no',
     };
     const play = spawnSync('timeout', ['-s', 'KILL', '420', 'ansible-playbook', '-i', join(tmp, 'inventory.ini'), join(ROOT, 'contrib/ansible/diag-fleet.yml')], { encoding: 'utf8', env, maxBuffer: 16 * 1024 * 1024 });
     expect(play.status, `${play.stdout}\n${play.stderr}`).toBe(0);
