@@ -125,6 +125,13 @@ export interface Collector {
   readonly tables: Readonly<Record<string, TableSpec>>;
   /** Honours `CollectContext.netnsPid` (can observe another network namespace: `--netns`). */
   readonly netns?: boolean;
+  /**
+   * Measures how busy the whole host is (CPU time, pressure stalls): diag's own reads during a
+   * window (the read-once collectors and the commands they run) would count in it, so on a
+   * live host its first reading is taken again once they are done, when enough of the window
+   * is left (Sampler.window). Its window is then diag's sleep alone.
+   */
+  readonly hostLoad?: boolean;
   collect(src: Source, ctx: CollectContext): TableOutcomes | Promise<TableOutcomes>;
 }
 

@@ -87,6 +87,31 @@ describe('Sampler.window', () => {
     expect(w.second.clock.monoMs - w.first.clock.monoMs).toBe(1000);
   });
 
+  it('reads a host-load collector again after the read-once collectors, so its window holds only the wait', async () => {
+    const clock = new FakeClock();
+    const log: Ran[] = [];
+    const load = { ...logging('load', 'counter', clock, log, 10), hostLoad: true };
+    const levels = logging('levels', 'gauge', clock, log, 200);
+    const w = await new Sampler(fakeSource('host', clock, false), { clock }).window([load, levels], 1000, { once: (c) => !needsWindow(c) });
+    expect(log.map((r) => [r.id, r.index, r.at])).toEqual([
+      ['load', 0, 0],
+      ['levels', 1, 10],
+      ['load', 0, 210],
+      ['load', 1, 1000],
+    ]);
+    const retaken = w.first.collectors.load;
+    expect(retaken?.status === 'ok' ? retaken.value.clock.monoMs : undefined).toBe(210);
+    // too little of the window left (under 40 %): the first reading stands
+    const late = new FakeClock();
+    const lateLog: Ran[] = [];
+    await new Sampler(fakeSource('host', late, false), { clock: late }).window([{ ...logging('load', 'counter', late, lateLog, 10), hostLoad: true }, logging('levels', 'gauge', late, lateLog, 700)], 1000, { once: (c) => !needsWindow(c) });
+    expect(lateLog.map((r) => [r.id, r.index, r.at])).toEqual([
+      ['load', 0, 0],
+      ['levels', 1, 10],
+      ['load', 1, 1000],
+    ]);
+  });
+
   it('starts the second sample windowMs after the start of the first, however long the first took', async () => {
     const clock = new FakeClock();
     const log: Ran[] = [];

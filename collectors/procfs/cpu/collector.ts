@@ -38,6 +38,7 @@ export const cpuCollector: Collector = {
   id: 'cpu',
   title: 'CPU time, scheduler counters, load average and pressure',
   origin: 'procfs',
+  hostLoad: true,
   resources: ['cpu'],
   inputs: ['/proc/stat', '/proc/loadavg', '/proc/pressure/cpu', '/proc/pressure/memory', '/proc/pressure/io'],
   tables: {
