@@ -1,14 +1,39 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Two groups of test files, one after the other:
+ *  - "shared": unit tests, fixture tests and live tests that check what they made themselves
+ *    (bundles, archives, CLI output, redaction): two files at a time;
+ *  - "exclusive": files that plant load and judge the host (scenarios, the TUI in tmux, BPF and
+ *    collector live tests that compare with reference tools over the same window): one file at a
+ *    time, nothing else running, since other tests' work would be real load diag is right to see.
+ * A file is exclusive when it lives under test/scenarios/, is a collector's live test
+ * (test/collectors/**\/*live.test.ts), or uses a helper that drives or judges the live host
+ * (TmuxTui, quietHost, runDiag, Workloads). A new test that does so lands in the right group
+ * without a list to keep.
+ */
+const EXCLUSIVE_USES = /\b(TmuxTui|quietHost|runDiag\(|new Workloads)\b/;
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => join(dir, f));
+}
+
+function exclusive(file: string): boolean {
+  if (file.startsWith('test/scenarios/')) return true;
+  if (file.startsWith('test/collectors/') && /live\.test\.ts$/.test(file)) return true;
+  return EXCLUSIVE_USES.test(readFileSync(file, 'utf8'));
+}
+
+const EXCLUSIVE = testFiles('test').filter(exclusive);
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Live tests plant real faults in kernel objects (namespaces, cgroups, loop devices) and
-    // compare against reference tools on the same 2-core host: running them in parallel would
-    // disturb the measurements, so files run one at a time.
-    fileParallelism: false,
     // every file must end what it started: a leak is named (and fails in CI)
     setupFiles: ['./test/helpers/leak-check.ts'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],
@@ -22,5 +47,28 @@ export default defineConfig({
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
     },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'shared',
+          include: ['test/**/*.test.ts'],
+          exclude: EXCLUSIVE,
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'exclusive',
+          include: EXCLUSIVE,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+          // the leak check counts every new process as this file's: nothing else runs now
+          env: { DIAG_TEST_EXCLUSIVE: '1' },
+        },
+      },
+    ],
   },
 });

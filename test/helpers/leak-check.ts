@@ -9,7 +9,11 @@ import { afterAll, beforeAll } from 'vitest';
  * first screen) would be right to report. In CI a leak fails the file; elsewhere it is printed.
  *
  * Processes are told apart by PID and start time (a PID can be reused). Kernel threads (children
- * of kthreadd) are not tests' processes.
+ * of kthreadd) are not tests' processes. Files of the "shared" group run two at a time: there a
+ * process is this file's only when its environment carries this worker's VITEST_POOL_ID (one a
+ * test started with an environment of its own cannot be told apart, and is left out); in the
+ * "exclusive" group (DIAG_TEST_EXCLUSIVE, vitest.config.ts) nothing else runs, and every new
+ * process is the file's.
  */
 
 interface Proc { readonly key: string; readonly pid: number; readonly ppid: number; readonly sid: number; readonly cmd: string }
@@ -50,6 +54,19 @@ function ancestors(): Set<number> {
   return s;
 }
 
+const POOL = process.env.VITEST_POOL_ID;
+const EXCLUSIVE = process.env.DIAG_TEST_EXCLUSIVE === '1';
+
+/** Started by this worker (its pool id in the environment), or by anyone when this file runs alone. */
+function ours(pid: number): boolean {
+  if (EXCLUSIVE) return true;
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`VITEST_POOL_ID=${POOL ?? ''}`);
+  } catch {
+    return false;
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let before = new Set<string>();
 
@@ -64,7 +81,7 @@ afterAll(async () => {
   for (let i = 0; i < 25; i++) {
     // vitest's own helpers (its other workers, a transform service) are children of the
     // runner, not of this worker: not the file's
-    left = scan().filter((p) => !before.has(p.key) && !mine.has(p.pid) && !(mine.has(p.ppid) && p.ppid !== process.pid));
+    left = scan().filter((p) => !before.has(p.key) && !mine.has(p.pid) && !(mine.has(p.ppid) && p.ppid !== process.pid) && ours(p.pid));
     if (left.length === 0) return;
     await sleep(200);
   }
