@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,18 @@ async function member(name: string): Promise<number> {
   }
   throw new Error(`process ${pid} never entered ${name}`);
 }
+/**
+ * The namespace's own counters read without diag's parsers: lo's received packets
+ * (/proc/PID/net/dev, first number after "lo:") and TCP OutRsts (/proc/PID/net/snmp, the value
+ * under the "OutRsts" header of the Tcp lines). Only our traffic moves them: exact references.
+ */
+function reference(pid: number): { rxPackets: number; outRsts: number } {
+  const dev = readFileSync(`/proc/${pid}/net/dev`, 'utf8').split('\n').find((l) => l.trim().startsWith('lo:'))!;
+  const rxPackets = Number(dev.split(':')[1]!.trim().split(/\s+/)[1]);
+  const tcp = readFileSync(`/proc/${pid}/net/snmp`, 'utf8').split('\n').filter((l) => l.startsWith('Tcp:'));
+  const outRsts = Number(tcp[1]!.split(/\s+/)[tcp[0]!.split(/\s+/).indexOf('OutRsts')]);
+  return { rxPackets, outRsts };
+}
 const inodeOf = (pid: number) => /^net:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/ns/net`))![1]!;
 
 describe.skipIf(req.skip)('namespaces collector on live network namespaces', () => {
@@ -77,12 +89,14 @@ describe.skipIf(req.skip)('namespaces collector on live network namespaces', () 
     const name = `${PREFIX}-1`;
     const pid = await member(name);
     const inode = inodeOf(pid);
+    const before = reference(pid);
     const first = await collectSample([namespacesCollector], src, { sampleIndex: 0 });
     // connection attempts to a closed port on the namespace's own loopback: SYN + RST on lo
     const r = spawnSync('ip', ['netns', 'exec', name, 'bash', '-c', 'for i in 1 2 3 4 5; do (exec 3<>/dev/tcp/127.0.0.1/9) 2>/dev/null; done; true'], { timeout: 10_000 });
     expect(r.status).toBe(0);
     await sleep(50);
     const second = await collectSample([namespacesCollector], src, { sampleIndex: 1 });
+    const after = reference(pid);
     const m = deriveModel([namespacesCollector], { first, second });
     const get = (t: string, key: string): ModelRow => {
       const o = m.tables[t]!.rows;
@@ -98,8 +112,11 @@ describe.skipIf(req.skip)('namespaces collector on live network namespaces', () 
     expect(ns.values.procs).toBeGreaterThanOrEqual(1);
     const lo = get('netns_netdev', `${inode}/lo`);
     expect(lo.labels).toMatchObject({ netns: inode, interface: 'lo', netns_name: name });
-    expect(lo.deltas.rx_packets).toBeGreaterThanOrEqual(10);
-    expect(get('netns_tcp', inode).deltas.OutRsts).toBeGreaterThanOrEqual(5);
+    // exactly the namespace's own counters (the host's lo moves too, and must not be read here)
+    expect(after.rxPackets - before.rxPackets).toBeGreaterThanOrEqual(10);
+    expect(lo.deltas.rx_packets).toBe(after.rxPackets - before.rxPackets);
+    expect(after.outRsts - before.outRsts).toBe(5);
+    expect(get('netns_tcp', inode).deltas.OutRsts).toBe(after.outRsts - before.outRsts);
     // the host's namespace did not see those packets on its own lo as ours
     const hostNet = inodeOf(process.pid);
     expect(get('namespaces', `net:${hostNet}`).labels.self).toBe('yes');
