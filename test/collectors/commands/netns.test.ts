@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mapLimited, Semaphore, withCommandLimit } from '../../../collectors/commands/limit.js';
 import { acrossNetns, filesUnreachable, isValidPid, netnsEntry, listNetns, netnsInode, netnsOfPid, netnsStatusTable, procNetPath, type NetnsTarget } from '../../../collectors/commands/netns.js';
 import { runTool } from '../../../collectors/commands/command.js';
@@ -145,6 +145,20 @@ describe('netns helpers', () => {
 });
 
 describe('acrossNetns', () => {
+  // timeouts and the budget on a fake clock: the outcome never depends on the runner's load
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  /** Run a collection to its end on the fake clock. */
+  const settle = async <T,>(p: Promise<T>): Promise<T> => {
+    let done = false;
+    void p.finally(() => (done = true));
+    for (let i = 0; i < 1000 && !done; i++) await vi.advanceTimersByTimeAsync(10);
+    return p;
+  };
   const targets: NetnsTarget[] = [
     { inode: '100', pid: 1, self: true },
     { inode: '200', pid: 20, self: false },
@@ -170,7 +184,7 @@ describe('acrossNetns', () => {
     const { src, stats } = slowSource(1);
     const c = acrossNetns(fake, targets, { perNetnsTimeoutMs: 100 });
     expect(Object.keys(c.tables)).toEqual(['fake_rows', netnsStatusTable('fake')]);
-    const out = await c.collect(src, { sampleIndex: 0 });
+    const out = await settle(Promise.resolve(c.collect(src, { sampleIndex: 0 })));
     expect(out.fake_rows).toEqual({ status: 'ok', value: [{ key: '100/k', labels: { netns: '100', pid: 'self' }, values: { v: 1 } }] });
     expect(stats.specs.map((s) => s.netnsPid)).toEqual([undefined, 20, 30]);
     const st = out[netnsStatusTable('fake')]!;
@@ -181,7 +195,7 @@ describe('acrossNetns', () => {
   it('skips namespaces once the overall budget is spent, and says so', async () => {
     const { src } = slowSource(100);
     const many = Array.from({ length: 6 }, (_, i): NetnsTarget => ({ inode: String(1000 + i), pid: 1000 + i, self: false }));
-    const out = await acrossNetns(fake, many, { concurrency: 1, budgetMs: 150 }).collect(src, { sampleIndex: 0 });
+    const out = await settle(Promise.resolve(acrossNetns(fake, many, { concurrency: 1, budgetMs: 150 }).collect(src, { sampleIndex: 0 })));
     const st = out[netnsStatusTable('fake')]!;
     const statuses = st.status === 'ok' ? st.value.map((r) => r.labels?.status) : [];
     // the first starts at once; the sixth cannot start before 500 ms, well past the budget
@@ -191,7 +205,7 @@ describe('acrossNetns', () => {
   });
   it('is unavailable for a table no namespace could give', async () => {
     const { src } = slowSource(0);
-    const out = await acrossNetns(fake, [targets[1]!]).collect(src, { sampleIndex: 0 });
+    const out = await settle(Promise.resolve(acrossNetns(fake, [targets[1]!]).collect(src, { sampleIndex: 0 })));
     expect(out.fake_rows).toEqual({ status: 'unavailable', code: 'unsupported', reason: 'not supported here' });
   });
 });
