@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MASK } from '../../src/bundle/redact.js';
+import { cgroupDirs } from '../helpers/cgroup-fs.js';
 import { liveRequirement } from '../helpers/capabilities.js';
 import { diag } from '../helpers/diag-cli.js';
 import { bundleProcFile } from '../helpers/bundle-files.js';
@@ -90,8 +91,8 @@ describe.skipIf(req.skip)('a default snapshot of a host carrying the secrets cor
     for (const e of byPlace('cgroup')) {
       const c = sleeper(`${PREFIX}-cg`, 'read x', []);
       children.push({ c, entry: e });
-      for (const root of ['/sys/fs/cgroup/memory', '/sys/fs/cgroup/cpu', '/sys/fs/cgroup/unified']) {
-        const dir = `${root}/${e.name}`;
+      // the hierarchies as /proc/self/mountinfo has them (v1 controllers or v2), not a fixed layout
+      for (const dir of cgroupDirs(['memory', 'cpu'], e.name!)) {
         try {
           mkdirSync(dir);
         } catch {
