@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +63,41 @@ function agent(ns: string, args: string[]): Promise<ChildProcess> {
 /** Run a bounded agent mode to completion (sending). */
 const send = (ns: string, args: string[]) => inNs(ns, process.execPath, [AGENT, ...args]);
 
+/**
+ * UDP counters of the namespace of `pid`, read without diag's parsers (/proc/PID/net/snmp, the
+ * value under each header of the Udp lines): SndbufErrors counts each datagram a qdisc dropped on
+ * send (the kernel turns the qdisc's drop into that counter and tells the sender nothing),
+ * NoPorts each one that arrived at a port nobody listens on.
+ */
+function udp(pid: number): { sndbufErrors: number; noPorts: number } {
+  const lines = readFileSync(`/proc/${pid}/net/snmp`, 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+  const head = lines[0]!.split(/\s+/);
+  const vals = lines[1]!.split(/\s+/);
+  return { sndbufErrors: Number(vals[head.indexOf('SndbufErrors')]), noPorts: Number(vals[head.indexOf('NoPorts')]) };
+}
+
+/** ICMP destination-unreachable messages the namespace of `pid` sent (Icmp OutDestUnreachs). */
+function icmpUnreach(pid: number): number {
+  const lines = readFileSync(`/proc/${pid}/net/snmp`, 'utf8').split('\n').filter((l) => l.startsWith('Icmp:'));
+  return Number(lines[1]!.split(/\s+/)[lines[0]!.split(/\s+/).indexOf('OutDestUnreachs')]);
+}
+
+/** Polls until `cond` holds (a queue drained), failing with `what` after 10 s. */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The count the agent's udp-flood prints ("sent N"). */
+function sentCount(out: string): number {
+  const m = /^sent (\d+)$/m.exec(out);
+  if (!m) throw new Error(`the agent did not say what it sent: ${out}`);
+  return Number(m[1]);
+}
+
 const src = new LiveSource();
 let pidA = 0;
 let pidB = 0;
@@ -119,11 +155,25 @@ describe.skipIf(need.skip)('command collectors in namespaces made by the test (l
   });
 
   it('sees the tbf qdisc drop packets on the veth in namespace A, and only there', async () => {
-    const rows = await window(qdiscsCollector, pidA, 'qdiscs', () => void send(NS_A, ['udp-flood', ADDR_B, '7', '400']));
+    // the neighbour resolved before the window: no datagram waits for (or is lost to) ARP in it
+    inNs(NS_A, 'ping', ['-c', '1', '-W', '2', ADDR_B]);
+    const a0 = udp(pidA);
+    const b0 = udp(pidB);
+    let sent = 0;
+    const rows = await window(qdiscsCollector, pidA, 'qdiscs', async () => {
+      // 400 ms of 1000-byte datagrams as fast as they go; the agent says how many it sent
+      sent = sentCount(send(NS_A, ['udp-flood', ADDR_B, '7', '400']));
+      // every datagram either dropped by the qdisc or arrived at B's closed port 7: the queue drained
+      await until(() => udp(pidA).sndbufErrors - a0.sndbufErrors + (udp(pidB).noPorts - b0.noPorts) >= sent, 'the tbf queue to drain');
+    });
     const tbf = rows.find((r) => r.labels.dev === IF_A && r.labels.kind === 'tbf');
     expect(tbf, JSON.stringify(rows.map((r) => r.key))).toBeDefined();
     expect(tbf!.key).toBe(`${IF_A} 1: root`);
-    expect(tbf!.deltas.drops).toBeGreaterThan(0);
+    // exactly the datagrams the kernel refused on send, and the 400 sent less those that arrived
+    const dropped = udp(pidA).sndbufErrors - a0.sndbufErrors;
+    expect(dropped).toBeGreaterThan(0);
+    expect(tbf!.deltas.drops).toBe(dropped);
+    expect(tbf!.deltas.drops).toBe(sent - (udp(pidB).noPorts - b0.noPorts));
     expect(tbf!.deltas.packets).toBeGreaterThan(0);
     expect(tbf!.values.drop_pct).toBeGreaterThan(0);
     // diag's own namespace has no such device
@@ -133,11 +183,24 @@ describe.skipIf(need.skip)('command collectors in namespaces made by the test (l
   });
 
   it('sees which htb class drops in namespace C', async () => {
-    const rows = await window(qdiscsCollector, pidC, 'qdisc_classes', () => void send(NS_C, ['udp-flood', '127.0.0.1', '7', '300']));
+    const c0 = udp(pidC);
+    const i0 = icmpUnreach(pidC);
+    const rows = await window(qdiscsCollector, pidC, 'qdisc_classes', async () => {
+      const sent = sentCount(send(NS_C, ['udp-flood', '127.0.0.1', '7', '300']));
+      await until(() => {
+        const c = udp(pidC);
+        return c.sndbufErrors - c0.sndbufErrors + (c.noPorts - c0.noPorts) >= sent;
+      }, 'the htb class to drain');
+    });
     const cls = rows.find((r) => r.key === 'lo 1:20');
     expect(cls, JSON.stringify(rows.map((r) => r.key))).toBeDefined();
     expect(cls!.labels).toMatchObject({ kind: 'htb', leaf: '20:', parent: 'root' });
-    expect(cls!.deltas.drops).toBeGreaterThan(0);
+    // the UDP datagrams refused on send, plus any of the port-unreachable replies (which cross
+    // the same lo and class) that the class dropped too
+    const dropped = udp(pidC).sndbufErrors - c0.sndbufErrors;
+    expect(dropped).toBeGreaterThan(0);
+    expect(cls!.deltas.drops).toBeGreaterThanOrEqual(dropped);
+    expect(cls!.deltas.drops).toBeLessThanOrEqual(dropped + (icmpUnreach(pidC) - i0));
   });
 
   it('sees the nftables drop rule in namespace A count exactly the datagrams sent to it', async () => {
