@@ -1,5 +1,5 @@
 import type { ProbeDefinition } from './probe.js';
-import { expectDump } from './dump.js';
+import { expectDump, u64Exact } from './dump.js';
 import { histogramFromCounts, MAX_SLOTS, percentileUpperBound, type Log2Histogram } from './histogram.js';
 import { structLayout } from './layout.js';
 import { LATENCY_FIELDS, latencyValues, RUN_FIELDS, runValues } from './tables.js';
@@ -35,7 +35,7 @@ export function decodeBioHist(d: BpfMapDump): Map<number, number[]> {
     const dev = d.keys.readUInt32LE(i * d.keySize + m.dev.offset);
     const slot = d.keys.readUInt32LE(i * d.keySize + m.slot.offset);
     if (slot >= MAX_SLOTS) continue;
-    const count = Number(d.values.readBigUInt64LE(i * d.valueStride));
+    const count = u64Exact(d.values, i * d.valueStride);
     const counts = per.get(dev) ?? [];
     counts[slot] = (counts[slot] ?? 0) + count;
     per.set(dev, counts);

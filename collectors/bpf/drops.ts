@@ -1,7 +1,7 @@
 import type { ProbeDefinition } from './probe.js';
 import type { NativeAddon } from './addon.js';
 import { ETH_PROTOCOLS } from './addresses.js';
-import { expectDump } from './dump.js';
+import { expectDump, u64Exact } from './dump.js';
 import { kernelSymbol, type KernelSymbols } from './kallsyms.js';
 import { structLayout } from './layout.js';
 import { RUN_FIELDS, runValues } from './tables.js';
@@ -58,7 +58,7 @@ export function decodeDrops(d: BpfMapDump, reasons: Map<number, string>, syms: S
       location: nameOf(syms, location) ?? `0x${location.toString(16)}`,
       netns: k.readUInt32LE(m.netns.offset),
       protocol: ETH_PROTOCOLS[proto] ?? `0x${proto.toString(16).padStart(4, '0')}`,
-      count: Number(d.values.readBigUInt64LE(i * d.valueStride)),
+      count: u64Exact(d.values, i * d.valueStride),
     });
   }
   return out.sort((a, b) => b.count - a.count);

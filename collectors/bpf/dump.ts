@@ -22,3 +22,14 @@ export function expectDump(maps: Readonly<Record<string, BpfMapDump>>, map: stri
 /** Value stride of a per-CPU map of u64 values. */
 export const perCpuU64 = (ncpus: number): number => 8 * ncpus;
 
+
+/**
+ * A u64 count or sum at `at` as an exact number: a kernel's counter of events or nanoseconds
+ * within one probe run never reaches 2^53, so a value past it comes from a damaged or forged
+ * capture and is refused (BpfDecodeError), never rounded.
+ */
+export function u64Exact(buf: Buffer, at: number): number {
+  const v = buf.readBigUInt64LE(at);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new BpfDecodeError(`a count of ${v} at byte ${at} is past 2^53: not a value a probe run can reach`);
+  return Number(v);
+}

@@ -1,5 +1,5 @@
 import type { ProbeDefinition } from './probe.js';
-import { expectDump } from './dump.js';
+import { expectDump, u64Exact } from './dump.js';
 import { cString } from './cstring.js';
 import { structLayout } from './layout.js';
 import { foldedLines, stacksById, UserSymbolizer, type ProfileStack } from './profile.js';
@@ -71,8 +71,8 @@ export function decodeOffcpu(d: BpfMapDump): OffcpuKey[] {
       ustack: k.readInt32LE(m.ustack.offset),
       state: k.readUInt32LE(m.state.offset),
       comm: cString(k, m.comm.offset, m.comm.size),
-      totalNs: Number(val.readBigUInt64LE(v.total_ns.offset)),
-      count: Number(val.readBigUInt64LE(v.count.offset)),
+      totalNs: u64Exact(val, v.total_ns.offset),
+      count: u64Exact(val, v.count.offset),
     });
   }
   return out;

@@ -1,5 +1,5 @@
 import type { ProbeDefinition } from './probe.js';
-import { expectDump } from './dump.js';
+import { expectDump, u64Exact } from './dump.js';
 import { cString } from './cstring.js';
 import { structLayout } from './layout.js';
 import { elfSymbolAt, readElfSymbols, type ElfSymbols } from './elf.js';
@@ -33,7 +33,7 @@ export function decodeSampleKeys(d: BpfMapDump): Array<SampleKey & { count: numb
       kstack: k.readInt32LE(m.kstack.offset),
       ustack: k.readInt32LE(m.ustack.offset),
       comm: cString(k, m.comm.offset, m.comm.size),
-      count: Number(d.values.readBigUInt64LE(i * d.valueStride)),
+      count: u64Exact(d.values, i * d.valueStride),
     });
   }
   return out;

@@ -1,5 +1,5 @@
 import type { ProbeDefinition } from './probe.js';
-import { expectDump, perCpuU64 } from './dump.js';
+import { expectDump, perCpuU64, u64Exact } from './dump.js';
 import { histogramFromCounts, histogramFromPerCpuArray, MAX_SLOTS, percentileUpperBound, type Log2Histogram } from './histogram.js';
 import { structLayout } from './layout.js';
 import { bucketRows, LATENCY_FIELDS, latencyValues, RUN_FIELDS, runValues } from './tables.js';
@@ -39,7 +39,7 @@ export function decodeProcessHist(d: BpfMapDump): Map<number, number[]> {
     const slot = d.keys.readUInt32LE(i * d.keySize + m.slot.offset);
     if (slot >= MAX_SLOTS) continue;
     const counts = per.get(tgid) ?? [];
-    counts[slot] = (counts[slot] ?? 0) + Number(d.values.readBigUInt64LE(i * d.valueStride));
+    counts[slot] = (counts[slot] ?? 0) + u64Exact(d.values, i * d.valueStride);
     per.set(tgid, counts);
   }
   return per;

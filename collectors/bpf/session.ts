@@ -1,4 +1,5 @@
 import { asNativeError, usefulLog, type MapDump, type NativeAddon, type NativeBpfObject, type ProgStat } from './addon.js';
+import { BpfDecodeError } from './dump.js';
 import { ok, unavailable, type Outcome } from '../../src/core/outcome.js';
 
 /** Hook types, in the order diag prefers them: tp_btf is cheapest, raw_tp needs no tracefs,
@@ -122,6 +123,7 @@ export function sumPerCpu(values: Buffer, entry: number, stride: number, ncpus: 
     const at = base + c * per + offset;
     if (at + 8 <= values.length) s += values.readBigUInt64LE(at);
   }
+  if (s > BigInt(Number.MAX_SAFE_INTEGER)) throw new BpfDecodeError(`a per-CPU sum of ${s} is past 2^53: not a value a probe run can reach`);
   return Number(s);
 }
 

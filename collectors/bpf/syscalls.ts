@@ -1,5 +1,5 @@
 import type { ProbeDefinition } from './probe.js';
-import { expectDump } from './dump.js';
+import { expectDump, u64Exact } from './dump.js';
 import { histogramFromCounts, percentileUpperBound, type Log2Histogram } from './histogram.js';
 import { structLayout } from './layout.js';
 import { RUN_FIELDS, runValues } from './tables.js';
@@ -79,7 +79,7 @@ interface RawStat {
   readonly slowest: SlowestCall;
 }
 
-const u64 = (b: Buffer, at: number): number => Number(b.readBigUInt64LE(at));
+const u64 = u64Exact;
 
 /** Decode the `stats` map (key SC_KEY, value SC_STATS). */
 export function decodeStats(d: BpfMapDump): RawStat[] {

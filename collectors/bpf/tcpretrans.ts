@@ -1,6 +1,6 @@
 import type { ProbeDefinition } from './probe.js';
 import { addressText, TCP_STATES } from './addresses.js';
-import { expectDump } from './dump.js';
+import { expectDump, u64Exact } from './dump.js';
 import { structLayout } from './layout.js';
 import { RUN_FIELDS, runValues } from './tables.js';
 import type { BpfMapDump } from '../../src/core/bpf.js';
@@ -51,7 +51,7 @@ export function decodeRetrans(d: BpfMapDump): Retransmission[] {
       state: TCP_STATES[stateNum] ?? `state ${stateNum}`,
       saddr: addressText(bytes(k, m.saddr), familyNum),
       daddr: addressText(bytes(k, m.daddr), familyNum),
-      count: Number(d.values.readBigUInt64LE(i * d.valueStride)),
+      count: u64Exact(d.values, i * d.valueStride),
     });
   }
   return out.sort((a, b) => b.count - a.count);

@@ -1,10 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { decodeDrops, DROP_KEY } from '../../../collectors/bpf/drops.js';
+import { BpfDecodeError, expectDump, perCpuU64 } from '../../../collectors/bpf/dump.js';
 import { decodeExecEvent } from '../../../collectors/bpf/execsnoop.js';
+import { histogramFromPerCpuArray } from '../../../collectors/bpf/histogram.js';
 import { decodeOomEvent } from '../../../collectors/bpf/oomkill.js';
 import { parseCapEff } from '../../../collectors/bpf/privileges.js';
+import { decodeSampleKeys, SAMPLE_KEY } from '../../../collectors/bpf/profile.js';
+import { decodeRetrans, RETRANS_KEY } from '../../../collectors/bpf/tcpretrans.js';
 import { parseNetDevNames } from '../../../collectors/commands/nic/collector.js';
 import { parseSpeed, parseSysfsInt, parseSysfsWord } from '../../../collectors/procfs/netdev/parse.js';
+import type { BpfMapDump } from '../../../src/core/bpf.js';
 import { checkNumbers } from '../../helpers/fuzz.js';
 
 /**
@@ -52,5 +58,65 @@ describe('small text parsers on arbitrary text', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+/**
+ * Map dumps as a bundle can hold them: sizes consistent with the buffers (the bundle reader
+ * checks that), any bytes, and a key size and value stride that are either the decoder's layout
+ * or any other. Every probe hands its decoder a dump through expectDump, as here: a layout
+ * that does not fit is a BpfDecodeError naming the map, and a dump that fits decodes to records
+ * whose numbers are exact (a count past 2^53 is refused, never rounded), never a RangeError
+ * from reading past an entry.
+ */
+function dumpFor(keySize: number, valueStride: number) {
+  const size = (want: number) => fc.oneof(fc.constant(want), fc.integer({ min: 1, max: 64 }));
+  return fc
+    .record({ count: fc.integer({ min: 0, max: 12 }), keySize: size(keySize), valueStride: size(valueStride) })
+    .chain((m) =>
+      fc.record({
+        meta: fc.constant(m),
+        keys: fc.uint8Array({ minLength: m.count * m.keySize, maxLength: m.count * m.keySize }).map((a) => Buffer.from(a)),
+        values: fc.uint8Array({ minLength: m.count * m.valueStride, maxLength: m.count * m.valueStride }).map((a) => Buffer.from(a)),
+      }),
+    )
+    .map(({ meta, keys, values }): BpfMapDump => ({ count: meta.count, keySize: meta.keySize, valueStride: meta.valueStride, keys, values }));
+}
+
+describe('BPF map decoders on arbitrary dumps, through expectDump as the probes call them', () => {
+  const NCPUS = 3;
+  it.each([
+    ['histogramFromPerCpuArray', 4, perCpuU64(NCPUS), (d: BpfMapDump) => histogramFromPerCpuArray(d, NCPUS, 'ns')],
+    ['decodeRetrans', RETRANS_KEY.size, 8, (d: BpfMapDump) => decodeRetrans(d)],
+    ['decodeSampleKeys', SAMPLE_KEY.size, 8, (d: BpfMapDump) => decodeSampleKeys(d)],
+    ['decodeDrops', DROP_KEY.size, 8, (d: BpfMapDump) => decodeDrops(d, new Map([[2, 'NOT_SPECIFIED']]), undefined)],
+  ] as const)('%s: records with exact numbers, or a BpfDecodeError naming the map', (_, keySize, valueStride, decode) => {
+    let decoded = 0;
+    fc.assert(
+      fc.property(dumpFor(keySize, valueStride), (d) => {
+        let fits: BpfMapDump;
+        try {
+          fits = expectDump({ m: d }, 'm', { keySize, valueStride });
+        } catch (err) {
+          expect(err).toBeInstanceOf(BpfDecodeError);
+          expect((err as Error).message).toMatch(/^map m /);
+          return;
+        }
+        let out: unknown;
+        try {
+          out = decode(fits);
+        } catch (err) {
+          // a count no probe run can reach (past 2^53) is refused, never rounded
+          expect(err).toBeInstanceOf(BpfDecodeError);
+          expect((err as Error).message).toMatch(/past 2\^53/);
+          return;
+        }
+        decoded++;
+        checkNumbers(out, { signed: '*' });
+      }),
+      { numRuns: 1000 },
+    );
+    // the property saw dumps that fit, not only refusals
+    expect(decoded).toBeGreaterThan(20);
   });
 });
