@@ -1,4 +1,4 @@
-import { decimal, parsed, parseFail, uint, type ParseResult } from '../../../src/core/parse-result.js';
+import { decimal, udecimal, parsed, parseFail, uint, type ParseResult } from '../../../src/core/parse-result.js';
 
 /**
  * Parsers for `ss` text output. ss prints irregular, version-dependent text:
@@ -128,7 +128,8 @@ export function bitsPerSecond(text: string | undefined): number | undefined {
 
 /** "44ms" -> 44, "0.037" -> 0.037, "12" -> 12; anything else undefined. */
 function msValue(text: string): number | undefined {
-  return decimal(text.endsWith('ms') ? text.slice(0, -2) : text);
+  // times, counts and sizes: none of ss's name:value numbers is negative
+  return udecimal(text.endsWith('ms') ? text.slice(0, -2) : text);
 }
 
 function parseSkmem(inner: string): SkMem | undefined {
@@ -216,8 +217,8 @@ function parseRecord(rec: string): SsSocket | undefined {
     else if (name === 'ino') ino = uint(value);
     else if (name === 'rtt' || name === 'retrans') {
       const [a, b] = value.split('/');
-      const va = name === 'rtt' ? decimal(a) : uint(a);
-      const vb = name === 'rtt' ? decimal(b) : uint(b);
+      const va = name === 'rtt' ? udecimal(a) : uint(a);
+      const vb = name === 'rtt' ? udecimal(b) : uint(b);
       if (va !== undefined) info[name] = va;
       if (vb !== undefined) info[name === 'rtt' ? 'rttvar' : 'retrans_total'] = vb;
     } else if (INFO_NAMES.has(name)) {

@@ -110,6 +110,15 @@ describe('parseSsSockets on bad input', () => {
     expect(last.info.cwnd).toBeUndefined();
     expect(sockets('LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(("sshd",pid=1').at(0)!.users).toEqual([]);
   });
+  it('drops a negative time or count (found by fuzzing: data_segs_in:-1699, rtt:-1/2): ss never prints one', () => {
+    const s = sockets('ESTAB 0 0 10.0.0.1:22 10.0.0.2:50412 ino:17290 sk:2 <->\n\t ts sack cubic rtt:-1.5/-0.1 mss:1448 data_segs_in:-1699 data_segs_out:21 busy:-4ms\n');
+    expect(s[0]!.info.data_segs_in).toBeUndefined();
+    expect(s[0]!.info.rtt).toBeUndefined();
+    expect(s[0]!.info.rttvar).toBeUndefined();
+    expect(s[0]!.info.busy).toBeUndefined();
+    expect(s[0]!.info.data_segs_out).toBe(21);
+    expect(s[0]!.info.mss).toBe(1448);
+  });
   it('parses rates with units', () => {
     expect(bitsPerSecond('1.5Gbps')).toBe(1.5e9);
     expect(bitsPerSecond('70849729730bps')).toBe(70849729730);
