@@ -24,12 +24,18 @@ const POLICY: Readonly<Record<string, { readonly ran: number; readonly idle: num
 interface Cached<T> {
   readonly o: Ok<T>;
   readonly at: number;
+  /** The refresh it was read in (to compare with the last reclaim and re-parenting seen). */
+  readonly tick: number;
   /** The process ran since this was read. */
   ran: boolean;
 }
 
 interface ProcEntry {
   readonly starttime: string;
+  /** Parent PID at the last stat read: a process re-parented by its parent's exit need not run. */
+  ppid: string;
+  /** The refresh in which its parent was seen gone (its stat and status then hold an old ppid). */
+  orphanedTick: number;
   /** Threads in the process at its last stat read: schedstat speaks for the main thread only. */
   threads: number;
   /** Its schedstat could be read (false: not asked again; its stat answers instead). */
@@ -46,6 +52,24 @@ interface ProcEntry {
   readonly files: Map<string, Cached<string>>;
   fd?: Cached<string[]>;
 }
+
+/**
+ * Options of the idle-reuse mode (`diag serve`, scraped every 15-60 s, where every file of every
+ * process would otherwise expire between two scrapes).
+ */
+export interface IdleReuse {
+  /**
+   * How long the files of a single-threaded process that has not run since they were read are
+   * reused, at most (each PID's own point in 50-100 % of it). Its io, fds and cmdline change only
+   * when it runs; its stat and status (RSS, parent) are read again at once after host-wide
+   * reclaim (/proc/vmstat pgsteal, pswpout) or its parent's exit; its limits and cgroup (prlimit,
+   * a cgroup move by another process) are the only files that can be this old.
+   */
+  readonly maxAgeMs: number;
+}
+
+/** The /proc/vmstat counters that move when pages leave a process without it running. */
+const RECLAIM_COUNTER = /^(pgsteal_\w+|pswpout) (\d+)$/gm;
 
 /** For "/proc/PID/name": the index of the "/" after PID; -1 for any other path. */
 function pidPathEnd(path: string): number {
@@ -85,6 +109,9 @@ export class DashboardSource implements Source {
   private readonly texts = new Map<string, Ok<string>>();
   private tick = 0;
   private now_ = 0;
+  /** Idle reuse: the last refresh in which reclaim was seen (files read before it may be stale). */
+  private reclaimTick = 0;
+  private reclaimCount: string | undefined;
 
   constructor(
     private readonly inner: Source,
@@ -92,6 +119,8 @@ export class DashboardSource implements Source {
     private readonly clock: () => number = () => performance.now(),
     /** Where schedstat is re-read through a descriptor kept open (live hosts): one pread per refresh. */
     private readonly pinned?: PinnedFiles,
+    /** Reuse the files of processes that did not run for much longer (see IdleReuse). */
+    private readonly idle?: IdleReuse,
   ) {
     this.kind = inner.kind;
     this.replay = inner.replay;
@@ -104,10 +133,28 @@ export class DashboardSource implements Source {
     // one clock reading per refresh: ages are whole refreshes anyway
     this.now_ = this.clock();
     if (this.tick % 600 === 0) this.texts.clear();
+    if (this.idle) this.noteReclaim();
     // forEach, not for-of over entries: no [key, value] array per process
     this.procs.forEach((e, pid) => {
       if (e.tick < this.tick - 1) this.forget(pid);
     });
+  }
+
+  /** Idle reuse: did the host reclaim pages since the last refresh? (one small read) */
+  private noteReclaim(): void {
+    const o = this.inner.readFile('/proc/vmstat');
+    let sum = 0n;
+    let seen = false;
+    if (o.status === 'ok') {
+      for (const m of o.value.matchAll(RECLAIM_COUNTER)) {
+        sum += BigInt(m[2]!);
+        seen = true;
+      }
+    }
+    // unreadable or without the counters: as if pages were reclaimed every time (the short ages)
+    const count = seen ? String(sum) : undefined;
+    if (count === undefined || count !== this.reclaimCount) this.reclaimTick = this.tick;
+    this.reclaimCount = count;
   }
 
   private forget(pid: string): void {
@@ -135,7 +182,11 @@ export class DashboardSource implements Source {
     const p = POLICY[file]!;
     // a multi-threaded process's "did not run" is only as good as its stat: 1 x at most
     const factor = c.ran ? p.ran : e.threads > 1 ? Math.min(1, p.idle) : p.idle;
-    return now - c.at < factor * this.spread(pid);
+    if (now - c.at < factor * this.spread(pid)) return true;
+    // idle reuse: a single-threaded process that has not run, judged by its schedstat
+    if (!this.idle || c.ran || e.threads > 1 || e.runNs === undefined) return false;
+    if ((file === 'stat' || file === 'status') && (this.reclaimTick > c.tick || e.orphanedTick > c.tick)) return false;
+    return now - c.at < (this.idle.maxAgeMs * this.spread(pid)) / this.maxAgeMs;
   }
 
   readFile(path: string): Outcome<string> {
@@ -157,7 +208,7 @@ export class DashboardSource implements Source {
       return read;
     }
     const o = file === 'limits' || file === 'cgroup' ? this.shared(read) : read;
-    e.files.set(file, { o, at: now, ran: false });
+    e.files.set(file, { o, at: now, tick: this.tick, ran: false });
     return o;
   }
 
@@ -207,6 +258,7 @@ export class DashboardSource implements Source {
     // comm (comm may hold ")" itself)
     const rest = o.value.slice(o.value.lastIndexOf(')') + 2).split(' ', 20);
     const starttime = rest[19] ?? '';
+    const ppid = rest[1] ?? '';
     const threads = Number(rest[17]);
     let e: ProcEntry;
     if (!prev || prev.starttime !== starttime) {
@@ -214,7 +266,7 @@ export class DashboardSource implements Source {
       // time read through it
       if (prev) this.pinned?.close(`/proc/${pid}/schedstat`);
       runNs = undefined;
-      e = { starttime, threads, sched: true, tick: this.tick, stat: { o, at: now, ran: false }, files: new Map() };
+      e = { starttime, ppid, orphanedTick: 0, threads, sched: true, tick: this.tick, stat: { o, at: now, tick: this.tick, ran: false }, files: new Map() };
       this.procs.set(pid, e);
     } else {
       e = prev;
@@ -223,8 +275,9 @@ export class DashboardSource implements Source {
         if (e.fd) e.fd.ran = true;
       }
       // an unchanged text keeps its object: consumers see "unchanged" by identity
-      e.stat = { o: o.value === e.stat.o.value ? e.stat.o : o, at: now, ran: false };
+      e.stat = { o: o.value === e.stat.o.value ? e.stat.o : o, at: now, tick: this.tick, ran: false };
       e.threads = threads;
+      e.ppid = ppid;
     }
     e.tick = this.tick;
     // the cheap question only speaks for a process that is single-threaded now
@@ -253,6 +306,7 @@ export class DashboardSource implements Source {
   }
 
   readDir(path: string): Outcome<string[]> {
+    if (path === '/proc' && this.idle) return this.listProc();
     const cut = pidPathEnd(path);
     if (cut < 0 || path.length !== cut + 3 || !path.endsWith('/fd')) return this.inner.readDir(path);
     const pid = path.slice(6, cut);
@@ -267,8 +321,29 @@ export class DashboardSource implements Source {
       return o;
     }
     const kept: Ok<string[]> = { status: 'ok', value: Object.freeze(o.value) as string[] };
-    e.fd = { o: kept, at: now, ran: false };
+    e.fd = { o: kept, at: now, tick: this.tick, ran: false };
     return kept;
+  }
+
+  /**
+   * Idle reuse: the listing of /proc, and the processes whose parent is no longer in it (the
+   * kernel re-parents them without their running: their stat and status are read again).
+   */
+  private listProc(): Outcome<string[]> {
+    const o = this.inner.readDir('/proc');
+    if (o.status !== 'ok' || this.procs.size === 0) return o;
+    const listed = new Set(o.value);
+    let gone: Set<string> | undefined;
+    this.procs.forEach((_, pid) => {
+      if (!listed.has(pid)) (gone ??= new Set()).add(pid);
+    });
+    if (gone) {
+      const g = gone;
+      this.procs.forEach((e) => {
+        if (g.has(e.ppid)) e.orphanedTick = this.tick;
+      });
+    }
+    return o;
   }
 
   readLink(path: string): Outcome<string> {

@@ -235,3 +235,96 @@ describe('DashboardSource', () => {
     expect(h.reads.get('/proc/5/cmdline')).toBe(3);
   });
 });
+
+describe('DashboardSource, idle reuse (diag serve: scrapes 15-60 s apart)', () => {
+  /** A host with /proc listed and /proc/vmstat; n scrapes 15 s apart, each listing /proc first. */
+  function served(maxAgeMs = 300_000) {
+    const { h, set } = host();
+    h.files.set('/proc/vmstat', 'nr_free_pages 100\npgsteal_kswapd 10\npgsteal_direct 5\npswpout 0\npgfault 1\n');
+    let now = 0;
+    const d = new DashboardSource(h, 10_000, () => now, undefined, { maxAgeMs });
+    const pids: number[] = [];
+    const add = (pid: number, run: number, ppid = 1) => {
+      set(pid, 1, run);
+      h.files.set(`/proc/${pid}/stat`, `${pid} (p) S ${ppid} 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 1 1000 10 0`);
+      pids.push(pid);
+      h.dirs.set('/proc', pids.map(String));
+    };
+    const remove = (pid: number) => {
+      pids.splice(pids.indexOf(pid), 1);
+      h.dirs.set('/proc', pids.map(String));
+      for (const f of ['stat', 'status', 'io', 'cmdline', 'limits', 'cgroup', 'schedstat']) h.files.delete(`/proc/${pid}/${f}`);
+    };
+    const scrape = (n = 1, before?: (i: number) => void) => {
+      for (let i = 0; i < n; i++) {
+        before?.(i);
+        d.beginTick();
+        const listed = d.readDir('/proc');
+        if (listed.status === 'ok') for (const p of listed.value) scan(d, Number(p));
+        now += 15_000;
+      }
+    };
+    const reads = (pid: number, f: string) => h.reads.get(`/proc/${pid}/${f}`) ?? 0;
+    return { h, d, add, remove, scrape, reads };
+  }
+
+  it('an idle single-threaded process: only its schedstat is read each scrape, its files again within 150-300 s', () => {
+    const { add, scrape, reads } = served();
+    add(7, 10);
+    scrape(40); // 600 s
+    expect(reads(7, 'schedstat')).toBe(40);
+    for (const f of ['stat', 'status', 'limits', 'cgroup', 'io', 'fd', 'cmdline']) {
+      expect(reads(7, f), f).toBeGreaterThanOrEqual(2);
+      expect(reads(7, f), f).toBeLessThanOrEqual(5);
+    }
+  });
+
+  it('a process that ran is read again at once, as without idle reuse', () => {
+    const { h, add, scrape, reads } = served();
+    add(8, 10);
+    scrape(6, (i) => h.files.set('/proc/8/schedstat', `${100 + i} 0 1\n`));
+    for (const f of ['stat', 'status', 'io', 'fd']) expect(reads(8, f), f).toBe(6);
+  });
+
+  it('after host-wide reclaim (pgsteal or pswpout moved) stat and status of idle processes are read again, nothing else', () => {
+    const { h, add, scrape, reads } = served();
+    add(9, 10);
+    scrape(3);
+    const before = Object.fromEntries(['stat', 'status', 'io', 'limits'].map((f) => [f, reads(9, f)]));
+    h.files.set('/proc/vmstat', 'nr_free_pages 100\npgsteal_kswapd 10\npgsteal_direct 5\npswpout 3\npgfault 1\n');
+    scrape(1);
+    expect(reads(9, 'stat')).toBe(before.stat! + 1);
+    expect(reads(9, 'status')).toBe(before.status! + 1);
+    expect(reads(9, 'io')).toBe(before.io);
+    expect(reads(9, 'limits')).toBe(before.limits);
+    scrape(2); // no more reclaim: reused again
+    expect(reads(9, 'stat')).toBe(before.stat! + 1);
+  });
+
+  it('a process whose parent exited is read again (the kernel re-parented it without its running)', () => {
+    const { add, remove, scrape, reads } = served();
+    add(20, 10);
+    add(21, 10, 20);
+    add(22, 10, 1);
+    scrape(3);
+    const stat21 = reads(21, 'stat');
+    const stat22 = reads(22, 'stat');
+    remove(20);
+    scrape(1);
+    expect(reads(21, 'stat')).toBe(stat21 + 1);
+    expect(reads(21, 'status')).toBeGreaterThan(0);
+    expect(reads(22, 'stat')).toBe(stat22);
+  });
+
+  it('without a readable /proc/vmstat, idle processes fall back to the short ages (reclaim cannot be ruled out)', () => {
+    const { h, add, scrape, reads } = served();
+    h.files.delete('/proc/vmstat');
+    add(30, 10);
+    scrape(8);
+    expect(reads(30, 'stat')).toBe(8);
+    expect(reads(30, 'status')).toBe(8);
+    // io, fds and cmdline change only when the process runs
+    expect(reads(30, 'io')).toBeLessThanOrEqual(2);
+  });
+});
+

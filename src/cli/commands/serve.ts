@@ -16,7 +16,7 @@ import { liveSourceFor } from '../source-options.js';
 import { diagVersion } from '../version.js';
 
 export const HELP = `Usage: diag serve [--listen 127.0.0.1:9464] [--playbook use] [--cache 1s]
-                  [--min-window 1s] [--slow-interval 15s] [--max-rows 50]
+                  [--min-window 1s] [--slow-interval 15s] [--max-rows 50] [--idle-refresh 5m]
                   [--playbook-dir DIR] [--root DIR]
 
 An HTTP endpoint for Prometheus and other scrapers (loopback unless --listen says otherwise):
@@ -42,7 +42,12 @@ a sample is taken share it. A window is at least --min-window long (a scrape wai
                        dmesg) or enter network namespaces are sampled, in the background
                        (default 15s): each scrape judges their last window beside its own
   --max-rows N         rows exported per table of processes, sockets, cgroups... (default 50;
-                       those named by findings first, then the largest)`;
+                       those named by findings first, then the largest)
+  --idle-refresh DUR   how long the files of a process that has not run since they were read
+                       are reused (default 5m). Whether it ran is one read of its schedstat per
+                       scrape; its memory and parent are read again after host reclaim or its
+                       parent's exit. Only a limit changed by prlimit or a move to another
+                       cgroup, done to a process that sleeps throughout, shows this late.`;
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
@@ -52,6 +57,7 @@ const OPTIONS = {
   'min-window': { type: 'string' },
   'max-rows': { type: 'string' },
   'slow-interval': { type: 'string' },
+  'idle-refresh': { type: 'string' },
   'playbook-dir': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
 } as const;
@@ -78,6 +84,7 @@ export async function run(argv: string[]): Promise<number> {
   const cacheMs = parseDuration(values.cache ?? '1s', '--cache');
   const minWindowMs = parseDuration(values['min-window'] ?? '1s', '--min-window');
   const slowIntervalMs = parseDuration(values['slow-interval'] ?? '15s', '--slow-interval');
+  const idleRefreshMs = parseDuration(values['idle-refresh'] ?? '5m', '--idle-refresh');
   const maxRows = values['max-rows'] === undefined ? 50 : Number(values['max-rows']);
   if (!Number.isInteger(maxRows) || maxRows < 1) throw new UsageError(`--max-rows: expected a positive integer, got ${JSON.stringify(values['max-rows'])}`);
   const name = values.playbook ?? 'use';
@@ -99,7 +106,9 @@ export async function run(argv: string[]): Promise<number> {
   // As the terminal UI refreshes (docs/architecture.md, "The TUI's refresh"): the files of
   // processes that did not run since the last sample are reused, and unchanged rows are the same
   // objects; with 2,000 idle processes a sample reads a few hundred files instead of ~14,000.
-  const dashboard = new DashboardSource(source, undefined, undefined, source instanceof LiveSource ? source.pinnedFiles() : undefined);
+  // Scrapes come 15-60 s apart, longer than any of the dashboard's ages: a process that did not
+  // run between two scrapes (most of 2,000) costs one read of its schedstat, not seven files.
+  const dashboard = new DashboardSource(source, undefined, undefined, source instanceof LiveSource ? source.pinnedFiles() : undefined, { maxAgeMs: idleRefreshMs });
   const cadence = new Sampler(dashboard).cadence(fastSet, { memo: new CollectorMemo() });
   const slowCadence = new Sampler(source).cadence(slowSet);
   let slow: { prev: Sample | undefined; cur: Sample; at: number } | undefined;
