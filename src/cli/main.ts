@@ -18,6 +18,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   collectors: { summary: 'list collectors with their availability on this host', load: () => import('./commands/collectors.js') },
   collect: { summary: "print one collector's record: diag collect <id> [--json] [--window 1s]", load: () => import('./commands/collect.js') },
   snapshot: { summary: 'write a bundle for a ticket: diag snapshot [-o FILE.tar.gz] [--window 1s] [--obfuscate]', load: () => import('./commands/snapshot.js') },
+  record: { summary: 'the flight recorder: sample the host every interval into a bounded recording: diag record [--dir DIR] [--interval 10s]', load: () => import('./commands/record.js') },
   open: { summary: 'the terminal UI on a snapshot bundle, offline: diag open BUNDLE', load: () => import('./commands/open.js') },
   diff: { summary: 'compare two bundles finding by finding and metric by metric: diag diff A B', load: () => import('./commands/diff.js') },
   probes: { summary: 'list BPF probes with availability, the hook in use and why not', load: () => import('./commands/probes.js') },

@@ -132,16 +132,79 @@ export class RecordingSource implements Source {
    * storing why instead. `compact` (snapshots) keeps what was recorded under /proc/PID/ as one
    * record per process in `procs` (proc-records.ts) instead of files and .diag/ entries.
    */
-  toTree(transform?: TextTransform | TreeTransform, refuseCapture?: CaptureFilter, compact = false): { files: Map<string, string>; blobs: Map<string, Buffer>; dropped: number; procs?: ProcRecords } {
+  toTree(transform?: TextTransform | TreeTransform, refuseCapture?: CaptureFilter, compact = false): RecordedTree {
+    return answersToTree(this, transform, refuseCapture, compact);
+  }
+
+  /**
+   * Everything recorded since the last drain, handed over, and the maps emptied: a long-running
+   * recorder (diag record) keeps one RecordingSource and takes each sample's answers in turn.
+   */
+  drain(): RecordedAnswers {
+    const copy = <K, V>(m: Map<K, V>) => {
+      const c = new Map(m);
+      m.clear();
+      return c;
+    };
+    return {
+      files: copy(this.files),
+      dirs: copy(this.dirs),
+      links: copy(this.links),
+      statfsMap: copy(this.statfsMap),
+      missing: copy(this.missing),
+      commands: copy(this.commands),
+      clocks: copy(this.clocks),
+      captures: copy(this.captures),
+    };
+  }
+
+  /** Write everything recorded as a fixture tree under dir (see toTree); returns how many files were dropped. */
+  writeTree(dir: string, transform?: TextTransform): number {
+    const { files, blobs, dropped } = this.toTree(transform);
+    for (const [path, text] of [...files, ...blobs]) {
+      const target = join(dir, path);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, text);
+    }
+    mkdirSync(join(dir, META_DIR, 'commands'), { recursive: true });
+    return dropped;
+  }
+}
+
+/** A fixture tree in memory: files, BPF blobs, how many were dropped, and the process records when compact. */
+export interface RecordedTree {
+  files: Map<string, string>;
+  blobs: Map<string, Buffer>;
+  dropped: number;
+  procs?: ProcRecords;
+}
+
+/** What a RecordingSource remembered of the answers it passed on (one sample's raw inputs). */
+export interface RecordedAnswers {
+  readonly files: ReadonlyMap<string, string>;
+  readonly dirs: ReadonlyMap<string, readonly string[]>;
+  readonly links: ReadonlyMap<string, string>;
+  readonly statfsMap: ReadonlyMap<string, StatFs>;
+  readonly missing: ReadonlyMap<string, NotOk>;
+  readonly commands: ReadonlyMap<string, { readonly spec: CommandSpec; readonly answer: CommandResult | NotOk }>;
+  readonly clocks: ReadonlyMap<string, Clock>;
+  readonly captures: ReadonlyMap<string, { readonly request: BpfRequestKey; readonly answer: Outcome<BpfCapture> }>;
+}
+
+/**
+ * Recorded answers as the files of a fixture tree (RecordingSource.toTree; a flight recording's
+ * samples are turned into trees by the same function, so they replay as a bundle's do).
+ */
+export function answersToTree(a: RecordedAnswers, transform?: TextTransform | TreeTransform, refuseCapture?: CaptureFilter, compact = false): RecordedTree {
     const t = treeTransform(transform);
     const files = new Map<string, string>();
     const blobs = new Map<string, Buffer>();
     let dropped = 0;
-    const missing = new Map(this.missing);
+    const missing = new Map(a.missing);
     const drop = (path: string) => missing.set(path, { status: 'unavailable', code: 'not-captured', reason: `${path} is not stored in snapshots` });
     // First pass: every text, path and argv rewritten (a redactor learns what it masks here).
     const texts: Array<[string, string]> = [];
-    for (const [path, raw] of this.files) {
+    for (const [path, raw] of a.files) {
       const text = t.text('file', path, raw);
       if (text === undefined) {
         dropped++;
@@ -152,14 +215,14 @@ export class RecordingSource implements Source {
       if (n !== undefined) texts.push([t.path(n), text]);
     }
     const links: Array<[string, string]> = [];
-    for (const [path, target] of this.links) {
+    for (const [path, target] of a.links) {
       const l = t.text('link', path, target);
       if (l === undefined) drop(path);
       else links.push([t.path(path), l]);
     }
-    const dirs = [...this.dirs].map(([d, names]) => [t.path(d), names.map((x) => t.name(x))] as const);
-    const statfs = [...this.statfsMap].map(([p, v]) => [t.path(p), v] as const);
-    const commands = [...this.commands.values()].map(({ spec, answer }) => {
+    const dirs = [...a.dirs].map(([d, names]) => [t.path(d), names.map((x) => t.name(x))] as const);
+    const statfs = [...a.statfsMap].map(([p, v]) => [t.path(p), v] as const);
+    const commands = [...a.commands.values()].map(({ spec, answer }) => {
       const shown = [spec.cmd, ...spec.args].join(' ');
       const argv = t.argv([spec.cmd, ...spec.args]);
       const a = 'stdout' in answer ? { stdout: t.text('command', shown, answer.stdout) ?? '', stderr: t.text('command', shown, answer.stderr) ?? '', exitCode: answer.exitCode } : answer;
@@ -208,7 +271,7 @@ export class RecordingSource implements Source {
     files.set(`${meta}/links.json`, JSON.stringify(linksOut));
     files.set(`${meta}/statfs.json`, JSON.stringify(Object.fromEntries(statfs.map(([p, v]) => [s(p), v]))));
     files.set(`${meta}/missing.json`, JSON.stringify(missingOut));
-    if (this.clocks.size > 0) files.set(`${meta}/clock.json`, JSON.stringify(Object.fromEntries(this.clocks)));
+    if (a.clocks.size > 0) files.set(`${meta}/clock.json`, JSON.stringify(Object.fromEntries(a.clocks)));
     for (const c of commands) {
       const argv = c.argv.map(s);
       const netnsPath = c.netnsPath === undefined ? undefined : s(c.netnsPath);
@@ -216,7 +279,7 @@ export class RecordingSource implements Source {
       const a = 'stdout' in c.answer ? { stdout: s(c.answer.stdout), stderr: s(c.answer.stderr), exitCode: c.answer.exitCode } : record(c.answer);
       files.set(`${meta}/commands/${commandKey(spec)}.json`, JSON.stringify({ argv, netnsPid: c.netnsPid ?? null, ...(netnsPath === undefined ? {} : { netnsPath }), ...a }));
     }
-    for (const { request, answer } of this.captures.values()) {
+    for (const { request, answer } of a.captures.values()) {
       const refused = answer.status === 'ok' ? refuseCapture?.(answer.value) : undefined;
       for (const [path, content] of bpfCaptureEntries(request, refused === undefined ? answer : unavailable('not-captured', refused))) {
         if (typeof content === 'string') files.set(path, s(content));
@@ -225,16 +288,3 @@ export class RecordingSource implements Source {
     }
     return procs ? { files, blobs, dropped, procs } : { files, blobs, dropped };
   }
-
-  /** Write everything recorded as a fixture tree under dir (see toTree); returns how many files were dropped. */
-  writeTree(dir: string, transform?: TextTransform): number {
-    const { files, blobs, dropped } = this.toTree(transform);
-    for (const [path, text] of [...files, ...blobs]) {
-      const target = join(dir, path);
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, text);
-    }
-    mkdirSync(join(dir, META_DIR, 'commands'), { recursive: true });
-    return dropped;
-  }
-}

@@ -43,8 +43,9 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
   'src/bundle': { may: ['src/bundle', 'src/core'] },
   'src/report': { may: ['src/report', 'src/engine', 'collectors', 'src/core'] },
   'src/export': { may: ['src/export', 'src/engine', 'src/core'] },
+  'src/recording': { may: ['src/recording', 'src/bundle', 'src/core'] },
   'src/tui': { may: ['src/tui', 'src/report', 'src/engine', 'collectors', 'src/core'] },
-  'src/cli': { may: ['src/cli', 'src/export', 'src/tui', 'src/report', 'src/bundle', 'src/engine', 'src/core', 'collectors'] },
+  'src/cli': { may: ['src/cli', 'src/recording', 'src/export', 'src/tui', 'src/report', 'src/bundle', 'src/engine', 'src/core', 'collectors'] },
 };
 
 /** The registry of collectors: composed by the CLI alone. */

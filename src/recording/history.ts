@@ -1,0 +1,139 @@
+import { answersToTree } from '../core/recording-source.js';
+import { chunkName, PROCS_PER_CHUNK } from '../core/proc-records.js';
+import { META_DIR } from '../core/source.js';
+import { MemoryTreeSource, type MemoryTree } from '../bundle/tree.js';
+import { applyFrame, scanFrames, type FlatSample, type FrameInfo } from './frames.js';
+import { unflattenAnswers } from './flat-answers.js';
+import { segmentStart, type RecordingMeta, type SegmentStore } from './store.js';
+
+/** One recorded sample: when, and where its frame is. */
+export interface SampleRef {
+  readonly wallMs: number;
+  readonly segment: string;
+  readonly index: number;
+}
+
+interface Scanned {
+  readonly buf: Buffer;
+  readonly frames: FrameInfo[];
+  readonly torn: boolean;
+}
+
+/**
+ * A recording read back (a directory written by `diag record`, or the history of a bundle): the
+ * samples in time order, each replayed as the fixture tree of that moment through the bundle's
+ * MemoryTreeSource, so the same sampler, derive and playbooks judge it as they judge a bundle.
+ * Segments are read when a time range needs them; a torn or damaged tail ends its segment.
+ */
+export class History {
+  private readonly scanned = new Map<string, Scanned>();
+  /** The last sample decoded per segment: walking forward decodes each frame once. */
+  private readonly decoded = new Map<string, { index: number; flat: FlatSample }>();
+  /** Torn segments seen (for a note), and samples whose payload did not decode. */
+  readonly damaged = new Set<string>();
+  /** Entries of samples that did not decode (dropped, counted). */
+  badEntries = 0;
+
+  constructor(
+    readonly store: SegmentStore,
+    readonly meta: RecordingMeta,
+  ) {}
+
+  get where(): string {
+    return this.store.where;
+  }
+
+  private scan(name: string): Scanned {
+    let s = this.scanned.get(name);
+    if (!s) {
+      const buf = this.store.read(name) ?? Buffer.alloc(0);
+      const r = scanFrames(buf);
+      if (r.torn) this.damaged.add(name);
+      s = { buf, ...r };
+      this.scanned.set(name, s);
+    }
+    return s;
+  }
+
+  /** Samples with from <= time <= to (all without bounds), oldest first. */
+  samples(fromMs = -Infinity, toMs = Infinity): SampleRef[] {
+    const names = this.store.segments();
+    const out: SampleRef[] = [];
+    names.forEach((name, i) => {
+      const next = names[i + 1];
+      // a segment holds samples from its start until the next one starts
+      if (segmentStart(name) > toMs || (next !== undefined && segmentStart(next) < fromMs)) return;
+      this.scan(name).frames.forEach((f, index) => {
+        if (f.wallMs >= fromMs && f.wallMs <= toMs) out.push({ wallMs: f.wallMs, segment: name, index });
+      });
+    });
+    return out.sort((a, b) => a.wallMs - b.wallMs);
+  }
+
+  /** The flat map of one sample, undefined when its frame (or one before it in its segment) does not decode. */
+  flat(ref: SampleRef): FlatSample | undefined {
+    const s = this.scan(ref.segment);
+    const have = this.decoded.get(ref.segment);
+    let i = have && have.index <= ref.index ? have.index : -1;
+    let flat: FlatSample | undefined = i >= 0 ? have!.flat : undefined;
+    while (i < ref.index) {
+      i++;
+      const f = s.frames[i];
+      const next = f ? applyFrame(s.buf, f, flat) : undefined;
+      if (!next) {
+        this.damaged.add(ref.segment);
+        return undefined;
+      }
+      flat = next;
+    }
+    if (flat) this.decoded.set(ref.segment, { index: i, flat });
+    return flat;
+  }
+
+  /** One sample as the fixture tree of that moment. */
+  tree(ref: SampleRef): MemoryTree | undefined {
+    const flat = this.flat(ref);
+    if (!flat) return undefined;
+    if (this.meta.format === 'tree') return unflattenTree(flat);
+    const { answers, bad } = unflattenAnswers(flat);
+    this.badEntries += bad;
+    return answersToTree(answers, undefined, undefined, true);
+  }
+
+  /** One sample as a Source replaying it (as a bundle's sample replays). */
+  source(ref: SampleRef): MemoryTreeSource | undefined {
+    const t = this.tree(ref);
+    return t ? new MemoryTreeSource(t, `${this.where}@${new Date(ref.wallMs).toISOString()}`) : undefined;
+  }
+}
+
+/**
+ * A compact fixture tree (snapshot layout, process records) as a flat map, for a bundle's
+ * history: its files by tree path, each process's record line under `\u0000p<pid>`, so an
+ * unchanged process is an unchanged entry.
+ */
+export function flattenTree(tree: MemoryTree): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [p, t] of tree.files) out.set(p, t);
+  if (tree.procs) {
+    for (const [, text] of tree.procs.chunks()) {
+      for (const line of text.split('\n')) {
+        const m = /^\{"pid":"(\d+)"/.exec(line);
+        if (m) out.set(`\u0000p${m[1]}`, line);
+      }
+    }
+  }
+  return out;
+}
+
+/** The tree a flattenTree map came from (its process lines as chunk files, as a bundle holds them). */
+export function unflattenTree(flat: FlatSample): MemoryTree {
+  const files = new Map<string, string>();
+  const lines: string[] = [];
+  for (const [k, v] of flat) {
+    if (k.startsWith('\u0000p')) lines.push(v);
+    else if (k.startsWith('/')) files.set(k, v);
+  }
+  for (let i = 0; i < lines.length; i += PROCS_PER_CHUNK) files.set(`/${META_DIR}/${chunkName(i / PROCS_PER_CHUNK)}`, lines.slice(i, i + PROCS_PER_CHUNK).join('\n') + '\n');
+  return { files, dropped: 0 };
+}
