@@ -18,6 +18,8 @@ import { firewallCollector } from './commands/firewall/collector.js';
 import { nicCollector } from './commands/nic/collector.js';
 import { conntrackCollector } from './commands/conntrack/collector.js';
 import { changesCollector } from './commands/changes/collector.js';
+import { configCollector } from './commands/config/collector.js';
+import { irqsCollector } from './procfs/irqs/collector.js';
 import { whereamiCollector } from './procfs/whereami/collector.js';
 import { PROBE_COLLECTORS as BPF_PROBE_COLLECTORS } from './bpf/collectors.js';
 
@@ -46,6 +48,8 @@ export const COLLECTORS: readonly Collector[] = [
   conntrackCollector,
   changesCollector,
   whereamiCollector,
+  configCollector,
+  irqsCollector,
 ];
 
 /**

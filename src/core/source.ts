@@ -108,6 +108,7 @@ export const COMMAND_PACKAGES: Readonly<Record<string, string>> = {
   conntrack: 'conntrack',
   nsenter: 'util-linux',
   head: 'coreutils',
+  cat: 'coreutils',
   date: 'coreutils',
   stat: 'coreutils',
   gzip: 'gzip',
