@@ -145,7 +145,7 @@ describe('config playbook on a fixture host', () => {
 
   it('finds the ring, the interrupts on one CPU and pid_max, each at its scope', async () => {
     const cat = buildCatalogue(COLLECTORS);
-    const pb = loadPlaybooks(cat, [{ dir: builtinPlaybookDir(), origin: 'builtin' }], { only: ['config'] }).playbooks.get('config');
+    const pb = loadPlaybooks(cat, [{ dir: builtinPlaybookDir(), origin: 'builtin' }], { only: 'config', cache: null }).playbooks.get('config');
     if (!pb) throw new Error('config playbook not loaded');
     const r = await runPlaybook({ playbook: pb, catalogue: cat, collectors: [configCollector, irqsCollector], sources: [trees[0]!.source, trees[1]!.source], windowMs: 1000, changesLookbackSeconds: 0 });
     const got = r.findings.map((f) => [f.check, f.scope, f.severity]).sort();
