@@ -1,8 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cgroupCollector } from '../../collectors/cgroup/collector.js';
+import { cgroupCollector, collectCgroups } from '../../collectors/cgroup/collector.js';
+import { nameCgroup } from '../../collectors/cgroup/naming.js';
+import { cgroupLabel, parsePidCgroup } from '../../collectors/procfs/processes/parse.js';
 import { COLLECTORS } from '../../collectors/index.js';
+import type { Row } from '../../src/core/collector.js';
 import { builtinPlaybookDir, loadPlaybooks } from '../../src/engine/loader.js';
 import { buildCatalogue } from '../../src/engine/metrics.js';
 import type { Finding, Report } from '../../src/engine/report-schema.js';
@@ -50,7 +53,8 @@ function rewind(text: string, key: string, by: number): string {
 
 type Edits = Record<string, Array<[key: string, by: number]>>;
 
-async function judge(name: string, edits: Edits, playbook: string, target?: { cgroup: string }): Promise<Report> {
+/** Sample 0 (the capture with the edits' counters rewound) and sample 1 (the capture verbatim). */
+function samples(name: string, edits: Edits) {
   const now = captured(name);
   const before = { ...now };
   for (const [path, list] of Object.entries(edits)) for (const [key, by] of list) before[path] = rewind(before[path]!, key, by);
@@ -58,8 +62,20 @@ async function judge(name: string, edits: Edits, playbook: string, target?: { cg
   const a = fixtureTree(before, clock(0));
   const b = fixtureTree(now, clock(1000));
   cleanups.push(a.cleanup, b.cleanup);
+  return [a.source, b.source] as const;
+}
+
+/** The cgroup collector's rows of one table read from the capture verbatim (one sample: counters as the files hold them), by cgroup path. */
+function rows(name: string, table: string): Map<string, Row> {
+  const t = collectCgroups(samples(name, {})[1])[table]!;
+  if (t.status !== 'ok') throw new Error(`${table}: ${t.status} ${t.reason}`);
+  return new Map(t.value.map((r) => [r.key, r]));
+}
+
+async function judge(name: string, edits: Edits, playbook: string, target?: { cgroup: string }): Promise<Report> {
+  const [a, b] = samples(name, edits);
   const pb = loaded.playbooks.get(playbook)!;
-  return runPlaybook({ playbook: pb, catalogue: cat, collectors: [cgroupCollector], sources: [a.source, b.source], windowMs: 1000, ...(target ? { target } : {}) });
+  return runPlaybook({ playbook: pb, catalogue: cat, collectors: [cgroupCollector], sources: [a, b], windowMs: 1000, ...(target ? { target } : {}) });
 }
 
 const cgroupFindings = (r: Report) => r.findings.filter((f) => f.scope.startsWith('cgroup:'));
@@ -106,5 +122,60 @@ describe('a docker container on a v2 host (system.slice/docker-ID.scope)', () =>
     const r = await judge('docker-scope', {}, 'container', { cgroup: DOCKER });
     expect(summary(cgroupFindings(r).filter((f) => f.check === 'cg-oom-kills'))).toEqual([]);
     expect(r.coverage.flatMap((c) => c.checks).find((c) => c.id === 'cg-oom-kills')).toMatchObject({ status: 'ok' });
+  });
+});
+
+const KPOD_UID = '8712f785-1a3e-41ec-a00b-e2dcc77431cb';
+const KPOD_CT = '73051af271105c07e1f493b34856a77e665e3b0b4fc72f76c807dfbffeb881bd';
+const KPOD = `/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${KPOD_UID.replace(/-/g, '_')}.slice`;
+const KCT = `${KPOD}/docker-${KPOD_CT}.scope`;
+const KS = `/sys/fs/cgroup${KCT}`;
+
+describe('a Kubernetes pod on a v2 host (systemd driver: kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod<UID>.slice/docker-ID.scope)', () => {
+  it('the container and its pod are named from the path, and the captured counters reach the tables exactly', () => {
+    const inv = rows('kubepods-docker-besteffort', 'cgroups');
+    expect(inv.get(KCT)!.labels).toMatchObject({ kind: 'container', name: `docker:${KPOD_CT.slice(0, 12)}`, runtime: 'docker', container_id: KPOD_CT, pod_uid: KPOD_UID, qos: 'besteffort', hierarchies: 'v2' });
+    expect(inv.get(KPOD)!.labels).toMatchObject({ kind: 'pod', name: `pod:${KPOD_UID}`, pod_uid: KPOD_UID, qos: 'besteffort' });
+    const cpu = rows('kubepods-docker-besteffort', 'cgroup_cpu').get(KCT)!;
+    // cpu.stat and cpu.max as captured: 809036 periods, 76 throttled, 363166 us throttled; 10000/100000 = 0.1 core
+    expect(cpu.labels).toMatchObject({ display: `docker:${KPOD_CT.slice(0, 12)}`, limited: 'yes' });
+    expect(cpu.values).toMatchObject({ nr_periods: 809036, nr_throttled: 76, throttled: 363166, usage: 3795681254, user: 3160014031, system: 635667223, quota_cores: 0.1 });
+    const psi = rows('kubepods-docker-besteffort', 'cgroup_psi').get(KCT)!;
+    // the *.pressure files as captured: every avg10 0.00, the totals in us
+    expect(psi.values).toMatchObject({
+      cpu_some_avg10: 0, cpu_some_total: 465907442, cpu_full_total: 463529433,
+      memory_some_avg10: 0, memory_some_total: 6937313991, memory_full_total: 6934649214,
+      io_some_avg10: 0, io_some_total: 17657662684, io_full_total: 17636951020,
+    });
+    expect(psi.labels).toMatchObject({ cpu_limited: 'yes', memory_limited: 'no' });
+  });
+
+  it('throttled in 6 of 10 periods in the window: cg-cpu-throttled critical under the container, the container named', async () => {
+    // sample 0: cpu.stat with nr_periods -10, nr_throttled -6, throttled_usec -300000, usage_usec -95000
+    const edits: Edits = { [`${KS}/cpu.stat`]: [['nr_periods', 10], ['nr_throttled', 6], ['throttled_usec', 300_000], ['usage_usec', 95_000]] };
+    const r = await judge('kubepods-docker-besteffort', edits, 'container', { cgroup: KCT });
+    const thr = cgroupFindings(r).filter((f) => f.check === 'cg-cpu-throttled');
+    expect(summary(thr)).toEqual([`cg-cpu-throttled@cgroup:${KCT} critical`]);
+    expect(thr[0]!.evidence.value).toBe(60);
+    expect(thr[0]!.culprits?.[0]?.entity).toMatchObject({ kind: 'cgroup', id: `cgroup:${KCT}`, name: `docker:${KPOD_CT.slice(0, 12)} (${KCT})` });
+    // 95 ms of CPU in 1 s against 0.1 core: 95% of the quota
+    const used = cgroupFindings(r).filter((f) => f.check === 'cg-cpu-quota-used');
+    expect(summary(used)).toEqual([`cg-cpu-quota-used@cgroup:${KCT} critical`]);
+    expect(used[0]!.evidence.value).toBeCloseTo(95, 6);
+  });
+
+  it('without the rewind (no period elapsed in the window) the same tree raises no throttling and no pressure', async () => {
+    const r = await judge('kubepods-docker-besteffort', {}, 'container', { cgroup: KCT });
+    expect(summary(cgroupFindings(r))).toEqual([]);
+    expect(r.coverage.flatMap((c) => c.checks).find((c) => c.id === 'cg-cpu-throttled')).toMatchObject({ status: 'ok' });
+  });
+
+  it('the /proc/PID/cgroup line of a process in that container names the same container and pod', () => {
+    const line = captured('kubepods-docker-besteffort')['/proc/400/cgroup']!;
+    const c = parsePidCgroup(line);
+    if (!c.ok) throw new Error(JSON.stringify(c.error));
+    const path = cgroupLabel(c.value)!;
+    expect(path).toBe(KCT);
+    expect(nameCgroup(path)).toEqual({ kind: 'container', name: `docker:${KPOD_CT.slice(0, 12)}`, containerId: KPOD_CT, podUid: KPOD_UID, runtime: 'docker', qos: 'besteffort' });
   });
 });
