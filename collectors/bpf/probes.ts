@@ -1,5 +1,6 @@
 import type { ProbeDefinition } from './probe.js';
 import { biolatencyProbe } from './biolatency.js';
+import { biosnoopProbe } from './biosnoop.js';
 import { dropsProbe } from './drops.js';
 import { execsnoopProbe } from './execsnoop.js';
 import { offcpuProbe } from './offcpu.js';
@@ -24,6 +25,7 @@ export interface ProbeSettings {
 export const PROBES: ReadonlyArray<(s: ProbeSettings) => ProbeDefinition<unknown>> = [
   (s) => runqlatProbeWith({ perProcess: s.perProcess === true }),
   () => biolatencyProbe(),
+  () => biosnoopProbe(),
   () => tcpretransProbe,
   () => dropsProbe,
   () => execsnoopProbe(),

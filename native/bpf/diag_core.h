@@ -146,7 +146,9 @@ struct request_queue {
 
 struct request {
 	struct request_queue *q;
+	unsigned int cmd_flags; /* blk_opf_t (a __bitwise u32 typedef, not an enum) */
 	unsigned int __data_len;
+	unsigned long long __sector;
 };
 
 /* Syscall arguments (x86_64 syscall ABI: di, si, dx, r10, r8, r9); other architectures' probes

@@ -1,4 +1,5 @@
 import type { BiolatencyResult } from '../../collectors/bpf/biolatency.js';
+import type { BiosnoopResult, BlockIo } from '../../collectors/bpf/biosnoop.js';
 import type { DropsResult } from '../../collectors/bpf/drops.js';
 import { decodeExecEvent, type ExecEvent, type ExecsnoopResult } from '../../collectors/bpf/execsnoop.js';
 import { slotRange, type Log2Histogram } from '../../collectors/bpf/histogram.js';
@@ -51,6 +52,27 @@ function runqlatText(r: RunqlatResult): string {
 function biolatencyText(r: BiolatencyResult): string {
   if (r.devices.length === 0) return 'no block I/O completed in the window\n';
   return r.devices.map((d) => `device ${clean(d.name ?? '?')} (${d.dev}): ${d.histogram.total} I/Os, p50 <= ${d.p50Us} µs, p99 <= ${d.p99Us} µs\n${renderHistogram(d.histogram)}`).join('\n');
+}
+
+const BIO_HEADER = `${'PID'.padStart(7)} ${'COMM'.padEnd(16)} ${'DEV'.padEnd(10)} ${'OP'.padEnd(7)} ${'SECTOR'.padStart(12)} ${'BYTES'.padStart(8)} ${'LATENCY'.padStart(10)}`;
+const bioLine = (i: BlockIo, names: ReadonlyMap<string, string>): string =>
+  `${String(i.tgid).padStart(7)} ${clean(i.comm).padEnd(16)} ${clean(names.get(i.dev) ?? i.dev).padEnd(10)} ${clean(i.op).padEnd(7)} ${String(i.sector).padStart(12)} ${String(i.bytes).padStart(8)} ${humanNs(i.latencyNs).padStart(10)}${i.error !== 0 ? ` error ${i.error}` : ''}`;
+
+function biosnoopText(r: BiosnoopResult): string {
+  if (r.ios.length === 0) return `no block I/O completed in the window${r.dropped > 0 ? ` (${r.dropped} not kept)` : ''}\n`;
+  const names = new Map(r.devices.map((d) => [d.dev, d.name ?? d.dev]));
+  const bytes = r.ios.reduce((a, i) => a + i.bytes, 0);
+  const lines = [`${r.ios.length} block I/Os, ${bytes} bytes${r.dropped > 0 ? ` (${r.dropped} more not kept)` : ''}; process taken at ${r.attribution === 'submission' ? 'submission (block_io_start)' : 'issue to the driver (a queued request may name a kworker)'}`, ''];
+  const g = (x: { ios: number; bytes: number; p50Ns: number; p99Ns: number; maxNs: number; errors: number }): string =>
+    `${String(x.ios).padStart(7)} ${String(x.bytes).padStart(11)} ${humanNs(x.p50Ns).padStart(9)} ${humanNs(x.p99Ns).padStart(9)} ${humanNs(x.maxNs).padStart(9)}${x.errors > 0 ? `  ${x.errors} errors` : ''}`;
+  const head = `${'IOS'.padStart(7)} ${'BYTES'.padStart(11)} ${'P50'.padStart(9)} ${'P99'.padStart(9)} ${'MAX'.padStart(9)}`;
+  lines.push('by device:', `${'DEVICE'.padEnd(12)} ${head}  OPS`);
+  for (const d of r.devices.slice(0, 20)) lines.push(`${clean(d.name ?? d.dev).padEnd(12)} ${g(d)}  ${Object.entries(d.byOp).map(([op, n]) => `${clean(op)} ${n}`).join(', ')}`);
+  lines.push('', 'by process (most I/O time first):', `${'PID'.padStart(7)} ${'COMM'.padEnd(16)} ${head}  DEVICES`);
+  for (const p of r.processes.slice(0, 20)) lines.push(`${String(p.tgid).padStart(7)} ${clean(p.comm).padEnd(16)} ${g(p)}  ${p.devices.map(clean).join(', ')}`);
+  if (r.processes.length > 20) lines.push(`(${r.processes.length - 20} more processes in --json)`);
+  lines.push('', 'slowest I/Os:', BIO_HEADER, ...r.slowest.slice(0, 10).map((i) => bioLine(i, names)));
+  return lines.join('\n') + '\n';
 }
 
 function tcpretransText(r: TcpretransResult): string {
@@ -151,6 +173,8 @@ export function probeText(probe: string, result: unknown, opts: { readonly live?
       return { text: runqlatText(result as RunqlatResult) };
     case 'biolatency':
       return { text: biolatencyText(result as BiolatencyResult) };
+    case 'biosnoop':
+      return { text: biosnoopText(result as BiosnoopResult) };
     case 'tcpretrans':
       return { text: tcpretransText(result as TcpretransResult) };
     case 'drops':

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { decodeBioEvent } from '../../../collectors/bpf/biosnoop.js';
 import { decodeDrops, DROP_KEY } from '../../../collectors/bpf/drops.js';
 import { BpfDecodeError, expectDump, perCpuU64 } from '../../../collectors/bpf/dump.js';
 import { decodeExecEvent } from '../../../collectors/bpf/execsnoop.js';
@@ -23,6 +24,7 @@ const bytes = fc.uint8Array({ maxLength: 600 }).map((a) => Buffer.from(a));
 describe('BPF record decoders on arbitrary bytes', () => {
   it.each([
     ['decodeExecEvent', decodeExecEvent],
+    ['decodeBioEvent', decodeBioEvent],
     ['decodeOomEvent', decodeOomEvent],
   ] as const)('%s: a record or undefined, never a throw, never an inexact number', (_, decode) => {
     fc.assert(

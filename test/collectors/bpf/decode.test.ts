@@ -6,6 +6,7 @@ import { usefulLog } from '../../../collectors/bpf/addon.js';
 import { addressText } from '../../../collectors/bpf/addresses.js';
 import { decodeBioHist, kernelDev } from '../../../collectors/bpf/biolatency.js';
 import { decodeDrops, reasonNames } from '../../../collectors/bpf/drops.js';
+import { BIO_EVENT, decodeBioEvent, summariseIos } from '../../../collectors/bpf/biosnoop.js';
 import { decodeExecEvent, EXEC_EVENT_SIZE } from '../../../collectors/bpf/execsnoop.js';
 import { histogramFromCounts, histogramFromPerCpuArray, percentileUpperBound } from '../../../collectors/bpf/histogram.js';
 import { renderHistogram } from '../../../src/report/probe-text.js';
@@ -88,6 +89,46 @@ describe('drops (captured: 5 UDP datagrams to a closed port in a netns)', () => 
 
   it('a short key is skipped', () => {
     expect(decodeDrops(dump(8, 8, [[u64(1), u64(1)]]), new Map(), undefined)).toEqual([]);
+  });
+});
+
+describe('biosnoop records (captured ring batch: 20 direct 4 KiB writes, 4 direct 64 KiB reads by dd on a loop device)', () => {
+  it('decodes every record: the dd\'s writes and reads with their sizes, sectors and latencies', () => {
+    const batch = readFileSync(join(FIX, 'biosnoop.batch.bin'));
+    const ios = [...ringRecords(batch)].map(decodeBioEvent);
+    expect(ios.every((i) => i !== undefined)).toBe(true);
+    const dd = ios.filter((i) => i?.comm === 'dd');
+    expect(dd.filter((i) => i?.op === 'write' && i.bytes === 4096)).toHaveLength(20);
+    expect(dd.filter((i) => i?.op === 'read' && i.bytes === 65536)).toHaveLength(4);
+    const writes = dd.filter((i) => i?.op === 'write').map((i) => i?.sector);
+    expect(writes).toEqual(Array.from({ length: 20 }, (_, k) => k * 8));
+    expect(dd.every((i) => i !== undefined && i.latencyNs > 0 && i.latencyNs < 1e9 && i.queueNs !== undefined && i.error === 0 && /^7:\d+$/.test(i.dev))).toBe(true);
+    expect(new Set(dd.map((i) => i?.tgid)).size).toBe(2);
+  });
+
+  it('summaries: per device and per process, exact percentiles, slowest first', () => {
+    const ios = [...ringRecords(readFileSync(join(FIX, 'biosnoop.batch.bin')))].map(decodeBioEvent).filter((i) => i !== undefined);
+    const dev = ios.find((i) => i.comm === 'dd')!.dev;
+    const r = summariseIos(ios, new Map([[dev, 'loop0']]), 'submission');
+    const loop = r.devices.find((d) => d.dev === dev)!;
+    expect(loop.name).toBe('loop0');
+    expect(loop.byOp).toMatchObject({ write: 20, read: 4 });
+    expect(loop.ios).toBe(ios.filter((i) => i.dev === dev).length);
+    expect(loop.maxNs).toBe(Math.max(...ios.filter((i) => i.dev === dev).map((i) => i.latencyNs)));
+    expect(r.slowest[0]?.latencyNs).toBe(Math.max(...ios.map((i) => i.latencyNs)));
+    expect(r.processes.reduce((a, p) => a + p.ios, 0)).toBe(ios.length);
+    expect(r.processes.filter((p) => p.comm === 'dd').every((p) => p.devices[0] === 'loop0')).toBe(true);
+  });
+
+  it('short, damaged and empty records', () => {
+    expect(decodeBioEvent(Buffer.alloc(BIO_EVENT.size - 1))).toBeUndefined();
+    const bad = Buffer.alloc(BIO_EVENT.size);
+    bad.writeBigUInt64LE(2n ** 60n, BIO_EVENT.members.latency_ns.offset);
+    expect(decodeBioEvent(bad)).toBeUndefined();
+    const odd = Buffer.alloc(BIO_EVENT.size);
+    odd.writeUInt32LE(99, BIO_EVENT.members.op.offset);
+    expect(decodeBioEvent(odd)?.op).toBe('op 99');
+    expect(summariseIos([], new Map(), 'issue')).toMatchObject({ ios: [], processes: [], devices: [], slowest: [] });
   });
 });
 

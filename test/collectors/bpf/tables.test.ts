@@ -183,6 +183,18 @@ describe('probe text (src/report/probe-text.ts)', () => {
     expect(probeText('execsnoop', evil, { live: true }).text).toBe('1 executions\n');
   });
 
+  it('biosnoop: by device, by process and the slowest I/Os; host text sanitised', () => {
+    const io = { issueNs: 1, latencyNs: 2_500_000, queueNs: 1000, sector: 8, bytes: 4096, dev: '7:0', tgid: 42, pid: 42, comm: 'x\u001b[2J', op: 'write', error: 0 };
+    const r = { attribution: 'submission', ios: [io], dropped: 0, slowest: [io], processes: [{ tgid: 42, comm: io.comm, devices: ['lo\u0007op0'], ios: 1, bytes: 4096, totalLatencyNs: 2_500_000, p50Ns: 2_500_000, p99Ns: 2_500_000, maxNs: 2_500_000, errors: 0 }], devices: [{ dev: '7:0', name: 'loop0', byOp: { write: 1 }, ios: 1, bytes: 4096, totalLatencyNs: 2_500_000, p50Ns: 2_500_000, p99Ns: 2_500_000, maxNs: 2_500_000, errors: 0 }] };
+    const text = probeText('biosnoop', r).text;
+    expect(text).not.toMatch(/[\u0007\u001b]/);
+    expect(text.split('\n')[0]).toBe('1 block I/Os, 4096 bytes; process taken at submission (block_io_start)');
+    expect(text).toMatch(/^loop0\s+1\s+4096\s+2\.5 ms\s+2\.5 ms\s+2\.5 ms\s+write 1$/m);
+    expect(text).toMatch(/^\s+42 x\\x1b\[2J\s+1\s+4096\s+2\.5 ms\s+2\.5 ms\s+2\.5 ms\s+lo\\x07op0$/m);
+    expect(text).toMatch(/^\s+42 .* loop0\s+write\s+8\s+4096\s+2\.5 ms$/m);
+    expect(probeText('biosnoop', { ...r, ios: [], dropped: 3 }).text).toBe('no block I/O completed in the window (3 not kept)\n');
+  });
+
   it('profile: folded stacks on stdout, the summary beside the run\'s own lines', () => {
     const out = probeText('profile', { hz: 49, samples: 3, stacks: [], folded: 'a;b 3', speedscope: {}, note: 'n' });
     expect(out).toEqual({ text: 'a;b 3\n', meta: '(n)\n3 samples at 49 Hz (folded stacks for flamegraph.pl; --json has a speedscope file under result.speedscope)\n', textIsData: true });
