@@ -6,6 +6,11 @@
 //   concurrent   ten scrapes at once: diag's CPU for them against one scrape's, and how many
 //                samples diag took for them (diag_exporter_samples_total: goal 1)
 //   RSS          diag serve's VmRSS after 10, 100, 500 and N (--scrapes, default 1,000) scrapes
+//   at interval  as Prometheus scrapes: one scrape every --interval (default 15 s), --spaced
+//                (default 8) of them after 10 warm-up scrapes (V8 compiles the hot paths over
+//                the first ones), CPU of each server over the whole time / scrapes (background
+//                work included): back-to-back scrapes find every process file still fresh,
+//                scrapes 15 s apart find none
 // Goals (issue 17): CPU per scrape <= 2x node_exporter's (diag judges as well as counts), ten
 // concurrent scrapes cost no more than one, RSS flat over the scrapes. Scrapes of the two servers
 // alternate so the host's other load hits both alike. Both servers listen on free loopback ports
@@ -138,6 +143,34 @@ export async function run(ctx) {
       figures.cpuRatio = Math.round((100 * cpu.diag) / Math.max(1, cpu.ne)) / 100;
       ctx.log(`node_exporter: scrape median ${ctx.stats(lat.ne).median.toFixed(0)} ms (p90 ${ctx.stats(lat.ne).p90.toFixed(0)}), CPU ${figures.nodeExporter.cpuMsPerScrape} ms per scrape, ${Math.round(bytes.ne / 1024)} KiB`);
       ctx.log(`diag vs node_exporter: CPU per scrape x${figures.cpuRatio} (goal <= 2)`);
+    }
+
+    // as Prometheus scrapes: one every --interval, the servers' whole CPU over that time
+    const intervalMs = Number(ctx.flags.interval ?? 15) * 1000;
+    const spaced = Number(ctx.flags.spaced ?? 8);
+    {
+      for (let i = 0; i < 10; i++) {
+        await scrape(durl);
+        if (ne) await scrape(nurl);
+        await sleep(Math.min(intervalMs, 3000));
+      }
+      const d0 = cpuTicks(diag.pid);
+      const n0 = ne ? cpuTicks(ne.pid) : 0;
+      for (let i = 0; i < spaced; i++) {
+        await scrape(durl);
+        if (ne) await scrape(nurl);
+        await sleep(intervalMs);
+      }
+      const per = (t) => Math.round((1000 * t) / TICK / spaced);
+      figures.atInterval = { intervalS: intervalMs / 1000, scrapes: spaced, diagCpuMsPerScrape: per(cpuTicks(diag.pid) - d0) };
+      if (ne) {
+        figures.atInterval.nodeExporterCpuMsPerScrape = per(cpuTicks(ne.pid) - n0);
+        figures.atInterval.cpuRatio = Math.round((100 * (cpuTicks(diag.pid) - d0)) / Math.max(1, cpuTicks(ne.pid) - n0)) / 100;
+      }
+      ctx.log(
+        `one scrape every ${intervalMs / 1000} s (${spaced} after 10 warm-up): diag ${figures.atInterval.diagCpuMsPerScrape} ms CPU per scrape` +
+          (ne ? `, node_exporter ${figures.atInterval.nodeExporterCpuMsPerScrape} ms: x${figures.atInterval.cpuRatio} (goal <= 2)` : ''),
+      );
     }
 
     // ten at once against one, on a server with the default-like cache (5 s here): each burst

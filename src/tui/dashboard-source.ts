@@ -51,6 +51,8 @@ interface ProcEntry {
   stat: Cached<string>;
   readonly files: Map<string, Cached<string>>;
   fd?: Cached<string[]>;
+  /** /proc/PID/ns/<type> link targets (a process changes namespace only by running: setns, unshare). */
+  links?: Map<string, Cached<string>>;
 }
 
 /**
@@ -59,14 +61,18 @@ interface ProcEntry {
  */
 export interface IdleReuse {
   /**
-   * How long the files of a single-threaded process that has not run since they were read are
-   * reused, at most (each PID's own point in 50-100 % of it). Its io, fds and cmdline change only
-   * when it runs; its stat and status (RSS, parent) are read again at once after host-wide
-   * reclaim (/proc/vmstat pgsteal, pswpout) or its parent's exit; its limits and cgroup (prlimit,
-   * a cgroup move by another process) are the only files that can be this old.
+   * How long the limits and cgroup of a single-threaded process that has not run since they were
+   * read are reused, at most (each PID's own point in 50-100 % of it): another process can change
+   * them (prlimit, a cgroup move) without its running. Its other files wait longer (IDLE_FACTOR):
+   * io, fds and cmdline change only when it runs; its stat and status (RSS, parent) are read again
+   * at once after host-wide reclaim (/proc/vmstat pgsteal, pswpout) or its parent's exit, and
+   * within 2 x this for what is left (a renice, a truncated mapped file).
    */
   readonly maxAgeMs: number;
 }
+
+/** Idle reuse: multiples of IdleReuse.maxAgeMs, by file (see there). */
+const IDLE_FACTOR: Readonly<Record<string, number>> = { stat: 2, status: 2, io: 4, fd: 4, cmdline: 4, limits: 1, cgroup: 1 };
 
 /** The /proc/vmstat counters that move when pages leave a process without it running. */
 const RECLAIM_COUNTER = /^(pgsteal_\w+|pswpout) (\d+)$/gm;
@@ -186,7 +192,7 @@ export class DashboardSource implements Source {
     // idle reuse: a single-threaded process that has not run, judged by its schedstat
     if (!this.idle || c.ran || e.threads > 1 || e.runNs === undefined) return false;
     if ((file === 'stat' || file === 'status') && (this.reclaimTick > c.tick || e.orphanedTick > c.tick)) return false;
-    return now - c.at < (this.idle.maxAgeMs * this.spread(pid)) / this.maxAgeMs;
+    return now - c.at < (IDLE_FACTOR[file]! * this.idle.maxAgeMs * this.spread(pid)) / this.maxAgeMs;
   }
 
   readFile(path: string): Outcome<string> {
@@ -273,6 +279,7 @@ export class DashboardSource implements Source {
       if (ran) {
         for (const c of e.files.values()) c.ran = true;
         if (e.fd) e.fd.ran = true;
+        if (e.links) for (const c of e.links.values()) c.ran = true;
       }
       // an unchanged text keeps its object: consumers see "unchanged" by identity
       e.stat = { o: o.value === e.stat.o.value ? e.stat.o : o, at: now, tick: this.tick, ran: false };
@@ -346,8 +353,23 @@ export class DashboardSource implements Source {
     return o;
   }
 
+  /**
+   * /proc/PID/ns/<type> of a single-threaded process known to this refresh or the one before:
+   * reused while it has not run (only the process itself moves to another namespace), for at
+   * most the idle ages of its io and fds. The namespace sweep reads three links of every process.
+   */
   readLink(path: string): Outcome<string> {
-    return this.inner.readLink(path);
+    const m = /^\/proc\/(\d+)\/ns\/(net|pid|mnt|uts|ipc|user|cgroup)$/.exec(path);
+    const e = m ? this.procs.get(m[1]!) : undefined;
+    if (!m || !e || e.tick < this.tick - 1 || e.runNs === undefined) return this.inner.readLink(path);
+    const type = m[2]!;
+    const hit = e.links?.get(type);
+    const maxAge = this.idle ? IDLE_FACTOR.io! * this.idle.maxAgeMs : POLICY.io!.idle * this.maxAgeMs;
+    if (hit && !hit.ran && this.now_ - hit.at < maxAge) return hit.o;
+    const o = this.inner.readLink(path);
+    if (o.status === 'ok') (e.links ??= new Map()).set(type, { o, at: this.now_, tick: this.tick, ran: false });
+    else e.links?.delete(type);
+    return o;
   }
 
   statfs(path: string, opts?: StatFsOptions): Outcome<StatFs> {

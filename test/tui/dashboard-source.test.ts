@@ -11,6 +11,7 @@ class CountingSource implements Source {
   readonly files = new Map<string, string>();
   readonly dirs = new Map<string, string[]>();
   readonly reads = new Map<string, number>();
+  readonly links = new Map<string, string>();
   private count(p: string) {
     this.reads.set(p, (this.reads.get(p) ?? 0) + 1);
   }
@@ -24,8 +25,10 @@ class CountingSource implements Source {
     const d = this.dirs.get(p);
     return d === undefined ? { status: 'unavailable', code: 'not-found', reason: 'ENOENT' } : { status: 'ok', value: [...d] };
   }
-  readLink(): Outcome<string> {
-    return { status: 'unavailable', code: 'not-found', reason: 'no' };
+  readLink(p: string): Outcome<string> {
+    this.count(p);
+    const t = this.links.get(p);
+    return t === undefined ? { status: 'unavailable', code: 'not-found', reason: 'no' } : { status: 'ok', value: t };
   }
   statfs(): Outcome<StatFs> {
     return { status: 'unavailable', code: 'not-found', reason: 'no' };
@@ -236,6 +239,8 @@ describe('DashboardSource', () => {
   });
 });
 
+let lastDashboard: DashboardSource | undefined;
+
 describe('DashboardSource, idle reuse (diag serve: scrapes 15-60 s apart)', () => {
   /** A host with /proc listed and /proc/vmstat; n scrapes 15 s apart, each listing /proc first. */
   function served(maxAgeMs = 300_000) {
@@ -243,6 +248,7 @@ describe('DashboardSource, idle reuse (diag serve: scrapes 15-60 s apart)', () =
     h.files.set('/proc/vmstat', 'nr_free_pages 100\npgsteal_kswapd 10\npgsteal_direct 5\npswpout 0\npgfault 1\n');
     let now = 0;
     const d = new DashboardSource(h, 10_000, () => now, undefined, { maxAgeMs });
+    lastDashboard = d;
     const pids: number[] = [];
     const add = (pid: number, run: number, ppid = 1) => {
       set(pid, 1, run);
@@ -268,15 +274,20 @@ describe('DashboardSource, idle reuse (diag serve: scrapes 15-60 s apart)', () =
     return { h, d, add, remove, scrape, reads };
   }
 
-  it('an idle single-threaded process: only its schedstat is read each scrape, its files again within 150-300 s', () => {
+  it('an idle single-threaded process: only its schedstat is read each scrape; limits and cgroup again within 150-300 s, stat and status 300-600 s, io, fds and cmdline 600-1200 s', () => {
     const { add, scrape, reads } = served();
     add(7, 10);
-    scrape(40); // 600 s
-    expect(reads(7, 'schedstat')).toBe(40);
-    for (const f of ['stat', 'status', 'limits', 'cgroup', 'io', 'fd', 'cmdline']) {
-      expect(reads(7, f), f).toBeGreaterThanOrEqual(2);
-      expect(reads(7, f), f).toBeLessThanOrEqual(5);
-    }
+    scrape(160); // 2,400 s
+    expect(reads(7, 'schedstat')).toBe(160);
+    const within = (files: string[], lo: number, hi: number) => {
+      for (const f of files) {
+        expect(reads(7, f), f).toBeGreaterThanOrEqual(lo);
+        expect(reads(7, f), f).toBeLessThanOrEqual(hi);
+      }
+    };
+    within(['limits', 'cgroup'], 1 + 8, 1 + 16);
+    within(['stat', 'status'], 1 + 4, 1 + 8);
+    within(['io', 'fd', 'cmdline'], 1 + 2, 1 + 4);
   });
 
   it('a process that ran is read again at once, as without idle reuse', () => {
@@ -325,6 +336,27 @@ describe('DashboardSource, idle reuse (diag serve: scrapes 15-60 s apart)', () =
     expect(reads(30, 'status')).toBe(8);
     // io, fds and cmdline change only when the process runs
     expect(reads(30, 'io')).toBeLessThanOrEqual(2);
+  });
+
+  it('namespace links of a process that did not run are reused; after it ran (it may have called setns) read again', () => {
+    const { h, add, scrape, reads } = served();
+    add(40, 10);
+    h.links.set('/proc/40/ns/net', 'net:[4026531840]');
+    scrape(1);
+    const ds = lastDashboard!;
+    const link = () => ds.readLink('/proc/40/ns/net');
+    expect(link()).toEqual({ status: 'ok', value: 'net:[4026531840]' });
+    scrape(1);
+    h.links.set('/proc/40/ns/net', 'net:[4026532000]');
+    expect(link()).toEqual({ status: 'ok', value: 'net:[4026531840]' });
+    expect(reads(40, 'ns/net')).toBe(1);
+    scrape(1, () => h.files.set('/proc/40/schedstat', '99 0 1\n'));
+    expect(link()).toEqual({ status: 'ok', value: 'net:[4026532000]' });
+    expect(reads(40, 'ns/net')).toBe(2);
+    // other links and unknown processes pass through
+    ds.readLink('/proc/41/ns/net');
+    ds.readLink('/proc/self/ns/net');
+    expect(h.reads.get('/proc/41/ns/net')).toBe(1);
   });
 });
 

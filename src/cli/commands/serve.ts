@@ -43,11 +43,11 @@ a sample is taken share it. A window is at least --min-window long (a scrape wai
                        (default 15s): each scrape judges their last window beside its own
   --max-rows N         rows exported per table of processes, sockets, cgroups... (default 50;
                        those named by findings first, then the largest)
-  --idle-refresh DUR   how long the files of a process that has not run since they were read
-                       are reused (default 5m). Whether it ran is one read of its schedstat per
-                       scrape; its memory and parent are read again after host reclaim or its
-                       parent's exit. Only a limit changed by prlimit or a move to another
-                       cgroup, done to a process that sleeps throughout, shows this late.`;
+  --idle-refresh DUR   how late a limit changed by prlimit or a move to another cgroup shows
+                       for a process that sleeps throughout (default 5m). Whether a process
+                       ran is one read of its schedstat per scrape; one that did not is not
+                       read again (its memory and parent are, after host reclaim or its
+                       parent's exit; the rest within 2-4 x DUR).`;
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
@@ -110,7 +110,9 @@ export async function run(argv: string[]): Promise<number> {
   // run between two scrapes (most of 2,000) costs one read of its schedstat, not seven files.
   const dashboard = new DashboardSource(source, undefined, undefined, source instanceof LiveSource ? source.pinnedFiles() : undefined, { maxAgeMs: idleRefreshMs });
   const cadence = new Sampler(dashboard).cadence(fastSet, { memo: new CollectorMemo() });
-  const slowCadence = new Sampler(source).cadence(slowSet);
+  // through the dashboard source too: the namespace sweep's links of processes that did not run
+  // since the last scrape are reused (everything else it reads passes through)
+  const slowCadence = new Sampler(dashboard).cadence(slowSet);
   let slow: { prev: Sample | undefined; cur: Sample; at: number } | undefined;
   let slowPending: Promise<void> | undefined;
   const refreshSlow = (): Promise<void> => {
