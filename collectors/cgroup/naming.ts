@@ -13,6 +13,13 @@
  *   /kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod<uid_with_underscores>.slice
  *   /kubepods/burstable/pod<uid>/<64hex>                 Kubernetes pod / container (cgroupfs)
  *   /lxc/<name>, /lxc.payload.<name>                     LXC
+ *
+ * Also seen on real hosts (coroot-node-agent's test paths): a static pod's UID is the 32-hex hash
+ * of its manifest, not a dashed UUID (kubepods-burstable-pod3e61c214....slice, /kubepods/burstable/
+ * pod9729a196...); crun and podman put a container's processes one level down, in
+ * `<runtime>-<id>.scope/container`; and a containerd told to use the systemd driver while runc
+ * manages cgroupfs leaves the systemd triple as one directory name:
+ * `/system.slice/containerd.service/kubepods-burstable-pod<uid>.slice:cri-containerd:<id>`.
  */
 export type CgroupKind =
   | 'root'
@@ -51,9 +58,13 @@ const RUNTIME_PREFIX: Array<[RegExp, Runtime, boolean]> = [
   [new RegExp(`^libpod-(${HEX64})(?:\\.scope)?$`), 'podman', false],
 ];
 const BARE_ID = new RegExp(`^${HEX64}$`);
-const UID = '[0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12}';
+/** A pod UID: a dashed UUID (underscores in systemd slice names), or a static pod's 32-hex manifest hash. */
+const UID = '(?:[0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12}|[0-9a-f]{32})';
 const POD_SLICE = new RegExp(`^kubepods(?:-(burstable|besteffort))?-pod(${UID})\\.slice$`);
 const POD_DIR = new RegExp(`^pod(${UID})$`);
+/** `<pod slice>:<runtime prefix>:<id>`: the systemd driver's cgroupsPath used as a directory name. */
+const SYSTEMD_TRIPLE = new RegExp(`^kubepods(?:-(burstable|besteffort))?-pod(${UID})\\.slice:(cri-containerd|crio|docker|libpod):(${HEX64})$`);
+const TRIPLE_RUNTIME: Record<string, Runtime> = { 'cri-containerd': 'containerd', crio: 'cri-o', docker: 'docker', libpod: 'podman' };
 const UNIT_SUFFIX = /\.(service|scope|slice|socket|mount|swap|target|device|path|timer|automount)$/;
 
 interface ContainerMatch {
@@ -89,13 +100,25 @@ export function nameCgroup(path: string): CgroupName {
   let qos: CgroupName['qos'];
   let inKubepods = false;
   let container: ContainerMatch | undefined;
+  /** Index of the component that named the container (its `container` child is the same container). */
+  let containerAt = -1;
   let lastKind: CgroupKind = 'other';
   for (let i = 0; i < comps.length; i++) {
     const c = comps[i]!;
     const parent = i > 0 ? comps[i - 1] : undefined;
     const isLast = i === comps.length - 1;
     let kind: CgroupKind | undefined;
-    if (c === 'kubepods' || c === 'kubepods.slice') {
+    const triple = SYSTEMD_TRIPLE.exec(c);
+    if (triple) {
+      qos = (triple[1] as 'burstable' | 'besteffort' | undefined) ?? 'guaranteed';
+      podUid = triple[2]!.replace(/_/g, '-');
+      inKubepods = true;
+      container = { runtime: TRIPLE_RUNTIME[triple[3]!]!, id: triple[4]!, monitor: false };
+      containerAt = i;
+      kind = 'container';
+    } else if (c === 'container' && container && !container.monitor && containerAt === i - 1) {
+      kind = 'container';
+    } else if (c === 'kubepods' || c === 'kubepods.slice') {
       inKubepods = true;
       kind = 'kubepods';
     } else if (inKubepods && podUid === undefined && qosOf(c)) {
@@ -114,6 +137,7 @@ export function nameCgroup(path: string): CgroupName {
         const ct = containerOf(c, parent, podUid !== undefined);
         if (ct) {
           container = ct;
+          containerAt = i;
           kind = ct.monitor ? 'container-monitor' : 'container';
         }
       }

@@ -179,3 +179,37 @@ describe('a Kubernetes pod on a v2 host (systemd driver: kubepods.slice/kubepods
     expect(nameCgroup(path)).toEqual({ kind: 'container', name: `docker:${KPOD_CT.slice(0, 12)}`, containerId: KPOD_CT, podUid: KPOD_UID, runtime: 'docker', qos: 'besteffort' });
   });
 });
+
+describe('/proc/PID/cgroup of processes on real v2 hosts (test/fixtures/cgroup/v2-hosts/proc-cgroup): the cgroup diag shows for each, and its name', () => {
+  const dir = join(BASE, 'proc-cgroup');
+  const cases: Array<[file: string, path: string, name: ReturnType<typeof nameCgroup>]> = [
+    ['coroot-400', KCT, { kind: 'container', name: `docker:${KPOD_CT.slice(0, 12)}`, containerId: KPOD_CT, podUid: KPOD_UID, runtime: 'docker', qos: 'besteffort' }],
+    ['coroot-500', '/../../../../system.slice/docker-ba7b10d15d16e10e3de7a2dcd408a3d971169ae303f46cfad4c5453c6326fee2.scope',
+      { kind: 'container', name: 'docker:ba7b10d15d16', containerId: 'ba7b10d15d16e10e3de7a2dcd408a3d971169ae303f46cfad4c5453c6326fee2', runtime: 'docker' }],
+    // name=systemd is mounted too, but holds no controller: the container is the v2 path
+    ['coroot-800', '/system.slice/docker-cf87ba651579c9231db817909e7865e5747bd7abcac0c57ce23cf4abbaee046b.scope',
+      { kind: 'container', name: 'docker:cf87ba651579', containerId: 'cf87ba651579c9231db817909e7865e5747bd7abcac0c57ce23cf4abbaee046b', runtime: 'docker' }],
+    // hybrid: the memory controller's path (the pod's container), not the v2 line
+    ['coroot-2000', '/kubepods/burstable/pod8833712d-6e69-4f5c-95f3-aebd020ce2e7/95cbe853416f52d927dec41f1406dd75015ea131244a1ca875a7cd4ebe927ac8',
+      { kind: 'container', name: 'kubernetes:95cbe853416f', containerId: '95cbe853416f52d927dec41f1406dd75015ea131244a1ca875a7cd4ebe927ac8', podUid: '8833712d-6e69-4f5c-95f3-aebd020ce2e7', runtime: 'kubernetes', qos: 'burstable' }],
+    ['coroot-3000', '/lxc.payload.first/system.slice/systemd-logind.service', { kind: 'service', name: 'systemd-logind.service', containerId: 'first', runtime: 'lxc' }],
+    ['otel-cgroupv2kubernetes', '/kubepods/besteffort/poda9c80282-3f6b-4d5b-84d5-a137a6668011/ed89697807a981b82f6245ac3a13be232c1e13435d52bc3f53060d61babe1997',
+      { kind: 'container', name: 'kubernetes:ed89697807a9', containerId: 'ed89697807a981b82f6245ac3a13be232c1e13435d52bc3f53060d61babe1997', podUid: 'a9c80282-3f6b-4d5b-84d5-a137a6668011', runtime: 'kubernetes', qos: 'besteffort' }],
+    ['otel-cgroupv2altkubernetes', '/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod7ee511e9_1393_4000_a524_12b0ad30a6b3.slice/docker-6fb31c47139f555a77f6dea60260eb38006755059cec4dfac8766310306dd3ee.scope',
+      { kind: 'container', name: 'docker:6fb31c47139f', containerId: '6fb31c47139f555a77f6dea60260eb38006755059cec4dfac8766310306dd3ee', podUid: '7ee511e9-1393-4000-a524-12b0ad30a6b3', runtime: 'docker', qos: 'besteffort' }],
+    // a pod inside a minikube node that is itself a docker container: the innermost container and its pod
+    ['otel-cgroupv2minikube-docker', '/system.slice/docker-90b200f66e7a7c6d3ee264d905001c37b7dd9d08e2d35aa669c2a8b092fe1a64.scope/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod7099802f_73fa_458a_9941_d3aaae7df23d.slice/docker-b2c7024b6f161fb48efb73804d46c9cd4fa22c09c115976e311b5d3667955819.scope',
+      { kind: 'container', name: 'docker:b2c7024b6f16', containerId: 'b2c7024b6f161fb48efb73804d46c9cd4fa22c09c115976e311b5d3667955819', podUid: '7099802f-73fa-458a-9941-d3aaae7df23d', runtime: 'docker', qos: 'burstable' }],
+    ['otel-cgroupv2docker', '/system.slice/docker-8ae5d36793164a2374bd9b4ceb81c6ca57a9152bdc69eafa9ce7919d22efff0d.scope',
+      { kind: 'container', name: 'docker:8ae5d3679316', containerId: '8ae5d36793164a2374bd9b4ceb81c6ca57a9152bdc69eafa9ce7919d22efff0d', runtime: 'docker' }],
+  ];
+  it('every file of the set is asserted', () => {
+    expect(readdirSync(dir).filter((f) => !f.endsWith('.md')).sort()).toEqual(cases.map((c) => c[0]).sort());
+  });
+  it.each(cases)('%s', (file, path, name) => {
+    const c = parsePidCgroup(readFileSync(join(dir, file), 'utf8'));
+    if (!c.ok) throw new Error(JSON.stringify(c.error));
+    expect(cgroupLabel(c.value)).toBe(path);
+    expect(nameCgroup(path)).toEqual(name);
+  });
+});

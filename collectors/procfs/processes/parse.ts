@@ -263,7 +263,11 @@ export interface PidCgroup {
   readonly unified?: string;
   /** cgroup v1 path of the memory controller, when mounted. */
   readonly memory?: string;
-  /** cgroup v1 path of the first hierarchy listed, when any. */
+  /**
+   * cgroup v1 path of the first controller hierarchy listed; a named hierarchy ("name=systemd")
+   * only when the file has no controller hierarchy and no v2 line (it holds no controller: on a
+   * v2 host that also mounts name=systemd, the v2 path is where the process's limits are).
+   */
   readonly firstV1?: string;
   /** Every distinct path when the process sits at more than one (v1 controllers, hybrid). */
   readonly others?: readonly string[];
@@ -276,6 +280,7 @@ export function parsePidCgroup(text: string): ParseResult<PidCgroup> {
   let unified: string | undefined;
   let memory: string | undefined;
   let firstV1: string | undefined;
+  let firstNamed: string | undefined;
   let paths: string[] | undefined;
   let start = 0;
   let lines = 0;
@@ -296,8 +301,9 @@ export function parsePidCgroup(text: string): ParseResult<PidCgroup> {
         else if (!paths.includes(path)) paths.push(path);
       }
       if (c2 === c1 + 1 && c1 === start + 1 && text.charCodeAt(start) === 48) unified = path;
+      else if (named) firstNamed ??= path;
       else {
-        firstV1 ??= text.slice(c2 + 1, end);
+        firstV1 ??= path;
         if (memory === undefined && hasController(text, c1 + 1, c2, 'memory')) memory = text.slice(c2 + 1, end);
       }
       lines++;
@@ -305,6 +311,7 @@ export function parsePidCgroup(text: string): ParseResult<PidCgroup> {
     start = end + 1;
   }
   if (lines === 0) return parseFail('/proc/PID/cgroup', 'empty');
+  if (firstV1 === undefined && unified === undefined) firstV1 = firstNamed;
   const out: { unified?: string; memory?: string; firstV1?: string; others?: readonly string[] } = {};
   if (paths !== undefined && paths.length > 1) out.others = paths;
   if (unified !== undefined) out.unified = unified;

@@ -70,3 +70,48 @@ describe('nameCgroup: paths as people know them', () => {
     );
   });
 });
+
+/**
+ * Paths captured on real hosts, from coroot-node-agent's tests (github.com/coroot/coroot-node-agent,
+ * cgroup/cgroup_test.go at 89a16af8031bc238b4ba83dd726ac9f205ee2871, Apache-2.0): layouts diag
+ * named wrongly before (a static pod's 32-hex UID, crun's `.scope/container` child, the systemd
+ * driver's triple left as a directory name).
+ */
+describe('nameCgroup: real Kubernetes and runtime layouts', () => {
+  it.each([
+    // static pod (UID = manifest hash), cgroupfs driver: was kind "other", no pod
+    ['/kubepods/burstable/pod9729a196c4723b60ab401eaff722982d/d166c6190614efc91956b78e96d74c3fbc96ca8e91948c36de3bc5b0e7b27d48',
+      { kind: 'container', name: 'kubernetes:d166c6190614', containerId: 'd166c6190614efc91956b78e96d74c3fbc96ca8e91948c36de3bc5b0e7b27d48', podUid: '9729a196c4723b60ab401eaff722982d', runtime: 'kubernetes', qos: 'burstable' }],
+    // static pod, systemd driver, containerd without .scope: the pod UID was lost
+    ['/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod3e61c214bc3ed9ff81e21474dd6cba17.slice/cri-containerd-c74b0f5062f0bc726cae1e9369ad4a95deed6b298d247f0407475adb23fa3190',
+      { kind: 'container', name: 'containerd:c74b0f5062f0', containerId: 'c74b0f5062f0bc726cae1e9369ad4a95deed6b298d247f0407475adb23fa3190', podUid: '3e61c214bc3ed9ff81e21474dd6cba17', runtime: 'containerd', qos: 'burstable' }],
+    ['/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod3e61c214bc3ed9ff81e21474dd6cba17.slice',
+      { kind: 'pod', name: 'pod:3e61c214bc3ed9ff81e21474dd6cba17', podUid: '3e61c214bc3ed9ff81e21474dd6cba17', runtime: 'kubernetes', qos: 'burstable' }],
+    // CRI-O with crun: the container's processes in .scope/container: was kind "other", name "container"
+    ['/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podea19ff5d_943a_4466_a07e_a71e9e50cc62.slice/crio-21572039dd8398ff8272b031fa5422a40165145ab37f2f8794e1e7f844fe8118.scope/container',
+      { kind: 'container', name: 'cri-o:21572039dd83', containerId: '21572039dd8398ff8272b031fa5422a40165145ab37f2f8794e1e7f844fe8118', podUid: 'ea19ff5d-943a-4466-a07e-a71e9e50cc62', runtime: 'cri-o', qos: 'burstable' }],
+    ['/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod2942c55e_c9cb_428a_93f4_eaf89c1f3ce0.slice/crio-49f9e8e5395d57c1083996c09e2e6f042d5fe1ec0310facab32f94912b35ce59.scope',
+      { kind: 'container', name: 'cri-o:49f9e8e5395d', podUid: '2942c55e-c9cb-428a-93f4-eaf89c1f3ce0', runtime: 'cri-o', qos: 'burstable' }],
+    // the systemd triple as one directory under containerd.service: was kind "other"
+    ['/system.slice/containerd.service/kubepods-burstable-pod4ed02c0b_0df8_4d14_a30e_fd589ee4143a.slice:cri-containerd:d4a9f9195eaf7e4a729f24151101e1de61f1398677e7b82acfb936dff0b4ce55',
+      { kind: 'container', name: 'containerd:d4a9f9195eaf', containerId: 'd4a9f9195eaf7e4a729f24151101e1de61f1398677e7b82acfb936dff0b4ce55', podUid: '4ed02c0b-0df8-4d14-a30e-fd589ee4143a', runtime: 'containerd', qos: 'burstable' }],
+    ['/kubepods/poda48c12e8-255a-11e9-8cd9-0007cb0b2cc8/crio-63425c4a8b4291744a79dd9011fddc7a1f8ffda61f65d72196aa01d00cae2e2e',
+      { kind: 'container', name: 'cri-o:63425c4a8b42', podUid: 'a48c12e8-255a-11e9-8cd9-0007cb0b2cc8', runtime: 'cri-o', qos: 'guaranteed' }],
+    ['/system.slice/cri-containerd-69e8ded3c33c9d5e2b93acd74787b17a8629f74d6707bc5bb9b2e095337d0263.scope',
+      { kind: 'container', name: 'containerd:69e8ded3c33c', runtime: 'containerd' }],
+  ])('%s', (path, want) => {
+    expect(nameCgroup(path)).toEqual(want.kind === 'container' && !('containerId' in want) ? expect.objectContaining(want) : want);
+  });
+
+  it('a `container` child is the container only right under a container: elsewhere it is just a directory', () => {
+    expect(nameCgroup('/system.slice/container')).toMatchObject({ kind: 'other', name: 'container' });
+    expect(nameCgroup(`/machine.slice/libpod-conmon-${ID}.scope/container`)).toMatchObject({ kind: 'other', name: 'container' });
+    expect(nameCgroup(`/machine.slice/libpod-${ID}.scope/container`)).toMatchObject({ kind: 'container', name: `podman:${ID.slice(0, 12)}`, containerId: ID });
+    expect(nameCgroup(`/machine.slice/libpod-${ID}.scope/x/container`)).toMatchObject({ kind: 'other' });
+  });
+
+  it('a 32-hex pod directory counts only under kubepods; a triple with an unknown runtime prefix is not a container', () => {
+    expect(nameCgroup('/system.slice/pod9729a196c4723b60ab401eaff722982d')).toMatchObject({ kind: 'other' });
+    expect(nameCgroup(`/x/kubepods-pod${'a'.repeat(32)}.slice:runq:${ID}`)).toMatchObject({ kind: 'other' });
+  });
+});

@@ -153,6 +153,17 @@ describe('parsePidIo, parseOpenFilesLimit, parsePidCgroup, cmdline', () => {
     expect(v2.ok && cgroupLabel(v2.value)).toBe('/system.slice/my:odd service.service');
     const v1 = parsePidCgroup('4:cpu,cpuacct:/a\n3:memory,hugetlb:/b\n');
     expect(v1.ok && cgroupLabel(v1.value)).toBe('/b');
+    // a v2 host that also mounts the named name=systemd hierarchy (coroot-node-agent's
+    // cgroup/fixtures/proc/800/cgroup, captured on a real host, Apache-2.0): the named hierarchy
+    // holds no controller, the process's container is the v2 path (was "/")
+    const named = parsePidCgroup('1:name=systemd:/\n0::/system.slice/docker-cf87ba651579c9231db817909e7865e5747bd7abcac0c57ce23cf4abbaee046b.scope');
+    expect(named.ok && cgroupLabel(named.value)).toBe('/system.slice/docker-cf87ba651579c9231db817909e7865e5747bd7abcac0c57ce23cf4abbaee046b.scope');
+    // a named hierarchy alone (no controller, no v2 line) is still a path to show
+    const onlyNamed = parsePidCgroup('1:name=systemd:/user.slice\n');
+    expect(onlyNamed.ok && cgroupLabel(onlyNamed.value)).toBe('/user.slice');
+    // v1 controllers listed after name=systemd: the controller's path, not the named one
+    const v1named = parsePidCgroup('12:name=systemd:/init.scope\n11:pids:/a\n');
+    expect(v1named.ok && cgroupLabel(v1named.value)).toBe('/a');
     // every controller's path is kept when they differ: a cpu-only cgroup finds its processes
     expect(v1.ok && v1.value.others).toEqual(['/a', '/b']);
     expect(v2.ok && v2.value.others).toBeUndefined();
