@@ -72,6 +72,18 @@ function rows(name: string, table: string): Map<string, Row> {
   return new Map(t.value.map((r) => [r.key, r]));
 }
 
+/** Like judge, for a counter captured at 0: sample 0 is the capture verbatim, sample 1 has the named counters advanced by the stated amounts. */
+async function judgeForward(name: string, edits: Edits, playbook: string, target?: { cgroup: string }): Promise<Report> {
+  const before = captured(name);
+  const now = { ...before };
+  for (const [path, list] of Object.entries(edits)) for (const [key, by] of list) now[path] = rewind(now[path]!, key, -by);
+  const clock = (ms: number) => ({ 'clock.json': { monoMs: ms, wall: new Date(1_700_000_000_000 + ms).toISOString() } });
+  const a = fixtureTree(before, clock(0));
+  const b = fixtureTree(now, clock(1000));
+  cleanups.push(a.cleanup, b.cleanup);
+  return runPlaybook({ playbook: loaded.playbooks.get(playbook)!, catalogue: cat, collectors: [cgroupCollector], sources: [a.source, b.source], windowMs: 1000, ...(target ? { target } : {}) });
+}
+
 async function judge(name: string, edits: Edits, playbook: string, target?: { cgroup: string }): Promise<Report> {
   const [a, b] = samples(name, edits);
   const pb = loaded.playbooks.get(playbook)!;
@@ -211,5 +223,44 @@ describe('/proc/PID/cgroup of processes on real v2 hosts (test/fixtures/cgroup/v
     if (!c.ok) throw new Error(JSON.stringify(c.error));
     expect(cgroupLabel(c.value)).toBe(path);
     expect(nameCgroup(path)).toEqual(name);
+  });
+});
+
+const TG = '/v2';
+const TS = `/sys/fs/cgroup${TG}`;
+
+describe('a limited cgroup of a v2 host with pids.events and memory.events (telegraf\'s capture: 48-core quota, 96 GiB, pids.max 629145)', () => {
+  it('the captured counters reach the tables exactly', () => {
+    expect(rows('telegraf-limited', 'cgroup_cpu').get(TG)!.values).toMatchObject({ nr_periods: 3936904, nr_throttled: 6004, throttled: 19175137007, usage: 98701325189, quota_cores: 48 });
+    expect(rows('telegraf-limited', 'cgroup_pids').get(TG)!.values).toMatchObject({ current: 592, max: 629145, fork_fail: 0, fork_fail_total: 0 });
+    expect(rows('telegraf-limited', 'cgroup_memory').get(TG)!.values).toMatchObject({ limit: 103079215104, events_max: 0, oom_kill: 0 });
+    expect(rows('telegraf-limited', 'cgroup_psi').get(TG)!.values).toMatchObject({
+      cpu_some_avg10: 0, cpu_some_total: 293391454, cpu_full_total: 277111656, memory_some_total: 250773, io_some_total: 185162400,
+    });
+    expect(rows('telegraf-limited', 'cgroup_psi').get(TG)!.labels).toMatchObject({ cpu_limited: 'yes', memory_limited: 'yes' });
+  });
+
+  it('3 forks refused at pids.max in the window: cg-fork-failures under the cgroup (container --cgroup) and the use sweep\'s fork-failures', async () => {
+    // the capture holds "max 0": it is sample 0, and sample 1 is the same tree with pids.events max 3
+    const now = captured('telegraf-limited');
+    expect(now[`${TS}/pids.events`]).toBe('max 0\n');
+    const r = await judgeForward('telegraf-limited', { [`${TS}/pids.events`]: [['max', 3]] }, 'container', { cgroup: TG });
+    const ff = cgroupFindings(r).filter((f) => f.check === 'cg-fork-failures');
+    expect(summary(ff)).toEqual([`cg-fork-failures@cgroup:${TG} warning`]);
+    expect(ff[0]!.evidence.value).toBe(3);
+    const use = await judgeForward('telegraf-limited', { [`${TS}/pids.events`]: [['max', 3]] }, 'use');
+    expect(summary(cgroupFindings(use).filter((f) => f.check.includes('fork-failures')))).toEqual([
+      `cgroup-fork-failures-total@cgroup:${TG} warning`,
+      `fork-failures@cgroup:${TG} warning`,
+    ]);
+  });
+
+  it('throttled in 2 of 10 periods in the window: cg-cpu-throttled warning; as captured (nothing moved) nothing is raised', async () => {
+    const r = await judge('telegraf-limited', { [`${TS}/cpu.stat`]: [['nr_periods', 10], ['nr_throttled', 2]] }, 'container', { cgroup: TG });
+    const thr = cgroupFindings(r).filter((f) => f.check === 'cg-cpu-throttled');
+    expect(summary(thr)).toEqual([`cg-cpu-throttled@cgroup:${TG} warning`]);
+    expect(thr[0]!.evidence.value).toBe(20);
+    const quiet = await judge('telegraf-limited', {}, 'container', { cgroup: TG });
+    expect(summary(cgroupFindings(quiet))).toEqual([]);
   });
 });
