@@ -18,6 +18,13 @@ export interface RecorderOptions {
   /** The host as read (the CLI passes the dashboard's source: idle processes cost one read). */
   readonly source: Source;
   readonly collectors: readonly Collector[];
+  /**
+   * Collectors of events with their own timestamps (the recent changes: package logs, logins,
+   * unit starts), read every `slowIntervalMs` only: their last answers are stored with every
+   * sample between (deduplicated, they cost nothing), so each recorded moment replays them.
+   */
+  readonly slow?: readonly Collector[];
+  readonly slowIntervalMs?: number;
   readonly memo?: CollectorMemo;
   /** Called before each sample (the dashboard source's tick). */
   readonly beforeSample?: () => void;
@@ -116,6 +123,11 @@ export async function recordHost(opts: RecorderOptions): Promise<{ samples: numb
     const rec = new RecordingSource(opts.source);
     const sampler = new Sampler(rec, { ...(opts.collectorTimeoutMs !== undefined ? { collectorTimeoutMs: opts.collectorTimeoutMs } : {}), ...(opts.clock ? { clock: opts.clock } : {}) });
     const cadence = sampler.cadence(opts.collectors, opts.memo ? { memo: opts.memo } : {});
+    const slow = opts.slow ?? [];
+    const slowRec = new RecordingSource(opts.source);
+    const slowSampler = new Sampler(slowRec, opts.collectorTimeoutMs !== undefined ? { collectorTimeoutMs: opts.collectorTimeoutMs } : {});
+    let slowFlat = new Map<string, string>();
+    let slowAt = -Infinity;
     let samples = 0;
     let removedSeen = 0;
     opts.beforeSample?.();
@@ -125,6 +137,13 @@ export async function recordHost(opts: RecorderOptions): Promise<{ samples: numb
         const parsed = Date.parse(step.sample.clock.wall);
         const wallMs = Number.isFinite(parsed) ? parsed : Date.now();
         const flat = flattenAnswers(answers);
+        if (slow.length > 0 && wallMs - slowAt >= (opts.slowIntervalMs ?? 600_000)) {
+          await slowSampler.sampleAt(slow, step.index);
+          slowFlat = flattenAnswers(slowRec.drain());
+          slowAt = wallMs;
+        }
+        // the sample's own answers first: a file both read (dmesg) is this sample's
+        for (const [k, v] of slowFlat) if (!flat.has(k)) flat.set(k, v);
         const frameBytes = writer.append(wallMs, flat);
         samples++;
         if (writer.removed.length > removedSeen) {

@@ -89,7 +89,11 @@ export async function run(argv: string[]): Promise<number> {
     maxBytes,
     maxAgeMs,
     source,
-    collectors: COLLECTORS,
+    // the recent changes (package logs, logins, units, sysctls) every 10 minutes: events with
+    // their own times, stored with every sample between
+    collectors: COLLECTORS.filter((c) => c.id !== 'changes'),
+    slow: COLLECTORS.filter((c) => c.id === 'changes'),
+    slowIntervalMs: 600_000,
     memo: new CollectorMemo(),
     beforeSample: () => source.beginTick(),
     signal: ac.signal,

@@ -22,6 +22,7 @@ export const HELP = `Usage: diag run playbook <name> [--json | --markdown | --na
                          [--pid PID | --cgroup PATH] [--playbook-dir DIR] [--root DIR]
                          [--from BUNDLE.tar.gz | SOSREPORT] [--openmetrics FILE]
                          [--exit-codes nagios|npd]
+                         [--recording DIR (--at TIME [--window 30s] | --since 1h)]
                          [--changes 24h | --changes off]
 
 Measure the host over a window and judge it with a playbook (see \`diag playbooks\`).
@@ -38,6 +39,13 @@ Progress and warnings go to stderr.
                              its one moment: rates are unknown, nothing read live
   --changes 24h | 2d | 90m   look-back of "Recent changes" (default 24h; off leaves them out):
                              packages, boots, kernels, units, sysctls, mounts, kernel events
+  --recording DIR --at TIME  judge a recording of diag record as a live run would have
+                             judged the host then: TIME in ISO 8601 or relative (-10m);
+                             the window is the two recorded samples around TIME, or
+                             --window 30s ending at the first sample from TIME on
+  --recording DIR --since 1h every recorded window since then, judged: the periods with
+                             findings (start, end, worst severity, finding, culprits);
+                             --json prints diag.history/v1; exit code of the worst
   --playbook-dir DIR         also load playbooks from DIR (after the built-in ones,
                              /etc/diag/playbooks and ~/.config/diag/playbooks)
   --nagios                   print as a monitoring plugin: 'DIAG USE CRITICAL - <worst finding>'
@@ -65,6 +73,9 @@ export const RUN_OPTIONS = {
   openmetrics: { type: 'string' },
   'exit-codes': { type: 'string' },
   changes: { type: 'string' },
+  recording: { type: 'string' },
+  at: { type: 'string' },
+  since: { type: 'string' },
 } as const;
 
 /** `--changes`: "24h", "2d", "90m", or "off"/"0" -> seconds (0: no changes section). */
@@ -92,6 +103,9 @@ export interface RunFlags {
   readonly 'exit-codes'?: string | undefined;
   readonly changes?: string | undefined;
   readonly 'no-color'?: boolean | undefined;
+  readonly recording?: string | undefined;
+  readonly at?: string | undefined;
+  readonly since?: string | undefined;
 }
 
 /** Run one playbook and print its report; returns the exit code. Shared with the default `diag`. */
@@ -132,8 +146,26 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
   const target = pid !== undefined ? { pid } : values.cgroup !== undefined ? { cgroup: values.cgroup } : undefined;
   if (playbook.target === 'required' && !target) throw new UsageError(`run playbook ${name}: needs --pid PID or --cgroup PATH`);
   if (playbook.target === 'none' && target) throw new UsageError(`run playbook ${name}: takes no --pid/--cgroup (try the container playbook)`);
+  if (values.recording === undefined && (values.at !== undefined || values.since !== undefined)) throw new UsageError('run playbook: --at and --since judge a recording: add --recording DIR');
   let report;
-  if (values.from !== undefined) {
+  if (values.recording !== undefined) {
+    if (values.from !== undefined || values.root !== undefined) throw new UsageError('run playbook: --recording excludes --from and --root');
+    if ((values.at === undefined) === (values.since === undefined)) throw new UsageError('run playbook --recording: give --at TIME (one moment) or --since 1h (the periods with findings)');
+    if (values.openmetrics !== undefined) throw new UsageError('run playbook --recording: --openmetrics exports live runs only');
+    if (values.since !== undefined && (values.nagios || values.markdown)) throw new UsageError('run playbook --since: prints text or --json (diag.history/v1)');
+    const { openRecording, parseTimeArg, judgeAt, walkPeriods, renderPeriods } = await import('../recording-judge.js');
+    const history = openRecording(values.recording);
+    const ctx = { history, playbook, session, log, ...(target ? { target } : {}), ...lookback };
+    const now = Date.now();
+    if (values.since !== undefined) {
+      if (values.window !== undefined) throw new UsageError('run playbook --since: each window is two consecutive samples; --window applies to --at');
+      const h = await walkPeriods(ctx, parseTimeArg(values.since, '--since', now));
+      process.stdout.write(values.json ? sanitizeOutput(JSON.stringify(h, null, 2) + '\n') : renderPeriods(h));
+      return exitCodes[h.status];
+    }
+    const windowOpt = values.window === undefined ? undefined : parseDuration(values.window, '--window');
+    report = await judgeAt({ ...ctx, log }, parseTimeArg(values.at!, '--at', now), windowOpt);
+  } else if (values.from !== undefined) {
     // Offline: the two recorded samples of a snapshot, judged exactly as they were live.
     if (values.root !== undefined) throw new UsageError('run playbook: --from and --root exclude each other');
     if (values.window !== undefined) throw new UsageError('run playbook: --window does not apply to --from (the bundle has its own window)');
@@ -184,8 +216,22 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
   return exitCodes[report.status];
 }
 
+/** `--at -10m` as `--at=-10m`: a relative time starts with a dash, which parseArgs takes for an option. */
+export function joinRelativeTimes(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if ((a === '--at' || a === '--since') && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('run', argv, RUN_OPTIONS);
+  const { values, positionals } = parseCommandArgs('run', joinRelativeTimes(argv), RUN_OPTIONS);
   if (values.help) {
     process.stdout.write(HELP + '\n');
     return 0;
