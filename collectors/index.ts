@@ -20,6 +20,7 @@ import { conntrackCollector } from './commands/conntrack/collector.js';
 import { changesCollector } from './commands/changes/collector.js';
 import { configCollector } from './commands/config/collector.js';
 import { irqsCollector } from './procfs/irqs/collector.js';
+import { bpfnetCollector } from './commands/bpfnet/collector.js';
 import { whereamiCollector } from './procfs/whereami/collector.js';
 import { PROBE_COLLECTORS as BPF_PROBE_COLLECTORS } from './bpf/collectors.js';
 
@@ -50,6 +51,7 @@ export const COLLECTORS: readonly Collector[] = [
   whereamiCollector,
   configCollector,
   irqsCollector,
+  bpfnetCollector,
 ];
 
 /**

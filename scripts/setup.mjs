@@ -38,12 +38,12 @@ const RUNTIME_PACKAGES = {
   python3: 'node-gyp (gyp) needs it to build the BPF addon',
   tmux: 'the TUI tests',
   'xz-utils': 'xz: reads sosreport .tar.xz archives (run playbook --from)',
+  bpftool: 'BPF programs attached to interfaces (XDP, tc), cgroups and tracepoints: the bpfnet collector, "where am I"',
 };
 const TEST_PACKAGES = {
   sysstat: 'mpstat, iostat, sar: reference measurements in tests',
   'stress-ng': 'CPU and context-switch load in tests',
   bpftrace: 'reference BPF histograms in tests and benchmarks',
-  bpftool: 'checks that probes detach',
   e2fsprogs: 'mkfs for loop-device tests',
   htop: 'reference for the TUI benchmark (CPU, RSS)',
   btop: 'reference for the TUI benchmark (CPU, RSS)',

@@ -165,7 +165,7 @@ export const reportSchema = z
     where: z
       .record(z.string(), z.union([z.string(), z.number()]))
       .optional()
-      .describe('Where diag ran (the whereami collector): virt, virt_evidence, cloud, container, container_evidence, cgroup, cgroup_mode, cgroup_cpus, cgroup_memory_max, cgroup_pids_max, kernel_params, btf, psi, kprobes, numa_nodes, modules (untrusted host text)'),
+      .describe('Where diag ran (the whereami collector): virt, virt_evidence, cloud, container, container_evidence, cgroup, cgroup_mode, cgroup_cpus, cgroup_memory_max, cgroup_pids_max, kernel_params, btf, psi, kprobes, numa_nodes, modules; bpf, bpf_programs (BPF programs attached to interfaces, cgroups, tracepoints: the bpfnet collector) (untrusted host text)'),
     changes: changesSchema.optional().describe('What changed on the host in the look-back (default 24 h): packages, boots, kernels, units, sysctls, mounts, kernel events, new heavy processes'),
   })
   .describe('diag run playbook report (diag.report/v1)');

@@ -108,6 +108,7 @@ export function renderMarkdown(r: Report): string {
     `- **When:** ${r.startedAt}, window ${r.windowSeconds === null ? '— (one moment)' : `${r.windowSeconds.toFixed(2)} s`}`,
   );
   if (r.where) out.push(`- **Where:** ${mdEscape(whereLine(r.where))}${r.where.kernel_params ? `; kernel parameters ${mdCode(String(r.where.kernel_params))}` : ''}`);
+  if (r.where?.bpf) out.push(`- **BPF attached:** ${mdEscape(String(r.where.bpf))}`);
   if (r.target) {
     const t = [r.target.pid !== undefined ? `pid ${r.target.pid}` : '', r.target.cgroup ? `cgroup ${mdCode(r.target.cgroup)}` : '', r.target.netns ? `netns ${r.target.netns}` : ''].filter(Boolean).join(', ');
     out.push(`- **Target:** ${t}${r.target.reason ? ` (${mdEscape(r.target.reason)})` : ''}`);

@@ -105,6 +105,7 @@ export function renderText(r: Report, paint: Paint = NO_PAINT): string {
   out.push(`host: ${clean(r.host.hostname)}${r.host.kernel ? `, Linux ${clean(r.host.kernel)}` : ''}${r.host.cpus !== undefined ? `, ${r.host.cpus} CPUs` : ''}; ${r.startedAt}; window ${r.windowSeconds === null ? '-' : `${r.windowSeconds.toFixed(2)} s`}; took ${r.durationMs} ms`);
   if (r.where) out.push(wrap(`where: ${clean(whereLine(r.where))}`, 100, '').replace(/\n/g, '\n       '));
   if (r.where?.kernel_params) out.push(wrap(`kernel parameters: ${clean(String(r.where.kernel_params))}`, 100, '').replace(/\n/g, '\n       '));
+  if (r.where?.bpf) out.push(wrap(`BPF attached: ${clean(String(r.where.bpf))}`, 100, '').replace(/\n/g, '\n       '));
   if (r.target) {
     const t = r.target;
     out.push(`target: ${[t.pid !== undefined ? `pid ${t.pid}` : '', t.cgroup ? `cgroup ${clean(t.cgroup)}` : '', t.netns ? `netns ${t.netns}` : ''].filter(Boolean).join(', ')}${t.reason ? ` (${clean(t.reason)})` : ''}`);
