@@ -5,6 +5,7 @@ import { dropsProbe } from './drops.js';
 import { offcpuProbe } from './offcpu.js';
 import { runqlatProbe } from './runqlat.js';
 import { syscallsProbe } from './syscalls.js';
+import { tcpconnProbe } from './tcpconn.js';
 import { tcpretransProbe } from './tcpretrans.js';
 import type { Collector, Row, TableOutcomes } from '../../src/core/collector.js';
 import { failed, ok, unavailable, type Outcome } from '../../src/core/outcome.js';
@@ -59,4 +60,4 @@ function withTables<R>(def: ProbeDefinition<R>): Collector {
  * They are not in COLLECTORS (a snapshot or the dashboard never runs a probe for every sample):
  * the metric catalogue includes their tables and drill-downs find them here.
  */
-export const PROBE_COLLECTORS: readonly Collector[] = [withTables(runqlatProbe), withTables(biolatencyProbe()), withTables(biosnoopProbe()), withTables(tcpretransProbe), withTables(dropsProbe), withTables(syscallsProbe()), withTables(offcpuProbe())];
+export const PROBE_COLLECTORS: readonly Collector[] = [withTables(runqlatProbe), withTables(biolatencyProbe()), withTables(biosnoopProbe()), withTables(tcpretransProbe), withTables(tcpconnProbe()), withTables(dropsProbe), withTables(syscallsProbe()), withTables(offcpuProbe())];

@@ -8,6 +8,7 @@ import { oomkillProbe } from './oomkill.js';
 import { profileProbe } from './profile.js';
 import { runqlatProbeWith } from './runqlat.js';
 import { syscallsProbe } from './syscalls.js';
+import { tcpconnProbe } from './tcpconn.js';
 import { tcpretransProbe } from './tcpretrans.js';
 
 /** Probe-specific command-line settings; a probe lists the ones it takes in `settings`. */
@@ -27,6 +28,7 @@ export const PROBES: ReadonlyArray<(s: ProbeSettings) => ProbeDefinition<unknown
   () => biolatencyProbe(),
   () => biosnoopProbe(),
   () => tcpretransProbe,
+  () => tcpconnProbe(),
   () => dropsProbe,
   () => execsnoopProbe(),
   () => oomkillProbe(),

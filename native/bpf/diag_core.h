@@ -108,6 +108,8 @@ struct sock_common {
 
 struct sock {
 	struct sock_common __sk_common;
+	__u16 sk_protocol; /* a u16 since v5.6 (commit bf9765145b85); a bitfield before */
+	int sk_err;
 };
 
 struct sk_buff {

@@ -8,6 +8,7 @@ import { STATE_TITLES, type OffcpuResult } from '../../collectors/bpf/offcpu.js'
 import type { ProfileResult } from '../../collectors/bpf/profile.js';
 import type { RunqlatResult } from '../../collectors/bpf/runqlat.js';
 import type { SyscallStat, SyscallsResult } from '../../collectors/bpf/syscalls.js';
+import type { TcpconnResult } from '../../collectors/bpf/tcpconn.js';
 import { endpoint, type TcpretransResult } from '../../collectors/bpf/tcpretrans.js';
 import { sanitizeForTerminal as clean } from '../core/sanitize.js';
 
@@ -80,6 +81,24 @@ function tcpretransText(r: TcpretransResult): string {
   if (r.connections.length > 0) lines.push(`${'COUNT'.padStart(7)}  ${'STATE'.padEnd(12)} ${'LOCAL'.padEnd(28)} ${'REMOTE'.padEnd(28)} NETNS`);
   for (const c of r.connections.slice(0, 50))
     lines.push(`${String(c.count).padStart(7)}  ${c.state.padEnd(12)} ${endpoint(c.saddr, c.sport, c.family).padEnd(28)} ${endpoint(c.daddr, c.dport, c.family).padEnd(28)} ${c.netns}`);
+  return lines.join('\n') + '\n';
+}
+
+function tcpconnText(r: TcpconnResult): string {
+  if (r.changes.length === 0) return `no TCP state changes in the window${r.dropped > 0 ? ` (${r.dropped} not kept)` : ''}\n`;
+  const lines = [`${r.changes.length} TCP state changes, ${r.connections.length} connections${r.dropped > 0 ? ` (${r.dropped} more changes not kept)` : ''}`];
+  if (r.remotes.length > 0) {
+    lines.push('', 'connects per remote (SYN sent -> established):', `${'REMOTE'.padEnd(28)} ${'NETNS'.padEnd(11)} ${'TRIED'.padStart(5)} ${'OK'.padStart(5)} ${'REFUSED'.padStart(7)} ${'RESET'.padStart(5)} ${'TIMEOUT'.padStart(7)} ${'MIN'.padStart(9)} ${'AVG'.padStart(9)} ${'MAX'.padStart(9)}`);
+    const t = (ns: number | undefined): string => (ns === undefined ? '-' : humanNs(ns)).padStart(9);
+    for (const x of r.remotes.slice(0, 30))
+      lines.push(`${clean(x.remote).padEnd(28)} ${String(x.netns).padEnd(11)} ${String(x.attempts).padStart(5)} ${String(x.established).padStart(5)} ${String(x.refused).padStart(7)} ${String(x.reset).padStart(5)} ${String(x.timedOut).padStart(7)} ${t(x.connectMinNs)} ${t(x.connectAvgNs)} ${t(x.connectMaxNs)}`);
+  }
+  lines.push('', 'connections (most recent last):', `${'PID'.padStart(7)} ${'COMM'.padEnd(16)} ${'DIR'.padEnd(7)} ${'LOCAL'.padEnd(24)} ${'REMOTE'.padEnd(24)} ${'CONNECT'.padStart(9)} ${'LIFETIME'.padStart(9)} OUTCOME / STATES`);
+  for (const c of r.connections.slice(-30))
+    lines.push(
+      `${String(c.tgid || '-').padStart(7)} ${clean(c.comm || '-').padEnd(16)} ${c.direction.padEnd(7)} ${clean(c.local).padEnd(24)} ${clean(c.remote).padEnd(24)} ${(c.connectNs === undefined ? '-' : humanNs(c.connectNs)).padStart(9)} ${(c.lifetimeNs === undefined ? '-' : humanNs(c.lifetimeNs)).padStart(9)} ${c.outcome}${c.error ? ` (${c.error})` : ''}: ${c.states.join(' > ')}`,
+    );
+  if (r.connections.length > 30) lines.push(`(${r.connections.length - 30} earlier connections in --json)`);
   return lines.join('\n') + '\n';
 }
 
@@ -177,6 +196,8 @@ export function probeText(probe: string, result: unknown, opts: { readonly live?
       return { text: biosnoopText(result as BiosnoopResult) };
     case 'tcpretrans':
       return { text: tcpretransText(result as TcpretransResult) };
+    case 'tcpconn':
+      return { text: tcpconnText(result as TcpconnResult) };
     case 'drops':
       return { text: dropsText(result as DropsResult) };
     case 'execsnoop':

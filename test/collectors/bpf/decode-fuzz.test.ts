@@ -8,6 +8,7 @@ import { histogramFromPerCpuArray } from '../../../collectors/bpf/histogram.js';
 import { decodeOomEvent } from '../../../collectors/bpf/oomkill.js';
 import { parseCapEff } from '../../../collectors/bpf/privileges.js';
 import { decodeSampleKeys, SAMPLE_KEY } from '../../../collectors/bpf/profile.js';
+import { decodeTcpEvent } from '../../../collectors/bpf/tcpconn.js';
 import { decodeRetrans, RETRANS_KEY } from '../../../collectors/bpf/tcpretrans.js';
 import { parseNetDevNames } from '../../../collectors/commands/nic/collector.js';
 import { parseSpeed, parseSysfsInt, parseSysfsWord } from '../../../collectors/procfs/netdev/parse.js';
@@ -25,6 +26,7 @@ describe('BPF record decoders on arbitrary bytes', () => {
   it.each([
     ['decodeExecEvent', decodeExecEvent],
     ['decodeBioEvent', decodeBioEvent],
+    ['decodeTcpEvent', decodeTcpEvent],
     ['decodeOomEvent', decodeOomEvent],
   ] as const)('%s: a record or undefined, never a throw, never an inexact number', (_, decode) => {
     fc.assert(

@@ -6,6 +6,7 @@ import { usefulLog } from '../../../collectors/bpf/addon.js';
 import { addressText } from '../../../collectors/bpf/addresses.js';
 import { decodeBioHist, kernelDev } from '../../../collectors/bpf/biolatency.js';
 import { decodeDrops, reasonNames } from '../../../collectors/bpf/drops.js';
+import { decodeTcpEvent, summariseTcp, TCP_EVENT } from '../../../collectors/bpf/tcpconn.js';
 import { BIO_EVENT, decodeBioEvent, summariseIos } from '../../../collectors/bpf/biosnoop.js';
 import { decodeExecEvent, EXEC_EVENT_SIZE } from '../../../collectors/bpf/execsnoop.js';
 import { histogramFromCounts, histogramFromPerCpuArray, percentileUpperBound } from '../../../collectors/bpf/histogram.js';
@@ -129,6 +130,63 @@ describe('biosnoop records (captured ring batch: 20 direct 4 KiB writes, 4 direc
     odd.writeUInt32LE(99, BIO_EVENT.members.op.offset);
     expect(decodeBioEvent(odd)?.op).toBe('op 99');
     expect(summariseIos([], new Map(), 'issue')).toMatchObject({ ios: [], processes: [], devices: [], slowest: [] });
+  });
+});
+
+/** A tcpconn record as the kernel writes it (native/bpf/tcpconn.h), IPv4. */
+function tcpRecord(o: { ts: number; sk: number; from: number; to: number; sport?: number; dport?: number; tgid?: number; err?: number; latency?: number; lifetime?: number }): Buffer {
+  const m = TCP_EVENT.members;
+  const b = Buffer.alloc(TCP_EVENT.size);
+  b.writeBigUInt64LE(BigInt(o.ts), m.ts_ns.offset);
+  b.writeBigUInt64LE(BigInt(o.sk), m.skaddr.offset);
+  b.writeBigUInt64LE(BigInt(o.latency ?? 0), m.latency_ns.offset);
+  b.writeBigUInt64LE(BigInt(o.lifetime ?? 0), m.lifetime_ns.offset);
+  b.writeUInt32LE(o.tgid ?? 0, m.tgid.offset);
+  b.writeUInt32LE(o.tgid ?? 0, m.pid.offset);
+  b.writeUInt32LE(4026531833, m.netns.offset);
+  b.writeInt32LE(o.err ?? 0, m.error.offset);
+  b.writeUInt16LE(2, m.family.offset);
+  b.writeUInt16LE(o.sport ?? 0, m.sport.offset);
+  b.writeUInt16LE(o.dport ?? 0, m.dport.offset);
+  b.writeUInt8(o.from, m.oldstate.offset);
+  b.writeUInt8(o.to, m.newstate.offset);
+  Buffer.from([10, 0, 0, 1]).copy(b, m.saddr.offset);
+  Buffer.from([10, 0, 0, 2]).copy(b, m.daddr.offset);
+  b.write(o.tgid ? 'curl' : '', m.comm.offset);
+  b.writeUInt32LE((o.latency ? 1 : 0) | (o.lifetime ? 2 : 0), m.flags.offset);
+  return b;
+}
+
+describe('tcpconn records', () => {
+  it('one connection: connect latency, lifetime, ports from the changes that have them, its remote summarised', () => {
+    const recs = [
+      tcpRecord({ ts: 1, sk: 0xa, from: 7, to: 2, dport: 80, tgid: 42 }), // CLOSE > SYN_SENT: no local port yet
+      tcpRecord({ ts: 2, sk: 0xa, from: 2, to: 1, sport: 5000, dport: 80, tgid: 42, latency: 1_000_500_000 }),
+      tcpRecord({ ts: 3, sk: 0xa, from: 1, to: 4, sport: 5000, dport: 80, tgid: 42 }),
+      tcpRecord({ ts: 4, sk: 0xa, from: 4, to: 7, dport: 80, tgid: 42, lifetime: 3_000_000_000 }), // CLOSE: port released
+      tcpRecord({ ts: 5, sk: 0xa, from: 7, to: 2, dport: 81, tgid: 42 }), // the same address reused: a new socket life
+      tcpRecord({ ts: 6, sk: 0xa, from: 2, to: 7, dport: 81, tgid: 42, err: 111, lifetime: 10 }),
+    ];
+    const changes = recs.map(decodeTcpEvent);
+    expect(changes.every((c) => c !== undefined)).toBe(true);
+    expect(changes[1]).toMatchObject({ from: 'SYN_SENT', to: 'ESTABLISHED', connectNs: 1_000_500_000, local: '10.0.0.1:5000', remote: '10.0.0.2:80', comm: 'curl' });
+    const r = summariseTcp(changes.filter((c) => c !== undefined));
+    expect(r.connections).toHaveLength(2);
+    expect(r.connections[0]).toMatchObject({ direction: 'active', local: '10.0.0.1:5000', remote: '10.0.0.2:80', connectNs: 1_000_500_000, lifetimeNs: 3_000_000_000, outcome: 'closed', states: ['CLOSE', 'SYN_SENT', 'ESTABLISHED', 'FIN_WAIT1', 'CLOSE'] });
+    expect(r.connections[1]).toMatchObject({ outcome: 'refused', error: 'ECONNREFUSED', remote: '10.0.0.2:81' });
+    expect(r.remotes.find((x) => x.remote === '10.0.0.2:80')).toMatchObject({ attempts: 1, established: 1, connectMinNs: 1_000_500_000, connectMaxNs: 1_000_500_000 });
+    expect(r.remotes.find((x) => x.remote === '10.0.0.2:81')).toMatchObject({ attempts: 1, established: 0, refused: 1 });
+  });
+
+  it('short, damaged and unknown-family records', () => {
+    expect(decodeTcpEvent(Buffer.alloc(TCP_EVENT.size - 1))).toBeUndefined();
+    const bad = tcpRecord({ ts: 1, sk: 1, from: 1, to: 7 });
+    bad.writeUInt16LE(1, TCP_EVENT.members.family.offset);
+    expect(decodeTcpEvent(bad)).toBeUndefined();
+    const huge = tcpRecord({ ts: 1, sk: 1, from: 1, to: 7 });
+    huge.writeBigUInt64LE(2n ** 62n, TCP_EVENT.members.latency_ns.offset);
+    expect(decodeTcpEvent(huge)).toBeUndefined();
+    expect(decodeTcpEvent(tcpRecord({ ts: 1, sk: 1, from: 99, to: 7, err: 5 }))).toMatchObject({ from: 'state 99', error: 'errno 5' });
   });
 });
 

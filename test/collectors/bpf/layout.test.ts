@@ -23,7 +23,7 @@ describe.skipIf(addon.status !== 'ok' && process.env.CI !== 'true')('BPF struct 
 
   it('every probe declares the structs its decoder reads', () => {
     expect(layouts.map((l) => `${l.object}.${l.struct}`).sort()).toEqual(
-      ['biolatency.bio_hist_key', 'biosnoop.bio_event', 'biosnoop.bio_start', 'drops.drop_key', 'execsnoop.exec_event', 'offcpu.offcpu_key', 'offcpu.offcpu_start', 'offcpu.offcpu_val', 'oomkill.oom_event', 'profile.sample_key', 'runqlat.proc_slot', 'syscalls.sc_key', 'syscalls.sc_start', 'syscalls.sc_stats', 'tcpretrans.retrans_key'].sort(),
+      ['biolatency.bio_hist_key', 'biosnoop.bio_event', 'biosnoop.bio_start', 'drops.drop_key', 'execsnoop.exec_event', 'offcpu.offcpu_key', 'offcpu.offcpu_start', 'offcpu.offcpu_val', 'oomkill.oom_event', 'profile.sample_key', 'runqlat.proc_slot', 'syscalls.sc_key', 'syscalls.sc_start', 'syscalls.sc_stats', 'tcpconn.tcp_event', 'tcpconn.tcp_sk_info', 'tcpretrans.retrans_key'].sort(),
     );
   });
 

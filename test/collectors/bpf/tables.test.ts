@@ -195,6 +195,17 @@ describe('probe text (src/report/probe-text.ts)', () => {
     expect(probeText('biosnoop', { ...r, ios: [], dropped: 3 }).text).toBe('no block I/O completed in the window (3 not kept)\n');
   });
 
+  it('tcpconn: connects per remote and connections; host text sanitised', () => {
+    const conn = { socket: 'a', tgid: 7, comm: 'c\u001bx', netns: 1, local: '10.0.0.1:5000', remote: '10.0.0.2:80', direction: 'active', states: ['CLOSE', 'SYN_SENT', 'ESTABLISHED'], connectNs: 1_000_000_000, lifetimeNs: undefined, outcome: 'open', error: undefined };
+    const r = { changes: [{}, {}], dropped: 0, connections: [conn], remotes: [{ remote: '10.0.0.2:80', netns: 1, attempts: 1, established: 1, refused: 0, reset: 0, timedOut: 0, connectMinNs: 1e9, connectAvgNs: 1e9, connectMaxNs: 1e9 }] };
+    const text = probeText('tcpconn', r).text;
+    expect(text).not.toMatch(/\u001b/);
+    expect(text.split('\n')[0]).toBe('2 TCP state changes, 1 connections');
+    expect(text).toMatch(/^10\.0\.0\.2:80\s+1\s+1\s+1\s+0\s+0\s+0\s+1\.00 s\s+1\.00 s\s+1\.00 s$/m);
+    expect(text).toMatch(/^\s+7 c\\x1bx\s+active\s+10\.0\.0\.1:5000\s+10\.0\.0\.2:80\s+1\.00 s\s+- open: CLOSE > SYN_SENT > ESTABLISHED$/m);
+    expect(probeText('tcpconn', { changes: [], dropped: 0, connections: [], remotes: [] }).text).toBe('no TCP state changes in the window\n');
+  });
+
   it('profile: folded stacks on stdout, the summary beside the run\'s own lines', () => {
     const out = probeText('profile', { hz: 49, samples: 3, stacks: [], folded: 'a;b 3', speedscope: {}, note: 'n' });
     expect(out).toEqual({ text: 'a;b 3\n', meta: '(n)\n3 samples at 49 Hz (folded stacks for flamegraph.pl; --json has a speedscope file under result.speedscope)\n', textIsData: true });
