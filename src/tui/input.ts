@@ -9,7 +9,7 @@ export interface KeyPress {
 }
 
 /**
- * The actions a keypress stands for: while a filter is typed, edits of it; otherwise the KEYMAP
+ * The actions a keypress stands for: while a filter or a search (F3) is typed, edits of it; otherwise the KEYMAP
  * binding of the key (by its full name, then by its character), or 'other-key'.
  */
 export function keyActions(s: TuiState, ch: string | undefined, key: KeyPress): Action[] {
@@ -21,6 +21,14 @@ export function keyActions(s: TuiState, ch: string | undefined, key: KeyPress): 
     if (key.name === 'backspace') return [{ type: 'filter-edit', edit: 'backspace' }];
     if (key.ctrl && key.name === 'c') return [{ type: 'quit' }];
     return ch && ch.length === 1 && ch >= ' ' ? [{ type: 'filter-char', ch }] : [];
+  }
+  if (s.searching !== undefined) {
+    if (key.name === 'enter') return [{ type: 'search-edit', edit: 'apply' }];
+    if (key.name === 'escape') return [{ type: 'search-edit', edit: 'cancel' }];
+    if (key.name === 'backspace') return [{ type: 'search-edit', edit: 'backspace' }];
+    if (key.name === 'f3') return [{ type: 'search-edit', edit: 'next' }];
+    if (key.ctrl && key.name === 'c') return [{ type: 'quit' }];
+    return ch && ch.length === 1 && ch >= ' ' ? [{ type: 'search-char', ch }] : [];
   }
   const name = key.full ?? key.name ?? ch ?? '';
   // Two Escapes in a row arrive as one "M-escape" (ESC ESC): back out twice.

@@ -25,6 +25,7 @@ export type KeyAction =
   | 'evidence'
   | 'back'
   | 'filter'
+  | 'search'
   | 'sort-cpu'
   | 'sort-mem'
   | 'sort-io'
@@ -41,7 +42,7 @@ export type KeyAction =
 
 export const KEYMAP: readonly KeyBinding[] = [
   { keys: ['?', 'h', 'f1'], label: '? / h / F1', action: 'help', help: 'this help (j/k scroll it, any other key closes it)' },
-  { keys: ['q', 'C-c'], label: 'q / Ctrl-C', action: 'quit', help: 'quit (the terminal is restored)' },
+  { keys: ['q', 'f10', 'C-c'], label: 'q / F10 / Ctrl-C', action: 'quit', help: 'quit (the terminal is restored)' },
   { keys: ['tab'], label: 'Tab', action: 'next-panel', help: 'next panel (on small screens: then the next tab)' },
   { keys: ['S-tab'], label: 'Shift-Tab', action: 'prev-panel', help: 'previous panel' },
   { keys: ['1', '2', '3', '4', '5'], label: '1-5', action: 'goto-tab', help: 'small screens: tab Overview, Findings, Processes, Disks+Net, Cgroups' },
@@ -54,7 +55,8 @@ export const KEYMAP: readonly KeyBinding[] = [
   { keys: ['enter'], label: 'Enter', action: 'enter', help: 'drill in: a finding goes to its first culprit, a cgroup shows its processes, a process its detail' },
   { keys: ['e'], label: 'e', action: 'evidence', help: 'a finding\'s evidence and all its culprits (Enter on a culprit goes to it)' },
   { keys: ['escape', 'backspace'], label: 'Esc / Backspace', action: 'back', help: 'back out of a detail or a filter' },
-  { keys: ['/'], label: '/', action: 'filter', help: 'filter processes by name, command line or pid:N[,M...]' },
+  { keys: ['/', 'f4'], label: '/ / F4', action: 'filter', help: 'filter processes by name, command line or pid:N[,M...]' },
+  { keys: ['f3'], label: 'F3', action: 'search', help: 'search processes: typing jumps to the next one whose name or command line matches, F3 again to the one after' },
   { keys: ['c'], label: 'c', action: 'sort-cpu', help: 'sort processes by CPU' },
   { keys: ['m'], label: 'm', action: 'sort-mem', help: 'sort processes by memory (RSS)' },
   { keys: ['o'], label: 'o', action: 'sort-io', help: 'sort processes by I/O bytes' },
@@ -62,7 +64,7 @@ export const KEYMAP: readonly KeyBinding[] = [
   { keys: ['>', 'f6'], label: '> / F6', action: 'sort-next', help: 'sort the focused panel by its next column' },
   { keys: ['<'], label: '<', action: 'sort-prev', help: 'sort the focused panel by its previous column' },
   { keys: ['S-i'], label: 'I', action: 'sort-reverse', help: 'reverse the sort order of the focused panel' },
-  { keys: ['t'], label: 't', action: 'tree', help: 'process tree on/off' },
+  { keys: ['t', 'f5'], label: 't / F5', action: 'tree', help: 'process tree on/off' },
   { keys: ['a'], label: 'a', action: 'all-cgroups', help: 'all cgroups / only busy or troubled ones' },
   { keys: ['p', 'space'], label: 'p / Space', action: 'pause', help: 'pause / resume refresh' },
   { keys: ['i'], label: 'i', action: 'guide', help: 'guided investigation: walk a playbook step by step' },

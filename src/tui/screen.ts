@@ -48,10 +48,15 @@ export function tabBarText(s: TuiState, layout: Layout, theme: Theme): string | 
 
 export function footerText(s: TuiState, theme: Theme): string {
   if (s.filtering !== undefined) return ` filter processes: ${safe(s.filtering)}_   (Enter apply, Esc cancel)`;
-  const wide = ' ? help  q quit  Tab panel  Enter drill  / filter  c/m/o sort  t tree  i investigate  s snapshot  p pause';
+  if (s.searching !== undefined) {
+    const miss = s.searching.miss ? theme.tone('critical', ' no process matches') : '';
+    return ` search processes: ${safe(s.searching.text)}_${miss}   (F3 next, Enter/Esc done)`;
+  }
+  const wide = ' F1 help  F3 search  F4 filter  F5 tree  F6 sort  F10 quit  Tab panel  Enter drill  i investigate  s snapshot  p pause';
+  const mid = ' F1 help  F3 search  F4 filter  F5 tree  F10 quit  Tab panel  Enter drill  i investigate';
   const narrow = ' ? help  q quit  Tab/1-5 panel  Enter drill  Esc back  / filter  i investigate';
   const cols = s.size.cols;
-  const hint = fit(wide.length <= cols ? wide : narrow, cols).trimEnd();
+  const hint = fit([wide, mid].find((h) => h.length <= cols) ?? narrow, cols).trimEnd();
   return s.message ? ` ${safe(s.message, Math.max(1, cols - 1))}` : theme.tone('dim', hint);
 }
 

@@ -50,6 +50,8 @@ export interface TuiState {
   readonly allCgroups: boolean;
   /** The filter being typed (the footer is a prompt while it is defined). */
   readonly filtering?: string;
+  /** F3: the search being typed (the footer is its prompt); `miss` when no process matches it. */
+  readonly searching?: { readonly text: string; readonly miss: boolean };
   /** The footer's message. */
   readonly message: string;
   readonly overlays: readonly OverlayState[];
@@ -74,6 +76,9 @@ export type Action =
   | { readonly type: 'resize'; readonly cols: number; readonly rows: number }
   | { readonly type: 'filter-edit'; readonly edit: 'apply' | 'cancel' | 'backspace' }
   | { readonly type: 'filter-char'; readonly ch: string }
+  /** F3's prompt: Enter keeps the process found, Esc leaves it too (as htop), F3 goes to the next match. */
+  | { readonly type: 'search-edit'; readonly edit: 'apply' | 'cancel' | 'backspace' | 'next' }
+  | { readonly type: 'search-char'; readonly ch: string }
   | { readonly type: 'message'; readonly text: string }
   | { readonly type: 'snapshot-done'; readonly message: string }
   | { readonly type: 'overlay-open'; readonly content: OverlayContent }
@@ -174,7 +179,7 @@ type Handler<T extends Action['type']> = (s: TuiState, a: Extract<Action, { type
 type Handlers = { readonly [T in Action['type']]: Handler<T> };
 
 const KEY_ACTIONS = new Set<Action['type']>([
-  'quit', 'help', 'next-panel', 'prev-panel', 'goto-tab', 'down', 'up', 'page-down', 'page-up', 'top', 'bottom', 'enter', 'evidence', 'back', 'filter',
+  'quit', 'help', 'next-panel', 'prev-panel', 'goto-tab', 'down', 'up', 'page-down', 'page-up', 'top', 'bottom', 'enter', 'evidence', 'back', 'filter', 'search',
   'sort-cpu', 'sort-mem', 'sort-io', 'sort-pid', 'sort-next', 'sort-prev', 'sort-reverse', 'tree', 'pause', 'guide', 'snapshot', 'all-cgroups', 'other-key',
 ]);
 
@@ -240,6 +245,17 @@ const HANDLERS: Handlers = {
     return { ...s, message: '' };
   },
   filter: (s) => ({ ...s, filtering: s.filter ?? '' }),
+  search: (s) => ({ ...focusOn({ ...s, overlays: [] }, 'processes'), searching: { text: '', miss: false } }),
+  'search-edit': (s, a, f) => {
+    if (s.searching === undefined) return s;
+    if (a.edit === 'apply' || a.edit === 'cancel') {
+      const { searching: _s, ...rest } = s;
+      return rest;
+    }
+    if (a.edit === 'next') return searchProcesses(s, s.searching.text, 1, f);
+    return searchProcesses(s, s.searching.text.slice(0, -1), 0, f);
+  },
+  'search-char': (s, a, f) => (s.searching !== undefined && s.searching.text.length < 64 ? searchProcesses(s, s.searching.text + a.ch, 0, f) : s),
   'sort-cpu': sortProcesses('cpu'),
   'sort-mem': sortProcesses('mem'),
   'sort-io': sortProcesses('io'),
@@ -396,6 +412,25 @@ function jump(s: TuiState, panel: PanelId, id: string, frame: Frame | undefined)
   if (!has(t) && panel === 'cgroups' && !t.allCgroups) t = { ...t, allCgroups: true };
   if (!has(t)) return { ...t, message: `${p.title}: ${id} is not shown any more` };
   return { ...focusOn(t, panel), cursor: { ...t.cursor, [panel]: { index: 0, id } } };
+}
+
+/**
+ * htop's F3: the cursor goes to the first process at or after it (`from` 0, as the text is typed)
+ * or after it (`from` 1, F3 again) whose name or command line holds the text, case-insensitive,
+ * wrapping round; when none does the cursor stays and the prompt says so.
+ */
+function searchProcesses(s: TuiState, text: string, from: 0 | 1, frame: Frame | undefined): TuiState {
+  const t: TuiState = { ...s, searching: { text, miss: false } };
+  const p = tableOf('processes');
+  const needle = text.toLowerCase();
+  if (!p?.matches || !frame || !needle) return t;
+  const { rows } = panelGeometry(t, p, frame, layoutOf(t));
+  const at = t.cursor.processes?.index ?? 0;
+  for (let i = 0; i < rows.length; i++) {
+    const index = (at + from + i) % rows.length;
+    if (p.matches(rows[index], needle)) return { ...t, cursor: { ...t.cursor, processes: cursorAt(p, rows, index) } };
+  }
+  return { ...t, searching: { text, miss: true } };
 }
 
 /** Next / previous sort column of the focused panel (its own order is one of the stops when it has one). */

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/engine/report-schema.js';
 import type { Frame } from '../../src/tui/frame.js';
 import { keyActions } from '../../src/tui/input.js';
+import { helpLines } from '../../src/tui/keys.js';
+import { footerText } from '../../src/tui/screen.js';
+import { themeFromEnv } from '../../src/tui/theme.js';
 import { SMALL_TABS } from '../../src/tui/layout.js';
 import type { TextOverlay } from '../../src/tui/overlay.js';
 import { initialState, layoutOf, reduce, type Action, type TuiState } from '../../src/tui/state.js';
@@ -257,5 +260,45 @@ describe('the TUI state machine', () => {
     s = reduce(s, { type: 'resize', cols: 200, rows: 60 }, f);
     expect(layoutOf(s).mode).toBe('large');
     expect(s.focus).toBe('processes');
+  });
+
+  it('htop\'s F-keys: F3 searches (typing jumps to the next match, F3 to the one after, wrapping), F4 filters, F5 tree, F10 quits', () => {
+    const f = frame(model({ processes: [10, 20, 30, 40].map((p, i) => row(String(p), { cpu_pct: 50 - i, ppid: 1 }, { comm: p % 20 === 0 ? `nginx${p}` : `bash${p}`, cmdline: '', cgroup: '/', state: 'S' })) }), evaluation([]));
+    let s = run(live(), f, { type: 'frame' }, 'f3');
+    expect(s).toMatchObject({ focus: 'processes', searching: { text: '', miss: false } });
+    // typing: the first match at or after the cursor (20 is nginx20); keys are text while typing
+    s = run(s, f, 'N', 'g');
+    expect(s.searching).toEqual({ text: 'Ng', miss: false });
+    expect(s.cursor.processes).toEqual({ index: 1, id: '20' });
+    expect(s.effects).toEqual([]);
+    s = run(s, f, 'f3');
+    expect(s.cursor.processes).toEqual({ index: 3, id: '40' });
+    s = run(s, f, 'f3');
+    expect(s.cursor.processes).toEqual({ index: 1, id: '20' });
+    // no match: the cursor stays and the prompt says so
+    s = run(s, f, 'x');
+    expect(s.searching).toEqual({ text: 'Ngx', miss: true });
+    expect(s.cursor.processes).toEqual({ index: 1, id: '20' });
+    // Enter (or Esc) leaves the cursor on the process found
+    s = run(s, f, 'backspace', 'enter');
+    expect(s.searching).toBeUndefined();
+    expect(s.cursor.processes).toEqual({ index: 1, id: '20' });
+    const esc = run(s, f, 'f3', 'b', 'escape');
+    expect(esc.searching).toBeUndefined();
+    expect(esc.cursor.processes).toEqual({ index: 2, id: '30' });
+    // F4 = /, F5 = t, F10 = q
+    expect(run(s, f, 'f4').filtering).toBe('');
+    expect(run(s, f, 'f5').tree).toBe(true);
+    expect(run(s, f, 'f10').effects).toEqual([{ type: 'quit' }]);
+  });
+
+  it('the help lists the F-keys and the wide footer shows them', () => {
+    const help = helpLines().join('\n');
+    for (const k of ['F1', 'F3', 'F4', 'F5', 'F6', 'F10']) expect(help).toMatch(new RegExp(`\\b${k}\\b`));
+    const theme = themeFromEnv({ NO_COLOR: '1', TERM: 'xterm-256color', LANG: 'C.UTF-8' });
+    expect(footerText(live({ cols: 120, rows: 40 }), theme)).toContain('F3 search  F4 filter  F5 tree  F6 sort  F10 quit');
+    expect(footerText(live({ cols: 100, rows: 30 }), theme)).toContain('F3 search');
+    const searching = run(live(), procFrame([], 10), 'f3', 'z');
+    expect(footerText(searching, theme).replace(/\{\/?bold\}/g, '')).toContain('search processes: z_ no process matches');
   });
 });

@@ -34,6 +34,7 @@ export const processesPanel: TablePanel<ProcessRowVM> = {
   rowId: key,
   scope: 'process',
   tiebreak: (a, b) => a.pid - b.pid,
+  matches: (p, needle) => p.comm.toLowerCase().includes(needle) || p.cmdline.toLowerCase().includes(needle),
   describe: (view) => `${view.tree ? ' tree' : ''}${view.filter ? ` /${safe(view.filter, 20)}` : ''}${view.cgroup ? ` in ${safe(view.cgroup, 30)}` : ''}`,
   empty(f, view) {
     const why = f.source === 'live' && f.tick === 0 && !f.model.tables.processes ? undefined : whyMissing(f.model, 'processes');

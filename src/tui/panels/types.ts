@@ -99,6 +99,8 @@ export interface TablePanel<VM> extends PanelBase {
   rowId?(vm: VM): string;
   /** Scope prefix of the rows ("process" for process:PID): a finding on such a scope can jump to its row. */
   readonly scope?: string;
+  /** F3's search: the row matches a lower-case needle. */
+  matches?(vm: VM, needle: string): boolean;
   /** Ties after the chosen column (processes: by PID). */
   tiebreak?(a: VM, b: VM): number;
   /** The line shown instead of rows when there are none. */
