@@ -8,6 +8,7 @@
  *   /docker/<64hex>                                      docker (cgroupfs driver)
  *   /machine.slice/libpod-<64hex>.scope, libpod-conmon-  podman (container, its monitor)
  *   /libpod_parent/libpod-<64hex>                        podman (cgroupfs)
+ *   /system.slice/<unit>.service/libpod-payload-<64hex>  podman --cgroups=split (quadlet)
  *   crio-<64hex>.scope, crio-conmon-<64hex>.scope        CRI-O
  *   cri-containerd-<64hex>.scope                         containerd (CRI)
  *   /kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod<uid_with_underscores>.slice
@@ -56,6 +57,8 @@ const RUNTIME_PREFIX: Array<[RegExp, Runtime, boolean]> = [
   [new RegExp(`^crio-(${HEX64})(?:\\.scope)?$`), 'cri-o', false],
   [new RegExp(`^libpod-conmon-(${HEX64})(?:\\.scope)?$`), 'podman', true],
   [new RegExp(`^libpod-(${HEX64})(?:\\.scope)?$`), 'podman', false],
+  // podman run --cgroups=split (quadlet units): the container under the unit, conmon in `runtime`
+  [new RegExp(`^libpod-payload-(${HEX64})(?:\\.scope)?$`), 'podman', false],
 ];
 const BARE_ID = new RegExp(`^${HEX64}$`);
 /** A pod UID: a dashed UUID (underscores in systemd slice names), or a static pod's 32-hex manifest hash. */

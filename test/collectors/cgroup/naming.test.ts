@@ -115,3 +115,27 @@ describe('nameCgroup: real Kubernetes and runtime layouts', () => {
     expect(nameCgroup(`/x/kubepods-pod${'a'.repeat(32)}.slice:runq:${ID}`)).toMatchObject({ kind: 'other' });
   });
 });
+
+/**
+ * Paths from falcosecurity/plugins, plugins/container/test/matchers.cpp at
+ * 6e63699f8b22a3d855a26ee1eca251d79708289c (Apache-2.0): a ceph monitor run by podman with
+ * --cgroups=split (quadlet: the container is `libpod-payload-<id>` under the unit; Falco's
+ * libsinsp lists the `.scope` and `.scope/container` forms too), and the containerd systemd triple
+ * at the top level with a static pod's 32-hex UID. diag named the payload "other" before.
+ */
+describe('nameCgroup: podman split cgroups and the top-level triple (Falco\'s real paths)', () => {
+  const CEPH = '/system.slice/system-ceph-f952f5be-565c-11f0-ab72-0affea283157.slice/ceph-f952f5be-565c-11f0-ab72-0affea283157@mon.ip-10-0-25-96.service';
+  const PID = '9cc35a907a1e4e7ac8c021758b2bb28db60b3a787115f9114a641bf44f8ba99b';
+  it.each([`${CEPH}/libpod-payload-${PID}`, `${CEPH}/libpod-payload-${PID}.scope`, `${CEPH}/libpod-payload-${PID}.scope/container`])('%s', (path) => {
+    expect(nameCgroup(path)).toEqual({ kind: 'container', name: 'podman:9cc35a907a1e', containerId: PID, runtime: 'podman' });
+  });
+  it('the unit above the payload stays the service', () => {
+    expect(nameCgroup(CEPH)).toEqual({ kind: 'service', name: 'ceph-f952f5be-565c-11f0-ab72-0affea283157@mon.ip-10-0-25-96.service' });
+  });
+  it('/kubepods-burstable-pod<32 hex>.slice:cri-containerd:<id>', () => {
+    expect(nameCgroup('/kubepods-burstable-podbd12dd3393227d950605a2444b13c27a.slice:cri-containerd:d52db56a9c80d536a91354c0951c061187ca46249e64865a12703003d8f42366')).toEqual({
+      kind: 'container', name: 'containerd:d52db56a9c80', containerId: 'd52db56a9c80d536a91354c0951c061187ca46249e64865a12703003d8f42366',
+      podUid: 'bd12dd3393227d950605a2444b13c27a', runtime: 'containerd', qos: 'burstable',
+    });
+  });
+});
