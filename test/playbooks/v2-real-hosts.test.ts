@@ -176,6 +176,18 @@ describe('a Kubernetes pod on a v2 host (systemd driver: kubepods.slice/kubepods
     expect(used[0]!.evidence.value).toBeCloseTo(95, 6);
   });
 
+  it('the cpu playbook\'s host sweep finds the same throttling under the pod\'s container, named in the title', async () => {
+    const edits: Edits = { [`${KS}/cpu.stat`]: [['nr_periods', 10], ['nr_throttled', 6], ['throttled_usec', 300_000]] };
+    const r = await judge('kubepods-docker-besteffort', edits, 'cpu');
+    const thr = cgroupFindings(r).filter((f) => f.check === 'cgroup-cpu-throttled');
+    expect(summary(thr)).toEqual([`cgroup-cpu-throttled@cgroup:${KCT} critical`]);
+    expect(thr[0]!.evidence.value).toBe(60);
+    expect(thr[0]!.title).toContain(`docker:${KPOD_CT.slice(0, 12)}`);
+    // 30 ms/s throttled is under the sweep's 50 ms/s floor: not raised
+    const short = await judge('kubepods-docker-besteffort', { [`${KS}/cpu.stat`]: [['nr_periods', 10], ['nr_throttled', 6], ['throttled_usec', 30_000]] }, 'cpu');
+    expect(summary(cgroupFindings(short))).toEqual([]);
+  });
+
   it('without the rewind (no period elapsed in the window) the same tree raises no throttling and no pressure', async () => {
     const r = await judge('kubepods-docker-besteffort', {}, 'container', { cgroup: KCT });
     expect(summary(cgroupFindings(r))).toEqual([]);
