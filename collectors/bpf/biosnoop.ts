@@ -239,6 +239,16 @@ export function biosnoopProbe(): ProbeDefinition<BiosnoopResult> {
           },
           identity: ['dev'],
         },
+        biosnoop_slowest: {
+          title: 'The slowest block I/Os of the probe\'s run (up to 20): device, operation, size, sector, issuing process',
+          scope: 'event',
+          fields: {
+            latency_ms: gauge('I/O latency, issue to completion', 'ms'),
+            queue_ms: gauge('time from submission to issue (when block_io_start is attached)', 'ms'),
+            bytes: gauge('size of the I/O', 'bytes'),
+            sector: gauge('first sector (512 bytes) of the I/O'),
+          },
+        },
         biosnoop_summary: { title: 'Per-I/O block probe: I/Os, duration and lost events', scope: 'host', fields: { ios: gauge('I/Os completed'), not_kept: gauge('I/Os beyond the kept maximum'), ...RUN_FIELDS } },
       },
       rows: (r, cap) => {
@@ -250,6 +260,17 @@ export function biosnoopProbe(): ProbeDefinition<BiosnoopResult> {
             values: { ios: p.ios, bytes: p.bytes, latency_total_ms: ms(p.totalLatencyNs), p99_ms: ms(p.p99Ns), max_ms: ms(p.maxNs) },
           })),
           biosnoop_device: r.devices.map((d) => ({ key: d.name ?? d.dev, labels: { dev: d.dev }, values: { ios: d.ios, bytes: d.bytes, p50_ms: ms(d.p50Ns), p99_ms: ms(d.p99Ns), max_ms: ms(d.maxNs) } })),
+          biosnoop_slowest: r.slowest.map((i, n, all) => {
+            const device = r.devices.find((d) => d.dev === i.dev)?.name ?? i.dev;
+            const key = `${device} ${i.op} sector ${i.sector}`;
+            // the same sector twice among the slowest: told apart by rank
+            const twice = all.some((j, m) => m !== n && j.dev === i.dev && j.op === i.op && j.sector === i.sector);
+            return {
+              key: twice ? `${key} #${n + 1}` : key,
+              labels: { device, dev: i.dev, op: i.op, pid: String(i.tgid), comm: i.comm },
+              values: { latency_ms: ms(i.latencyNs), ...(i.queueNs === undefined ? {} : { queue_ms: ms(i.queueNs) }), bytes: i.bytes, sector: i.sector },
+            };
+          }),
           biosnoop_summary: [{ key: 'host', values: { ios: r.ios.length, not_kept: r.dropped, ...runValues(cap) } }],
         };
       },

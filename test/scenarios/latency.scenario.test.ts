@@ -116,5 +116,17 @@ describe.skipIf(req.skip)('scenario: latency, where one process\'s time goes', (
     const f = expectFinding(r, { resource: 'disk', kind: 'saturation', check: 'lat-io', scope: `process:${pid}` })[0]!;
     const dev = loop.replace('/dev/', '');
     expect(f.title).toMatch(new RegExp(`^\\d+(\\.\\d)?% of PID ${pid}'s time is blocked on block I/O \\(devices of its open files: ${dev}\\)$`));
+    // biosnoop, run for this process only, names the device and its slow I/Os in the evidence
+    const dd = (f.evidence as { drilldown?: Array<{ name: string; status: string; data?: Array<{ scope: string; labels?: Record<string, string>; values?: Record<string, number | null> }> }> }).drilldown ?? [];
+    const devices = dd.find((d) => d.name === 'biosnoop/biosnoop_device');
+    expect(devices?.status).toBe('ok');
+    expect(devices?.data?.map((row) => row.scope)).toEqual([`device:${dev}`]);
+    expect(devices?.data?.[0]?.values?.ios).toBeGreaterThan(0);
+    const slowest = dd.find((d) => d.name === 'biosnoop/biosnoop_slowest');
+    expect(slowest?.status).toBe('ok');
+    expect(slowest?.data?.length).toBeGreaterThan(0);
+    expect(slowest?.data?.every((row) => row.labels?.device === dev && row.labels.pid === String(pid) && row.labels.op === 'read' && row.scope.startsWith(`event:${dev} read sector `))).toBe(true);
+    const lat = slowest?.data?.map((row) => Number(row.values?.latency_ms));
+    expect(lat).toEqual([...(lat ?? [])].sort((a, b) => b - a));
   });
 });
