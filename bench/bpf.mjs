@@ -7,11 +7,18 @@
 //      rounds so load from elsewhere hits all three alike; plus BPF ns per hook hit
 //      (kernel.bpf_stats_enabled, switched on for the section and restored);
 //   3. ring buffer: events per second delivered to JavaScript from a process making system
-//      calls as fast as it can (native/bpf/ringbench.bpf.c), with lost events counted.
+//      calls as fast as it can (native/bpf/ringbench.bpf.c), with lost events counted;
+//   4. biosnoop and tcpconn against bpftrace scripts doing the same per-event work on the same
+//      tracepoints (classic ones: bpftrace's biosnoop.bt and tcpconnlat.bt need kprobes, which
+//      these kernels lack): BPF ns per hit with both attached to the same events (kernel
+//      bpf_stats), and the throughput of direct 4 KiB writes to a loop device / TCP connects
+//      over loopback under each, relative to no probe, in rotating rounds (on a loaded 2-CPU VM
+//      the throughput varies several-fold run to run: the kernel's BPF time is the figure to judge).
 // Goals (issue 4): attach faster than bpftrace; a smaller throughput cost than bpftrace's;
 // >= 500k events/s with zero loss.
 // Runs standalone too: `node bench/bpf.mjs` (needs root, a built addon and dist/).
-// Flags: --runs N (rounds per figure, default 3), --seconds S (workload seconds, default 2).
+// Flags: --runs N (rounds per figure, default 3), --seconds S (workload seconds, default 2),
+// --only io-net (item 4 alone).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -314,6 +321,150 @@ async function ringRate(ctx, seconds) {
   return r;
 }
 
+// bpftrace equivalents of biosnoop and tcpconn: the same per-event record to user space.
+const BIOSNOOP_BT = `
+tracepoint:block:block_rq_issue { @start[args->dev, args->sector] = nsecs; @who[args->dev, args->sector] = pid; }
+tracepoint:block:block_rq_complete /@start[args->dev, args->sector]/ {
+  printf("%d %d %d %d %d\\n", @who[args->dev, args->sector], args->dev, args->sector, args->nr_sector, (nsecs - @start[args->dev, args->sector]) / 1000);
+  delete(@start[args->dev, args->sector]); delete(@who[args->dev, args->sector]);
+}
+END { clear(@start); clear(@who); }`;
+const TCPCONN_BT = `
+tracepoint:sock:inet_sock_set_state /args->protocol == 6/ {
+  if (args->newstate == 2) { @syn[args->skaddr] = nsecs; @who[args->skaddr] = pid; }
+  $lat = (uint64)0;
+  if (args->oldstate == 2 && args->newstate == 1 && @syn[args->skaddr]) { $lat = nsecs - @syn[args->skaddr]; }
+  printf("%d %d %d %d %d\\n", @who[args->skaddr], args->oldstate, args->newstate, args->dport, $lat);
+  if (args->newstate == 7) { delete(@syn[args->skaddr]); delete(@who[args->skaddr]); }
+}
+END { clear(@syn); clear(@who); }`;
+
+// Sequential TCP connects over loopback (connect, wait for established, close) for N seconds:
+// prints connects per second.
+const CONNECTS_JS = (seconds) => `
+const net = require('net');
+const srv = net.createServer((s) => { s.on('error', () => {}); s.end(); }).listen(0, '127.0.0.1', () => {
+  const end = Date.now() + ${seconds * 1000}; let n = 0; const t0 = Date.now();
+  const one = () => {
+    if (Date.now() >= end) { console.log(n / ((Date.now() - t0) / 1000)); srv.close(); process.exit(0); }
+    const c = net.connect(srv.address().port, '127.0.0.1', () => { n++; c.destroy(); one(); });
+    c.on('error', () => {});
+  };
+  one();
+});`;
+
+/** A command started in the background, ready once it holds `progs` BPF program fds (and, for
+ * bpftrace, has said it attached); stop() SIGINTs it and waits. Its stdout is drained. */
+function startCmd(ctx, argv, progs) {
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const unregister = ctx.onCleanup(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  let err = '';
+  const bpftrace = argv[0] === 'bpftrace';
+  child.stdout.on('data', (d) => {
+    if (!bpftrace || out.length < 4096) out += d;
+  });
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  const attached = (async () => {
+    for (let i = 0; i < 10000; i++) {
+      if (progFds(child.pid) >= progs && (!bpftrace || out.includes('"attached_probes"'))) return;
+      if (child.exitCode !== null) throw new Error(`${argv[0]} exited early: ${err.trim().slice(-500)}`);
+      await sleep(1);
+    }
+    throw new Error(`${argv[0]} did not attach within 10 s`);
+  })();
+  return {
+    attached,
+    pid: child.pid,
+    async stop() {
+      child.kill('SIGINT');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10000);
+      await exited;
+      clearTimeout(t);
+      unregister();
+      return out;
+    },
+  };
+}
+
+/** biosnoop and tcpconn against their bpftrace equivalents (see the header, item 4). */
+async function ioNetProbes(ctx, runs, seconds) {
+  // a loop device of our own for the I/O workload
+  const img = join(ctx.buildDir, `diagt-bench-bio-${process.pid}.img`);
+  execFileSync('truncate', ['-s', '256M', img]);
+  const dev = execFileSync('losetup', ['--find', '--show', img], { encoding: 'utf8' }).trim();
+  ctx.onCleanup(() => {
+    execFileSync('losetup', ['-d', dev]);
+    execFileSync('rm', ['-f', img]);
+  });
+  const ios = 20000;
+  const work = {
+    biosnoop: async () => {
+      const t0 = performance.now();
+      await runOut('dd', ['if=/dev/zero', `of=${dev}`, 'bs=4k', `count=${ios}`, 'oflag=direct', 'status=none'], 120_000);
+      return ios / ((performance.now() - t0) / 1000);
+    },
+    tcpconn: async () => Number((await runOut(process.execPath, ['-e', CONNECTS_JS(seconds)], (seconds + 20) * 1000)).trim()),
+  };
+  const tracers = {
+    biosnoop: { diag: [process.execPath, join(ctx.root, 'bin', 'diag.js'), 'probe', 'biosnoop', '--duration', '120s', '--json'], diagProgs: 2, bpftrace: ['bpftrace', '-f', 'json', '-e', BIOSNOOP_BT], btProgs: 2, unit: 'direct 4 KiB writes/s' },
+    tcpconn: { diag: [process.execPath, join(ctx.root, 'bin', 'diag.js'), 'probe', 'tcpconn', '--duration', '120s', '--json'], diagProgs: 1, bpftrace: ['bpftrace', '-f', 'json', '-e', TCPCONN_BT], btProgs: 1, unit: 'TCP connects/s (loopback)' },
+  };
+  const results = {};
+  for (const [probe, t] of Object.entries(tracers)) {
+    // side by side: both attached, the same events, BPF time per hit from the kernel
+    const d = startCmd(ctx, t.diag, t.diagProgs);
+    const b = startCmd(ctx, t.bpftrace, t.btProgs);
+    await Promise.all([d.attached, b.attached]);
+    const dIds = progIds(d.pid);
+    const bIds = progIds(b.pid);
+    const d0 = progRunStats(dIds);
+    const b0 = progRunStats(bIds);
+    await work[probe]();
+    const d1 = progRunStats(dIds);
+    const b1 = progRunStats(bIds);
+    await d.stop();
+    await b.stop();
+    const perHit = (a, z) => (z.runs - a.runs > 0 ? (z.ns - a.ns) / (z.runs - a.runs) : NaN);
+    // throughput: none / diag / bpftrace in rotating rounds
+    const by = { none: [], diag: [], bpftrace: [] };
+    const conds = ['none', 'diag', 'bpftrace'];
+    for (let r = 0; r < runs; r++) {
+      for (const cond of [...conds.slice(r % 3), ...conds.slice(0, r % 3)]) {
+        const tr = cond === 'none' ? undefined : startCmd(ctx, cond === 'diag' ? t.diag : t.bpftrace, cond === 'diag' ? t.diagProgs : t.btProgs);
+        if (tr) await tr.attached;
+        by[cond].push(await work[probe]());
+        if (tr) await tr.stop();
+      }
+    }
+    const none = ctx.stats(by.none).median;
+    const res = {
+      unit: t.unit,
+      diagNsPerHit: round(perHit(d0, d1), 1),
+      bpftraceNsPerHit: round(perHit(b0, b1), 1),
+      hits: d1.runs - d0.runs,
+      bpftraceHits: b1.runs - b0.runs,
+      none: ctx.stats(by.none),
+      diag: ctx.stats(by.diag),
+      bpftrace: ctx.stats(by.bpftrace),
+      diagRelative: round(ctx.stats(by.diag).median / none),
+      bpftraceRelative: round(ctx.stats(by.bpftrace).median / none),
+    };
+    res.nsPerHitRatio = round(res.diagNsPerHit / res.bpftraceNsPerHit);
+    // per event of the workload: all BPF time over the same window (diag's biosnoop runs three
+    // programs per I/O, bpftrace's script two)
+    res.diagTotalNs = d1.ns - d0.ns;
+    res.bpftraceTotalNs = b1.ns - b0.ns;
+    res.totalNsRatio = round(res.diagTotalNs / res.bpftraceTotalNs);
+    ctx.log(`${probe}: BPF time per hit (same events) diag ${res.diagNsPerHit} ns, bpftrace ${res.bpftraceNsPerHit} ns: ${res.nsPerHitRatio}x (${res.hits} vs ${res.bpftraceHits} hits), all BPF time in the window ${res.totalNsRatio}x bpftrace's; ${t.unit} under diag ${res.diagRelative}x, under bpftrace ${res.bpftraceRelative}x of no probe (${Math.round(none)})`);
+    results[probe] = res;
+  }
+  return results;
+}
+
 export async function run(ctx) {
   if (process.getuid?.() !== 0) throw new Error('needs root (BPF)');
   const runs = ctx.runs ?? 3;
@@ -328,11 +479,14 @@ export async function run(ctx) {
     execFileSync('mount', ['-t', 'tracefs', 'tracefs', '/sys/kernel/tracing']);
     ctx.onCleanup(() => execFileSync('umount', ['/sys/kernel/tracing']));
   }
+  // --only io-net: item 4 alone
+  if (ctx.flags.only === 'io-net') return { ioNet: await ioNetProbes(ctx, runs, seconds) };
   return {
     attach: await attachTimes(ctx, Math.max(runs, 3)),
     overhead: await overhead(ctx, runs, seconds),
     bpfTimeSideBySide: await sideBySide(ctx, seconds),
     ring: await ringRate(ctx, seconds),
+    ioNet: await ioNetProbes(ctx, runs, seconds),
   };
 }
 
@@ -357,7 +511,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     root,
     buildDir,
     runs: flag('runs') === undefined ? undefined : Number(flag('runs')),
-    flags: { seconds: flag('seconds') },
+    flags: { seconds: flag('seconds'), only: flag('only') },
     dist: (rel) => import(pathToFileURL(join(root, 'dist', rel)).href),
     log: (line) => process.stdout.write(`bpf: ${line}\n`),
     stats,

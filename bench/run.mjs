@@ -43,7 +43,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const SECTIONS = [
   ['scan', 'one full host scan (every registered collector) vs a C reader of the same files'],
   ['containers', 'cgroups and namespaces collectors vs systemd-cgtop and lsns; everything with 100 network namespaces'],
-  ['bpf', 'BPF probes vs bpftrace: attach time, runqlat overhead on stress-ng --switch and a pinned ping-pong, ring-buffer events/s'],
+  ['bpf', 'BPF probes vs bpftrace: attach time, runqlat overhead on stress-ng --switch and a pinned ping-pong, ring-buffer events/s, biosnoop and tcpconn vs bpftrace scripts on the same tracepoints'],
   ['netns', 'command collectors (ss, tc, nft/iptables, ethtool, conntrack) across 100 network namespaces vs the same commands bare'],
   ['tui', 'the terminal UI at 1 Hz with 2,000 extra processes vs htop and btop: CPU, first paint, peak RSS'],
   ['playbook', 'diag run playbook use --json --window 1s, wall time with 2,000 extra sleeping processes, then with 100 extra network namespaces too (held by processes; ip netns add), as ratios (goal <= 1.5 s)'],
