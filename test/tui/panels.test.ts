@@ -4,6 +4,7 @@ import type { Frame } from '../../src/tui/frame.js';
 import { PANELS, panelForScope, panelRows, tableOf } from '../../src/tui/panels/index.js';
 import { memoryPanel } from '../../src/tui/panels/memory.js';
 import { processesPanel } from '../../src/tui/panels/processes.js';
+import { cpuTime } from '../../src/tui/view-models/processes.js';
 import { compareBy, renderTable, tableHead, type TableLines } from '../../src/tui/panels/table.js';
 import type { AnyTablePanel, Column, PanelView, TablePanel } from '../../src/tui/panels/types.js';
 import { textWidth } from '../../src/tui/text.js';
@@ -89,10 +90,45 @@ describe('panels', () => {
     const out = table('processes', frame(model({ processes: rows })), 100);
     expect(out.count).toBe(3000);
     expect(out.selectable).toBe(3000);
-    expect(out.head).toBe('    PID S   CPU%    RSS   IO/s  THR    FD COMMAND');
+    expect(out.head).toBe('    PID USER      NI S   CPU%   VIRT    RSS   IO/s  THR    FD     TIME+ COMMAND');
     const page = out.render(10, 40);
     expect(page).toHaveLength(30);
     for (const l of page) expect(textWidth(shown(l))).toBeLessThanOrEqual(100);
+  });
+
+  it('processes: htop\'s USER, NI, VIRT, TIME+ come as the width allows, never cutting a column or the command below 20', () => {
+    const m = model({
+      processes: [
+        row('1', { ppid: 0, cpu_pct: 1, nice: -5, vsize: 170 * 1024 * 1024, rss: 12 * 1024 * 1024, utime: 6012, stime: 300 }, { comm: 'systemd', cmdline: '/sbin/init', state: 'S', uid: '0', user: 'root' }),
+        row('2', { ppid: 1, cpu_pct: 2, nice: 19, utime: 100 * 3600 * 200, stime: 0 }, { comm: 'x', cmdline: '/bin/x', state: 'S', uid: '4242' }),
+        row('3', { ppid: 1, cpu_pct: 3 }, { comm: 'y', cmdline: '/bin/y', state: 'S', uid: '7', user: 'a-very-long-user-name' }),
+      ],
+    });
+    const head = (w: number) => table('processes', frame(m), w).head!;
+    // 120x40 (the large layout: 67 inside the processes box): the columns of before, COMMAND 21 wide
+    expect(head(67)).toBe('    PID S   CPU%    RSS   IO/s  THR    FD COMMAND');
+    // 80x24 (the Processes tab: 78 inside): USER; 100 inside: all four
+    expect(head(78)).toBe('    PID USER     S   CPU%    RSS   IO/s  THR    FD COMMAND');
+    expect(head(88)).toBe('    PID USER     S   CPU%    RSS   IO/s  THR    FD     TIME+ COMMAND');
+    for (const w of [67, 75, 78, 84, 88, 92, 96, 100, 114, 160]) {
+      const t = table('processes', frame(m), w);
+      const titles = t.head!.trim().split(/\s+/);
+      // every title whole, and the command keeps at least 20 columns
+      for (const title of titles) expect(['PID', 'USER', 'NI', 'S', 'CPU%', 'VIRT', 'RSS', 'IO/s', 'THR', 'FD', 'TIME+', 'COMMAND']).toContain(title);
+      if (w >= 67) expect(w - t.head!.indexOf('COMMAND')).toBeGreaterThanOrEqual(20);
+      for (const l of all(t)) expect(textWidth(shown(l))).toBeLessThanOrEqual(w);
+    }
+    const cells = all(table('processes', frame(m), 114, mono)).map(shown);
+    // USER by name, else the uid; a name longer than the column is cut, not spilled; NI signed; VIRT in bytes; TIME+ as htop
+    expect(cells[0]).toMatch(/^ {6}3 a-very-… {3}- S {4}3\.0 {6}- {6}- /);
+    expect(cells[1]).toMatch(/^ {6}2 4242 {6}19 S {4}2\.0 {6}- .* 200h \/bin\/x$/);
+    expect(cells[2]).toMatch(/^ {6}1 root {6}-5 S {4}1\.0 {3}170M {4}12M .* 1:03\.12 \/sbin\/init$/);
+  });
+
+  it('processes: TIME+ is htop\'s (m:ss.cc, then NhMM:SS, Nh, Nd, NyNd)', () => {
+    expect([0, 5, 6012, 359999, 360000, 100 * 360000, 100 * 8640000, 400 * 8640000, undefined].map(cpuTime)).toEqual([
+      '0:00.00', '0:00.05', '1:00.12', '59:59.99', '1h00:00', '100h', '100d', '1y35d', '-',
+    ]);
   });
 
   it('processes: hostile names are shown escaped, tags inert; D and Z states stand out', () => {

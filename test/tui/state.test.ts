@@ -64,7 +64,7 @@ describe('the TUI state machine', () => {
     expect(s.cursor.processes).toEqual({ index: 1, id: '20' });
     // > and < move over the processes panel's columns
     s = run(s, f1, '>');
-    expect(s.sort.processes).toEqual({ column: 'state', reverse: false });
+    expect(s.sort.processes).toEqual({ column: 'user', reverse: false });
     s = run(s, f1, '<', '<');
     expect(s.sort.processes).toEqual({ column: 'command', reverse: false });
     s = run(s, f1, 'f6');

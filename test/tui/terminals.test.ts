@@ -73,3 +73,24 @@ describe.skipIf(need.skip)('colour', () => {
     expect(s.text).toMatch(/USE matrix/);
   });
 });
+
+describe.skipIf(need.skip)('the processes header at 120x40', () => {
+  it('every column title is whole (the htop columns come only where they fit)', async () => {
+    const t = TmuxTui.start({ name: 'procs120', cols: 120, rows: 40 });
+    try {
+      const s = await t.waitFor((x) => /│ +PID .*COMMAND/.test(x), 'the processes header');
+      const line = s.split('\n').find((l) => / PID .*COMMAND/.test(l))!;
+      // the processes box is the left one: its header runs from its border to COMMAND
+      const head = /│( +PID .*?COMMAND)/.exec(line)![1]!;
+      const titles = head.trim().split(/ +/);
+      expect(titles.slice(0, 1)).toEqual(['PID']);
+      expect(titles[titles.length - 1]).toBe('COMMAND');
+      for (const title of titles) expect(['PID', 'USER', 'NI', 'S', 'CPU%', 'VIRT', 'RSS', 'IO/s', 'THR', 'FD', 'TIME+', 'COMMAND']).toContain(title);
+      expect(titles).toEqual(expect.arrayContaining(['PID', 'S', 'CPU%', 'RSS', 'IO/s', 'THR', 'FD', 'COMMAND']));
+      t.keys('q');
+      expect((await t.waitExit()).code).toBe(0);
+    } finally {
+      t.kill();
+    }
+  });
+});

@@ -4,6 +4,7 @@ import { ok, unavailable, type Failed, type Outcome, type Unavailable } from '..
 import type { ParseResult } from '../../../src/core/parse-result.js';
 import type { Source } from '../../../src/core/source.js';
 import { cgroupLabel, cmdlineText, parseOpenFilesLimit, parsePidCgroup, parsePidIo, parsePidStat, parsePidStatus, type PidStat } from './parse.js';
+import { parsePasswd } from './passwd.js';
 import { isPidName } from './pids.js';
 import { processStatesRow, processStatesTable } from './states.js';
 
@@ -100,6 +101,16 @@ interface MemoSlot {
 export class ProcessMemo {
   private readonly slots = new Map<string, MemoSlot>();
   private scan = 0;
+  private passwd: { text: string; users: ReadonlyMap<number, string> } | undefined;
+  /** /etc/passwd parsed once while its text stays the same; a change forgets the rows (their user labels). */
+  users(text: string): ReadonlyMap<number, string> {
+    if (this.passwd?.text === text) return this.passwd.users;
+    if (this.passwd) this.slots.forEach((s) => (s.entry = undefined));
+    const r = parsePasswd(text);
+    const users = r.ok ? r.value : new Map<number, string>();
+    this.passwd = { text, users };
+    return users;
+  }
   /** This PID's slot, marked as seen by the current scan. */
   slot(pid: string): MemoSlot {
     let s = this.slots.get(pid);
@@ -128,7 +139,7 @@ export class ProcessMemo {
  * process, not one per denied file). A PID cannot be reused within one process's reads: the
  * kernel hands PIDs out cyclically, so reuse needs pid_max forks in between.
  */
-export function readProcess(src: Source, pid: string, gaps: ScanGaps, memo?: ProcessMemo): Row | undefined {
+export function readProcess(src: Source, pid: string, gaps: ScanGaps, memo?: ProcessMemo, users?: ReadonlyMap<number, string>): Row | undefined {
   const slot = memo?.slot(pid);
   const path = slot ? slot.paths : pidPaths(pid);
   const statText = src.readFile(path.stat);
@@ -220,7 +231,11 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps, memo?: Pro
 
   const labels: Record<string, string> = { comm: st.comm, state: st.state, starttime: String(st.starttime) };
   if (st.kthread) labels.kernel_thread = 'yes';
-  if (sv?.uid !== undefined) labels.uid = String(sv.uid);
+  if (sv?.uid !== undefined) {
+    labels.uid = String(sv.uid);
+    const user = users?.get(sv.uid);
+    if (user !== undefined) labels.user = user;
+  }
   const cgPath = cg?.ok ? cgroupLabel(cg.value) : undefined;
   if (cgPath !== undefined) labels.cgroup = cgPath;
   // v1 and hybrid: a process sits in one cgroup per controller (cpu in /a, memory in /b); a
@@ -240,6 +255,8 @@ export function readProcess(src: Source, pid: string, gaps: ScanGaps, memo?: Pro
       nice: st.nice,
       threads: st.numThreads,
       rss,
+      // kernel threads have no address space of their own (no VmSize line): 0, as ps and htop show
+      vsize: sv?.vmSizeBytes ?? (st.kthread ? 0 : undefined),
       swap: sv?.swapBytes,
       vol_ctxsw: sv?.voluntaryCtxt,
       nonvol_ctxsw: sv?.nonvoluntaryCtxt,
@@ -267,9 +284,15 @@ export function scanProcesses(src: Source, memo?: ProcessMemo): Outcome<{ rows: 
   if (dir.status !== 'ok') return dir;
   const gaps: ScanGaps = { io: 0, fd: 0, other: 0, garbled: 0, unparsed: 0, first: {} };
   const rows: Row[] = [];
+  // user names for the uids (USER): without /etc/passwd the uid is the name shown
+  const passwd = src.readFile('/etc/passwd');
+  const users = passwd.status !== 'ok' ? undefined : memo ? memo.users(passwd.value) : (() => {
+    const r = parsePasswd(passwd.value);
+    return r.ok ? r.value : undefined;
+  })();
   for (const name of dir.value) {
     if (!isPidName(name)) continue;
-    const row = readProcess(src, name, gaps, memo);
+    const row = readProcess(src, name, gaps, memo, users);
     if (row) rows.push(row);
   }
   memo?.endScan();
@@ -292,7 +315,7 @@ export const processesCollector: Collector = {
   title: 'Every process (state, CPU, memory, threads, open files vs limit, I/O, cgroup, command line) and counts by state',
   origin: 'procfs',
   resources: ['cpu', 'memory', 'tasks', 'fds'],
-  inputs: ['/proc/PID/stat', '/proc/PID/status', '/proc/PID/limits', '/proc/PID/cgroup', '/proc/PID/cmdline', '/proc/PID/io', '/proc/PID/fd/'],
+  inputs: ['/etc/passwd', '/proc/PID/stat', '/proc/PID/status', '/proc/PID/limits', '/proc/PID/cgroup', '/proc/PID/cmdline', '/proc/PID/io', '/proc/PID/fd/'],
   tables: {
     processes: {
       title: 'Processes (key: PID; a PID reused by a new process is a new row)',
@@ -308,6 +331,7 @@ export const processesCollector: Collector = {
         nice: gauge('nice value'),
         threads: gauge('threads'),
         rss: gauge('resident set size', 'bytes'),
+        vsize: gauge('virtual memory size (VmSize)', 'bytes'),
         swap: gauge('swapped out', 'bytes'),
         vol_ctxsw: counter('voluntary context switches (waits)'),
         nonvol_ctxsw: counter('involuntary context switches (preempted: CPU contention)'),

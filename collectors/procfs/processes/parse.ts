@@ -145,6 +145,8 @@ export function parsePidStat(text: string): ParseResult<PidStat> {
 export interface PidStatus {
   /** Real user id. */
   readonly uid?: number;
+  /** Virtual memory size (VmSize) in bytes (absent for kernel threads). */
+  readonly vmSizeBytes?: number;
   /** Resident set size in bytes (absent for kernel threads). */
   readonly rssBytes?: number;
   /** Swapped-out anonymous memory in bytes (absent for kernel threads). */
@@ -187,12 +189,14 @@ export function parsePidStatus(text: string): ParseResult<PidStatus> {
   if (!text.startsWith('Name:')) return parseFail('/proc/PID/status', 'does not start with "Name:"');
   keyPos = 0;
   const uid = numberAfter(text, '\nUid:');
+  const vmSize = numberAfter(text, '\nVmSize:', keyPos);
   const rss = numberAfter(text, '\nVmRSS:', keyPos);
   const swap = numberAfter(text, '\nVmSwap:', keyPos);
   const vol = numberAfter(text, '\nvoluntary_ctxt_switches:', keyPos);
   const nonvol = numberAfter(text, '\nnonvoluntary_ctxt_switches:', keyPos);
   return parsed({
     uid,
+    vmSizeBytes: vmSize === undefined ? undefined : vmSize * 1024,
     rssBytes: rss === undefined ? undefined : rss * 1024,
     swapBytes: swap === undefined ? undefined : swap * 1024,
     voluntaryCtxt: vol,

@@ -7,6 +7,13 @@ export interface ProcessRowVM {
   readonly comm: string;
   readonly cmdline: string;
   readonly state: string;
+  /** USER: the name /etc/passwd gives the uid, else the uid as a number ('' when unknown). */
+  readonly user: string;
+  readonly nice?: number;
+  /** VIRT: the virtual memory size in bytes. */
+  readonly virt?: number;
+  /** TIME+: user + system CPU time in ticks (hundredths of a second). */
+  readonly time?: number;
   readonly cpu?: number;
   readonly rss?: number;
   readonly io?: number;
@@ -47,6 +54,10 @@ function makeVM(r: ModelRow): ProcessRowVM {
     comm: r.labels.comm ?? '',
     cmdline: r.labels.cmdline || `[${r.labels.comm ?? ''}]`,
     state: r.labels.state ?? '?',
+    user: r.labels.user ?? r.labels.uid ?? '',
+    nice: r.values.nice,
+    virt: r.values.vsize,
+    time: r.values.utime !== undefined && r.values.stime !== undefined ? r.values.utime + r.values.stime : undefined,
     cpu: r.values.cpu_pct,
     rss: r.values.rss,
     io: hasIo ? io : undefined,
@@ -114,4 +125,23 @@ export function processDetail(p: ProcessRowVM, m: Model): string[] {
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}: ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : String(v)}`),
   ];
+}
+
+/**
+ * htop's TIME+ from ticks (hundredths of a second): m:ss.cc under an hour, then NhMM:SS, Nh from
+ * 100 hours, Nd from 100 days, NyNd from a year.
+ */
+export function cpuTime(ticks: number | undefined): string {
+  if (ticks === undefined || !Number.isFinite(ticks) || ticks < 0) return '-';
+  const t = Math.floor(ticks);
+  const secs = Math.floor(t / 100);
+  const hours = Math.floor(secs / 3600);
+  const days = Math.floor(secs / 86400);
+  const mm = Math.floor(secs / 60) % 60;
+  const ss = String(secs % 60).padStart(2, '0');
+  if (days >= 365) return `${Math.floor(days / 365)}y${days % 365}d`;
+  if (days >= 100) return `${days}d`;
+  if (hours >= 100) return `${hours}h`;
+  if (hours > 0) return `${hours}h${String(mm).padStart(2, '0')}:${ss}`;
+  return `${mm}:${ss}.${String(t % 100).padStart(2, '0')}`;
 }

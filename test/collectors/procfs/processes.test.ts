@@ -12,6 +12,7 @@ import {
   parsePidStat,
   parsePidStatus,
 } from '../../../collectors/procfs/processes/parse.js';
+import { parsePasswd } from '../../../collectors/procfs/processes/passwd.js';
 import { isPidName } from '../../../collectors/procfs/processes/pids.js';
 import { parseFileNr, parseSysctlUint } from '../../../collectors/procfs/tasks/parse.js';
 import { tasksCollector } from '../../../collectors/procfs/tasks/collector.js';
@@ -106,19 +107,37 @@ describe('parsePidStat', () => {
   });
 });
 
+describe('parsePasswd', () => {
+  it('maps this machine\'s /etc/passwd uid -> name; the first line of a uid wins', () => {
+    const users = parsePasswd(readFileSync(new URL('../../fixtures/procfs/passwd-debian12.txt', import.meta.url), 'utf8'));
+    expect(users.ok && users.value.get(0)).toBe('root');
+    expect(users.ok && users.value.get(65534)).toBe('nobody');
+    expect(users.ok && users.value.get(998)).toBe('systemd-network');
+    expect(users.ok && users.value.size).toBe(26);
+    expect(parsePasswd('a:x:5:5::/:/bin/sh\nb:x:5:5::/:/bin/sh\n')).toEqual({ ok: true, value: new Map([[5, 'a']]) });
+  });
+  it('skips what is not an entry: comments, NIS lines, bad uids, names with blanks or escapes', () => {
+    const text = '# c\n+::::::\n-bad:x:3:3::/:\nx y:x:4:4::/:\nev\x1b[2Jil:x:6:6::/:\nneg:x:-1:0::/:\nhuge:x:4294967295:0::/:\nshort:x\nok:x:7:7\n';
+    expect(parsePasswd(text)).toEqual({ ok: true, value: new Map([[7, 'ok']]) });
+  });
+  it('never throws on malformed input', () => {
+    fuzzParser(parsePasswd, [readFileSync(new URL('../../fixtures/procfs/passwd-debian12.txt', import.meta.url), 'utf8')], 300);
+  });
+});
+
 describe('parsePidStatus', () => {
-  it('reads uid, RSS, swap and context switches; the escaped Name cannot forge lines', () => {
-    expect(parsePidStatus(oddStatus)).toEqual({ ok: true, value: { uid: 0, rssBytes: 1828 * 1024, swapBytes: 0, voluntaryCtxt: 3, nonvoluntaryCtxt: 0 } });
+  it('reads uid, VmSize, RSS, swap and context switches; the escaped Name cannot forge lines', () => {
+    expect(parsePidStatus(oddStatus)).toEqual({ ok: true, value: { uid: 0, vmSizeBytes: 2920 * 1024, rssBytes: 1828 * 1024, swapBytes: 0, voluntaryCtxt: 3, nonvoluntaryCtxt: 0 } });
     const forged = 'Name:\tx\\nVmRSS:\t999 kB\nUid:\t1000\t1000\t1000\t1000\n';
     expect(parsePidStatus(forged).ok && parsePidStatus(forged)).toMatchObject({ value: { uid: 1000, rssBytes: undefined } });
   });
   it('kernel threads have no RSS line; 2.6.32 has no VmSwap: both stay missing', () => {
-    expect(parsePidStatus(kthreadStatus)).toEqual({ ok: true, value: { uid: 0, rssBytes: undefined, swapBytes: undefined, voluntaryCtxt: 5, nonvoluntaryCtxt: 0 } });
-    expect(parsePidStatus(status2632)).toEqual({ ok: true, value: { uid: 74, rssBytes: 1204 * 1024, swapBytes: undefined, voluntaryCtxt: 17, nonvoluntaryCtxt: 3 } });
+    expect(parsePidStatus(kthreadStatus)).toEqual({ ok: true, value: { uid: 0, vmSizeBytes: undefined, rssBytes: undefined, swapBytes: undefined, voluntaryCtxt: 5, nonvoluntaryCtxt: 0 } });
+    expect(parsePidStatus(status2632)).toEqual({ ok: true, value: { uid: 74, vmSizeBytes: undefined, rssBytes: 1204 * 1024, swapBytes: undefined, voluntaryCtxt: 17, nonvoluntaryCtxt: 3 } });
   });
   it('finds the lines in any order (a kernel that moves them costs a search, never a value)', () => {
     const reordered = 'Name:\tx\nvoluntary_ctxt_switches:\t7\nVmSwap:\t2 kB\nVmRSS:\t3 kB\nUid:\t5\t5\t5\t5\nnonvoluntary_ctxt_switches:\t1\n';
-    expect(parsePidStatus(reordered)).toEqual({ ok: true, value: { uid: 5, rssBytes: 3072, swapBytes: 2048, voluntaryCtxt: 7, nonvoluntaryCtxt: 1 } });
+    expect(parsePidStatus(reordered)).toEqual({ ok: true, value: { uid: 5, vmSizeBytes: undefined, rssBytes: 3072, swapBytes: 2048, voluntaryCtxt: 7, nonvoluntaryCtxt: 1 } });
   });
   it('rejects what is not a status file', () => {
     expect(parsePidStatus('').ok).toBe(false);
@@ -235,6 +254,7 @@ function host(sample: 0 | 1) {
     '/proc/300/cmdline': oddCmdline,
     '/proc/300/io': oddIo,
     '/proc/self/stat': statLine(1, 'not a pid dir'),
+    '/etc/passwd': 'root:x:0:0:root:/root:/bin/bash\n',
   };
   return fixtureTree(files, {
     'clock.json': { monoMs: sample * 2000, wall: `2026-01-01T00:00:0${sample * 2}Z` },
@@ -254,7 +274,7 @@ describe('processes and tasks collectors on fixture trees', () => {
       expect(rows.map((r) => r.key).sort()).toEqual(['100', '200', '300']);
       const busy = rows.find((r) => r.key === '100')!;
       expect(busy.scope).toBe('process:100');
-      expect(busy.labels).toEqual({ comm: 'busy worker', state: 'R', starttime: '5000', uid: '0', cgroup: '/system.slice/busy.service', cmdline: 'busy --flag' });
+      expect(busy.labels).toEqual({ comm: 'busy worker', state: 'R', starttime: '5000', uid: '0', user: 'root', cgroup: '/system.slice/busy.service', cmdline: 'busy --flag' });
       // (150 + 50) ticks in 2 s at USER_HZ 100 = 100 % of one CPU
       expect(busy.values.cpu_pct).toBeCloseTo(100);
       expect(busy.values.usr_pct).toBeCloseTo(75);
