@@ -74,6 +74,12 @@ export const manifestSchema = z.object({
     droppedPaths: z.number(),
   }),
   limits: z.object({ collectorTimeoutMs: z.number(), snapshotTimeoutMs: z.number() }),
+  /**
+   * A snapshot made from a flight recording (diag snapshot --recording): its samples over the
+   * span asked for, redacted, as a recording (`history/`, src/recording/); `samples` above are
+   * its last two.
+   */
+  history: z.object({ dir: z.literal('history'), samples: z.number(), from: z.string(), to: z.string(), intervalMs: z.number(), recording: z.string() }).optional(),
   /** Where the snapshot's time went (ms): sample0, wait, sample1, redact, report, probes. */
   phasesMs: z.record(z.string(), z.number()).optional(),
 });

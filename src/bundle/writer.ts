@@ -77,7 +77,28 @@ function durationOf(s: Sample, id: string): number | undefined {
   return o?.status === 'ok' ? ms(o.value.durationMs) : undefined;
 }
 
-function collectorSummary(c: Collector, w: WindowSamples, timeoutMs: number): Manifest['collectors'][number] {
+/**
+ * The TreeTransform every bundle's inputs go through (docs/architecture.md, "Redaction"): files
+ * that are never stored dropped, file paths of open fds not stored, contents, names, paths and
+ * argv redacted with `redactor` (none: --no-redact), then obfuscated with `obfuscator`.
+ */
+export function snapshotTransform(redactor: Redactor | undefined, obfuscator?: Obfuscator): TreeTransform {
+  const text: TextTransform = (kind, path, t) => {
+    if (kind === 'file' && isForbiddenPath(path)) return undefined;
+    // Open files of processes say what people work on; diag only needs which fds are
+    // sockets, pipes and the like (socket owners), so file paths are not stored.
+    if (kind === 'link' && redactor && /^\/proc\/\d+\/fd\/\d+$/.test(path) && t.startsWith('/')) return '(file path not stored)';
+    let out = redactor ? (kind === 'file' ? redactor.file(path, t) : redactor.text(t)) : t;
+    if (obfuscator) out = obfuscator.text(out);
+    return out;
+  };
+  // Redaction covers names too: paths, listings, keys, the argv of recorded commands.
+  return redactor
+    ? { text, path: (p) => redactor.path(p), name: (n) => redactor.name(n), argv: (a) => redactor.argv(a), settle: (t) => redactor.settle(t), bytes: (b) => redactor.settleBytes(b) }
+    : { text, path: (p) => p, name: (n) => n, argv: (a) => [...a], settle: (t) => t, bytes: (b) => b };
+}
+
+export function collectorSummary(c: Collector, w: WindowSamples, timeoutMs: number): Manifest['collectors'][number] {
   const limits = { origin: c.origin, timeoutMs };
   const o = w.second.collectors[c.id];
   const first = w.first.collectors[c.id];
@@ -235,19 +256,7 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
     // Host names come straight from the live source (not recorded): sample 0 is transformed
     // before sample 1 exists.
     const obfuscator = opts.obfuscate ? new Obfuscator(`${Date.now()}-${Math.random()}`, hostNames(opts.live)) : undefined;
-    const text: TextTransform = (kind, path, t) => {
-      if (kind === 'file' && isForbiddenPath(path)) return undefined;
-      // Open files of processes say what people work on; diag only needs which fds are
-      // sockets, pipes and the like (socket owners), so file paths are not stored.
-      if (kind === 'link' && opts.redact && /^\/proc\/\d+\/fd\/\d+$/.test(path) && t.startsWith('/')) return '(file path not stored)';
-      let out = opts.redact ? (kind === 'file' ? redactor.file(path, t) : redactor.text(t)) : t;
-      if (obfuscator) out = obfuscator.text(out);
-      return out;
-    };
-    // Redaction covers names too: paths, listings, keys, the argv of recorded commands.
-    const transform: TreeTransform = opts.redact
-      ? { text, path: (p) => redactor.path(p), name: (n) => redactor.name(n), argv: (a) => redactor.argv(a), settle: (t) => redactor.settle(t), bytes: (b) => redactor.settleBytes(b) }
-      : { text, path: (p) => p, name: (n) => n, argv: (a) => [...a], settle: (t) => t, bytes: (b) => b };
+    const transform = snapshotTransform(opts.redact ? redactor : undefined, obfuscator);
     const dirs = ['samples/0', 'samples/1'] as const;
     // BPF captures hold raw kernel data: tcpretrans keys carry IP addresses, which an obfuscated
     // snapshot must not keep (the capture is stored as the reason instead, for report and replay alike).

@@ -21,3 +21,17 @@ export const COMMON_OPTIONS = {
   /** No colour in text output (also NO_COLOR=1; colour is only ever on for a terminal). */
   'no-color': { type: 'boolean' },
 } as const;
+
+/** `--at -10m` as `--at=-10m`: a relative time starts with a dash, which parseArgs takes for an option. */
+export function joinRelativeTimes(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if ((a === '--at' || a === '--since') && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}

@@ -8,6 +8,7 @@ import { runPlaybook } from '../engine/run.js';
 import type { EngineSession } from '../engine/session.js';
 import { History, type SampleRef } from '../recording/history.js';
 import { DirStore } from '../recording/store.js';
+import { bundleHistory } from '../recording/bundle-history.js';
 
 /**
  * Judging the past: a recording (diag record's directory, or the history a bundle holds) judged
@@ -27,15 +28,19 @@ export function parseTimeArg(text: string, option: string, nowMs: number): numbe
   throw new UsageError(`${option}: expected a time in ISO 8601 (2026-12-04T13:05:00Z) or relative to now (-10m, -2h, -1d), got ${JSON.stringify(text)}`);
 }
 
-/** A recording directory opened for reading. */
-export function openRecording(path: string): History {
+/** A recording opened for reading: diag record's directory, or a bundle holding a history (diag snapshot --recording). */
+export async function openRecording(path: string): Promise<History> {
   let isDir = false;
   try {
     isDir = statSync(path).isDirectory();
   } catch {
     throw new UsageError(`--recording: ${JSON.stringify(path)} does not exist`, { hint: 'the directory diag record writes (default /var/lib/diag/recording)' });
   }
-  if (!isDir) throw new UsageError(`--recording: ${JSON.stringify(path)} is not a directory`, { hint: 'a bundle is judged with --from BUNDLE' });
+  if (!isDir) {
+    const h = await bundleHistory(path);
+    if (!h) throw new DiagError(`${path} is a bundle without a recorded history`, { hint: 'judge it with --from BUNDLE; bundles with a history are made by diag snapshot --recording DIR' });
+    return h;
+  }
   const store = new DirStore(path);
   const meta = store.meta();
   if (!meta) throw new DiagError(`${path} holds no recording (no valid recording.json)`, { hint: 'start one with diag record --dir DIR' });

@@ -14,7 +14,7 @@ import { renderText } from '../../report/text.js';
 import { ANSI_PAINT, NO_PAINT, paintedBytes, wantColour } from '../../report/paint.js';
 import { sanitizeOutput } from '../../core/sanitize.js';
 import { renderJson } from '../../report/json.js';
-import { parseCommandArgs, COMMON_OPTIONS } from '../args.js';
+import { parseCommandArgs, COMMON_OPTIONS, joinRelativeTimes } from '../args.js';
 import { liveSourceFor } from '../source-options.js';
 import { openOffline } from '../../bundle/input.js';
 
@@ -154,7 +154,7 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
     if (values.openmetrics !== undefined) throw new UsageError('run playbook --recording: --openmetrics exports live runs only');
     if (values.since !== undefined && (values.nagios || values.markdown)) throw new UsageError('run playbook --since: prints text or --json (diag.history/v1)');
     const { openRecording, parseTimeArg, judgeAt, walkPeriods, renderPeriods } = await import('../recording-judge.js');
-    const history = openRecording(values.recording);
+    const history = await openRecording(values.recording);
     const ctx = { history, playbook, session, log, ...(target ? { target } : {}), ...lookback };
     const now = Date.now();
     if (values.since !== undefined) {
@@ -214,20 +214,6 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
     process.stdout.write(paintedBytes(renderText(report, ANSI_PAINT), sanitizeOutput));
   } else process.stdout.write(values.json ? renderJson(report) : values.markdown ? renderMarkdown(report) : values.nagios ? renderNagios(report) : renderText(report, NO_PAINT));
   return exitCodes[report.status];
-}
-
-/** `--at -10m` as `--at=-10m`: a relative time starts with a dash, which parseArgs takes for an option. */
-export function joinRelativeTimes(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = argv[i + 1];
-    if ((a === '--at' || a === '--since') && next !== undefined && /^-\d/.test(next)) {
-      out.push(`${a}=${next}`);
-      i++;
-    } else out.push(a);
-  }
-  return out;
 }
 
 export async function run(argv: string[]): Promise<number> {

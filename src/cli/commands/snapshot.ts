@@ -10,12 +10,13 @@ import { writeSnapshot } from '../../bundle/writer.js';
 import { runPlaybook } from '../../engine/run.js';
 import { cliSession } from '../session.js';
 import { renderMarkdown } from '../../report/markdown.js';
-import { parseCommandArgs, COMMON_OPTIONS } from '../args.js';
+import { parseCommandArgs, COMMON_OPTIONS, joinRelativeTimes } from '../args.js';
 import { modelToJson } from '../model-json.js';
 import { liveSourceFor } from '../source-options.js';
 import { diagVersion } from '../version.js';
 
 export const HELP = `Usage: diag snapshot [-o FILE.tar.gz] [--window 1s] [--force] [--no-redact] [--obfuscate] [--timeout 30s] [--root DIR]
+       diag snapshot --recording DIR --since 15m [-o FILE.tar.gz] [--force] [--no-redact]
 
 Record everything diag reads over a window into a bundle to attach to a ticket:
 the raw inputs of both samples, the parsed records, report.json and report.md (the
@@ -30,6 +31,10 @@ rule and its hits); environment variables are never collected.
   --no-redact   store everything as read (only for bundles that stay private)
   --force       replace FILE if it exists
   --timeout 30s time limit of the whole snapshot (each command has its own, 4 s)
+  --recording DIR --since 15m
+                a bundle of a flight recording's history (diag record) since then,
+                redacted as every bundle: --from judges its last window, and
+                run playbook --recording FILE --at/--since any moment of it
 
 Bundle layout, redaction and reading: docs/snapshots.md`;
 
@@ -112,8 +117,38 @@ export function defaultSnapshotName(src: Source): string {
   return defaultName(src);
 }
 
+/** The use report judged from two stored samples, and its model: what a bundle stores. */
+function useReport(session: ReturnType<typeof cliSession>) {
+  return async (sources: readonly [Source, Source], win: number) => {
+    const use = session.loaded.playbooks.get('use');
+    if (!use) throw new DiagError(`the built-in 'use' playbook did not load: ${session.loaded.errors.map(String).join('; ') || 'not found'}`);
+    let model: Model | undefined;
+    const report = await runPlaybook({ playbook: use, catalogue: session.catalogue, collectors: session.collectors, sources, windowMs: win, onModel: (m) => (model = m) });
+    if (!model) throw new DiagError('the use playbook derived no model');
+    return { report, markdown: renderMarkdown(report), model: modelToJson(model, 'all') };
+  };
+}
+
+async function snapshotOfRecording(values: { recording?: string | undefined; since?: string | undefined; output?: string | undefined; force?: boolean | undefined; 'no-redact'?: boolean | undefined; obfuscate?: boolean | undefined; window?: string | undefined; root?: string | undefined }): Promise<number> {
+  if (values.recording === undefined || values.since === undefined) throw new UsageError('snapshot: --recording DIR and --since TIME go together', { hint: 'diag snapshot --recording /var/lib/diag/recording --since 15m' });
+  if (values.obfuscate || values.window !== undefined || values.root !== undefined) throw new UsageError('snapshot --recording: --obfuscate, --window and --root apply to live snapshots');
+  const [{ openRecording, parseTimeArg }, { writeRecordingSnapshot }] = await Promise.all([import('../recording-judge.js'), import('../../recording/bundle-history.js')]);
+  const history = await openRecording(values.recording);
+  const since = parseTimeArg(values.since, '--since', Date.now());
+  const output = values.output ?? `diag-${history.meta.host.replace(/[^A-Za-z0-9.-]+/g, '_').slice(0, 40) || 'host'}-history-${new Date(since).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}.tar.gz`;
+  if (!output.endsWith('.tar.gz') && !output.endsWith('.tgz')) throw new UsageError(`snapshot: ${JSON.stringify(output)} should end in .tar.gz`);
+  const say = (m: string) => process.stderr.write(`diag snapshot: ${m}\n`);
+  const session = cliSession(undefined, 'use');
+  const r = await writeRecordingSnapshot({ history, fromMs: since, output, force: values.force ?? false, redact: !(values['no-redact'] ?? false), collectors: COLLECTORS, diagVersion: diagVersion(), makeReport: useReport(session), progress: say });
+  const rep = r.report as { status?: string; findings?: unknown[] };
+  const hits = r.manifest.redaction.rules.reduce((a, x) => a + x.hits, 0);
+  say(`wrote ${r.file} (${(r.bytes / 1024).toFixed(0)} KiB): ${r.samples} samples ${r.manifest.history?.from ?? ''} -> ${r.manifest.history?.to ?? ''}; last window: status ${rep.status ?? '?'}, ${rep.findings?.length ?? 0} findings; ${r.manifest.redaction.enabled ? `${hits} secrets masked` : 'NOT redacted'}`);
+  process.stdout.write(r.file + '\n');
+  return 0;
+}
+
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('snapshot', argv, {
+  const { values, positionals } = parseCommandArgs('snapshot', joinRelativeTimes(argv), {
     ...COMMON_OPTIONS,
     output: { type: 'string', short: 'o' },
     window: { type: 'string' },
@@ -121,12 +156,15 @@ export async function run(argv: string[]): Promise<number> {
     'no-redact': { type: 'boolean' },
     obfuscate: { type: 'boolean' },
     timeout: { type: 'string' },
+    recording: { type: 'string' },
+    since: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(HELP + '\n');
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`snapshot: unexpected argument ${JSON.stringify(positionals[0])}`, { hint: 'the output file is given with -o FILE' });
+  if (values.recording !== undefined || values.since !== undefined) return snapshotOfRecording(values);
   const windowMs = parseDuration(values.window ?? '1s', '--window');
   const snapshotTimeoutMs = parseDuration(values.timeout ?? '30s', '--timeout');
   const live = liveSourceFor(values.root);
