@@ -70,7 +70,9 @@ export function whereLine(w: NonNullable<Report['where']>): string {
     w.cgroup_memory_max !== undefined ? `limit ${(Number(w.cgroup_memory_max) / 2 ** 20).toFixed(0)} MiB` : undefined,
     `BTF ${s('btf') ?? '?'}, PSI ${s('psi') ?? '?'}, kprobes ${(s('kprobes') ?? '?').split(' ')[0]}`,
     w.numa_nodes !== undefined ? `${w.numa_nodes} NUMA node${w.numa_nodes === 1 ? '' : 's'}` : undefined,
-    w.bpf_programs !== undefined ? `${w.bpf_programs} BPF program${w.bpf_programs === 1 ? '' : 's'} attached` : undefined,
+    s('taint') && s('taint') !== 'none' ? `kernel tainted (${s('taint')})` : undefined,
+    s('modules_out_of_tree') ? `modules from outside the tree: ${s('modules_out_of_tree')}` : undefined,
+    Number(w.bpf_programs ?? 0) > 0 ? `${w.bpf_programs} BPF program${w.bpf_programs === 1 ? '' : 's'} attached` : undefined,
   ];
   return parts.filter((p): p is string => p !== undefined).join(', ');
 }

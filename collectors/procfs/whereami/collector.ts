@@ -2,7 +2,7 @@ import type { Collector, TableOutcomes } from '../../../src/core/collector.js';
 import { gauge } from '../../../src/core/fields.js';
 import { ok } from '../../../src/core/outcome.js';
 import type { Source } from '../../../src/core/source.js';
-import { cgroupMode, detectContainer, detectVirt, notableParams, ownCgroup } from './parse.js';
+import { cgroupMode, detectContainer, detectVirt, notableParams, ownCgroup, parseModuleTaints, parseTainted } from './parse.js';
 
 const DMI_FILES = ['sys_vendor', 'product_name', 'bios_vendor', 'board_vendor', 'chassis_asset_tag'];
 
@@ -49,7 +49,7 @@ export const whereamiCollector: Collector = {
   title: 'Where diag runs: hypervisor, cloud, container, own cgroup and its limits, kernel parameters and features, NUMA, modules',
   origin: 'procfs',
   resources: [],
-  inputs: ['/sys/class/dmi/id/*', '/proc/cpuinfo', '/proc/cmdline', '/.dockerenv', '/run/.containerenv', '/proc/1/environ', '/proc/self/cgroup', '/sys/fs/cgroup', '/sys/kernel/btf', '/proc/pressure', '/sys/kernel/tracing', '/sys/devices/system/node', '/proc/modules'],
+  inputs: ['/sys/class/dmi/id/*', '/proc/cpuinfo', '/proc/cmdline', '/.dockerenv', '/run/.containerenv', '/proc/1/environ', '/proc/self/cgroup', '/sys/fs/cgroup', '/sys/kernel/btf', '/proc/pressure', '/sys/kernel/tracing', '/sys/devices/system/node', '/proc/modules', '/proc/sys/kernel/tainted'],
   tables: {
     whereami: {
       title: 'Where diag runs (labels say what and on which evidence)',
@@ -57,6 +57,7 @@ export const whereamiCollector: Collector = {
       fields: {
         numa_nodes: gauge('NUMA nodes'),
         modules: gauge('loaded kernel modules'),
+        tainted: gauge('kernel taint bit mask (/proc/sys/kernel/tainted; flags in the taint label)'),
         cgroup_cpus: gauge("CPU quota of diag's own cgroup, in CPUs"),
         cgroup_memory_max: gauge("memory limit of diag's own cgroup", 'bytes'),
         cgroup_pids_max: gauge("pids limit of diag's own cgroup"),
@@ -102,6 +103,11 @@ export const whereamiCollector: Collector = {
       labels.cloud_evidence = cloud.evidence.join('; ');
     }
     if (cg) labels.cgroup = cg;
+    const taint = src.readFile('/proc/sys/kernel/tainted');
+    const tp = taint.status === 'ok' ? parseTainted(taint.value) : undefined;
+    if (tp?.ok) labels.taint = tp.value.flags.length > 0 ? tp.value.flags.join('; ') : 'none';
+    const mp = modules.status === 'ok' ? parseModuleTaints(modules.value) : undefined;
+    if (mp?.ok && mp.value.tainting.length > 0) labels.modules_out_of_tree = mp.value.tainting.slice(0, 20).join(' ');
     return {
       whereami: ok([
         {
@@ -109,7 +115,8 @@ export const whereamiCollector: Collector = {
           labels,
           values: {
             numa_nodes: nodes.status === 'ok' ? nodes.value.filter((n) => /^node\d+$/.test(n)).length : undefined,
-            modules: modules.status === 'ok' ? modules.value.split('\n').filter((l) => l.trim()).length : modules.code === 'not-found' ? 0 : undefined,
+            modules: mp?.ok ? mp.value.count : modules.status !== 'ok' && modules.code === 'not-found' ? 0 : undefined,
+            tainted: tp?.ok ? tp.value.value : undefined,
             cgroup_cpus: lim.cpus,
             cgroup_memory_max: lim.memory,
             cgroup_pids_max: lim.pids,

@@ -1,3 +1,5 @@
+import { parsed, parseFail, uint, type ParseResult } from '../../../src/core/parse-result.js';
+
 /**
  * Where diag runs: hypervisor, cloud, container, kernel parameters. Pure functions over texts the
  * collector read through the Source; each answer carries the evidence it rests on, so a person
@@ -132,4 +134,48 @@ export function ownCgroup(text: string): string | undefined {
   const v2 = lines.find((l) => l.startsWith('0::'));
   const pick = mem ?? v2;
   return pick ? pick.slice(pick.indexOf(':', pick.indexOf(':') + 1) + 1) : undefined;
+}
+
+/**
+ * Taint flags of /proc/sys/kernel/tainted, bit -> letter and meaning (admin-guide/tainted-kernels.rst).
+ * A tainted kernel's bug reports are read differently; an out-of-tree or unsigned module is a
+ * change of the kernel itself that no package log may show.
+ */
+export const TAINT_FLAGS: readonly (readonly [string, string])[] = [
+  ['P', 'proprietary module'], ['F', 'module force-loaded'], ['S', 'kernel running on an out of specification system'], ['R', 'module force-unloaded'],
+  ['M', 'machine check'], ['B', 'bad page'], ['U', 'taint requested by userspace'], ['D', 'kernel died recently (oops or BUG)'],
+  ['A', 'ACPI table overridden'], ['W', 'kernel issued a warning'], ['C', 'staging driver loaded'], ['I', 'firmware bug workaround'],
+  ['O', 'out-of-tree module loaded'], ['E', 'unsigned module loaded'], ['L', 'soft lockup occurred'], ['K', 'kernel live patched'],
+  ['X', 'auxiliary taint'], ['T', 'built with struct randomization'], ['N', 'in-kernel test run'], ['J', 'userspace used a mutating debug operation in fwctl'],
+];
+
+/** /proc/sys/kernel/tainted -> the value and its flags ("O: out-of-tree module loaded"). */
+export function parseTainted(text: string): ParseResult<{ value: number; flags: string[] }> {
+  const v = uint(text.trim());
+  if (v === undefined || v >= 2 ** 32) return parseFail(text, 'expected a taint bit mask');
+  const flags: string[] = [];
+  for (let bit = 0; bit < 32; bit++) {
+    if (Math.floor(v / 2 ** bit) % 2 !== 1) continue;
+    const f = TAINT_FLAGS[bit];
+    flags.push(f ? `${f[0]}: ${f[1]}` : `bit ${bit}`);
+  }
+  return parsed({ value: v, flags });
+}
+
+/**
+ * /proc/modules: modules loaded from outside the kernel tree or unsigned, by the flags the kernel
+ * prints after each line ("(O)", "(OE)", "(P)": proprietary, out-of-tree, unsigned).
+ */
+export function parseModuleTaints(text: string): ParseResult<{ count: number; tainting: string[] }> {
+  let count = 0;
+  const tainting: string[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 6 || !/^[A-Za-z0-9_-]{1,64}$/.test(f[0]!)) continue;
+    count++;
+    const flags = /\(([A-Z]{1,8})\)\s*$/.exec(line)?.[1];
+    if (flags && /[POEFC]/.test(flags)) tainting.push(`${f[0]} (${flags})`);
+  }
+  if (count === 0 && text.trim().length > 0) return parseFail(text, 'expected "name size refcount deps state address" lines');
+  return parsed({ count, tainting });
 }

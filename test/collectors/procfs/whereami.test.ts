@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { whereamiCollector } from '../../../collectors/procfs/whereami/collector.js';
-import { cgroupMode, detectContainer, detectVirt, notableParams, ownCgroup } from '../../../collectors/procfs/whereami/parse.js';
+import { cgroupMode, detectContainer, detectVirt, notableParams, ownCgroup, parseModuleTaints, parseTainted } from '../../../collectors/procfs/whereami/parse.js';
+import { fuzzParser } from '../../helpers/fuzz.js';
 import { LiveSource } from '../../../src/core/live-source.js';
 import { fixtureTree, notFound } from '../../helpers/fixture-host.js';
 
@@ -110,5 +111,19 @@ describe.skipIf(!onDevVm)('where am I: this machine (a Firecracker VM)', () => {
     expect(r?.labels?.psi).toBe('yes');
     expect(r?.labels?.modules).toBe('none (kernel built without module support)');
     expect(r?.values.numa_nodes).toBe(1);
+  });
+});
+
+describe('taint and modules from outside the tree', () => {
+  it('decodes the taint mask and finds out-of-tree, unsigned and proprietary modules', () => {
+    expect(parseTainted('0\n')).toEqual({ ok: true, value: { value: 0, flags: [] } });
+    expect(parseTainted('12289\n')).toEqual({ ok: true, value: { value: 12289, flags: ['P: proprietary module', 'O: out-of-tree module loaded', 'E: unsigned module loaded'] } });
+    expect(parseTainted('-1').ok).toBe(false);
+    const mods = 'nvidia 56823808 2 nvidia_modeset, Live 0xffffffffc1000000 (POE)\nzfs 3764224 6 - Live 0xffffffffc0a00000 (PO)\next4 1032192 1 - Live 0xffffffffc0600000\n';
+    expect(parseModuleTaints(mods)).toEqual({ ok: true, value: { count: 3, tainting: ['nvidia (POE)', 'zfs (PO)'] } });
+    expect(parseModuleTaints('').ok).toBe(true);
+    expect(parseModuleTaints('garbage here').ok).toBe(false);
+    fuzzParser(parseTainted, ['0\n', '12289\n']);
+    fuzzParser(parseModuleTaints, [mods]);
   });
 });
