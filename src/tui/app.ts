@@ -102,7 +102,7 @@ export async function runTui(opts: TuiOptions): Promise<number> {
   const history = new CpuHistory(200);
   let frame: Frame | undefined;
   let state: TuiState = initialState(
-    { live: opts.feed.live, guide: opts.guide !== undefined, snapshot: opts.snapshot !== undefined, tones: new Tones(opts.feed.playbook, opts.playbooks) },
+    { live: opts.feed.live, ...(opts.feed.live ? { refreshMs: opts.refreshMs } : {}), guide: opts.guide !== undefined, snapshot: opts.snapshot !== undefined, tones: new Tones(opts.feed.playbook, opts.playbooks) },
     { cols: screen.cols ?? 80, rows: screen.rows ?? 24 },
   );
 

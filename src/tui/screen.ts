@@ -56,8 +56,20 @@ export function footerText(s: TuiState, theme: Theme): string {
   const mid = ' F1 help  F3 search  F4 filter  F5 tree  F10 quit  Tab panel  Enter drill  i investigate';
   const narrow = ' ? help  q quit  Tab/1-5 panel  Enter drill  Esc back  / filter  i investigate';
   const cols = s.size.cols;
-  const hint = fit([wide, mid].find((h) => h.length <= cols) ?? narrow, cols).trimEnd();
-  return s.message ? ` ${safe(s.message, Math.max(1, cols - 1))}` : theme.tone('dim', hint);
+  // a live host's refresh interval at the right, as htop and top say theirs
+  const rate = s.config.live && s.config.refreshMs !== undefined ? `  every ${refreshLabel(s.config.refreshMs)} ` : '';
+  const room = cols - rate.length;
+  const hint = fit([wide, mid, narrow].find((h) => h.length <= room) ?? narrow, Math.max(1, room)).trimEnd();
+  if (s.message) return ` ${safe(s.message, Math.max(1, cols - 1))}`;
+  return theme.tone('dim', rate && room > 20 ? hint.padEnd(room) + rate.trimEnd() : hint);
+}
+
+/** A refresh interval as the footer shows it: 1s, 2.5s, 500ms, 2m. */
+export function refreshLabel(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  const sec = ms / 1000;
+  return `${Number.isInteger(sec) ? sec : sec.toFixed(1)}s`;
 }
 
 /** Everything a panel draws from: the state's env plus the CPU history the app keeps. */

@@ -24,6 +24,8 @@ export interface TuiConfig {
   readonly snapshot: boolean;
   /** The playbooks' thresholds the panels colour by. */
   readonly tones: Tones;
+  /** A live host's refresh interval (--delay), shown in the footer. */
+  readonly refreshMs?: number;
 }
 
 /** Where the cursor is in a panel: the row's identity (kept when rows move) and its index. */

@@ -301,4 +301,15 @@ describe('the TUI state machine', () => {
     const searching = run(live(), procFrame([], 10), 'f3', 'z');
     expect(footerText(searching, theme).replace(/\{\/?bold\}/g, '')).toContain('search processes: z_ no process matches');
   });
+
+  it('the footer shows a live host\'s refresh interval (--delay), never a bundle\'s', () => {
+    const theme = themeFromEnv({ NO_COLOR: '1', TERM: 'xterm-256color', LANG: 'C.UTF-8' });
+    for (const size of [{ cols: 80, rows: 24 }, { cols: 120, rows: 40 }, { cols: 200, rows: 60 }]) {
+      const f = footerText(live(size, { refreshMs: 2000 }), theme);
+      expect(f).toMatch(/ every 2s$/);
+      expect(f.length).toBeLessThanOrEqual(size.cols);
+    }
+    expect(footerText(live(LARGE, { refreshMs: 500 }), theme)).toMatch(/every 500ms$/);
+    expect(footerText(initialState({ live: false, refreshMs: 1000 }, LARGE), theme)).not.toMatch(/every/);
+  });
 });
