@@ -10,7 +10,7 @@ import { probeRunnerForCli } from './probe-runner.js';
 import { defaultSnapshotName, takeSnapshot } from './commands/snapshot.js';
 
 /** `diag` on a terminal: the dashboard on the live host, refreshing every refreshMs. */
-export async function launchLiveTui(source: Source, refreshMs: number, playbookDir?: string): Promise<number> {
+export async function launchLiveTui(source: Source, refreshMs: number, playbookDir?: string, allowSignals = false): Promise<number> {
   const session = cliSession(playbookDir);
   const use = session.loaded.playbooks.get('use');
   if (!use) throw new DiagError(`the 'use' playbook did not load: ${session.loaded.errors.map(String).join('; ') || 'not found'}`);
@@ -21,6 +21,7 @@ export async function launchLiveTui(source: Source, refreshMs: number, playbookD
     return await runTui({
       feed,
       refreshMs,
+      allowSignals,
       guide,
       playbooks: [...session.loaded.playbooks.values()],
       snapshot: async (investigation) => {

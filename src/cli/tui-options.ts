@@ -6,6 +6,8 @@ import { parseDuration } from '../core/duration.js';
 export const TUI_OPTIONS = {
   /** The refresh interval: a duration (2s, 500ms) or, as htop's -d, tenths of a second (20). */
   delay: { type: 'string', short: 'd' },
+  /** F9 (signal) and F7/F8 (renice) on the selected process: off unless asked for. */
+  'allow-signals': { type: 'boolean' },
 } as const;
 
 /** The dashboard's refresh without --delay. */

@@ -14,6 +14,7 @@ import { initialState, layoutOf, reduce, type Action, type Effect, type TuiState
 import { themeFromEnv, type Theme } from './theme.js';
 import { Tones } from './tones.js';
 import { CpuHistory } from './view-models/cpu.js';
+import { actOn } from './signals.js';
 
 export interface TuiOptions {
   readonly feed: Feed;
@@ -22,6 +23,8 @@ export interface TuiOptions {
   readonly guide?: Guide;
   /** Writes a snapshot with the investigation path; resolves to a message for the footer. */
   readonly snapshot?: (investigation: unknown) => Promise<string>;
+  /** diag --allow-signals on this host: F9 signals, F7/F8 renice (never on a bundle). */
+  readonly allowSignals?: boolean;
   /** The other loaded playbooks: their thresholds colour the metrics the feed's playbook does not check. */
   readonly playbooks?: readonly LoadedPlaybook[];
 }
@@ -102,7 +105,7 @@ export async function runTui(opts: TuiOptions): Promise<number> {
   const history = new CpuHistory(200);
   let frame: Frame | undefined;
   let state: TuiState = initialState(
-    { live: opts.feed.live, ...(opts.feed.live ? { refreshMs: opts.refreshMs } : {}), guide: opts.guide !== undefined, snapshot: opts.snapshot !== undefined, tones: new Tones(opts.feed.playbook, opts.playbooks) },
+    { live: opts.feed.live, ...(opts.feed.live ? { refreshMs: opts.refreshMs, signals: opts.allowSignals === true } : {}), guide: opts.guide !== undefined, snapshot: opts.snapshot !== undefined, tones: new Tones(opts.feed.playbook, opts.playbooks) },
     { cols: screen.cols ?? 80, rows: screen.rows ?? 24 },
   );
 
@@ -199,6 +202,11 @@ export async function runTui(opts: TuiOptions): Promise<number> {
         return;
       case 'guide-target':
         opts.guide?.setTarget(e.target);
+        return;
+      case 'signal':
+      case 'renice':
+        if (!opts.feed.live || opts.allowSignals !== true) return;
+        dispatch({ type: 'message', text: actOn(e) });
         return;
       case 'snapshot':
         if (!opts.snapshot) return;

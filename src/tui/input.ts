@@ -22,6 +22,11 @@ export function keyActions(s: TuiState, ch: string | undefined, key: KeyPress): 
     if (key.ctrl && key.name === 'c') return [{ type: 'quit' }];
     return ch && ch.length === 1 && ch >= ' ' ? [{ type: 'filter-char', ch }] : [];
   }
+  if (s.signal !== undefined) {
+    if (key.ctrl && key.name === 'c') return [{ type: 'quit' }];
+    const k = key.name === 'enter' || key.name === 'escape' ? key.name : (ch ?? key.name ?? '');
+    return [{ type: 'signal-key', key: k }];
+  }
   if (s.searching !== undefined) {
     if (key.name === 'enter') return [{ type: 'search-edit', edit: 'apply' }];
     if (key.name === 'escape') return [{ type: 'search-edit', edit: 'cancel' }];

@@ -37,6 +37,9 @@ export type KeyAction =
   | 'pause'
   | 'guide'
   | 'snapshot'
+  | 'kill'
+  | 'nice-down'
+  | 'nice-up'
   | 'all-cgroups'
   | 'goto-tab';
 
@@ -68,6 +71,9 @@ export const KEYMAP: readonly KeyBinding[] = [
   { keys: ['a'], label: 'a', action: 'all-cgroups', help: 'all cgroups / only busy or troubled ones' },
   { keys: ['p', 'space'], label: 'p / Space', action: 'pause', help: 'pause / resume refresh' },
   { keys: ['i'], label: 'i', action: 'guide', help: 'guided investigation: walk a playbook step by step' },
+  { keys: ['f9', 'S-k'], label: 'F9 / K', action: 'kill', help: 'send a signal to the selected process (a menu, TERM first; y/N to confirm); only with diag --allow-signals, never on a bundle' },
+  { keys: ['f7'], label: 'F7', action: 'nice-down', help: 'renice the selected process -1 (higher priority; needs root); only with --allow-signals' },
+  { keys: ['f8'], label: 'F8', action: 'nice-up', help: 'renice the selected process +1 (lower priority); only with --allow-signals' },
   { keys: ['s'], label: 's', action: 'snapshot', help: 'write a snapshot bundle (with the investigation path)' },
 ];
 

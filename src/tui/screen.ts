@@ -4,7 +4,7 @@ import { helpRows, keepInView, overlayInner, textLayout } from './overlay.js';
 import { panelOf, panelRows, tableOf } from './panels/index.js';
 import { renderTable, sortColumn, type TableLines } from './panels/table.js';
 import type { AnyTablePanel, PanelEnv } from './panels/types.js';
-import { envOf, layoutOf, viewOf, type TuiState } from './state.js';
+import { envOf, layoutOf, SIGNALS, viewOf, type TuiState } from './state.js';
 import { fit, safe } from './text.js';
 import type { Theme } from './theme.js';
 import type { CpuHistory } from './view-models/cpu.js';
@@ -48,6 +48,11 @@ export function tabBarText(s: TuiState, layout: Layout, theme: Theme): string | 
 
 export function footerText(s: TuiState, theme: Theme): string {
   if (s.filtering !== undefined) return ` filter processes: ${safe(s.filtering)}_   (Enter apply, Esc cancel)`;
+  if (s.signal !== undefined) {
+    const t = `PID ${s.signal.target.pid} (${safe(s.signal.target.comm, 32)})`;
+    if (s.signal.step === 'choose') return ` signal for ${t}: ${SIGNALS.map((n) => `${n[0]}=${n}`).join(' ')}   (Enter TERM, Esc cancel)`;
+    return ` ${theme.tone('critical', `send SIG${s.signal.signal} to ${t}?`)} y/N`;
+  }
   if (s.searching !== undefined) {
     const miss = s.searching.miss ? theme.tone('critical', ' no process matches') : '';
     return ` search processes: ${safe(s.searching.text)}_${miss}   (F3 next, Enter/Esc done)`;

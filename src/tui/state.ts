@@ -26,7 +26,25 @@ export interface TuiConfig {
   readonly tones: Tones;
   /** A live host's refresh interval (--delay), shown in the footer. */
   readonly refreshMs?: number;
+  /** diag --allow-signals on a live host: F9 signals and F7/F8 renice the selected process. */
+  readonly signals?: boolean;
 }
+
+/** The signals F9 offers, TERM first (Enter picks it). */
+export const SIGNALS = ['TERM', 'INT', 'HUP', 'KILL', 'STOP', 'CONT'] as const;
+export type SignalName = (typeof SIGNALS)[number];
+
+/** The process F9 or F7/F8 acts on: its PID and the start time that tells it from a later one with the same PID. */
+export interface Target {
+  readonly pid: number;
+  readonly starttime?: string;
+  readonly comm: string;
+}
+
+/** F9's footer prompt: choose a signal, then confirm it. */
+export type SignalPrompt =
+  | { readonly step: 'choose'; readonly target: Target }
+  | { readonly step: 'confirm'; readonly target: Target; readonly signal: SignalName };
 
 /** Where the cursor is in a panel: the row's identity (kept when rows move) and its index. */
 export interface Cursor {
@@ -52,6 +70,8 @@ export interface TuiState {
   readonly allCgroups: boolean;
   /** The filter being typed (the footer is a prompt while it is defined). */
   readonly filtering?: string;
+  /** F9: the signal being chosen or confirmed (the footer is its prompt). */
+  readonly signal?: SignalPrompt;
   /** F3: the search being typed (the footer is its prompt); `miss` when no process matches it. */
   readonly searching?: { readonly text: string; readonly miss: boolean };
   /** The footer's message. */
@@ -81,6 +101,8 @@ export type Action =
   /** F3's prompt: Enter keeps the process found, Esc leaves it too (as htop), F3 goes to the next match. */
   | { readonly type: 'search-edit'; readonly edit: 'apply' | 'cancel' | 'backspace' | 'next' }
   | { readonly type: 'search-char'; readonly ch: string }
+  /** A key while F9's prompt is up: its character (or name: enter, escape). */
+  | { readonly type: 'signal-key'; readonly key: string }
   | { readonly type: 'message'; readonly text: string }
   | { readonly type: 'snapshot-done'; readonly message: string }
   | { readonly type: 'overlay-open'; readonly content: OverlayContent }
@@ -96,7 +118,10 @@ export type Effect =
   | { readonly type: 'overlay-back'; readonly content: TextOverlay }
   | { readonly type: 'guide-open' }
   | { readonly type: 'guide-target'; readonly target: GuideTarget | undefined }
-  | { readonly type: 'snapshot' };
+  | { readonly type: 'snapshot' }
+  /** Send a signal / set a nice value: the outside checks the PID still is the process chosen. */
+  | { readonly type: 'signal'; readonly target: Target; readonly signal: SignalName }
+  | { readonly type: 'renice'; readonly target: Target; readonly delta: 1 | -1 };
 
 export function initialState(config: Partial<TuiConfig> & Pick<TuiConfig, 'live'>, size: { cols: number; rows: number }): TuiState {
   return settle(
@@ -182,7 +207,7 @@ type Handlers = { readonly [T in Action['type']]: Handler<T> };
 
 const KEY_ACTIONS = new Set<Action['type']>([
   'quit', 'help', 'next-panel', 'prev-panel', 'goto-tab', 'down', 'up', 'page-down', 'page-up', 'top', 'bottom', 'enter', 'evidence', 'back', 'filter', 'search',
-  'sort-cpu', 'sort-mem', 'sort-io', 'sort-pid', 'sort-next', 'sort-prev', 'sort-reverse', 'tree', 'pause', 'guide', 'snapshot', 'all-cgroups', 'other-key',
+  'sort-cpu', 'sort-mem', 'sort-io', 'sort-pid', 'sort-next', 'sort-prev', 'sort-reverse', 'tree', 'pause', 'guide', 'snapshot', 'all-cgroups', 'other-key', 'kill', 'nice-down', 'nice-up',
 ]);
 
 const withEffect = (s: TuiState, e: Effect): TuiState => ({ ...s, effects: [...s.effects, e] });
@@ -280,6 +305,24 @@ const HANDLERS: Handlers = {
     return withEffect({ ...s, snapshotting: true, message: 'writing a snapshot… (the dashboard waits)' }, { type: 'snapshot' });
   },
   'other-key': (s) => s,
+  kill: (s, _a, f) => {
+    const t = signalTarget(s, f);
+    return typeof t === 'string' ? { ...s, message: t } : { ...s, signal: { step: 'choose', target: t } };
+  },
+  'nice-down': (s, _a, f) => renice(s, -1, f),
+  'nice-up': (s, _a, f) => renice(s, 1, f),
+  'signal-key': (s, a) => {
+    const p = s.signal;
+    if (!p) return s;
+    const { signal: _p, ...rest } = s;
+    if (p.step === 'choose') {
+      const chosen = a.key === 'enter' ? 'TERM' : SIGNALS.find((n) => n[0]!.toLowerCase() === a.key.toLowerCase());
+      if (!chosen) return { ...rest, message: 'no signal sent' };
+      return { ...s, signal: { step: 'confirm', target: p.target, signal: chosen } };
+    }
+    if (a.key !== 'y' && a.key !== 'Y') return { ...rest, message: `no signal sent to ${p.target.pid}` };
+    return withEffect({ ...rest, message: `sending SIG${p.signal} to ${p.target.pid}…` }, { type: 'signal', target: p.target, signal: p.signal });
+  },
   frame: (s) => s,
   resize: (s, a) => ({ ...s, size: { cols: a.cols, rows: a.rows } }),
   'filter-edit': (s, a) => {
@@ -433,6 +476,24 @@ function searchProcesses(s: TuiState, text: string, from: 0 | 1, frame: Frame | 
     if (p.matches(rows[index], needle)) return { ...t, cursor: { ...t.cursor, processes: cursorAt(p, rows, index) } };
   }
   return { ...t, searching: { text, miss: true } };
+}
+
+/** The selected process F9/F7/F8 act on, or why there is none (the footer says it). */
+function signalTarget(s: TuiState, frame: Frame | undefined): Target | string {
+  if (!s.config.live) return 'signals are never sent from a bundle or a snapshot';
+  if (!s.config.signals) return 'sending signals is off: start diag with --allow-signals to kill or renice from here';
+  if (s.focus !== 'processes' || s.overlays.length > 0) return 'select a process in Processes first';
+  const p = tableOf('processes');
+  if (!p || !frame) return 'no process selected';
+  const { rows } = panelGeometry(s, p, frame, layoutOf(s));
+  const row = rows[s.cursor.processes?.index ?? 0] as { pid?: unknown; comm?: unknown; starttime?: unknown } | undefined;
+  if (!row || typeof row.pid !== 'number') return 'no process selected';
+  return { pid: row.pid, comm: typeof row.comm === 'string' ? row.comm : '', ...(typeof row.starttime === 'string' ? { starttime: row.starttime } : {}) };
+}
+
+function renice(s: TuiState, delta: 1 | -1, frame: Frame | undefined): TuiState {
+  const t = signalTarget(s, frame);
+  return typeof t === 'string' ? { ...s, message: t } : withEffect(s, { type: 'renice', target: t, delta });
 }
 
 /** Next / previous sort column of the focused panel (its own order is one of the stops when it has one). */

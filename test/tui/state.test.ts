@@ -5,6 +5,7 @@ import { keyActions } from '../../src/tui/input.js';
 import { helpLines } from '../../src/tui/keys.js';
 import { footerText } from '../../src/tui/screen.js';
 import { themeFromEnv } from '../../src/tui/theme.js';
+import { startTimeOf } from '../../src/tui/signals.js';
 import { SMALL_TABS } from '../../src/tui/layout.js';
 import type { TextOverlay } from '../../src/tui/overlay.js';
 import { initialState, layoutOf, reduce, type Action, type TuiState } from '../../src/tui/state.js';
@@ -311,5 +312,39 @@ describe('the TUI state machine', () => {
     }
     expect(footerText(live(LARGE, { refreshMs: 500 }), theme)).toMatch(/every 500ms$/);
     expect(footerText(initialState({ live: false, refreshMs: 1000 }, LARGE), theme)).not.toMatch(/every/);
+  });
+
+  it('F9 signals the selected process only with --allow-signals on a live host: a menu, then y/N naming PID and command', () => {
+    const f = procFrame([], 10, 20);
+    const onProcesses = (x: TuiState) => run(x, f, { type: 'frame' }, 'tab', 'tab', 'j');
+    // without the flag, and on a bundle: nothing is asked for, the footer says how to enable it
+    const off = run(onProcesses(live()), f, 'f9');
+    expect(off.signal).toBeUndefined();
+    expect(off.effects).toEqual([]);
+    expect(off.message).toMatch(/--allow-signals/);
+    expect(run(onProcesses(live()), f, 'f7').effects).toEqual([]);
+    const bundle = run(onProcesses(initialState({ live: false, signals: true }, LARGE)), f, 'f9');
+    expect(bundle.effects).toEqual([]);
+    expect(bundle.message).toMatch(/never sent from a bundle/);
+    let s = onProcesses(live(LARGE, { signals: true }));
+    expect(s.cursor.processes).toEqual({ index: 1, id: '20' });
+    s = run(s, f, 'f9');
+    expect(s.signal).toEqual({ step: 'choose', target: { pid: 20, comm: 'p20' } });
+    // K picks KILL; anything but y declines; keys are the prompt's while it is up
+    s = run(s, f, 'K');
+    expect(s.signal).toMatchObject({ step: 'confirm', signal: 'KILL' });
+    const theme = themeFromEnv({ NO_COLOR: '1', TERM: 'xterm-256color', LANG: 'C.UTF-8' });
+    expect(footerText(s, theme).replace(/\{\/?bold\}/g, '')).toContain('send SIGKILL to PID 20 (p20)? y/N');
+    const no = run(s, f, 'q');
+    expect(no.effects).toEqual([]);
+    expect(no.signal).toBeUndefined();
+    // Enter picks TERM, y sends it
+    s = run(no, f, 'f9', 'enter', 'y');
+    expect(s.effects).toEqual([{ type: 'signal', target: { pid: 20, comm: 'p20' }, signal: 'TERM' }]);
+    expect(run(no, f, 'f9', 'escape').effects).toEqual([]);
+    // F7/F8 renice the selected process
+    expect(run(no, f, 'f8').effects).toEqual([{ type: 'renice', target: { pid: 20, comm: 'p20' }, delta: 1 }]);
+    expect(run(no, f, 'f7').effects).toEqual([{ type: 'renice', target: { pid: 20, comm: 'p20' }, delta: -1 }]);
+    expect(startTimeOf('20 (a) b) S 1 20 20 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 987654 1000 10\n')).toBe('987654');
   });
 });

@@ -5,6 +5,8 @@ export interface ProcessRowVM {
   readonly pid: number;
   readonly ppid?: number;
   readonly comm: string;
+  /** Start time (ticks since boot): with the PID, which process this is. */
+  readonly starttime?: string;
   readonly cmdline: string;
   readonly state: string;
   /** USER: the name /etc/passwd gives the uid, else the uid as a number ('' when unknown). */
@@ -52,6 +54,7 @@ function makeVM(r: ModelRow): ProcessRowVM {
     pid: Number(r.key),
     ppid: r.values.ppid,
     comm: r.labels.comm ?? '',
+    ...(r.labels.starttime !== undefined ? { starttime: r.labels.starttime } : {}),
     cmdline: r.labels.cmdline || `[${r.labels.comm ?? ''}]`,
     state: r.labels.state ?? '?',
     user: r.labels.user ?? r.labels.uid ?? '',

@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { TmuxTui } from '../helpers/tmux.js';
+import { liveRequirement } from '../helpers/capabilities.js';
+
+// The real diag in tmux: needs tmux; CI fails without it.
+const need = liveRequirement('cmd:tmux');
+
+const exited = (c: ChildProcess) => new Promise<NodeJS.Signals | number | null>((res) => (c.exitCode !== null || c.signalCode !== null ? res(c.signalCode ?? c.exitCode) : c.once('exit', (code, sig) => res(sig ?? code))));
+
+/** The processes panel filtered to one PID, the cursor on it. */
+async function onlyPid(t: TmuxTui, pid: number): Promise<void> {
+  await t.waitFor(/PID .*COMMAND[\s\S]*\d+ /, 'the processes table');
+  t.keys('F4');
+  t.type(`pid:${pid}`);
+  t.keys('Enter');
+  await t.waitFor(new RegExp(`Processes.* /pid:${pid}[\\s\\S]* ${pid} [\\s\\S]*sleep 300`), `the row of ${pid}`);
+}
+
+describe.skipIf(need.skip)('F9 sends a signal only with --allow-signals, after a y/N', () => {
+  it('without the flag F9 says how to enable it and the process lives; with it, TERM kills the sleep only after y', async () => {
+    const sleeper = spawn('sleep', ['300'], { stdio: 'ignore' });
+    const pid = sleeper.pid!;
+    const ended = exited(sleeper);
+    let t: TmuxTui | undefined;
+    try {
+      t = TmuxTui.start({ name: 'nosignals', cols: 120, rows: 40 });
+      await onlyPid(t, pid);
+      t.keys('F9');
+      await t.waitFor(/start diag with --allow-signals/, 'the footer saying how to enable signals');
+      t.keys('q');
+      await t.waitExit();
+      t.kill();
+      expect(sleeper.exitCode).toBeNull();
+      expect(sleeper.signalCode).toBeNull();
+
+      t = TmuxTui.start({ name: 'signals', cols: 120, rows: 40, args: ['--allow-signals'] });
+      await onlyPid(t, pid);
+      t.keys('F9');
+      await t.waitFor(new RegExp(`signal for PID ${pid} \\(sleep\\): T=TERM`), 'the signal menu');
+      t.keys('Enter');
+      await t.waitFor(new RegExp(`send SIGTERM to PID ${pid} \\(sleep\\)\\? y/N`), 'the confirmation');
+      // asked, not yet sent
+      expect(sleeper.signalCode).toBeNull();
+      t.keys('y');
+      expect(await ended).toBe('SIGTERM');
+      await t.waitFor(new RegExp(`SIGTERM sent to ${pid} \\(sleep\\)`), 'the footer saying it was sent');
+      t.keys('q');
+      expect((await t.waitExit()).code).toBe(0);
+    } finally {
+      t?.kill();
+      if (sleeper.exitCode === null && sleeper.signalCode === null) sleeper.kill('SIGKILL');
+    }
+  });
+});
