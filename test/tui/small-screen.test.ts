@@ -216,7 +216,7 @@ function escapeRe(s: string): string {
 
 /** How a blessed key name reads in a help label: "C-c" as "Ctrl-C", "S-tab" as "Shift-Tab". */
 function keyName(k: string): string {
-  const names: Record<string, string> = { f1: 'F1', tab: 'Tab', enter: 'Enter', home: 'Home', end: 'End', backspace: 'Backspace', escape: 'Esc', pagedown: 'PgDn', pageup: 'PgUp', 'S-tab': 'Shift-Tab', 'S-g': 'G', 'S-i': 'I', down: 'Down', up: 'Up', space: 'Space' };
+  const names: Record<string, string> = { f1: 'F1', tab: 'Tab', enter: 'Enter', home: 'Home', end: 'End', backspace: 'Backspace', escape: 'Esc', pagedown: 'PgDn', pageup: 'PgUp', 'S-tab': 'Shift-Tab', 'S-g': 'G', 'S-i': 'I', 'S-k': 'K', down: 'Down', up: 'Up', space: 'Space' };
   if (names[k]) return names[k];
   if (k.startsWith('C-')) return `Ctrl-${k.slice(2).toUpperCase()}`;
   return k;
