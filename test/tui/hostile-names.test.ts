@@ -22,7 +22,7 @@ beforeAll(async () => {
   if (need.skip) return;
   // 49 of 50 fds: a finding whose title carries the name too
   evil = await plantProcess({ comm: COMM, args: [OSC, TAGS], fds: 49 });
-  tui = TmuxTui.start({ name: 'hostile', cols: 200, rows: 60 });
+  tui = TmuxTui.start({ name: 'hostile', cols: 260, rows: 60 });
   await tui.waitFor((s) => STATUS.test(s.split('\n')[0] ?? ''), 'the header with a status');
 });
 afterAll(() => {
