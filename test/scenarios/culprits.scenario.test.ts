@@ -124,7 +124,10 @@ describe.skipIf(req.skip)('scenario: findings name their culprits', () => {
     if (!existsSync(dir)) mkdirSync(dir);
     const [limitFile, limit] = memoryLimitFile(32 * 1024 * 1024);
     writeFileSync(`${dir}/${limitFile}`, limit);
-    const hog = work.gated('exec timeout -s KILL 30 sh -c "while :; do tail /dev/zero; done"');
+    // One kill every ~0.9 s: at least one in diag's 1 s window, and under the kernel's rate limit
+    // on OOM reports (10 per 5 s, DEFAULT_RATELIMIT_BURST): past it, a kill prints only its
+    // "Killed process" line, without the memcg and constraint this test names.
+    const hog = work.gated('exec timeout -s KILL 30 sh -c "while :; do tail /dev/zero; sleep 0.8; done"');
     writeFileSync(`${dir}/cgroup.procs`, String(hog.pid));
     hog.stdin?.end('go\n');
     await sleep(700);
