@@ -77,6 +77,19 @@ function durationOf(s: Sample, id: string): number | undefined {
   return o?.status === 'ok' ? ms(o.value.durationMs) : undefined;
 }
 
+/** /etc/passwd reduced to name:x:uid:gid:::, what the processes collector reads of it. */
+export function passwdNamesOnly(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const f = line.split(':');
+      return f.length >= 4 ? `${f[0]}:x:${f[2]}:${f[3]}:::` : '';
+    })
+    .filter((l) => l.length > 0)
+    .join('\n')
+    .concat('\n');
+}
+
 /**
  * The TreeTransform every bundle's inputs go through (docs/architecture.md, "Redaction"): files
  * that are never stored dropped, file paths of open fds not stored, contents, names, paths and
@@ -85,6 +98,9 @@ function durationOf(s: Sample, id: string): number | undefined {
 export function snapshotTransform(redactor: Redactor | undefined, obfuscator?: Obfuscator): TreeTransform {
   const text: TextTransform = (kind, path, t) => {
     if (kind === 'file' && isForbiddenPath(path)) return undefined;
+    // The USER column needs a uid's name only: GECOS (real names, phone numbers), home
+    // directories and shells of the host's accounts are not stored.
+    if (kind === 'file' && path === '/etc/passwd') t = passwdNamesOnly(t);
     // Open files of processes say what people work on; diag only needs which fds are
     // sockets, pipes and the like (socket owners), so file paths are not stored.
     if (kind === 'link' && redactor && /^\/proc\/\d+\/fd\/\d+$/.test(path) && t.startsWith('/')) return '(file path not stored)';
