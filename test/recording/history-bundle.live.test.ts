@@ -26,8 +26,19 @@ const dir = mkdtempSync(join(tmpdir(), `diagt-rec-${process.pid}-`));
 const out = join(dir, 'history.tar.gz');
 const rec = join(dir, 'rec');
 
+/** SIGKILL to the process group of a child started with detached: true (its own session). */
+function killSession(c: ChildProcess): void {
+  if (c.pid === undefined) return;
+  try {
+    process.kill(-c.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 afterAll(() => {
   for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  if (started[0]) killSession(started[0]);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -41,14 +52,16 @@ const holds = (h: History, needle: string) => h.samples().some((s) => [...(h.fla
 describe.skipIf(req.skip)('a bundle of a recorded history (live)', () => {
   it('is redacted in every sample, judged by --from and walked by --recording --since', async () => {
     builtCli();
-    const secretive = spawn('sh', ['-c', 'sleep 30; :', 'diagt-rec', `--password=${SECRET}`], { stdio: 'ignore' });
+    // its own session: the sh and its sleep are ended together, by session (killing the sh alone
+    // left the sleep running, re-parented to init)
+    const secretive = spawn('sh', ['-c', 'sleep 30; :', 'diagt-rec', `--password=${SECRET}`], { stdio: 'ignore', detached: true });
     started.push(secretive);
     const recorder = spawn(process.execPath, [DIAG, 'record', '--dir', rec, '--interval', '1s', '--quiet'], { stdio: 'ignore' });
     started.push(recorder);
     await until(() => (history()?.samples().length ?? 0) >= 3, 20_000, 'three recorded samples');
     recorder.kill('SIGTERM');
     await new Promise((r) => (recorder.exitCode !== null ? r(null) : recorder.once('exit', r)));
-    secretive.kill('SIGKILL');
+    killSession(secretive);
     // the raw recording holds the secret: the redaction below is tested on a real one
     expect(holds(history()!, SECRET)).toBe(true);
 
