@@ -21,7 +21,10 @@ const quiet = req.skip ? req : quietHost();
 const work = new Workloads();
 
 /** Findings that judge load now; kernel-log checks report history (the last 10 minutes) left by earlier tests. */
-const criticalNow = (r: DiagRun) => r.report.findings.filter((f) => f.severity === 'critical' && !f.evidence.metric.startsWith('kernel_log.')).map((f) => `${f.check}@${f.scope}: ${f.title}`);
+const criticalNow = (r: DiagRun) =>
+  r.report.findings
+    .filter((f) => f.severity === 'critical' && !f.evidence.metric.startsWith('kernel_log.'))
+    .map((f) => `${f.check}@${f.scope}: ${f.title}${f.culprits?.length ? ` [${f.culprits.map((c) => `${c.entity.id} ${c.entity.name} ${c.value ?? ''}`).join('; ')}]` : ''}`);
 
 describe.skipIf(quiet.skip)('scenario: a quiet host', () => {
   afterAll(() => work.stop());
@@ -34,7 +37,10 @@ describe.skipIf(quiet.skip)('scenario: a quiet host', () => {
     expect([cell('cpu', 'utilization'), cell('cpu', 'saturation'), cell('memory', 'utilization'), cell('memory', 'saturation')]).toEqual(['ok', 'ok', 'ok', 'ok']);
   });
 
-  it('one busy loop: busy, not saturated: no critical, CPU saturation ok', async () => {
+  // One retry: this judges a whole 2-CPU host over 1 s, and the other CPU must stay below
+  // 100 % busy for that second; a CI rehearsal saw it once at 100 % (who ran is now named in
+  // the message). A diag that raises a critical for one loop fails both tries.
+  it('one busy loop: busy, not saturated: no critical, CPU saturation ok', { retry: 1 }, async () => {
     const leader = work.start('taskset', ['-c', '1', 'timeout', '-s', 'KILL', '30', 'sh', '-c', 'while :; do :; done']);
     let loop = '';
     const ticks = () => {
