@@ -7,7 +7,8 @@
 //   4. the TypeScript build (tsc when a source is newer than the last build)
 // Only Node's built-in modules here: this runs before node_modules exists.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -144,10 +145,25 @@ function run(cmd, args, what) {
   }
 }
 
+/**
+ * npm ci when node_modules was not installed from this package-lock.json. The lockfile's content
+ * decides (a stamp with its hash), not mtimes: a git checkout or a new worktree touches the
+ * lockfile without changing it. A node_modules that is a symbolic link belongs to another
+ * checkout and is never reinstalled from here (npm ci would empty the link's target).
+ */
 function ensureNpmPackages() {
-  const marker = 'node_modules/.package-lock.json';
-  if (existsSync(join(ROOT, marker)) && mtime(marker) >= mtime('package-lock.json') && mtime(marker) >= mtime('package.json')) return;
+  const stamp = 'node_modules/.diag-lock-sha256';
+  const want = createHash('sha256').update(readFileSync(join(ROOT, 'package-lock.json'))).digest('hex');
+  let linked = false;
+  try {
+    linked = lstatSync(join(ROOT, 'node_modules')).isSymbolicLink();
+  } catch {
+    // no node_modules yet
+  }
+  if (linked) return;
+  if (existsSync(join(ROOT, stamp)) && readFileSync(join(ROOT, stamp), 'utf8').trim() === want) return;
   run('npm', ['ci', '--no-audit', '--no-fund'], 'installing npm packages (npm ci)');
+  writeFileSync(join(ROOT, stamp), want + '\n');
 }
 
 function ensureNative() {
