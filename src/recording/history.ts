@@ -6,6 +6,10 @@ import { applyFrame, scanFrames, type FlatSample, type FrameInfo } from './frame
 import { unflattenAnswers } from './flat-answers.js';
 import { segmentStart, type RecordingMeta, type SegmentStore } from './store.js';
 
+/** Samples between kept decoded samples of a segment (History.flat). */
+export const CHECKPOINT_EVERY = 30;
+const MAX_CHECKPOINTS = 64;
+
 /** One recorded sample: when, and where its frame is. */
 export interface SampleRef {
   readonly wallMs: number;
@@ -29,6 +33,14 @@ export class History {
   private readonly scanned = new Map<string, Scanned>();
   /** The last sample decoded per segment: walking forward decodes each frame once. */
   private readonly decoded = new Map<string, { index: number; flat: FlatSample }>();
+  /**
+   * Every CHECKPOINT_EVERY-th sample decoded, per segment: going back (the TUI stepping
+   * backwards) decodes at most that many frames instead of the segment from its key frame. A
+   * decoded sample is a Map of its own whose strings the next one shares: a checkpoint keeps
+   * only the Map. At most MAX_CHECKPOINTS, the least recently used dropped first (a walk over
+   * days of samples keeps the last few segments' only).
+   */
+  private readonly checkpoints = new Map<string, FlatSample>();
   /** Torn segments seen (for a note), and samples whose payload did not decode. */
   readonly damaged = new Set<string>();
   /** Entries of samples that did not decode (dropped, counted). */
@@ -76,6 +88,16 @@ export class History {
     const have = this.decoded.get(ref.segment);
     let i = have && have.index <= ref.index ? have.index : -1;
     let flat: FlatSample | undefined = i >= 0 ? have!.flat : undefined;
+    const mark = (index: number) => `${ref.segment}#${index}`;
+    if (i < 0 || ref.index - i >= CHECKPOINT_EVERY) {
+      const c = Math.floor(ref.index / CHECKPOINT_EVERY) * CHECKPOINT_EVERY;
+      const at = c > i ? this.checkpoints.get(mark(c)) : undefined;
+      if (at) {
+        [i, flat] = [c, at];
+        this.checkpoints.delete(mark(c));
+        this.checkpoints.set(mark(c), at);
+      }
+    }
     while (i < ref.index) {
       i++;
       const f = s.frames[i];
@@ -85,6 +107,10 @@ export class History {
         return undefined;
       }
       flat = next;
+      if (i % CHECKPOINT_EVERY === 0) {
+        this.checkpoints.set(mark(i), flat);
+        if (this.checkpoints.size > MAX_CHECKPOINTS) this.checkpoints.delete(this.checkpoints.keys().next().value!);
+      }
     }
     if (flat) this.decoded.set(ref.segment, { index: i, flat });
     return flat;
