@@ -45,10 +45,12 @@ describe('parseDuration (--window, --timeout)', () => {
     ['1.5s', 1500],
     ['2', 2000],
     ['60m', 3_600_000],
+    ['1h', 3_600_000],
+    ['0.5h', 1_800_000],
     [' 1s ', 1000],
   ])('%j is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  it.each(['0', '0s', '61m', '1h', '-1s', '1e3', 'soon', '', '1.s'])('%j is a usage error naming the option', (text) => {
+  it.each(['0', '0s', '61m', '1.1h', '2h', '1d', '-1s', '1e3', 'soon', '', '1.s'])('%j is a usage error naming the option', (text) => {
     expect(() => parseDuration(text, '--window')).toThrow(UsageError);
     expect(() => parseDuration(text, '--window')).toThrow(/^--window: /);
   });
