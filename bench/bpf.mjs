@@ -13,12 +13,15 @@
 //      these kernels lack): BPF ns per hit with both attached to the same events (kernel
 //      bpf_stats), and the throughput of direct 4 KiB writes to a loop device / TCP connects
 //      over loopback under each, relative to no probe, in rotating rounds (on a loaded 2-CPU VM
-//      the throughput varies several-fold run to run: the kernel's BPF time is the figure to judge).
+//      the throughput varies several-fold run to run: the kernel's BPF time is the figure to judge);
+//   5. syscalls, offcpu (--min-block 100us) and profile (49 Hz) against bpftrace scripts doing
+//      the same aggregation, each on a getppid() loop and on the pinned ping-pong: BPF ns per hit
+//      side by side and both loads' throughput under each (see aggregatingProbes).
 // Goals (issue 4): attach faster than bpftrace; a smaller throughput cost than bpftrace's;
 // >= 500k events/s with zero loss.
 // Runs standalone too: `node bench/bpf.mjs` (needs root, a built addon and dist/).
 // Flags: --runs N (rounds per figure, default 3), --seconds S (workload seconds, default 2),
-// --only io-net (item 4 alone).
+// --only io-net (item 4 alone), --only probes [--probe syscalls,offcpu,profile] (item 5 alone).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -465,6 +468,121 @@ async function ioNetProbes(ctx, runs, seconds) {
   return results;
 }
 
+// bpftrace equivalents of syscalls, offcpu and profile: the same aggregation in the kernel.
+const SYSCALLS_BT = `
+tracepoint:raw_syscalls:sys_enter { @start[tid] = nsecs; @nr[tid] = args->id; }
+tracepoint:raw_syscalls:sys_exit /@start[tid]/ {
+  $d = nsecs - @start[tid]; $k = @nr[tid];
+  @count[pid, $k] = count(); @total[pid, $k] = sum($d); @lat[pid, $k] = hist($d); @max[pid, $k] = max($d);
+  delete(@start[tid]); delete(@nr[tid]);
+}
+END { clear(@start); clear(@nr); clear(@count); clear(@total); clear(@lat); clear(@max); }`;
+// offcputime.bt needs a kprobe (finish_task_switch): at sched_switch the task switched out is
+// still current, so its stacks are walked there, as diag's offcpu does; blocks >= 100 µs.
+const OFFCPU_BT = `
+tracepoint:sched:sched_switch {
+  if (args->prev_pid != 0) { @start[args->prev_pid] = nsecs; @ks[args->prev_pid] = kstack; @us[args->prev_pid] = ustack; @st[args->prev_pid] = args->prev_state; }
+  $s = @start[args->next_pid];
+  if ($s) {
+    $d = nsecs - $s;
+    if ($d >= 100000) { @off[args->next_pid, args->next_comm, @ks[args->next_pid], @us[args->next_pid], @st[args->next_pid]] = sum($d); }
+    delete(@start[args->next_pid]);
+  }
+}
+END { clear(@start); clear(@ks); clear(@us); clear(@st); clear(@off); }`;
+const PROFILE_BT = `
+profile:hz:49 /pid != 0/ { @[pid, tid, comm, kstack, ustack] = count(); }
+END { clear(@); }`;
+
+/** Item 5: syscalls, offcpu and profile against their bpftrace equivalents, each on a
+ * system-call-heavy load (getppid() in a loop) and a context-switch-heavy one (the pinned pipe
+ * ping-pong): BPF ns per hit with both attached to the same events, and each load's throughput
+ * (per wall and per CPU second) under diag, under bpftrace and under no probe, in rotating
+ * rounds; one tracer run serves both loads. */
+async function aggregatingProbes(ctx, runs, seconds) {
+  const sc = compile(ctx, 'syscalls');
+  const pingpong = compile(ctx, 'pingpong');
+  const loads = {
+    'getppid() loop': async () => {
+      const [wall, cpu] = (await runOut(sc, [String(seconds), 'rate'], (seconds + 20) * 1000)).trim().split(/\s+/).map(Number);
+      return { wall, cpu };
+    },
+    'pipe ping-pong pinned to CPU 1': async () => {
+      const [wall, cpu] = (await runOut(pingpong, [String(seconds), '1'], (seconds + 20) * 1000)).trim().split(/\s+/).map(Number);
+      return { wall, cpu };
+    },
+  };
+  const diag = (...args) => [process.execPath, join(ctx.root, 'bin', 'diag.js'), 'probe', ...args, '--duration', '300s', '--json'];
+  const tracers = {
+    syscalls: { diag: diag('syscalls'), diagProgs: 2, bpftrace: ['bpftrace', '-f', 'json', '-e', SYSCALLS_BT] },
+    offcpu: { diag: diag('offcpu', '--min-block', '100us'), diagProgs: 1, bpftrace: ['bpftrace', '-f', 'json', '-e', OFFCPU_BT] },
+    profile: { diag: diag('profile', '--hz', '49'), diagProgs: 1, bpftrace: ['bpftrace', '-f', 'json', '-e', PROFILE_BT] },
+  };
+  const only = ctx.flags.probe ? String(ctx.flags.probe).split(',') : Object.keys(tracers);
+  const perHit = (a, z) => (z.runs - a.runs > 0 ? (z.ns - a.ns) / (z.runs - a.runs) : NaN);
+  const results = {};
+  for (const [probe, t] of Object.entries(tracers)) {
+    if (!only.includes(probe)) continue;
+    const start = (cond) => startCmd(ctx, cond === 'diag' ? t.diag : t.bpftrace, cond === 'diag' ? t.diagProgs : 1);
+    // side by side: both attached to the same events, per load
+    const side = {};
+    {
+      const d = start('diag');
+      const b = start('bpftrace');
+      await Promise.all([d.attached, b.attached]);
+      const dIds = progIds(d.pid);
+      const bIds = progIds(b.pid);
+      for (const [load, work] of Object.entries(loads)) {
+        const d0 = progRunStats(dIds);
+        const b0 = progRunStats(bIds);
+        await work();
+        const d1 = progRunStats(dIds);
+        const b1 = progRunStats(bIds);
+        const s = { diagNsPerHit: round(perHit(d0, d1), 1), bpftraceNsPerHit: round(perHit(b0, b1), 1), hits: d1.runs - d0.runs, bpftraceHits: b1.runs - b0.runs, diagTotalNs: d1.ns - d0.ns, bpftraceTotalNs: b1.ns - b0.ns };
+        s.nsPerHitRatio = round(s.diagNsPerHit / s.bpftraceNsPerHit);
+        s.totalNsRatio = round(s.diagTotalNs / s.bpftraceTotalNs);
+        side[load] = s;
+      }
+      await d.stop();
+      await b.stop();
+    }
+    // throughput: none / diag / bpftrace in rotating rounds, both loads per tracer run
+    const by = Object.fromEntries(Object.keys(loads).map((l) => [l, { none: [], diag: [], bpftrace: [], noneCpu: [], diagCpu: [], bpftraceCpu: [] }]));
+    const conds = ['none', 'diag', 'bpftrace'];
+    for (let r = 0; r < runs; r++) {
+      for (const cond of [...conds.slice(r % 3), ...conds.slice(0, r % 3)]) {
+        const tr = cond === 'none' ? undefined : start(cond);
+        if (tr) await tr.attached;
+        for (const [load, work] of Object.entries(loads)) {
+          const w = await work();
+          by[load][cond].push(w.wall);
+          by[load][`${cond}Cpu`].push(w.cpu);
+        }
+        if (tr) await tr.stop();
+      }
+    }
+    results[probe] = {};
+    for (const load of Object.keys(loads)) {
+      const b = by[load];
+      const med = (k) => ctx.stats(b[k]).median;
+      const res = {
+        ...side[load],
+        unit: 'ops/s',
+        none: ctx.stats(b.none),
+        diag: ctx.stats(b.diag),
+        bpftrace: ctx.stats(b.bpftrace),
+        diagRelative: round(med('diag') / med('none')),
+        bpftraceRelative: round(med('bpftrace') / med('none')),
+        diagRelativeCpu: round(med('diagCpu') / med('noneCpu')),
+        bpftraceRelativeCpu: round(med('bpftraceCpu') / med('noneCpu')),
+      };
+      ctx.log(`${probe} on ${load}: BPF ns per hit (same events) diag ${res.diagNsPerHit}, bpftrace ${res.bpftraceNsPerHit}: ${res.nsPerHitRatio}x (${res.hits} vs ${res.bpftraceHits} hits), all BPF time ${res.totalNsRatio}x; throughput under diag ${res.diagRelative}x, under bpftrace ${res.bpftraceRelative}x of no probe (${Math.round(med('none'))} ops/s), per CPU second ${res.diagRelativeCpu}x vs ${res.bpftraceRelativeCpu}x`);
+      results[probe][load] = res;
+    }
+  }
+  return results;
+}
+
 export async function run(ctx) {
   if (process.getuid?.() !== 0) throw new Error('needs root (BPF)');
   const runs = ctx.runs ?? 3;
@@ -481,12 +599,15 @@ export async function run(ctx) {
   }
   // --only io-net: item 4 alone
   if (ctx.flags.only === 'io-net') return { ioNet: await ioNetProbes(ctx, runs, seconds) };
+  // --only probes [--probe syscalls,offcpu,profile]: item 5 alone
+  if (ctx.flags.only === 'probes') return { aggregating: await aggregatingProbes(ctx, runs, seconds) };
   return {
     attach: await attachTimes(ctx, Math.max(runs, 3)),
     overhead: await overhead(ctx, runs, seconds),
     bpfTimeSideBySide: await sideBySide(ctx, seconds),
     ring: await ringRate(ctx, seconds),
     ioNet: await ioNetProbes(ctx, runs, seconds),
+    aggregating: await aggregatingProbes(ctx, runs, seconds),
   };
 }
 
@@ -511,7 +632,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     root,
     buildDir,
     runs: flag('runs') === undefined ? undefined : Number(flag('runs')),
-    flags: { seconds: flag('seconds'), only: flag('only') },
+    flags: { seconds: flag('seconds'), only: flag('only'), probe: flag('probe') },
     dist: (rel) => import(pathToFileURL(join(root, 'dist', rel)).href),
     log: (line) => process.stdout.write(`bpf: ${line}\n`),
     stats,
