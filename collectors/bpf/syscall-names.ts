@@ -65,3 +65,9 @@ export const X86_64_SYSCALLS: ReadonlyArray<string | undefined> = [
   'lsm_get_self_attr', 'lsm_set_self_attr', 'lsm_list_modules', 'mseal', 'setxattrat', 'getxattrat', 'listxattrat',
   'removexattrat', 'open_tree_attr', 'file_getattr', 'file_setattr',
 ];
+
+/** The name of system call `nr` on this architecture (x86_64 table; elsewhere "syscall_N"). */
+export function syscallName(nr: number, arch: string = process.arch): string {
+  const name = arch === 'x64' ? X86_64_SYSCALLS[nr] : undefined;
+  return name ?? `syscall_${nr}`;
+}

@@ -3,7 +3,7 @@ import { expectDump, u64Exact } from './dump.js';
 import { histogramFromCounts, percentileUpperBound, type Log2Histogram } from './histogram.js';
 import { structLayout } from './layout.js';
 import { RUN_FIELDS, runValues } from './tables.js';
-import { X86_64_SYSCALLS } from './syscall-names.js';
+import { syscallName } from './syscall-names.js';
 import type { BpfMapDump } from '../../src/core/bpf.js';
 import { gauge } from '../../src/core/fields.js';
 import type { Source } from '../../src/core/source.js';
@@ -26,11 +26,7 @@ export const SC_STATS = structLayout('syscalls', 'sc_stats', 88 + 8 * SYSCALLS_S
 /** struct sc_start (a call in flight; not read by the decoder, kept in the BTF for this check). */
 export const SC_START = structLayout('syscalls', 'sc_start', 64, { ts: [0, 8], args: [8, 48], nr: [56, 4], pad: [60, 4] });
 
-/** The name of system call `nr` on this architecture (x86_64 table; elsewhere "syscall_N"). */
-export function syscallName(nr: number, arch: string = process.arch): string {
-  const name = arch === 'x64' ? X86_64_SYSCALLS[nr] : undefined;
-  return name ?? `syscall_${nr}`;
-}
+export { syscallName };
 
 export interface SlowestCall {
   readonly ns: number;

@@ -13,7 +13,8 @@ import { expectFinding, runDiag, sh, shQuiet, until, Workloads } from './helpers
  *   puts the cpu controller, v1 or v2): run-queue wait, and the quota named;
  * - competing: three busy loops pinned to one CPU (taskset): run-queue wait, no quota;
  * - direct I/O: a C program reading a loop device of ours with O_DIRECT, with delay accounting
- *   switched on for the test (and back as it was): blocked on I/O, the loop device named.
+ *   switched on for the test (and back as it was): blocked on I/O, the loop device and the call
+ *   (pread64) named in the title.
  *
  * Every workload is bounded in time (perl's own deadline, the C program's) and killed by its
  * process group after each case; the cgroup, the loop device and its file go in afterAll.
@@ -115,7 +116,8 @@ describe.skipIf(req.skip)('scenario: latency, where one process\'s time goes', (
     const r = await runDiag('latency', ['--pid', String(pid)]);
     const f = expectFinding(r, { resource: 'disk', kind: 'saturation', check: 'lat-io', scope: `process:${pid}` })[0]!;
     const dev = loop.replace('/dev/', '');
-    expect(f.title).toMatch(new RegExp(`^\\d+(\\.\\d)?% of PID ${pid}'s time is blocked on block I/O \\(devices of its open files: ${dev}\\)$`));
+    // the device from its open files, the call from its blocked thread (/proc/PID/task/TID/syscall)
+    expect(f.title).toMatch(new RegExp(`^\\d+(\\.\\d)?% of PID ${pid}'s time is blocked on I/O to ${dev} from pread64\\(\\)$`));
     // biosnoop, run for this process only, names the device and its slow I/Os in the evidence
     const dd = (f.evidence as { drilldown?: Array<{ name: string; status: string; data?: Array<{ scope: string; labels?: Record<string, string>; values?: Record<string, number | null> }> }> }).drilldown ?? [];
     const devices = dd.find((d) => d.name === 'biosnoop/biosnoop_device');

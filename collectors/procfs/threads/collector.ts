@@ -7,7 +7,8 @@ import { readLayout } from '../../cgroup/collector.js';
 import { parseMountinfo } from '../../cgroup/mountinfo.js';
 import { parseCpuMax, parseFlatKeyed, parseIntFile } from '../../cgroup/parse.js';
 import { isPidName } from '../processes/pids.js';
-import { commonWchan, cpuCgroupOf, parseSchedstat, parseTaskStat } from './parse.js';
+import { syscallName } from '../../bpf/syscall-names.js';
+import { commonWchan, cpuCgroupOf, mostFrequent, parseSchedstat, parseTaskStat, parseTaskSyscall } from './parse.js';
 
 /** Clock ticks per second of /proc stat fields (USER_HZ: 100 on every Linux architecture diag runs on). */
 const USER_HZ = 100;
@@ -134,6 +135,7 @@ export function collectThreads(src: Source, only?: readonly number[]): TableOutc
     }
     const sum = { on_cpu_us: 0, runq_us: 0, blkio: 0 };
     const wchans: string[] = [];
+    const ioCalls: string[] = [];
     const states = new Map<string, number>();
     let comm = '';
     let starttime: number | undefined;
@@ -148,6 +150,13 @@ export function collectThreads(src: Source, only?: readonly number[]): TableOutc
       if (!ss?.ok) noSchedstat++;
       const wc = st.value.state === 'R' ? undefined : src.readFile(`${base}/wchan`);
       const wchan = wc?.status === 'ok' ? wc.value.trim() : '';
+      // The system call a thread blocked on I/O (state D) is in: "from pread64()". Unreadable
+      // without ptrace access to the process (then not named).
+      if (st.value.state === 'D') {
+        const sc = src.readFile(`${base}/syscall`);
+        const nr = sc.status === 'ok' ? parseTaskSyscall(sc.value) : undefined;
+        if (nr?.ok && nr.value !== undefined) ioCalls.push(syscallName(nr.value));
+      }
       if (statText.status === 'ok') {
         const open = statText.value.indexOf('(');
         const close = statText.value.lastIndexOf(')');
@@ -172,6 +181,9 @@ export function collectThreads(src: Source, only?: readonly number[]): TableOutc
     const wchan = commonWchan(wchans);
     // Devices only for processes that wait on I/O (a file descriptor walk per process is not free).
     const devices = sum.blkio > 0 || states.has('D') ? ioDevices(src, pid) : [];
+    const ioCall = mostFrequent(ioCalls);
+    // "to loop0 from pread64()": the devices of its open files, the call its blocked threads are in
+    const ioWhere = `to ${devices.length > 0 ? devices.join(', ') : 'a device not among its open files'}${ioCall === undefined ? '' : ` from ${ioCall}()`}`;
     processRows.push({
       key: pid,
       labels: {
@@ -182,6 +194,8 @@ export function collectThreads(src: Source, only?: readonly number[]): TableOutc
         ...(wchan === undefined ? {} : { wchan }),
         ...(cgroup ? { cpu_cgroup: cgroup.path } : {}),
         ...(devices.length > 0 ? { io_devices: devices.join(',') } : {}),
+        ...(ioCall === undefined ? {} : { io_syscall: ioCall }),
+        ...(sum.blkio > 0 || states.has('D') ? { io_where: ioWhere } : {}),
         delayacct: delayacct ? 'on' : 'off',
       },
       values: { threads, on_cpu_us: sum.on_cpu_us, runq_us: sum.runq_us, blkio: delayacct ? sum.blkio : undefined, ...(cgroup?.values ?? {}) },
@@ -207,7 +221,7 @@ export const threadsCollector: Collector = {
   title: 'Where each thread\'s time goes: on CPU, run-queue wait, blocked on I/O, sleeping (schedstat, delay accounting, wait channel)',
   origin: 'procfs',
   resources: ['cpu', 'disk'],
-  inputs: ['/proc/PID/task/TID/{schedstat,stat,wchan}', '/proc/PID/cgroup', '/proc/sys/kernel/task_delayacct', '/sys/fs/cgroup/**/{cpu.stat,cpu.max,cpu.cfs_quota_us,cpu.cfs_period_us}'],
+  inputs: ['/proc/PID/task/TID/{schedstat,stat,wchan,syscall}', '/proc/PID/{fd,mountinfo}', '/proc/PID/cgroup', '/proc/sys/kernel/task_delayacct', '/sys/fs/cgroup/**/{cpu.stat,cpu.max,cpu.cfs_quota_us,cpu.cfs_period_us}'],
   tables: {
     thread_time: {
       title: 'Threads: time on CPU, waiting on a run queue, blocked on I/O (key: thread id)',

@@ -63,3 +63,27 @@ export function commonWchan(wchans: readonly string[]): string | undefined {
   for (const [w, c] of n) if (c > max) [best, max] = [w, c];
   return best;
 }
+
+/**
+ * The system call a blocked task is in, from /proc/PID/task/TID/syscall: "NR ARG1..ARG6 SP PC"
+ * while in a call, "-1 SP PC" when blocked outside one (a page fault), "running" for a task on a
+ * CPU. Only the number is kept; undefined when the task is in no call.
+ */
+export function parseTaskSyscall(text: string): ParseResult<number | undefined> {
+  const t = text.trim();
+  if (t === 'running') return parsed(undefined);
+  const m = /^(-?\d+)(?:\s+0x[0-9a-f]+){2,8}$/.exec(t);
+  if (!m) return parseFail('task syscall', `expected "NR args... sp pc" or "running", got ${JSON.stringify(t.slice(0, 80))}`);
+  const nr = Number(m[1]);
+  return parsed(nr >= 0 && nr < 4096 ? nr : undefined);
+}
+
+/** The most frequent of these names (ties: the first in sort order). */
+export function mostFrequent(names: readonly string[]): string | undefined {
+  const n = new Map<string, number>();
+  for (const w of names) n.set(w, (n.get(w) ?? 0) + 1);
+  let best: string | undefined;
+  let max = 0;
+  for (const [w, c] of [...n].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) if (c > max) [best, max] = [w, c];
+  return best;
+}

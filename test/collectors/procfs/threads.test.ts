@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { collectThreads, threadsCollector } from '../../../collectors/procfs/threads/collector.js';
-import { commonWchan, cpuCgroupOf, parseSchedstat, parseTaskStat } from '../../../collectors/procfs/threads/parse.js';
+import { commonWchan, cpuCgroupOf, mostFrequent, parseSchedstat, parseTaskStat, parseTaskSyscall } from '../../../collectors/procfs/threads/parse.js';
+import { fuzzParser } from '../../helpers/fuzz.js';
 import { deriveRow } from '../../../src/core/derive.js';
 import type { Row } from '../../../src/core/collector.js';
 import type { Outcome } from '../../../src/core/outcome.js';
@@ -37,6 +38,20 @@ describe('thread time parsers', () => {
     expect(cpuCgroupOf('garbage')).toBeUndefined();
   });
 
+  it('task syscall: the call a blocked task is in (real lines captured on this machine), none while running or outside a call', () => {
+    // `cat /proc/self/syscall` (read(2) of cat itself) and a sleeping `sleep 5` (clock_nanosleep)
+    expect(parseTaskSyscall('0 0x3 0x7f7c11d96000 0x20000 0x7f7c11e29b60 0xffffffff 0x0 0x7ffc23132c48 0x7f7c11f122ad\n')).toEqual({ ok: true, value: 0 });
+    expect(parseTaskSyscall('230 0x0 0x0 0x7ffd85b89fc0 0x7ffd85b8a000 0x0 0x0 0x7ffd85b89fa8 0x7fc74cef5503')).toEqual({ ok: true, value: 230 });
+    expect(parseTaskSyscall('running\n')).toEqual({ ok: true, value: undefined });
+    expect(parseTaskSyscall('-1 0x7ffd85b89fa8 0x7fc74cef5503')).toEqual({ ok: true, value: undefined });
+    expect(parseTaskSyscall('').ok).toBe(false);
+    expect(parseTaskSyscall('17 garbage').ok).toBe(false);
+    fuzzParser(parseTaskSyscall, ['0 0x3 0x7f7c11d96000 0x20000 0x7f7c11e29b60 0xffffffff 0x0 0x7ffc23132c48 0x7f7c11f122ad\n', 'running\n']);
+    expect(mostFrequent(['fsync', 'pread64', 'pread64'])).toBe('pread64');
+    expect(mostFrequent(['write', 'fsync'])).toBe('fsync');
+    expect(mostFrequent([])).toBeUndefined();
+  });
+
   it('the most frequent wait channel, none for running threads', () => {
     expect(commonWchan(['pipe_read', 'futex_wait_queue', 'futex_wait_queue', '0', ''])).toBe('futex_wait_queue');
     expect(commonWchan(['0', ''])).toBeUndefined();
@@ -53,14 +68,18 @@ describe('threads collector on a fixture host (cgroup v1 cpu with a quota)', () 
     'proc/100/task/101/stat': statLine(101, 'app-io', 'D', 0),
     'proc/100/task/101/schedstat': `0 0 1\n`,
     'proc/100/task/101/wchan': 'io_schedule',
-    'proc/100/fd/.keep': '',
+    // fsync(2) = 74 on x86_64
+    'proc/100/task/101/syscall': '74 0x3 0x0 0x0 0x0 0x0 0x0 0x7ffd85b89fa8 0x7fc74cef5503\n',
+    'proc/100/mountinfo': '22 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n',
+    'proc/100/fd/3': '',
     'sys/fs/cgroup/cpu/slow/cpu.cfs_quota_us': '50000\n',
     'sys/fs/cgroup/cpu/slow/cpu.cfs_period_us': '100000\n',
     'sys/fs/cgroup/cpu/slow/cpu.stat': `nr_periods ${periods}\nnr_throttled ${throttled}\nthrottled_time 0\n`,
   });
-  const a = fixtureTree(files(1e9, 1e9, 0, 10, 100));
+  const links = { 'links.json': { '/proc/100/fd/3': '/var/lib/app/data.db' } };
+  const a = fixtureTree(files(1e9, 1e9, 0, 10, 100), links);
   // One second later: 0.2 s on CPU, 0.6 s waiting, 0.1 s (10 ticks) blocked; 8 of 10 periods throttled.
-  const b = fixtureTree(files(1.2e9, 1.6e9, 10, 18, 110));
+  const b = fixtureTree(files(1.2e9, 1.6e9, 10, 18, 110), links);
   afterAll(() => {
     a.cleanup();
     b.cleanup();
@@ -71,6 +90,8 @@ describe('threads collector on a fixture host (cgroup v1 cpu with a quota)', () 
     const s1 = collectThreads(b.source);
     const rows = (o: Outcome<Row[]> | undefined): Row[] => (o?.status === 'ok' ? o.value : []);
     expect(rows(s1.process_time)[0]?.labels).toMatchObject({ pid: '100', comm: 'app', cpu_cgroup: '/slow', wchan: 'io_schedule', states: 'R1 D1', delayacct: 'on' });
+    // the device under the mount holding its open file, and the call its D thread is in
+    if (process.arch === 'x64') expect(rows(s1.process_time)[0]?.labels).toMatchObject({ io_devices: 'vda', io_syscall: 'fsync', io_where: 'to vda from fsync()' });
     const spec = threadsCollector.tables.process_time!;
     const p = deriveRow(spec, rows(s1.process_time)[0]!, rows(s0.process_time)[0]!, 1);
     // Two threads: 200 % of thread time available; 0.2 s on CPU = 10 %, 0.6 s waiting = 30 %, 0.1 s I/O = 5 %.
