@@ -7,6 +7,8 @@ import { liveRequirement } from '../helpers/capabilities.js';
 import { diag } from '../helpers/diag-cli.js';
 import { TmuxTui } from '../helpers/tmux.js';
 
+// test-group: shared (it checks only what it made (its own processes, names and outputs), never the host's load): it runs beside another file (vitest.config.ts)
+
 /**
  * Live: a process of ours whose name (comm) and command line carry every class of character the
  * sanitiser escapes (C0, DEL, C1, bidi, zero-width). None of them reaches any output raw: the

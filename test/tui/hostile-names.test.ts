@@ -3,6 +3,8 @@ import { TmuxTui } from '../helpers/tmux.js';
 import { plantProcess, type Planted } from './plant.js';
 import { liveRequirement } from '../helpers/capabilities.js';
 
+// test-group: shared (it drives the TUI in a tmux server of its own and looks for what it planted (a uniquely named process), never for the host's load): it runs beside another file (vitest.config.ts)
+
 // The real diag in tmux: needs tmux (and python3 for planted processes); CI fails without them.
 const need = liveRequirement('cmd:tmux', 'cmd:python3');
 
@@ -56,7 +58,8 @@ describe.skipIf(need.skip)('host strings with control characters', () => {
     // the filter put the focus on the processes, on the one row left
     await tui.waitFor(/▶ Processes sort:cpu \/pwned/, 'the process panel focused');
     tui.keys('Enter');
-    const s = await tui.waitFor(new RegExp(`┌─ Process ${evil.pid} `), 'the process detail');
+    // the detail's frame is drawn before its lines (read from /proc after the key): wait for both
+    const s = await tui.waitFor((x) => new RegExp(`┌─ Process ${evil.pid} `).test(x) && x.includes('command: python3'), 'the process detail with its command line');
     expect(s).toContain(`Process ${evil.pid} ${SHOWN_COMM}`);
     expect(s).toContain(`command: python3 - ${SHOWN_COMM} 49 ${SHOWN_OSC} ${TAGS}`);
     expect(s.split('\n')[0]).toMatch(/^ diag /);

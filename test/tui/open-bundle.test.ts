@@ -8,6 +8,8 @@ import { TmuxTui } from '../helpers/tmux.js';
 import { plantFdHog } from './plant.js';
 import { liveRequirement } from '../helpers/capabilities.js';
 
+// test-group: shared (it drives the TUI in a tmux server of its own and looks for what it planted (a uniquely named process), never for the host's load): it runs beside another file (vitest.config.ts)
+
 // The real diag in tmux: needs tmux (and python3 for planted processes); CI fails without them.
 const need = liveRequirement('cmd:tmux', 'cmd:python3');
 

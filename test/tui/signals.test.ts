@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { TmuxTui } from '../helpers/tmux.js';
 import { liveRequirement } from '../helpers/capabilities.js';
 
+// test-group: shared (it drives the TUI in a tmux server of its own and looks for what it planted (a uniquely named process), never for the host's load): it runs beside another file (vitest.config.ts)
+
 // The real diag in tmux: needs tmux; CI fails without it.
 const need = liveRequirement('cmd:tmux');
 

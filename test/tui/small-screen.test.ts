@@ -5,6 +5,8 @@ import { acsGarbage, selectedText, TmuxTui } from '../helpers/tmux.js';
 import { plantFdHog, type Planted } from './plant.js';
 import { liveRequirement } from '../helpers/capabilities.js';
 
+// test-group: shared (it drives the TUI in a tmux server of its own and looks for what it planted (a uniquely named process), never for the host's load): it runs beside another file (vitest.config.ts)
+
 // The real diag in tmux: needs tmux (and python3 for planted processes); CI fails without them.
 const need = liveRequirement('cmd:tmux', 'cmd:python3');
 
@@ -112,7 +114,8 @@ describe.skipIf(need.skip)('diag at 80x24', () => {
     await tui.waitFor((x) => !/Keys \(/.test(x), 'the help overlay to close');
   });
 
-  it('e on a finding shows its culprits and evidence, Esc goes back; Enter goes to its culprit', async () => {
+  // walks the findings one key at a time, waiting for each redraw: slow on a loaded host
+  it('e on a finding shows its culprits and evidence, Esc goes back; Enter goes to its culprit', { timeout: 150_000 }, async () => {
     tui.keys('2');
     await tui.waitFor(new RegExp(`Process \\d+ \\(${HOG}\\) uses`), 'the planted fd finding');
     // select the planted finding with j, from the top (findings naming a cause, like this process, come first)

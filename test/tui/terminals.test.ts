@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { acsGarbage, colourCodes, TmuxTui } from '../helpers/tmux.js';
 import { liveRequirement } from '../helpers/capabilities.js';
 
+// test-group: shared (it drives the TUI in a tmux server of its own and looks for what it planted (a uniquely named process), never for the host's load): it runs beside another file (vitest.config.ts)
+
 // The real diag in tmux: needs tmux (and python3 for planted processes); CI fails without them.
 const need = liveRequirement('cmd:tmux');
 

@@ -9,6 +9,8 @@ import { LiveSource } from '../../../src/core/live-source.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
 import { run } from '../../helpers/bpf.js';
 
+// test-group: shared (its probe is filtered to what it made (its own PIDs, loop device, namespace or sockets) and counts that exactly, never the host's load): it runs beside another file (vitest.config.ts)
+
 const req = liveRequirement('root', 'cmd:losetup', 'cmd:dd');
 
 /** Completed I/Os of one device in /proc/diskstats, read without diag's parser: reads + writes + discards + flushes. */

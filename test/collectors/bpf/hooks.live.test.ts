@@ -7,6 +7,8 @@ import { openFirstWorking, type Hook } from '../../../collectors/bpf/session.js'
 import { liveRequirement } from '../../helpers/capabilities.js';
 import { ensureTracefs } from '../../helpers/bpf.js';
 
+// test-group: shared (its probe is filtered to what it made (its own PIDs, loop device, namespace or sockets) and counts that exactly, never the host's load): it runs beside another file (vitest.config.ts)
+
 const req = liveRequirement('root');
 
 /**

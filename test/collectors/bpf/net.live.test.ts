@@ -7,6 +7,8 @@ import { LiveSource } from '../../../src/core/live-source.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
 import { ensureTracefs, makeNetns, nodeScript, run, snmpCounter } from '../../helpers/bpf.js';
 
+// test-group: shared (its probe is filtered to what it made (its own PIDs, loop device, namespace or sockets) and counts that exactly, never the host's load): it runs beside another file (vitest.config.ts)
+
 const req = liveRequirement('root', 'cmd:ip', 'cmd:nft', 'cmd:ethtool');
 
 /** Run a probe exactly around `work`: attach, do the work, stop. */

@@ -8,6 +8,8 @@ import { LiveSource } from '../../../src/core/live-source.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
 import { compileC, run } from '../../helpers/bpf.js';
 
+// test-group: shared (its probe is filtered to what it made (its own PIDs, loop device, namespace or sockets) and counts that exactly, never the host's load): it runs beside another file (vitest.config.ts)
+
 const req = liveRequirement('root', 'cmd:cc');
 
 // Blocks in read() on a pipe (a FIFO: Node's child stdio are socket pairs, not pipes), from a function of its own that makes the system call

@@ -9,6 +9,8 @@ import { liveRequirement } from '../../helpers/capabilities.js';
 import { cgroupDir, cgroupVersion, enableV2Controllers, memoryLimitFile } from '../../helpers/cgroup-fs.js';
 import { command } from '../../helpers/bpf.js';
 
+// test-group: shared (its probe is filtered to what it made (its own PIDs, loop device, namespace or sockets) and counts that exactly, never the host's load): it runs beside another file (vitest.config.ts)
+
 const req = liveRequirement('root', 'cgroup:memory');
 
 describe.skipIf(req.skip)('process probes (live)', () => {

@@ -6,6 +6,8 @@ import { liveRequirement } from '../../helpers/capabilities.js';
 import { ensureTracefs } from '../../helpers/bpf.js';
 import { fixtureTree } from '../../helpers/fixture-host.js';
 
+// test-group: shared (its probe is filtered to what it made (its own PIDs, loop device, namespace or sockets) and counts that exactly, never the host's load): it runs beside another file (vitest.config.ts)
+
 /**
  * bpfStatus directly (audit item 30): on this host as root every probe loads and attaches with
  * a hook this kernel offers; through a source whose process lacks the capabilities, nothing is

@@ -6,6 +6,8 @@ import { LiveSource } from '../../../src/core/live-source.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
 import { Bpftrace, compileC, ensureTracefs } from '../../helpers/bpf.js';
 
+// test-group: shared (its probe is filtered to what it made (its own PIDs, loop device, namespace or sockets) and counts that exactly, never the host's load): it runs beside another file (vitest.config.ts)
+
 const req = liveRequirement('root', 'cmd:bpftrace', 'cmd:cc');
 
 /** Exactly N getppid() system calls per line read from stdin, then "done". */

@@ -7,6 +7,8 @@ import { liveRequirement } from '../../helpers/capabilities.js';
 import { diag } from '../../helpers/diag-cli.js';
 import { runDiag, sh, until, Workloads } from '../../scenarios/helpers.js';
 
+// test-group: shared (it checks only what it made in its own network namespaces and cgroups (exact counters of its own traffic, rules and kills), never the host's load): it runs beside another file (vitest.config.ts)
+
 /**
  * BPF programs attached in a network namespace of our own, found by diag without kprobes: a tiny
  * XDP program (returns XDP_DROP) compiled here with clang and attached in generic mode to one end

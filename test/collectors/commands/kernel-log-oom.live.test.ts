@@ -6,6 +6,8 @@ import { LiveSource } from '../../../src/core/live-source.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
 import { cgroupDir, memoryLimitFile } from '../../helpers/cgroup-fs.js';
 
+// test-group: shared (it checks only what it made in its own network namespaces and cgroups (exact counters of its own traffic, rules and kills), never the host's load): it runs beside another file (vitest.config.ts)
+
 /**
  * Live: one real OOM kill in a v1 memory cgroup of ours (a 16 MiB limit on the parent, the
  * process in its child), then the kernel_log collector must list it as an event with the

@@ -13,6 +13,8 @@ import { LiveSource } from '../../../src/core/live-source.js';
 import { collectSample } from '../../../src/core/sample.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
 
+// test-group: shared (it checks only what it made in its own network namespaces and cgroups (exact counters of its own traffic, rules and kills), never the host's load): it runs beside another file (vitest.config.ts)
+
 /*
  * Live: two network namespaces of our own joined by a veth pair; a tbf qdisc that drops, an
  * nftables rule, an iptables (nft backend) rule and an iptables-legacy rule that drop UDP, a

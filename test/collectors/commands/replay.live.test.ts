@@ -12,6 +12,8 @@ import { LiveSource } from '../../../src/core/live-source.js';
 import { RecordingSource } from '../../../src/core/recording-source.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
 
+// test-group: shared (it checks only what it made in its own network namespaces and cgroups (exact counters of its own traffic, rules and kills), never the host's load): it runs beside another file (vitest.config.ts)
+
 /*
  * Replay equivalence for the command collectors: what they read on this host, recorded through
  * RecordingSource and written as a fixture tree, gives the very same rows when read back through

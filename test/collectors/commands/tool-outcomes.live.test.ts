@@ -7,6 +7,8 @@ import { runTool } from '../../../collectors/commands/command.js';
 import { LiveSource } from '../../../src/core/live-source.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
 
+// test-group: shared (it checks only what it made in its own network namespaces and cgroups (exact counters of its own traffic, rules and kills), never the host's load): it runs beside another file (vitest.config.ts)
+
 /**
  * Outcome codes from real processes: what LiveSource.run says about the spawn (missing binary,
  * timeout, output bound, bad nsenter target) and what runTool makes of real tools' failures,

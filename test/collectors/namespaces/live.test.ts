@@ -11,6 +11,8 @@ import { RecordingSource } from '../../../src/core/recording-source.js';
 import { collectSample } from '../../../src/core/sample.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
 
+// test-group: shared (it checks only what it made in its own network namespaces and cgroups (exact counters of its own traffic, rules and kills), never the host's load): it runs beside another file (vitest.config.ts)
+
 /**
  * Live: network namespaces of our own (ip netns add), each with a sleeping process of ours
  * inside; traffic only on the namespace's own loopback. diag must list each namespace with its

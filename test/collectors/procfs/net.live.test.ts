@@ -14,6 +14,8 @@ import { collectSample } from '../../../src/core/sample.js';
 import { collectWindow } from '../../../src/core/sampler.js';
 import { liveRequirement } from '../../helpers/capabilities.js';
 
+// test-group: shared (it checks only what it made in its own network namespaces and cgroups (exact counters of its own traffic, rules and kills), never the host's load): it runs beside another file (vitest.config.ts)
+
 /*
  * Live: two network namespaces of our own joined by a veth pair, UDP traffic between them from a
  * small agent inside each, and diag reading the namespace through /proc/PID/net (CollectContext
