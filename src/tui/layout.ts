@@ -38,6 +38,12 @@ export const SMALL_TABS: readonly Tab[] = [
 
 const ALL: readonly PanelId[] = ['matrix', 'cpu', 'memory', 'disks', 'network', 'processes', 'findings', 'cgroups'];
 
+/**
+ * From this width the processes panel sits beside findings and cgroups and still has room for
+ * htop's USER, TIME+ and NI columns; below it, it takes the whole width as in htop.
+ */
+export const WIDE = 160;
+
 export function isLarge(cols: number, rows: number): boolean {
   return cols >= 120 && rows >= 35;
 }
@@ -46,34 +52,7 @@ export function isLarge(cols: number, rows: number): boolean {
 export function computeLayout(cols: number, rows: number, tab = 0): Layout {
   const w = Math.max(cols, 20);
   const h = Math.max(rows, 10);
-  if (isLarge(w, h)) {
-    const bodyTop = 1;
-    const bodyHeight = h - 2;
-    const rowA = 11;
-    const rowB = Math.min(12, Math.max(7, Math.floor((bodyHeight - rowA) / 3)));
-    const rowC = bodyHeight - rowA - rowB;
-    const mw = 36;
-    const cw = Math.floor((w - mw) / 2);
-    const half = Math.floor(w / 2);
-    const pw = Math.floor(w * 0.58);
-    const fh = Math.floor(rowC / 2);
-    return {
-      mode: 'large',
-      bodyTop,
-      bodyHeight,
-      tabs: [{ name: 'All', panels: ALL }],
-      boxes: {
-        matrix: { top: bodyTop, left: 0, width: mw, height: rowA },
-        cpu: { top: bodyTop, left: mw, width: cw, height: rowA },
-        memory: { top: bodyTop, left: mw + cw, width: w - mw - cw, height: rowA },
-        disks: { top: bodyTop + rowA, left: 0, width: half, height: rowB },
-        network: { top: bodyTop + rowA, left: half, width: w - half, height: rowB },
-        processes: { top: bodyTop + rowA + rowB, left: 0, width: pw, height: rowC },
-        findings: { top: bodyTop + rowA + rowB, left: pw, width: w - pw, height: fh },
-        cgroups: { top: bodyTop + rowA + rowB + fh, left: pw, width: w - pw, height: rowC - fh },
-      },
-    };
-  }
+  if (isLarge(w, h)) return w >= WIDE ? wideLayout(w, h) : stackedLayout(w, h);
   const bodyTop = 2; // header + tab bar
   const bodyHeight = h - 3; // minus footer
   const t = SMALL_TABS[((tab % SMALL_TABS.length) + SMALL_TABS.length) % SMALL_TABS.length]!;
@@ -95,4 +74,74 @@ export function computeLayout(cols: number, rows: number, tab = 0): Layout {
     boxes[t.panels[1]!] = { top: bodyTop + first, left: 0, width: w, height: bodyHeight - first };
   }
   return { mode: 'small', bodyTop, bodyHeight, tabs: SMALL_TABS, boxes };
+}
+
+/** The first row of a large layout: the USE matrix, CPUs and memory (a matrix row per resource). */
+const TOP_ROW = 11;
+
+function topRow(w: number, bodyTop: number): Pick<Record<PanelId, Rect>, 'matrix' | 'cpu' | 'memory'> {
+  const mw = 36;
+  const cw = Math.floor((w - mw) / 2);
+  return {
+    matrix: { top: bodyTop, left: 0, width: mw, height: TOP_ROW },
+    cpu: { top: bodyTop, left: mw, width: cw, height: TOP_ROW },
+    memory: { top: bodyTop, left: mw + cw, width: w - mw - cw, height: TOP_ROW },
+  };
+}
+
+/** >= 160 columns: disks and network, then processes (58 %) beside findings over cgroups. */
+function wideLayout(w: number, h: number): Layout {
+  const bodyTop = 1;
+  const bodyHeight = h - 2;
+  const rowB = Math.min(12, Math.max(7, Math.floor((bodyHeight - TOP_ROW) / 3)));
+  const rowC = bodyHeight - TOP_ROW - rowB;
+  const half = Math.floor(w / 2);
+  const pw = Math.floor(w * 0.58);
+  const fh = Math.floor(rowC / 2);
+  const top = bodyTop + TOP_ROW;
+  return {
+    mode: 'large',
+    bodyTop,
+    bodyHeight,
+    tabs: [{ name: 'All', panels: ALL }],
+    boxes: {
+      ...topRow(w, bodyTop),
+      disks: { top, left: 0, width: half, height: rowB },
+      network: { top, left: half, width: w - half, height: rowB },
+      processes: { top: top + rowB, left: 0, width: pw, height: rowC },
+      findings: { top: top + rowB, left: pw, width: w - pw, height: fh },
+      cgroups: { top: top + rowB + fh, left: pw, width: w - pw, height: rowC - fh },
+    },
+  };
+}
+
+/**
+ * 120-159 columns: rows stacked as htop's meters over its process list: disks and network,
+ * findings beside cgroups, then processes across the whole width (at 120 columns a panel beside
+ * them left the processes 67 columns: none of USER, NI, VIRT, TIME+ fitted).
+ */
+function stackedLayout(w: number, h: number): Layout {
+  const bodyTop = 1;
+  const bodyHeight = h - 2;
+  const rest = bodyHeight - TOP_ROW;
+  const rowB = Math.min(10, Math.max(6, Math.floor(rest / 4)));
+  const rowC = Math.min(12, Math.max(6, Math.floor(rest * 0.3)));
+  const rowD = rest - rowB - rowC;
+  const half = Math.floor(w / 2);
+  const cgw = Math.max(50, Math.floor(w * 0.4));
+  const top = bodyTop + TOP_ROW;
+  return {
+    mode: 'large',
+    bodyTop,
+    bodyHeight,
+    tabs: [{ name: 'All', panels: ALL }],
+    boxes: {
+      ...topRow(w, bodyTop),
+      disks: { top, left: 0, width: half, height: rowB },
+      network: { top, left: half, width: w - half, height: rowB },
+      findings: { top: top + rowB, left: 0, width: w - cgw, height: rowC },
+      cgroups: { top: top + rowB, left: w - cgw, width: cgw, height: rowC },
+      processes: { top: top + rowB + rowC, left: 0, width: w, height: rowD },
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acsGarbage, TmuxTui } from '../helpers/tmux.js';
 import { liveRequirement } from '../helpers/capabilities.js';
+import { expectWholeTable, HEADERS } from './headers.js';
 
 // test-group: shared (it drives the TUI in a tmux server of its own and looks for what it planted (a uniquely named process), never for the host's load): it runs beside another file (vitest.config.ts)
 
@@ -33,6 +34,9 @@ describe.skipIf(need.skip)('diag at 200x60', () => {
     // the processes panel is sorted by CPU and has a column header
     // with htop's USER, NI, VIRT and TIME+ at this width
     expect(s).toMatch(/PID USER +NI S +CPU% +VIRT +RSS +IO\/s +THR +FD +TIME\+ COMMAND/);
+    // every table whole, no number cut at a border (the processes once their rows are read)
+    const rows = await tui.waitFor((x) => /│ +\d+ \S+ +-?\d+ [A-Z] /.test(x) && HEADERS.cgroups.test(x), 'the processes rows');
+    for (const [name, re] of [['disks', HEADERS.disks], ['network', HEADERS.network], ['cgroups', HEADERS.cgroups], ['processes', HEADERS.processes]] as const) expectWholeTable(rows, re, `${name} at 200x60`);
     // started as the `diag` command on a terminal: its launcher gave node the UI's heap flag
     expect(tui.diagArgv()?.slice(1, 3)).toEqual(['--optimize-for-size', expect.stringMatching(/bin\/diag\.js$/)]);
   });

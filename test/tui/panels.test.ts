@@ -5,7 +5,8 @@ import { PANELS, panelForScope, panelRows, tableOf } from '../../src/tui/panels/
 import { memoryPanel } from '../../src/tui/panels/memory.js';
 import { processesPanel } from '../../src/tui/panels/processes.js';
 import { cpuTime } from '../../src/tui/view-models/processes.js';
-import { compareBy, renderTable, tableHead, type TableLines } from '../../src/tui/panels/table.js';
+import { compareBy, placeColumns, renderTable, tableHead, type TableLines } from '../../src/tui/panels/table.js';
+import { computeLayout, isLarge, SMALL_TABS, type PanelId } from '../../src/tui/layout.js';
 import type { AnyTablePanel, Column, PanelView, TablePanel } from '../../src/tui/panels/types.js';
 import { textWidth } from '../../src/tui/text.js';
 import { makeTheme, type Theme } from '../../src/tui/theme.js';
@@ -23,6 +24,61 @@ function table(id: string, f: Frame, width: number, theme: Theme = color, view: 
   return renderTable(p, panelRows(p, f, view, env), { frame: f, view, env, theme, width });
 }
 const all = (t: TableLines) => t.render(0, t.count);
+
+describe('every table panel at 80x24, 120x40, 160x50 and 200x60', () => {
+  it('places its columns inside its box: names give up room, numbers are never cut at the border', () => {
+    const sizes: Array<[number, number]> = [[80, 24], [100, 30], [120, 35], [120, 40], [159, 45], [160, 50], [200, 60]];
+    for (const [cols, rows] of sizes) {
+      const tabs = isLarge(cols, rows) ? [0] : SMALL_TABS.map((_, i) => i);
+      for (const tab of tabs) {
+        for (const [id, box] of Object.entries(computeLayout(cols, rows, tab).boxes)) {
+          const p = tableOf(id as PanelId);
+          if (!p) continue;
+          const inner = box.width - 2;
+          const placed = placeColumns(p.columns, inner, p.gap ?? 1);
+          const used = placed.reduce((n, c) => n + c.width, 0) + (p.gap ?? 1) * (placed.length - 1);
+          const where = `${id} at ${cols}x${rows} (${inner} inside)`;
+          // every column the panel declares for this width is shown whole (no number left out or cut)
+          const declared = p.columns.filter((c) => (typeof c.width === 'number' ? c.width : c.width(inner)) > 0);
+          expect(placed.map((c) => c.column.id), where).toEqual(declared.map((c) => c.id));
+          expect(used, where).toBeLessThanOrEqual(inner);
+          // the header names every column but a last text one (a command, a sparkline) whole
+          const head = tableHead(p.columns, inner, p.gap ?? 1);
+          const lastText = (placed[placed.length - 1]!.column.align ?? 'left') === 'left';
+          const whole = lastText ? placed.slice(0, -1) : placed;
+          for (const c of whole) expect(head.slice(0, inner), where).toContain(c.column.title);
+          if (!lastText) expect(textWidth(head), where).toBeLessThanOrEqual(inner);
+        }
+      }
+    }
+  });
+
+  it('the processes panel shows htop\'s USER, NI, VIRT and TIME+ from 120 columns on', () => {
+    for (const [cols, rows] of [[120, 40], [200, 60]] as const) {
+      const inner = computeLayout(cols, rows).boxes.processes!.width - 2;
+      const ids = placeColumns(processesPanel.columns, inner).map((c) => c.column.id);
+      expect(ids, `${cols}x${rows}`).toEqual(expect.arrayContaining(['user', 'nice', 'virt', 'time']));
+    }
+    // 80x24: the Processes tab has USER
+    const inner = computeLayout(80, 24, 2).boxes.processes!.width - 2;
+    expect(placeColumns(processesPanel.columns, inner).map((c) => c.column.id)).toContain('user');
+  });
+
+  it('a name column gives up room before a number column is dropped; numbers go from the right when even that is not enough', () => {
+    interface R {
+      readonly name: string;
+    }
+    const cols: Column<R>[] = [
+      { id: 'name', title: 'name', width: 10, min: 4, value: (r) => r.name },
+      { id: 'a', title: 'aaaa', width: 5, align: 'right', value: () => '1' },
+      { id: 'b', title: 'bbbb', width: 5, align: 'right', value: () => '2' },
+    ];
+    expect(placeColumns(cols, 22).map((c) => c.width)).toEqual([10, 5, 5]);
+    expect(placeColumns(cols, 18).map((c) => c.width)).toEqual([6, 5, 5]);
+    expect(placeColumns(cols, 16).map((c) => c.width)).toEqual([4, 5, 5]);
+    expect(placeColumns(cols, 15).map((c) => [c.column.id, c.width])).toEqual([['name', 4], ['a', 5]]);
+  });
+});
 
 describe('the table renderer', () => {
   interface R {
@@ -105,11 +161,13 @@ describe('panels', () => {
       ],
     });
     const head = (w: number) => table('processes', frame(m), w).head!;
-    // 120x40 (the large layout: 67 inside the processes box): the columns of before, COMMAND 21 wide
+    // 67 inside (the processes box at 120 columns before it took the whole width): the columns of before, COMMAND 21 wide
     expect(head(67)).toBe('    PID S   CPU%    RSS   IO/s  THR    FD COMMAND');
     // 80x24 (the Processes tab: 78 inside): USER; 100 inside: all four
     expect(head(78)).toBe('    PID USER     S   CPU%    RSS   IO/s  THR    FD COMMAND');
     expect(head(88)).toBe('    PID USER     S   CPU%    RSS   IO/s  THR    FD     TIME+ COMMAND');
+    // 120x40: the processes take the whole width (118 inside), every htop column with COMMAND 42 wide
+    expect(head(118)).toBe('    PID USER      NI S   CPU%   VIRT    RSS   IO/s  THR    FD     TIME+ COMMAND');
     for (const w of [67, 75, 78, 84, 88, 92, 96, 100, 114, 160]) {
       const t = table('processes', frame(m), w);
       const titles = t.head!.trim().split(/\s+/);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TmuxTui } from '../helpers/tmux.js';
 import { liveRequirement } from '../helpers/capabilities.js';
@@ -52,6 +53,63 @@ describe.skipIf(need.skip)('F9 sends a signal only with --allow-signals, after a
     } finally {
       t?.kill();
       if (sleeper.exitCode === null && sleeper.signalCode === null) sleeper.kill('SIGKILL');
+    }
+  });
+});
+
+// F7 (-1) needs root: a lower nice value than a process has needs CAP_SYS_NICE.
+const needRoot = liveRequirement('cmd:tmux', 'root');
+
+/** The nice value of a process, read back from the kernel (/proc/PID/stat field 19). */
+function niceOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+describe.skipIf(needRoot.skip)('F7/F8 renice only with --allow-signals', () => {
+  it('without the flag F8 changes nothing and says how to enable it; with it F8 twice and F7 once move the nice value 0 -> 1 -> 2 -> 1', async () => {
+    // a sleep in a session of its own, ended by session whatever happens
+    const sleeper = spawn('sleep', ['300'], { stdio: 'ignore', detached: true });
+    const pid = sleeper.pid!;
+    const ended = exited(sleeper);
+    let t: TmuxTui | undefined;
+    try {
+      expect(niceOf(pid)).toBe(0);
+      t = TmuxTui.start({ name: 'norenice', cols: 120, rows: 40 });
+      await onlyPid(t, pid);
+      t.keys('F8');
+      await t.waitFor(/start diag with --allow-signals/, 'the footer saying how to enable renice');
+      t.keys('F7');
+      await t.waitFor(/start diag with --allow-signals/, 'the footer again for F7');
+      t.keys('q');
+      await t.waitExit();
+      t.kill();
+      expect(niceOf(pid)).toBe(0);
+
+      t = TmuxTui.start({ name: 'renice', cols: 120, rows: 40, args: ['--allow-signals'] });
+      await onlyPid(t, pid);
+      t.keys('F8');
+      await t.waitFor(new RegExp(`nice of ${pid} \\(sleep\\): 0 -> 1`), 'the footer after F8');
+      expect(niceOf(pid)).toBe(1);
+      // any key clears the message: the next one is F8's own
+      t.keys('F8');
+      await t.waitFor(new RegExp(`nice of ${pid} \\(sleep\\): 1 -> 2`), 'the footer after F8 again');
+      expect(niceOf(pid)).toBe(2);
+      t.keys('F7');
+      await t.waitFor(new RegExp(`nice of ${pid} \\(sleep\\): 2 -> 1`), 'the footer after F7');
+      expect(niceOf(pid)).toBe(1);
+      // the NI column shows the kernel's value once the next refresh read it
+      await t.waitFor(new RegExp(`│ +${pid} \\S+ +1 S `), 'NI 1 in the process row');
+      t.keys('q');
+      expect((await t.waitExit()).code).toBe(0);
+    } finally {
+      t?.kill();
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await ended;
     }
   });
 });

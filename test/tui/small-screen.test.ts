@@ -4,6 +4,7 @@ import { SMALL_TABS } from '../../src/tui/layout.js';
 import { acsGarbage, selectedText, TmuxTui } from '../helpers/tmux.js';
 import { plantFdHog, type Planted } from './plant.js';
 import { liveRequirement } from '../helpers/capabilities.js';
+import { expectWholeTable, HEADERS } from './headers.js';
 
 // test-group: shared (it drives the TUI in a tmux server of its own and looks for what it planted (a uniquely named process), never for the host's load): it runs beside another file (vitest.config.ts)
 
@@ -62,6 +63,10 @@ describe.skipIf(need.skip)('diag at 80x24', () => {
       // tab bar and panels from the same capture
       const s = await tui.waitFor((x) => tabOfScreen(x) === tab.name && panels[tab.name]!.test(plain(x).split('\n').slice(2).join('\n')), `tab ${tab.name}`, 20_000, { escapes: true });
       expect(plain(s).split('\n').slice(2).join('\n')).toMatch(panels[tab.name]!);
+      // the tables whole at 80 columns, no number cut at a border
+      if (tab.name === 'Processes') expectWholeTable(await tui.waitFor((x) => /│ +\d+ \S+ +[A-Z] /.test(x), 'process rows'), HEADERS.processes80, 'processes at 80x24');
+      if (tab.name === 'Disks+Net') for (const re of [HEADERS.disks, HEADERS.network]) expectWholeTable(plain(s), re, `${String(re)} at 80x24`);
+      if (tab.name === 'Cgroups') expectWholeTable(plain(s), HEADERS.cgroups, 'cgroups at 80x24');
     }
   });
 

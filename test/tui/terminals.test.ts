@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { acsGarbage, colourCodes, TmuxTui } from '../helpers/tmux.js';
 import { liveRequirement } from '../helpers/capabilities.js';
+import { expectWholeTable, HEADERS } from './headers.js';
 
 // test-group: shared (it drives the TUI in a tmux server of its own and looks for what it planted (a uniquely named process), never for the host's load): it runs beside another file (vitest.config.ts)
 
@@ -76,19 +77,16 @@ describe.skipIf(need.skip)('colour', () => {
   });
 });
 
-describe.skipIf(need.skip)('the processes header at 120x40', () => {
-  it('every column title is whole (the htop columns come only where they fit)', async () => {
-    const t = TmuxTui.start({ name: 'procs120', cols: 120, rows: 40 });
+describe.skipIf(need.skip)('the tables at 120x40', () => {
+  it('every panel\'s columns whole, numbers never cut at a border; the processes across the width with htop\'s USER, NI, VIRT, TIME+', async () => {
+    const t = TmuxTui.start({ name: 'tables120', cols: 120, rows: 40 });
     try {
-      const s = await t.waitFor((x) => /│ +PID .*COMMAND/.test(x), 'the processes header');
-      const line = s.split('\n').find((l) => / PID .*COMMAND/.test(l))!;
-      // the processes box is the left one: its header runs from its border to COMMAND
-      const head = /│( +PID .*?COMMAND)/.exec(line)![1]!;
-      const titles = head.trim().split(/ +/);
-      expect(titles.slice(0, 1)).toEqual(['PID']);
-      expect(titles[titles.length - 1]).toBe('COMMAND');
-      for (const title of titles) expect(['PID', 'USER', 'NI', 'S', 'CPU%', 'VIRT', 'RSS', 'IO/s', 'THR', 'FD', 'TIME+', 'COMMAND']).toContain(title);
-      expect(titles).toEqual(expect.arrayContaining(['PID', 'S', 'CPU%', 'RSS', 'IO/s', 'THR', 'FD', 'COMMAND']));
+      // processes rows (not "reading processes…") and cgroup rows on the same screen
+      const s = await t.waitFor((x) => /│ +\d+ \S+ +-?\d+ [A-Z] /.test(x) && HEADERS.cgroups.test(x), 'the processes rows');
+      for (const [name, re] of [['disks', HEADERS.disks], ['network', HEADERS.network], ['cgroups', HEADERS.cgroups], ['processes', HEADERS.processes]] as const) expectWholeTable(s, re, `${name} at 120x40`);
+      // the processes box spans the terminal (htop's list)
+      expect(s.split('\n').find((l) => HEADERS.processes.test(l))).toMatch(/^│ +PID .*│$/);
+      for (const l of s.split('\n')) expect([...l].length).toBeLessThanOrEqual(120);
       t.keys('q');
       expect((await t.waitExit()).code).toBe(0);
     } finally {

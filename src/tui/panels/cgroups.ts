@@ -29,7 +29,8 @@ export const cgroupsPanel: TablePanel<CgroupRow> = {
     {
       id: 'cgroup',
       title: 'cgroup',
-      width: (w) => Math.max(10, w - 40),
+      width: (w) => Math.max(10, w - 38),
+      min: 8,
       value: (c) => '  '.repeat(Math.min(c.depth, 6)) + (c.path === '/' ? '/' : c.name) + (c.kind && c.kind !== 'other' && c.kind !== 'root' ? ` (${c.kind})` : ''),
       tone: (c) => c.trouble ?? 'dim',
       sort: { key: (c) => c.path, ascending: true },
@@ -39,7 +40,7 @@ export const cgroupsPanel: TablePanel<CgroupRow> = {
     { id: 'throttled', title: 'thr%', width: 5, align: 'right', value: (c) => pct(c.throttledPct), tone: (c, env) => toneOf(env.tones, env.frame, 'cgroup_cpu.throttled_pct', c.path) ?? 'dim', sort: { key: (c) => c.throttledPct } },
     { id: 'mem', title: 'mem', width: 6, align: 'right', value: (c) => bytes(c.memCurrent), sort: { key: (c) => c.memCurrent } },
     { id: 'mempct', title: 'mem%', width: 6, align: 'right', value: (c) => pct(c.memPct), tone: (c, env) => toneOf(env.tones, env.frame, 'cgroup_memory.used_pct', c.path) ?? 'dim', sort: { key: (c) => c.memPct } },
-    { id: 'oom', title: 'oom', width: 6, value: (c) => String(c.oomKills ?? 0), tone: (c, env) => alarm(toneOf(env.tones, env.frame, 'cgroup_memory.oom_kill', c.path)), sort: { key: (c) => c.oomKills } },
+    { id: 'oom', title: 'oom', width: 4, align: 'right', value: (c) => String(c.oomKills ?? 0), tone: (c, env) => alarm(toneOf(env.tones, env.frame, 'cgroup_memory.oom_kill', c.path)), sort: { key: (c) => c.oomKills } },
   ],
   rows(frame, view, env) {
     const rows = cgroupsVM(frame.model).map((c): CgroupRow => {

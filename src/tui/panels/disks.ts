@@ -20,7 +20,7 @@ export const disksPanel: TablePanel<DiskRowVM> = {
   title: 'Disks',
   selectable: true,
   columns: [
-    { id: 'device', title: 'device', width: 10, value: (r) => r.device, sort: { key: (r) => r.device, ascending: true } },
+    { id: 'device', title: 'device', width: 10, min: 6, value: (r) => r.device, sort: { key: (r) => r.device, ascending: true } },
     rate('rps', 'r/s', 6, (r) => r.rps),
     rate('wps', 'w/s', 6, (r) => r.wps),
     rate('rkB', 'rkB/s', 7, (r) => r.rkBps),

@@ -23,7 +23,7 @@ export const networkPanel: TablePanel<NetRowVM> = {
   title: 'Network',
   selectable: true,
   columns: [
-    { id: 'iface', title: 'iface', width: 12, value: (r) => r.iface, sort: { key: (r) => r.iface, ascending: true } },
+    { id: 'iface', title: 'iface', width: 12, min: 8, value: (r) => r.iface, sort: { key: (r) => r.iface, ascending: true } },
     rate('rxkB', 'rxkB/s', 8, (r) => r.rxkBps),
     rate('txkB', 'txkB/s', 8, (r) => r.txkBps),
     rate('rxpk', 'rxpk/s', 7, (r) => r.rxpps),

@@ -30,9 +30,26 @@ interface Placed<VM> {
   readonly last: boolean;
 }
 
-/** The columns shown at a panel's inner width, with their widths (a width of 0 hides a column). */
-export function placeColumns<VM>(columns: readonly Column<VM>[], inner: number): Placed<VM>[] {
+/**
+ * The columns shown at a panel's inner width, with their widths (a width of 0 hides a column).
+ * When they do not fit, columns that declare a `min` (names, never numbers) give up room first,
+ * in order; then columns are left out from the right, so no number is ever cut at the border.
+ * The last column, when it is text, keeps whatever room is left (it is cut by the renderer).
+ */
+export function placeColumns<VM>(columns: readonly Column<VM>[], inner: number, gap = 1): Placed<VM>[] {
   const shown = columns.map((column) => ({ column, width: typeof column.width === 'number' ? column.width : column.width(inner) })).filter((c) => c.width > 0);
+  const total = () => shown.reduce((n, c) => n + c.width, 0) + gap * Math.max(0, shown.length - 1);
+  for (const c of shown) {
+    const over = total() - inner;
+    if (over <= 0) break;
+    if (c.column.min !== undefined && c.width > c.column.min) c.width -= Math.min(over, c.width - c.column.min);
+  }
+  while (shown.length > 1 && total() > inner) {
+    const last = shown[shown.length - 1]!;
+    // a text column at the end is cut, not dropped, when it alone overflows and has room to show something
+    if ((last.column.align ?? 'left') === 'left' && total() - last.width - gap < inner - 1) break;
+    shown.pop();
+  }
   return shown.map((c, i) => ({ ...c, last: i === shown.length - 1 }));
 }
 
@@ -44,7 +61,7 @@ function fitCell(text: string, p: { width: number; last: boolean; column: { alig
 
 /** The header line of the columns shown at a width. */
 export function tableHead<VM>(columns: readonly Column<VM>[], inner: number, gap = 1): string {
-  return placeColumns(columns, inner)
+  return placeColumns(columns, inner, gap)
     .map((p) => (p.last && (p.column.align ?? 'left') === 'left' ? p.column.title : fit(p.column.title, p.width, p.column.align ?? 'left')))
     .join(' '.repeat(gap));
 }
@@ -62,7 +79,7 @@ export interface TableInput {
 export function renderTable<VM>(panel: TablePanel<VM>, rows: readonly VM[], input: TableInput): TableLines {
   const { frame, view, env, theme, width } = input;
   const gap = ' '.repeat(panel.gap ?? 1);
-  const placed = placeColumns(panel.columns, width);
+  const placed = placeColumns(panel.columns, width, panel.gap ?? 1);
   const header = panel.header ?? 'always';
   const head = header === 'always' || (header === 'with-rows' && rows.length > 0) ? tableHead(panel.columns, width, panel.gap ?? 1) : undefined;
   const notes = (panel.notes?.(frame, env) ?? []).map((n) => (n.tone ? theme.tone(n.tone, n.text) : n.text));

@@ -51,6 +51,11 @@ export interface Column<VM> {
   readonly title: string;
   /** Columns of the cell, or a share of the panel's inner width; 0 hides the column. */
   readonly width: number | ((inner: number) => number);
+  /**
+   * A text column that may give up room down to this width (its text cut with an ellipsis)
+   * when the columns do not fit the panel: never a number column cut at the border instead.
+   */
+  readonly min?: number;
   readonly align?: 'left' | 'right';
   /** The cell's plain text (host text allowed: the renderer makes it safe). */
   value(vm: VM, env: CellEnv): string;
