@@ -55,6 +55,7 @@ const TEST_PACKAGES = {
   'monitoring-plugins': "negate runs diag --nagios as a monitoring runner runs a plugin (the plugin conformance test)",
   ansible: 'runs contrib/ansible/diag-fleet.yml against sshd test hosts (the fleet live test)',
   'openssh-server': 'sshd for the fleet live test: three hosts in network namespaces, started on their own addresses',
+  'systemd-journal-remote': "the changes benchmark writes its 100 MB journal with systemd's own journal writer (this VM runs no journald)",
 };
 
 function missingPackages(wanted) {

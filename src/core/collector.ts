@@ -105,7 +105,11 @@ export interface CollectContext {
    */
   readonly probe?: { readonly durationMs: number; readonly tgids?: readonly number[] };
   /** For the changes collector: how far back to look (default 24 h). Others ignore it. */
-  readonly changes?: { readonly sinceSeconds: number };
+  readonly changes?: {
+    readonly sinceSeconds: number;
+    /** A journal directory to read (journalctl --directory) instead of the system's journal. */
+    readonly journalDirectory?: string;
+  };
   /**
    * The run's target processes (a playbook run with --pid / --cgroup): collectors that read
    * per-thread detail (threads) read only these, and nothing without a target. Others ignore it.

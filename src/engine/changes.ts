@@ -24,13 +24,15 @@ export interface ChangesOptions {
   readonly collectors: readonly Collector[];
   readonly src: Source;
   readonly lookbackSeconds: number;
+  /** Read this journal directory (journalctl --directory) instead of the system's. */
+  readonly journalDirectory?: string;
 }
 
 /** Read the changes collector once; undefined when it is not registered. */
 export async function collectChanges(opts: ChangesOptions): Promise<Changes | undefined> {
   const c = opts.collectors.find((x) => x.id === CHANGES_COLLECTOR);
   if (!c) return undefined;
-  const sample = await collectSample([c], opts.src, { sampleIndex: 0, changes: { sinceSeconds: opts.lookbackSeconds } });
+  const sample = await collectSample([c], opts.src, { sampleIndex: 0, changes: { sinceSeconds: opts.lookbackSeconds, ...(opts.journalDirectory !== undefined ? { journalDirectory: opts.journalDirectory } : {}) } });
   const wallS = Date.parse(opts.src.now('changes').wall) / 1000;
   const since = new Date((wallS - opts.lookbackSeconds) * 1000).toISOString();
   const base = { since, lookbackSeconds: opts.lookbackSeconds };

@@ -52,6 +52,8 @@ export interface RunOptions {
    * out (the default when `samples` is given: a long-running caller judging every scrape). Read once, during the window, through the second source (so a snapshot records it).
    */
   readonly changesLookbackSeconds?: number;
+  /** The journal directory the "Recent changes" read (journalctl --directory); default the system's. */
+  readonly changesJournalDirectory?: string;
 }
 
 /** Default look-back of a report's "Recent changes". */
@@ -175,7 +177,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   const lookback = opts.changesLookbackSeconds ?? (opts.samples ? 0 : DEFAULT_CHANGES_LOOKBACK_S);
   // read while the window waits: the changes cost no wall time of their own on a live host
   const whereRead = opts.samples ? Promise.resolve(undefined) : collectWhere(opts.collectors, sources[1]);
-  const changesRead = lookback > 0 ? collectChanges({ collectors: opts.collectors, src: sources[1], lookbackSeconds: lookback }) : Promise.resolve(undefined);
+  const changesRead = lookback > 0 ? collectChanges({ collectors: opts.collectors, src: sources[1], lookbackSeconds: lookback, ...(opts.changesJournalDirectory !== undefined ? { journalDirectory: opts.changesJournalDirectory } : {}) }) : Promise.resolve(undefined);
   const win: SampledWindow =
     opts.samples ??
     (await sampler.window(hostSet, opts.windowMs, {

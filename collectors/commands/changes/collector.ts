@@ -5,10 +5,10 @@ import type { Source } from '../../../src/core/source.js';
 import { parseMountinfo } from '../../procfs/filesystems/parse.js';
 import { runTool } from '../command.js';
 import { classifyKernelMessage, splitKernelLine } from '../kernel-log/parse.js';
-import { gatherPackages } from './package-changes.js';
+import { gatherPackages, PACKAGE_LOGS, rotationChain } from './package-changes.js';
 import { parseDateOffset } from './packages.js';
 import { SYSCTL_DEFAULTS } from './sysctl-defaults.js';
-import { compareKernelRelease, installedKernels, parseJournalUnits, parseLastBoots, parseStatBirth, parseSysctlConf, sameSysctlValue, sysctlPath, UNIT_MESSAGE_IDS, type SysctlSetting } from './system.js';
+import { compareKernelRelease, installedKernels, parseJournalUnits, parseLastBoots, parseStatBirth, parseStatFiles, parseSysctlConf, sameSysctlValue, sysctlPath, UNIT_MESSAGE_IDS, zoneOffsetOf, type FileStat, type SysctlSetting, type UnitEvent } from './system.js';
 
 /** Default look-back of the changes collector and of the report's "Recent changes". */
 export const DEFAULT_CHANGES_SECONDS = 24 * 3600;
@@ -45,6 +45,11 @@ const SKIP_FS = /^(?:proc|sysfs|cgroup2?|devpts|devtmpfs|mqueue|debugfs|tracefs|
 const BOOT_SETTLE_S = 120;
 /** Kernel events of one kind closer than this are one burst. */
 const KERNEL_BURST_GAP_S = 60;
+/**
+ * A word each pattern of the KERNEL_KINDS in kernel-log/parse.ts needs (a superset, case-blind):
+ * most kernel log lines have none and are passed over without a regex per kind.
+ */
+const KERNEL_WORDS = /killed process|i\/o error|medium error|blk_update_request|-fs|xfs \(|btrfs|read-only|blocked for more than|hardware error|machine check|mce: |lockup|stall|netdev watchdog|timed out|link is down|table full/i;
 const KERNEL_KINDS = new Set(['oom_kill', 'hung_task', 'net_watchdog', 'fs_error', 'io_error', 'link_down', 'mce', 'lockup', 'conntrack_full']);
 
 function wallSeconds(src: Source): number {
@@ -59,13 +64,16 @@ function btimeOf(src: Source): number | undefined {
 }
 
 /** Boot, reboots and shutdowns (wtmp through `last`), and a running kernel older than the newest installed. */
-async function bootChanges(src: Source, since: number, btime: number | undefined, status: ChangeSourceStatus[]): Promise<Change[]> {
+async function bootChanges(src: Source, since: number, btime: number | undefined, files: ReadonlyMap<string, FileStat> | undefined, status: ChangeSourceStatus[]): Promise<Change[]> {
   const out: Change[] = [];
   const release = src.readFile('/proc/sys/kernel/osrelease');
   const running = release.status === 'ok' ? release.value.trim() : undefined;
   if (btime !== undefined && btime >= since) out.push({ at: btime, kind: 'boot', action: 'booted', subject: running ?? 'kernel', detail: `booted${running ? ` kernel ${running}` : ''}`, source: '/proc/stat btime' });
   const log = src.readDir('/var/log');
-  if (log.status === 'ok' && log.value.includes('wtmp')) {
+  const wtmp = files?.get('/var/log/wtmp');
+  // wtmp is appended at every boot and shutdown: last written before the look-back, it holds none in it
+  if (wtmp !== undefined && wtmp.mtime < since) status.push({ name: 'wtmp (last -x)', outcome: ok(`not written since ${new Date(wtmp.mtime * 1000).toISOString()}: no boot or shutdown in the look-back`) });
+  else if (log.status === 'ok' && log.value.includes('wtmp')) {
     const last = await runTool(src, { cmd: 'last', args: ['-x', '--time-format', 'iso', 'reboot', 'shutdown'], timeoutMs: 2000, maxBytes: 1024 * 1024 });
     status.push({ name: 'wtmp (last -x)', outcome: last });
     if (last.status === 'ok') {
@@ -90,32 +98,56 @@ async function bootChanges(src: Source, since: number, btime: number | undefined
 }
 
 /** Unit starts, stops, restarts and failures from the journal, when journalctl and a journal are there. */
-async function unitChanges(src: Source, since: number, status: ChangeSourceStatus[]): Promise<Change[]> {
+async function unitChanges(src: Source, since: number, directory: string | undefined, status: ChangeSourceStatus[]): Promise<Change[]> {
   // journalctl without journal files says so on stderr and exits 0: look first (and spare the process)
-  const files = ['/var/log/journal', '/run/log/journal'].some((d) => {
+  const dirs = directory !== undefined ? [directory] : ['/var/log/journal', '/run/log/journal'];
+  const files = dirs.some((d) => {
     const l = src.readDir(d);
     return l.status === 'ok' && l.value.length > 0;
   });
   if (!files) {
-    status.push({ name: 'journal (journalctl)', outcome: unavailable('not-found', 'no journal files in /var/log/journal or /run/log/journal (no journald, or it keeps none)') });
+    status.push({ name: 'journal (journalctl)', outcome: unavailable('not-found', `no journal files in ${dirs.join(' or ')} (no journald, or it keeps none)`) });
     return [];
   }
   const ids = Object.keys(UNIT_MESSAGE_IDS).map((id) => `MESSAGE_ID=${id}`);
-  const args = ['--no-pager', '-q', '-o', 'json', `--since=@${Math.floor(since)}`, '-n', '2000', '--output-fields=MESSAGE,MESSAGE_ID,UNIT,USER_UNIT', ...ids];
+  const args = ['--no-pager', '-q', ...(directory !== undefined ? [`--directory=${directory}`] : []), '-o', 'json', `--since=@${Math.floor(since)}`, '-n', '2000', '--output-fields=MESSAGE,MESSAGE_ID,UNIT,USER_UNIT', ...ids];
   const r = await runTool(src, { cmd: 'journalctl', args, timeoutMs: 3000, maxBytes: 8 * 1024 * 1024 });
   status.push({ name: 'journal (journalctl)', outcome: r });
   if (r.status !== 'ok') return [];
   const p = parseJournalUnits(r.value);
   if (!p.ok) return [];
-  return p.value.events.map((e) => ({
-    at: e.at,
-    kind: 'unit' as const,
-    action: e.action,
-    subject: e.unit,
-    detail: e.message,
-    source: 'journalctl',
-    ...(e.user ? {} : { scope: `cgroup:/system.slice/${e.unit}` }),
-  }));
+  return groupUnitEvents(p.value.events);
+}
+
+/**
+ * One change per unit and action: a timer's service started every 5 minutes is one row that
+ * says how often (the last time, the first, the count), not 288 rows that push every other
+ * change out of the report.
+ */
+export function groupUnitEvents(events: readonly UnitEvent[]): Change[] {
+  const groups = new Map<string, UnitEvent[]>();
+  for (const e of events) {
+    const k = `${e.user ? 'user' : 'system'}\0${e.unit}\0${e.action}`;
+    const g = groups.get(k);
+    if (g) g.push(e);
+    else groups.set(k, [e]);
+  }
+  return [...groups.values()].map((g) => {
+    g.sort((a, b) => a.at - b.at);
+    const first = g[0]!;
+    const last = g[g.length - 1]!;
+    const times = g.length > 1 ? `${g.length} times, first ${new Date(first.at * 1000).toISOString()}; the last: ` : '';
+    return {
+      at: last.at,
+      kind: 'unit' as const,
+      action: last.action,
+      subject: last.unit,
+      detail: `${times}${last.message}`,
+      source: 'journalctl',
+      ...(g.length > 1 ? { count: g.length } : {}),
+      ...(last.user ? {} : { scope: `cgroup:/system.slice/${last.unit}` }),
+    };
+  });
 }
 
 /** The sysctl files in the order systemd-sysctl applies them: by file name, /etc over /run over /usr; /etc/sysctl.conf last. */
@@ -162,13 +194,8 @@ function sysctlChanges(src: Source, status: ChangeSourceStatus[]): Change[] {
   return out;
 }
 
-/**
- * Mounts whose filesystem was created within the look-back (tmpfs, overlay and other
- * filesystems made at mount time report it as their root's birth time; a disk filesystem's birth
- * is its mkfs). The kernel keeps no mount time, so a bind mount or an old disk mounted recently
- * is not seen here.
- */
-async function mountChanges(src: Source, since: number, btime: number | undefined, status: ChangeSourceStatus[]): Promise<Change[]> {
+/** Mount points worth a stat: real filesystems' roots (not kernel interfaces, network or FUSE mounts, whose stat can hang). */
+function statableMounts(src: Source, status: ChangeSourceStatus[]): Array<{ mountPoint: string; fsType: string; source: string }> {
   const mi = src.readFile('/proc/self/mountinfo');
   if (mi.status !== 'ok') {
     status.push({ name: 'mounts (/proc/self/mountinfo, stat)', outcome: mi });
@@ -176,17 +203,56 @@ async function mountChanges(src: Source, since: number, btime: number | undefine
   }
   const p = parseMountinfo(mi.value);
   if (!p.ok) return [];
-  const mounts = p.value.mounts.filter((m) => !SKIP_FS.test(m.fsType) && m.root === '/').slice(0, 200);
+  return p.value.mounts.filter((m) => !SKIP_FS.test(m.fsType) && m.root === '/').slice(0, 200);
+}
+
+/**
+ * One `stat` of every file the collector may read by time (package logs and their rotations,
+ * wtmp) and of the mount points: birth for mounts, mtime to skip a log not written in the
+ * look-back. undefined when stat could not run (then every log is read, as without it).
+ */
+async function statInputs(src: Source, mounts: ReadonlyArray<{ mountPoint: string }>, status: ChangeSourceStatus[]): Promise<Map<string, FileStat> | undefined> {
+  const logs: string[] = [];
+  const listings = new Map<string, Set<string>>();
+  for (const [dir, base] of [...PACKAGE_LOGS, ['/var/log', 'wtmp'] as const]) {
+    let names = listings.get(dir);
+    if (names === undefined) {
+      const d = src.readDir(dir);
+      names = new Set(d.status === 'ok' ? d.value : []);
+      listings.set(dir, names);
+    }
+    for (const n of base === 'wtmp' ? [base] : rotationChain(base)) if (names.has(n)) logs.push(`${dir}/${n}`);
+  }
+  const paths = [...new Set([...logs, ...mounts.map((m) => m.mountPoint)])];
+  if (paths.length === 0) return new Map();
+  const st = await runTool(src, { cmd: 'stat', args: ['--printf', '%W %Y %s %i %n\\0', '--', ...paths], timeoutMs: 5000, okExitCodes: [1] });
+  status.push({ name: 'mounts and logs (stat)', outcome: st });
+  if (st.status !== 'ok') return undefined;
+  const p = parseStatFiles(st.value);
+  return p.ok ? p.value : undefined;
+}
+
+/**
+ * Mounts whose filesystem was created within the look-back (tmpfs, overlay and other
+ * filesystems made at mount time report it as their root's birth time; a disk filesystem's birth
+ * is its mkfs). The kernel keeps no mount time, so a bind mount or an old disk mounted recently
+ * is not seen here.
+ */
+async function mountChanges(src: Source, since: number, btime: number | undefined, mounts: ReadonlyArray<{ mountPoint: string; fsType: string; source: string }>, files: ReadonlyMap<string, FileStat> | undefined): Promise<Change[]> {
   if (mounts.length === 0) return [];
-  const st = await runTool(src, { cmd: 'stat', args: ['--printf', '%W %n\\0', '--', ...mounts.map((m) => m.mountPoint)], timeoutMs: 5000, okExitCodes: [1] });
-  status.push({ name: 'mounts (/proc/self/mountinfo, stat)', outcome: st });
-  if (st.status !== 'ok') return [];
-  const births = parseStatBirth(st.value);
-  if (!births.ok) return [];
+  let births: ReadonlyMap<string, number>;
+  if (files !== undefined) births = new Map([...files].flatMap(([path, f]) => (f.birth === undefined ? [] : [[path, f.birth] as const])));
+  else if (src.replay) {
+    // a bundle made before the one stat call recorded the mount points' birth times alone
+    const st = await runTool(src, { cmd: 'stat', args: ['--printf', '%W %n\\0', '--', ...mounts.map((m) => m.mountPoint)], timeoutMs: 5000, okExitCodes: [1] });
+    const p = st.status === 'ok' ? parseStatBirth(st.value) : undefined;
+    if (!p?.ok) return [];
+    births = p.value;
+  } else return [];
   const out: Change[] = [];
   const seen = new Set<string>();
   for (const m of mounts) {
-    const b = births.value.get(m.mountPoint);
+    const b = births.get(m.mountPoint);
     // filesystems made while the system booted are the boot, not a change after it
     if (b === undefined || b < since || (btime !== undefined && b < btime + BOOT_SETTLE_S) || seen.has(m.mountPoint)) continue;
     seen.add(m.mountPoint);
@@ -211,12 +277,14 @@ async function kernelChanges(src: Source, since: number, btime: number | undefin
     out.push({ at: g.at, kind: 'kernel-event', action: kind, subject: g.count > 1 ? `${g.count} x ${what}` : what, detail: g.count > 1 ? `${g.count} in ${Math.round(g.last - g.at)} s, the last: ${g.msg}` : g.msg, source: 'dmesg --raw', count: g.count });
   };
   for (const raw of r.value.split('\n')) {
+    // one case-blind test of words every pattern of KERNEL_KINDS needs, before the line is split and classified
+    if (!KERNEL_WORDS.test(raw)) continue;
     const l = splitKernelLine(raw);
     if (!l || l.prio >> 3 !== 0 || l.at === undefined) continue;
-    const kind = classifyKernelMessage(l.msg);
-    if (kind === undefined || !KERNEL_KINDS.has(kind)) continue;
     const at = btime + l.at;
     if (at < since) continue;
+    const kind = classifyKernelMessage(l.msg);
+    if (kind === undefined || !KERNEL_KINDS.has(kind)) continue;
     const g = open.get(kind);
     if (g && at - g.last <= KERNEL_BURST_GAP_S) {
       g.count++;
@@ -243,23 +311,34 @@ function rowOf(c: Change, now: number, index: number): Row {
   };
 }
 
+/**
+ * The host's UTC offset for dpkg's and apt's local times: the zone /etc/localtime links to, at
+ * `nowS` (no process); `date +%z` when the link names no zone this runtime knows (a copied
+ * zone file, a bundle recorded before this was read).
+ */
+async function utcOffset(src: Source, nowS: number, status: ChangeSourceStatus[]): Promise<number> {
+  const link = src.readLink('/etc/localtime');
+  const fromLink = link.status === 'ok' ? zoneOffsetOf(link.value, nowS) : undefined;
+  if (fromLink !== undefined) return fromLink;
+  // no /etc/localtime at all is UTC to glibc; a bundle of before might hold date's answer instead
+  const date = await runTool(src, { cmd: 'date', args: ['+%z'], timeoutMs: 2000 });
+  const off = date.status === 'ok' ? parseDateOffset(date.value) : undefined;
+  if (date.status !== 'ok') status.push({ name: 'time zone (/etc/localtime, date +%z)', outcome: date });
+  return off?.ok ? off.value : 0;
+}
+
 /** Everything the collector found, newest first (timeless changes first: they are true now). */
 export async function gatherChanges(src: Source, ctx: CollectContext | undefined): Promise<{ changes: Change[]; status: ChangeSourceStatus[]; since: number; now: number }> {
   const now = wallSeconds(src);
   const since = now - (ctx?.changes?.sinceSeconds ?? DEFAULT_CHANGES_SECONDS);
   const status: ChangeSourceStatus[] = [];
   const btime = btimeOf(src);
-  const date = await runTool(src, { cmd: 'date', args: ['+%z'], timeoutMs: 2000 });
-  const off = date.status === 'ok' ? parseDateOffset(date.value) : undefined;
-  const offsetS = off?.ok ? off.value : 0;
-  if (date.status !== 'ok') status.push({ name: 'time zone (date +%z)', outcome: date });
-  const parts = await Promise.all([
-    gatherPackages(src, since, now, offsetS, status),
-    bootChanges(src, since, btime, status),
-    unitChanges(src, since, status),
-    mountChanges(src, since, btime, status),
-    kernelChanges(src, since, btime, status),
-  ]);
+  // the commands that do not depend on the stat start first
+  const units = unitChanges(src, since, ctx?.changes?.journalDirectory, status);
+  const kernel = kernelChanges(src, since, btime, status);
+  const mounts = statableMounts(src, status);
+  const [files, offsetS] = await Promise.all([statInputs(src, mounts, status), utcOffset(src, now, status)]);
+  const parts = await Promise.all([gatherPackages(src, since, now, offsetS, files, status), bootChanges(src, since, btime, files, status), units, mountChanges(src, since, btime, mounts, files), kernel]);
   const changes = [...parts.flat(), ...sysctlChanges(src, status)];
   changes.sort((a, b) => (b.at ?? Infinity) - (a.at ?? Infinity));
   return { changes: changes.slice(0, CHANGES_KEPT), status, since, now };
@@ -270,7 +349,7 @@ export const changesCollector: Collector = {
   title: 'Recent changes: packages, boots, kernels, units, sysctls, mounts, kernel events (default look-back 24 h)',
   origin: 'commands',
   resources: [],
-  inputs: ['/var/log/dpkg.log*', '/var/log/apt/history.log*', '/var/log/dnf.rpm.log', '/var/log/yum.log', 'last -x', 'journalctl (unit messages)', '/lib/modules', '/boot', '/etc/sysctl.d', '/proc/sys', '/proc/self/mountinfo', 'stat', 'dmesg --raw', 'date +%z'],
+  inputs: ['/var/log/dpkg.log*', '/var/log/apt/history.log*', '/var/log/dnf.rpm.log', '/var/log/yum.log', 'last -x', 'journalctl (unit messages)', '/lib/modules', '/boot', '/etc/sysctl.d', '/proc/sys', '/proc/self/mountinfo', 'stat (mount points, logs)', 'dmesg --raw', '/etc/localtime (else date +%z)'],
   tables: {
     changes: {
       title: `Changes in the look-back, newest first (key: time|kind|subject; the newest ${CHANGES_KEPT})`,

@@ -4,6 +4,7 @@ import type { ParseResult } from '../../../src/core/parse-result.js';
 import type { Source } from '../../../src/core/source.js';
 import { runTool } from '../command.js';
 import type { Change, ChangeSourceStatus } from './collector.js';
+import { timeOrderedCut, type FileStat } from './system.js';
 import { parseAptHistory, parseDnfRpmLog, parseDpkgLog, parseYumLog, type AptTransaction, type PackageEvent } from './packages.js';
 
 /** Rotations read at most per log (dpkg.log, .1, .2.gz ...): logrotate keeps 12 by default on Debian. */
@@ -17,36 +18,70 @@ async function readLog(src: Source, path: string): Promise<Outcome<string>> {
   return runTool(src, { cmd: 'gzip', args: ['-dc', '--', path], timeoutMs: 3000, maxBytes: 32 * 1024 * 1024 });
 }
 
+/** How one rotated log is read: its parser, the times of what it parsed, and where its look-back starts. */
+interface RotatedLog<T> {
+  readonly parse: (text: string) => ParseResult<T>;
+  readonly times: (v: T) => number[];
+  /** Index of the first line at or after the look-back in a time-ordered log (0: parse it all). */
+  readonly cut?: (text: string) => number;
+}
+
 /**
  * Read a rotated log newest first (log, log.1, log.2.gz, ...) until a rotation starts before
- * `since`: older rotations cannot hold a change in the look-back.
+ * `since`: older rotations cannot hold a change in the look-back. With the files' stat records
+ * (`files`), a rotation last written before `since` is not read at all, nor any older one; a
+ * time-ordered log is parsed only from where the look-back starts.
  */
-async function readRotated<T>(src: Source, dir: string, base: string, since: number, parse: (text: string) => ParseResult<T>, times: (v: T) => number[], status: ChangeSourceStatus[]): Promise<T[]> {
+async function readRotated<T>(src: Source, dir: string, base: string, since: number, log: RotatedLog<T>, files: ReadonlyMap<string, FileStat> | undefined, status: ChangeSourceStatus[]): Promise<T[]> {
   const d = src.readDir(dir);
   if (d.status !== 'ok') return [];
   const names = new Set(d.value);
-  const chain = [base, ...Array.from({ length: MAX_ROTATIONS }, (_, i) => [`${base}.${i + 1}`, `${base}.${i + 1}.gz`]).flat()].filter((n) => names.has(n));
+  const chain = rotationChain(base).filter((n) => names.has(n));
   const out: T[] = [];
   for (const n of chain) {
     const path = `${dir}/${n}`;
+    const st = files?.get(path);
+    // last written before the look-back: nothing in it (nor in older rotations) is recent
+    if (st !== undefined && st.mtime < since) break;
     const t = await readLog(src, path);
     if (t.status !== 'ok') {
       status.push({ name: path, outcome: t });
       continue;
     }
-    const p = parse(t.value);
+    const at = log.cut ? log.cut(t.value) : 0;
+    const p = log.parse(at > 0 ? t.value.slice(at) : t.value);
     if (!p.ok) {
       status.push({ name: path, outcome: { status: 'error', code: 'parse', reason: p.error.message } });
       continue;
     }
     out.push(p.value);
-    const ts = times(p.value);
+    const ts = log.times(p.value);
     // a rotation that holds anything older than the look-back is the last one needed
-    if (ts.length > 0 && Math.min(...ts) < since) break;
+    if (at > 0 || (ts.length > 0 && Math.min(...ts) < since)) break;
   }
   // dnf and yum logs on a Debian host (and dpkg's on Red Hat) are not missing: they were never there
   if (chain.length > 0) status.push({ name: `${dir}/${base}*`, outcome: ok(out.length) });
   return out;
+}
+
+/** A log and its rotations, newest first, as logrotate names them. */
+export function rotationChain(base: string): string[] {
+  return [base, ...Array.from({ length: MAX_ROTATIONS }, (_, i) => [`${base}.${i + 1}`, `${base}.${i + 1}.gz`]).flat()];
+}
+
+/** The package logs the collector may read (to stat them first): present names of each chain. */
+export const PACKAGE_LOGS: ReadonlyArray<readonly [dir: string, base: string]> = [
+  ['/var/log', 'dpkg.log'],
+  ['/var/log/apt', 'history.log'],
+  ['/var/log', 'dnf.rpm.log'],
+  ['/var/log', 'yum.log'],
+];
+
+const DPKG_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
+/** dpkg's local time of a Unix second ("YYYY-MM-DD HH:MM:SS" at the host's offset). */
+function dpkgLocal(atS: number, offsetS: number): string {
+  return new Date(Math.floor(atS + offsetS) * 1000).toISOString().slice(0, 19).replace('T', ' ');
 }
 
 function pkgDetail(e: PackageEvent): string {
@@ -107,11 +142,13 @@ function packageChanges(events: readonly PackageEvent[], transactions: readonly 
 }
 
 /** Package installs, upgrades and removals in the look-back: dpkg and apt on Debian, dnf and yum on Red Hat. */
-export async function gatherPackages(src: Source, since: number, now: number, offsetS: number, status: ChangeSourceStatus[]): Promise<Change[]> {
-  const dpkg = await readRotated(src, '/var/log', 'dpkg.log', since, (t) => parseDpkgLog(t, offsetS), (v) => v.events.map((e) => e.at), status);
-  const apt = await readRotated(src, '/var/log/apt', 'history.log', since, (t) => parseAptHistory(t, offsetS), (v) => v.transactions.map((e) => e.at), status);
-  const dnf = await readRotated(src, '/var/log', 'dnf.rpm.log', since, parseDnfRpmLog, (v) => v.events.map((e) => e.at), status);
-  const yum = await readRotated(src, '/var/log', 'yum.log', since, (t) => parseYumLog(t, offsetS, now), (v) => v.events.map((e) => e.at), status);
+export async function gatherPackages(src: Source, since: number, now: number, offsetS: number, files: ReadonlyMap<string, FileStat> | undefined, status: ChangeSourceStatus[]): Promise<Change[]> {
+  // dpkg.log is written in time order: parse from a minute before the look-back on
+  const dpkgKey = dpkgLocal(since - 60, offsetS);
+  const dpkg = await readRotated(src, '/var/log', 'dpkg.log', since, { parse: (t) => parseDpkgLog(t, offsetS), times: (v) => v.events.map((e) => e.at), cut: (t) => timeOrderedCut(t, dpkgKey, DPKG_TIME) }, files, status);
+  const apt = await readRotated(src, '/var/log/apt', 'history.log', since, { parse: (t) => parseAptHistory(t, offsetS), times: (v) => v.transactions.map((e) => e.at) }, files, status);
+  const dnf = await readRotated(src, '/var/log', 'dnf.rpm.log', since, { parse: parseDnfRpmLog, times: (v) => v.events.map((e) => e.at) }, files, status);
+  const yum = await readRotated(src, '/var/log', 'yum.log', since, { parse: (t) => parseYumLog(t, offsetS, now), times: (v) => v.events.map((e) => e.at) }, files, status);
   const recent = <T extends { at: number }>(xs: readonly T[]) => xs.filter((x) => x.at >= since);
   const tx = recent(apt.flatMap((a) => a.transactions));
   return [

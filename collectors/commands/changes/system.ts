@@ -198,3 +198,87 @@ export function parseStatBirth(text: string): ParseResult<Map<string, number>> {
   }
   return parsed(out);
 }
+
+/** What one `stat` record says about a file (the changes collector's one stat call). */
+export interface FileStat {
+  /** Birth time, Unix seconds, when the filesystem keeps one. */
+  readonly birth: number | undefined;
+  /** Last modification, Unix seconds. */
+  readonly mtime: number;
+  readonly size: number;
+  readonly inode: number;
+}
+
+/**
+ * `stat --printf '%W %Y %s %i %n\0' -- PATH...`: birth ("0" or "-" when not kept), mtime, size,
+ * inode and the path, NUL-terminated (paths may hold newlines). A path stat could not read is
+ * simply absent (stat says so on stderr and exits 1).
+ */
+export function parseStatFiles(text: string): ParseResult<Map<string, FileStat>> {
+  const out = new Map<string, FileStat>();
+  for (const rec of text.split('\0')) {
+    if (rec.length === 0) continue;
+    const m = /^(\d{1,15}|-) (\d{1,15}) (\d{1,20}) (\d{1,20}) /.exec(rec);
+    if (!m) return parseFail('stat --printf "%W %Y %s %i %n\\0"', `expected "<birth> <mtime> <size> <inode> <path>", got "${rec.slice(0, 60)}"`);
+    const birth = m[1] === '-' ? 0 : Number(m[1]);
+    out.set(rec.slice(m[0].length), { birth: birth > 0 ? birth : undefined, mtime: Number(m[2]), size: Number(m[3]), inode: Number(m[4]) });
+  }
+  return parsed(out);
+}
+
+/** Formatters by zone name (making one costs more than using it). */
+const ZONE_FORMATS = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The UTC offset (seconds east) of an IANA zone at a time, from the zone name /etc/localtime
+ * links to ("/usr/share/zoneinfo/Europe/Paris", "../usr/share/zoneinfo/posix/Asia/Kolkata"):
+ * undefined when the link names no zone this runtime knows (then ask `date +%z`).
+ */
+export function zoneOffsetOf(link: string, atS: number): number | undefined {
+  const m = /(?:^|\/)zoneinfo\/(?:posix\/)?([A-Za-z0-9_+-]+(?:\/[A-Za-z0-9_+-]+){0,2})$/.exec(link.trim());
+  if (!m || m[1]!.startsWith('right/')) return undefined;
+  let name: string | undefined;
+  try {
+    let f = ZONE_FORMATS.get(m[1]!);
+    if (f === undefined) ZONE_FORMATS.set(m[1]!, (f = new Intl.DateTimeFormat('en-US', { timeZone: m[1]!, timeZoneName: 'longOffset' })));
+    name = f.formatToParts(new Date(atS * 1000)).find((p) => p.type === 'timeZoneName')?.value;
+  } catch {
+    return undefined; // RangeError: a zone this ICU does not know
+  }
+  if (name === undefined) return undefined;
+  if (name === 'GMT') return 0;
+  const o = /^GMT([+-])(\d{2}):(\d{2})$/.exec(name);
+  if (!o) return undefined;
+  return (Number(o[2]) * 3600 + Number(o[3]) * 60) * (o[1] === '-' ? -1 : 1);
+}
+
+/**
+ * Where the lines of a time-ordered log (each starting with a sortable local time such as
+ * dpkg's "YYYY-MM-DD HH:MM:SS") reach `key`: the index of the first line whose prefix is at or
+ * after it, found by bisecting the text (log2 of its size probes, not a parse of every line).
+ * 0 whenever a probed line does not start with a time as `timed` says (garbage, another
+ * format): the caller then parses the whole text, as it would without this.
+ */
+export function timeOrderedCut(text: string, key: string, timed: RegExp): number {
+  const len = text.length;
+  const lineAt = (p: number): number => {
+    if (p === 0) return 0;
+    const nl = text.indexOf('\n', p - 1);
+    return nl < 0 ? len : nl + 1;
+  };
+  let lo = 0;
+  let hi = len;
+  while (lo < hi) {
+    const mid = lo + ((hi - lo) >> 1);
+    const s = lineAt(mid);
+    let atOrAfter = true;
+    if (s < len) {
+      const prefix = text.slice(s, s + key.length);
+      if (!timed.test(prefix)) return 0;
+      atOrAfter = prefix >= key;
+    }
+    if (atOrAfter) hi = mid;
+    else lo = mid + 1;
+  }
+  return lineAt(lo);
+}

@@ -23,7 +23,7 @@ export const HELP = `Usage: diag run playbook <name> [--json | --markdown | --na
                          [--from BUNDLE.tar.gz | SOSREPORT] [--openmetrics FILE]
                          [--exit-codes nagios|npd]
                          [--recording DIR (--at TIME [--window 30s] | --since 1h)]
-                         [--changes 24h | --changes off]
+                         [--changes 24h | --changes off] [--journal-dir DIR]
 
 Measure the host over a window and judge it with a playbook (see \`diag playbooks\`).
 Text for a terminal (default), --markdown for a ticket, --json for a bot (one
@@ -39,6 +39,8 @@ Progress and warnings go to stderr.
                              its one moment: rates are unknown, nothing read live
   --changes 24h | 2d | 90m   look-back of "Recent changes" (default 24h; off leaves them out):
                              packages, boots, kernels, units, sysctls, mounts, kernel events
+  --journal-dir DIR          the journal the changes read unit starts and failures from
+                             (journalctl --directory DIR; default the system's journal)
   --recording DIR --at TIME  judge a recording of diag record as a live run would have
                              judged the host then: TIME in ISO 8601 or relative (-10m);
                              the window is the two recorded samples around TIME, or
@@ -73,6 +75,7 @@ export const RUN_OPTIONS = {
   openmetrics: { type: 'string' },
   'exit-codes': { type: 'string' },
   changes: { type: 'string' },
+  'journal-dir': { type: 'string' },
   recording: { type: 'string' },
   at: { type: 'string' },
   since: { type: 'string' },
@@ -102,6 +105,7 @@ export interface RunFlags {
   readonly openmetrics?: string | undefined;
   readonly 'exit-codes'?: string | undefined;
   readonly changes?: string | undefined;
+  readonly 'journal-dir'?: string | undefined;
   readonly 'no-color'?: boolean | undefined;
   readonly recording?: string | undefined;
   readonly at?: string | undefined;
@@ -128,7 +132,13 @@ export async function runNamedPlaybook(name: string, values: RunFlags): Promise<
     throw new UsageError(`--cgroup: expected a cgroup path such as /system.slice/nginx.service, got ${JSON.stringify(values.cgroup)}`);
   }
   const windowMs = parseDuration(values.window ?? '1s', '--window');
-  const lookback = values.changes === undefined ? {} : { changesLookbackSeconds: parseLookback(values.changes) };
+  const journalDir = values['journal-dir'];
+  if (journalDir !== undefined && (journalDir.length === 0 || journalDir.includes('\0'))) throw new UsageError(`--journal-dir: expected a directory of journal files such as /var/log/journal, got ${JSON.stringify(journalDir)}`);
+  if (journalDir !== undefined && (values.from !== undefined || values.recording !== undefined)) throw new UsageError('run playbook: --journal-dir reads a live journal; --from and --recording replay what was recorded');
+  const lookback = {
+    ...(values.changes === undefined ? {} : { changesLookbackSeconds: parseLookback(values.changes) }),
+    ...(journalDir === undefined ? {} : { changesJournalDirectory: journalDir }),
+  };
   const log = (m: string) => {
     if (!values.quiet) process.stderr.write(`diag: ${m}\n`);
   };

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { changesCollector, gatherChanges } from '../../../collectors/commands/changes/collector.js';
+import { changesCollector, gatherChanges, groupUnitEvents } from '../../../collectors/commands/changes/collector.js';
 import { localTime, parseAptHistory, parseDnfRpmLog, parseDpkgLog, parseYumLog } from '../../../collectors/commands/changes/packages.js';
-import { compareKernelRelease, installedKernels, parseJournalUnits, parseLastBoots, parseStatBirth, parseSysctlConf, sysctlPath } from '../../../collectors/commands/changes/system.js';
+import { compareKernelRelease, installedKernels, parseJournalUnits, parseLastBoots, parseStatBirth, parseStatFiles, parseSysctlConf, sysctlPath, timeOrderedCut, zoneOffsetOf } from '../../../collectors/commands/changes/system.js';
 import { commandKey } from '../../../src/core/source.js';
 import { fixtureTree } from '../../helpers/fixture-host.js';
 import { fuzzParser } from '../../helpers/fuzz.js';
@@ -140,6 +140,49 @@ describe('system inputs', () => {
     fuzzParser(parseLastBoots, [text('last-x.txt')]);
     fuzzParser((t) => parseSysctlConf(t, 'f'), ['vm.swappiness = 10\n']);
     fuzzParser(parseStatBirth, ['1 /a\u00002 /b\u0000']);
+    fuzzParser(parseStatFiles, ['1764786600 1764786601 12 34 /a\u0000- 5 0 1 /b\nc\u0000']);
+  });
+});
+
+describe('reading less', () => {
+  it('reads stat records: birth (0 or - when not kept), mtime, size, inode and a path with a newline', () => {
+    const r = parseStatFiles('1764786600 1764786601 387529 1234 /var/log/dpkg.log\u00000 1747699200 0 99 /var/log/wtmp\u0000- 5 1 2 /a\nb\u0000');
+    expect(r.ok && r.value.get('/var/log/dpkg.log')).toEqual({ birth: 1764786600, mtime: 1764786601, size: 387529, inode: 1234 });
+    expect(r.ok && r.value.get('/var/log/wtmp')).toEqual({ birth: undefined, mtime: 1747699200, size: 0, inode: 99 });
+    expect(r.ok && r.value.get('/a\nb')?.mtime).toBe(5);
+    expect(parseStatFiles('garbage\u0000').ok).toBe(false);
+  });
+  it("takes the UTC offset from the zone /etc/localtime names, at the time asked (summer and winter), and nothing from a zone it cannot name", () => {
+    expect(zoneOffsetOf('/usr/share/zoneinfo/Etc/UTC', utc('2026-12-03T19:00:00Z'))).toBe(0);
+    expect(zoneOffsetOf('/usr/share/zoneinfo/Europe/Paris', utc('2026-12-03T19:00:00Z'))).toBe(3600);
+    expect(zoneOffsetOf('../usr/share/zoneinfo/Europe/Paris', utc('2026-07-03T19:00:00Z'))).toBe(7200);
+    expect(zoneOffsetOf('/usr/share/zoneinfo/posix/Asia/Kolkata', utc('2026-12-03T19:00:00Z'))).toBe(19_800);
+    expect(zoneOffsetOf('/usr/share/zoneinfo/America/St_Johns', utc('2026-12-03T19:00:00Z'))).toBe(-12_600);
+    expect(zoneOffsetOf('/usr/share/zoneinfo/right/Europe/Paris', 0)).toBeUndefined();
+    expect(zoneOffsetOf('/usr/share/zoneinfo/Not/AZone', 0)).toBeUndefined();
+    expect(zoneOffsetOf('/etc/some-copied-file', 0)).toBeUndefined();
+  });
+  it('finds where a time-ordered log reaches a time by bisection, and gives up (0: parse it all) on a line without a time', () => {
+    const log = text('dpkg.log');
+    const re = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+    const lines = log.split('\n').filter((l) => l.length > 0);
+    for (const key of ['2000-01-01 00:00:00', lines[0]!.slice(0, 19), lines[40]!.slice(0, 19), lines[lines.length - 1]!.slice(0, 19), '2999-01-01 00:00:00']) {
+      const cut = timeOrderedCut(log, key, re);
+      const expected = lines.findIndex((l) => l.slice(0, 19) >= key);
+      // the first line at or after the key, at a line start
+      expect(cut === 0 || log[cut - 1] === '\n').toBe(true);
+      expect(log.slice(cut).split('\n')[0]).toBe(expected < 0 ? '' : lines[expected]);
+    }
+    expect(timeOrderedCut(log.replace(/^2026/gm, 'xxxx'), '2026-12-03 00:00:00', re)).toBe(0);
+    expect(timeOrderedCut('', '2026-01-01 00:00:00', re)).toBe(0);
+  });
+  it('makes one change per unit and action: the last time, the first and the count', () => {
+    const ev = (at: number, action: 'started' | 'failed', unit = 'metrics.service') => ({ at, unit, action, message: `${unit}: ${action} at ${at}`, user: false });
+    const g = groupUnitEvents([ev(100, 'started'), ev(400, 'started'), ev(250, 'started'), ev(300, 'failed', 'app.service')]);
+    expect(g).toEqual([
+      { at: 400, kind: 'unit', action: 'started', subject: 'metrics.service', detail: '3 times, first 1970-01-01T00:01:40.000Z; the last: metrics.service: started at 400', source: 'journalctl', count: 3, scope: 'cgroup:/system.slice/metrics.service' },
+      { at: 300, kind: 'unit', action: 'failed', subject: 'app.service', detail: 'app.service: failed at 300', source: 'journalctl', scope: 'cgroup:/system.slice/app.service' },
+    ]);
   });
 });
 
@@ -213,6 +256,63 @@ describe('changes collector on a fixture host', () => {
       const g = await gatherChanges(f.source, { sampleIndex: 0, changes: { sinceSeconds: 3600 } });
       expect(g.changes.filter((c) => c.at !== undefined).map((c) => c.kind)).toEqual(['mount', 'package']);
       expect(g.status.find((s) => s.name === '/var/log/dpkg.log*')?.outcome).toEqual({ status: 'ok', value: 2 });
+    } finally {
+      f.cleanup();
+    }
+  });
+
+  it('with one stat of the logs: a rotation and wtmp last written before the look-back are not read; the offset comes from /etc/localtime, no date', async () => {
+    const f = fixtureTree(
+      {
+        '/var/log/dpkg.log': text('dpkg.log'),
+        '/var/log/dpkg.log.1': text('dpkg.log.1'),
+        '/var/log/dpkg.log.2.gz': fx('dpkg.log.2.gz'),
+        '/var/log/wtmp': '',
+        '/proc/stat': `cpu  1 2 3 4\nbtime ${btime}\n`,
+        '/proc/self/mountinfo': '30 1 0:30 / /srv/cache rw - tmpfs tmpfs rw\n',
+      },
+      {
+        'clock.json': { changes: { monoMs: 1, wall: '2026-12-03T19:00:00.000Z' } },
+        'links.json': { '/etc/localtime': '/usr/share/zoneinfo/Europe/Paris' },
+        // dpkg.log.1 and wtmp last written a day before: neither gzip, last nor date has an answer here, so running any fails the test
+        ...cmd('stat', ['--printf', '%W %Y %s %i %n\\0', '--', '/var/log/dpkg.log', '/var/log/dpkg.log.1', '/var/log/dpkg.log.2.gz', '/var/log/wtmp', '/srv/cache'],
+          [`0 ${utc('2026-12-03T18:40:00Z')} 1 11 /var/log/dpkg.log`, `0 ${utc('2026-12-02T10:00:00Z')} 1 12 /var/log/dpkg.log.1`, `0 ${utc('2026-11-01T10:00:00Z')} 1 13 /var/log/dpkg.log.2.gz`, `0 ${utc('2026-12-01T00:00:00Z')} 0 14 /var/log/wtmp`, `${utc('2026-12-03T18:50:00Z')} ${utc('2026-12-03T18:50:00Z')} 40 1 /srv/cache`].join('\u0000') + '\u0000'),
+      },
+    );
+    try {
+      const g = await gatherChanges(f.source, { sampleIndex: 0 });
+      expect(g.status.find((s) => s.name === '/var/log/dpkg.log*')?.outcome).toEqual({ status: 'ok', value: 1 });
+      expect(g.status.find((s) => s.name === 'wtmp (last -x)')?.outcome.status).toBe('ok');
+      // nothing run but stat (and dmesg, not recorded here): no gzip of a rotation, no date
+      expect(g.status.filter((s) => s.outcome.status !== 'ok').map((s) => s.name).sort()).toEqual(['installed kernels (/lib/modules, /boot)', 'journal (journalctl)', 'kernel log (dmesg)']);
+      // dpkg's local 18:35:02 in Paris (+01:00 in December) is 17:35:02 UTC
+      const atop = g.changes.find((c) => c.kind === 'package' && c.names?.includes('atop'));
+      expect(atop?.at).toBe(utc('2026-12-03T17:35:02Z'));
+      expect(g.changes.find((c) => c.kind === 'mount')?.at).toBe(utc('2026-12-03T18:50:00Z'));
+    } finally {
+      f.cleanup();
+    }
+  });
+
+  it('reads the journal directory it is given (journalctl --directory) and groups a unit started again and again', async () => {
+    const since = Math.floor(utc('2026-12-03T19:00:00Z') - 86_400);
+    const line = (t: string, id: string, unit: string, msg: string) => JSON.stringify({ __REALTIME_TIMESTAMP: String(utc(t) * 1e6), MESSAGE_ID: id, UNIT: unit, MESSAGE: msg });
+    const ids = ['39f53479d3a045ac8e11786248231fbf', 'be02cf6855d2428ba40df7e9d022f03d', '5eb03494b6584870a536b337290809b3', '98e322203f7a4ed290d09fe03c09fe15', '9d1aaa27d60140bd96365438aad20286', '7b05ebc668384222baa8881179cfda54'].map((i) => `MESSAGE_ID=${i}`);
+    const f = fixtureTree(
+      { '/srv/journal/system.journal': 'x', '/proc/stat': `btime ${btime}\n` },
+      {
+        'clock.json': { changes: { monoMs: 1, wall: '2026-12-03T19:00:00.000Z' } },
+        ...cmd('journalctl', ['--no-pager', '-q', '--directory=/srv/journal', '-o', 'json', `--since=@${since}`, '-n', '2000', '--output-fields=MESSAGE,MESSAGE_ID,UNIT,USER_UNIT', ...ids],
+          [line('2026-12-03T18:00:00Z', '39f53479d3a045ac8e11786248231fbf', 'export.service', 'Started export.'), line('2026-12-03T18:05:00Z', '39f53479d3a045ac8e11786248231fbf', 'export.service', 'Started export.'), line('2026-12-03T18:06:00Z', 'be02cf6855d2428ba40df7e9d022f03d', 'app.service', 'app.service: Failed.')].join('\n')),
+      },
+    );
+    try {
+      const g = await gatherChanges(f.source, { sampleIndex: 0, changes: { sinceSeconds: 86_400, journalDirectory: '/srv/journal' } });
+      const units = g.changes.filter((c) => c.kind === 'unit').map((c) => [c.subject, c.action, c.at, c.count]);
+      expect(units).toEqual([
+        ['app.service', 'failed', utc('2026-12-03T18:06:00Z'), undefined],
+        ['export.service', 'started', utc('2026-12-03T18:05:00Z'), 2],
+      ]);
     } finally {
       f.cleanup();
     }
