@@ -3,6 +3,7 @@ import { biolatencyProbe } from './biolatency.js';
 import { biosnoopProbe } from './biosnoop.js';
 import { dropsProbe } from './drops.js';
 import { offcpuProbe } from './offcpu.js';
+import { profileProbe } from './profile.js';
 import { runqlatProbe } from './runqlat.js';
 import { syscallsProbe } from './syscalls.js';
 import { tcpconnProbe } from './tcpconn.js';
@@ -60,4 +61,4 @@ function withTables<R>(def: ProbeDefinition<R>): Collector {
  * They are not in COLLECTORS (a snapshot or the dashboard never runs a probe for every sample):
  * the metric catalogue includes their tables and drill-downs find them here.
  */
-export const PROBE_COLLECTORS: readonly Collector[] = [withTables(runqlatProbe), withTables(biolatencyProbe()), withTables(biosnoopProbe()), withTables(tcpretransProbe), withTables(tcpconnProbe()), withTables(dropsProbe), withTables(syscallsProbe()), withTables(offcpuProbe())];
+export const PROBE_COLLECTORS: readonly Collector[] = [withTables(runqlatProbe), withTables(biolatencyProbe()), withTables(biosnoopProbe()), withTables(tcpretransProbe), withTables(tcpconnProbe()), withTables(dropsProbe), withTables(syscallsProbe()), withTables(offcpuProbe()), withTables(profileProbe())];

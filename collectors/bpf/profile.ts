@@ -6,6 +6,9 @@ import { elfSymbolAt, readElfSymbols, type ElfSymbols } from './elf.js';
 import { parseProcMaps, type Mapping } from './proc-maps.js';
 import type { Source } from '../../src/core/source.js';
 import type { BpfMapDump } from '../../src/core/bpf.js';
+import { gauge } from '../../src/core/fields.js';
+import { topFunctions } from '../../src/report/top-functions.js';
+import { RUN_FIELDS, runValues } from './tables.js';
 
 /** native/bpf/profile.h */
 export const PROFILE_STACK_DEPTH = 127;
@@ -209,6 +212,30 @@ export function profileProbe(opts: { hz?: number } = {}): ProbeDefinition<Profil
       stacks.sort((a, b) => b.count - a.count);
       const note = cap.notes.length > 0 ? cap.notes.join('; ') : undefined;
       return { hz, samples: stacks.reduce((a, x) => a + x.count, 0), stacks, folded: foldedLines(stacks), speedscope: toSpeedscope(stacks, `diag profile ${hz} Hz`), ...(note ? { note } : {}) };
+    },
+    collector: {
+      resources: ['cpu'],
+      tables: {
+        profile_functions: {
+          title: 'CPU profile: the functions the samples are in (self: its own code; total: with what it calls)',
+          scope: 'function',
+          fields: {
+            self_pct: gauge('% of the samples running this function\'s own code', 'percent'),
+            total_pct: gauge('% of the samples with this function on the stack', 'percent'),
+            self_samples: gauge('samples running its own code'),
+            total_samples: gauge('samples with it on the stack'),
+          },
+        },
+        profile_summary: { title: 'CPU profile: samples, rate, duration and lost events', scope: 'host', fields: { samples: gauge('samples taken'), hz: gauge('samples per second on each CPU (Hz)'), ...RUN_FIELDS } },
+      },
+      rows: (r, cap) => ({
+        profile_functions: topFunctions(r.stacks, 50).map((f) => ({
+          key: f.name,
+          labels: { function: f.name },
+          values: { self_pct: Math.round(f.selfPct * 10) / 10, total_pct: Math.round(f.totalPct * 10) / 10, self_samples: f.self, total_samples: f.total },
+        })),
+        profile_summary: [{ key: 'host', values: { samples: r.samples, hz: r.hz, ...runValues(cap) } }],
+      }),
     },
   };
 }

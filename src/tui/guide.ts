@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ProfileResult, ProfileStack } from '../../collectors/bpf/profile.js';
 import type { Row } from '../core/collector.js';
 import { deriveModel } from '../core/derive.js';
 import { Sampler } from '../core/sampler.js';
@@ -16,6 +19,8 @@ import { culpritRows } from './panels/culprits.js';
 import type { GuideTarget } from './panels/types.js';
 import { safe } from './text.js';
 import type { Theme } from './theme.js';
+import { flameGraphOf } from '../report/probe-flamegraph.js';
+import { topFunctions, topFunctionsText } from '../report/top-functions.js';
 import { drilldownDetail, thresholdText } from './view-models/findings.js';
 
 /** One step of the path an engineer took; saved into the snapshot so the ticket shows it. */
@@ -53,6 +58,8 @@ export interface Guide {
 
 export interface GuideOptions {
   readonly session: EngineSession;
+  /** Where a profile drill-down writes its flame graph SVG (default: the working directory). */
+  readonly outputDir?: string;
   /** The live host (steps can measure and run probes), or a bundle's second sample (evidence only: Source.replay). */
   readonly source: Source;
   readonly probes: ProbeRunner;
@@ -315,6 +322,9 @@ export function createGuide(opts: GuideOptions): Guide {
     running = { cancel: () => (cancelled = true) };
     const tgids = target?.pid !== undefined ? [target.pid] : undefined;
     let summary = '';
+    // profile: the slices' stacks together, for the top functions and the flame graph at the end
+    const profiled: ProfileStack[] = [];
+    let hz = 0;
     try {
       for (let i = 0; i < total && !cancelled; i++) {
         slice = i;
@@ -328,6 +338,18 @@ export function createGuide(opts: GuideOptions): Guide {
         const v = r.value as { text?: string; lost?: { ring: number; map: number } };
         latest = `${v.text ?? JSON.stringify(v).slice(0, 2000)}\nlost events: ring ${v.lost?.ring ?? 0}, map ${v.lost?.map ?? 0}`;
         summary = (v.text ?? '').split('\n').find((l) => l.trim()) ?? 'ran';
+        if (probe === 'profile') {
+          const p = r.value.result as ProfileResult;
+          profiled.push(...p.stacks);
+          hz = p.hz;
+          const shown = profileView(profiled, hz);
+          latest = `${shown.lines.join('\n')}\nlost events: ring ${v.lost?.ring ?? 0}, map ${v.lost?.map ?? 0}`;
+        }
+      }
+      if (probe === 'profile' && profiled.length > 0) {
+        const shown = profileView(profiled, hz, { ...(target?.pid !== undefined ? { pid: target.pid } : {}) });
+        latest = shown.lines.join('\n');
+        summary = shown.summary;
       }
     } finally {
       clearInterval(ticker);
@@ -337,6 +359,32 @@ export function createGuide(opts: GuideOptions): Guide {
       paint();
     }
     record({ playbook: pb.name, step: c.id, action: `ran probe ${probe} for ${total} s`, result: summary.slice(0, 200) });
+  }
+
+  /**
+   * A profile drill-down: the top functions (self and total % of the samples) and, once it is
+   * done (`write` given), the flame graph written as an SVG for the user to open.
+   */
+  function profileView(stacks: readonly ProfileStack[], rate: number, write?: { readonly pid?: number }): { lines: string[]; summary: string } {
+    const samples = stacks.reduce((a, x) => a + x.count, 0);
+    const top = topFunctions(stacks, 10);
+    const lines = topFunctionsText(top, samples);
+    let written = '';
+    if (write) {
+      const fg = flameGraphOf('profile', { hz: rate, samples, stacks });
+      const path = join(opts.outputDir ?? process.cwd(), `diag-profile-${write.pid ?? 'host'}-${new Date().toISOString().replace(/[:.]/g, '-')}.svg`);
+      try {
+        if (!fg) throw new Error('no flame graph for this probe');
+        writeFileSync(path, fg.svg, { flag: 'wx' });
+        written = `flame graph written: ${path} (open it in a browser; ${fg.stacks} stacks)`;
+        lines.push('', written, fg.framePointers);
+      } catch (err) {
+        written = `flame graph not written: ${err instanceof Error ? err.message : String(err)}`;
+        lines.push('', written);
+      }
+    }
+    const first = top[0];
+    return { lines, summary: `${samples} samples${first ? `; top ${first.name} self ${first.selfPct.toFixed(1)}%` : ''}${written ? `; ${written}` : ''}` };
   }
 
   return {

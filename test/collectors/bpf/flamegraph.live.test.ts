@@ -4,24 +4,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { liveRequirement } from '../../helpers/capabilities.js';
 import { command, compileC } from '../../helpers/bpf.js';
+import { BUSY_C, BUSY_C_FLAGS } from '../../helpers/busy-c.js';
 
 const req = liveRequirement('root', 'cmd:cc', 'cmd:python3');
 const DIAG = join(import.meta.dirname, '../../../bin/diag.js');
-
-// A busy function of its own, built with frame pointers (leaf functions too: gcc may omit a
-// leaf's, which would hide its caller), called from main for a bounded time.
-const BUSY_C = `
-#include <time.h>
-volatile unsigned long sink;
-__attribute__((noinline)) void diagt_lat_hot_function(void) {
-  for (unsigned long i = 0; i < 1000000; i++) sink += i * i;
-}
-int main(void) {
-  time_t end = time(NULL) + 20;
-  while (time(NULL) < end) diagt_lat_hot_function();
-  return 0;
-}
-`;
 
 describe.skipIf(req.skip)('diag probe profile --flamegraph (live)', () => {
   const cleanups: Array<() => void> = [];
@@ -30,7 +16,7 @@ describe.skipIf(req.skip)('diag probe profile --flamegraph (live)', () => {
   });
 
   it('a busy function compiled with frame pointers is in the SVG, which parses as XML', async () => {
-    const bin = compileC('diagt-lat-busy', BUSY_C, ['-O1', '-fno-omit-frame-pointer', '-mno-omit-leaf-frame-pointer']);
+    const bin = compileC('diagt-lat-busy', BUSY_C, BUSY_C_FLAGS);
     cleanups.push(bin.remove);
     const child = spawn(bin.path, [], { stdio: 'ignore' });
     cleanups.push(() => child.kill('SIGKILL'));
