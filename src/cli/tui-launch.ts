@@ -10,7 +10,7 @@ import { probeRunnerForCli } from './probe-runner.js';
 import { defaultSnapshotName, takeSnapshot } from './commands/snapshot.js';
 
 /** `diag` on a terminal: the dashboard on the live host, refreshing every refreshMs. */
-export async function launchLiveTui(source: Source, refreshMs: number, playbookDir?: string, allowSignals = false): Promise<number> {
+export async function launchLiveTui(source: Source, refreshMs: number, playbookDir?: string, allowSignals = false, mouse = true): Promise<number> {
   const session = cliSession(playbookDir);
   const use = session.loaded.playbooks.get('use');
   if (!use) throw new DiagError(`the 'use' playbook did not load: ${session.loaded.errors.map(String).join('; ') || 'not found'}`);
@@ -22,6 +22,7 @@ export async function launchLiveTui(source: Source, refreshMs: number, playbookD
       feed,
       refreshMs,
       allowSignals,
+      mouse,
       guide,
       playbooks: [...session.loaded.playbooks.values()],
       snapshot: async (investigation) => {
@@ -36,7 +37,7 @@ export async function launchLiveTui(source: Source, refreshMs: number, playbookD
 }
 
 /** `diag open BUNDLE|SOSREPORT`: the same UI on a snapshot (or a sosreport), time frozen at the capture. */
-export async function launchBundleTui(file: string, playbookDir?: string): Promise<number> {
+export async function launchBundleTui(file: string, playbookDir?: string, mouse = true): Promise<number> {
   const input = await openOffline(file);
   try {
     const session = cliSession(playbookDir);
@@ -51,7 +52,7 @@ export async function launchBundleTui(file: string, playbookDir?: string): Promi
     });
     const at = input.bundle?.manifest.samples[1]?.clock.wall ?? input.takenAt;
     const capture = { host: input.host, at };
-    return await runTui({ feed: new BundleFeed(input.sources, session, use, input.windowMs, capture), refreshMs: 1000, guide, playbooks: [...session.loaded.playbooks.values()] });
+    return await runTui({ feed: new BundleFeed(input.sources, session, use, input.windowMs, capture), refreshMs: 1000, guide, mouse, playbooks: [...session.loaded.playbooks.values()] });
   } finally {
     input.close();
   }

@@ -8,6 +8,8 @@ export const TUI_OPTIONS = {
   delay: { type: 'string', short: 'd' },
   /** F9 (signal) and F7/F8 (renice) on the selected process: off unless asked for. */
   'allow-signals': { type: 'boolean' },
+  /** The terminal keeps the mouse (no clicks or wheel in the UI), as htop's --no-mouse. */
+  'no-mouse': { type: 'boolean' },
 } as const;
 
 /** The dashboard's refresh without --delay. */

@@ -27,6 +27,8 @@ export interface TuiOptions {
   readonly allowSignals?: boolean;
   /** The other loaded playbooks: their thresholds colour the metrics the feed's playbook does not check. */
   readonly playbooks?: readonly LoadedPlaybook[];
+  /** Clicks and the wheel (as htop; Shift-drag still selects text in most terminals); false: the terminal keeps the mouse (diag --no-mouse). */
+  readonly mouse?: boolean;
 }
 
 /**
@@ -57,10 +59,12 @@ export async function runTui(opts: TuiOptions): Promise<number> {
   });
 
   let destroyed = false;
+  let mouseOn = false;
   const restore = () => {
     if (destroyed) return;
     destroyed = true;
     try {
+      if (mouseOn) screen.program.disableMouse();
       screen.destroy();
     } catch {
       // the terminal is gone: nothing left to restore
@@ -221,6 +225,18 @@ export async function runTui(opts: TuiOptions): Promise<number> {
   screen.on('keypress', (ch: string | undefined, key: KeyPress) => {
     for (const a of keyActions(state, ch, key)) dispatch(a);
   });
+  if (opts.mouse !== false && process.env.TERM !== 'dumb') {
+    // Clicks and wheel only (xterm mode 1000, SGR coordinates 1006 so any column is reported):
+    // no motion tracking (1002/1003) means no stream of events while the pointer moves, and
+    // most terminals still select text with Shift held (htop and btop behave the same).
+    screen.program.setMouse({ vt200Mouse: true, sgrMouse: true }, true);
+    mouseOn = true;
+    screen.program.on('mouse', (m: { action?: string; button?: string; x?: number; y?: number }) => {
+      if (typeof m.x !== 'number' || typeof m.y !== 'number') return;
+      const event = m.action === 'wheelup' ? 'wheel-up' : m.action === 'wheeldown' ? 'wheel-down' : m.action === 'mousedown' && m.button === 'left' ? 'click' : undefined;
+      if (event) dispatch({ type: 'mouse', event, x: m.x, y: m.y });
+    });
+  }
   screen.on('resize', () => dispatch({ type: 'resize', cols: screen.cols ?? 80, rows: screen.rows ?? 24 }));
 
   draw();

@@ -5,7 +5,7 @@ import { panelOf, panelRows, tableOf } from './panels/index.js';
 import { renderTable, sortColumn, type TableLines } from './panels/table.js';
 import type { AnyTablePanel, PanelEnv } from './panels/types.js';
 import { envOf, layoutOf, SIGNALS, viewOf, type TuiState } from './state.js';
-import { fit, safe } from './text.js';
+import { fit, safe, textWidth } from './text.js';
 import type { Theme } from './theme.js';
 import type { CpuHistory } from './view-models/cpu.js';
 import { headerVM } from './view-models/header.js';
@@ -26,18 +26,25 @@ export function headerText(s: TuiState, frame: Frame | undefined, theme: Theme):
   const status = theme.tone(h.statusTone, h.status.toUpperCase());
   const counts = h.counts.critical + h.counts.warning > 0 ? ` (${h.counts.critical} crit, ${h.counts.warning} warn)` : '';
   const wide = s.size.cols >= 120;
-  const parts = [
-    ` ${theme.bold('diag')} ${safe(h.hostname, wide ? 30 : 16)}`,
-    wide ? safe(h.kernel, 30) : '',
-    `up ${h.uptime}`,
-    `load ${h.load}`,
-    wide ? `${h.cpus} CPUs` : '',
-    `${status}${counts}`,
-    wide ? safe(h.when) : '',
-    wide && h.changes ? safe(h.changes, 48) : '',
-    s.paused ? theme.tone('warning', 'PAUSED') : '',
+  // in order of what gives way first when the line is too long: the PAUSED mark never does
+  const parts: Array<[string, number]> = [
+    [` ${theme.bold('diag')} ${safe(h.hostname, wide ? 30 : 16)}`, 0],
+    [wide ? safe(h.kernel, 30) : '', 3],
+    [`up ${h.uptime}`, 2],
+    [`load ${h.load}`, 0],
+    [wide ? `${h.cpus} CPUs` : '', 2],
+    [`${status}${counts}`, 0],
+    [s.paused ? theme.tone('warning', 'PAUSED') : '', 0],
+    [wide ? safe(h.when) : '', 1],
+    [wide && h.changes ? safe(h.changes, 48) : '', 4],
   ];
-  return parts.filter(Boolean).join('  ');
+  const visible = (t: string) => textWidth(t.replace(/\{(open|close)\}/g, '_').replace(/\{[^}]*\}/g, ''));
+  let shown = parts.filter(([t]) => t);
+  for (let drop = 4; drop > 0; drop--) {
+    if (visible(shown.map(([t]) => t).join('  ')) <= s.size.cols) break;
+    shown = shown.filter(([, p]) => p !== drop);
+  }
+  return shown.map(([t]) => t).join('  ');
 }
 
 /** The tab bar of the small layout (undefined on a large screen: no tabs). */

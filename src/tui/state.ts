@@ -3,7 +3,7 @@ import type { KeyAction } from './keys.js';
 import { computeLayout, type Layout, type PanelId } from './layout.js';
 import { helpRows, keepInView, keepSpanInView, overlayInner, textLayout, type OverlayContent, type OverlayState, type TextOverlay } from './overlay.js';
 import { panelForScope, panelOf, panelRows, SELECTABLE, tableOf } from './panels/index.js';
-import { sortColumn } from './panels/table.js';
+import { placeColumns, sortColumn } from './panels/table.js';
 import type { AnyTablePanel, EnterResult, GuideTarget, PanelEnv, PanelView, SortOrder } from './panels/types.js';
 import { NO_TONES, type Tones } from './tones.js';
 
@@ -107,6 +107,8 @@ export type Action =
   | { readonly type: 'snapshot-done'; readonly message: string }
   | { readonly type: 'overlay-open'; readonly content: OverlayContent }
   | { readonly type: 'overlay-close' }
+  /** A mouse click (the left button) or a wheel step at a cell of the screen (0-based). */
+  | { readonly type: 'mouse'; readonly event: 'click' | 'wheel-up' | 'wheel-down'; readonly x: number; readonly y: number }
   /** Go to a row of a panel (a finding's culprit or scope). */
   | { readonly type: 'jump'; readonly panel: PanelId; readonly id: string }
   /** Show some processes: a namespace's members (a pid:N,M filter) or a cgroup's; `what` names them in the footer. */
@@ -210,6 +212,9 @@ const KEY_ACTIONS = new Set<Action['type']>([
   'sort-cpu', 'sort-mem', 'sort-io', 'sort-pid', 'sort-next', 'sort-prev', 'sort-reverse', 'tree', 'pause', 'guide', 'snapshot', 'all-cgroups', 'other-key', 'kill', 'nice-down', 'nice-up',
 ]);
 
+/** Rows a wheel step moves, as htop's. */
+export const WHEEL_ROWS = 3;
+
 const withEffect = (s: TuiState, e: Effect): TuiState => ({ ...s, effects: [...s.effects, e] });
 const page = (s: TuiState) => Math.max(1, layoutOf(s).bodyHeight - 4);
 const MOVES: Partial<Record<Action['type'], (s: TuiState) => number>> = {
@@ -234,6 +239,11 @@ export function reduce(state: TuiState, action: Action, frame: Frame | undefined
       s = { ...s, help: undefined };
       if (action.type !== 'quit') return settle(s, frame);
     }
+  }
+  if (action.type === 'mouse' && s.help !== undefined) {
+    // the wheel scrolls the help, a click closes it
+    if (action.event === 'click') return settle({ ...s, help: undefined }, frame);
+    return settle({ ...s, help: s.help + (action.event === 'wheel-up' ? -WHEEL_ROWS : WHEEL_ROWS) }, frame);
   }
   const handler = HANDLERS[action.type] as Handler<Action['type']>;
   return settle(handler(s, action, frame), frame);
@@ -339,6 +349,7 @@ const HANDLERS: Handlers = {
   'overlay-open': (s, a) => ({ ...s, overlays: [...s.overlays, { content: a.content, scroll: 0, selected: 0 }] }),
   'overlay-close': (s) => ({ ...s, overlays: s.overlays.slice(0, -1) }),
   jump: (s, a, f) => jump(s, a.panel, a.id, f),
+  mouse: (s, a, f) => mouse(s, a, f),
   'show-processes': (s, a) => {
     const { filter: _f, cgroup: _c, ...rest } = s;
     const t: TuiState = { ...rest, overlays: [], ...(a.filter !== undefined ? { filter: a.filter } : {}), ...(a.cgroup !== undefined ? { cgroup: a.cgroup } : {}) };
@@ -558,4 +569,83 @@ function settle(s0: TuiState, frame: Frame | undefined): TuiState {
     if (scroll !== top.scroll || selected !== top.selected) s = { ...s, overlays: [...s.overlays.slice(0, -1), { ...top, scroll, selected }] };
   }
   return s;
+}
+
+/**
+ * The mouse, as htop's: a click focuses the panel under it and selects the row clicked (on a
+ * column title: sorts by that column, a second click reverses it; on the small layout's tab bar:
+ * that tab); the wheel moves the selection of the panel under the pointer, or an overlay's.
+ * While a footer prompt (filter, search, signal) is up the mouse does nothing: keys are its own.
+ */
+function mouse(s: TuiState, a: Extract<Action, { type: 'mouse' }>, frame: Frame | undefined): TuiState {
+  if (s.filtering !== undefined || s.searching !== undefined || s.signal !== undefined) return s;
+  const layout = layoutOf(s);
+  const step = a.event === 'wheel-up' ? -WHEEL_ROWS : WHEEL_ROWS;
+  const top = s.overlays[s.overlays.length - 1];
+  if (top) {
+    if (a.event !== 'click') return move(s, step, frame);
+    return { ...s, overlays: [...s.overlays.slice(0, -1), clickInOverlay(s, top, a.x, a.y)] };
+  }
+  if (layout.mode === 'small' && a.y === layout.bodyTop - 1) {
+    if (a.event !== 'click') return s;
+    const tab = tabAt(layout, a.x);
+    return tab === undefined ? s : reduceInner(s, { type: 'goto-tab', tab }, frame);
+  }
+  const id = (Object.keys(layout.boxes) as PanelId[]).find((p) => inside(layout.boxes[p]!, a.x, a.y));
+  if (id === undefined) return s;
+  const p = tableOf(id);
+  const focused: TuiState = p?.selectable ? { ...s, focus: id } : s;
+  if (!p || !frame) return focused;
+  const box = layout.boxes[id]!;
+  const g = panelGeometry(focused, p, frame, layout);
+  const headed = g.height < box.height - 2;
+  if (a.event !== 'click') return p.selectable ? move(focused, step, frame) : { ...focused, scroll: { ...focused.scroll, [id]: Math.max(0, (focused.scroll[id] ?? 0) + step) } };
+  const line = a.y - box.top - 1 - (headed ? 1 : 0);
+  if (headed && line === -1) return sortByClick(focused, p, box, a.x);
+  if (!p.selectable || line < 0 || line >= g.height) return focused;
+  const index = (focused.scroll[id] ?? 0) + line;
+  if (index >= g.rows.length) return focused;
+  return { ...focused, cursor: { ...focused.cursor, [id]: cursorAt(p, g.rows, index) } };
+}
+
+const inside = (r: { top: number; left: number; width: number; height: number }, x: number, y: number) => x >= r.left && x < r.left + r.width && y >= r.top && y < r.top + r.height;
+
+/** The small layout's tab under a column of the tab bar (its labels are " N Name " side by side). */
+function tabAt(layout: Layout, x: number): number | undefined {
+  let at = 0;
+  for (let i = 0; i < layout.tabs.length; i++) {
+    const w = ` ${i + 1} ${layout.tabs[i]!.name} `.length;
+    if (x >= at && x < at + w) return i;
+    at += w;
+  }
+  return undefined;
+}
+
+/** A click on a column title: sort by it (a second click reverses the order), as htop's header. */
+function sortByClick(s: TuiState, p: AnyTablePanel, box: { left: number; width: number }, x: number): TuiState {
+  const gap = p.gap ?? 1;
+  let at = box.left + 1;
+  for (const c of placeColumns(p.columns, box.width - 2, gap)) {
+    if (x >= at && x < at + c.width + gap) {
+      if (!c.column.sort) return s;
+      const now = sortColumn(p, s.sort[p.id]);
+      const reverse = now?.id === c.column.id ? !(s.sort[p.id]?.reverse ?? false) : false;
+      return { ...s, sort: { ...s.sort, [p.id]: { column: c.column.id, reverse } } };
+    }
+    at += c.width + gap;
+  }
+  return s;
+}
+
+/** A click in an overlay: the selectable row under it is selected (its text scrolls with the overlay). */
+function clickInOverlay(s: TuiState, top: OverlayState, x: number, y: number): OverlayState {
+  const c = top.content;
+  if (c.kind === 'panel' || c.selectable === 0) return top;
+  const layout = layoutOf(s);
+  const inner = overlayInner(s.size.cols, layout);
+  const row = top.scroll + (y - layout.bodyTop - 1);
+  if (x < 1 || x > inner.width || y <= layout.bodyTop || row >= top.scroll + inner.height) return top;
+  const { spans } = textLayout(c, inner.width);
+  const selected = spans.findIndex((sp) => sp !== undefined && row >= sp[0] && row < sp[1]);
+  return selected >= 0 && selected < c.selectable ? { ...top, selected } : top;
 }

@@ -119,6 +119,26 @@ export class TmuxTui {
     this.tmux('send-keys', '-t', this.target, '-l', text);
   }
 
+  /**
+   * A mouse event as a terminal sends it once the application asked for mouse reporting with
+   * SGR coordinates (xterm modes 1000 + 1006): ESC [ < button ; column ; row M (press) or m
+   * (release), 1-based. tmux forwards only mouse events of an attached client, so the bytes are
+   * written into the pane as input (send-keys -H), exactly what the terminal would have sent.
+   * `x`, `y` are 0-based screen cells.
+   */
+  mouse(event: 'click' | 'wheel-up' | 'wheel-down', x: number, y: number): void {
+    const at = `${x + 1};${y + 1}`;
+    const seqs = event === 'click' ? [`\x1b[<0;${at}M`, `\x1b[<0;${at}m`] : [`\x1b[<${event === 'wheel-up' ? 64 : 65};${at}M`];
+    // one send-keys per event: a read that holds two sequences is parsed for its first only
+    for (const seq of seqs) this.tmux('send-keys', '-t', this.target, '-H', ...[...Buffer.from(seq, 'latin1')].map((b) => b.toString(16).padStart(2, '0')));
+  }
+
+  /** The pane's mouse modes as the application set them: 1000 (standard), 1002 (button motion), 1003 (all motion), 1006 (SGR). */
+  mouseModes(): { standard: boolean; button: boolean; all: boolean; sgr: boolean } {
+    const f = this.tmux('display-message', '-p', '-t', this.target, '#{mouse_standard_flag} #{mouse_button_flag} #{mouse_all_flag} #{mouse_sgr_flag}').trim().split(' ');
+    return { standard: f[0] === '1', button: f[1] === '1', all: f[2] === '1', sgr: f[3] === '1' };
+  }
+
   resize(cols: number, rows: number): void {
     this.tmux('resize-window', '-t', 'diagt:0', '-x', String(cols), '-y', String(rows));
   }
