@@ -116,7 +116,7 @@ export type UnavailableEntry = z.infer<typeof unavailableSchema>;
 
 export const changeSchema = z.object({
   at: z.string().nullable().describe('When (ISO 8601, UTC); null when no time is knowable (a sysctl set at runtime, a pending reboot)'),
-  kind: z.string().describe('package, boot, reboot, shutdown, kernel, unit, sysctl, mount, kernel-event, process'),
+  kind: z.string().describe('package, boot, reboot, shutdown, kernel, unit, sysctl, mount, kernel-event, interface, route, process'),
   action: z.string().describe('install, upgrade, remove, purge, started, failed, restart-scheduled, set at runtime, mounted, oom_kill, started recently...'),
   subject: z.string().describe('What changed: a package, a unit, a sysctl key, a mount point, a process (untrusted host text)'),
   detail: z.string().describe('One line for people (untrusted host text)'),

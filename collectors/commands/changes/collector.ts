@@ -5,6 +5,7 @@ import type { Source } from '../../../src/core/source.js';
 import { parseMountinfo } from '../../procfs/filesystems/parse.js';
 import { runTool } from '../command.js';
 import { classifyKernelMessage, splitKernelLine } from '../kernel-log/parse.js';
+import { INTERFACE_WORDS, interfaceEventOf, parseIpv4Routes, parseIpv6Routes, parseNetDevNames } from './network.js';
 import { gatherPackages, PACKAGE_LOGS, rotationChain } from './package-changes.js';
 import { parseDateOffset } from './packages.js';
 import { SYSCTL_DEFAULTS } from './sysctl-defaults.js';
@@ -19,7 +20,7 @@ export const CHANGES_KEPT = 500;
 export interface Change {
   /** Unix seconds; undefined when the change has no time diag can know (a sysctl set at runtime). */
   readonly at: number | undefined;
-  readonly kind: 'package' | 'boot' | 'reboot' | 'shutdown' | 'kernel' | 'unit' | 'sysctl' | 'mount' | 'kernel-event';
+  readonly kind: 'package' | 'boot' | 'reboot' | 'shutdown' | 'kernel' | 'unit' | 'sysctl' | 'mount' | 'kernel-event' | 'interface' | 'route';
   readonly action: string;
   readonly subject: string;
   readonly detail: string;
@@ -276,13 +277,26 @@ async function kernelChanges(src: Source, since: number, btime: number | undefin
     const what = kind.replace(/_/g, ' ');
     out.push({ at: g.at, kind: 'kernel-event', action: kind, subject: g.count > 1 ? `${g.count} x ${what}` : what, detail: g.count > 1 ? `${g.count} in ${Math.round(g.last - g.at)} s, the last: ${g.msg}` : g.msg, source: 'dmesg --raw', count: g.count });
   };
+  // link up, renames, promiscuous mode, bridge port states: one change per interface and action (the last, with a count)
+  const ifaces = new Map<string, { at: number; first: number; count: number; iface: string; action: string; msg: string }>();
   for (const raw of r.value.split('\n')) {
     // one case-blind test of words every pattern of KERNEL_KINDS needs, before the line is split and classified
-    if (!KERNEL_WORDS.test(raw)) continue;
+    const kernelWord = KERNEL_WORDS.test(raw);
+    const ifaceWord = !kernelWord && INTERFACE_WORDS.test(raw);
+    if (!kernelWord && !ifaceWord) continue;
     const l = splitKernelLine(raw);
     if (!l || l.prio >> 3 !== 0 || l.at === undefined) continue;
     const at = btime + l.at;
     if (at < since) continue;
+    if (ifaceWord) {
+      const e = interfaceEventOf(l.msg);
+      if (e === undefined) continue;
+      const k = `${e.iface}\0${e.action}`;
+      const g = ifaces.get(k);
+      if (g) Object.assign(g, { at, count: g.count + 1, msg: l.msg.slice(0, 300) });
+      else ifaces.set(k, { at, first: at, count: 1, iface: e.iface, action: e.action, msg: l.msg.slice(0, 300) });
+      continue;
+    }
     const kind = classifyKernelMessage(l.msg);
     if (kind === undefined || !KERNEL_KINDS.has(kind)) continue;
     const g = open.get(kind);
@@ -296,6 +310,55 @@ async function kernelChanges(src: Source, since: number, btime: number | undefin
     open.set(kind, { at, last: at, count: 1, msg: l.msg.slice(0, 300) });
   }
   for (const k of [...open.keys()]) close(k);
+  for (const g of ifaces.values())
+    out.push({ at: g.at, kind: 'interface', action: g.action, subject: g.iface, detail: g.count > 1 ? `${g.count} times, first ${new Date(g.first * 1000).toISOString()}; the last: ${g.msg}` : g.msg, source: 'dmesg --raw', scope: `interface:${g.iface}`, ...(g.count > 1 ? { count: g.count } : {}) });
+  return out;
+}
+
+/** What one running diag saw at its previous read of interfaces and routes, per live source. */
+const previousNetwork = new Map<string, { at: number; interfaces: ReadonlySet<string>; routes: ReadonlyMap<string, string> }>();
+
+/**
+ * Interfaces and routes that appeared or went away since this diag's previous read (the TUI and
+ * diag record read the changes again and again): the kernel keeps no time for either, so the
+ * change is reported at this read's time, with the previous read's time as the honest bound.
+ * The first read of a process has nothing to compare with and says so.
+ */
+function networkChanges(src: Source, now: number, status: ChangeSourceStatus[]): Change[] {
+  const name = 'interfaces and routes (/proc/net/dev, route, ipv6_route)';
+  const dev = src.readFile('/proc/net/dev');
+  const names = dev.status === 'ok' ? parseNetDevNames(dev.value) : undefined;
+  if (dev.status !== 'ok' || !names?.ok) {
+    status.push({ name, outcome: dev.status === 'ok' ? { status: 'error', code: 'parse', reason: names && !names.ok ? names.error.message : 'parse' } : dev });
+    return [];
+  }
+  const routes = new Map<string, string>();
+  for (const [path, parse] of [['/proc/net/route', parseIpv4Routes], ['/proc/net/ipv6_route', parseIpv6Routes]] as const) {
+    const t = src.readFile(path);
+    const p = t.status === 'ok' ? parse(t.value) : undefined;
+    if (p?.ok) for (const r of p.value) routes.set(r.key, r.dev);
+  }
+  const interfaces = new Set(names.value);
+  // a replay has no "previous read" of its own: only a running diag compares
+  if (src.replay) {
+    status.push({ name, outcome: ok('a replay: no earlier read to compare with') });
+    return [];
+  }
+  const key = `${src.kind}:${src.description}`;
+  const prev = previousNetwork.get(key);
+  previousNetwork.set(key, { at: now, interfaces, routes });
+  if (prev === undefined || prev.at >= now) {
+    status.push({ name, outcome: ok('first read of this diag: interfaces and routes are compared from the next read on (the kernel keeps no time for them)') });
+    return [];
+  }
+  status.push({ name, outcome: ok(`compared with this diag's read at ${new Date(prev.at * 1000).toISOString()}`) });
+  const when = `between ${new Date(prev.at * 1000).toISOString()} and ${new Date(now * 1000).toISOString()} (not there at diag's previous read, there at this one; the kernel keeps no time of its own)`;
+  const gone = `between ${new Date(prev.at * 1000).toISOString()} and ${new Date(now * 1000).toISOString()} (there at diag's previous read, gone at this one)`;
+  const out: Change[] = [];
+  for (const i of interfaces) if (!prev.interfaces.has(i)) out.push({ at: now, kind: 'interface', action: 'appeared', subject: i, detail: `interface ${i} appeared ${when}`, source: '/proc/net/dev', scope: `interface:${i}` });
+  for (const i of prev.interfaces) if (!interfaces.has(i)) out.push({ at: now, kind: 'interface', action: 'removed', subject: i, detail: `interface ${i} went away ${gone}`, source: '/proc/net/dev' });
+  for (const [r, d] of routes) if (!prev.routes.has(r)) out.push({ at: now, kind: 'route', action: 'added', subject: r, detail: `route ${r} added ${when}`, source: '/proc/net/route, /proc/net/ipv6_route', scope: `interface:${d}` });
+  for (const [r] of prev.routes) if (!routes.has(r)) out.push({ at: now, kind: 'route', action: 'removed', subject: r, detail: `route ${r} removed ${gone}`, source: '/proc/net/route, /proc/net/ipv6_route' });
   return out;
 }
 
@@ -339,17 +402,17 @@ export async function gatherChanges(src: Source, ctx: CollectContext | undefined
   const mounts = statableMounts(src, status);
   const [files, offsetS] = await Promise.all([statInputs(src, mounts, status), utcOffset(src, now, status)]);
   const parts = await Promise.all([gatherPackages(src, since, now, offsetS, files, status), bootChanges(src, since, btime, files, status), units, mountChanges(src, since, btime, mounts, files), kernel]);
-  const changes = [...parts.flat(), ...sysctlChanges(src, status)];
+  const changes = [...parts.flat(), ...sysctlChanges(src, status), ...networkChanges(src, now, status)];
   changes.sort((a, b) => (b.at ?? Infinity) - (a.at ?? Infinity));
   return { changes: changes.slice(0, CHANGES_KEPT), status, since, now };
 }
 
 export const changesCollector: Collector = {
   id: 'changes',
-  title: 'Recent changes: packages, boots, kernels, units, sysctls, mounts, kernel events (default look-back 24 h)',
+  title: 'Recent changes: packages, boots, kernels, units, sysctls, mounts, kernel events, interfaces and routes (default look-back 24 h)',
   origin: 'commands',
   resources: [],
-  inputs: ['/var/log/dpkg.log*', '/var/log/apt/history.log*', '/var/log/dnf.rpm.log', '/var/log/yum.log', 'last -x', 'journalctl (unit messages)', '/lib/modules', '/boot', '/etc/sysctl.d', '/proc/sys', '/proc/self/mountinfo', 'stat (mount points, logs)', 'dmesg --raw', '/etc/localtime (else date +%z)'],
+  inputs: ['/var/log/dpkg.log*', '/var/log/apt/history.log*', '/var/log/dnf.rpm.log', '/var/log/yum.log', 'last -x', 'journalctl (unit messages)', '/lib/modules', '/boot', '/etc/sysctl.d', '/proc/sys', '/proc/self/mountinfo', 'stat (mount points, logs)', 'dmesg --raw', '/proc/net/dev', '/proc/net/route', '/proc/net/ipv6_route', '/etc/localtime (else date +%z)'],
   tables: {
     changes: {
       title: `Changes in the look-back, newest first (key: time|kind|subject; the newest ${CHANGES_KEPT})`,

@@ -5,6 +5,9 @@ import { changesCollector, gatherChanges, groupUnitEvents } from '../../../colle
 import { localTime, parseAptHistory, parseDnfRpmLog, parseDpkgLog, parseYumLog } from '../../../collectors/commands/changes/packages.js';
 import { compareKernelRelease, installedKernels, parseJournalUnits, parseLastBoots, parseStatBirth, parseStatFiles, parseSysctlConf, sysctlPath, timeOrderedCut, zoneOffsetOf } from '../../../collectors/commands/changes/system.js';
 import { commandKey } from '../../../src/core/source.js';
+import { interfaceEventOf, parseIpv4Routes, parseIpv6Routes, parseNetDevNames } from '../../../collectors/commands/changes/network.js';
+import type { Source } from '../../../src/core/source.js';
+import { ok } from '../../../src/core/outcome.js';
 import { fixtureTree } from '../../helpers/fixture-host.js';
 import { fuzzParser } from '../../helpers/fuzz.js';
 
@@ -284,7 +287,7 @@ describe('changes collector on a fixture host', () => {
       expect(g.status.find((s) => s.name === '/var/log/dpkg.log*')?.outcome).toEqual({ status: 'ok', value: 1 });
       expect(g.status.find((s) => s.name === 'wtmp (last -x)')?.outcome.status).toBe('ok');
       // nothing run but stat (and dmesg, not recorded here): no gzip of a rotation, no date
-      expect(g.status.filter((s) => s.outcome.status !== 'ok').map((s) => s.name).sort()).toEqual(['installed kernels (/lib/modules, /boot)', 'journal (journalctl)', 'kernel log (dmesg)']);
+      expect(g.status.filter((s) => s.outcome.status !== 'ok').map((s) => s.name).sort()).toEqual(['installed kernels (/lib/modules, /boot)', 'interfaces and routes (/proc/net/dev, route, ipv6_route)', 'journal (journalctl)', 'kernel log (dmesg)']);
       // dpkg's local 18:35:02 in Paris (+01:00 in December) is 17:35:02 UTC
       const atop = g.changes.find((c) => c.kind === 'package' && c.names?.includes('atop'));
       expect(atop?.at).toBe(utc('2026-12-03T17:35:02Z'));
@@ -328,6 +331,70 @@ describe('changes collector on a fixture host', () => {
       expect(mount?.values.age).toBe(600);
       const src = out.change_sources?.status === 'ok' ? out.change_sources.value : [];
       expect(src.find((r) => r.key === 'journal (journalctl)')?.labels?.status).toBe('unavailable');
+    } finally {
+      f.cleanup();
+    }
+  });
+});
+
+describe('interfaces and routes', () => {
+  it('reads interface names of /proc/net/dev and routes of /proc/net/route and ipv6_route as captured on this VM', () => {
+    const names = parseNetDevNames(text('proc-net-dev'));
+    expect(names.ok && names.value).toContain('eth0');
+    expect(names.ok && names.value).toContain('lo');
+    const v4 = parseIpv4Routes(text('proc-net-route'));
+    expect(v4.ok && v4.value.map((r) => r.key)).toEqual(['0.0.0.0/0 via 192.0.2.1 dev eth0 metric 0', '192.0.2.0/24 dev eth0 metric 0']);
+    const v6 = parseIpv6Routes(text('proc-net-ipv6_route'));
+    expect(v6.ok && v6.value.map((r) => r.key)).toContain('fd00::/64 dev eth0 metric 256');
+    expect(v6.ok && v6.value.map((r) => r.key)).toContain('::/0 via fd00::1 dev eth0 metric 1024');
+    // lo's local routes are the addresses, not routes anybody set
+    expect(v6.ok && v6.value.some((r) => r.dev === 'lo')).toBe(false);
+    expect(parseIpv4Routes('garbage').ok).toBe(false);
+    expect(parseNetDevNames('garbage').ok).toBe(false);
+  });
+  it('names the interface and what happened in kernel log lines, and nothing in others', () => {
+    expect(interfaceEventOf('e1000e 0000:00:19.0 eno1: NIC Link is Up 1000 Mbps Full Duplex, Flow Control: Rx/Tx')).toEqual({ iface: 'eno1', action: 'link up' });
+    expect(interfaceEventOf('virtio_net virtio0 ens3: renamed from eth0')).toEqual({ iface: 'ens3', action: 'renamed from eth0' });
+    expect(interfaceEventOf('veth1: entered promiscuous mode')).toEqual({ iface: 'veth1', action: 'promiscuous on' });
+    expect(interfaceEventOf('device veth1 left promiscuous mode')).toEqual({ iface: 'veth1', action: 'promiscuous off' });
+    expect(interfaceEventOf('br0: port 2(veth1) entered forwarding state')).toEqual({ iface: 'veth1', action: 'bridge port forwarding' });
+    expect(interfaceEventOf('EXT4-fs (vda): mounted filesystem')).toBeUndefined();
+  });
+  it('never throws on random or mutated input', () => {
+    fuzzParser(parseNetDevNames, [text('proc-net-dev')]);
+    fuzzParser(parseIpv4Routes, [text('proc-net-route')]);
+    fuzzParser(parseIpv6Routes, [text('proc-net-ipv6_route')]);
+  });
+  it('reports an interface and a route that appear or go away between two reads of one running diag, at the second read with the first as the bound; a replay and a first read report none', async () => {
+    const route = text('proc-net-route');
+    const files: Record<string, string> = { '/proc/net/dev': text('proc-net-dev'), '/proc/net/route': route, '/proc/net/ipv6_route': text('proc-net-ipv6_route') };
+    let wall = '2026-12-03T19:00:00.000Z';
+    const f = fixtureTree({ '/proc/stat': 'btime 1796300000\n' }, { 'clock.json': { changes: { monoMs: 1, wall } } });
+    try {
+      // a running host's source: what the fixture answers, but not a replay, with /proc/net as the test sets it
+      const live: Source = Object.create(f.source, {
+        replay: { value: false },
+        kind: { value: 'live' },
+        description: { value: 'test host' },
+        readFile: { value: (p: string) => (p in files ? ok(files[p]!) : f.source.readFile(p)) },
+        now: { value: () => ({ monoMs: 1, wall }) },
+      });
+      expect((await gatherChanges(f.source, { sampleIndex: 0 })).changes.filter((c) => c.kind === 'interface' || c.kind === 'route')).toEqual([]);
+      const first = await gatherChanges(live, { sampleIndex: 0 });
+      expect(first.changes.filter((c) => c.kind === 'interface' || c.kind === 'route')).toEqual([]);
+      expect(first.status.find((s) => s.name.startsWith('interfaces and routes'))?.outcome).toMatchObject({ status: 'ok', value: expect.stringContaining('first read') });
+      wall = '2026-12-03T19:05:00.000Z';
+      files['/proc/net/dev'] = `${files['/proc/net/dev']}diagt0: 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`.replace(/^\s*ifb1:.*\n/m, '');
+      files['/proc/net/route'] = `${route.trimEnd()}\ndiagt0\t0001A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n`;
+      const second = await gatherChanges(live, { sampleIndex: 0 });
+      const net = second.changes.filter((c) => c.kind === 'interface' || c.kind === 'route').map((c) => [c.kind, c.action, c.subject, c.at]);
+      const at = utc('2026-12-03T19:05:00Z');
+      expect(net).toEqual([
+        ['interface', 'appeared', 'diagt0', at],
+        ['interface', 'removed', 'ifb1', at],
+        ['route', 'added', '192.168.1.0/24 dev diagt0 metric 0', at],
+      ]);
+      expect(second.changes.find((c) => c.subject === 'diagt0')?.detail).toContain('between 2026-12-03T19:00:00.000Z and 2026-12-03T19:05:00.000Z');
     } finally {
       f.cleanup();
     }
