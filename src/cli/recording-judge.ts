@@ -9,6 +9,7 @@ import type { EngineSession } from '../engine/session.js';
 import { History, type SampleRef } from '../recording/history.js';
 import { DirStore } from '../recording/store.js';
 import { bundleHistory } from '../recording/bundle-history.js';
+import { recordedLane } from '../recording/lanes.js';
 
 /**
  * Judging the past: a recording (diag record's directory, or the history a bundle holds) judged
@@ -88,23 +89,27 @@ function sourcesOf(h: History, pair: readonly [SampleRef, SampleRef]): [Source, 
   return [a, b];
 }
 
-async function judgePair(ctx: JudgeContext, sources: readonly [Source, Source], pair: readonly [SampleRef, SampleRef], changes?: number): Promise<Report> {
+/** The window samples[ia] -> samples[ib] judged (the recording's slow lane over its own readings around it). */
+async function judgePair(ctx: JudgeContext, sources: readonly [Source, Source], samples: readonly SampleRef[], ia: number, ib: number, changes?: number): Promise<Report> {
+  const lane = recordedLane(ctx.history, samples, ia, ib, sources);
   return runPlaybook({
     playbook: ctx.playbook,
     catalogue: ctx.session.catalogue,
     collectors: ctx.session.collectors,
     sources: [sources[0], sources[1]],
-    windowMs: pair[1].wallMs - pair[0].wallMs,
+    windowMs: samples[ib]!.wallMs - samples[ia]!.wallMs,
     ...(ctx.target ? { target: ctx.target } : {}),
     ...(changes !== undefined ? { changesLookbackSeconds: changes } : {}),
+    ...(lane ? { lane } : {}),
   });
 }
 
 /** The report a live run would have given at `atMs` (over the recorded window around it). */
 export async function judgeAt(ctx: JudgeContext, atMs: number, windowMs?: number): Promise<Report> {
-  const pair = pickWindow(ctx.history.samples(), atMs, windowMs);
+  const samples = ctx.history.samples();
+  const pair = pickWindow(samples, atMs, windowMs);
   ctx.log(`judging ${ctx.history.where} at ${iso(atMs)}: the window ${iso(pair[0].wallMs)} -> ${iso(pair[1].wallMs)} (${((pair[1].wallMs - pair[0].wallMs) / 1000).toFixed(1)} s)`);
-  const report = await judgePair(ctx, sourcesOf(ctx.history, pair), pair, ctx.changesLookbackSeconds);
+  const report = await judgePair(ctx, sourcesOf(ctx.history, pair), samples, samples.indexOf(pair[0]), samples.indexOf(pair[1]), ctx.changesLookbackSeconds);
   for (const d of ctx.history.damaged) ctx.log(`note: segment ${d} ends in a torn or damaged frame (a recorder stopped mid-write): read up to it`);
   return report;
 }
@@ -121,8 +126,12 @@ export interface Period {
   readonly title: string;
   /** Windows judged with the finding. */
   readonly windows: number;
-  /** The top culprits of the worst window (entity ids and names). */
-  readonly culprits: ReadonlyArray<{ readonly id: string; readonly name: string }>;
+  /**
+   * The culprits named in the most of its windows (each window's top five; ties by their mean
+   * rank), three at most, with how many windows named each: what held throughout, not what
+   * peaked in one window (a process waiting behind the fault can top the busiest window).
+   */
+  readonly culprits: ReadonlyArray<{ readonly id: string; readonly name: string; readonly windows: number }>;
   /** The finding still holds in the last window judged. */
   readonly ongoing: boolean;
 }
@@ -141,6 +150,36 @@ export interface HistoryReport {
 
 const RANK = { info: 0, warning: 1, critical: 2 } as const;
 
+/** How often a culprit was named over a period's windows. */
+export interface Seen {
+  name: string;
+  windows: number;
+  rankSum: number;
+}
+
+/** Each window's top five culprits, counted. */
+function countCulprits(seen: Map<string, Seen>, f: Finding): void {
+  for (const c of (f.culprits ?? []).slice(0, 5)) {
+    const s = seen.get(c.entity.id);
+    if (s) {
+      s.windows++;
+      s.rankSum += c.rank;
+    } else seen.set(c.entity.id, { name: c.entity.name, windows: 1, rankSum: c.rank });
+  }
+}
+
+/** The culprits named in the most windows (ties: the better mean rank), three at most. */
+export function periodCulprits(seen: ReadonlyMap<string, Seen>): Period['culprits'] {
+  return [...seen]
+    .sort(([, a], [, b]) => b.windows - a.windows || a.rankSum / a.windows - b.rankSum / b.windows)
+    .slice(0, 3)
+    .map(([id, s]) => ({ id, name: s.name, windows: s.windows }));
+}
+
+function closePeriod(o: { p: Omit<Period, 'ongoing' | 'culprits'>; seen: ReadonlyMap<string, Seen> }, ongoing: boolean): Period {
+  return { ...o.p, culprits: periodCulprits(o.seen), ongoing };
+}
+
 /**
  * Every window of consecutive samples from `sinceMs` on, judged; a finding (check @ scope) seen
  * in consecutive windows is one period, from the start of its first window to the end of its
@@ -150,10 +189,10 @@ export async function walkPeriods(ctx: JudgeContext, sinceMs: number, untilMs = 
   const h = ctx.history;
   const all = h.samples();
   // the sample before `since` too: the first window ends after it
-  const startIdx = Math.max(0, all.findIndex((s) => s.wallMs >= sinceMs) - 1);
-  const samples = all.findIndex((s) => s.wallMs >= sinceMs) < 0 ? all.slice(-2) : all.slice(startIdx).filter((s) => s.wallMs <= untilMs);
+  const startIdx = all.findIndex((s) => s.wallMs >= sinceMs) < 0 ? Math.max(0, all.length - 2) : Math.max(0, all.findIndex((s) => s.wallMs >= sinceMs) - 1);
+  const samples = all.slice(startIdx).filter((s) => s.wallMs <= untilMs);
   ctx.log(`walking ${samples.length - 1} windows of ${h.where} from ${samples[0] ? iso(samples[0].wallMs) : '-'}`);
-  const open = new Map<string, { p: Omit<Period, 'ongoing'>; last: number; worstRank: number; worstValue: number }>();
+  const open = new Map<string, { p: Omit<Period, 'ongoing' | 'culprits'>; last: number; worstRank: number; worstValue: number; seen: Map<string, Seen> }>();
   const done: Period[] = [];
   let prevSrc: Source | undefined;
   let judged = 0;
@@ -163,27 +202,30 @@ export async function walkPeriods(ctx: JudgeContext, sinceMs: number, untilMs = 
     const b = h.source(pair[1]);
     prevSrc = b;
     if (!a || !b) continue;
-    const r = await judgePair(ctx, [a, b], pair, 0);
+    // indices into the whole recording: the slow lane's readings may lie outside the span
+    const r = await judgePair(ctx, [a, b], all, startIdx + i - 1, startIdx + i, 0);
     judged++;
     for (const f of r.findings) {
       const key = `${f.check}\u0000${f.scope}`;
       const o = open.get(key);
-      const culprits = (f.culprits ?? []).slice(0, 3).map((c) => ({ id: c.entity.id, name: c.entity.name }));
       if (o && o.last === i - 1) {
         o.last = i;
         // the worst window: by severity, then by how far its value went
         const value = f.evidence.value;
         const worse = RANK[f.severity] > o.worstRank || (RANK[f.severity] === o.worstRank && value > o.worstValue);
-        o.p = { ...o.p, end: iso(pair[1].wallMs), windows: o.p.windows + 1, ...(worse ? { worst: f.severity, title: f.title, culprits } : {}) };
+        o.p = { ...o.p, end: iso(pair[1].wallMs), windows: o.p.windows + 1, ...(worse ? { worst: f.severity, title: f.title } : {}) };
         if (worse) [o.worstRank, o.worstValue] = [RANK[f.severity], value];
+        countCulprits(o.seen, f);
       } else {
-        if (o) done.push({ ...o.p, ongoing: false });
-        open.set(key, { p: { check: f.check, scope: f.scope, resource: f.resource, kind: f.kind, start: iso(pair[0].wallMs), end: iso(pair[1].wallMs), worst: f.severity, title: f.title, windows: 1, culprits }, last: i, worstRank: RANK[f.severity], worstValue: f.evidence.value });
+        if (o) done.push(closePeriod(o, false));
+        const seen = new Map<string, Seen>();
+        countCulprits(seen, f);
+        open.set(key, { p: { check: f.check, scope: f.scope, resource: f.resource, kind: f.kind, start: iso(pair[0].wallMs), end: iso(pair[1].wallMs), worst: f.severity, title: f.title, windows: 1 }, last: i, worstRank: RANK[f.severity], worstValue: f.evidence.value, seen });
       }
     }
   }
   const lastIdx = samples.length - 1;
-  for (const o of open.values()) done.push({ ...o.p, ongoing: o.last === lastIdx });
+  for (const o of open.values()) done.push(closePeriod(o, o.last === lastIdx));
   done.sort((x, y) => x.start.localeCompare(y.start) || RANK[y.worst] - RANK[x.worst]);
   const worst = done.reduce((m, p) => Math.max(m, RANK[p.worst]), -1);
   for (const d of h.damaged) ctx.log(`note: segment ${d} ends in a torn or damaged frame (a recorder stopped mid-write): read up to it`);
@@ -206,7 +248,7 @@ export function renderPeriods(r: HistoryReport): string {
   const lines = [`${r.playbook} over ${sanitizeForTerminal(r.recording)} (${sanitizeForTerminal(r.host)}), ${t(r.from)} -> ${t(r.to)}: ${r.windows} windows, ${r.periods.length} period(s) with findings, status ${r.status.toUpperCase()}`];
   if (r.periods.length === 0) lines.push('  nothing found in any window');
   for (const p of r.periods) {
-    const who = p.culprits.length > 0 ? `  [${p.culprits.map((c) => `${c.id} ${sanitizeForTerminal(c.name)}`).join(', ')}]` : '';
+    const who = p.culprits.length > 0 ? `  [${p.culprits.map((c) => `${c.id} ${sanitizeForTerminal(c.name)}${p.windows > 1 ? ` (${c.windows}/${p.windows})` : ''}`).join(', ')}]` : '';
     lines.push(`  ${t(p.start)} -> ${p.ongoing ? `${t(p.end)} (ongoing)` : t(p.end)}  ${p.worst.toUpperCase().padEnd(8)} ${p.check}@${sanitizeForTerminal(p.scope)}: ${sanitizeForTerminal(p.title)}${who}`);
   }
   return lines.join('\n') + '\n';

@@ -39,6 +39,17 @@ export const REAL_CLOCK: SamplerClock = {
 
 export interface SamplerOptions extends SampleOptions {
   readonly clock?: SamplerClock;
+  /**
+   * A slow lane (a flight recording's: collectors read less often than the others): these
+   * collectors are read from the lane's own sources, one per sample as the main ones (the
+   * recorded readings nearest the window), the rest from the main sources.
+   */
+  readonly lane?: SamplerLane;
+}
+
+export interface SamplerLane {
+  readonly collectors: ReadonlySet<string>;
+  readonly sources: readonly [Source, ...Source[]];
 }
 
 /** Does a window change what this collector reports (it has counters to turn into rates)? */
@@ -96,6 +107,7 @@ export class Sampler {
   readonly sources: readonly [Source, ...Source[]];
   readonly clock: SamplerClock;
   private readonly sampleOpts: SampleOptions;
+  readonly lane: SamplerLane | undefined;
 
   /**
    * One source to measure (a live host, or a recording of it); or recorded sources, one per
@@ -108,15 +120,35 @@ export class Sampler {
     this.replay = this.sources[0].replay;
     this.clock = opts.clock ?? REAL_CLOCK;
     this.sampleOpts = opts.collectorTimeoutMs === undefined ? {} : { collectorTimeoutMs: opts.collectorTimeoutMs };
+    this.lane = opts.lane && opts.lane.collectors.size > 0 ? opts.lane : undefined;
   }
 
   /**
    * Sample number `index` of `collectors`, now: from the index-th source, or the last one there
    * is (one live source gives every sample).
    */
-  sampleAt(collectors: readonly Collector[], index: number, ctx: Omit<CollectContext, 'sampleIndex'> = {}): Promise<Sample> {
+  async sampleAt(collectors: readonly Collector[], index: number, ctx: Omit<CollectContext, 'sampleIndex'> = {}): Promise<Sample> {
     const src = this.sources[Math.min(index, this.sources.length - 1)]!;
-    return collectSample(collectors, src, { sampleIndex: index, ...ctx }, this.sampleOpts);
+    const lane = this.lane;
+    const inLane = lane ? collectors.filter((c) => lane.collectors.has(c.id)) : [];
+    if (!lane || inLane.length === 0) return collectSample(collectors, src, { sampleIndex: index, ...ctx }, this.sampleOpts);
+    const laneSrc = lane.sources[Math.min(index, lane.sources.length - 1)]!;
+    const [main, slow] = await Promise.all([
+      collectSample(
+        collectors.filter((c) => !lane.collectors.has(c.id)),
+        src,
+        { sampleIndex: index, ...ctx },
+        this.sampleOpts,
+      ),
+      collectSample(inLane, laneSrc, { sampleIndex: index, ...ctx }, this.sampleOpts),
+    ]);
+    // the registry's order, the sample's clock
+    const ordered: Record<string, Sample['collectors'][string]> = {};
+    for (const c of collectors) {
+      const o = main.collectors[c.id] ?? slow.collectors[c.id];
+      if (o) ordered[c.id] = o;
+    }
+    return { clock: main.clock, collectors: ordered };
   }
 
   /**

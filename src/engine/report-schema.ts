@@ -45,6 +45,7 @@ export const evidenceSchema = z.object({
   labels: z.record(z.string(), z.string()).optional().describe('Labels of the row (untrusted host text)'),
   rows: z.int().optional().describe('Rows aggregated'),
   windowSeconds: z.number().nullable(),
+  windowNote: z.string().optional().describe('When the value is not measured over the report\'s window: over which (a flight recording\'s slow lane: the two readings its rates span)'),
   collector: z.string(),
   inputs: z.array(z.string()).describe('Raw inputs the value came from'),
   drilldown: z.array(drilldownResultSchema).optional(),

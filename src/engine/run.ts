@@ -54,6 +54,12 @@ export interface RunOptions {
   readonly changesLookbackSeconds?: number;
   /** The journal directory the "Recent changes" read (journalctl --directory); default the system's. */
   readonly changesJournalDirectory?: string;
+  /**
+   * A recorded slow lane (a flight recording: collectors read less often than the others): its
+   * collectors are read from these sources (the lane's readings nearest the window), and the
+   * findings measured on them carry `note` in their evidence.
+   */
+  readonly lane?: { readonly collectors: ReadonlySet<string>; readonly sources: readonly [Source, Source]; readonly note: string };
 }
 
 /** Default look-back of a report's "Recent changes". */
@@ -148,7 +154,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   const started = performance.now();
   const { playbook, catalogue } = opts;
   const sources: readonly [Source, Source] = Array.isArray(opts.sources) ? (opts.sources as readonly [Source, Source]) : [opts.sources as Source, opts.sources as Source];
-  const sampler = new Sampler(sources);
+  const sampler = new Sampler(sources, opts.lane ? { lane: opts.lane } : {});
   const startedAt = sources[0].now('run').wall;
 
   let target: Target | undefined;
@@ -176,7 +182,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
   const levelsOnly = levelOnlyCollectors(playbook, catalogue);
   const lookback = opts.changesLookbackSeconds ?? (opts.samples ? 0 : DEFAULT_CHANGES_LOOKBACK_S);
   // read while the window waits: the changes cost no wall time of their own on a live host
-  const whereRead = opts.samples ? Promise.resolve(undefined) : collectWhere(opts.collectors, sources[1]);
+  const whereRead = opts.samples && !sampler.replay ? Promise.resolve(undefined) : collectWhere(opts.collectors, sources[1]);
   const changesRead = lookback > 0 ? collectChanges({ collectors: opts.collectors, src: sources[1], lookbackSeconds: lookback, ...(opts.changesJournalDirectory !== undefined ? { journalDirectory: opts.changesJournalDirectory } : {}) }) : Promise.resolve(undefined);
   const win: SampledWindow =
     opts.samples ??
@@ -215,7 +221,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
     budgetMs,
     ...(opts.log ? { log: opts.log } : {}),
   });
-  const findings = await runDrilldowns(explained.findings, checks, {
+  const drilled = await runDrilldowns(explained.findings, checks, {
     model: explained.model,
     // Probe drill-downs find their collectors with the catalogue's (PROBE_COLLECTORS).
     collectors: [...new Set([...opts.collectors, ...[...catalogue.tables.values()].map((t) => t.collector)])],
@@ -227,6 +233,9 @@ export async function runPlaybook(opts: RunOptions): Promise<Report> {
     ...(opts.log ? { log: opts.log } : {}),
   });
 
+  const lane = opts.lane;
+  // a check measured on the recorded slow lane says over which readings
+  const findings = lane ? drilled.map((f) => (lane.collectors.has(f.evidence.collector) ? { ...f, evidence: { ...f.evidence, windowNote: lane.note } } : f)) : drilled;
   const changes = await changesRead;
   const where = await whereRead;
   const sinceS = Date.parse(changes?.since ?? '') / 1000;

@@ -9,7 +9,7 @@ import { BUNDLE_SCHEMA, type Manifest } from '../bundle/manifest.js';
 import { Redactor } from '../bundle/redact.js';
 import { MemoryTreeSource, treeEntries, type MemoryTree } from '../bundle/tree.js';
 import { collectorSummary, removeStalePartials, snapshotTransform } from '../bundle/writer.js';
-import { encodeFrame, type FlatSample } from './frames.js';
+import { encodeFrame, FRAME_LANE, type FlatSample } from './frames.js';
 import { unflattenAnswers } from './flat-answers.js';
 import { flattenTree, History, type SampleRef } from './history.js';
 import { MapStore, META_FILE, RECORDING_SCHEMA, segmentName, type RecordingMeta } from './store.js';
@@ -81,13 +81,14 @@ export async function writeRecordingSnapshot(opts: RecordingSnapshotOptions): Pr
       seg = { name: segmentName(r.wallMs, segments.size), parts: [], frames: 0 };
       prev = undefined;
     }
-    seg.parts.push(encodeFrame(r.wallMs, flat, prev));
+    // the span's first sample carries the lane's reading in effect then: flagged as one
+    seg.parts.push(encodeFrame(r.wallMs, flat, prev, r.lane || kept === 1 ? FRAME_LANE : 0));
     seg.frames++;
     prev = flat;
   }
   if (seg) segments.set(seg.name, Buffer.concat(seg.parts));
   if (last.length < 2) throw new BundleError(`${opts.history.where}: fewer than two samples of the span decode`);
-  const meta: RecordingMeta = { schema: RECORDING_SCHEMA, format: 'tree', intervalMs: opts.history.meta.intervalMs, host: redactor ? redactor.settle(opts.history.meta.host) : opts.history.meta.host, diagVersion: opts.diagVersion, startedAt: new Date(refs[0]!.wallMs).toISOString() };
+  const meta: RecordingMeta = { schema: RECORDING_SCHEMA, format: 'tree', intervalMs: opts.history.meta.intervalMs, host: redactor ? redactor.settle(opts.history.meta.host) : opts.history.meta.host, diagVersion: opts.diagVersion, startedAt: new Date(refs[0]!.wallMs).toISOString(), ...(opts.history.meta.lane ? { lane: opts.history.meta.lane } : {}) };
 
   const dirs = ['samples/0', 'samples/1'] as const;
   const sources = [new MemoryTreeSource(last[0]!, dirs[0]), new MemoryTreeSource(last[1]!, dirs[1])] as const;

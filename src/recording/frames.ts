@@ -6,7 +6,10 @@ import { parseJsonBounded } from '../core/bounded-json.js';
  * The frame codec of a flight recording: one frame per sample, appended to a segment file.
  *
  *   frame  = header (24 bytes) + payload
- *   header = "DGRF" | u8 kind (0 key, 1 delta) | 3 bytes 0 | u32 LE payload bytes | u32 LE crc32(payload) | f64 LE wall ms
+ *   header = "DGRF" | u8 kind (0 key, 1 delta) | u8 flags | 2 bytes 0 | u32 LE payload bytes | u32 LE crc32(payload) | f64 LE wall ms
+ *   flags  = bit 0 (FRAME_LANE): the recording's slow lane was read for this sample (its answers
+ *            are new here; the frames between carry them unchanged). Readers before the flag
+ *            existed ignore the byte.
  *   payload = deflate-raw( JSON { set: { key: value }, del: [key] } )
  *
  * A sample is a flat map key -> string (flat-answers.ts, flat-tree.ts). A key frame holds the whole
@@ -23,11 +26,16 @@ export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 
 export type FlatSample = ReadonlyMap<string, string>;
 
+/** Frame flag: the slow lane (store.ts RecordingMeta.lane) was read for this sample. */
+export const FRAME_LANE = 1;
+
 export interface FrameInfo {
   readonly kind: 'key' | 'delta';
   readonly wallMs: number;
   readonly offset: number;
   readonly bytes: number;
+  /** The header's flags (FRAME_LANE). */
+  readonly flags: number;
 }
 
 /** The changes from `prev` to `cur` (the whole of `cur` when there is no `prev`). */
@@ -40,11 +48,12 @@ export function diffSamples(prev: FlatSample | undefined, cur: FlatSample): { se
 }
 
 /** One frame's bytes: the whole sample (key) or its changes since `prev` (delta). */
-export function encodeFrame(wallMs: number, cur: FlatSample, prev?: FlatSample): Buffer {
+export function encodeFrame(wallMs: number, cur: FlatSample, prev?: FlatSample, flags = 0): Buffer {
   const payload = deflateRawSync(Buffer.from(JSON.stringify(diffSamples(prev, cur)), 'utf8'), { level: 6 });
   const h = Buffer.alloc(HEADER_BYTES);
   FRAME_MAGIC.copy(h, 0);
   h.writeUInt8(prev ? 1 : 0, 4);
+  h.writeUInt8(flags & 0xff, 5);
   h.writeUInt32LE(payload.length, 8);
   h.writeUInt32LE(crc32(payload), 12);
   h.writeDoubleLE(wallMs, 16);
@@ -68,7 +77,7 @@ export function scanFrames(buf: Buffer): { frames: FrameInfo[]; torn: boolean } 
     if (frames.length === 0 && kindByte !== 0) break;
     const payload = buf.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len);
     if (crc32(payload) !== crc) break;
-    frames.push({ kind: kindByte === 0 ? 'key' : 'delta', wallMs, offset: off, bytes: HEADER_BYTES + len });
+    frames.push({ kind: kindByte === 0 ? 'key' : 'delta', wallMs, offset: off, bytes: HEADER_BYTES + len, flags: buf.readUInt8(off + 5) });
     off += HEADER_BYTES + len;
   }
   return { frames, torn: off < buf.length };

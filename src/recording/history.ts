@@ -2,7 +2,7 @@ import { answersToTree } from '../core/recording-source.js';
 import { chunkName, PROCS_PER_CHUNK } from '../core/proc-records.js';
 import { META_DIR } from '../core/source.js';
 import { MemoryTreeSource, type MemoryTree } from '../bundle/tree.js';
-import { applyFrame, scanFrames, type FlatSample, type FrameInfo } from './frames.js';
+import { applyFrame, FRAME_LANE, scanFrames, type FlatSample, type FrameInfo } from './frames.js';
 import { unflattenAnswers } from './flat-answers.js';
 import { segmentStart, type RecordingMeta, type SegmentStore } from './store.js';
 
@@ -15,7 +15,14 @@ export interface SampleRef {
   readonly wallMs: number;
   readonly segment: string;
   readonly index: number;
+  /** The slow lane was read for this sample (frames.ts FRAME_LANE; store.ts RecordingMeta.lane). */
+  readonly lane: boolean;
 }
+
+/** The last samples decoded, per segment: a walk forward plus a look-ahead (a slow lane's next reading) decode each frame about once. */
+const CHECKPOINTS = 3;
+/** Segments whose checkpoints are kept (the walk's current one and the one it reads ahead in). */
+const CHECKPOINT_SEGMENTS = 2;
 
 interface Scanned {
   readonly buf: Buffer;
@@ -31,8 +38,8 @@ interface Scanned {
  */
 export class History {
   private readonly scanned = new Map<string, Scanned>();
-  /** The last sample decoded per segment: walking forward decodes each frame once. */
-  private readonly decoded = new Map<string, { index: number; flat: FlatSample }>();
+  /** The last samples decoded, per segment (a walk forward and its look-ahead: each frame decoded about once). */
+  private readonly decoded = new Map<string, Array<{ index: number; flat: FlatSample }>>();
   /**
    * Every CHECKPOINT_EVERY-th sample decoded, per segment: going back (the TUI stepping
    * backwards) decodes at most that many frames instead of the segment from its key frame. A
@@ -76,7 +83,7 @@ export class History {
       // a segment holds samples from its start until the next one starts
       if (segmentStart(name) > toMs || (next !== undefined && segmentStart(next) < fromMs)) return;
       this.scan(name).frames.forEach((f, index) => {
-        if (f.wallMs >= fromMs && f.wallMs <= toMs) out.push({ wallMs: f.wallMs, segment: name, index });
+        if (f.wallMs >= fromMs && f.wallMs <= toMs) out.push({ wallMs: f.wallMs, segment: name, index, lane: (f.flags & FRAME_LANE) !== 0 });
       });
     });
     return out.sort((a, b) => a.wallMs - b.wallMs);
@@ -85,9 +92,12 @@ export class History {
   /** The flat map of one sample, undefined when its frame (or one before it in its segment) does not decode. */
   flat(ref: SampleRef): FlatSample | undefined {
     const s = this.scan(ref.segment);
-    const have = this.decoded.get(ref.segment);
-    let i = have && have.index <= ref.index ? have.index : -1;
-    let flat: FlatSample | undefined = i >= 0 ? have!.flat : undefined;
+    const marks = this.decoded.get(ref.segment) ?? [];
+    // the nearest sample decoded at or before this one: deltas apply forward from it
+    let have: { index: number; flat: FlatSample } | undefined;
+    for (const m of marks) if (m.index <= ref.index && (!have || m.index > have.index)) have = m;
+    let i = have ? have.index : -1;
+    let flat: FlatSample | undefined = have?.flat;
     const mark = (index: number) => `${ref.segment}#${index}`;
     if (i < 0 || ref.index - i >= CHECKPOINT_EVERY) {
       const c = Math.floor(ref.index / CHECKPOINT_EVERY) * CHECKPOINT_EVERY;
@@ -112,7 +122,19 @@ export class History {
         if (this.checkpoints.size > MAX_CHECKPOINTS) this.checkpoints.delete(this.checkpoints.keys().next().value!);
       }
     }
-    if (flat) this.decoded.set(ref.segment, { index: i, flat });
+    if (flat && have?.index !== i) {
+      // a step of one moves the mark it came from (a walk forward keeps one mark moving); a jump
+      // (a look-ahead) adds one, the oldest going
+      const at = have && i - have.index <= 1 ? marks.indexOf(have) : -1;
+      if (at >= 0) marks[at] = { index: i, flat };
+      else {
+        marks.push({ index: i, flat });
+        if (marks.length > CHECKPOINTS) marks.shift();
+      }
+      this.decoded.delete(ref.segment);
+      this.decoded.set(ref.segment, marks);
+      while (this.decoded.size > CHECKPOINT_SEGMENTS) this.decoded.delete(this.decoded.keys().next().value!);
+    }
     return flat;
   }
 

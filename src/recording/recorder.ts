@@ -7,6 +7,7 @@ import { RecordingSource } from '../core/recording-source.js';
 import { Sampler, type SamplerClock } from '../core/sampler.js';
 import type { Source } from '../core/source.js';
 import { flattenAnswers } from './flat-answers.js';
+import { FRAME_LANE } from './frames.js';
 import { SegmentWriter, type SegmentLimits } from './segment-writer.js';
 import { DirStore, META_FILE, RECORDING_SCHEMA, type RecordingMeta } from './store.js';
 
@@ -25,6 +26,14 @@ export interface RecorderOptions {
    */
   readonly slow?: readonly Collector[];
   readonly slowIntervalMs?: number;
+  /**
+   * The slow lane: collectors read only every `intervalMs` (rounded to a whole number of
+   * samples; the first sample always reads them): those that run commands or enter namespaces
+   * cost a process or many each. Their answers are carried unchanged by the samples between
+   * (deduplicated: free), the frames of a reading flagged (FRAME_LANE), and a reader takes their
+   * rates over the lane's readings around a window (lanes.ts).
+   */
+  readonly lane?: { readonly collectors: readonly Collector[]; readonly intervalMs: number };
   readonly memo?: CollectorMemo;
   /** Called before each sample (the dashboard source's tick). */
   readonly beforeSample?: () => void;
@@ -107,6 +116,8 @@ export async function recordHost(opts: RecorderOptions): Promise<{ samples: numb
     const old = store.meta();
     if (old && old.format !== 'answers') throw new DiagError(`${opts.dir} holds a recording of another format (${old.format})`);
     const host = opts.source.readFile('/proc/sys/kernel/hostname');
+    const laneCollectors = opts.lane?.collectors ?? [];
+    const laneEvery = opts.lane ? Math.max(1, Math.round(opts.lane.intervalMs / opts.intervalMs)) : 1;
     const meta: RecordingMeta = {
       schema: RECORDING_SCHEMA,
       format: 'answers',
@@ -114,6 +125,7 @@ export async function recordHost(opts: RecorderOptions): Promise<{ samples: numb
       host: host.status === 'ok' ? host.value.trim() : 'unknown',
       diagVersion: opts.diagVersion,
       startedAt: new Date().toISOString(),
+      ...(laneCollectors.length > 0 ? { lane: { collectors: laneCollectors.map((c) => c.id), intervalMs: laneEvery * opts.intervalMs } } : {}),
     };
     const tmp = join(opts.dir, `.${META_FILE}.${process.pid}`);
     writeFileSync(tmp, JSON.stringify(meta, null, 2) + '\n', { mode: 0o600 });
@@ -126,6 +138,9 @@ export async function recordHost(opts: RecorderOptions): Promise<{ samples: numb
     const slow = opts.slow ?? [];
     const slowRec = new RecordingSource(opts.source);
     const slowSampler = new Sampler(slowRec, opts.collectorTimeoutMs !== undefined ? { collectorTimeoutMs: opts.collectorTimeoutMs } : {});
+    const laneRec = new RecordingSource(opts.source);
+    const laneSampler = new Sampler(laneRec, opts.collectorTimeoutMs !== undefined ? { collectorTimeoutMs: opts.collectorTimeoutMs } : {});
+    let laneFlat = new Map<string, string>();
     let slowFlat = new Map<string, string>();
     let slowAt = -Infinity;
     let samples = 0;
@@ -142,9 +157,15 @@ export async function recordHost(opts: RecorderOptions): Promise<{ samples: numb
           slowFlat = flattenAnswers(slowRec.drain());
           slowAt = wallMs;
         }
+        const laneRead = laneCollectors.length > 0 && step.index % laneEvery === 0;
+        if (laneRead) {
+          await laneSampler.sampleAt(laneCollectors, step.index);
+          laneFlat = flattenAnswers(laneRec.drain());
+        }
         // the sample's own answers first: a file both read (dmesg) is this sample's
+        for (const [k, v] of laneFlat) if (!flat.has(k)) flat.set(k, v);
         for (const [k, v] of slowFlat) if (!flat.has(k)) flat.set(k, v);
-        const frameBytes = writer.append(wallMs, flat);
+        const frameBytes = writer.append(wallMs, flat, laneRead ? FRAME_LANE : 0);
         samples++;
         if (writer.removed.length > removedSeen) {
           opts.log(`limits: removed ${writer.removed.length - removedSeen} old segment(s) (${writer.removed.slice(removedSeen).join(', ')}); ${(writer.totalBytes / 1048576).toFixed(1)} MiB kept`);

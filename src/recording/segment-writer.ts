@@ -61,11 +61,11 @@ export class SegmentWriter {
     return this.closed.length + (this.current ? 1 : 0);
   }
 
-  /** Append one sample (its time and flat map); returns the frame's bytes. */
-  append(wallMs: number, flat: FlatSample): number {
+  /** Append one sample (its time and flat map; `flags`: frames.ts FRAME_LANE); returns the frame's bytes. */
+  append(wallMs: number, flat: FlatSample, flags = 0): number {
     const cur = this.current;
     if (!cur || cur.frames >= this.limits.framesPerSegment || cur.bytes >= this.limits.segmentBytes) this.rotate(wallMs);
-    const frame = encodeFrame(wallMs, flat, this.prev);
+    const frame = encodeFrame(wallMs, flat, this.prev, flags);
     let off = 0;
     while (off < frame.length) off += writeSync(this.fd!, frame, off, frame.length - off);
     this.current!.bytes += frame.length;

@@ -24,6 +24,13 @@ export const recordingMetaSchema = z.object({
   host: z.string(),
   diagVersion: z.string(),
   startedAt: z.string(),
+  /**
+   * The slow lane: collectors (ids) read only every `intervalMs` (commands, namespaces), their
+   * answers carried unchanged by the samples between; a frame flagged FRAME_LANE holds a new
+   * reading. Their rates are judged over the lane's readings around a window (lanes.ts).
+   * Absent: every collector was read every sample.
+   */
+  lane: z.object({ collectors: z.array(z.string()).max(256), intervalMs: z.number().positive() }).optional(),
 });
 export type RecordingMeta = z.infer<typeof recordingMetaSchema>;
 

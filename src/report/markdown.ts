@@ -82,6 +82,7 @@ function finding(f: Finding, n: number): string[] {
     '',
     `- **Where:** ${mdCode(f.scope)} — ${f.resource} ${f.kind} (check ${mdCode(f.check)})`,
     `- **Value:** ${formatWithUnit(e.value, e.unit)} — ${mdCode(e.metric)}${e.windowSeconds !== null ? ` over ${e.windowSeconds.toFixed(2)} s` : ''}${raw ? ` (${mdCode(raw)})` : ''}`,
+    ...(e.windowNote ? [`- **Window:** ${mdEscape(e.windowNote)}`] : []),
     ...threshold(f),
     '',
     mdEscape(f.explanation),

@@ -52,6 +52,7 @@ function findingText(f: Finding, paint: Paint): string {
     .map(([k, v]) => `${k}=${formatValue(v)}`)
     .join(' ');
   lines.push(`           value ${formatValue(e.value)} ${e.unit} (${e.metric}${e.rows !== undefined ? `, ${e.rows} rows` : ''}${e.windowSeconds !== null ? `, window ${e.windowSeconds.toFixed(2)} s` : ''})${raw ? `: ${raw}` : ''}`);
+  if (e.windowNote) lines.push(`           ${clean(e.windowNote)}`);
   lines.push(`           threshold: ${thresholdLine(f)}`);
   lines.push(`           from: ${e.inputs.map(clean).join(', ')}`);
   lines.push(wrap(f.explanation, 88, '           '));

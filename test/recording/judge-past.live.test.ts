@@ -73,7 +73,7 @@ interface Period {
   start: string;
   end: string;
   worst: string;
-  culprits: Array<{ id: string }>;
+  culprits: Array<{ id: string; windows: number }>;
 }
 
 describe.skipIf(req.skip)('judging a recording (live)', () => {
@@ -148,12 +148,12 @@ describe.skipIf(req.skip)('judging a recording (live)', () => {
       expect((f!.culprits ?? []).filter((c) => mine.includes(c.entity.id.replace('process:', '')))).toEqual([]);
     }
     expect(end <= gone + interval || after.report.findings.some((x) => x.check === 'cpu-runqueue-saturation'), 'a period past the fault is other work, seen after it').toBe(true);
-    // The period carries the top three culprits of its highest window. The loops' own naming is
-    // asserted above (--at the fault names at least 3 of them); here the period must name some
-    // process. Known defect (issue 16 note): with the loops' cgroup weighted 16x, that window's
-    // top culprits by run-queue wait can be diag's own node processes, not the loops.
-    expect(period!.culprits.length, JSON.stringify(period)).toBeGreaterThan(0);
-    expect(period!.culprits.every((c) => /^process:\d+$/.test(c.id)), JSON.stringify(period!.culprits)).toBe(true);
+    // The period carries the culprits named in the most of its windows: the loops, which ran
+    // throughout (not whoever topped its busiest window: diag's own node processes waiting
+    // behind the loops once did). At least two of its three are loops
+    // (other work busy throughout the period on this shared host may take one place).
+    const periodLoops = period!.culprits.filter((c) => mine.includes(c.id.replace('process:', '')));
+    expect(periodLoops.length, `period culprits ${JSON.stringify(period!.culprits)} vs loops ${mine.join(' ')}`).toBeGreaterThanOrEqual(2);
     expect(since.exitCode).toBe(h.status === 'critical' ? 2 : 1);
   });
 });

@@ -3,7 +3,11 @@ import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { COLLECTORS } from '../../collectors/index.js';
+import { deriveModel } from '../../src/core/derive.js';
+import { Sampler } from '../../src/core/sampler.js';
 import { History } from '../../src/recording/history.js';
+import { recordedLane } from '../../src/recording/lanes.js';
 import { DirStore } from '../../src/recording/store.js';
 import { liveRequirement } from '../helpers/capabilities.js';
 import { DIAG, builtCli, until } from '../scenarios/helpers.js';
@@ -38,14 +42,14 @@ const exited = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCod
 
 describe.skipIf(req.skip)('diag record (live)', () => {
   it('kill -9 mid-recording leaves every stored sample readable; a new recorder takes over and stops on SIGTERM', async () => {
-    const a = recorder([]);
-    await until(() => samplesIn(dir) >= 3, 20_000, 'three recorded samples');
+    const a = recorder(['--slow-interval', '3s']);
+    await until(() => samplesIn(dir) >= 5, 30_000, 'five recorded samples');
     a.kill('SIGKILL');
     await exited(a);
     const store = new DirStore(dir);
     const h = new History(store, store.meta()!);
     const first = h.samples();
-    expect(first.length).toBeGreaterThanOrEqual(3);
+    expect(first.length).toBeGreaterThanOrEqual(5);
     for (const s of first) {
       const src = h.source(s)!;
       expect(src.readFile('/proc/loadavg').status).toBe('ok');
@@ -57,6 +61,30 @@ describe.skipIf(req.skip)('diag record (live)', () => {
     }
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     for (const n of readdirSync(dir)) expect(statSync(join(dir, n)).mode & 0o077).toBe(0);
+
+    // the slow lane (--slow-interval 3s): read at the first sample and every third after it,
+    // carried between; a window between readings takes the lane's rates over its readings
+    const meta = store.meta()!;
+    expect(meta.lane?.intervalMs).toBe(3000);
+    expect(meta.lane?.collectors).toEqual(expect.arrayContaining(['sockets', 'qdiscs', 'firewall', 'nic', 'conntrack', 'namespaces']));
+    expect(meta.lane?.collectors).not.toContain('processes');
+    expect(first.map((r, i) => r.lane === (i % 3 === 0))).not.toContain(false);
+    const between = first.findIndex((r, i) => i > 0 && !r.lane && first[i + 1] !== undefined && !first[i + 1]!.lane);
+    expect(between).toBe(1);
+    {
+      const own = [h.source(first[between]!)!, h.source(first[between + 1]!)!] as const;
+      const laneCollectors = COLLECTORS.filter((c) => meta.lane!.collectors.includes(c.id) && c.id === 'sockets');
+      const plain = deriveModel(laneCollectors, await new Sampler([own[0], own[1]]).window(laneCollectors, 1000));
+      const tablesOf = (m: typeof plain) => Object.values(m.tables).filter((t) => t.rows.status === 'ok');
+      // the same reading twice: no rates (never a zero)
+      expect(tablesOf(plain).length).toBeGreaterThan(0);
+      expect(tablesOf(plain).map((t) => t.seconds ?? 'none')).toEqual(tablesOf(plain).map(() => 'none'));
+      const rl = recordedLane(h, first, between, between + 1, own)!;
+      expect(rl.note).toMatch(/slow lane \(read every 3 s\)/);
+      const laned = deriveModel(laneCollectors, await new Sampler([own[0], own[1]], { lane: rl }).window(laneCollectors, 1000));
+      expect(tablesOf(laned).length).toBeGreaterThan(0);
+      for (const t of tablesOf(laned)) expect(t.seconds, t.id).toBeGreaterThan(2);
+    }
 
     const b = recorder(['--max-size', '64MiB', '--max-age', '1h']);
     await until(() => samplesIn(dir) >= first.length + 2, 20_000, 'two more samples from the second recorder');

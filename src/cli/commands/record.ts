@@ -1,4 +1,5 @@
 import { COLLECTORS } from '../../../collectors/index.js';
+import type { Collector } from '../../core/collector.js';
 import { CollectorMemo } from '../../core/collector-memo.js';
 import { parseDuration } from '../../core/duration.js';
 import { UsageError } from '../../core/errors.js';
@@ -11,7 +12,8 @@ import { diagVersion } from '../version.js';
 
 export const DEFAULT_RECORDING_DIR = '/var/lib/diag/recording';
 
-export const HELP = `Usage: diag record [--dir DIR] [--interval 10s] [--max-size 2GiB] [--max-age 7d] [--root DIR]
+export const HELP = `Usage: diag record [--dir DIR] [--interval 10s] [--slow-interval 30s] [--max-size 2GiB]
+                   [--max-age 7d] [--root DIR]
 
 The flight recorder: sample the host every interval, in the foreground until SIGTERM or
 SIGINT, and keep what diag read (the raw inputs of every collector, before any derive) in
@@ -22,6 +24,11 @@ a bounded recording. Judge it later as it was then:
 
   --dir DIR         where the recording is kept (default ${DEFAULT_RECORDING_DIR}; mode 0700)
   --interval 10s    time between samples (500ms to 60m)
+  --slow-interval 30s
+                    the slow lane: the collectors that run commands or enter network
+                    namespaces (ss, tc, nft/iptables, ethtool, conntrack, dmesg...) are read
+                    this often only (default 30s, at least --interval); a playbook judging a
+                    moment takes their rates over the two readings around it, and says so
   --max-size 2GiB   the recording's size limit (K, M, G, T; KiB, MiB, GiB, TiB): the oldest
                     segments are removed first
   --max-age 7d      samples older than this are removed (s, m, h, d)
@@ -53,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     ...COMMON_OPTIONS,
     dir: { type: 'string' },
     interval: { type: 'string' },
+    'slow-interval': { type: 'string' },
     'max-size': { type: 'string' },
     'max-age': { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
@@ -64,6 +72,7 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`record: unexpected argument ${JSON.stringify(positionals[0])}`, { hint: 'the recording folder is given with --dir DIR' });
   const intervalMs = parseDuration(values.interval ?? '10s', '--interval');
   if (intervalMs < 500) throw new UsageError(`--interval: at least 500ms, got ${JSON.stringify(values.interval)}`);
+  const laneMs = Math.max(intervalMs, parseDuration(values['slow-interval'] ?? '30s', '--slow-interval'));
   const maxBytes = parseSize(values['max-size'] ?? '2GiB', '--max-size');
   const maxAgeMs = parseAge(values['max-age'] ?? '7d', '--max-age');
   const dir = values.dir ?? DEFAULT_RECORDING_DIR;
@@ -80,7 +89,11 @@ export async function run(argv: string[]): Promise<number> {
   // listener, which would kill the recorder mid-sample instead of letting it close its segment.
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  log(`recording ${COLLECTORS.length} collectors every ${intervalMs / 1000} s into ${dir} (limits ${(maxBytes / 1048576).toFixed(0)} MiB, ${(maxAgeMs / 3_600_000).toFixed(1)} h)`);
+  // the slow lane: a process or many per collector and sample (the cost of a 1 s interval was
+  // ~240x sadc's with them every sample); the recent changes keep their own 10 minutes
+  const inLane = (c: Collector) => (c.origin === 'commands' || c.origin === 'namespaces') && c.id !== 'changes';
+  const lane = COLLECTORS.filter(inLane);
+  log(`recording ${COLLECTORS.length} collectors every ${intervalMs / 1000} s (${lane.map((c) => c.id).join(', ')} every ${laneMs / 1000} s) into ${dir} (limits ${(maxBytes / 1048576).toFixed(0)} MiB, ${(maxAgeMs / 3_600_000).toFixed(1)} h)`);
   const started = performance.now();
   const cpu0 = process.cpuUsage();
   const r = await recordHost({
@@ -91,7 +104,8 @@ export async function run(argv: string[]): Promise<number> {
     source,
     // the recent changes (package logs, logins, units, sysctls) every 10 minutes: events with
     // their own times, stored with every sample between
-    collectors: COLLECTORS.filter((c) => c.id !== 'changes'),
+    collectors: COLLECTORS.filter((c) => c.id !== 'changes' && !inLane(c)),
+    lane: { collectors: lane, intervalMs: laneMs },
     slow: COLLECTORS.filter((c) => c.id === 'changes'),
     slowIntervalMs: 600_000,
     memo: new CollectorMemo(),
