@@ -51,6 +51,7 @@ const SECTIONS = [
   ['changes', 'the report\'s Recent changes: diag run playbook use --json --window 1s with --changes 24h vs off (wall, CPU; goal <= 50 ms added), and the read alone'],
   ['serve', 'diag serve /metrics vs node_exporter with 2,000 extra processes: scrape latency, CPU per scrape, ten concurrent scrapes, RSS over 1,000 scrapes'],
   ['snapshot', 'diag snapshot --window 1s vs sos report --batch on the same host: wall time, CPU, bundle size (goals: <= 1.5 s + window, >= 3x faster, smaller)'],
+  ['record', 'diag record vs atop -w and sadc (sar -o) side by side at 10 s and at 1 s with 2,000 extra processes: CPU per sample and bytes per hour (goals: <= atop\'s)'],
 ];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

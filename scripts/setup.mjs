@@ -42,7 +42,8 @@ const RUNTIME_PACKAGES = {
   bpftool: 'BPF programs attached to interfaces (XDP, tc), cgroups and tracepoints: the bpfnet collector, "where am I"',
 };
 const TEST_PACKAGES = {
-  sysstat: 'mpstat, iostat, sar: reference measurements in tests',
+  sysstat: 'mpstat, iostat, sar: reference measurements in tests; sadc (sar -o) beside diag record in the record benchmark',
+  atop: 'reference for the record benchmark (atop -w raw log beside diag record: CPU per sample, bytes per hour)',
   'stress-ng': 'CPU and context-switch load in tests',
   bpftrace: 'reference BPF histograms in tests and benchmarks',
   e2fsprogs: 'mkfs for loop-device tests',
