@@ -139,7 +139,8 @@ export async function recordHost(opts: RecorderOptions): Promise<{ samples: numb
     const slowRec = new RecordingSource(opts.source);
     const slowSampler = new Sampler(slowRec, opts.collectorTimeoutMs !== undefined ? { collectorTimeoutMs: opts.collectorTimeoutMs } : {});
     const laneRec = new RecordingSource(opts.source);
-    const laneSampler = new Sampler(laneRec, opts.collectorTimeoutMs !== undefined ? { collectorTimeoutMs: opts.collectorTimeoutMs } : {});
+    // the lane has its own cadence: its commands get up to 5 s on a loaded host, not one interval
+    const laneSampler = new Sampler(laneRec, { collectorTimeoutMs: Math.min(5000, Math.max(opts.collectorTimeoutMs ?? 5000, opts.lane?.intervalMs ?? 0)) });
     let laneFlat = new Map<string, string>();
     let slowFlat = new Map<string, string>();
     let slowAt = -Infinity;

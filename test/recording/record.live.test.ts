@@ -43,7 +43,7 @@ const exited = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCod
 describe.skipIf(req.skip)('diag record (live)', () => {
   it('kill -9 mid-recording leaves every stored sample readable; a new recorder takes over and stops on SIGTERM', async () => {
     const a = recorder(['--slow-interval', '3s']);
-    await until(() => samplesIn(dir) >= 5, 30_000, 'five recorded samples');
+    await until(() => samplesIn(dir) >= 5, 90_000, 'five recorded samples');
     a.kill('SIGKILL');
     await exited(a);
     const store = new DirStore(dir);
@@ -73,7 +73,7 @@ describe.skipIf(req.skip)('diag record (live)', () => {
     expect(between).toBe(1);
     {
       const own = [h.source(first[between]!)!, h.source(first[between + 1]!)!] as const;
-      const laneCollectors = COLLECTORS.filter((c) => meta.lane!.collectors.includes(c.id) && c.id === 'sockets');
+      const laneCollectors = COLLECTORS.filter((c) => meta.lane!.collectors.includes(c.id));
       const plain = deriveModel(laneCollectors, await new Sampler([own[0], own[1]]).window(laneCollectors, 1000));
       const tablesOf = (m: typeof plain) => Object.values(m.tables).filter((t) => t.rows.status === 'ok');
       // the same reading twice: no rates (never a zero)
@@ -82,8 +82,10 @@ describe.skipIf(req.skip)('diag record (live)', () => {
       const rl = recordedLane(h, first, between, between + 1, own)!;
       expect(rl.note).toMatch(/slow lane \(read every 3 s\)/);
       const laned = deriveModel(laneCollectors, await new Sampler([own[0], own[1]], { lane: rl }).window(laneCollectors, 1000));
-      expect(tablesOf(laned).length).toBeGreaterThan(0);
-      for (const t of tablesOf(laned)) expect(t.seconds, t.id).toBeGreaterThan(2);
+      // every lane table with a window spans the readings (3 samples of 1 s), and some have one
+      const windowed = tablesOf(laned).filter((t) => t.seconds !== undefined);
+      expect(windowed.length).toBeGreaterThan(0);
+      for (const t of windowed) expect(t.seconds, t.id).toBeGreaterThan(2);
     }
 
     const b = recorder(['--max-size', '64MiB', '--max-age', '1h']);
