@@ -120,6 +120,31 @@ export async function run(ctx) {
     }
   }
 
+  // the read cold, as a one-shot `use` run does it once: a fresh node per read (modules loaded
+  // first, as the bundle is), diag's CPU (process.cpuUsage) plus its commands' (cutime + cstime
+  // of /proc/self/stat: stat, dmesg, journalctl, waited for), alternated without / with the journal
+  const coldScript = (extra) => `
+    const { readFileSync } = await import('node:fs');
+    const kids = () => { const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' '); return (Number(f[13]) + Number(f[14])) * 10; };
+    const { LiveSource } = await import(${JSON.stringify(join(ctx.root, 'dist/src/core/live-source.js'))});
+    const { COLLECTORS } = await import(${JSON.stringify(join(ctx.root, 'dist/collectors/index.js'))});
+    const { collectChanges } = await import(${JSON.stringify(join(ctx.root, 'dist/src/engine/changes.js'))});
+    const k0 = kids(); const c0 = process.cpuUsage(); const t0 = performance.now();
+    const r = await collectChanges({ collectors: COLLECTORS, src: new LiveSource(), lookbackSeconds: 86400${extra} });
+    const c = process.cpuUsage(c0);
+    console.log(JSON.stringify({ wall: performance.now() - t0, self: (c.user + c.system) / 1000, kids: kids() - k0, items: r.items.length }));`;
+  const cold = { none: { self: [], total: [] }, journal: { self: [], total: [] } };
+  for (let i = 0; i < runs; i++) {
+    for (const [k, extra] of [['none', ''], ['journal', `, journalDirectory: ${JSON.stringify(jdir)}`]]) {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', coldScript(extra)], { encoding: 'utf8', timeout: 60_000 });
+      const m = /\{.*\}/.exec(r.stdout ?? '');
+      if (!m) throw new Error(`cold read failed: ${r.stderr?.slice(-300)}`);
+      const v = JSON.parse(m[0]);
+      cold[k].self.push(v.self);
+      cold[k].total.push(v.self + v.kids);
+    }
+  }
+
   const fig = { goalMs: GOAL_MS, runs, journalBytes: journal, benchJournalBytes: jbytes, items, journalItems: jitems, loadavg: readFileSync('/proc/loadavg', 'utf8').trim() };
   for (const k of ['off', 'on', 'journal']) fig[k] = { wallMs: ctx.stats(res[k].wall), ...(res[k].cpu.length ? { cpuMs: ctx.stats(res[k].cpu) } : {}) };
   fig.addedWallMs = fig.on.wallMs.median - fig.off.wallMs.median;
@@ -127,6 +152,7 @@ export async function run(ctx) {
   fig.journalAddedWallMs = fig.journal.wallMs.median - fig.off.wallMs.median;
   fig.journalAddedCpuMs = fig.journal.cpuMs && fig.off.cpuMs ? fig.journal.cpuMs.median - fig.off.cpuMs.median : undefined;
   fig.alone = { wallMs: ctx.stats(alone.wall), diagCpuMs: ctx.stats(alone.cpu) };
+  fig.cold = { noJournal: { diagCpuMs: ctx.stats(cold.none.self), withCommandsCpuMs: ctx.stats(cold.none.total) }, journal100MB: { diagCpuMs: ctx.stats(cold.journal.self), withCommandsCpuMs: ctx.stats(cold.journal.total) } };
   fig.aloneJournal = { wallMs: ctx.stats(aloneJ.wall), diagCpuMs: ctx.stats(aloneJ.cpu) };
   ctx.log(`use --changes off: wall median ${fig.off.wallMs.median.toFixed(0)} ms${fig.off.cpuMs ? `, CPU ${fig.off.cpuMs.median.toFixed(0)} ms` : ''}`);
   ctx.log(`use --changes 24h: wall median ${fig.on.wallMs.median.toFixed(0)} ms${fig.on.cpuMs ? `, CPU ${fig.on.cpuMs.median.toFixed(0)} ms` : ''} (${items ?? '?'} changes)`);
@@ -134,6 +160,7 @@ export async function run(ctx) {
   ctx.log(`use --changes 24h --journal-dir (${(jbytes / 2 ** 20).toFixed(0)} MB): wall median ${fig.journal.wallMs.median.toFixed(0)} ms${fig.journal.cpuMs ? `, CPU ${fig.journal.cpuMs.median.toFixed(0)} ms (p90 ${fig.journal.cpuMs.p90.toFixed(0)})` : ''} (${jitems ?? '?'} changes)`);
   ctx.log(`added with the 100 MB journal: wall ${fig.journalAddedWallMs.toFixed(0)} ms${fig.journalAddedCpuMs !== undefined ? `, CPU ${fig.journalAddedCpuMs.toFixed(0)} ms, ratio ${(fig.journal.cpuMs.median / fig.off.cpuMs.median).toFixed(3)}` : ''} (goal <= ${GOAL_MS} ms)`);
   ctx.log(`the read alone with the journal: wall median ${fig.aloneJournal.wallMs.median.toFixed(1)} ms, diag CPU ${fig.aloneJournal.diagCpuMs.median.toFixed(1)} ms (p90 ${fig.aloneJournal.diagCpuMs.p90.toFixed(1)})`);
+  ctx.log(`the read cold (one per fresh process, as a use run reads it): no journal ${fig.cold.noJournal.diagCpuMs.median.toFixed(1)} ms diag CPU, ${fig.cold.noJournal.withCommandsCpuMs.median.toFixed(1)} ms with its commands (p90 ${fig.cold.noJournal.withCommandsCpuMs.p90.toFixed(1)}); 100 MB journal ${fig.cold.journal100MB.diagCpuMs.median.toFixed(1)} ms, ${fig.cold.journal100MB.withCommandsCpuMs.median.toFixed(1)} ms with its commands (p90 ${fig.cold.journal100MB.withCommandsCpuMs.p90.toFixed(1)}) (goal <= ${GOAL_MS} ms)`);
   ctx.log(`load average at the end: ${fig.loadavg}`);
   ctx.log(`the read alone: wall median ${fig.alone.wallMs.median.toFixed(1)} ms (p90 ${fig.alone.wallMs.p90.toFixed(1)}), diag CPU ${fig.alone.diagCpuMs.median.toFixed(1)} ms (its commands' CPU not counted)`);
   return fig;

@@ -80,7 +80,7 @@ const TABLES: Record<string, TableSpec> = {
     },
   },
   nic_rings: {
-    title: 'NIC ring sizes against their maxima (ethtool -g), with receive overruns since the interface came up',
+    title: 'NIC ring sizes against their maxima (ethtool -g), with receive overruns and transmit drops since the interface came up',
     scope: 'interface',
     fields: {
       rx: gauge('RX ring size'),
@@ -90,6 +90,8 @@ const TABLES: Record<string, TableSpec> = {
       rx_headroom: gauge('RX ring entries the NIC could still have (max - size)'),
       rx_overruns: gauge('receive overruns since the interface came up: rx_fifo + rx_missed + rx_over errors'),
       rx_dropped: gauge('receive drops since the interface came up'),
+      tx_headroom: gauge('TX ring entries the NIC could still have (max - size), where the driver reports a TX maximum'),
+      tx_dropped: gauge('transmit drops since the interface came up (statistics/tx_dropped: dropped on the way to transmission, e.g. for lack of resources)'),
     },
   },
 };

@@ -19,12 +19,14 @@ export function deviceInterfaces(src: Source): Outcome<string[]> {
   return ok(dir.value.filter((n) => src.readLink(`/sys/class/net/${n}/device`).status === 'ok').sort().slice(0, RINGS_MAX));
 }
 
-/** A row (pure): ring sizes, their maxima and the overruns since the interface came up. */
-export function ringRow(iface: string, rings: RingSizes, overruns: number | undefined, dropped: number | undefined): Row {
+/** A row (pure): ring sizes, their maxima, the overruns and transmit drops since the interface came up. */
+export function ringRow(iface: string, rings: RingSizes, overruns: number | undefined, dropped: number | undefined, txDropped?: number): Row {
   const headroom = rings.rx !== undefined && rings.rxMax !== undefined ? rings.rxMax - rings.rx : undefined;
+  // a driver that reports no TX maximum (ethtool prints n/a) has no TX headroom to judge
+  const txHeadroom = rings.tx !== undefined && rings.txMax !== undefined ? rings.txMax - rings.tx : undefined;
   return {
     key: iface,
-    values: { rx: rings.rx, rx_max: rings.rxMax, tx: rings.tx, tx_max: rings.txMax, rx_headroom: headroom, rx_overruns: overruns, rx_dropped: dropped },
+    values: { rx: rings.rx, rx_max: rings.rxMax, tx: rings.tx, tx_max: rings.txMax, rx_headroom: headroom, rx_overruns: overruns, rx_dropped: dropped, tx_headroom: txHeadroom, tx_dropped: txDropped },
   };
 }
 
@@ -51,7 +53,7 @@ export async function ringRows(src: Source): Promise<Outcome<Row[]>> {
     }
     const parts = OVERRUNS.map((n) => stat(src, iface, n));
     const overruns = parts.every((v) => v === undefined) ? undefined : parts.reduce<number>((a, v) => a + (v ?? 0), 0);
-    return ringRow(iface, p.value, overruns, stat(src, iface, 'rx_dropped'));
+    return ringRow(iface, p.value, overruns, stat(src, iface, 'rx_dropped'), stat(src, iface, 'tx_dropped'));
   });
   return ok(rows.filter((r): r is Row => r !== undefined), notes.length > 0 ? notes.slice(0, 5) : undefined);
 }

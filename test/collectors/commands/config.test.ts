@@ -82,6 +82,9 @@ describe('config rows (pure)', () => {
   it('rings: headroom only when the NIC allows more', () => {
     expect(ringRow('eth0', { rx: 256, rxMax: 256, tx: 256, txMax: 256 }, 0, 0).values.rx_headroom).toBe(0);
     expect(ringRow('enp3s0', { rx: 512, rxMax: 4096, tx: 512, txMax: 4096 }, 7, 9).values).toMatchObject({ rx_headroom: 3584, rx_overruns: 7 });
+    expect(ringRow('enp3s0', { rx: 512, rxMax: 4096, tx: 512, txMax: 4096 }, 7, 9, 31).values).toMatchObject({ tx_headroom: 3584, tx_dropped: 31 });
+    // a driver without a TX maximum: no headroom, so never judged
+    expect(ringRow('eth9', { rx: 512, rxMax: 4096, tx: 512, txMax: undefined }, 0, 0, 31).values.tx_headroom).toBeUndefined();
   });
 
   it("interrupt lines by the interface's or its device's name, and the top CPU's share", () => {
@@ -128,6 +131,9 @@ describe('config playbook on a fixture host', () => {
         '/sys/class/net/enp3s0/statistics/rx_missed_errors': '1234\n',
         '/sys/class/net/enp3s0/statistics/rx_over_errors': '0\n',
         '/sys/class/net/enp3s0/statistics/rx_dropped': '1234\n',
+        '/sys/class/net/enp3s0/statistics/tx_dropped': '31\n',
+        // at its maximum TX ring: drops on the way out are not the ring's size
+        '/sys/class/net/eth1/statistics/tx_dropped': '5\n',
         '/sys/class/net/enp3s0/queues/rx-0/rps_cpus': '0\n',
         '/sys/class/net/eth1/statistics/rx_missed_errors': '50\n',
         '/sys/class/net/lo/statistics/rx_dropped': '0\n',
@@ -154,8 +160,10 @@ describe('config playbook on a fixture host', () => {
         ['limit-use', 'setting:kernel.pid_max', 'warning'],
         ['nic-irqs-one-cpu', 'interface:enp3s0', 'warning'],
         ['nic-ring-below-max', 'interface:enp3s0', 'warning'],
+        ['nic-tx-ring-below-max', 'interface:enp3s0', 'warning'],
       ].sort(),
     );
+    expect(r.findings.find((f) => f.check === 'nic-tx-ring-below-max')?.title).toBe('Interface enp3s0: TX ring 512 of a possible 4096, 31 transmit drops since it came up');
     const ringF = r.findings.find((f) => f.check === 'nic-ring-below-max')!;
     expect(ringF.title).toBe('Interface enp3s0: RX ring 512 of a possible 4096, 1234 receive overruns since it came up');
     const irqF = r.findings.find((f) => f.check === 'nic-irqs-one-cpu')!;
