@@ -59,7 +59,7 @@ export interface ProbeDefinition<R> {
   /** Honours --pid / --cgroup (the `tgids` filter map of common.h). */
   readonly filter: boolean;
   /** Probe-specific settings it takes from the command line (see probes.ts ProbeSettings). */
-  readonly settings?: readonly ('perProcess' | 'hz' | 'minBlockUs')[];
+  readonly settings?: readonly ('perProcess' | 'hz' | 'minBlockUs' | 'remote')[];
   /** What the probe needs beyond the basics, checked before loading (e.g. kallsyms). */
   prerequisites?(ctx: ProbeContext): Outcome<true>;
   /** perf_event sampling frequency, for perf_event variants. */

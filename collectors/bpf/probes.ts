@@ -8,7 +8,7 @@ import { oomkillProbe } from './oomkill.js';
 import { profileProbe } from './profile.js';
 import { runqlatProbeWith } from './runqlat.js';
 import { syscallsProbe } from './syscalls.js';
-import { tcpconnProbe } from './tcpconn.js';
+import { tcpconnProbe, type RemoteFilter } from './tcpconn.js';
 import { tcpretransProbe } from './tcpretrans.js';
 
 /** Probe-specific command-line settings; a probe lists the ones it takes in `settings`. */
@@ -19,6 +19,8 @@ export interface ProbeSettings {
   readonly hz?: number;
   /** offcpu: blocks shorter than this (µs) are not counted. */
   readonly minBlockUs?: number;
+  /** tcpconn: only sockets whose peer is this address (and port). */
+  readonly remote?: RemoteFilter;
 }
 
 /** Every BPF probe, in the order `diag probes` lists them. Adding one is one line here. Each
@@ -28,7 +30,7 @@ export const PROBES: ReadonlyArray<(s: ProbeSettings) => ProbeDefinition<unknown
   () => biolatencyProbe(),
   () => biosnoopProbe(),
   () => tcpretransProbe,
-  () => tcpconnProbe(),
+  (s) => tcpconnProbe(s.remote === undefined ? {} : { remote: s.remote }),
   () => dropsProbe,
   () => execsnoopProbe(),
   () => oomkillProbe(),

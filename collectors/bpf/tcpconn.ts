@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ProbeDefinition } from './probe.js';
+import { isIP } from 'node:net';
 import { addressText, TCP_STATES } from './addresses.js';
 import { cString } from './cstring.js';
 import { structLayout } from './layout.js';
@@ -224,8 +225,60 @@ export function summariseTcp(changes: readonly TcpStateChange[], dropped = 0): T
   return { changes, dropped, connections, remotes };
 }
 
+/** A --remote filter: the peer's address (and port; 0: any). */
+export interface RemoteFilter {
+  readonly family: 'ipv4' | 'ipv6';
+  /** Network order, 4 bytes (IPv4) or 16 (IPv6). */
+  readonly addr: Buffer;
+  readonly port: number;
+}
+
+/** `ADDR[:PORT]`: 10.0.0.5, 10.0.0.5:443, ::1, [::1]:443, [2001:db8::1]. Pure; undefined with why when invalid. */
+export function parseRemote(text: string): { ok: true; value: RemoteFilter } | { ok: false; error: string } {
+  const t = text.trim();
+  let host = t;
+  let portText: string | undefined;
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(t);
+  if (bracket) {
+    host = bracket[1]!;
+    portText = bracket[2];
+  } else if (isIP(t) === 0) {
+    const m = /^([^:]+):(\d+)$/.exec(t);
+    if (m) {
+      host = m[1]!;
+      portText = m[2];
+    }
+  }
+  const kind = isIP(host);
+  if (kind === 0) return { ok: false, error: `expected ADDR[:PORT] (an IPv4 or IPv6 address, IPv6 with a port in brackets: [::1]:443), got ${JSON.stringify(text.slice(0, 80))}` };
+  if (bracket && kind !== 6) return { ok: false, error: `brackets are for IPv6 addresses, got ${JSON.stringify(text.slice(0, 80))}` };
+  const port = portText === undefined ? 0 : Number(portText);
+  if (portText !== undefined && (!/^\d{1,5}$/.test(portText) || port < 1 || port > 65535)) return { ok: false, error: `port must be 1 to 65535, got ${JSON.stringify(portText)}` };
+  const addr = kind === 4 ? Buffer.from(host.split('.').map(Number)) : ipv6Bytes(host);
+  return { ok: true, value: { family: kind === 4 ? 'ipv4' : 'ipv6', addr, port } };
+}
+
+/** The 16 bytes of a valid IPv6 address (net.isIP said so), an embedded IPv4 tail included. */
+function ipv6Bytes(host: string): Buffer {
+  let h = host.toLowerCase();
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    h = h.slice(0, v4.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = h.split('::');
+  const words = (x: string) => (x === '' ? [] : x.split(':').map((w) => parseInt(w, 16)));
+  const hw = words(head);
+  const tw = tail === undefined ? [] : words(tail);
+  const all = [...hw, ...new Array<number>(8 - hw.length - tw.length).fill(0), ...tw];
+  const b = Buffer.alloc(16);
+  all.forEach((w, i) => b.writeUInt16BE(w, i * 2));
+  return b;
+}
+
 /** TCP connections: connect latency per remote, lifetimes, state changes (text: src/report/probe-text.ts). */
-export function tcpconnProbe(): ProbeDefinition<TcpconnResult> {
+export function tcpconnProbe(opts: { remote?: RemoteFilter } = {}): ProbeDefinition<TcpconnResult> {
+  const remote = opts.remote;
   return {
     id: 'tcpconn',
     title: 'TCP connections: connect latency per remote, lifetimes, state changes, refused/reset',
@@ -236,8 +289,21 @@ export function tcpconnProbe(): ProbeDefinition<TcpconnResult> {
       { hook: 'raw_tp', programs: ['state_raw'] },
     ],
     filter: true,
+    settings: ['remote'],
     configure(obj) {
       obj.setGlobal('sk_salt', randomBytes(8));
+      if (remote) {
+        const u16 = (n: number) => {
+          const b = Buffer.alloc(2);
+          b.writeUInt16LE(n);
+          return b;
+        };
+        obj.setGlobal('remote_family', u16(remote.family === 'ipv4' ? 2 : 10));
+        obj.setGlobal('remote_port', u16(remote.port));
+        const a = Buffer.alloc(16);
+        remote.addr.copy(a);
+        obj.setGlobal('remote_addr', a);
+      }
     },
     maps: [],
     rings: ['events'],

@@ -41,6 +41,39 @@ struct {
  * address to user space (or to a bundle). Random per run, set by user space. */
 const volatile u64 sk_salt = 0;
 
+/* --remote ADDR[:PORT]: only sockets whose peer is this address (and port, when not 0), checked
+ * first, so other sockets cost one comparison and never reach the map or the ring buffer.
+ * remote_family 0: no filter. The address in network order (4 bytes for AF_INET). */
+const volatile u16 remote_family = 0;
+const volatile u16 remote_port = 0; /* host order */
+const volatile u8 remote_addr[16] = {};
+
+static __always_inline bool remote_allowed(struct sock *sk, u16 family)
+{
+	if (!remote_family)
+		return true;
+	if (family != remote_family)
+		return false;
+	if (remote_port && __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport)) != remote_port)
+		return false;
+	/* Byte by byte through the volatile array: a cast dropping volatile would let the compiler
+	 * fold the zero initialiser into the comparison. */
+	u8 want[16];
+	for (int i = 0; i < 16; i++)
+		want[i] = remote_addr[i];
+	if (family == AF_INET) {
+		u32 d = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		u32 w;
+		__builtin_memcpy(&w, want, 4);
+		return d == w;
+	}
+	u64 d6[2] = {};
+	BPF_CORE_READ_INTO(&d6, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	u64 w6[2];
+	__builtin_memcpy(w6, want, 16);
+	return d6[0] == w6[0] && d6[1] == w6[1];
+}
+
 KEEP_BTF_TYPE(struct tcp_event, tcp_event);
 KEEP_BTF_TYPE(struct tcp_sk_info, tcp_sk_info);
 
@@ -67,6 +100,8 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate)
 		return 0;
 	u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	if (!remote_allowed(sk, family))
 		return 0;
 	u64 key = addr_of(sk);
 	u64 now = bpf_ktime_get_ns();

@@ -8,7 +8,7 @@ import { STATE_TITLES, type OffcpuResult } from '../../collectors/bpf/offcpu.js'
 import type { ProfileResult } from '../../collectors/bpf/profile.js';
 import type { RunqlatResult } from '../../collectors/bpf/runqlat.js';
 import type { SyscallStat, SyscallsResult } from '../../collectors/bpf/syscalls.js';
-import type { TcpconnResult } from '../../collectors/bpf/tcpconn.js';
+import { decodeTcpEvent, type TcpconnResult, type TcpStateChange } from '../../collectors/bpf/tcpconn.js';
 import { endpoint, type TcpretransResult } from '../../collectors/bpf/tcpretrans.js';
 import { sanitizeForTerminal as clean } from '../core/sanitize.js';
 
@@ -216,7 +216,19 @@ export function probeText(probe: string, result: unknown, opts: { readonly live?
 }
 
 /** Probes whose events are printed as they arrive in text mode: the header, then one line per record. */
+const TCP_HEADER = `${'PID'.padStart(7)} ${'COMM'.padEnd(16)} ${'LOCAL'.padEnd(24)} ${'REMOTE'.padEnd(24)} ${'STATE CHANGE'.padEnd(26)} CONNECT / LIFETIME / ERROR`;
+/** One TCP state change as it happens (diag probe tcpconn in text mode). */
+export const tcpLine = (c: TcpStateChange): string =>
+  `${String(c.tgid || '-').padStart(7)} ${clean(c.comm || '-').padEnd(16)} ${clean(c.local).padEnd(24)} ${clean(c.remote).padEnd(24)} ${`${c.from} > ${c.to}`.padEnd(26)} ${[c.connectNs === undefined ? '' : `connect ${humanNs(c.connectNs)}`, c.lifetimeNs === undefined ? '' : `lifetime ${humanNs(c.lifetimeNs)}`, c.error ?? ''].filter(Boolean).join(' ')}`.trimEnd();
+
 export const LIVE_TEXT: Readonly<Record<string, { readonly header?: string; line(record: Buffer): string | undefined }>> = {
+  tcpconn: {
+    header: TCP_HEADER,
+    line: (rec) => {
+      const c = decodeTcpEvent(rec);
+      return c ? tcpLine(c) : undefined;
+    },
+  },
   execsnoop: {
     header: EXEC_HEADER,
     line: (rec) => {

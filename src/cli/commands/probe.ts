@@ -1,4 +1,5 @@
 import { findProbe, probeIds } from '../../../collectors/bpf/probes.js';
+import { parseRemote, type RemoteFilter } from '../../../collectors/bpf/tcpconn.js';
 import { cgroupMembers, runProbe, type ProbeRun } from '../../../collectors/bpf/probe.js';
 import { parseDuration } from '../../core/duration.js';
 import { DiagError, UsageError } from '../../core/errors.js';
@@ -10,7 +11,7 @@ import { flameGraphOf } from '../../report/probe-flamegraph.js';
 import { writeFileSync } from 'node:fs';
 
 export const HELP = `Usage: diag probe <name> [--duration 5s] [--json] [--pid PID | --cgroup PATH] [--per-process] [--hz N] [--min-block DURATION]
-                  [--flamegraph FILE.svg]
+                  [--flamegraph FILE.svg] [--remote ADDR[:PORT]]
 
 Run one BPF probe on this host for the duration (it never runs longer; Ctrl-C stops it early
 and still prints what it saw). Events lost in the kernel (ring buffer or map full) are always
@@ -23,6 +24,8 @@ reported, zero included. Needs root (CAP_BPF+CAP_PERFMON) and kernel BTF.
   --min-block D   offcpu: count only blocks at least this long (default 100us; e.g. 1ms)
   --flamegraph F  profile, offcpu: also write an interactive SVG flame graph to F
                   (search, click to zoom, counts in each frame's title)
+  --remote A[:P]  tcpconn: only connections whose peer is this address (and port),
+                  filtered in the kernel (e.g. 10.0.0.5:5432, [2001:db8::1]:443)
 Probes: ${probeIds().join(', ')}`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -36,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     hz: { type: 'string' },
     'min-block': { type: 'string' },
     flamegraph: { type: 'string' },
+    remote: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(HELP + '\n');
@@ -56,13 +60,20 @@ export async function run(argv: string[]): Promise<number> {
     minBlockUs = Math.round(us ? Number(us[1]) : parseDuration(values['min-block'], '--min-block') * 1000);
     if (minBlockUs < 1) throw new UsageError(`probe: --min-block expects at least 1us, got ${JSON.stringify(values['min-block'])}`);
   }
+  let remote: RemoteFilter | undefined;
+  if (values.remote !== undefined) {
+    const r = parseRemote(values.remote);
+    if (!r.ok) throw new UsageError(`probe: --remote ${r.error}`);
+    remote = r.value;
+  }
   const perProcess = values['per-process'] === true;
-  const def = findProbe(id, { perProcess, ...(hz === undefined ? {} : { hz }), ...(minBlockUs === undefined ? {} : { minBlockUs }) });
+  const def = findProbe(id, { perProcess, ...(hz === undefined ? {} : { hz }), ...(minBlockUs === undefined ? {} : { minBlockUs }), ...(remote === undefined ? {} : { remote }) });
   if (!def) throw new UsageError(`probe: no probe named ${JSON.stringify(id)}`, { hint: `one of: ${ids}` });
   if (perProcess && !def.settings?.includes('perProcess')) throw new UsageError(`probe ${id}: --per-process is for runqlat`);
   if (hz !== undefined && !def.settings?.includes('hz')) throw new UsageError(`probe ${id}: --hz is for profile`);
   if (values.flamegraph !== undefined && id !== 'profile' && id !== 'offcpu') throw new UsageError(`probe ${id}: --flamegraph is for profile and offcpu`);
   if (minBlockUs !== undefined && !def.settings?.includes('minBlockUs')) throw new UsageError(`probe ${id}: --min-block is for offcpu`);
+  if (remote !== undefined && !def.settings?.includes('remote')) throw new UsageError(`probe ${id}: --remote is for tcpconn`);
   const durationMs = parseDuration(values.duration ?? '5s', '--duration');
   if (values.pid !== undefined && values.cgroup !== undefined) throw new UsageError('probe: --pid and --cgroup cannot be combined');
   if ((values.pid !== undefined || values.cgroup !== undefined) && !def.filter) {
