@@ -360,6 +360,7 @@ function inventoryRow(src: Source, n: Node): Row {
   if (nm.runtime) labels.runtime = nm.runtime;
   if (nm.containerId) labels.container_id = nm.containerId;
   if (nm.podUid) labels.pod_uid = nm.podUid;
+  if (nm.podmanPodId) labels.podman_pod_id = nm.podmanPodId;
   if (nm.qos) labels.qos = nm.qos;
   if (n.readErrors.length > 0) labels.read_errors = n.readErrors.join('; ');
   return { key: n.path, labels, values: { procs: sorted.length, depth: n.path === '/' ? 0 : n.path.split('/').length - 1 } };

@@ -8,6 +8,7 @@
  *   /docker/<64hex>                                      docker (cgroupfs driver)
  *   /machine.slice/libpod-<64hex>.scope, libpod-conmon-  podman (container, its monitor)
  *   /libpod_parent/libpod-<64hex>                        podman (cgroupfs)
+ *   /machine.slice/machine-libpod_pod_<64hex>.slice      podman pod (rootless: user-libpod_pod_<64hex>.slice)
  *   /system.slice/<unit>.service/libpod-payload-<64hex>  podman --cgroups=split (quadlet)
  *   crio-<64hex>.scope, crio-conmon-<64hex>.scope        CRI-O
  *   cri-containerd-<64hex>.scope                         containerd (CRI)
@@ -44,6 +45,8 @@ export interface CgroupName {
   readonly containerId?: string;
   /** Kubernetes pod UID with dashes (systemd slices spell it with underscores). */
   readonly podUid?: string;
+  /** Podman pod id (64 hex) of `machine-libpod_pod_<id>.slice` (rootless: `user-libpod_pod_<id>.slice`). */
+  readonly podmanPodId?: string;
   readonly runtime?: Runtime;
   /** Kubernetes QoS class of the pod: guaranteed, burstable or besteffort. */
   readonly qos?: 'guaranteed' | 'burstable' | 'besteffort';
@@ -63,6 +66,8 @@ const RUNTIME_PREFIX: Array<[RegExp, Runtime, boolean]> = [
 const BARE_ID = new RegExp(`^${HEX64}$`);
 /** A pod UID: a dashed UUID (underscores in systemd slice names), or a static pod's 32-hex manifest hash. */
 const UID = '(?:[0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12}|[0-9a-f]{32})';
+/** A podman pod's slice (`podman pod create`, systemd cgroup manager): root under machine.slice, rootless under user@UID.service. */
+const PODMAN_POD_SLICE = new RegExp(`^(?:machine|user)-libpod_pod_(${HEX64})\\.slice$`);
 const POD_SLICE = new RegExp(`^kubepods(?:-(burstable|besteffort))?-pod(${UID})\\.slice$`);
 const POD_DIR = new RegExp(`^pod(${UID})$`);
 /** `<pod slice>:<runtime prefix>:<id>`: the systemd driver's cgroupsPath used as a directory name. */
@@ -100,6 +105,7 @@ export function nameCgroup(path: string): CgroupName {
   const comps = path.split('/').filter((c) => c.length > 0);
   if (comps.length === 0) return { kind: 'root', name: '/' };
   let podUid: string | undefined;
+  let podmanPodId: string | undefined;
   let qos: CgroupName['qos'];
   let inKubepods = false;
   let container: ContainerMatch | undefined;
@@ -121,6 +127,9 @@ export function nameCgroup(path: string): CgroupName {
       kind = 'container';
     } else if (c === 'container' && container && !container.monitor && containerAt === i - 1) {
       kind = 'container';
+    } else if (PODMAN_POD_SLICE.test(c)) {
+      podmanPodId = PODMAN_POD_SLICE.exec(c)![1]!;
+      kind = 'pod';
     } else if (c === 'kubepods' || c === 'kubepods.slice') {
       inKubepods = true;
       kind = 'kubepods';
@@ -154,18 +163,20 @@ export function nameCgroup(path: string): CgroupName {
     }
   }
   const last = comps[comps.length - 1]!;
-  const runtime: Runtime | undefined = container?.runtime ?? (podUid !== undefined ? 'kubernetes' : undefined);
+  const runtime: Runtime | undefined = container?.runtime ?? (podUid !== undefined ? 'kubernetes' : podmanPodId !== undefined ? 'podman' : undefined);
   let name: string;
   if ((lastKind === 'container' || lastKind === 'container-monitor') && container) {
     const short = container.runtime === 'lxc' ? container.id : container.id.slice(0, 12);
     name = `${container.runtime}:${short}${lastKind === 'container-monitor' ? ' (conmon)' : ''}`;
   } else if (lastKind === 'pod' && podUid !== undefined) name = `pod:${podUid}`;
+  else if (lastKind === 'pod' && podmanPodId !== undefined) name = `podman-pod:${podmanPodId.slice(0, 12)}`;
   else name = last;
   return {
     kind: lastKind,
     name,
     ...(container ? { containerId: container.id } : {}),
     ...(podUid !== undefined ? { podUid } : {}),
+    ...(podmanPodId !== undefined ? { podmanPodId } : {}),
     ...(runtime ? { runtime } : {}),
     ...(qos && (podUid !== undefined || inKubepods) ? { qos } : {}),
   };

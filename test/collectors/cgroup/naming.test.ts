@@ -139,3 +139,34 @@ describe('nameCgroup: podman split cgroups and the top-level triple (Falco\'s re
     });
   });
 });
+
+/**
+ * Podman pods (`podman pod create`, systemd cgroup manager): the pod is a slice,
+ * `machine.slice/machine-libpod_pod_<id>.slice` (rootless `user-libpod_pod_<id>.slice` under
+ * user@UID.service/user.slice), its containers `libpod-<id>.scope[/container]` inside it. The pod
+ * slice and infra container ids are verbatim from a `podman pod inspect` output (CgroupPath,
+ * InfraContainerID) published in a blog post found through the code index; the container path
+ * under the slice follows podman's layout. diag named the pod slice a plain slice before.
+ */
+describe('nameCgroup: podman pods', () => {
+  const POD = '188f0517ba031309629c0592d00fd847c0a48980233d10ec9a5449de764b07ca';
+  const INFRA = 'dc30103f70b9ab2a56818470efee40358213f2a122a66d93b6426ddc5017f45d';
+  const SLICE = `/machine.slice/machine-libpod_pod_${POD}.slice`;
+  it('the pod slice is the podman pod', () => {
+    expect(nameCgroup(SLICE)).toEqual({ kind: 'pod', name: 'podman-pod:188f0517ba03', podmanPodId: POD, runtime: 'podman' });
+  });
+  it.each([`${SLICE}/libpod-${INFRA}.scope`, `${SLICE}/libpod-${INFRA}.scope/container`])('a container in it keeps its own name and carries the pod: %s', (path) => {
+    expect(nameCgroup(path)).toEqual({ kind: 'container', name: 'podman:dc30103f70b9', containerId: INFRA, podmanPodId: POD, runtime: 'podman' });
+  });
+  it('its conmon is the container\'s monitor, in the pod', () => {
+    expect(nameCgroup(`${SLICE}/libpod-conmon-${INFRA}.scope`)).toEqual({ kind: 'container-monitor', name: 'podman:dc30103f70b9 (conmon)', containerId: INFRA, podmanPodId: POD, runtime: 'podman' });
+  });
+  it('rootless: user-libpod_pod_<id>.slice under the user manager', () => {
+    expect(nameCgroup(`/user.slice/user-1000.slice/user@1000.service/user.slice/user-libpod_pod_${POD}.slice`)).toEqual({ kind: 'pod', name: 'podman-pod:188f0517ba03', podmanPodId: POD, runtime: 'podman' });
+  });
+  it('not a pod: a short or upper-case id, or another prefix, stays a slice', () => {
+    expect(nameCgroup(`/machine.slice/machine-libpod_pod_${POD.slice(1)}.slice`)).toEqual({ kind: 'slice', name: `machine-libpod_pod_${POD.slice(1)}.slice` });
+    expect(nameCgroup(`/machine.slice/machine-libpod_pod_${POD.toUpperCase()}.slice`).kind).toBe('slice');
+    expect(nameCgroup(`/machine.slice/system-libpod_pod_${POD}.slice`).kind).toBe('slice');
+  });
+});
