@@ -66,12 +66,14 @@ export function footerText(s: TuiState, theme: Theme): string {
   }
   const wide = ' F1 help  F3 search  F4 filter  F5 tree  F6 sort  F10 quit  Tab panel  Enter drill  i investigate  s snapshot  p pause';
   const mid = ' F1 help  F3 search  F4 filter  F5 tree  F10 quit  Tab panel  Enter drill  i investigate';
-  const narrow = ' ? help  q quit  Tab/1-5 panel  Enter drill  Esc back  / filter  i investigate';
+  // 80 columns: htop's keys and the refresh interval still fit (the tab bar numbers the tabs 1-5)
+  const narrow = ' F1 help  F4 filter  F10 quit  Tab panel  Enter drill  i investigate';
+  const narrowest = ' F1 help  F4 filter  F10 quit  Tab panel  Enter drill';
   const cols = s.size.cols;
   // a live host's refresh interval at the right, as htop and top say theirs
   const rate = s.config.live && s.config.refreshMs !== undefined ? `  every ${refreshLabel(s.config.refreshMs)} ` : '';
   const room = cols - rate.length;
-  const hint = fit([wide, mid, narrow].find((h) => h.length <= room) ?? narrow, Math.max(1, room)).trimEnd();
+  const hint = fit([wide, mid, narrow, narrowest].find((h) => h.length <= room) ?? narrowest, Math.max(1, room)).trimEnd();
   if (s.message) return ` ${safe(s.message, Math.max(1, cols - 1))}`;
   return theme.tone('dim', rate && room > 20 ? hint.padEnd(room) + rate.trimEnd() : hint);
 }

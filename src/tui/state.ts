@@ -59,6 +59,12 @@ export interface TuiState {
   readonly tab: number;
   readonly focus: PanelId;
   readonly cursor: Readonly<Partial<Record<PanelId, Cursor>>>;
+  /**
+   * Panels whose cursor the user put somewhere (a key, a click, a jump, a search): it follows its
+   * row when rows move. A cursor never moved stays at its place, so the top rows (the busiest
+   * processes) stay in view.
+   */
+  readonly held?: Readonly<Partial<Record<PanelId, true>>>;
   readonly scroll: Readonly<Partial<Record<PanelId, number>>>;
   /** The column each panel is sorted by, when the user chose one. */
   readonly sort: Readonly<Partial<Record<PanelId, SortOrder>>>;
@@ -380,7 +386,7 @@ function move(s: TuiState, delta: number, frame: Frame | undefined): TuiState {
   const { rows } = panelGeometry(s, p, frame, layoutOf(s));
   if (!p.selectable || rows.length === 0) return { ...s, scroll: { ...s.scroll, [s.focus]: Math.max(0, (s.scroll[s.focus] ?? 0) + delta) } };
   const index = clamp((s.cursor[s.focus]?.index ?? 0) + delta, 0, rows.length - 1);
-  return { ...s, cursor: { ...s.cursor, [s.focus]: cursorAt(p, rows, index) } };
+  return { ...s, cursor: { ...s.cursor, [s.focus]: cursorAt(p, rows, index) }, held: { ...s.held, [s.focus]: true } };
 }
 
 /**
@@ -467,7 +473,7 @@ function jump(s: TuiState, panel: PanelId, id: string, frame: Frame | undefined)
   }
   if (!has(t) && panel === 'cgroups' && !t.allCgroups) t = { ...t, allCgroups: true };
   if (!has(t)) return { ...t, message: `${p.title}: ${id} is not shown any more` };
-  return { ...focusOn(t, panel), cursor: { ...t.cursor, [panel]: { index: 0, id } } };
+  return { ...focusOn(t, panel), cursor: { ...t.cursor, [panel]: { index: 0, id } }, held: { ...t.held, [panel]: true } };
 }
 
 /**
@@ -484,7 +490,7 @@ function searchProcesses(s: TuiState, text: string, from: 0 | 1, frame: Frame | 
   const at = t.cursor.processes?.index ?? 0;
   for (let i = 0; i < rows.length; i++) {
     const index = (at + from + i) % rows.length;
-    if (p.matches(rows[index], needle)) return { ...t, cursor: { ...t.cursor, processes: cursorAt(p, rows, index) } };
+    if (p.matches(rows[index], needle)) return { ...t, cursor: { ...t.cursor, processes: cursorAt(p, rows, index) }, held: { ...t.held, processes: true } };
   }
   return { ...t, searching: { text, miss: true } };
 }
@@ -546,7 +552,7 @@ function settle(s0: TuiState, frame: Frame | undefined): TuiState {
       const had = cursor[id];
       let c: Cursor | undefined;
       if (g.rows.length > 0) {
-        const found = had?.id !== undefined && p.rowId ? g.rows.findIndex((r) => p.rowId!(r) === had.id) : -1;
+        const found = s.held?.[id] && had?.id !== undefined && p.rowId ? g.rows.findIndex((r) => p.rowId!(r) === had.id) : -1;
         c = cursorAt(p, g.rows, found >= 0 ? found : clamp(had?.index ?? 0, 0, g.rows.length - 1));
       } else if (had) c = { index: 0 };
       if (c && (c.index !== had?.index || c.id !== had?.id)) cursor = { ...cursor, [id]: c };
@@ -605,7 +611,7 @@ function mouse(s: TuiState, a: Extract<Action, { type: 'mouse' }>, frame: Frame 
   if (!p.selectable || line < 0 || line >= g.height) return focused;
   const index = (focused.scroll[id] ?? 0) + line;
   if (index >= g.rows.length) return focused;
-  return { ...focused, cursor: { ...focused.cursor, [id]: cursorAt(p, g.rows, index) } };
+  return { ...focused, cursor: { ...focused.cursor, [id]: cursorAt(p, g.rows, index) }, held: { ...focused.held, [id]: true } };
 }
 
 const inside = (r: { top: number; left: number; width: number; height: number }, x: number, y: number) => x >= r.left && x < r.left + r.width && y >= r.top && y < r.top + r.height;

@@ -130,3 +130,20 @@ describe('the header', () => {
     expect(wide).toMatch(/^ diag h +6\.1 +up 1h 1m +load .* +(\d+|-) CPUs +\S+ +PAUSED +2026-11-22 04:00:01/);
   });
 });
+
+describe('a cursor never moved', () => {
+  it('stays on the top row when a refresh re-orders the rows (the busiest processes stay in view); once moved it follows its row', () => {
+    const f1: Frame = frame(model({ processes: [row('1', { cpu_pct: 9 }, { comm: 'a', cmdline: 'a', state: 'S' }), row('2', { cpu_pct: 5 }, { comm: 'b', cmdline: 'b', state: 'S' })] }), evaluation([]));
+    const f2: Frame = frame(model({ processes: [row('1', { cpu_pct: 1 }, { comm: 'a', cmdline: 'a', state: 'S' }), row('2', { cpu_pct: 5 }, { comm: 'b', cmdline: 'b', state: 'S' })] }), evaluation([]));
+    let s = reduce(initialState({ live: true, tones: NO_TONES }, LARGE), { type: 'frame' }, f1);
+    expect(s.cursor.processes?.id).toBe('1');
+    s = reduce(s, { type: 'frame' }, f2);
+    expect(s.cursor.processes).toEqual({ index: 0, id: '2' });
+    // moved by the user (down, then up): it follows process 2 where it goes
+    s = reduce(reduce(reduce(reduce(s, { type: 'next-panel' }, f2), { type: 'next-panel' }, f2), { type: 'down' }, f2), { type: 'up' }, f2);
+    expect(s.focus).toBe('processes');
+    expect(s.cursor.processes).toEqual({ index: 0, id: '2' });
+    s = reduce(s, { type: 'frame' }, f1);
+    expect(s.cursor.processes).toEqual({ index: 1, id: '2' });
+  });
+});

@@ -46,7 +46,7 @@ describe.skipIf(need.skip)('diag at 80x24', () => {
     expect(acsGarbage(s)).toEqual([]);
     // every line fits the terminal (no wrapped garbage), the footer shows how to get help
     for (const l of lines) expect([...l].length).toBeLessThanOrEqual(80);
-    expect(lines[23]).toMatch(/\? help .*q quit/);
+    expect(lines[23]).toMatch(/^ F1 help .*F10 quit .*Tab panel .* every 1s$/);
   });
 
   it('goes to each tab with 1-5 and shows its panels', async () => {

@@ -299,6 +299,13 @@ describe('the TUI state machine', () => {
     const theme = themeFromEnv({ NO_COLOR: '1', TERM: 'xterm-256color', LANG: 'C.UTF-8' });
     expect(footerText(live({ cols: 120, rows: 40 }), theme)).toContain('F3 search  F4 filter  F5 tree  F6 sort  F10 quit');
     expect(footerText(live({ cols: 100, rows: 30 }), theme)).toContain('F3 search');
+    // 80 columns: htop's keys and the refresh interval, nothing cut
+    for (const refreshMs of [1000, 2500]) {
+      const f80 = footerText(live({ cols: 80, rows: 24 }, { refreshMs }), theme);
+      expect(f80).toMatch(/^ F1 help {2}F4 filter {2}F10 quit {2}Tab panel {2}Enter drill .* every [\d.]+s$/);
+      expect(f80).not.toContain('…');
+      expect(f80.length).toBeLessThanOrEqual(80);
+    }
     const searching = run(live(), procFrame([], 10), 'f3', 'z');
     expect(footerText(searching, theme).replace(/\{\/?bold\}/g, '')).toContain('search processes: z_ no process matches');
   });
