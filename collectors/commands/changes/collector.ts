@@ -9,7 +9,7 @@ import { INTERFACE_WORDS, interfaceEventOf, parseIpv4Routes, parseIpv6Routes, pa
 import { gatherPackages, PACKAGE_LOGS, rotationChain } from './package-changes.js';
 import { parseDateOffset } from './packages.js';
 import { SYSCTL_DEFAULTS } from './sysctl-defaults.js';
-import { compareKernelRelease, installedKernels, parseJournalUnits, parseLastBoots, parseStatBirth, parseStatFiles, parseSysctlConf, sameSysctlValue, sysctlPath, UNIT_MESSAGE_IDS, zoneOffsetOf, type FileStat, type SysctlSetting, type UnitEvent } from './system.js';
+import { compareKernelRelease, installedKernels, parseJournalUnits, parseLastBoots, parseStatBirth, parseStatFiles, parseSysctlConf, sameSysctlValue, sysctlPath, UNIT_MESSAGE_IDS, type FileStat, type SysctlSetting, type UnitEvent } from './system.js';
 
 /** Default look-back of the changes collector and of the report's "Recent changes". */
 export const DEFAULT_CHANGES_SECONDS = 24 * 3600;
@@ -375,19 +375,19 @@ function rowOf(c: Change, now: number, index: number): Row {
 }
 
 /**
- * The host's UTC offset for dpkg's and apt's local times: the zone /etc/localtime links to, at
- * `nowS` (no process); `date +%z` when the link names no zone this runtime knows (a copied
- * zone file, a bundle recorded before this was read).
+ * The host's UTC offset for dpkg's and apt's local times (`date +%z`, through the Source so a
+ * replay uses the recorded host's), asked only when a package log is read: a process costs less
+ * than the first use of Intl's zone data (~45 ms of CPU in a fresh node), and a host where no
+ * package changed in the look-back needs neither.
  */
-async function utcOffset(src: Source, nowS: number, status: ChangeSourceStatus[]): Promise<number> {
-  const link = src.readLink('/etc/localtime');
-  const fromLink = link.status === 'ok' ? zoneOffsetOf(link.value, nowS) : undefined;
-  if (fromLink !== undefined) return fromLink;
-  // no /etc/localtime at all is UTC to glibc; a bundle of before might hold date's answer instead
-  const date = await runTool(src, { cmd: 'date', args: ['+%z'], timeoutMs: 2000 });
-  const off = date.status === 'ok' ? parseDateOffset(date.value) : undefined;
-  if (date.status !== 'ok') status.push({ name: 'time zone (/etc/localtime, date +%z)', outcome: date });
-  return off?.ok ? off.value : 0;
+function lazyUtcOffset(src: Source, status: ChangeSourceStatus[]): () => Promise<number> {
+  let asked: Promise<number> | undefined;
+  return () =>
+    (asked ??= runTool(src, { cmd: 'date', args: ['+%z'], timeoutMs: 2000 }).then((date) => {
+      const off = date.status === 'ok' ? parseDateOffset(date.value) : undefined;
+      if (date.status !== 'ok') status.push({ name: 'time zone (date +%z)', outcome: date });
+      return off?.ok ? off.value : 0;
+    }));
 }
 
 /** Everything the collector found, newest first (timeless changes first: they are true now). */
@@ -400,8 +400,8 @@ export async function gatherChanges(src: Source, ctx: CollectContext | undefined
   const units = unitChanges(src, since, ctx?.changes?.journalDirectory, status);
   const kernel = kernelChanges(src, since, btime, status);
   const mounts = statableMounts(src, status);
-  const [files, offsetS] = await Promise.all([statInputs(src, mounts, status), utcOffset(src, now, status)]);
-  const parts = await Promise.all([gatherPackages(src, since, now, offsetS, files, status), bootChanges(src, since, btime, files, status), units, mountChanges(src, since, btime, mounts, files), kernel]);
+  const files = await statInputs(src, mounts, status);
+  const parts = await Promise.all([gatherPackages(src, since, now, lazyUtcOffset(src, status), files, status), bootChanges(src, since, btime, files, status), units, mountChanges(src, since, btime, mounts, files), kernel]);
   const changes = [...parts.flat(), ...sysctlChanges(src, status), ...networkChanges(src, now, status)];
   changes.sort((a, b) => (b.at ?? Infinity) - (a.at ?? Infinity));
   return { changes: changes.slice(0, CHANGES_KEPT), status, since, now };
@@ -412,7 +412,7 @@ export const changesCollector: Collector = {
   title: 'Recent changes: packages, boots, kernels, units, sysctls, mounts, kernel events, interfaces and routes (default look-back 24 h)',
   origin: 'commands',
   resources: [],
-  inputs: ['/var/log/dpkg.log*', '/var/log/apt/history.log*', '/var/log/dnf.rpm.log', '/var/log/yum.log', 'last -x', 'journalctl (unit messages)', '/lib/modules', '/boot', '/etc/sysctl.d', '/proc/sys', '/proc/self/mountinfo', 'stat (mount points, logs)', 'dmesg --raw', '/proc/net/dev', '/proc/net/route', '/proc/net/ipv6_route', '/etc/localtime (else date +%z)'],
+  inputs: ['/var/log/dpkg.log*', '/var/log/apt/history.log*', '/var/log/dnf.rpm.log', '/var/log/yum.log', 'last -x', 'journalctl (unit messages)', '/lib/modules', '/boot', '/etc/sysctl.d', '/proc/sys', '/proc/self/mountinfo', 'stat (mount points, logs)', 'dmesg --raw', '/proc/net/dev', '/proc/net/route', '/proc/net/ipv6_route', 'date +%z (when a package log is read)'],
   tables: {
     changes: {
       title: `Changes in the look-back, newest first (key: time|kind|subject; the newest ${CHANGES_KEPT})`,

@@ -142,7 +142,15 @@ function packageChanges(events: readonly PackageEvent[], transactions: readonly 
 }
 
 /** Package installs, upgrades and removals in the look-back: dpkg and apt on Debian, dnf and yum on Red Hat. */
-export async function gatherPackages(src: Source, since: number, now: number, offsetS: number, files: ReadonlyMap<string, FileStat> | undefined, status: ChangeSourceStatus[]): Promise<Change[]> {
+export async function gatherPackages(src: Source, since: number, now: number, utcOffset: () => Promise<number>, files: ReadonlyMap<string, FileStat> | undefined, status: ChangeSourceStatus[]): Promise<Change[]> {
+  // the host's offset only when some package log may hold a change of the look-back
+  const candidates = PACKAGE_LOGS.flatMap(([dir, base]) => rotationChain(base).map((n) => `${dir}/${n}`));
+  const maybe = files === undefined || candidates.some((p) => (files.get(p)?.mtime ?? -Infinity) >= since);
+  if (!maybe) {
+    for (const [dir, base] of PACKAGE_LOGS) if (candidates.some((p) => p.startsWith(`${dir}/${base}`) && files.has(p))) status.push({ name: `${dir}/${base}*`, outcome: ok(0) });
+    return [];
+  }
+  const offsetS = await utcOffset();
   // dpkg.log is written in time order: parse from a minute before the look-back on
   const dpkgKey = dpkgLocal(since - 60, offsetS);
   const dpkg = await readRotated(src, '/var/log', 'dpkg.log', since, { parse: (t) => parseDpkgLog(t, offsetS), times: (v) => v.events.map((e) => e.at), cut: (t) => timeOrderedCut(t, dpkgKey, DPKG_TIME) }, files, status);

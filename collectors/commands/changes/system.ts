@@ -226,32 +226,6 @@ export function parseStatFiles(text: string): ParseResult<Map<string, FileStat>>
   return parsed(out);
 }
 
-/** Formatters by zone name (making one costs more than using it). */
-const ZONE_FORMATS = new Map<string, Intl.DateTimeFormat>();
-
-/**
- * The UTC offset (seconds east) of an IANA zone at a time, from the zone name /etc/localtime
- * links to ("/usr/share/zoneinfo/Europe/Paris", "../usr/share/zoneinfo/posix/Asia/Kolkata"):
- * undefined when the link names no zone this runtime knows (then ask `date +%z`).
- */
-export function zoneOffsetOf(link: string, atS: number): number | undefined {
-  const m = /(?:^|\/)zoneinfo\/(?:posix\/)?([A-Za-z0-9_+-]+(?:\/[A-Za-z0-9_+-]+){0,2})$/.exec(link.trim());
-  if (!m || m[1]!.startsWith('right/')) return undefined;
-  let name: string | undefined;
-  try {
-    let f = ZONE_FORMATS.get(m[1]!);
-    if (f === undefined) ZONE_FORMATS.set(m[1]!, (f = new Intl.DateTimeFormat('en-US', { timeZone: m[1]!, timeZoneName: 'longOffset' })));
-    name = f.formatToParts(new Date(atS * 1000)).find((p) => p.type === 'timeZoneName')?.value;
-  } catch {
-    return undefined; // RangeError: a zone this ICU does not know
-  }
-  if (name === undefined) return undefined;
-  if (name === 'GMT') return 0;
-  const o = /^GMT([+-])(\d{2}):(\d{2})$/.exec(name);
-  if (!o) return undefined;
-  return (Number(o[2]) * 3600 + Number(o[3]) * 60) * (o[1] === '-' ? -1 : 1);
-}
-
 /**
  * Where the lines of a time-ordered log (each starting with a sortable local time such as
  * dpkg's "YYYY-MM-DD HH:MM:SS") reach `key`: the index of the first line whose prefix is at or

@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { changesCollector, gatherChanges, groupUnitEvents } from '../../../collectors/commands/changes/collector.js';
 import { localTime, parseAptHistory, parseDnfRpmLog, parseDpkgLog, parseYumLog } from '../../../collectors/commands/changes/packages.js';
-import { compareKernelRelease, installedKernels, parseJournalUnits, parseLastBoots, parseStatBirth, parseStatFiles, parseSysctlConf, sysctlPath, timeOrderedCut, zoneOffsetOf } from '../../../collectors/commands/changes/system.js';
+import { compareKernelRelease, installedKernels, parseJournalUnits, parseLastBoots, parseStatBirth, parseStatFiles, parseSysctlConf, sysctlPath, timeOrderedCut } from '../../../collectors/commands/changes/system.js';
 import { commandKey } from '../../../src/core/source.js';
 import { interfaceEventOf, parseIpv4Routes, parseIpv6Routes, parseNetDevNames } from '../../../collectors/commands/changes/network.js';
 import type { Source } from '../../../src/core/source.js';
@@ -155,16 +155,6 @@ describe('reading less', () => {
     expect(r.ok && r.value.get('/a\nb')?.mtime).toBe(5);
     expect(parseStatFiles('garbage\u0000').ok).toBe(false);
   });
-  it("takes the UTC offset from the zone /etc/localtime names, at the time asked (summer and winter), and nothing from a zone it cannot name", () => {
-    expect(zoneOffsetOf('/usr/share/zoneinfo/Etc/UTC', utc('2026-12-03T19:00:00Z'))).toBe(0);
-    expect(zoneOffsetOf('/usr/share/zoneinfo/Europe/Paris', utc('2026-12-03T19:00:00Z'))).toBe(3600);
-    expect(zoneOffsetOf('../usr/share/zoneinfo/Europe/Paris', utc('2026-07-03T19:00:00Z'))).toBe(7200);
-    expect(zoneOffsetOf('/usr/share/zoneinfo/posix/Asia/Kolkata', utc('2026-12-03T19:00:00Z'))).toBe(19_800);
-    expect(zoneOffsetOf('/usr/share/zoneinfo/America/St_Johns', utc('2026-12-03T19:00:00Z'))).toBe(-12_600);
-    expect(zoneOffsetOf('/usr/share/zoneinfo/right/Europe/Paris', 0)).toBeUndefined();
-    expect(zoneOffsetOf('/usr/share/zoneinfo/Not/AZone', 0)).toBeUndefined();
-    expect(zoneOffsetOf('/etc/some-copied-file', 0)).toBeUndefined();
-  });
   it('finds where a time-ordered log reaches a time by bisection, and gives up (0: parse it all) on a line without a time', () => {
     const log = text('dpkg.log');
     const re = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
@@ -264,7 +254,7 @@ describe('changes collector on a fixture host', () => {
     }
   });
 
-  it('with one stat of the logs: a rotation and wtmp last written before the look-back are not read; the offset comes from /etc/localtime, no date', async () => {
+  it('with one stat of the logs: a rotation and wtmp last written before the look-back are not read', async () => {
     const f = fixtureTree(
       {
         '/var/log/dpkg.log': text('dpkg.log'),
@@ -276,8 +266,8 @@ describe('changes collector on a fixture host', () => {
       },
       {
         'clock.json': { changes: { monoMs: 1, wall: '2026-12-03T19:00:00.000Z' } },
-        'links.json': { '/etc/localtime': '/usr/share/zoneinfo/Europe/Paris' },
-        // dpkg.log.1 and wtmp last written a day before: neither gzip, last nor date has an answer here, so running any fails the test
+        ...cmd('date', ['+%z'], '+0100\n'),
+        // dpkg.log.1 and wtmp last written a day before: neither gzip nor last has an answer here, so running either fails the test
         ...cmd('stat', ['--printf', '%W %Y %s %i %n\\0', '--', '/var/log/dpkg.log', '/var/log/dpkg.log.1', '/var/log/dpkg.log.2.gz', '/var/log/wtmp', '/srv/cache'],
           [`0 ${utc('2026-12-03T18:40:00Z')} 1 11 /var/log/dpkg.log`, `0 ${utc('2026-12-02T10:00:00Z')} 1 12 /var/log/dpkg.log.1`, `0 ${utc('2026-11-01T10:00:00Z')} 1 13 /var/log/dpkg.log.2.gz`, `0 ${utc('2026-12-01T00:00:00Z')} 0 14 /var/log/wtmp`, `${utc('2026-12-03T18:50:00Z')} ${utc('2026-12-03T18:50:00Z')} 40 1 /srv/cache`].join('\u0000') + '\u0000'),
       },
@@ -286,12 +276,30 @@ describe('changes collector on a fixture host', () => {
       const g = await gatherChanges(f.source, { sampleIndex: 0 });
       expect(g.status.find((s) => s.name === '/var/log/dpkg.log*')?.outcome).toEqual({ status: 'ok', value: 1 });
       expect(g.status.find((s) => s.name === 'wtmp (last -x)')?.outcome.status).toBe('ok');
-      // nothing run but stat (and dmesg, not recorded here): no gzip of a rotation, no date
+      // nothing run but stat and date (and dmesg, not recorded here): no gzip of a rotation, no last
       expect(g.status.filter((s) => s.outcome.status !== 'ok').map((s) => s.name).sort()).toEqual(['installed kernels (/lib/modules, /boot)', 'interfaces and routes (/proc/net/dev, route, ipv6_route)', 'journal (journalctl)', 'kernel log (dmesg)']);
-      // dpkg's local 18:35:02 in Paris (+01:00 in December) is 17:35:02 UTC
+      // dpkg's local 18:35:02 at +0100 is 17:35:02 UTC
       const atop = g.changes.find((c) => c.kind === 'package' && c.names?.includes('atop'));
       expect(atop?.at).toBe(utc('2026-12-03T17:35:02Z'));
       expect(g.changes.find((c) => c.kind === 'mount')?.at).toBe(utc('2026-12-03T18:50:00Z'));
+    } finally {
+      f.cleanup();
+    }
+  });
+
+  it('runs no date when no package log was written in the look-back, and reads none', async () => {
+    const f = fixtureTree(
+      { '/var/log/dpkg.log': text('dpkg.log'), '/proc/stat': `btime ${btime}\n` },
+      {
+        'clock.json': { changes: { monoMs: 1, wall: '2026-12-05T19:00:00.000Z' } },
+        ...cmd('stat', ['--printf', '%W %Y %s %i %n\\0', '--', '/var/log/dpkg.log'], `0 ${utc('2026-12-03T18:40:00Z')} 1 11 /var/log/dpkg.log\u0000`),
+      },
+    );
+    try {
+      const g = await gatherChanges(f.source, { sampleIndex: 0 });
+      expect(g.status.find((s) => s.name === '/var/log/dpkg.log*')?.outcome).toEqual({ status: 'ok', value: 0 });
+      expect(g.status.some((s) => s.name.startsWith('time zone'))).toBe(false);
+      expect(g.changes.filter((c) => c.kind === 'package')).toEqual([]);
     } finally {
       f.cleanup();
     }
