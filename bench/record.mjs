@@ -105,9 +105,9 @@ async function oneInterval(ctx, intervalS, seconds) {
       return meta ? new History(store, meta).samples() : [];
     };
     // the measured time starts once diag stored its first sample (start-up and key frame outside)
-    const t0Deadline = Date.now() + 60_000;
+    const t0Deadline = Date.now() + 180_000;
     while (diagSamples().length < 1) {
-      if (Date.now() > t0Deadline) throw new Error(`diag record stored no sample in 60 s: ${runs[0].stderr()}`);
+      if (Date.now() > t0Deadline) throw new Error(`diag record stored no sample in 180 s: ${runs[0].stderr()}`);
       await sleep(100);
     }
     const n0 = diagSamples().length;
