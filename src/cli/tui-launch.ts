@@ -5,6 +5,10 @@ import type { Source } from '../core/source.js';
 import { cliSession } from './session.js';
 import { runTui } from '../tui/app.js';
 import { BundleFeed, LiveFeed } from '../tui/feed.js';
+import { HistoryFeed } from '../tui/history-feed.js';
+import type { History } from '../recording/history.js';
+import { bundleHistory } from '../recording/bundle-history.js';
+import { recordedSpan } from './history-span.js';
 import { createGuide } from '../tui/guide.js';
 import { probeRunnerForCli } from './probe-runner.js';
 import { defaultSnapshotName, takeSnapshot } from './commands/snapshot.js';
@@ -36,9 +40,44 @@ export async function launchLiveTui(source: Source, refreshMs: number, playbookD
   }
 }
 
-/** `diag open BUNDLE|SOSREPORT`: the same UI on a snapshot (or a sosreport), time frozen at the capture. */
+/**
+ * `diag open --recording DIR` (or a bundle with a history): the dashboard at any moment of the
+ * recording, moved with the time-travel keys; `atMs` the moment shown first (default: the end).
+ * Read-only as a bundle: no snapshot, no signals, no probes; the guided investigation needs a
+ * live host or one snapshot.
+ */
+export async function launchRecordingTui(history: History, playbookDir?: string, atMs?: number, mouse = true): Promise<number> {
+  const session = cliSession(playbookDir);
+  const use = session.loaded.playbooks.get('use');
+  if (!use) throw new DiagError(`the 'use' playbook did not load: ${session.loaded.errors.map(String).join('; ') || 'not found'}`);
+  const span = recordedSpan(history);
+  if (span.times.length < 2) throw new DiagError(`${history.where} holds ${span.times.length} sample(s): two are needed to show a window`, { hint: 'let diag record run for two intervals' });
+  let start: number | undefined;
+  if (atMs !== undefined) {
+    const i = span.times.findIndex((t) => t >= atMs);
+    start = i < 0 ? span.times.length - 1 : Math.max(1, i);
+  }
+  const feed = new HistoryFeed(span, session, use, start);
+  try {
+    return await runTui({ feed, timeline: feed, refreshMs: 1000, mouse, playbooks: [...session.loaded.playbooks.values()] });
+  } finally {
+    feed.close();
+  }
+}
+
+/** `diag open BUNDLE|SOSREPORT`: the same UI on a snapshot (or a sosreport), time frozen at the capture; a bundle with a history opens on it. */
 export async function launchBundleTui(file: string, playbookDir?: string, mouse = true): Promise<number> {
   const input = await openOffline(file);
+  if (input.bundle?.manifest.history) {
+    input.close();
+    const h = await bundleHistory(file);
+    if (h) return launchRecordingTui(h, playbookDir, undefined, mouse);
+    return launchBundleTui1(await openOffline(file), playbookDir, mouse);
+  }
+  return launchBundleTui1(input, playbookDir, mouse);
+}
+
+async function launchBundleTui1(input: Awaited<ReturnType<typeof openOffline>>, playbookDir: string | undefined, mouse: boolean): Promise<number> {
   try {
     const session = cliSession(playbookDir);
     const use = session.loaded.playbooks.get('use');

@@ -15,6 +15,9 @@ import { themeFromEnv, type Theme } from './theme.js';
 import { Tones } from './tones.js';
 import { CpuHistory } from './view-models/cpu.js';
 import { actOn } from './signals.js';
+import type { HistoryFeed } from './history-feed.js';
+import { fmtWhen } from './view-models/header.js';
+import type { TimeMove } from './time-travel.js';
 
 export interface TuiOptions {
   readonly feed: Feed;
@@ -29,6 +32,8 @@ export interface TuiOptions {
   readonly playbooks?: readonly LoadedPlaybook[];
   /** Clicks and the wheel (as htop; Shift-drag still selects text in most terminals); false: the terminal keeps the mouse (diag --no-mouse). */
   readonly mouse?: boolean;
+  /** A recording (the feed itself): time-travel keys move it, its charts fill in the background. */
+  readonly timeline?: HistoryFeed;
 }
 
 /**
@@ -109,7 +114,7 @@ export async function runTui(opts: TuiOptions): Promise<number> {
   const history = new CpuHistory(200);
   let frame: Frame | undefined;
   let state: TuiState = initialState(
-    { live: opts.feed.live, ...(opts.feed.live ? { refreshMs: opts.refreshMs, signals: opts.allowSignals === true } : {}), guide: opts.guide !== undefined, snapshot: opts.snapshot !== undefined, tones: new Tones(opts.feed.playbook, opts.playbooks) },
+    { live: opts.feed.live, ...(opts.feed.live ? { refreshMs: opts.refreshMs, signals: opts.allowSignals === true } : {}), guide: opts.guide !== undefined, snapshot: opts.snapshot !== undefined, tones: new Tones(opts.feed.playbook, opts.playbooks), ...(opts.timeline ? { timeline: true } : {}) },
     { cols: screen.cols ?? 80, rows: screen.rows ?? 24 },
   );
 
@@ -149,7 +154,7 @@ export async function runTui(opts: TuiOptions): Promise<number> {
       tabbar.show();
       tabbar.setContent(show(tabs));
     }
-    const env = screenEnv(state, history);
+    const env = screenEnv(state, history, opts.timeline?.view());
     for (const [id, b] of boxes) {
       const t = panelText(state, id, frame, env, theme);
       if (!t) continue;
@@ -207,6 +212,9 @@ export async function runTui(opts: TuiOptions): Promise<number> {
       case 'guide-target':
         opts.guide?.setTarget(e.target);
         return;
+      case 'seek':
+        void seek(e.move);
+        return;
       case 'signal':
       case 'renice':
         if (!opts.feed.live || opts.allowSignals !== true) return;
@@ -222,7 +230,78 @@ export async function runTui(opts: TuiOptions): Promise<number> {
     }
   }
 
+  let firstShown: (() => void) | undefined;
+  const first = new Promise<void>((r) => (firstShown = r));
+  const waitFirst = () => first;
+  // ---- time travel: the feed's position moves at once, the frame follows when it is built ----
+  const tl = opts.timeline;
+  let loading = false;
+  let searching = false;
+  let stopSearch = false;
+  const whenOf = (w: number) => (tl ? fmtWhen(new Date(tl.view().times[w] ?? 0).toISOString()) : '');
+  /** Builds the frame of the feed's position until it is the one shown (keys pressed meanwhile move the position on). */
+  async function load(): Promise<void> {
+    if (!tl || loading) return;
+    loading = true;
+    try {
+      while (!destroyed && frame?.tick !== tl.position) {
+        const w = tl.position;
+        if (!tl.has(w)) dispatch({ type: 'message', text: `reading ${whenOf(w)} (${w}/${tl.count - 1})…` });
+        const f = await tl.frameAt(w);
+        if (w !== tl.position) continue;
+        frame = f;
+        dispatch({ type: 'frame' });
+        if (state.message.startsWith('reading ')) dispatch({ type: 'message', text: '' });
+      }
+    } catch (err) {
+      dispatch({ type: 'message', text: `reading the recording failed: ${err instanceof Error ? err.message : String(err)}` });
+    } finally {
+      loading = false;
+    }
+  }
+  async function seek(move: TimeMove): Promise<void> {
+    if (!tl || searching) return;
+    if (move.kind !== 'finding') {
+      tl.moveTo(tl.target(move));
+      await load();
+      return;
+    }
+    searching = true;
+    stopSearch = false;
+    const what = move.dir === 1 ? 'next' : 'previous';
+    try {
+      const found = await tl.findFinding(
+        move.dir,
+        (w) => dispatch({ type: 'message', text: `looking for the ${what} finding: judging ${whenOf(w)} (${w}/${tl.count - 1}), any key stops` }),
+        () => stopSearch || destroyed,
+      );
+      if (stopSearch) {
+        dispatch({ type: 'message', text: 'search stopped' });
+        return;
+      }
+      if (found === undefined) {
+        dispatch({ type: 'message', text: `no finding starts ${move.dir === 1 ? 'after' : 'before'} ${whenOf(tl.position)}` });
+        return;
+      }
+      tl.moveTo(found);
+      await load();
+      const started = tl.started(found);
+      const first = started[0];
+      if (first) {
+        dispatch({ type: 'jump', panel: 'findings', id: first.id });
+        dispatch({ type: 'message', text: `${first.severity.toUpperCase()} from ${whenOf(found - 1)}: ${first.title}${started.length > 1 ? ` (+${started.length - 1} more)` : ''}` });
+      }
+    } finally {
+      searching = false;
+    }
+  }
+
   screen.on('keypress', (ch: string | undefined, key: KeyPress) => {
+    // any key stops a search for a finding (and does nothing else)
+    if (searching) {
+      stopSearch = true;
+      if (!(key.full === 'C-c' || ch === 'q')) return;
+    }
     for (const a of keyActions(state, ch, key)) dispatch(a);
   });
   if (opts.mouse !== false && process.env.TERM !== 'dumb') {
@@ -237,6 +316,12 @@ export async function runTui(opts: TuiOptions): Promise<number> {
       if (event) dispatch({ type: 'mouse', event, x: m.x, y: m.y });
     });
   }
+  if (tl) {
+    // the charts read every sample: after the first window is on screen
+    void waitFirst()
+      .then(() => tl.chart(() => draw()))
+      .catch((err: unknown) => dispatch({ type: 'message', text: `the history charts failed: ${err instanceof Error ? err.message : String(err)}` }));
+  }
   screen.on('resize', () => dispatch({ type: 'resize', cols: screen.cols ?? 80, rows: screen.rows ?? 24 }));
 
   draw();
@@ -250,6 +335,7 @@ export async function runTui(opts: TuiOptions): Promise<number> {
         if (opts.feed.live || !frame) history.push(f.model);
         frame = f;
         dispatch({ type: 'frame' });
+        firstShown?.();
       }
     } catch (err) {
       dispatch({ type: 'message', text: `refresh failed: ${err instanceof Error ? err.message : String(err)}` });
@@ -264,6 +350,7 @@ export async function runTui(opts: TuiOptions): Promise<number> {
     quitting = resolve;
   });
   if (timer) clearTimeout(timer);
+  opts.timeline?.close();
   opts.guide?.close();
   restore();
   process.removeListener('SIGTERM', onSignal);

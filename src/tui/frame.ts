@@ -10,10 +10,24 @@ export interface Frame {
   readonly host: { readonly hostname: string; readonly kernel?: string; readonly uptimeSeconds?: number };
   /** Wall-clock time of the frame's data (frozen for a bundle). */
   readonly at: string;
-  readonly source: 'live' | 'bundle';
+  /** A live host, a snapshot bundle, or a moment of a recording (diag open --recording). */
+  readonly source: 'live' | 'bundle' | 'history';
   readonly tick: number;
+  /** A recording's window: which of how many, when it started, and the span of the recording. */
+  readonly position?: FramePosition;
   /** Recent changes (the report's section), when read: live, in the background every few minutes; a bundle's, replayed. */
   readonly changes?: Changes;
+}
+
+export interface FramePosition {
+  /** Window number (1 .. windows): the window from sample window-1 to sample window. */
+  readonly window: number;
+  readonly windows: number;
+  /** Start of the window (its end is the frame's `at`). */
+  readonly from: string;
+  /** First and last sample of the recording. */
+  readonly startedAt: string;
+  readonly endedAt: string;
 }
 
 /** Rows of a model table, or [] when the table is missing or unavailable. */

@@ -38,7 +38,8 @@ export function keyActions(s: TuiState, ch: string | undefined, key: KeyPress): 
   const name = key.full ?? key.name ?? ch ?? '';
   // Two Escapes in a row arrive as one "M-escape" (ESC ESC): back out twice.
   if (name === 'M-escape') return [{ type: 'back' }, { type: 'back' }];
-  const action = actionFor(name) ?? (ch ? actionFor(ch) : undefined);
+  const timeline = s.config.timeline === true;
+  const action = actionFor(name, timeline) ?? (ch ? actionFor(ch, timeline) : undefined);
   if (action === undefined) return [{ type: 'other-key' }];
   if (action === 'goto-tab') return [{ type: 'goto-tab', tab: Number(ch ?? name) - 1 }];
   // every key action but goto-tab is an Action of its own name (too many for TypeScript to check the union)

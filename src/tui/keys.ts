@@ -41,14 +41,22 @@ export type KeyAction =
   | 'nice-down'
   | 'nice-up'
   | 'all-cgroups'
-  | 'goto-tab';
+  | 'goto-tab'
+  | 'time-back'
+  | 'time-forward'
+  | 'time-back-more'
+  | 'time-forward-more'
+  | 'time-start'
+  | 'time-end'
+  | 'finding-next'
+  | 'finding-prev';
 
 export const KEYMAP: readonly KeyBinding[] = [
   { keys: ['?', 'h', 'f1'], label: '? / h / F1', action: 'help', help: 'this help (j/k scroll it, any other key closes it)' },
   { keys: ['q', 'f10', 'C-c'], label: 'q / F10 / Ctrl-C', action: 'quit', help: 'quit (the terminal is restored)' },
   { keys: ['tab'], label: 'Tab', action: 'next-panel', help: 'next panel (on small screens: then the next tab)' },
   { keys: ['S-tab'], label: 'Shift-Tab', action: 'prev-panel', help: 'previous panel' },
-  { keys: ['1', '2', '3', '4', '5'], label: '1-5', action: 'goto-tab', help: 'small screens: tab Overview, Findings, Processes, Disks+Net, Cgroups' },
+  { keys: ['1', '2', '3', '4', '5', '6'], label: '1-6', action: 'goto-tab', help: 'small screens: tab Overview, Findings, Processes, Disks+Net, Cgroups (6: History, on a recording)' },
   { keys: ['down', 'j'], label: 'j / Down', action: 'down', help: 'move down' },
   { keys: ['up', 'k'], label: 'k / Up', action: 'up', help: 'move up' },
   { keys: ['pagedown', 'C-f'], label: 'PgDn / Ctrl-F', action: 'page-down', help: 'page down' },
@@ -77,11 +85,49 @@ export const KEYMAP: readonly KeyBinding[] = [
   { keys: ['s'], label: 's', action: 'snapshot', help: 'write a snapshot bundle (with the investigation path)' },
 ];
 
-export function actionFor(key: string): KeyAction | undefined {
-  return KEYMAP.find((b) => b.keys.includes(key))?.action;
+/**
+ * Keys of time travel (diag open --recording, or a bundle with a history): looked up before
+ * KEYMAP, so on a recording Home/End move in time (g/G still go to the first/last row) and n/N
+ * go to findings (sorting by PID stays on > and <).
+ */
+export const TIMELINE_KEYMAP: readonly KeyBinding[] = [
+  { keys: ['[', 'left'], label: '[ / Left', action: 'time-back', help: 'one sample back in the recording' },
+  { keys: [']', 'right'], label: '] / Right', action: 'time-forward', help: 'one sample forward' },
+  { keys: ['{'], label: '{', action: 'time-back-more', help: 'one minute back (at least one sample)' },
+  { keys: ['}'], label: '}', action: 'time-forward-more', help: 'one minute forward' },
+  { keys: ['home'], label: 'Home', action: 'time-start', help: 'the first window of the recording (g: the first row)' },
+  { keys: ['end'], label: 'End', action: 'time-end', help: 'the last window of the recording (G: the last row)' },
+  { keys: ['n'], label: 'n', action: 'finding-next', help: 'the next moment a finding starts (windows are judged on the way; any key stops the search)' },
+  { keys: ['S-n'], label: 'N', action: 'finding-prev', help: 'the previous moment a finding starts' },
+];
+
+export function actionFor(key: string, timeline = false): KeyAction | undefined {
+  return (timeline ? TIMELINE_KEYMAP.find((b) => b.keys.includes(key))?.action : undefined) ?? KEYMAP.find((b) => b.keys.includes(key))?.action;
 }
 
-export function helpLines(): string[] {
-  const w = Math.max(...KEYMAP.map((b) => b.label.length));
-  return KEYMAP.map((b) => `${b.label.padEnd(w)}  ${b.help}`);
+/** Key names as the help's labels show them (the keys time travel takes over from KEYMAP). */
+const LABEL_OF: Readonly<Record<string, string>> = { home: 'Home', end: 'End', n: 'n' };
+
+/** The bindings the help lists: on a recording, the time-travel keys first, then the others without the keys those took. */
+function helpBindings(timeline: boolean): KeyBinding[] {
+  const taken = new Set(timeline ? TIMELINE_KEYMAP.flatMap((b) => b.keys) : []);
+  const rest = KEYMAP.flatMap((b) => {
+    const keys = b.keys.filter((k) => !taken.has(k));
+    if (keys.length === b.keys.length) return [b];
+    if (keys.length === 0) return [];
+    const gone = new Set(b.keys.filter((k) => taken.has(k)).map((k) => LABEL_OF[k] ?? k));
+    return [{ ...b, keys, label: b.label.split(' / ').filter((l) => !gone.has(l)).join(' / ') }];
+  });
+  return [...(timeline ? TIMELINE_KEYMAP : []), ...rest];
+}
+
+/** Columns of the help's label column (labels and the two spaces after them). */
+export function helpLabelWidth(timeline = false): number {
+  return Math.max(...helpBindings(timeline).map((b) => b.label.length)) + 2;
+}
+
+/** The help's lines: the keys' label, then what they do. */
+export function helpLines(timeline = false): string[] {
+  const w = helpLabelWidth(timeline) - 2;
+  return helpBindings(timeline).map((b) => `${b.label.padEnd(w)}  ${b.help}`);
 }

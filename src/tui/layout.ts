@@ -3,7 +3,7 @@
  * Large terminals (>= 120x35) show every panel at once; smaller ones (down to 80x24) get a
  * layout of their own: tabs of a few panels each, not the big grid squeezed.
  */
-export type PanelId = 'matrix' | 'cpu' | 'memory' | 'disks' | 'network' | 'processes' | 'findings' | 'cgroups';
+export type PanelId = 'matrix' | 'cpu' | 'memory' | 'disks' | 'network' | 'processes' | 'findings' | 'cgroups' | 'history';
 
 export interface Rect {
   readonly top: number;
@@ -44,18 +44,34 @@ const ALL: readonly PanelId[] = ['matrix', 'cpu', 'memory', 'disks', 'network', 
  */
 export const WIDE = 160;
 
+/** The tab of a recording's history charts (small screens; on large ones they are a strip on top). */
+export const HISTORY_TAB: Tab = { name: 'History', panels: ['history'] };
+/** Rows of the history strip on a large screen: its lines and its border. */
+export const HISTORY_ROWS = 9;
+
 export function isLarge(cols: number, rows: number): boolean {
   return cols >= 120 && rows >= 35;
 }
 
-/** Boxes for a size; in small mode for the tab `tab`. Header is row 0, footer the last row. */
-export function computeLayout(cols: number, rows: number, tab = 0): Layout {
+/**
+ * Boxes for a size; in small mode for the tab `tab`. Header is row 0, footer the last row. With
+ * `history` (a recording): the history charts as a strip under the header (large), or a sixth tab.
+ */
+export function computeLayout(cols: number, rows: number, tab = 0, history = false): Layout {
   const w = Math.max(cols, 20);
   const h = Math.max(rows, 10);
-  if (isLarge(w, h)) return w >= WIDE ? wideLayout(w, h) : stackedLayout(w, h);
+  if (isLarge(w, h)) {
+    if (!history) return w >= WIDE ? wideLayout(w, h) : stackedLayout(w, h);
+    // a recording: the same layout in the rows under the history strip
+    const under = w >= WIDE ? wideLayout(w, h - HISTORY_ROWS) : stackedLayout(w, h - HISTORY_ROWS);
+    const boxes: Partial<Record<PanelId, Rect>> = { history: { top: 1, left: 0, width: w, height: HISTORY_ROWS } };
+    for (const [id, r] of Object.entries(under.boxes) as [PanelId, Rect][]) boxes[id] = { ...r, top: r.top + HISTORY_ROWS };
+    return { ...under, bodyTop: under.bodyTop + HISTORY_ROWS, tabs: [{ name: 'All', panels: [...ALL, 'history'] }], boxes };
+  }
   const bodyTop = 2; // header + tab bar
   const bodyHeight = h - 3; // minus footer
-  const t = SMALL_TABS[((tab % SMALL_TABS.length) + SMALL_TABS.length) % SMALL_TABS.length]!;
+  const tabs = history ? [...SMALL_TABS, HISTORY_TAB] : SMALL_TABS;
+  const t = tabs[((tab % tabs.length) + tabs.length) % tabs.length]!;
   const boxes: Partial<Record<PanelId, Rect>> = {};
   if (t.name === 'Overview') {
     const top = Math.min(10, Math.max(6, bodyHeight - 9));
@@ -73,7 +89,7 @@ export function computeLayout(cols: number, rows: number, tab = 0): Layout {
     boxes[t.panels[0]!] = { top: bodyTop, left: 0, width: w, height: first };
     boxes[t.panels[1]!] = { top: bodyTop + first, left: 0, width: w, height: bodyHeight - first };
   }
-  return { mode: 'small', bodyTop, bodyHeight, tabs: SMALL_TABS, boxes };
+  return { mode: 'small', bodyTop, bodyHeight, tabs, boxes };
 }
 
 /** The first row of a large layout: the USE matrix, CPUs and memory (a matrix row per resource). */

@@ -1,4 +1,4 @@
-import { helpLines, KEYMAP } from './keys.js';
+import { helpLabelWidth, helpLines } from './keys.js';
 import type { Layout, PanelId } from './layout.js';
 import type { Action } from './state.js';
 import { safe, wrapTagged } from './text.js';
@@ -80,13 +80,11 @@ export function textRows(o: TextOverlay, width: number): string[] {
 }
 
 /** The help, wrapped to an inner width with continuation lines under the descriptions. */
-export function helpRows(width: number): string[] {
-  const lines = helpLines();
-  const labelW = lines[0]!.indexOf(KEYMAP[0]!.help);
+export function helpRows(width: number, timeline = false): string[] {
   return wrapTagged(
-    lines.map((l) => safe(l)),
+    helpLines(timeline).map((l) => safe(l)),
     width,
-    labelW,
+    helpLabelWidth(timeline),
   );
 }
 

@@ -1,4 +1,4 @@
-import type { Frame } from './frame.js';
+import type { Frame, FramePosition } from './frame.js';
 import type { Layout, PanelId } from './layout.js';
 import { helpRows, keepInView, overlayInner, textLayout } from './overlay.js';
 import { panelOf, panelRows, tableOf } from './panels/index.js';
@@ -8,7 +8,9 @@ import { envOf, layoutOf, SIGNALS, viewOf, type TuiState } from './state.js';
 import { fit, safe, textWidth } from './text.js';
 import type { Theme } from './theme.js';
 import type { CpuHistory } from './view-models/cpu.js';
-import { headerVM } from './view-models/header.js';
+import type { TimelineView } from './history-feed.js';
+import { fmtWhen, headerVM, type HeaderVM } from './view-models/header.js';
+import { agoLabel } from './time-travel.js';
 
 /**
  * What each box of the screen says, as tagged text: the header, the tab bar, the footer, the
@@ -21,8 +23,9 @@ export interface BoxText {
 }
 
 export function headerText(s: TuiState, frame: Frame | undefined, theme: Theme): string {
-  if (!frame) return ` diag - measuring the first window…`;
+  if (!frame) return s.config.timeline ? ` diag - reading the recording…` : ` diag - measuring the first window…`;
   const h = headerVM(frame);
+  if (frame.position) return timelineHeader(s, frame, frame.position, h, theme);
   const status = theme.tone(h.statusTone, h.status.toUpperCase());
   const counts = h.counts.critical + h.counts.warning > 0 ? ` (${h.counts.critical} crit, ${h.counts.warning} warn)` : '';
   const wide = s.size.cols >= 120;
@@ -47,6 +50,27 @@ export function headerText(s: TuiState, frame: Frame | undefined, theme: Theme):
   return shown.map(([t]) => t).join('  ');
 }
 
+/**
+ * A recording's header: where in it the window shown is comes right after the host, so it is
+ * never cut: its end time (UTC), the window's number of all, and how long before the end.
+ */
+function timelineHeader(s: TuiState, frame: Frame, p: FramePosition, h: HeaderVM, theme: Theme): string {
+  const status = theme.tone(h.statusTone, h.status.toUpperCase());
+  const counts = h.counts.critical + h.counts.warning > 0 ? ` (${h.counts.critical} crit, ${h.counts.warning} warn)` : '';
+  const wide = s.size.cols >= 120;
+  const before = Date.parse(p.endedAt) - Date.parse(frame.at);
+  const parts = [
+    ` ${theme.bold('diag')} ${safe(h.hostname, wide ? 30 : 12)}`,
+    theme.inverse(` ${fmtWhen(frame.at)} `),
+    `${p.window}/${p.windows}`,
+    before > 0 ? `-${agoLabel(before)}` : 'end',
+    `${status}${s.size.cols >= 100 ? counts : ''}`,
+    wide ? `load ${h.load}` : '',
+    wide ? safe(h.kernel, 30) : '',
+  ];
+  return parts.filter(Boolean).join('  ');
+}
+
 /** The tab bar of the small layout (undefined on a large screen: no tabs). */
 export function tabBarText(s: TuiState, layout: Layout, theme: Theme): string | undefined {
   if (layout.mode !== 'small') return undefined;
@@ -63,6 +87,10 @@ export function footerText(s: TuiState, theme: Theme): string {
   if (s.searching !== undefined) {
     const miss = s.searching.miss ? theme.tone('critical', ' no process matches') : '';
     return ` search processes: ${safe(s.searching.text)}_${miss}   (F3 next, Enter/Esc done)`;
+  }
+  if (s.config.timeline && !s.message) {
+    const hints = [' F1 help  [ ] step  { } minute  n/N next/previous finding  Home/End  Tab panel  Enter drill  e evidence  F10 quit', ' F1 help  [ ] step  { } minute  n/N finding  Home/End  Tab panel  F10 quit', ' ? help  [ ] step  { } min  n/N finding  q quit'];
+    return theme.tone('dim', fit(hints.find((h) => h.length <= s.size.cols) ?? hints[2]!, Math.max(1, s.size.cols)).trimEnd());
   }
   const wide = ' F1 help  F3 search  F4 filter  F5 tree  F6 sort  F10 quit  Tab panel  Enter drill  i investigate  s snapshot  p pause';
   const mid = ' F1 help  F3 search  F4 filter  F5 tree  F10 quit  Tab panel  Enter drill  i investigate';
@@ -87,8 +115,9 @@ export function refreshLabel(ms: number): string {
 }
 
 /** Everything a panel draws from: the state's env plus the CPU history the app keeps. */
-export function screenEnv(s: TuiState, history: CpuHistory | undefined): PanelEnv {
-  return history ? { ...envOf(s), history } : envOf(s);
+export function screenEnv(s: TuiState, history: CpuHistory | undefined, timeline?: TimelineView): PanelEnv {
+  const env = history ? { ...envOf(s), history } : envOf(s);
+  return timeline ? { ...env, timeline } : env;
 }
 
 function tableLines(s: TuiState, panel: AnyTablePanel, frame: Frame, env: PanelEnv, theme: Theme, width: number): TableLines {
@@ -133,7 +162,7 @@ export function panelText(s: TuiState, id: PanelId, frame: Frame | undefined, en
 export function overlayText(s: TuiState, frame: Frame | undefined, env: PanelEnv, theme: Theme): BoxText | undefined {
   const inner = overlayInner(s.size.cols, layoutOf(s));
   if (s.help !== undefined) {
-    const rows = helpRows(inner.width);
+    const rows = helpRows(inner.width, s.config.timeline === true);
     const scroll = keepInView(s.help, -1, rows.length, inner.height);
     const more = rows.length > inner.height ? ` ${scroll + 1}-${Math.min(rows.length, scroll + inner.height)}/${rows.length}, j/k scroll,` : '';
     return { label: ` Keys (${more} any other key closes) `.replace('(,', '(').replace('( ', '('), content: rows.slice(scroll, scroll + inner.height).join('\n') };

@@ -6,6 +6,7 @@ import { panelForScope, panelOf, panelRows, SELECTABLE, tableOf } from './panels
 import { placeColumns, sortColumn } from './panels/table.js';
 import type { AnyTablePanel, EnterResult, GuideTarget, PanelEnv, PanelView, SortOrder } from './panels/types.js';
 import { NO_TONES, type Tones } from './tones.js';
+import { SPAN_STEP_MS, type TimeMove } from './time-travel.js';
 
 /**
  * The terminal UI as a state machine: everything the screen shows besides the frame is in
@@ -28,6 +29,8 @@ export interface TuiConfig {
   readonly refreshMs?: number;
   /** diag --allow-signals on a live host: F9 signals and F7/F8 renice the selected process. */
   readonly signals?: boolean;
+  /** A recording (diag open --recording, a bundle with a history): time-travel keys, the History panel. */
+  readonly timeline?: boolean;
 }
 
 /** The signals F9 offers, TERM first (Enter picks it). */
@@ -129,7 +132,9 @@ export type Effect =
   | { readonly type: 'snapshot' }
   /** Send a signal / set a nice value: the outside checks the PID still is the process chosen. */
   | { readonly type: 'signal'; readonly target: Target; readonly signal: SignalName }
-  | { readonly type: 'renice'; readonly target: Target; readonly delta: 1 | -1 };
+  | { readonly type: 'renice'; readonly target: Target; readonly delta: 1 | -1 }
+  /** Time travel: show another moment of the recording. */
+  | { readonly type: 'seek'; readonly move: TimeMove };
 
 export function initialState(config: Partial<TuiConfig> & Pick<TuiConfig, 'live'>, size: { cols: number; rows: number }): TuiState {
   return settle(
@@ -156,7 +161,7 @@ export function initialState(config: Partial<TuiConfig> & Pick<TuiConfig, 'live'
 // ---- derived views of a state ----------------------------------------------------------------
 
 export function layoutOf(s: TuiState): Layout {
-  return computeLayout(s.size.cols, s.size.rows, s.tab);
+  return computeLayout(s.size.cols, s.size.rows, s.tab, s.config.timeline === true);
 }
 
 export function envOf(s: TuiState): PanelEnv {
@@ -216,10 +221,14 @@ type Handlers = { readonly [T in Action['type']]: Handler<T> };
 const KEY_ACTIONS = new Set<Action['type']>([
   'quit', 'help', 'next-panel', 'prev-panel', 'goto-tab', 'down', 'up', 'page-down', 'page-up', 'top', 'bottom', 'enter', 'evidence', 'back', 'filter', 'search',
   'sort-cpu', 'sort-mem', 'sort-io', 'sort-pid', 'sort-next', 'sort-prev', 'sort-reverse', 'tree', 'pause', 'guide', 'snapshot', 'all-cgroups', 'other-key', 'kill', 'nice-down', 'nice-up',
+  'time-back', 'time-forward', 'time-back-more', 'time-forward-more', 'time-start', 'time-end', 'finding-next', 'finding-prev',
 ]);
 
 /** Rows a wheel step moves, as htop's. */
 export const WHEEL_ROWS = 3;
+
+/** A time-travel key: a seek on a recording, a word in the footer elsewhere. */
+const seek = (move: TimeMove) => (s: TuiState) => (s.config.timeline ? withEffect(s, { type: 'seek', move }) : { ...s, message: 'moving in time needs a recording: diag open --recording DIR' });
 
 const withEffect = (s: TuiState, e: Effect): TuiState => ({ ...s, effects: [...s.effects, e] });
 const page = (s: TuiState) => Math.max(1, layoutOf(s).bodyHeight - 4);
@@ -263,7 +272,7 @@ const HANDLERS: Handlers = {
   'next-panel': (s) => cycle(s, 1),
   'prev-panel': (s) => cycle(s, -1),
   'goto-tab': (s, a) => {
-    if (layoutOf(s).mode !== 'small') return s;
+    if (layoutOf(s).mode !== 'small' || a.tab >= layoutOf(s).tabs.length) return s;
     const t = { ...s, tab: a.tab };
     return { ...t, focus: focusable(layoutOf(t))[0] ?? s.focus };
   },
@@ -339,6 +348,14 @@ const HANDLERS: Handlers = {
     if (a.key !== 'y' && a.key !== 'Y') return { ...rest, message: `no signal sent to ${p.target.pid}` };
     return withEffect({ ...rest, message: `sending SIG${p.signal} to ${p.target.pid}…` }, { type: 'signal', target: p.target, signal: p.signal });
   },
+  'time-back': seek({ kind: 'step', samples: -1 }),
+  'time-forward': seek({ kind: 'step', samples: 1 }),
+  'time-back-more': seek({ kind: 'span', ms: -SPAN_STEP_MS }),
+  'time-forward-more': seek({ kind: 'span', ms: SPAN_STEP_MS }),
+  'time-start': seek({ kind: 'start' }),
+  'time-end': seek({ kind: 'end' }),
+  'finding-next': seek({ kind: 'finding', dir: 1 }),
+  'finding-prev': seek({ kind: 'finding', dir: -1 }),
   frame: (s) => s,
   resize: (s, a) => ({ ...s, size: { cols: a.cols, rows: a.rows } }),
   'filter-edit': (s, a) => {
@@ -563,7 +580,7 @@ function settle(s0: TuiState, frame: Frame | undefined): TuiState {
   }
   const inner = overlayInner(s.size.cols, layout);
   if (s.help !== undefined) {
-    const h = keepInView(s.help, -1, helpRows(inner.width).length, inner.height);
+    const h = keepInView(s.help, -1, helpRows(inner.width, s.config.timeline === true).length, inner.height);
     if (h !== s.help) s = { ...s, help: h };
   }
   const top = s.overlays[s.overlays.length - 1];

@@ -8,6 +8,7 @@ import { findingsPanel } from './findings.js';
 import { matrixPanel } from './matrix.js';
 import { memoryPanel } from './memory.js';
 import { networkPanel } from './network.js';
+import { historyPanel } from './history.js';
 import { processesPanel } from './processes.js';
 import { comparatorOf } from './table.js';
 import type { AnyTablePanel, Panel, PanelEnv, PanelLookup, PanelView } from './types.js';
@@ -16,7 +17,7 @@ import type { AnyTablePanel, Panel, PanelEnv, PanelLookup, PanelView } from './t
  * Every panel, in the order Tab visits the selectable ones. Adding a panel: a module of
  * declarations here and a place for it in layout.ts.
  */
-export const PANELS: readonly Panel[] = [findingsPanel, matrixPanel, processesPanel, cgroupsPanel, disksPanel, networkPanel, cpuPanel, memoryPanel] as readonly Panel[];
+export const PANELS: readonly Panel[] = [findingsPanel, matrixPanel, processesPanel, cgroupsPanel, disksPanel, networkPanel, cpuPanel, memoryPanel, historyPanel] as readonly Panel[];
 
 const BY_ID = new Map<PanelId, Panel>(PANELS.map((p) => [p.id, p]));
 

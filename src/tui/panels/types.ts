@@ -6,6 +6,7 @@ import type { Theme, Tone } from '../theme.js';
 import type { Tones } from '../tones.js';
 import type { NoteLine } from './table.js';
 import type { CpuHistory } from '../view-models/cpu.js';
+import type { TimelineView } from '../history-feed.js';
 
 /**
  * A panel is declarations: its columns (title, width, alignment, value, tone, sort key), its
@@ -35,6 +36,8 @@ export interface SortOrder {
 export interface PanelEnv {
   readonly tones: Tones;
   readonly history?: CpuHistory;
+  /** A recording's span, position and charts (time travel). */
+  readonly timeline?: TimelineView;
 }
 
 export interface CellEnv extends PanelEnv {
