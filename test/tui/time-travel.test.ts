@@ -159,7 +159,7 @@ describe('time travel: keys, layout and header', () => {
 
   it('the header names the moment (UTC), the window of all and how long before the end, at 80 columns too', () => {
     const theme = makeTheme({ color: false, unicode: true });
-    const f = { ...frame(model({}), evaluation([finding({ severity: 'critical' })])), at: '2026-12-04T10:00:05.000Z', source: 'history' as const, position: { window: 5, windows: 15, from: '2026-12-04T10:00:04.000Z', startedAt: '2026-12-04T10:00:00.000Z', endedAt: '2026-12-04T10:01:14.000Z' } };
+    const f = { ...frame(model({}), evaluation([finding({ severity: 'critical', resource: 'cpu', kind: 'saturation' })])), at: '2026-12-04T10:00:05.000Z', source: 'history' as const, position: { window: 5, windows: 15, from: '2026-12-04T10:00:04.000Z', startedAt: '2026-12-04T10:00:00.000Z', endedAt: '2026-12-04T10:01:14.000Z' } };
     for (const cols of [80, 200]) {
       const h = headerText(rec({ cols, rows: 24 }), f, theme);
       expect(h).toContain('{inverse} 2026-12-04 10:00:05 UTC {/inverse}  5/15  -1m 09s  {bold}CRITICAL{/bold}');
