@@ -4,11 +4,11 @@ import type { Finding, Report } from './report-schema.js';
  * Findings over time: consecutive windows judged one after another, folded into periods. A
  * finding (check @ scope) seen in consecutive windows is one period, from the start of its first
  * window to the end of its last, with its worst severity and the top culprits of its worst
- * window (by severity, then by how far its value went). Pure: `diag run playbook --recording
- * DIR --since` (src/cli/recording-judge.ts) and the TUI's time travel (src/tui/history-feed.ts)
- * fold their windows here, so both find the same periods.
+ * window. Pure. The rule is the one `diag run playbook --recording DIR --since`
+ * (src/cli/recording-judge.ts `walkPeriods`) folds by; the TUI's time travel
+ * (src/tui/time-travel.ts `findingStep`) starts a period where walkPeriods does. walkPeriods
+ * keeps its own fold for now (its culprits are counted over the period's windows).
  */
-
 export interface Period {
   readonly check: string;
   readonly scope: string;
