@@ -1,16 +1,17 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cgroupCollector, collectCgroups } from '../../collectors/cgroup/collector.js';
 import { nameCgroup } from '../../collectors/cgroup/naming.js';
 import { cgroupLabel, parsePidCgroup } from '../../collectors/procfs/processes/parse.js';
 import { COLLECTORS } from '../../collectors/index.js';
 import type { Row } from '../../src/core/collector.js';
+import type { FixtureSource } from '../../src/core/fixture-source.js';
 import { builtinPlaybookDir, loadPlaybooks } from '../../src/engine/loader.js';
 import { buildCatalogue } from '../../src/engine/metrics.js';
 import type { Finding, Report } from '../../src/engine/report-schema.js';
 import { runPlaybook } from '../../src/engine/run.js';
-import { fixtureTree } from '../helpers/fixture-host.js';
+import { capturedTrees, type Edits } from '../helpers/captured-tree.js';
 
 /**
  * cgroup v2 from real v2-only hosts (test/fixtures/cgroup/v2-hosts/*, PROVENANCE.md beside each):
@@ -23,72 +24,29 @@ import { fixtureTree } from '../helpers/fixture-host.js';
  */
 const cat = buildCatalogue(COLLECTORS);
 const loaded = loadPlaybooks(cat, [{ dir: builtinPlaybookDir(), origin: 'builtin' }]);
-const cleanups: Array<() => void> = [];
-afterAll(() => cleanups.forEach((c) => c()));
-
 const BASE = new URL('../fixtures/cgroup/v2-hosts/', import.meta.url).pathname;
+const trees = capturedTrees(BASE);
+afterAll(() => trees.cleanup());
 
 /** Every file of a captured tree, by host path. */
-function captured(name: string): Record<string, string> {
-  const root = join(BASE, name, 'tree');
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d)) {
-      const p = join(d, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[`/${relative(root, p)}`] = readFileSync(p, 'utf8');
-    }
-  };
-  walk(root);
-  return out;
-}
-
-/** `key N` -> `key N-by` in a flat-keyed or PSI file (`total=` for PSI lines). */
-function rewind(text: string, key: string, by: number): string {
-  const re = new RegExp(`(^|\\s)(${key}[ =])(\\d+)`, 'm');
-  const m = re.exec(text);
-  if (!m) throw new Error(`no ${key} in ${JSON.stringify(text.slice(0, 80))}`);
-  return text.replace(re, (_, pre: string, k: string, v: string) => `${pre}${k}${Number(v) - by}`);
-}
-
-type Edits = Record<string, Array<[key: string, by: number]>>;
-
-/** Sample 0 (the capture with the edits' counters rewound) and sample 1 (the capture verbatim). */
-function samples(name: string, edits: Edits) {
-  const now = captured(name);
-  const before = { ...now };
-  for (const [path, list] of Object.entries(edits)) for (const [key, by] of list) before[path] = rewind(before[path]!, key, by);
-  const clock = (ms: number) => ({ 'clock.json': { monoMs: ms, wall: new Date(1_700_000_000_000 + ms).toISOString() } });
-  const a = fixtureTree(before, clock(0));
-  const b = fixtureTree(now, clock(1000));
-  cleanups.push(a.cleanup, b.cleanup);
-  return [a.source, b.source] as const;
-}
+const captured = (name: string): Record<string, string> => trees.files(name);
 
 /** The cgroup collector's rows of one table read from the capture verbatim (one sample: counters as the files hold them), by cgroup path. */
 function rows(name: string, table: string): Map<string, Row> {
-  const t = collectCgroups(samples(name, {})[1])[table]!;
+  const t = collectCgroups(trees.rewound(name, {})[1])[table]!;
   if (t.status !== 'ok') throw new Error(`${table}: ${t.status} ${t.reason}`);
   return new Map(t.value.map((r) => [r.key, r]));
 }
 
-/** Like judge, for a counter captured at 0: sample 0 is the capture verbatim, sample 1 has the named counters advanced by the stated amounts. */
-async function judgeForward(name: string, edits: Edits, playbook: string, target?: { cgroup: string }): Promise<Report> {
-  const before = captured(name);
-  const now = { ...before };
-  for (const [path, list] of Object.entries(edits)) for (const [key, by] of list) now[path] = rewind(now[path]!, key, -by);
-  const clock = (ms: number) => ({ 'clock.json': { monoMs: ms, wall: new Date(1_700_000_000_000 + ms).toISOString() } });
-  const a = fixtureTree(before, clock(0));
-  const b = fixtureTree(now, clock(1000));
-  cleanups.push(a.cleanup, b.cleanup);
-  return runPlaybook({ playbook: loaded.playbooks.get(playbook)!, catalogue: cat, collectors: [cgroupCollector], sources: [a.source, b.source], windowMs: 1000, ...(target ? { target } : {}) });
+function run(playbook: string, sources: readonly [FixtureSource, FixtureSource], target?: { cgroup: string }): Promise<Report> {
+  return runPlaybook({ playbook: loaded.playbooks.get(playbook)!, catalogue: cat, collectors: [cgroupCollector], sources: [...sources], windowMs: 1000, ...(target ? { target } : {}) });
 }
 
-async function judge(name: string, edits: Edits, playbook: string, target?: { cgroup: string }): Promise<Report> {
-  const [a, b] = samples(name, edits);
-  const pb = loaded.playbooks.get(playbook)!;
-  return runPlaybook({ playbook: pb, catalogue: cat, collectors: [cgroupCollector], sources: [a, b], windowMs: 1000, ...(target ? { target } : {}) });
-}
+/** Like judge, for a counter captured at 0: sample 0 is the capture verbatim, sample 1 has the named counters advanced by the stated amounts. */
+const judgeForward = (name: string, edits: Edits, playbook: string, target?: { cgroup: string }) => run(playbook, trees.advanced(name, edits), target);
+
+/** Sample 0 has the named counters rewound by the stated amounts, sample 1 is the capture verbatim. */
+const judge = (name: string, edits: Edits, playbook: string, target?: { cgroup: string }) => run(playbook, trees.rewound(name, edits), target);
 
 const cgroupFindings = (r: Report) => r.findings.filter((f) => f.scope.startsWith('cgroup:'));
 const summary = (fs: Finding[]) => fs.map((f) => `${f.check}@${f.scope} ${f.severity}`).sort();
