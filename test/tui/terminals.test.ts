@@ -60,6 +60,21 @@ describe.skipIf(need.skip)('box drawing under each TERM', () => {
   });
 });
 
+describe.skipIf(need.skip)('TERM=dumb', () => {
+  it('gets the use report as text instead of a full-screen UI it cannot draw', async () => {
+    const t = TmuxTui.start({ name: 'dumb', cols: 100, rows: 30, env: { TERM: 'dumb' } });
+    try {
+      // the UI never exits by itself: the report does, with its exit code
+      const { code, pane, screen } = await t.waitExit(60_000);
+      expect([0, 1, 2, 3]).toContain(code);
+      expect(pane.alternate).toBe(false);
+      expect(screen).not.toMatch(/[┌┐└┘│]|USE matrix/);
+    } finally {
+      t.kill();
+    }
+  });
+});
+
 describe.skipIf(need.skip)('colour', () => {
   it('uses the 8 basic colours by default', async () => {
     const s = await firstScreen('colour', { TERM: 'xterm-256color' });
