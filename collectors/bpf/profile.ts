@@ -7,7 +7,7 @@ import { parseProcMaps, type Mapping } from './proc-maps.js';
 import type { Source } from '../../src/core/source.js';
 import type { BpfMapDump } from '../../src/core/bpf.js';
 import { gauge } from '../../src/core/fields.js';
-import { topFunctions } from '../../src/report/top-functions.js';
+import { topFunctions } from './top-functions.js';
 import { RUN_FIELDS, runValues } from './tables.js';
 
 /** native/bpf/profile.h */

@@ -20,7 +20,7 @@ import type { GuideTarget } from './panels/types.js';
 import { safe } from './text.js';
 import type { Theme } from './theme.js';
 import { flameGraphOf } from '../report/probe-flamegraph.js';
-import { topFunctions, topFunctionsText } from '../report/top-functions.js';
+import { topFunctions, topFunctionsText } from '../../collectors/bpf/top-functions.js';
 import { drilldownDetail, thresholdText } from './view-models/findings.js';
 
 /** One step of the path an engineer took; saved into the snapshot so the ticket shows it. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { profileProbe, type ProfileResult } from '../../collectors/bpf/profile.js';
 import { runqlatCapture } from '../helpers/bpf-capture.js';
-import { topFunctions, topFunctionsText } from '../../src/report/top-functions.js';
+import { topFunctions, topFunctionsText } from '../../collectors/bpf/top-functions.js';
 
 // Stacks root first, as the profile decodes them: main calls hot (which calls a kernel path) and cold.
 const STACKS = [
