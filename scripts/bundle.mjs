@@ -10,7 +10,7 @@
 //
 // It also writes dist/playbooks-cache.json: the built-in playbooks parsed by the loader itself,
 // so that even a first start (no ~/.cache/diag yet) does not load and run the YAML parser.
-import { chmodSync, existsSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,6 +47,12 @@ if (esbuild) {
       banner: { js: "import { createRequire as __diagCreateRequire } from 'node:module';\nconst require = __diagCreateRequire(import.meta.url);" },
       logLevel: 'warning',
     });
+    // esbuild escapes non-ASCII characters in strings, templates and regexes (charset ascii, its
+    // default) but leaves them in comments; one such character (zod's comments hold three) makes
+    // V8 keep the whole 2 MB source as a two-byte string: 2 MB more in every diag process. A
+    // comment's character becomes '?' (one UTF-16 unit for one: line and column numbers stay).
+    const text = readFileSync(out, 'utf8');
+    if (/[^\x00-\x7f]/.test(text)) writeFileSync(out, text.replace(/[^\x00-\x7f]/g, '?'));
     say(`${out.slice(ROOT.length + 1)} (${Math.round(statSync(out).size / 1024)} KiB)`);
   } catch (err) {
     rmSync(out, { force: true });

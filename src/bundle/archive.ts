@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import * as tar from 'tar';
 import { DiagError } from '../core/errors.js';
-import { TAR_END, tarEntry } from './tar-format.js';
+import { TAR_END, tarEntry, tarEntryHead, tarPadding } from './tar-format.js';
 
 /** Limits that keep a hostile or broken bundle from filling the disk or escaping its folder. */
 export const LIMITS = {
@@ -42,10 +42,29 @@ export async function packDir(dir: string, file: string): Promise<void> {
   await tar.c({ gzip: { level: GZIP_LEVEL }, file, cwd: dir, portable: true, noDirRecurse: false }, entries);
 }
 
+/**
+ * The text of an entry given in parts, produced twice (once to count its bytes for the tar
+ * header, once to write them): a large entry (a chunk of 1,000 process records, the model of
+ * 20,000 processes) never exists whole in memory. `parts` must give the same text both times.
+ */
+export interface TextParts {
+  readonly parts: () => Iterable<string>;
+}
+
+export type EntryContent = string | Buffer | TextParts;
+
+/** An entry's content whole (its parts joined): for tests and small entries. */
+export function wholeContent(c: EntryContent): string | Buffer {
+  return typeof c === 'string' || Buffer.isBuffer(c) ? c : [...c.parts()].join('');
+}
+
+/** Parts written to gzip in batches of about this many characters. */
+const PART_BATCH = 64 * 1024;
+
 /** A .tar.gz being written entry by entry (node-tar's packer into zlib into the file). */
 export interface ArchiveWriter {
   /** Append files (archive path -> content); resolves once the packer can take more. */
-  add(files: Iterable<readonly [string, string | Buffer]>): Promise<void>;
+  add(files: Iterable<readonly [string, EntryContent]>): Promise<void>;
   /** Write the end of the archive and close the file. */
   finish(): Promise<void>;
   /** Stop writing and close the file (the caller removes it). */
@@ -80,8 +99,31 @@ export function createArchive(file: string, mtime: Date): ArchiveWriter {
     async add(files) {
       for (const [path, content] of files) {
         if (failure !== undefined) throw failure;
-        const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-        await put(tarEntry(path, data, mtime));
+        if (typeof content === 'string' || Buffer.isBuffer(content)) {
+          await put(tarEntry(path, typeof content === 'string' ? Buffer.from(content, 'utf8') : content, mtime));
+          continue;
+        }
+        let size = 0;
+        for (const part of content.parts()) size += Buffer.byteLength(part, 'utf8');
+        await put(tarEntryHead(path, size, mtime));
+        let sent = 0;
+        let batch: string[] = [];
+        let batched = 0;
+        const flush = async () => {
+          const b = Buffer.from(batch.join(''), 'utf8');
+          sent += b.length;
+          if (sent > size) throw new BundleError(`archive entry ${path} changed while it was written`);
+          [batch, batched] = [[], 0];
+          await put([b]);
+        };
+        for (const part of content.parts()) {
+          batch.push(part);
+          batched += part.length;
+          if (batched >= PART_BATCH) await flush();
+        }
+        await flush();
+        if (sent !== size) throw new BundleError(`archive entry ${path} changed while it was written (${sent} bytes, ${size} counted)`);
+        await put([tarPadding(size)]);
       }
     },
     async finish() {
@@ -99,7 +141,7 @@ export function createArchive(file: string, mtime: Date): ArchiveWriter {
 }
 
 /** Write files held in memory (archive path -> content) into a gzipped tar at `file`. */
-export async function packFiles(files: Iterable<readonly [string, string | Buffer]>, file: string, mtime: Date): Promise<void> {
+export async function packFiles(files: Iterable<readonly [string, EntryContent]>, file: string, mtime: Date): Promise<void> {
   const a = createArchive(file, mtime);
   try {
     await a.add(files);

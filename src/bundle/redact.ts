@@ -514,11 +514,19 @@ export class Redactor {
       return masked === comm ? text : text.slice(0, c.start) + masked + text.slice(c.end);
     }
     if (/\/status$/.test(path) && /^\/proc\/\d+\//.test(path)) {
-      return text.replace(/^(Name:\t)(.*)$/m, (_m, head: string, comm: string) => head + this.comm(comm));
+      // The text itself when its name is kept: a new string per process would double what a
+      // snapshot of thousands of processes holds.
+      const m = /^Name:\t(.*)$/m.exec(text);
+      if (!m) return text;
+      const masked = this.comm(m[1]!);
+      if (masked === m[1]) return text;
+      const start = m.index + 'Name:\t'.length;
+      return text.slice(0, start) + masked + text.slice(start + m[1]!.length);
     }
     if (/\/comm$/.test(path)) {
       const comm = text.endsWith('\n') ? text.slice(0, -1) : text;
-      return this.comm(comm) + text.slice(comm.length);
+      const masked = this.comm(comm);
+      return masked === comm ? text : masked + text.slice(comm.length);
     }
     return text;
   }

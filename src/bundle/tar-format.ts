@@ -57,6 +57,16 @@ const padding = (size: number) => Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK)
 
 /** The blocks of one regular file entry: [pax header, its records, padding,] header, content, padding. */
 export function tarEntry(path: string, data: Buffer, mtime: Date): Buffer[] {
+  return [...tarEntryHead(path, data.length, mtime), data, tarPadding(data.length)];
+}
+
+/** The padding after an entry's `size` bytes of content. */
+export function tarPadding(size: number): Buffer {
+  return padding(size);
+}
+
+/** The blocks before an entry's content of `size` bytes (the content and tarPadding follow): an entry streamed in parts. */
+export function tarEntryHead(path: string, size: number, mtime: Date): Buffer[] {
   const sec = Math.floor(mtime.getTime() / 1000);
   const p = Buffer.from(path, 'utf8');
   const split = /^[\x20-\x7e]*$/.test(path) ? ustarSplit(p) : undefined;
@@ -70,6 +80,6 @@ export function tarEntry(path: string, data: Buffer, mtime: Date): Buffer[] {
     // ustar readers that ignore pax see a truncated, plain name
     name = Buffer.from(path.replace(/[^\x20-\x7e]/g, '_').slice(-100), 'latin1');
   }
-  out.push(header(name, prefix, data.length, sec, '0'), data, padding(data.length));
+  out.push(header(name, prefix, size, sec, '0'));
   return out;
 }

@@ -1,3 +1,4 @@
+import type { EntryContent } from './archive.js';
 import { BPF_DIR, TreeBpf, type CaptureThrough, type TreeEntry } from '../core/bpf-tree.js';
 import { failed, notCaptured, ok, unavailable, type Outcome } from '../core/outcome.js';
 import type { CaptureFilter, RecordingSource, TextTransform, TreeTransform } from '../core/recording-source.js';
@@ -34,11 +35,11 @@ export function recordedTree(rec: RecordingSource, transform?: TextTransform | T
   return rec.toTree(transform, refuseCapture, compact);
 }
 
-/** A tree's files as archive entries under `dir` (samples/0): its files, blobs and process records, the records built chunk by chunk as they are taken. */
-export function* treeEntries(dir: string, tree: MemoryTree): Generator<readonly [string, string | Buffer]> {
+/** A tree's files as archive entries under `dir` (samples/0): its files, blobs and process records, the records written line by line as they are packed. */
+export function* treeEntries(dir: string, tree: MemoryTree): Generator<readonly [string, EntryContent]> {
   for (const [p, content] of tree.files) yield [dir + p, content];
   if (tree.blobs) for (const [p, content] of tree.blobs) yield [dir + p, content];
-  if (tree.procs) for (const [p, content] of tree.procs.chunks()) yield [dir + p, content];
+  if (tree.procs) for (const [p, content] of tree.procs.chunkParts()) yield [dir + p, content];
 }
 
 export interface MemoryTreeSourceOptions {

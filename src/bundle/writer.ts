@@ -1,11 +1,12 @@
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Collector, Sample } from '../core/collector.js';
-import { RecordingSource, type CaptureFilter, type TextTransform, type TreeTransform } from '../core/recording-source.js';
+import { RecordingSource, TextTable, type CaptureFilter, type TextTransform, type TreeTransform } from '../core/recording-source.js';
 import type { WindowSamples } from '../core/sample.js';
 import { Sampler } from '../core/sampler.js';
 import type { Source } from '../core/source.js';
-import { BundleError, createArchive } from './archive.js';
+import { BundleError, createArchive, type TextParts } from './archive.js';
+import { jsonParts } from '../core/json-parts.js';
 import { BUNDLE_SCHEMA, type Manifest, type ManifestProbe } from './manifest.js';
 import { Obfuscator } from './obfuscate.js';
 import { isForbiddenPath, Redactor } from './redact.js';
@@ -49,6 +50,10 @@ export interface SnapshotResult {
   /** Where the time went: sample0, wait, sample1, redact, report, probes, pack, sync (fsync + rename) (ms). */
   readonly phasesMs: Readonly<Record<string, number>>;
   readonly totalMs: number;
+}
+
+function* mapParts(parts: Iterable<string>, f: (s: string) => string): Generator<string> {
+  for (const p of parts) yield f(p);
 }
 
 /** Milliseconds, rounded for the manifest. */
@@ -106,7 +111,8 @@ export function snapshotTransform(redactor: Redactor | undefined, obfuscator?: O
     if (kind === 'link' && redactor && /^\/proc\/\d+\/fd\/\d+$/.test(path) && t.startsWith('/')) return '(file path not stored)';
     let out = redactor ? (kind === 'file' ? redactor.file(path, t) : redactor.text(t)) : t;
     if (obfuscator) out = obfuscator.text(out);
-    return out;
+    // Unchanged text stays the very string read (one copy for recording and tree, not two).
+    return out === t ? t : out;
   };
   // Redaction covers names too: paths, listings, keys, the argv of recorded commands.
   return redactor
@@ -266,8 +272,11 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
   inProgress.add(partial);
   const archive = createArchive(partial, new Date());
   try {
-    const rec0 = new RecordingSource(opts.live);
-    const rec1 = new RecordingSource(opts.live);
+    // Both samples' recordings keep one copy of each distinct text (an idle process's files are
+    // the same in both samples; limits and cgroup files the same for many processes).
+    const texts = new TextTable();
+    const rec0 = new RecordingSource(opts.live, { texts });
+    const rec1 = new RecordingSource(opts.live, { texts });
     const redactor = new Redactor();
     // Host names come straight from the live source (not recorded): sample 0 is transformed
     // before sample 1 exists.
@@ -283,47 +292,66 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
     let tree0: MemoryTree | undefined;
     let packed0: Promise<void> | undefined;
     const inFirst = opts.inFirstSample;
-    // Each sample into its own recording, over the window, as a playbook run samples the host.
-    const samples: WindowSamples = await withTimeout(
-      new Sampler([rec0, rec1], { collectorTimeoutMs: opts.collectorTimeoutMs }).window(opts.collectors, opts.windowMs, {
-        ...(inFirst ? { once: (c: Collector) => !inFirst(c) } : {}),
-        onPhase: (p) => phase(p === 'first' ? 'sample0' : p === 'wait' ? 'wait' : 'sample1'),
-        // The window is idle time: check the probes (nothing is loaded), and redact and pack
-        // the first sample meanwhile. Sample 1 starts on time; packing goes on around it.
-        duringWait: () => {
-          probesPending = opts.probes?.().catch((err: unknown) => [{ name: 'all', status: 'unavailable' as const, code: 'bug' as const, reason: `probe check failed: ${err instanceof Error ? err.message : String(err)}` }]);
-          tree0 = recordedTree(rec0, transform, refuseCapture, true);
-          packed0 = archive.add(treeEntries(dirs[0], tree0));
-          packed0.catch(() => {});
-        },
-      }),
+    // Memory (issue 13): each step lets go of what the next does not need. The raw answers of a
+    // sample are dropped once its redacted tree holds them (the tree shares every text redaction
+    // left alone), the live samples' parsed tables once the manifest's summary is taken, the
+    // first sample's tree once the report has read it; the process records are serialised one
+    // chunk file at a time as they are packed.
+    const live = await withTimeout(
+      (async () => {
+        // Each sample into its own recording, over the window, as a playbook run samples the host.
+        const samples = await new Sampler([rec0, rec1], { collectorTimeoutMs: opts.collectorTimeoutMs }).window(opts.collectors, opts.windowMs, {
+          ...(inFirst ? { once: (c: Collector) => !inFirst(c) } : {}),
+          onPhase: (p) => phase(p === 'first' ? 'sample0' : p === 'wait' ? 'wait' : 'sample1'),
+          // The window is idle time: check the probes (nothing is loaded), and redact and pack
+          // the first sample meanwhile. Sample 1 starts on time; packing goes on around it.
+          duringWait: () => {
+            probesPending = opts.probes?.().catch((err: unknown) => [{ name: 'all', status: 'unavailable' as const, code: 'bug' as const, reason: `probe check failed: ${err instanceof Error ? err.message : String(err)}` }]);
+            tree0 = recordedTree(rec0, transform, refuseCapture, true);
+            rec0.clear();
+            packed0 = archive.add(treeEntries(dirs[0], tree0));
+            packed0.catch(() => {});
+          },
+        });
+        // What the manifest says of the live samples: their clocks, each collector's outcome.
+        return {
+          clocks: [samples.first.clock, samples.second.clock] as const,
+          collectors: opts.collectors.map((c) => collectorSummary(c, samples, opts.collectorTimeoutMs)),
+        };
+      })(),
       opts.snapshotTimeoutMs,
       'recording the two samples',
     );
 
-    const trees = [tree0!, recordedTree(rec1, transform, refuseCapture, true)] as const;
-    const dropped = trees[0].dropped + trees[1].dropped;
+    const kernel = rec1.readFile('/proc/sys/kernel/osrelease');
+    const host = rec1.readFile('/proc/sys/kernel/hostname');
+    let tree1: MemoryTree | undefined = recordedTree(rec1, transform, refuseCapture, true);
+    rec1.clear();
+    texts.clear();
+    const dropped = tree0!.dropped + tree1.dropped;
     phase('redact');
 
     say('computing the use report from the recorded inputs');
     // A probe a drill-down asks for runs live now and is stored with the second sample, so the
     // report is judged from what the bundle holds and `run --from` shows the same BPF evidence.
     const capture = opts.live.bpf ? { capture: { live: opts.live.bpf, refuse: refuseCapture } } : {};
-    const sources = [new MemoryTreeSource(trees[0], dirs[0]), new MemoryTreeSource(trees[1], dirs[1], capture)] as const;
-    const { report, markdown, model } = await opts.makeReport(sources, opts.windowMs);
+    let source1: MemoryTreeSource | undefined = new MemoryTreeSource(tree1, dirs[1], capture);
+    const made: { report: unknown; markdown: string; model: unknown } = await opts.makeReport([new MemoryTreeSource(tree0!, dirs[0]), source1], opts.windowMs);
+    const { report, markdown } = made;
+    tree0 = undefined;
+    const captured = source1.capturedEntries();
+    source1 = undefined;
     phase('report');
 
-    const runs = capturedRuns(sources[1].capturedEntries());
+    const runs = capturedRuns(captured);
     const probes = ((await probesPending) ?? []).map((p) => (runs.has(p.name) ? { ...p, runs: runs.get(p.name) } : p));
     phase('probes');
 
-    const kernel = rec1.readFile('/proc/sys/kernel/osrelease');
-    const host = rec1.readFile('/proc/sys/kernel/hostname');
     const hostname = host.status === 'ok' ? host.value.trim() : 'unknown';
     const manifest: Manifest = {
       schema: BUNDLE_SCHEMA,
       diagVersion: opts.diagVersion,
-      createdAt: samples.first.clock.wall,
+      createdAt: live.clocks[0].wall,
       host: {
         hostname: obfuscator ? obfuscator.text(transform.name(hostname)) : transform.name(hostname),
         kernel: kernel.status === 'ok' ? kernel.value.trim() : 'unknown',
@@ -332,10 +360,10 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
       windowMs: opts.windowMs,
       durationMs: 0,
       samples: [
-        { dir: dirs[0], clock: samples.first.clock },
-        { dir: dirs[1], clock: samples.second.clock },
+        { dir: dirs[0], clock: live.clocks[0] },
+        { dir: dirs[1], clock: live.clocks[1] },
       ],
-      collectors: opts.collectors.map((c) => collectorSummary(c, samples, opts.collectorTimeoutMs)),
+      collectors: live.collectors,
       probes: [...probes],
       redaction: {
         enabled: opts.redact,
@@ -349,8 +377,11 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
     };
     // Judged from the masked trees; a BPF capture the report ran live may still name a process
     // by a name that was masked elsewhere: what redaction learned applies here too.
+    // The model (the derived rows of every process) is written in parts, each settled, and let go
+    // once packed: it is never one string (~1 KB per process).
+    const settle = transform.settle;
+    const modelEntry: [string, TextParts] = ['records/model.json', { parts: () => mapParts(jsonParts(made.model), settle) }];
     const root: Array<[string, string]> = [
-      ['records/model.json', transform.settle(JSON.stringify(model))],
       ['report.json', transform.settle(JSON.stringify(report, null, 2) + '\n')],
       ['report.md', transform.settle(markdown)],
     ];
@@ -368,8 +399,11 @@ export async function writeSnapshot(opts: SnapshotOptions): Promise<SnapshotResu
     await withStallTimeout(
       (async () => {
         await packed0;
-        await archive.add(treeEntries(dirs[1], trees[1]));
-        await archive.add(sources[1].capturedEntries().map(([p, content]) => [dirs[1] + p, typeof content === 'string' ? transform.settle(content) : transform.bytes(content)] as const));
+        await archive.add([modelEntry]);
+        made.model = undefined;
+        await archive.add(treeEntries(dirs[1], tree1!));
+        tree1 = undefined;
+        await archive.add(captured.map(([p, content]) => [dirs[1] + p, typeof content === 'string' ? transform.settle(content) : transform.bytes(content)] as const));
         await archive.add(root);
         await archive.finish();
       })(),

@@ -45,6 +45,13 @@ export function procPath(path: string): [pid: string, rel: string] | undefined {
 
 const emptyRecord = (): ProcRecord => ({ files: {}, links: {}, dirs: {}, missing: {} });
 
+/** One process's line of a chunk file (without its newline). */
+function lineOf(pid: string, r: ProcRecord): string {
+  const line: Record<string, unknown> = { pid };
+  for (const k of ['files', 'links', 'dirs', 'missing'] as const) if (Object.keys(r[k]).length > 0) line[k] = r[k];
+  return JSON.stringify(line);
+}
+
 /** The per-process records of one tree, built while a recording is turned into a tree, or read back from chunk files. */
 export class ProcRecords {
   private readonly byPid = new Map<string, ProcRecord>();
@@ -77,20 +84,29 @@ export class ProcRecords {
   }
 
   /**
-   * The chunk files (tree path "/.diag/procs/00000.jsonl" -> text), built one at a time as they are iterated: a snapshot
-   * streams them into the archive without holding every line at once.
+   * The chunk files (tree path "/.diag/procs/00000.jsonl" -> text), built one at a time as they are iterated.
    */
   *chunks(): Generator<readonly [string, string]> {
+    for (const [path, text] of this.chunkParts()) yield [path, [...text.parts()].join('')];
+  }
+
+  /**
+   * The chunk files as their lines, one record's line at a time (a snapshot streams them into
+   * the archive: no chunk of 1,000 records is ever one string).
+   */
+  *chunkParts(): Generator<readonly [string, { readonly parts: () => Iterable<string> }]> {
     const pids = [...this.byPid.keys()].sort((a, b) => Number(a) - Number(b));
     for (let i = 0; i < pids.length; i += PROCS_PER_CHUNK) {
-      const lines: string[] = [];
-      for (const pid of pids.slice(i, i + PROCS_PER_CHUNK)) {
-        const r = this.byPid.get(pid)!;
-        const line: Record<string, unknown> = { pid };
-        for (const k of ['files', 'links', 'dirs', 'missing'] as const) if (Object.keys(r[k]).length > 0) line[k] = r[k];
-        lines.push(JSON.stringify(line));
-      }
-      yield [`/${META_DIR}/${chunkName(i / PROCS_PER_CHUNK)}`, lines.join('\n') + '\n'];
+      const these = pids.slice(i, i + PROCS_PER_CHUNK);
+      const byPid = this.byPid;
+      yield [
+        `/${META_DIR}/${chunkName(i / PROCS_PER_CHUNK)}`,
+        {
+          *parts() {
+            for (const pid of these) yield lineOf(pid, byPid.get(pid)!) + '\n';
+          },
+        },
+      ];
     }
   }
 

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { bpfCaptureKey, type BpfAccess, type BpfCapture, type BpfProbeRequest, type BpfRequestKey } from './bpf.js';
 import { bpfCaptureEntries } from './bpf-tree.js';
-import { outcomeRecord, unavailable, type Outcome, type OutcomeRecord } from './outcome.js';
+import { ok, outcomeRecord, unavailable, type Outcome, type OutcomeRecord } from './outcome.js';
 import { procPath, ProcRecords } from './proc-records.js';
 import { treePath } from './tree-meta.js';
 import { commandKey, META_DIR, type Clock, type CommandResult, type CommandSpec, type Source, type StatFs, type StatFsOptions } from './source.js';
@@ -36,6 +36,29 @@ function treeTransform(t: TextTransform | TreeTransform | undefined): TreeTransf
   return t;
 }
 
+/**
+ * One copy of each distinct text (RecordingSource's `texts`): equal texts read from different
+ * files or samples become the same string. Texts over `maxLength` are kept as read (a long text
+ * is rarely repeated and would only cost its hashing).
+ */
+export class TextTable {
+  private readonly seen = new Map<string, string>();
+  constructor(private readonly maxLength = 16 * 1024) {}
+  keep(text: string): string {
+    if (text.length > this.maxLength) return text;
+    const known = this.seen.get(text);
+    if (known !== undefined) return known;
+    this.seen.set(text, text);
+    return text;
+  }
+  get size(): number {
+    return this.seen.size;
+  }
+  clear(): void {
+    this.seen.clear();
+  }
+}
+
 /** Why a BPF capture must not go into a tree (e.g. it holds addresses and the tree is obfuscated); undefined keeps it. */
 export type CaptureFilter = (capture: BpfCapture) => string | undefined;
 
@@ -61,8 +84,20 @@ export class RecordingSource implements Source {
   /** BPF captures, by the request they answer (bpf-tree.ts layout). */
   readonly captures = new Map<string, { request: BpfRequestKey; answer: Outcome<BpfCapture> }>();
   readonly bpf?: BpfAccess;
+  private readonly texts: TextTable | undefined;
 
-  constructor(private readonly inner: Source) {
+  /**
+   * `opts.texts`: texts already recorded (by this recording or another one sharing the table, a
+   * snapshot's two samples), content -> the one copy kept. The files of a process are often
+   * identical to another process's (limits, cgroup) or to its own in the other sample (an idle
+   * process's stat, status, io): with thousands of processes, keeping one copy of each distinct
+   * text keeps a snapshot's memory to what differs.
+   */
+  constructor(
+    private readonly inner: Source,
+    opts: { readonly texts?: TextTable } = {},
+  ) {
+    this.texts = opts.texts;
     this.description = `recording of ${inner.description}`;
     const live = inner.bpf;
     if (live) {
@@ -84,9 +119,18 @@ export class RecordingSource implements Source {
 
   readFile(path: string): Outcome<string> {
     const o = this.inner.readFile(path);
-    if (o.status === 'ok') this.files.set(path, o.value);
-    else this.miss(path, o);
-    return o;
+    if (o.status !== 'ok') {
+      this.miss(path, o);
+      return o;
+    }
+    const text = this.texts ? this.texts.keep(o.value) : o.value;
+    this.files.set(path, text);
+    return text === o.value ? o : ok(text);
+  }
+
+  /** Forget everything recorded (a snapshot drops a sample's raw answers once its tree holds them). */
+  clear(): void {
+    for (const m of [this.files, this.dirs, this.links, this.statfsMap, this.missing, this.commands, this.clocks, this.captures] as const) m.clear();
   }
 
   readDir(path: string): Outcome<string[]> {

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import v8 from 'node:v8';
-import blessed from 'blessed';
+import type { Widgets } from 'blessed';
 import { releaseProcessOutput, sanitizeOutput as show } from '../core/sanitize.js';
 import type { LoadedPlaybook } from '../engine/loader.js';
 import type { Feed } from './feed.js';
@@ -18,6 +19,11 @@ import { actOn } from './signals.js';
 import type { HistoryFeed } from './history-feed.js';
 import { fmtWhen } from './view-models/header.js';
 import type { TimeMove } from './time-travel.js';
+
+// blessed (CommonJS, outside the bundle) is loaded when the terminal UI starts, not by every
+// command: a static import of an external package is evaluated at start-up by the one-file
+// bundle (scripts/bundle.mjs), which cost each `diag` process ~10 MB of RSS and its load time.
+const blessed = createRequire(import.meta.url)('blessed') as typeof import('blessed');
 
 export interface TuiOptions {
   readonly feed: Feed;
@@ -93,7 +99,7 @@ export async function runTui(opts: TuiOptions): Promise<number> {
   const header = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true });
   const tabbar = blessed.box({ parent: screen, top: 1, left: 0, width: '100%', height: 1, tags: true });
   const footer = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, tags: true });
-  const boxes = new Map<PanelId, blessed.Widgets.BoxElement>();
+  const boxes = new Map<PanelId, Widgets.BoxElement>();
   for (const p of PANELS) {
     boxes.set(
       p.id,

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { wholeContent } from '../../src/bundle/archive.js';
 import { MemoryTreeSource, treeEntries } from '../../src/bundle/tree.js';
 import { FixtureSource } from '../../src/core/fixture-source.js';
 import type { Outcome } from '../../src/core/outcome.js';
@@ -90,7 +91,7 @@ describe('per-process records', () => {
     const reference = answers(new MemoryTreeSource(plain, 'plain'));
     expect(answers(new MemoryTreeSource(compact, 'compact'))).toEqual(reference);
     // read back from the chunk files (a bundle read into memory) ...
-    const entries = [...treeEntries('', compact)];
+    const entries = [...treeEntries('', compact)].map(([p, c]) => [p, wholeContent(c)] as const);
     expect(entries.map(([p]) => p).filter((p) => p.startsWith('/.diag/procs/'))).toEqual([`/.diag/${chunkName(0)}`]);
     const fromChunks = new MemoryTreeSource({ files: new Map(entries.map(([p, c]) => [p, c.toString()])), dropped: 0 }, 'chunks');
     expect(answers(fromChunks)).toEqual(reference);

@@ -189,7 +189,7 @@ export async function run(argv: string[]): Promise<number> {
       (result.manifest.redaction.enabled ? `${hits} secrets masked` : 'NOT redacted') +
       (result.manifest.redaction.obfuscated ? ', addresses and host names obfuscated' : ''),
   );
-  say(`time (ms): ${Object.entries(result.phasesMs).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}; total ${result.totalMs}`);
+  say(`time (ms): ${Object.entries(result.phasesMs).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}; total ${result.totalMs}; peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
   process.stdout.write(result.file + '\n');
   return 0;
 }
