@@ -43,7 +43,8 @@ function culpritCollectors(ev: Evaluation, catalogue: MetricCatalogue, fast: rea
   return out;
 }
 
-function readHost(src: Source): Frame['host'] {
+/** The host a source describes: its name, kernel and uptime (live, a bundle or a recording). */
+export function readHost(src: Source): Frame['host'] {
   const h = src.readFile('/proc/sys/kernel/hostname');
   const k = src.readFile('/proc/sys/kernel/osrelease');
   const u = src.readFile('/proc/uptime');

@@ -7,7 +7,7 @@ import type { LoadedPlaybook } from '../engine/loader.js';
 import { findingKey, SEVERITY_RANK } from '../engine/periods.js';
 import { collectorsFor, hostVars } from '../engine/run.js';
 import type { EngineSession } from '../engine/session.js';
-import { dashboardCollectors, type Feed } from './feed.js';
+import { dashboardCollectors, readHost, type Feed } from './feed.js';
 import type { Frame } from './frame.js';
 import { hostRow, rowsOf } from './frame.js';
 import { findingStep, lastWindow, moveTarget, type TimeMove } from './time-travel.js';
@@ -231,7 +231,7 @@ export class HistoryFeed implements Feed {
     } else {
       const model = deriveModel(this.collectors, { first: a, second: b });
       const evaluation = evaluatePlaybook({ playbook: this.playbook, model, catalogue: this.session.catalogue, vars: hostVars(src) });
-      const host = readHostOf(src);
+      const host = readHost(src);
       frame = this.frameOf(i, model, evaluation, host.hostname === 'unknown' ? { ...host, hostname: this.span.host } : host);
     }
     const found = frame.evaluation.findings;
@@ -285,16 +285,4 @@ export class HistoryFeed implements Feed {
   close(): void {
     this.chartsStopped = true;
   }
-}
-
-function readHostOf(src: Source): Frame['host'] {
-  const h = src.readFile('/proc/sys/kernel/hostname');
-  const k = src.readFile('/proc/sys/kernel/osrelease');
-  const u = src.readFile('/proc/uptime');
-  const up = u.status === 'ok' ? Number(u.value.split(' ')[0]) : undefined;
-  return {
-    hostname: h.status === 'ok' ? h.value.trim() : 'unknown',
-    ...(k.status === 'ok' ? { kernel: k.value.trim() } : {}),
-    ...(up !== undefined && Number.isFinite(up) ? { uptimeSeconds: up } : {}),
-  };
 }
