@@ -112,7 +112,8 @@ async function measureLevel(ctx, { runs, sos, time, label }) {
   try {
     for (let i = 0; i < runs; i++) {
       const out = join(scratch, `diag-${i}.tar.gz`);
-      const d = await once(ctx, process.execPath, [diag, 'snapshot', '-o', out, '--window', `${WINDOW_MS}ms`], time, DIAG_TIMEOUT_MS);
+      // the command as installed (its launcher gives snapshot V8's --optimize-for-size), not `node bin/diag.js`
+      const d = await once(ctx, diag, ['snapshot', '-o', out, '--window', `${WINDOW_MS}ms`], time, DIAG_TIMEOUT_MS);
       if (d.code !== 0) throw new Error(`diag snapshot exited ${d.code}: ${d.err.slice(-500)}`);
       res.diag.wall.push(d.wallMs);
       res.diag.cpu.push(d.cpuMs);
