@@ -12,7 +12,7 @@ import { overlayInner } from './overlay.js';
 import { PANELS } from './panels/index.js';
 import { footerText, headerText, overlayText, panelText, screenEnv, tabBarText } from './screen.js';
 import { initialState, layoutOf, reduce, type Action, type Effect, type TuiState } from './state.js';
-import { themeFromEnv, type Theme } from './theme.js';
+import { themeForTerminal, themeFromEnv, type Theme } from './theme.js';
 import { Tones } from './tones.js';
 import { CpuHistory } from './view-models/cpu.js';
 import { actOn } from './signals.js';
@@ -52,7 +52,7 @@ export async function runTui(opts: TuiOptions): Promise<number> {
   // old generation grow for a long time before collecting it (RSS climbed ~7 MB/s with 2,000
   // processes). Trading a little GC time for memory keeps the TUI's RSS flat.
   v8.setFlagsFromString('--optimize-for-size');
-  const theme: Theme = themeFromEnv();
+  const envTheme: Theme = themeFromEnv();
   // Draw box lines as Unicode (or ASCII) characters, never through the terminal's alternate
   // character set: inside tmux/screen ACS often shows as "lqqk".
   process.env.NCURSES_NO_UTF8_ACS = '1';
@@ -61,13 +61,16 @@ export async function runTui(opts: TuiOptions): Promise<number> {
   releaseProcessOutput();
   const screen = blessed.screen({
     smartCSR: true,
-    fullUnicode: theme.unicode,
-    forceUnicode: theme.unicode,
+    fullUnicode: envTheme.unicode,
+    forceUnicode: envTheme.unicode,
     autoPadding: false,
     warnings: false,
     title: 'diag',
     dockBorders: false,
   });
+  // a terminal without colours (TERM=vt100: terminfo has no max_colors) gets none, as NO_COLOR
+  const tput = (screen.program as unknown as { tput?: { colors?: unknown } }).tput;
+  const theme = themeForTerminal(envTheme, typeof tput?.colors === 'number' ? tput.colors : undefined);
 
   let destroyed = false;
   let mouseOn = false;

@@ -46,3 +46,14 @@ export function themeFromEnv(env: NodeJS.ProcessEnv = process.env): Theme {
   const unicode = /utf-?8/i.test(lang) || env.DIAG_UNICODE === '1' || (lang === '' && env.TERM !== 'linux');
   return makeTheme({ color: !noColor && env.TERM !== 'dumb', unicode });
 }
+
+/**
+ * The theme for the terminal the screen found: colour only where its terminfo entry has at least
+ * the eight basic colours (vt100 and other monochrome entries have none: colour codes there are
+ * garbage or ignored), as NO_COLOR otherwise. `colors` is terminfo's max_colors (-1 or undefined
+ * when the entry has none: then colour is kept only when the entry is unknown to terminfo).
+ */
+export function themeForTerminal(theme: Theme, colors: number | undefined): Theme {
+  if (!theme.color || colors === undefined || colors >= 8) return theme;
+  return makeTheme({ color: false, unicode: theme.unicode });
+}

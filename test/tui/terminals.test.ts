@@ -90,6 +90,12 @@ describe.skipIf(need.skip)('colour', () => {
     expect(s.escaped).toMatch(/\x1b\[(?:[0-9;]*;)?7m/); // the selected tab in inverse video
     expect(s.text).toMatch(/USE matrix/);
   });
+
+  it('TERM=vt100 (no colours in its terminfo entry) draws no colour, as NO_COLOR', async () => {
+    const s = await firstScreen('vt100', { TERM: 'vt100' });
+    expect(colourCodes(s.escaped).filter((c) => !/^\x1b\[(?:39|49|39;49|0)m$/.test(c))).toEqual([]);
+    expect(s.text).toMatch(/USE matrix/);
+  });
 });
 
 describe.skipIf(need.skip)('the tables at 120x40', () => {
