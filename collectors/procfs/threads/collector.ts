@@ -97,15 +97,15 @@ export function ioDevices(src: Source, pid: string): string[] {
 }
 
 /**
- * How long a targeted process's threads are re-read for one in state D (see collectThreads): on a
- * busy host a reader between two I/Os waits for a CPU in state R, sometimes for milliseconds.
+ * How long the targeted processes' threads are re-read for one in state D, for all of them
+ * together in one collection (see collectThreads; a --cgroup target can hold hundreds): on a busy
+ * host a reader between two I/Os waits for a CPU in state R, sometimes for milliseconds.
  */
 const BLOCKED_CALL_LOOK_MS = 25;
 
-/** The system calls threads of `pid` are blocked in (state D), looking for up to BLOCKED_CALL_LOOK_MS. */
-function blockedCalls(src: Source, pid: string, tids: readonly string[]): string[] {
-  const until = performance.now() + BLOCKED_CALL_LOOK_MS;
-  while (performance.now() < until) {
+/** The system calls threads of `pid` are blocked in (state D), looking until `deadline` (performance.now()). */
+function blockedCalls(src: Source, pid: string, tids: readonly string[], deadline: number): string[] {
+  while (performance.now() < deadline) {
     const calls: string[] = [];
     for (const tid of tids.slice(0, 64)) {
       const base = `/proc/${pid}/task/${tid}`;
@@ -144,6 +144,8 @@ export function collectThreads(src: Source, only?: readonly number[]): TableOutc
   const threadRows: Row[] = [];
   const processRows: Row[] = [];
   let noSchedstat = 0;
+  /** When the look for blocked calls ends, shared by every targeted process (set at its first use). */
+  let lookUntil: number | undefined;
   for (const pid of procs.value.filter(isPidName)) {
     const tasks = src.readDir(`/proc/${pid}/task`);
     if (tasks.status !== 'ok') continue;
@@ -207,7 +209,8 @@ export function collectThreads(src: Source, only?: readonly number[]): TableOutc
     // for the processes asked for by name (the latency playbook's target), on a live host, look
     // again for a few milliseconds so the call it blocks in is named rather than left out by chance.
     if (ioCalls.length === 0 && only !== undefined && !src.replay && (sum.blkio > 0 || states.has('D'))) {
-      ioCalls.push(...blockedCalls(src, pid, tasks.value.filter(isPidName)));
+      lookUntil ??= performance.now() + BLOCKED_CALL_LOOK_MS;
+      ioCalls.push(...blockedCalls(src, pid, tasks.value.filter(isPidName), lookUntil));
     }
     const wchan = commonWchan(wchans);
     // Devices only for processes that wait on I/O (a file descriptor walk per process is not free).
