@@ -3,6 +3,7 @@ import { DiagError, UsageError } from '../core/errors.js';
 import { sanitizeForTerminal } from '../core/sanitize.js';
 import type { Source } from '../core/source.js';
 import type { LoadedPlaybook } from '../engine/loader.js';
+import { findingKey, SEVERITY_RANK as RANK } from '../engine/periods.js';
 import type { Finding, Report } from '../engine/report-schema.js';
 import { runPlaybook } from '../engine/run.js';
 import type { EngineSession } from '../engine/session.js';
@@ -148,8 +149,6 @@ export interface HistoryReport {
   readonly periods: readonly Period[];
 }
 
-const RANK = { info: 0, warning: 1, critical: 2 } as const;
-
 /** How often a culprit was named over a period's windows. */
 export interface Seen {
   name: string;
@@ -206,7 +205,7 @@ export async function walkPeriods(ctx: JudgeContext, sinceMs: number, untilMs = 
     const r = await judgePair(ctx, [a, b], all, startIdx + i - 1, startIdx + i, 0);
     judged++;
     for (const f of r.findings) {
-      const key = `${f.check}\u0000${f.scope}`;
+      const key = findingKey(f);
       const o = open.get(key);
       if (o && o.last === i - 1) {
         o.last = i;
